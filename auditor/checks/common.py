@@ -1,0 +1,69 @@
+"""Helpers the checks share: object references, sizes, and index coverage tests."""
+
+from __future__ import annotations
+
+from auditor.model import Constraint, Index, Snapshot, Table
+from auditor.names import column_list, index_name, qualified, quote_ident
+from auditor.registry import Obj, threshold
+
+TENANT_COLUMNS = threshold(
+    "tenant_columns",
+    ["tenant_id", "org_id", "organization_id", "account_id", "workspace_id", "team_id", "company_id", "tenant"],
+    "column names that carry the tenant, strongest first (configuration beats detection)",
+)
+LARGE_TABLE_ROWS = threshold("large_table_rows", 1_000_000, "estimated rows from which a table counts as large")
+SMALL_TABLE_ROWS = threshold("small_table_rows", 1_000, "estimated rows under which a table counts as small")
+
+
+def table_obj(t: Table) -> Obj:
+    return Obj("partitioned table" if t.is_partitioned else "table", t.schema, t.name, None)
+
+
+def column_obj(t: Table, column: str) -> Obj:
+    return Obj("column", t.schema, t.name, column)
+
+
+def constraint_obj(t: Table, c: Constraint) -> Obj:
+    return Obj("constraint", t.schema, t.name, c.name)
+
+
+def index_obj(t: Table, i: Index) -> Obj:
+    return Obj("index", t.schema, t.name, i.name)
+
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return "unknown"
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def plain_btree(i: Index) -> bool:
+    """A valid, full (non-partial) btree index: one that can serve any lookup on its leading columns."""
+    return i.method == "btree" and i.is_valid and i.predicate is None
+
+
+def leads_with(i: Index, columns: list[str]) -> bool:
+    """The index's first len(columns) keys are exactly these columns, in any order."""
+    n = len(columns)
+    lead = i.columns[:n]
+    return len(lead) == n and None not in lead and set(lead) == set(columns)
+
+
+def create_index_sql(snap: Snapshot, t: Table, columns: list[str], name: str | None = None) -> str:
+    """CREATE INDEX that runs as-is: CONCURRENTLY on a plain table; ON ONLY + per-partition + ATTACH on a
+    partitioned one (CONCURRENTLY is not allowed on a partitioned parent)."""
+    name = name or index_name(t.name, columns)
+    cols = column_list(columns)
+    if not t.is_partitioned:
+        return f"CREATE INDEX CONCURRENTLY {quote_ident(name)} ON {t.qualified} ({cols});"
+    lines = [f"CREATE INDEX {quote_ident(name)} ON ONLY {t.qualified} ({cols});"]
+    for part in snap.leaf_partitions(t):
+        pname = index_name(part.name, columns)
+        lines.append(f"CREATE INDEX CONCURRENTLY {quote_ident(pname)} ON {part.qualified} ({cols});")
+        lines.append(f"ALTER INDEX {qualified(t.schema, name)} ATTACH PARTITION {qualified(part.schema, pname)};")
+    return "\n".join(lines)

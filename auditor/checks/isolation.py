@@ -1,0 +1,3 @@
+"""Multi-tenant isolation checks (ISO): tenant model, RLS, roles and paths around it."""
+
+from __future__ import annotations

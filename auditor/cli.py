@@ -1,0 +1,350 @@
+"""The command line (Typer). Argument parsing and exit codes only; the work lives in the other modules.
+
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage, configuration, connection or
+internal error. Every report is written before a non-zero exit; errors are one line on stderr.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from auditor import __version__
+from auditor.errors import AuditorError
+from auditor.registry import SEVERITY_RANK
+
+log = logging.getLogger("pg_auditor")
+app = typer.Typer(
+    name="pg-auditor",
+    help="Audit a live PostgreSQL database: multi-tenant isolation, indexes, constraints and partitions.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+_SECRETS: list[str] = []
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = 2) -> None:
+    from auditor.db import redact
+
+    typer.echo(f"pg-auditor: {redact(message, _SECRETS)}", err=True)
+    raise typer.Exit(code)
+
+
+def handles_errors(func: F) -> F:
+    """One line on stderr and exit 2 for anything that goes wrong; a traceback only with --debug."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except AuditorError as exc:
+            fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        except Exception as exc:
+            if log.isEnabledFor(logging.DEBUG):
+                import traceback
+
+                from auditor.db import redact
+
+                typer.echo(redact(traceback.format_exc(), _SECRETS), err=True)
+            fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def setup_logging(debug: bool) -> None:
+    from auditor.db import RedactingFilter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("pg-auditor: %(message)s"))
+    handler.addFilter(RedactingFilter(_SECRETS))
+    log.handlers[:] = [handler]
+    log.setLevel(logging.DEBUG if debug else logging.WARNING)
+    log.propagate = False
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"pg-auditor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Audit a live PostgreSQL database."""
+
+
+# ---- shared options --------------------------------------------------------------------------
+
+DsnArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="Connection string: a URI, key=value pairs or a database name. "
+        "libpq's PG* variables, ~/.pgpass and pg_service.conf apply."
+    ),
+]
+HostOpt = Annotated[str | None, typer.Option("-h", "--host", help="Server host or socket directory.")]
+PortOpt = Annotated[str | None, typer.Option("-p", "--port", help="Server port.")]
+UserOpt = Annotated[str | None, typer.Option("-U", "--username", help="Role to connect as.")]
+DbOpt = Annotated[str | None, typer.Option("-d", "--dbname", help="Database name.")]
+ServiceOpt = Annotated[str | None, typer.Option("--service", help="Service name from pg_service.conf.")]
+PromptOpt = Annotated[bool, typer.Option("-W", "--password", help="Prompt for the password.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Log every query with timing to stderr (no secrets).")]
+SchemaOpt = Annotated[list[str] | None, typer.Option("--schema", "-n", help="Only these schemas (glob; repeat).")]
+ExcludeSchemaOpt = Annotated[
+    list[str] | None, typer.Option("--exclude-schema", "-N", help="Leave these schemas out (glob; repeat).")
+]
+StatementTimeoutOpt = Annotated[str, typer.Option("--statement-timeout", help="Per-query statement_timeout.")]
+LockTimeoutOpt = Annotated[str, typer.Option("--lock-timeout", help="Per-query lock_timeout.")]
+ConnectTimeoutOpt = Annotated[int, typer.Option("--connect-timeout", help="Seconds to wait for the server.")]
+
+
+def open_session(
+    dsn: str | None,
+    host: str | None,
+    port: str | None,
+    user: str | None,
+    dbname: str | None,
+    service: str | None,
+    prompt: bool,
+    statement_timeout: str,
+    lock_timeout: str,
+    connect_timeout: int,
+):
+    from auditor.db import Target, Timeouts, connect, secrets_of
+
+    target = Target(conninfo=dsn or "", host=host, port=port, user=user, dbname=dbname, service=service)
+    password = getpass.getpass("Password: ") if prompt else None
+    if password:
+        _SECRETS.append(password)
+    if dsn:
+        _SECRETS.extend(secrets_of(dsn))
+    timeouts = Timeouts(statement=statement_timeout, lock=lock_timeout, connect=connect_timeout)
+    session = connect(target, timeouts, password=password)
+    _SECRETS.extend(session.secrets)
+    return session
+
+
+def collect_snapshot(session: Any, schema: list[str] | None, exclude_schema: list[str] | None):
+    from auditor.collect import collect
+
+    try:
+        return collect(session, schema, exclude_schema)
+    finally:
+        session.conn.close()
+
+
+# ---- commands ----------------------------------------------------------------------------------
+
+
+@app.command()
+@handles_errors
+def audit(
+    dsn: DsnArg = None,
+    host: HostOpt = None,
+    port: PortOpt = None,
+    username: UserOpt = None,
+    dbname: DbOpt = None,
+    service: ServiceOpt = None,
+    password: PromptOpt = False,
+    from_snapshot: Annotated[
+        Path | None, typer.Option("--from-snapshot", help="Audit a saved snapshot; no database needed.")
+    ] = None,
+    formats: Annotated[
+        list[str] | None, typer.Option("-f", "--format", help="md, html, json (repeat for several).")
+    ] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Directory for the report files.")] = Path("."),
+    name: Annotated[str, typer.Option("--name", help="File name stem of the report files.")] = "pg-auditor-report",
+    config_file: Annotated[Path | None, typer.Option("--config", help="Config file (default: found from cwd).")] = None,
+    select: Annotated[list[str] | None, typer.Option("--select", help="Only these rule codes or prefixes.")] = None,
+    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Leave out these codes or prefixes.")] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option("--fail-on", help="Exit 1 on findings at or above: critical, high, medium, low, info, never."),
+    ] = None,
+    exit_zero: Annotated[
+        bool, typer.Option("--exit-zero", help="Exit 0 even with findings (2 still on error).")
+    ] = False,
+    settings: Annotated[list[str] | None, typer.Option("--set", help="Threshold KEY=VALUE (repeat).")] = None,
+    schema: SchemaOpt = None,
+    exclude_schema: ExcludeSchemaOpt = None,
+    statement_timeout: StatementTimeoutOpt = "60s",
+    lock_timeout: LockTimeoutOpt = "2s",
+    connect_timeout: ConnectTimeoutOpt = 10,
+    debug: DebugOpt = False,
+) -> None:
+    """Collect the catalogs, run every rule and write the report."""
+    from auditor import config as config_mod
+    from auditor import engine, render, snapshot_file
+
+    setup_logging(debug)
+    cfg = config_mod.apply_cli(config_mod.load(config_file), select, ignore, fail_on, settings)
+    formats = check_formats(formats or ["md", "html", "json"])
+    started = time.time()
+    run_info: dict[str, Any] = {}
+    if from_snapshot:
+        snap = snapshot_file.load(from_snapshot)
+        run_info["source"] = "snapshot"
+    else:
+        session = open_session(
+            dsn, host, port, username, dbname, service, password, statement_timeout, lock_timeout, connect_timeout
+        )
+        snap = collect_snapshot(session, schema, exclude_schema)
+        run_info.update(source="database", queries=session.queries, rows=session.rows)
+        log.debug("collected with %d queries, %d rows", session.queries, session.rows)
+    report = engine.run(snap, cfg, run_info)
+    report.run["seconds"] = round(time.time() - started, 2)
+    paths = render.write(report, formats, output, name)
+    for p in paths:
+        typer.echo(str(p))
+    summarize(report)
+    raise typer.Exit(exit_code(report, cfg.fail_on, exit_zero))
+
+
+def check_formats(formats: list[str]) -> list[str]:
+    from auditor.render import FORMATS
+
+    out = []
+    for f in formats:
+        for part in f.split(","):
+            part = part.strip().lower()
+            if part not in FORMATS:
+                raise AuditorError(f"unknown format {part!r} (choose from {', '.join(FORMATS)})")
+            if part not in out:
+                out.append(part)
+    return out
+
+
+def summarize(report: Any) -> None:
+    counts = report.counts()
+    scores = ", ".join(f"{a} {s.score if s.score is not None else 'n/a'}" for a, s in report.scores.items())
+    errors = sum(1 for s in report.statuses if s.status == "error")
+    skipped = sum(1 for s in report.statuses if s.status in ("skipped", "not_evaluated"))
+    typer.echo(
+        f"score {report.overall if report.overall is not None else 'n/a'}/100 ({scores}); "
+        + ", ".join(f"{n} {sev}" for sev, n in counts.items() if n)
+        + (f"; {skipped} rules skipped" if skipped else "")
+        + (f"; {errors} rules failed" if errors else ""),
+        err=True,
+    )
+
+
+def exit_code(report: Any, fail_on: str, exit_zero: bool) -> int:
+    if any(s.status == "error" for s in report.statuses):
+        return 2
+    if exit_zero or fail_on == "never":
+        return 0
+    threshold = SEVERITY_RANK[fail_on]
+    gating = [f for f in report.active if f.rank >= threshold and f.state != "known"]
+    return 1 if gating else 0
+
+
+@app.command()
+@handles_errors
+def collect(
+    dsn: DsnArg = None,
+    host: HostOpt = None,
+    port: PortOpt = None,
+    username: UserOpt = None,
+    dbname: DbOpt = None,
+    service: ServiceOpt = None,
+    password: PromptOpt = False,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Snapshot file to write.")] = Path("snapshot.json"),
+    schema: SchemaOpt = None,
+    exclude_schema: ExcludeSchemaOpt = None,
+    statement_timeout: StatementTimeoutOpt = "60s",
+    lock_timeout: LockTimeoutOpt = "2s",
+    connect_timeout: ConnectTimeoutOpt = 10,
+    debug: DebugOpt = False,
+) -> None:
+    """Read the catalogs into a snapshot file, to audit later with `audit --from-snapshot`."""
+    from auditor import snapshot_file
+
+    setup_logging(debug)
+    session = open_session(
+        dsn, host, port, username, dbname, service, password, statement_timeout, lock_timeout, connect_timeout
+    )
+    queries = session.queries
+    snap = collect_snapshot(session, schema, exclude_schema)
+    snapshot_file.save(snap, output)
+    log.debug("collected with %d queries, %d rows", session.queries - queries, session.rows)
+    typer.echo(str(output))
+
+
+@app.command("rules")
+@handles_errors
+def list_rules(
+    thresholds: Annotated[bool, typer.Option("--thresholds", help="List the tunable thresholds instead.")] = False,
+) -> None:
+    """List every rule: code, severity, slug and title."""
+    from auditor.registry import THRESHOLDS, load_all
+
+    rules = load_all()
+    if thresholds:
+        for key, t in sorted(THRESHOLDS.items()):
+            typer.echo(f"{key} = {t.default!r}\n    {t.help}")
+        return
+    for r in rules.values():
+        typer.echo(f"{r.code}  {r.severity:<8}  {r.slug:<40}  {r.title}")
+
+
+@app.command("rule")
+@handles_errors
+def show_rule(code: Annotated[str, typer.Argument(help="Rule code (IDX001) or slug.")]) -> None:
+    """Print a rule's documentation: why it matters, an example and the fix."""
+    from auditor.registry import find_rule
+
+    r = find_rule(code)
+    if r is None:
+        fail(f"no rule {code!r} (see `pg-auditor rules`)")
+        return
+    req = f"; needs {', '.join(r.requires)}" if r.requires else ""
+    typer.echo(f"{r.code} {r.slug} ({r.area}, default severity {r.severity}{req})\n")
+    typer.echo(r.doc)
+
+
+@app.command()
+@handles_errors
+def demo(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Directory for the demo report.")] = Path(
+        "pg-auditor-demo"
+    ),
+    keep: Annotated[bool, typer.Option("--keep", help="Leave the demo server running (prints its DSN).")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Start a throwaway PostgreSQL, load a sample multi-tenant SaaS schema, audit it and write the report."""
+    from auditor.demo_run import run_demo
+
+    setup_logging(debug)
+    paths, dsn = run_demo(output, keep=keep)
+    for p in paths:
+        typer.echo(str(p))
+    if dsn:
+        typer.echo(f"demo server left running: {dsn}", err=True)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

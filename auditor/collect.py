@@ -1,0 +1,131 @@
+"""collect(session) -> Snapshot: one query per catalog kind, whatever the number of objects.
+
+A query that cannot run (privileges, timeout, missing extension) leaves its section empty and
+named in snapshot.unavailable with the reason and the GRANT that would unlock it; the checks that
+need it are then skipped, never run on missing data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import logging
+import re
+from decimal import Decimal
+from typing import Any
+
+from psycopg import sql
+
+from auditor import __version__
+from auditor.db import QueryUnavailable, Session
+from auditor.model import SECTIONS, Server, Snapshot, Unavailable
+from auditor.names import quote_ident
+from auditor.resources import queries_dir
+
+log = logging.getLogger("pg_auditor")
+
+# What would unlock a section a least-privileged role cannot read.
+GRANT_HINTS: dict[str, str] = {
+    "partman_config": "GRANT USAGE ON SCHEMA {partman} TO {role}; "
+    "GRANT SELECT ON {partman}.part_config, {partman}.part_config_sub TO {role};",
+    "cron_jobs": "GRANT USAGE ON SCHEMA cron TO {role}; GRANT SELECT ON cron.job TO {role};",
+    "column_stats": "GRANT pg_read_all_data TO {role};  -- PostgreSQL 14+; pg_stats shows readable columns only",
+    "table_stats": "GRANT pg_monitor TO {role};",
+    "index_usage": "GRANT pg_monitor TO {role};",
+    "locks": "GRANT pg_monitor TO {role};",
+}
+
+
+def query_for(name: str, version_num: int) -> str:
+    """queries/NAME.sql, or the newest NAME_<major>.sql variant this server is at least."""
+    major = version_num // 10000
+    best, best_major = queries_dir() / f"{name}.sql", 0
+    for variant in queries_dir().glob(f"{name}_*.sql"):
+        m = re.fullmatch(rf"{re.escape(name)}_(\d+)\.sql", variant.name)
+        if m and best_major < int(m.group(1)) <= major:
+            best, best_major = variant, int(m.group(1))
+    return best.read_text(encoding="utf-8")
+
+
+def plain(value: Any) -> Any:
+    """Make a value JSON-native and deterministic: UTC ISO timestamps, ints for integral decimals."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+def collect(
+    session: Session,
+    schemas: list[str] | None = None,
+    exclude_schemas: list[str] | None = None,
+) -> Snapshot:
+    """Read every catalog kind once into a Snapshot."""
+    server_rows = session.fetch("server", query_for("server", 0))
+    server = Server(**{k: plain(v) for k, v in server_rows[0].items()})
+    snap = Snapshot(server=server, tool_version=__version__)
+    role = quote_ident(server.current_user)
+
+    for name, cls in SECTIONS.items():
+        query: str | sql.Composable = query_for(name, server.version_num)
+        partman_schema = None
+        if name == "partman_config":
+            ext = snap.installed("pg_partman")
+            if ext is None or ext.schema is None:
+                continue
+            partman_schema = ext.schema
+            query = sql.SQL(query).format(schema=sql.Identifier(ext.schema))  # type: ignore[arg-type]
+        elif name == "cron_jobs" and snap.installed("pg_cron") is None:
+            continue
+        try:
+            rows = session.fetch(name, query)
+        except QueryUnavailable as exc:
+            hint = GRANT_HINTS.get(name)
+            grant = hint.format(role=role, partman=quote_ident(partman_schema or "partman")) if hint else None
+            snap.unavailable[name] = Unavailable(exc.reason, grant)
+            log.debug("section %s unavailable: %s", name, exc.reason)
+            continue
+        setattr(snap, name, [cls(**{k: plain(v) for k, v in row.items()}) for row in rows])
+
+    if schemas or exclude_schemas:
+        apply_schema_filter(snap, schemas or [], exclude_schemas or [])
+    return snap
+
+
+def schema_matcher(include: list[str], exclude: list[str]):
+    """A predicate over schema names from --schema/--exclude-schema globs."""
+
+    def keep(schema: str) -> bool:
+        if include and not any(fnmatch.fnmatchcase(schema, p) for p in include):
+            return False
+        return not any(fnmatch.fnmatchcase(schema, p) for p in exclude)
+
+    return keep
+
+
+def apply_schema_filter(snap: Snapshot, include: list[str], exclude: list[str]) -> None:
+    """Drop objects outside the chosen schemas, keeping the snapshot consistent by table OID."""
+    keep = schema_matcher(include, exclude)
+    snap.filters = {"schema": include, "exclude_schema": exclude}
+    snap.schemas = [s for s in snap.schemas if keep(s.name)]
+    snap.tables = [t for t in snap.tables if keep(t.schema)]
+    snap.views = [v for v in snap.views if keep(v.schema)]
+    snap.functions = [f for f in snap.functions if keep(f.schema)]
+    snap.sequences = [s for s in snap.sequences if keep(s.schema)]
+    snap.column_stats = [s for s in snap.column_stats if keep(s.schema)]
+    kept = {t.oid for t in snap.tables} | {v.oid for v in snap.views}
+    for name in ("columns", "indexes", "constraints", "triggers", "policies", "table_stats"):
+        setattr(snap, name, [r for r in getattr(snap, name) if r.table_oid in kept])
+    index_oids = {i.oid for i in snap.indexes}
+    snap.index_usage = [u for u in snap.index_usage if u.index_oid in index_oids]

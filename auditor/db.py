@@ -1,0 +1,240 @@
+"""The only module that talks to PostgreSQL: libpq conventions, read-only sessions, timeouts, redaction.
+
+Connection resolution follows psql: a positional conninfo (URI or key=value), then -h/-p/-U/-d and
+--service overrides merged by psycopg's conninfo helpers, and libpq fills the rest from PG* variables,
+~/.pgpass and pg_service.conf. DATABASE_URL is used only when nothing else names a database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import errors as pgerrors
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import dict_row
+
+from auditor.errors import ConnectError, ConnectionLost
+
+log = logging.getLogger("pg_auditor")
+
+APP_NAME = "pg-auditor"
+QUERY_MARKER = "/* pg-auditor */ "
+PINNED_SEARCH_PATH = "pg_catalog, pg_temp"
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Transaction-local limits set inside every read-only transaction (PgBouncer-safe)."""
+
+    statement: str = "60s"
+    lock: str = "2s"
+    idle_in_transaction: str = "60s"
+    connect: int = 10
+
+
+@dataclass
+class Target:
+    """What the user asked to connect to, before libpq fills in the rest."""
+
+    conninfo: str = ""
+    host: str | None = None
+    port: str | None = None
+    user: str | None = None
+    dbname: str | None = None
+    service: str | None = None
+    dsn_env: str = "DATABASE_URL"
+
+    def resolve(self) -> tuple[str, str]:
+        """Return (conninfo, source) where source says which input named the database."""
+        base, source = self.conninfo, "argument"
+        overrides = {
+            k: v
+            for k, v in {"host": self.host, "port": self.port, "user": self.user, "dbname": self.dbname}.items()
+            if v
+        }
+        if self.service:
+            overrides["service"] = self.service
+        if not base and not overrides:
+            env_value = os.environ.get(self.dsn_env)
+            if env_value and not (os.environ.get("PGHOST") or os.environ.get("PGSERVICE")):
+                base, source = env_value, self.dsn_env
+            else:
+                source = "libpq environment"
+        elif not base:
+            source = "options"
+        if base and "=" not in base and "://" not in base:
+            base = make_conninfo(dbname=base)  # psql accepts a bare database name
+        try:
+            return make_conninfo(base, **overrides), source
+        except psycopg.ProgrammingError as exc:
+            raise ConnectError(f"invalid connection string: {redact(str(exc), secrets_of(base))}") from None
+
+
+def secrets_of(conninfo: str) -> list[str]:
+    """Every password we could leak: the one in the conninfo and PGPASSWORD."""
+    found: list[str] = []
+    try:
+        pw = conninfo_to_dict(conninfo).get("password")
+        if pw:
+            found.append(str(pw))
+    except Exception:  # an unparsable string still gets the regex pass in redact()
+        pass
+    if os.environ.get("PGPASSWORD"):
+        found.append(os.environ["PGPASSWORD"])
+    return found
+
+
+_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+_URI_USERINFO = re.compile(r"(\w+://[^:/@\s]*:)([^@\s]*)(@)")
+_QUERY_PASSWORD = re.compile(r"([?&]password=)([^&\s]*)", re.IGNORECASE)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Mask passwords in DSNs, URIs and anything that echoes a known secret."""
+    text = _KV_PASSWORD.sub(r"\1***", text)
+    text = _URI_USERINFO.sub(r"\1***\3", text)
+    text = _QUERY_PASSWORD.sub(r"\1***", text)
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Applied to pg-auditor's log handler so --debug never prints a password."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = list(secrets)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage(), self.secrets)
+        record.args = None
+        return True
+
+
+class QueryUnavailable(Exception):
+    """One catalog query could not run; the collector records why and carries on."""
+
+    def __init__(self, reason: str, grant: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.grant = grant
+
+
+@dataclass
+class Session:
+    """One connection; every query in its own short read-only transaction with local timeouts.
+
+    Inside a transaction the caller already opened (tests that roll their DDL back), each query
+    runs in a savepoint instead, and the settings are local to the caller's transaction.
+    """
+
+    conn: psycopg.Connection
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    secrets: list[str] = field(default_factory=list)
+    queries: int = 0
+    rows: int = 0
+    elapsed: float = 0.0
+
+    def fetch(self, name: str, query: str | sql.Composable, retry_on_lock: bool = True) -> list[dict[str, Any]]:
+        """Run one catalog query and return its rows as dicts."""
+        started = time.perf_counter()
+        try:
+            rows = self._run(query)
+        except pgerrors.LockNotAvailable:
+            if not retry_on_lock:
+                raise QueryUnavailable("a lock held by another session outlasted lock_timeout") from None
+            log.debug("query %s hit lock_timeout; retrying once", name)
+            return self.fetch(name, query, retry_on_lock=False)
+        except pgerrors.InsufficientPrivilege as exc:
+            raise QueryUnavailable(f"permission denied: {first_line(exc)}") from None
+        except pgerrors.QueryCanceled:
+            raise QueryUnavailable(f"cancelled by statement_timeout ({self.timeouts.statement})") from None
+        except (pgerrors.UndefinedTable, pgerrors.UndefinedFunction, pgerrors.UndefinedColumn) as exc:
+            raise QueryUnavailable(f"not supported here: {first_line(exc)}") from None
+        except psycopg.OperationalError as exc:
+            if self.conn.closed or self.conn.broken:
+                raise ConnectionLost(
+                    f"connection lost during query {name}: {redact(first_line(exc), self.secrets)}"
+                ) from None
+            raise QueryUnavailable(redact(first_line(exc), self.secrets)) from None
+        except psycopg.Error as exc:
+            if self.conn.closed or self.conn.broken:
+                raise ConnectionLost(
+                    f"connection lost during query {name}: {redact(first_line(exc), self.secrets)}"
+                ) from None
+            raise QueryUnavailable(f"failed: {redact(first_line(exc), self.secrets)}") from None
+        took = time.perf_counter() - started
+        self.queries += 1
+        self.rows += len(rows)
+        self.elapsed += took
+        log.debug("query %-20s %6d rows %8.1f ms", name, len(rows), took * 1000)
+        return rows
+
+    def _run(self, query: str | sql.Composable) -> list[dict[str, Any]]:
+        text = (
+            sql.Composed([sql.SQL(QUERY_MARKER), query])
+            if isinstance(query, sql.Composable)
+            else (QUERY_MARKER + query)
+        )
+        with self.conn.transaction(), self.conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(
+                "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true),"
+                " set_config('idle_in_transaction_session_timeout', %s, true),"
+                " set_config('search_path', %s, true), set_config('TimeZone', 'UTC', true),"
+                " set_config('DateStyle', 'ISO, YMD', true), set_config('IntervalStyle', 'postgres', true)",
+                (self.timeouts.statement, self.timeouts.lock, self.timeouts.idle_in_transaction, PINNED_SEARCH_PATH),
+            )
+            self.queries += 1
+            cur.execute(text)  # type: ignore[arg-type]
+            return cur.fetchall()
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def connect(
+    target: Target,
+    timeouts: Timeouts | None = None,
+    password: str | None = None,
+) -> Session:
+    """Open the one read-only connection an audit uses. Raises ConnectError with a safe one-line message."""
+    timeouts = timeouts or Timeouts()
+    conninfo, source = target.resolve()
+    secrets = secrets_of(conninfo) + ([password] if password else [])
+    kwargs: dict[str, Any] = {"fallback_application_name": APP_NAME, "connect_timeout": timeouts.connect}
+    if password:
+        kwargs["password"] = password
+    try:
+        conn = psycopg.connect(conninfo, autocommit=False, **kwargs)
+    except psycopg.Error as exc:
+        raise ConnectError(f"cannot connect: {describe_connect_error(exc, secrets)}") from None
+    conn.read_only = True
+    log.debug("connected via %s to %s", source, describe(conn))
+    return Session(conn=conn, timeouts=timeouts, secrets=secrets)
+
+
+def describe_connect_error(exc: BaseException, secrets: list[str]) -> str:
+    """libpq's messages span lines and can echo the conninfo: keep the telling line, masked."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    telling = [ln for ln in lines if "FATAL" in ln or "error" in ln.lower()]
+    text = (telling or lines or [type(exc).__name__])[-1]
+    text = re.sub(r"^connection to server at .*? failed: ", "", text)
+    return redact(text, secrets)
+
+
+def describe(conn: psycopg.Connection) -> str:
+    """host:port/db as user, from conn.info (psycopg never returns the password there)."""
+    info = conn.info
+    host = info.host if not info.host.startswith("/") else f"socket {info.host}"
+    return f"{info.user}@{host}:{info.port}/{info.dbname}"

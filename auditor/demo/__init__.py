@@ -1,0 +1,1 @@
+"""Bundled sample schema for `pg-auditor demo`."""

@@ -1,0 +1,159 @@
+"""run(snapshot, config) -> Report: every selected rule over the snapshot, each with its own status.
+
+One failing rule becomes an `error` status and the others still run; a rule whose data is missing
+is `skipped` with the reason and the GRANT that would unlock it, never counted as passing.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from auditor.config import Config
+from auditor.model import Snapshot
+from auditor.registry import Hit, Rule, Skip, load_all
+from auditor.report import Finding, Report, RuleStatus, fingerprint
+from auditor.scoring import POPULATIONS, score
+from auditor.suppress import suppression_for
+
+log = logging.getLogger("pg_auditor")
+
+# Analyzers may describe the database beside their findings (e.g. the tenant model); each returns a dict.
+CONTEXT: dict[str, Callable[[Snapshot], dict[str, Any]]] = {}
+
+
+def context(name: str) -> Callable[[Callable[[Snapshot], dict[str, Any]]], Callable[[Snapshot], dict[str, Any]]]:
+    def register(func: Callable[[Snapshot], dict[str, Any]]) -> Callable[[Snapshot], dict[str, Any]]:
+        CONTEXT[name] = func
+        return func
+
+    return register
+
+
+def run(snap: Snapshot, config: Config | None = None, run_info: dict[str, Any] | None = None) -> Report:
+    config = config or Config()
+    rules = load_all()
+    snap.settings = config.thresholds_for_run()
+    findings: list[Finding] = []
+    statuses: list[RuleStatus] = []
+    for rule in rules.values():
+        if not config.selects(rule.code):
+            continue
+        status, rule_findings = run_rule(rule, snap, config)
+        statuses.append(status)
+        findings.extend(rule_findings)
+    findings.sort(key=Finding.sort_key)
+    extras: dict[str, Any] = {}
+    for name, func in sorted(CONTEXT.items()):
+        try:
+            extras[name] = func(snap)
+        except Exception as exc:  # context is a nicety; never lose the report for it
+            log.debug("context %s failed: %s", name, traceback.format_exc())
+            extras[name] = {"error": f"{type(exc).__name__}: {exc}"}
+    scores, overall, coverage = score(findings, statuses, extras)
+    return Report(
+        tool_version=snap.tool_version,
+        database=database_summary(snap),
+        findings=findings,
+        statuses=statuses,
+        scores=scores,
+        overall=overall,
+        coverage=coverage,
+        unavailable={k: {"reason": v.reason, "grant": v.grant} for k, v in sorted(snap.unavailable.items())},
+        inventory=inventory(snap),
+        run=dict(run_info or {}),
+        extras=extras,
+    )
+
+
+def run_rule(rule: Rule, snap: Snapshot, config: Config) -> tuple[RuleStatus, list[Finding]]:
+    status = RuleStatus(rule.code, rule.slug, rule.area, config.severity_for(rule), rule.title, "ok")
+    missing = [s for s in rule.requires if not snap.available(s)]
+    if missing:
+        first = snap.unavailable[missing[0]]
+        status.status, status.reason, status.grant = "skipped", f"cannot read {missing[0]}: {first.reason}", first.grant
+        return status, []
+    if rule.min_version and snap.server.version_num < rule.min_version:
+        status.status = "skipped"
+        status.reason = f"needs PostgreSQL {rule.min_version // 10000}+"
+        return status, []
+    try:
+        hits = list(rule.func(snap))
+    except Skip as skip:
+        status.status = "not_evaluated" if skip.not_evaluated else "skipped"
+        status.reason = skip.reason
+        return status, []
+    except Exception as exc:
+        log.debug("rule %s failed:\n%s", rule.code, traceback.format_exc())
+        status.status, status.reason = "error", f"{type(exc).__name__}: {exc}"
+        return status, []
+    findings = [to_finding(rule, hit, snap, config) for hit in hits]
+    findings = dedupe(findings)
+    if rule.population:
+        status.population = POPULATIONS[rule.population](snap)
+    status.findings = sum(1 for f in findings if not f.suppressed)
+    status.failing = len({(f.obj.schema, f.obj.table, f.obj.name) for f in findings if not f.suppressed})
+    status.status = "findings" if status.findings else "ok"
+    return status, findings
+
+
+def to_finding(rule: Rule, hit: Hit, snap: Snapshot, config: Config) -> Finding:
+    severity = config.severity_for(rule, hit.severity)
+    finding = Finding(
+        code=rule.code,
+        slug=rule.slug,
+        area=rule.area,
+        severity=severity,
+        title=rule.title,
+        obj=hit.obj,
+        message=hit.message,
+        evidence=hit.evidence,
+        fix=hit.fix,
+        fingerprint=fingerprint(rule.code, hit.obj, hit.members),
+        members=hit.members,
+        points=hit.points,
+    )
+    finding.suppressed = config.suppression(finding) or suppression_for(finding, snap)
+    return finding
+
+
+def dedupe(findings: list[Finding]) -> list[Finding]:
+    """One finding per identity: a check that reaches an object twice reports it once."""
+    seen: dict[str, Finding] = {}
+    for f in findings:
+        seen.setdefault(f.fingerprint, f)
+    return list(seen.values())
+
+
+def database_summary(snap: Snapshot) -> dict[str, Any]:
+    s = snap.server
+    return {
+        "name": s.database,
+        "server_version": s.version.split(" on ")[0].split(",")[0],
+        "server_version_num": s.version_num,
+        "role": s.current_user,
+        "superuser": s.is_superuser,
+        "in_recovery": s.in_recovery,
+        "collected_at": s.collected_at,
+        "stats_reset": s.stats_reset,
+        "postmaster_start": s.postmaster_start,
+        "database_bytes": s.database_bytes,
+        "filters": snap.filters,
+    }
+
+
+def inventory(snap: Snapshot) -> dict[str, int]:
+    tables = snap.user_tables
+    return {
+        "schemas": len(snap.schemas),
+        "tables": sum(1 for t in tables if not t.is_partition),
+        "partitions": sum(1 for t in tables if t.is_partition),
+        "partitioned_tables": sum(1 for t in tables if t.is_partitioned),
+        "indexes": len(snap.indexes),
+        "constraints": len(snap.constraints),
+        "policies": len(snap.policies),
+        "views": len(snap.views),
+        "roles": len(snap.roles),
+    }

@@ -1,0 +1,92 @@
+"""The result of a run: findings, rule statuses and scores. Plain data that every renderer reads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditor.registry import SEVERITY_RANK, Obj
+
+
+def fingerprint(code: str, obj: Obj, members: tuple[str, ...] = ()) -> str:
+    """Identity only (never OIDs, values, wording or severity), so it survives runs, restores and rewording."""
+    ident = [code, obj.kind, obj.schema, obj.table, obj.name, *members]
+    return hashlib.sha256(json.dumps(ident, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class Finding:
+    code: str
+    slug: str
+    area: str
+    severity: str
+    title: str
+    obj: Obj
+    message: str
+    evidence: dict[str, Any]
+    fix: str | None
+    fingerprint: str
+    members: tuple[str, ...] = ()
+    points: float | None = None
+    suppressed: str | None = None  # the reason, when a config entry or a COMMENT suppresses it
+    state: str | None = None  # new / known against a baseline or a previous run
+
+    @property
+    def rank(self) -> int:
+        return SEVERITY_RANK[self.severity]
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (-self.rank, self.code, self.obj.schema or "", self.obj.table or "", self.obj.name or "", self.members)
+
+
+@dataclass
+class RuleStatus:
+    code: str
+    slug: str
+    area: str
+    severity: str
+    title: str
+    status: str  # ok, findings, skipped, not_evaluated, error
+    reason: str | None = None
+    grant: str | None = None
+    findings: int = 0
+    population: int | None = None  # objects the rule judged, when it declares a population
+    failing: int = 0  # distinct objects with a finding
+
+
+@dataclass
+class AreaScore:
+    area: str
+    score: int | None  # None when no rule of the area could be evaluated
+    coverage: float  # share of the area's selected rules that were evaluated
+    working: list[dict[str, Any]] = field(default_factory=list)
+    caps: list[str] = field(default_factory=list)
+    model: str | None = None  # e.g. the isolation model the score was computed for
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    tool_version: str
+    database: dict[str, Any]
+    findings: list[Finding]
+    statuses: list[RuleStatus]
+    scores: dict[str, AreaScore]
+    overall: int | None
+    coverage: float
+    unavailable: dict[str, dict[str, str | None]]
+    inventory: dict[str, int]
+    run: dict[str, Any] = field(default_factory=dict)  # started, finished, queries, rows, seconds
+    extras: dict[str, Any] = field(default_factory=dict)  # analyzer context (tenant model, ...) and comparisons
+
+    @property
+    def active(self) -> list[Finding]:
+        return [f for f in self.findings if not f.suppressed]
+
+    def counts(self) -> dict[str, int]:
+        out = {s: 0 for s in ("critical", "high", "medium", "low", "info")}
+        for f in self.active:
+            out[f.severity] += 1
+        return out

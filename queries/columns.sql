@@ -1,0 +1,32 @@
+-- Columns of user tables, partitioned tables, foreign tables and materialized views.
+SELECT
+    a.attrelid::bigint AS table_oid,
+    a.attnum::int AS position,
+    a.attname::text AS name,
+    format_type(a.atttypid, a.atttypmod) AS type,
+    t.typname::text AS base_type,
+    t.typcategory::text AS type_category,
+    a.atttypmod::int AS typmod,
+    a.attnotnull AS not_null,
+    pg_get_expr(ad.adbin, ad.adrelid) AS default,
+    NULLIF(a.attidentity::text, '') AS identity,
+    NULLIF(a.attgenerated::text, '') AS generated,
+    CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0
+         THEN (SELECT co.collname::text FROM pg_collation co WHERE co.oid = a.attcollation) END AS collation,
+    col_description(a.attrelid, a.attnum) AS comment
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+WHERE c.relkind IN ('r', 'p', 'f', 'm', 'v')
+  AND a.attnum > 0
+  AND NOT a.attisdropped
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg\_toast%'
+  AND n.nspname NOT LIKE 'pg\_temp\_%'
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_depend d
+      WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+  )
+ORDER BY n.nspname, c.relname, a.attnum;

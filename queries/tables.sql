@@ -1,0 +1,51 @@
+-- Tables, partitioned tables and foreign tables with partitioning, RLS, ownership, size and comment.
+-- Sizes are not computed for relations someone holds (or waits for) an AccessExclusiveLock on.
+WITH locked AS (
+    SELECT DISTINCT l.relation AS oid
+    FROM pg_locks l
+    WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.relation IS NOT NULL
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+)
+SELECT
+    c.oid::bigint AS oid,
+    n.nspname::text AS schema,
+    c.relname::text AS name,
+    c.relkind::text AS kind,
+    c.relpersistence::text AS persistence,
+    pg_get_userbyid(c.relowner)::text AS owner,
+    c.reltuples::float8 AS reltuples,
+    c.relpages::bigint AS relpages,
+    CASE WHEN lk.oid IS NULL AND c.relkind IN ('r', 'm') THEN pg_total_relation_size(c.oid) END AS total_bytes,
+    CASE WHEN lk.oid IS NULL AND c.relkind IN ('r', 'm') THEN pg_relation_size(c.oid) END AS table_bytes,
+    lk.oid IS NOT NULL AS locked,
+    c.relrowsecurity AS rls_enabled,
+    c.relforcerowsecurity AS rls_forced,
+    c.relispartition AS is_partition,
+    (SELECT i.inhparent::bigint FROM pg_inherits i WHERE i.inhrelid = c.oid AND c.relispartition) AS parent_oid,
+    COALESCE((SELECT (to_jsonb(i) ->> 'inhdetachpending')::boolean
+              FROM pg_inherits i WHERE i.inhrelid = c.oid AND c.relispartition), false) AS detach_pending,
+    ARRAY(SELECT i.inhparent::bigint FROM pg_inherits i
+          WHERE i.inhrelid = c.oid AND NOT c.relispartition ORDER BY i.inhseqno) AS inherits_from,
+    p.partstrat::text AS partition_strategy,
+    CASE WHEN p.partrelid IS NOT NULL THEN pg_get_partkeydef(c.oid) END AS partition_key,
+    ARRAY(SELECT a.attname::text
+          FROM unnest(p.partattrs::int2[]) WITH ORDINALITY k(attnum, ord)
+          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+          ORDER BY k.ord) AS partition_key_columns,
+    CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
+    c.relreplident::text AS replica_identity,
+    c.relacl::text[] AS acl,
+    obj_description(c.oid, 'pg_class') AS comment
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_partitioned_table p ON p.partrelid = c.oid
+LEFT JOIN locked lk ON lk.oid = c.oid
+WHERE c.relkind IN ('r', 'p', 'f')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg\_toast%'
+  AND n.nspname NOT LIKE 'pg\_temp\_%'
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_depend d
+      WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+  )
+ORDER BY n.nspname, c.relname;

@@ -1,0 +1,30 @@
+"""Helpers for check tests: DDL in the test's transaction, collect on the same connection, run one rule."""
+
+from __future__ import annotations
+
+import psycopg
+
+from auditor.collect import collect
+from auditor.db import Session
+from auditor.engine import run_rule
+from auditor.model import Snapshot
+
+
+def snapshot_after(conn: psycopg.Connection, ddl: str) -> Snapshot:
+    """Run DDL inside the test's transaction, then collect on the same connection."""
+    conn.execute(ddl)
+    return collect(Session(conn=conn))
+
+
+def hits(snap: Snapshot, code: str) -> list:
+    """The findings of one rule over a snapshot."""
+    from auditor.config import Config
+    from auditor.registry import load_all
+
+    status, findings = run_rule(load_all()[code], snap, Config())
+    assert status.status in ("ok", "findings"), f"{code} did not run: {status.status} {status.reason}"
+    return findings
+
+
+def objects(findings: list) -> set[str]:
+    return {f.obj.display for f in findings}

@@ -1,0 +1,79 @@
+"""IDX001 unindexed-foreign-key on a real PostgreSQL, including the ways it could pass or fire by mistake."""
+
+from __future__ import annotations
+
+from support import hits, objects, snapshot_after
+
+SCHEMA = """
+CREATE SCHEMA t;
+CREATE TABLE t.parent (id bigint PRIMARY KEY, org_id bigint NOT NULL, UNIQUE (org_id, id));
+CREATE TABLE t.no_index (id bigint PRIMARY KEY, parent_id bigint REFERENCES t.parent ON DELETE CASCADE);
+CREATE TABLE t.covered (id bigint PRIMARY KEY, parent_id bigint REFERENCES t.parent);
+CREATE INDEX ON t.covered (parent_id, id);
+CREATE TABLE t.wrong_order (id bigint PRIMARY KEY, parent_id bigint REFERENCES t.parent, created date);
+CREATE INDEX ON t.wrong_order (created, parent_id);
+CREATE TABLE t.partial (id bigint PRIMARY KEY, parent_id bigint REFERENCES t.parent);
+CREATE INDEX ON t.partial (parent_id) WHERE parent_id IS NOT NULL;
+CREATE TABLE t.hash_only (id bigint PRIMARY KEY, parent_id bigint REFERENCES t.parent);
+CREATE INDEX ON t.hash_only USING hash (parent_id);
+CREATE TABLE t.composite (id bigint PRIMARY KEY, org_id bigint, parent_id bigint,
+                          FOREIGN KEY (org_id, parent_id) REFERENCES t.parent (org_id, id));
+CREATE INDEX ON t.composite (parent_id, org_id);
+CREATE TABLE t."Mixed Case" (id bigint PRIMARY KEY, "Parent Id" bigint REFERENCES t.parent);
+CREATE TABLE t.tenant_led (id bigint PRIMARY KEY, org_id bigint NOT NULL, parent_id bigint REFERENCES t.parent);
+CREATE INDEX ON t.tenant_led (org_id, parent_id);
+CREATE TABLE t.events (id bigint, parent_id bigint REFERENCES t.parent, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE t.events_2024 PARTITION OF t.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE t.events_2025 PARTITION OF t.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE t.events_ok (id bigint, parent_id bigint REFERENCES t.parent, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE t.events_ok_2024 PARTITION OF t.events_ok FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE INDEX ON t.events_ok (parent_id);
+"""
+
+
+def test_unindexed_foreign_keys(conn):
+    snap = snapshot_after(conn, SCHEMA)
+    found = hits(snap, "IDX001")
+    on = {f.obj.table for f in found}
+    assert on == {"no_index", "wrong_order", "partial", "hash_only", "Mixed Case", "tenant_led", "events"}
+    # The partitioned set is judged once, on its parent, not per partition.
+    assert "events_2024" not in on and "events_ok" not in on
+
+
+def test_cascade_raises_severity_and_fix_runs(conn):
+    snap = snapshot_after(conn, SCHEMA)
+    found = {f.obj.table: f for f in hits(snap, "IDX001")}
+    assert found["no_index"].evidence["on_delete"] == "CASCADE"
+    assert "ON DELETE CASCADE" in found["no_index"].message
+    # The fix for a quoted, mixed-case name must run as printed (CONCURRENTLY needs no transaction).
+    assert found["Mixed Case"].fix == 'CREATE INDEX CONCURRENTLY "Mixed Case_Parent Id_idx" ON t."Mixed Case" ("Parent Id");'
+    # A partitioned parent cannot be indexed CONCURRENTLY: ON ONLY, then each partition, then ATTACH.
+    fix = found["events"].fix
+    assert fix.startswith("CREATE INDEX events_parent_id_idx ON ONLY t.events (parent_id);")
+    assert fix.count("ATTACH PARTITION") == 2
+
+
+def test_partitioned_fix_sql_runs(conn):
+    snap = snapshot_after(conn, SCHEMA)
+    found = {f.obj.table: f for f in hits(snap, "IDX001")}
+    for stmt in found["events"].fix.replace("CONCURRENTLY ", "").split(";\n"):
+        conn.execute(stmt)
+    conn.execute(found["Mixed Case"].fix.replace("CONCURRENTLY ", ""))
+    again = {f.obj.table for f in hits(snapshot_after(conn, "SELECT 1"), "IDX001")}
+    assert "events" not in again and "Mixed Case" not in again
+
+
+def test_tenant_led_index_proposes_composite_fk(conn):
+    snap = snapshot_after(conn, SCHEMA)
+    found = {f.obj.table: f for f in hits(snap, "IDX001")}
+    f = found["tenant_led"]
+    assert f.evidence["tenant_index"] == "tenant_led_org_id_parent_id_idx"
+    assert "FOREIGN KEY (org_id, parent_id) REFERENCES t.parent (org_id, id) NOT VALID" in f.fix
+
+
+def test_fingerprint_is_identity_only(conn):
+    snap = snapshot_after(conn, SCHEMA)
+    first = {f.fingerprint for f in hits(snap, "IDX001")}
+    assert len(first) == len(objects(hits(snap, "IDX001")))
+    again = {f.fingerprint for f in hits(snapshot_after(conn, "ANALYZE t.no_index"), "IDX001")}
+    assert first == again
