@@ -144,10 +144,15 @@ def find_config(start: Path) -> Path | None:
         py = folder / "pyproject.toml"
         if py.is_file():
             try:
-                if "pg-auditor" in tomllib.loads(py.read_text(encoding="utf-8")).get("tool", {}):
-                    return py
-            except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+                text = py.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
                 continue
+            try:
+                if "pg-auditor" in tomllib.loads(text).get("tool", {}):
+                    return py
+            except tomllib.TOMLDecodeError:
+                if "tool.pg-auditor" in text:  # ours, and broken: load() reports it
+                    return py
     return None
 
 

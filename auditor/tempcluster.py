@@ -40,7 +40,12 @@ def find_bindir(major: int | None = None) -> Path:
         bindir = Path(out.stdout.strip())
         if (bindir / "initdb").exists():
             return bindir
-    raise ClusterError("no PostgreSQL server binaries found (initdb/pg_ctl on PATH or pg_config --bindir)")
+    # Debian and Ubuntu keep the server binaries off PATH.
+    packaged = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    if packaged:
+        return packaged[-1].parent
+    raise ClusterError("no PostgreSQL server binaries found (initdb/pg_ctl on PATH, pg_config --bindir, "
+                       "or /usr/lib/postgresql/*/bin)")
 
 
 def free_port() -> int:

@@ -1,0 +1,86 @@
+"""The collector against a real server: constant round trips, snapshot files, filters."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from auditor import snapshot_file
+from auditor.collect import collect
+from auditor.db import Session, Target, connect
+from auditor.errors import SnapshotError
+
+
+def _make_db(pg_server, name: str, tables: int) -> str:
+    with psycopg.connect(pg_server.dsn_for(), autocommit=True) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {name}")
+        c.execute(f"CREATE DATABASE {name}")
+    dsn = pg_server.dsn_for(name)
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("CREATE TABLE parent (id bigint PRIMARY KEY, org_id bigint NOT NULL)")
+        c.execute(
+            "DO $$ BEGIN FOR i IN 1.." + str(tables) + " LOOP EXECUTE format("
+            "'CREATE TABLE t%s (id bigint PRIMARY KEY, parent_id bigint REFERENCES parent, status text, "
+            "created_at timestamptz DEFAULT now()); CREATE INDEX ON t%s (status)', i, i); END LOOP; END $$"
+        )
+    return dsn
+
+
+def test_query_count_does_not_grow_with_the_schema(pg_server):
+    counts = {}
+    for name, n in (("small_db", 5), ("bigger_db", 400)):
+        session = connect(Target(conninfo=_make_db(pg_server, name, n)))
+        try:
+            snap = collect(session)
+        finally:
+            session.conn.close()
+        assert sum(1 for t in snap.tables if t.name.startswith("t")) == n
+        counts[name] = session.queries
+    assert counts["small_db"] == counts["bigger_db"]
+
+
+def test_snapshot_round_trip_is_lossless(conn, tmp_path):
+    conn.execute("CREATE TABLE rt (id int PRIMARY KEY, note text); COMMENT ON TABLE rt IS 'x'")
+    snap = collect(Session(conn=conn))
+    path = tmp_path / "snap.json"
+    snapshot_file.save(snap, path)
+    again = snapshot_file.load(path)
+    assert snapshot_file.to_dict(again) == snapshot_file.to_dict(snap)
+    assert again.table_by_name[("public", "rt")].comment == "x"
+
+
+def test_bad_snapshot_files_are_clear_errors(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(SnapshotError, match="cannot read snapshot"):
+        snapshot_file.load(bad)
+    bad.write_text('{"format": 999, "server": {}}')
+    with pytest.raises(SnapshotError, match="format 999 is not supported"):
+        snapshot_file.load(bad)
+
+
+def test_schema_filters_and_extension_objects(conn):
+    conn.execute(
+        "CREATE SCHEMA keep_me; CREATE SCHEMA drop_me;"
+        "CREATE TABLE keep_me.a (id int PRIMARY KEY); CREATE TABLE drop_me.b (id int PRIMARY KEY);"
+    )
+    snap = collect(Session(conn=conn), ["keep_*"], None)
+    assert {t.schema for t in snap.tables} == {"keep_me"}
+    assert all(i.table_oid in snap.table_by_oid for i in snap.indexes)
+    snap = collect(Session(conn=conn), None, ["drop_me"])
+    assert "drop_me" not in {t.schema for t in snap.tables}
+    # pg_stat_statements is an extension; its view never shows up as a user object.
+    assert "pg_stat_statements" not in {v.name for v in snap.views}
+
+
+def test_partitions_and_timestamps_are_deterministic_utc(conn):
+    conn.execute("SET TimeZone = 'America/New_York'")
+    conn.execute(
+        "CREATE TABLE ev (at timestamptz NOT NULL) PARTITION BY RANGE (at);"
+        "CREATE TABLE ev_2024 PARTITION OF ev FOR VALUES FROM ('2024-01-01 00:00+00') TO ('2024-02-01 00:00+00');"
+    )
+    snap = collect(Session(conn=conn))
+    part = snap.table_by_name[("public", "ev_2024")]
+    assert part.partition_bound == "FOR VALUES FROM ('2024-01-01 00:00:00+00') TO ('2024-02-01 00:00:00+00')"
+    assert snap.table_by_oid[part.parent_oid].partition_key_columns == ["at"]
+    assert snap.server.collected_at.endswith("+00:00")

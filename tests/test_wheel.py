@@ -1,0 +1,50 @@
+"""The built wheel carries queries/ and templates/ and runs from a fresh virtual environment."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_wheel_installs_and_runs(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", ".venv", "*.egg-info", "__pycache__", "build",
+                                                              "dist", ".pytest_cache", "pg-auditor-*"))
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "dist"), str(src)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    wheel = next((tmp_path / "dist").glob("pg_auditor-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "auditor/_queries/tables.sql" in names
+    assert "auditor/_templates/report.html.j2" in names
+    assert any(n.startswith("auditor/demo/") and n.endswith(".sql") for n in names)
+
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    pip = env_dir / "bin" / "pip"
+    inst = subprocess.run([str(pip), "install", "-q", str(wheel)], capture_output=True, text=True, timeout=900,
+                          check=False)
+    assert inst.returncode == 0, inst.stderr[-2000:]
+    exe = env_dir / "bin" / "pg-auditor"
+    ver = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert ver.returncode == 0 and ver.stdout.startswith("pg-auditor ")
+    rules = subprocess.run([str(exe), "rules"], capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert rules.returncode == 0 and "IDX001" in rules.stdout
+    # The installed package finds its own SQL and templates, not the checkout's.
+    where = subprocess.run(
+        [str(env_dir / "bin" / "python"), "-c",
+         "from auditor.resources import queries_dir, templates_dir; print(queries_dir()); print(templates_dir())"],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+    )
+    assert where.returncode == 0 and str(env_dir) in where.stdout and "_queries" in where.stdout
