@@ -26,9 +26,9 @@ def load_sample(dsn: str) -> bool:
     """Load the sample schema into an empty database; returns whether the pg_partman part loaded."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute((DEMO_DIR / "saas.sql").read_text(encoding="utf-8"))
-        has_partman = conn.execute(
-            "SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_partman'"
-        ).fetchone()[0]
+        has_partman = conn.execute("SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_partman'").fetchone()[
+            0
+        ]
         if has_partman:
             conn.execute((DEMO_DIR / "saas_partman.sql").read_text(encoding="utf-8"))
         conn.execute("ANALYZE")

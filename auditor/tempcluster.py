@@ -44,8 +44,9 @@ def find_bindir(major: int | None = None) -> Path:
     packaged = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
     if packaged:
         return packaged[-1].parent
-    raise ClusterError("no PostgreSQL server binaries found (initdb/pg_ctl on PATH, pg_config --bindir, "
-                       "or /usr/lib/postgresql/*/bin)")
+    raise ClusterError(
+        "no PostgreSQL server binaries found (initdb/pg_ctl on PATH, pg_config --bindir, or /usr/lib/postgresql/*/bin)"
+    )
 
 
 def free_port() -> int:

@@ -58,8 +58,10 @@ def test_broken_config_is_exit_2(tmp_path, config, message):
 
 def test_collect_then_audit_offline(pg_server, tmp_path):
     dsn = pg_server.dsn_for()
-    setup = "CREATE TABLE IF NOT EXISTS cli_parent (id int PRIMARY KEY); " \
-            "CREATE TABLE IF NOT EXISTS cli_child (id int PRIMARY KEY, p int REFERENCES cli_parent)"
+    setup = (
+        "CREATE TABLE IF NOT EXISTS cli_parent (id int PRIMARY KEY); "
+        "CREATE TABLE IF NOT EXISTS cli_child (id int PRIMARY KEY, p int REFERENCES cli_parent)"
+    )
     import psycopg
 
     with psycopg.connect(dsn, autocommit=True) as c:
@@ -68,16 +70,28 @@ def test_collect_then_audit_offline(pg_server, tmp_path):
         snap = tmp_path / "snap.json"
         out = cli("collect", dsn, "-o", str(snap))
         assert out.returncode == 0, out.stderr
-        res = cli("audit", "--from-snapshot", str(snap), "-f", "json", "-f", "md", "-o", str(tmp_path),
-                  "--fail-on", "low")
+        res = cli(
+            "audit", "--from-snapshot", str(snap), "-f", "json", "-f", "md", "-o", str(tmp_path), "--fail-on", "low"
+        )
         assert res.returncode == 1, res.stderr  # an unindexed FK at or above low
         doc = json.loads((tmp_path / "pg-auditor-report.json").read_text())
         assert any(f["code"] == "IDX001" and f["object"]["table"] == "cli_child" for f in doc["findings"])
         assert (tmp_path / "pg-auditor-report.md").exists()
         ok = cli("audit", "--from-snapshot", str(snap), "-f", "json", "-o", str(tmp_path), "--exit-zero")
         assert ok.returncode == 0
-        live = cli("audit", dsn, "-f", "json", "-o", str(tmp_path / "live"), "--select", "IDX001", "--fail-on",
-                   "never", "--debug")
+        live = cli(
+            "audit",
+            dsn,
+            "-f",
+            "json",
+            "-o",
+            str(tmp_path / "live"),
+            "--select",
+            "IDX001",
+            "--fail-on",
+            "never",
+            "--debug",
+        )
         assert live.returncode == 0, live.stderr
         assert "query tables" in live.stderr  # --debug traces every query
         assert not list(tmp_path.glob("**/*.partial"))

@@ -17,11 +17,19 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.slow
 def test_wheel_installs_and_runs(tmp_path):
     src = tmp_path / "src"
-    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", ".venv", "*.egg-info", "__pycache__", "build",
-                                                              "dist", ".pytest_cache", "pg-auditor-*"))
+    shutil.copytree(
+        ROOT,
+        src,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "*.egg-info", "__pycache__", "build", "dist", ".pytest_cache", "pg-auditor-*"
+        ),
+    )
     built = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "dist"), str(src)],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert built.returncode == 0, built.stderr[-2000:]
     wheel = next((tmp_path / "dist").glob("pg_auditor-*.whl"))
@@ -33,8 +41,9 @@ def test_wheel_installs_and_runs(tmp_path):
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     pip = env_dir / "bin" / "pip"
-    inst = subprocess.run([str(pip), "install", "-q", str(wheel)], capture_output=True, text=True, timeout=900,
-                          check=False)
+    inst = subprocess.run(
+        [str(pip), "install", "-q", str(wheel)], capture_output=True, text=True, timeout=900, check=False
+    )
     assert inst.returncode == 0, inst.stderr[-2000:]
     exe = env_dir / "bin" / "pg-auditor"
     ver = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=False, cwd=tmp_path)
@@ -43,8 +52,14 @@ def test_wheel_installs_and_runs(tmp_path):
     assert rules.returncode == 0 and "IDX001" in rules.stdout
     # The installed package finds its own SQL and templates, not the checkout's.
     where = subprocess.run(
-        [str(env_dir / "bin" / "python"), "-c",
-         "from auditor.resources import queries_dir, templates_dir; print(queries_dir()); print(templates_dir())"],
-        capture_output=True, text=True, check=False, cwd=tmp_path,
+        [
+            str(env_dir / "bin" / "python"),
+            "-c",
+            "from auditor.resources import queries_dir, templates_dir; print(queries_dir()); print(templates_dir())",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
     )
     assert where.returncode == 0 and str(env_dir) in where.stdout and "_queries" in where.stdout
