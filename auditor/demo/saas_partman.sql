@@ -43,6 +43,9 @@ RESET ROLE;
 -- defect: pg_partman set registered with automatic_maintenance = 'on' but no
 -- scheduler runs run_maintenance() (no BGW, no pg_cron): partitions stop being
 -- premade once the runway (premake = 4 months) is used up
+-- defect: create_parent runs as the superuser (as it usually does) and
+-- inherit_privileges is off, so the children are owned by postgres while the
+-- parent is owned by app_owner (owner drift between a parent and its partitions)
 -- Monthly set starting 3 months ago; create_parent's signature differs between
 -- 4.x (p_type 'native', keyword interval) and 5.x (p_type 'range', interval).
 DO $$
