@@ -1,0 +1,272 @@
+"""The isolation score: per table and command, weighted by table size, with hard caps for roles that
+skip row-level security, and every lost point attributed to a table or a surface item.
+
+Base = 100 x (0.60 Read + 0.25 Write + 0.15 Structure), each the weighted mean over the tables that
+hold tenant data of: Read = the SELECT verdict for the worst application role; Write = the mean of
+the INSERT, UPDATE and DELETE verdicts (0 when TRUNCATE is granted); Structure = 1 minus 0.4 for a
+nullable tenant column, 0.4 for a foreign key that leaves the tenant out, 0.2 for a unique key that
+does. Weight = (1 + log10(1 + rows)), x1.5 with sensitive columns, half for unknown tables.
+Exposures (definer views, materialized views, partitions without RLS) add the weight of the table
+they unlock as an open relation. Surface items are subtracted; caps apply last.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from auditor.model import Snapshot
+from auditor.report import AreaScore, Finding, RuleStatus
+from auditor.scoring import area_scorer
+from auditor.tenancy import (
+    SCORED,
+    Tenancy,
+    TableInfo,
+    cells,
+    exposures,
+    nullable_tenant_columns,
+    parse_acl,
+    role_closure,
+    setting_defaults,
+    tenancy,
+    unsafe_foreign_keys,
+    unscoped_uniques,
+)
+
+READ, WRITE, STRUCT = 0.60, 0.25, 0.15
+SURFACE_CAP = 25
+
+
+@dataclass
+class TableScore:
+    table: str
+    cls: str
+    weight: float
+    read: float
+    write: float
+    struct: float
+    why: str
+
+    def loss(self, total: float) -> float:
+        """Points this table costs the base score."""
+        lost = READ * (1 - self.read) + WRITE * (1 - self.write) + STRUCT * (1 - self.struct)
+        return 100 * self.weight * lost / total if total else 0.0
+
+
+@dataclass
+class ScoreModel:
+    model: str
+    tables: list[TableScore] = field(default_factory=list)
+    surface: list[tuple[str, float]] = field(default_factory=list)
+    caps: list[tuple[str, int]] = field(default_factory=list)
+    read: float = 1.0
+    write: float = 1.0
+    struct: float = 1.0
+    base: float = 100.0
+    score: int | None = None
+    readiness: int | None = None
+    role: str | None = None
+
+    @property
+    def total_weight(self) -> float:
+        return sum(t.weight for t in self.tables)
+
+    def table_points(self, qualified: str, dims: tuple[str, ...] = ("read", "write", "struct")) -> float:
+        total = self.total_weight
+        out = 0.0
+        for t in self.tables:
+            if t.table == qualified and total:
+                w = {"read": READ * (1 - t.read), "write": WRITE * (1 - t.write), "struct": STRUCT * (1 - t.struct)}
+                out += 100 * t.weight * sum(w[d] for d in dims) / total
+        return round(out, 1)
+
+    def as_dict(self) -> dict[str, Any]:
+        total = self.total_weight
+        top = sorted(self.tables, key=lambda t: (-t.loss(total), t.table))
+        return {
+            "model": self.model,
+            "score": self.score,
+            "readiness": self.readiness,
+            "role": self.role,
+            "read": round(self.read, 4),
+            "write": round(self.write, 4),
+            "structure": round(self.struct, 4),
+            "base": round(self.base, 1),
+            "surface": [{"item": s, "points": p} for s, p in self.surface],
+            "caps": [{"reason": r, "cap": c} for r, c in self.caps],
+            "tables_scored": len(self.tables),
+            "top_losses": [asdict(t) | {"points": round(t.loss(total), 1)} for t in top[:15] if t.loss(total) > 0],
+        }
+
+
+def _structure(snap: Snapshot, ten: Tenancy) -> dict[int, tuple[float, list[str]]]:
+    out: dict[int, tuple[float, list[str]]] = {}
+    stats = snap.column_stats_of
+
+    def cut(oid: int, amount: float, why: str) -> None:
+        s, reasons = out.get(oid, (1.0, []))
+        out[oid] = (max(0.0, s - amount), [*reasons, why])
+
+    for info in nullable_tenant_columns(snap, ten):
+        st = stats.get((info.table.schema, info.table.name, info.column or ""))
+        cut(info.table.oid, 0.6 if st and st.null_frac > 0 else 0.4, "nullable tenant column")
+    seen: set[int] = set()
+    for child, parent, _con in unsafe_foreign_keys(snap, ten):
+        if child.table.oid not in seen:
+            seen.add(child.table.oid)
+            col = snap.column_by_name.get((parent.table.oid, (_con.ref_columns or [""])[0]))
+            cut(child.table.oid, 0.2 if col and col.base_type == "uuid" else 0.4, "foreign key without the tenant")
+    seen = set()
+    for info, _idx in unscoped_uniques(snap, ten):
+        if info.table.oid not in seen:
+            seen.add(info.table.oid)
+            cut(info.table.oid, 0.2, "unique key without the tenant")
+    return out
+
+
+def truncate_roles(ten: Tenancy, info: TableInfo, snap: Snapshot) -> list[str]:
+    """Application roles (or PUBLIC) that may TRUNCATE the table through a grant."""
+    acl = parse_acl(info.table.acl)
+    out = []
+    for role in ten.app_roles:
+        if any("D" in acl.get(g, "") for g in role_closure(snap, role, inherit_only=True) - {info.table.owner}):
+            out.append(role)
+    if "D" in acl.get("public", ""):
+        out.append("public")
+    return out
+
+
+def compute(snap: Snapshot) -> ScoreModel:
+    ten = tenancy(snap)
+    sm = ScoreModel(ten.model)
+    if ten.model in ("none", "schema") or ten.column is None:
+        return sm
+    struct = _structure(snap, ten)
+    roles: list[str | None] = list(ten.app_roles) or [None]
+    infos = ten.of_class(*SCORED)
+    for info in infos:
+        if info.weight <= 0:
+            continue
+        worst_r, worst_w, why = 1.0, 1.0, "scoped"
+        for role in roles:
+            cs = cells(snap, ten, info, role)
+            r = cs["SELECT"].value
+            w = sum(cs[c].value for c in ("INSERT", "UPDATE", "DELETE")) / 3
+            if r < worst_r or w < worst_w:
+                bad = min(cs.values(), key=lambda c: c.value)
+                why = bad.why
+                sm.role = role
+            worst_r, worst_w = min(worst_r, r), min(worst_w, w)
+        if truncate_roles(ten, info, snap):
+            worst_w, why = 0.0, "TRUNCATE granted to an application role"
+        s, reasons = struct.get(info.table.oid, (1.0, []))
+        sm.tables.append(TableScore(info.table.qualified, info.cls, info.weight, worst_r, worst_w, s, why))
+    by_name = {t.table: t for t in sm.tables}
+    for e in exposures(snap, ten):
+        opened = [b for b in e.bases if by_name.get(b.table.qualified) and by_name[b.table.qualified].read > 0]
+        if opened:
+            weight = sum(b.weight for b in opened)
+            sm.tables.append(TableScore(f"{e.schema}.{e.name}", e.kind, weight, 0.0, 1.0, 1.0, e.why))
+    total = sm.total_weight
+    if total:
+        sm.read = sum(t.weight * t.read for t in sm.tables) / total
+        sm.write = sum(t.weight * t.write for t in sm.tables) / total
+        sm.struct = sum(t.weight * t.struct for t in sm.tables) / total
+    sm.base = 100 * (READ * sm.read + WRITE * sm.write + STRUCT * sm.struct)
+    defaults = setting_defaults(snap, ten)
+    if defaults:
+        sm.surface.append((f"tenant setting has a default ({defaults[0][2].split('=')[0]})", 15.0))
+    unpinned = [f for f in snap.functions if f.security_definer and not _pinned(f.config)]
+    if unpinned:
+        sm.surface.append(
+            (f"{len(unpinned)} SECURITY DEFINER function(s) without a pinned search_path", float(min(5, len(unpinned))))
+        )
+    surface = min(SURFACE_CAP, sum(p for _, p in sm.surface))
+    score = sm.base - surface
+    for role in ten.app_roles:
+        r = snap.role_by_name.get(role)
+        if r and r.superuser:
+            sm.caps.append((f"application role {role} is a superuser", 5))
+        elif r and r.bypassrls:
+            sm.caps.append((f"application role {role} has BYPASSRLS", 10))
+    if ten.app_roles_how.startswith("inferred: no other login role"):
+        sm.caps.append(("no application role apart from the table owner", 20))
+    for _, cap in sm.caps:
+        score = min(score, cap)
+    sm.score = max(0, round(score))
+    coverage = sum(1 for i in infos if i.cls == "tenant") / max(1, sum(1 for i in infos if i.cls != "root"))
+    sm.readiness = round(100 * (0.5 * sm.struct + 0.5 * coverage))
+    return sm
+
+
+def _pinned(config: list[str]) -> bool:
+    return any(c.lower().startswith("search_path=") for c in config or [])
+
+
+def model_for(snap: Snapshot) -> ScoreModel:
+    key = repr(sorted((k, repr(v)) for k, v in snap.settings.items()))
+    cached = snap.__dict__.get("_isolation_score")
+    if cached and cached[0] == key:
+        return cached[1]
+    sm = compute(snap)
+    snap.__dict__["_isolation_score"] = (key, sm)
+    return sm
+
+
+MODEL_LABEL = {
+    "rls": "RLS-enforced",
+    "app": "application-enforced (not enforced by the database)",
+    "schema": "schema-per-tenant",
+    "none": "no tenant model (single-tenant or database-per-tenant)",
+}
+
+
+@area_scorer("isolation")
+def isolation_area_score(findings: list[Finding], statuses: list[RuleStatus], extras: dict[str, Any]) -> AreaScore:
+    mine = [s for s in statuses if s.area == "isolation"]
+    evaluated = [s for s in mine if s.status in ("ok", "findings")]
+    coverage = round(len(evaluated) / len(mine), 3) if mine else 0.0
+    ctx = extras.get("tenancy") or {}
+    sc = ctx.get("score") or {}
+    model = ctx.get("model", "none")
+    notes = [ctx.get("statement", "")] if ctx.get("statement") else []
+    score = sc.get("score")
+    if model == "app" and sc.get("readiness") is not None:
+        notes.append(f"schema readiness {sc['readiness']}/100 (tenant-column coverage and structure)")
+        if ctx.get("isolation_model_forced") == "app":
+            score = sc["readiness"]
+    if sc:
+        notes.append(
+            f"read {sc['read']:.0%}, write {sc['write']:.0%}, structure {sc['structure']:.0%}; "
+            f"base {sc['base']}" + (f", worst role {sc['role']}" if sc.get("role") else "")
+        )
+    working = [
+        {
+            "code": None,
+            "title": t["table"],
+            "severity": None,
+            "weight": round(t["weight"], 2),
+            "population": None,
+            "failing": 0,
+            "ratio": None,
+            "points_lost": t["points"],
+            "note": t["why"],
+        }
+        for t in sc.get("top_losses", [])
+    ]
+    working += [
+        {
+            "code": None,
+            "title": s["item"],
+            "severity": None,
+            "weight": 0,
+            "population": None,
+            "failing": 0,
+            "ratio": None,
+            "points_lost": s["points"],
+            "note": "surface",
+        }
+        for s in sc.get("surface", [])
+    ]
+    caps = [f"capped at {c['cap']}: {c['reason']}" for c in sc.get("caps", [])]
+    return AreaScore("isolation", score, coverage, working, caps, MODEL_LABEL.get(model, model), notes)
