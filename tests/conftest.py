@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 
+
 @dataclass
 class Server:
     dsn: str  # a superuser DSN (database postgres)
