@@ -20,8 +20,8 @@ from auditor.registry import SEVERITY_RANK, Hit, Obj, Skip, rule, threshold
 from auditor.tenancy import (
     ISOLATION_MODEL,
     SCORED,
-    Tenancy,
     TableInfo,
+    Tenancy,
     _command_cell,
     bypass_reason,
     describe,
@@ -582,7 +582,7 @@ def app_role_bypasses(snap: Snapshot) -> Iterator[Hit]:
         if not reasons:
             continue
         r = snap.role_by_name.get(role)
-        sev = "critical" if r and (r.superuser or r.bypassrls) or any("SET ROLE" in w for w in reasons) else "high"
+        sev = "critical" if (r and (r.superuser or r.bypassrls)) or any("SET ROLE" in w for w in reasons) else "high"
         if (
             not (r and (r.superuser or r.bypassrls))
             and all("owner" in w for w in reasons)

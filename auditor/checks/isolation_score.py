@@ -20,8 +20,8 @@ from auditor.report import AreaScore, Finding, RuleStatus
 from auditor.scoring import area_scorer
 from auditor.tenancy import (
     SCORED,
-    Tenancy,
     TableInfo,
+    Tenancy,
     cells,
     exposures,
     nullable_tenant_columns,
