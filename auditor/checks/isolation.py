@@ -13,7 +13,7 @@ from typing import Any
 from auditor.checks.common import column_obj, table_obj
 from auditor.checks.isolation_score import model_for, truncate_roles
 from auditor.engine import context
-from auditor.model import Snapshot, Table
+from auditor.model import FK_ACTIONS, Snapshot, Table
 from auditor.names import column_list, qualified, quote_ident, quote_literal
 from auditor.policy_expr import issues
 from auditor.registry import SEVERITY_RANK, Hit, Obj, Skip, rule, threshold
@@ -581,27 +581,27 @@ def app_role_bypasses(snap: Snapshot) -> Iterator[Hit]:
                 reasons.setdefault(why, []).append(info.table.qualified)
         if not reasons:
             continue
-        r = snap.role_by_name.get(role)
-        sev = "critical" if (r and (r.superuser or r.bypassrls)) or any("SET ROLE" in w for w in reasons) else "high"
-        if (
-            not (r and (r.superuser or r.bypassrls))
-            and all("owner" in w for w in reasons)
-            and "SET ROLE" not in str(reasons)
-        ):
-            sev = "high"
-        first = sorted(reasons)[0]
+        systemic = [w for w in reasons if "owner" not in w]  # superuser, BYPASSRLS, or SET ROLE into one
+        first = sorted(systemic or reasons)[0]
         tables = sorted({t for ts in reasons.values() for t in ts})
-        fix = None
+        fix_lines = []
+        r = snap.role_by_name.get(role)
         if r and (r.superuser or r.bypassrls):
-            fix = f"ALTER ROLE {quote_ident(role)} NOSUPERUSER NOBYPASSRLS;"
-        elif any("owner" in w for w in reasons) and "SET ROLE" not in first:
-            fix = "\n".join(f"ALTER TABLE {t} FORCE ROW LEVEL SECURITY;" for t in tables)
+            fix_lines.append(f"ALTER ROLE {quote_ident(role)} NOSUPERUSER NOBYPASSRLS;")
+        for w in sorted(reasons):
+            if w.startswith("can SET ROLE "):
+                target = w.split()[3].rstrip(",")
+                fix_lines.append(f"REVOKE {quote_ident(target)} FROM {quote_ident(role)};")
+            elif w.startswith("member of the owner role "):
+                fix_lines.append(f"REVOKE {quote_ident(w.split()[5])} FROM {quote_ident(role)};")
+        if not systemic:
+            fix_lines += [f"ALTER TABLE {t} FORCE ROW LEVEL SECURITY;" for t in tables]
         yield Hit(
             obj=Obj("role", name=role),
             message=f"application role {role} bypasses row-level security on {len(tables)} table(s): {first}",
             evidence={"reasons": reasons, "app_roles_how": ten.app_roles_how},
-            fix=fix,
-            severity=sev,
+            fix="\n".join(dict.fromkeys(fix_lines)) or None,
+            severity="critical" if systemic else "high",
             points=round(sum(_pts(snap, t, "read", "write") or 0 for t in tables), 1) or None,
         )
 
@@ -690,28 +690,34 @@ def cross_tenant_fk(snap: Snapshot) -> Iterator[Hit]:
     """
     ten = _tenant(snap)
     hits = []
+    keyed: set[int] = set()  # parents given their (tenant, key) unique index by an earlier fix
     for child, parent, con in unsafe_foreign_keys(snap, ten):
         ct, pt = child.table, parent.table
         ccol, pcol = child.column or "", parent.column or ""
         name = f"{con.name}_tenant"
         key_name = f"{pt.name}_{pcol}_{'_'.join(con.ref_columns)}_key"
-        has_key = any(
-            i.is_unique and set(c for c in i.columns if c) == {pcol, *con.ref_columns}
+        has_key = pt.oid in keyed or any(
+            i.is_unique and i.predicate is None and set(c for c in i.columns if c) == {pcol, *con.ref_columns}
             for i in snap.indexes_of.get(pt.oid, [])
         )
+        keyed.add(pt.oid)
+        conc = "" if pt.is_partitioned else "CONCURRENTLY "
         fix = (
             ""
             if has_key
-            else (
-                f"-- CREATE UNIQUE INDEX CONCURRENTLY first on a large table, then ADD CONSTRAINT ... USING INDEX\n"
-                f"ALTER TABLE {pt.qualified} ADD CONSTRAINT {quote_ident(key_name)} "
-                f"UNIQUE ({column_list([pcol, *con.ref_columns])});\n"
-            )
+            else f"CREATE UNIQUE INDEX {conc}{quote_ident(key_name[:63])} ON {pt.qualified} "
+            f"({column_list([pcol, *con.ref_columns])});\n"
         )
+        action = ""
+        if con.on_delete == "n":  # only the key's own columns go NULL, never the tenant (PostgreSQL 15+)
+            action = f" ON DELETE SET NULL ({column_list(con.columns)})"
+        elif con.on_delete in ("c", "r"):
+            action = f" ON DELETE {FK_ACTIONS[con.on_delete]}"
         fix += (
-            f"ALTER TABLE {ct.qualified} ADD CONSTRAINT {quote_ident(name)} FOREIGN KEY "
+            f"ALTER TABLE {ct.qualified} ADD CONSTRAINT {quote_ident(name[:63])} FOREIGN KEY "
             f"({column_list([ccol, *con.columns])}) REFERENCES {pt.qualified} ({column_list([pcol, *con.ref_columns])})"
-            f" NOT VALID;\nALTER TABLE {ct.qualified} VALIDATE CONSTRAINT {quote_ident(name)};"
+            f"{action} NOT VALID;\nALTER TABLE {ct.qualified} VALIDATE CONSTRAINT {quote_ident(name[:63])};\n"
+            f"ALTER TABLE {ct.qualified} DROP CONSTRAINT {quote_ident(con.name)};"
         )
         hits.append(
             Hit(
@@ -731,7 +737,7 @@ def _uuid_key(snap: Snapshot, t: Table, columns: list[str]) -> bool:
     return all((c := snap.column_by_name.get((t.oid, col))) is not None and c.base_type == "uuid" for col in columns)
 
 
-@rule("ISO014", "unique-without-tenant-column", severity="medium", subject="index", requires=RLS + ("indexes",))
+@rule("ISO014", "unique-without-tenant-column", severity="medium", subject="index", requires=(*RLS, "indexes"))
 def unique_without_tenant(snap: Snapshot) -> Iterator[Hit]:
     """Unique key on a tenant table that does not include the tenant column.
 
@@ -810,8 +816,8 @@ def nullable_tenant(snap: Snapshot) -> Iterator[Hit]:
                 message=f"{t.qualified}.{col} is nullable"
                 + (f"; statistics say {st.null_frac:.1%} of rows have no tenant" if st and st.null_frac > 0 else ""),
                 evidence={"null_frac": st.null_frac if st else None},
-                fix=f"ALTER TABLE {t.qualified} ADD CONSTRAINT {cname} CHECK ({quote_ident(col)} IS NOT NULL) NOT VALID;\n"
-                f"ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {cname};\n"
+                fix=f"ALTER TABLE {t.qualified} ADD CONSTRAINT {cname} CHECK ({quote_ident(col)} IS NOT NULL)"
+                f" NOT VALID;\nALTER TABLE {t.qualified} VALIDATE CONSTRAINT {cname};\n"
                 f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(col)} SET NOT NULL;",
                 severity="high" if st and st.null_frac > 0 else None,
                 points=_pts(snap, t, "struct"),
@@ -885,7 +891,7 @@ def _exposure_hits(snap: Snapshot, kinds: tuple[str, ...]) -> Iterator[Hit]:
         )
 
 
-@rule("ISO017", "definer-view-bypasses-rls", severity="high", subject="view", requires=RLS + ("views", "roles"))
+@rule("ISO017", "definer-view-bypasses-rls", severity="high", subject="view", requires=(*RLS, "views", "roles"))
 def definer_view(snap: Snapshot) -> Iterator[Hit]:
     """View without security_invoker whose owner bypasses the base table's policies.
 
@@ -907,7 +913,7 @@ def definer_view(snap: Snapshot) -> Iterator[Hit]:
     yield from _exposure_hits(snap, ("view",))
 
 
-@rule("ISO018", "unprotected-copy-of-tenant-data", severity="high", subject="view", requires=RLS + ("views",))
+@rule("ISO018", "unprotected-copy-of-tenant-data", severity="high", subject="view", requires=(*RLS, "views"))
 def unprotected_copy(snap: Snapshot) -> Iterator[Hit]:
     """Materialized view or foreign table over tenant data that row-level security protects.
 
@@ -1047,7 +1053,7 @@ def truncate_granted(snap: Snapshot) -> Iterator[Hit]:
         )
 
 
-@rule("ISO022", "tenant-data-skew", severity="info", subject="table", requires=RLS + ("column_stats",))
+@rule("ISO022", "tenant-data-skew", severity="info", subject="table", requires=(*RLS, "column_stats"))
 def tenant_skew(snap: Snapshot) -> Iterator[Hit]:
     """One tenant holds most of a table's rows (from pg_stats).
 

@@ -95,8 +95,32 @@ class ScoreModel:
             "surface": [{"item": s, "points": p} for s, p in self.surface],
             "caps": [{"reason": r, "cap": c} for r, c in self.caps],
             "tables_scored": len(self.tables),
-            "top_losses": [asdict(t) | {"points": round(t.loss(total), 1)} for t in top[:15] if t.loss(total) > 0],
+            "top_losses": _grouped_losses(top, total),
         }
+
+
+def _grouped_losses(tables: list[TableScore], total: float, limit: int = 15) -> list[dict[str, Any]]:
+    """Largest losses first; many tables losing points for the same reason become one row."""
+    by_why: dict[str, list[TableScore]] = {}
+    for t in tables:
+        if t.loss(total) > 0:
+            by_why.setdefault(t.why, []).append(t)
+    rows: list[dict[str, Any]] = []
+    for why, group in by_why.items():
+        if len(group) > 3:
+            rows.append(
+                {
+                    "table": f"{len(group)} tables (e.g. {', '.join(g.table for g in group[:3])})",
+                    "cls": "group",
+                    "weight": round(sum(g.weight for g in group), 2),
+                    "why": why,
+                    "points": round(sum(g.loss(total) for g in group), 1),
+                    "tables": [g.table for g in group],
+                }
+            )
+        else:
+            rows += [asdict(g) | {"points": round(g.loss(total), 1)} for g in group]
+    return sorted(rows, key=lambda r: (-r["points"], r["table"]))[:limit]
 
 
 def _structure(snap: Snapshot, ten: Tenancy) -> dict[int, tuple[float, list[str]]]:
@@ -160,6 +184,8 @@ def compute(snap: Snapshot) -> ScoreModel:
         if truncate_roles(ten, info, snap):
             worst_w, why = 0.0, "TRUNCATE granted to an application role"
         s, reasons = struct.get(info.table.oid, (1.0, []))
+        if worst_r == worst_w == 1.0 and reasons:
+            why = "; ".join(reasons)
         sm.tables.append(TableScore(info.table.qualified, info.cls, info.weight, worst_r, worst_w, s, why))
     by_name = {t.table: t for t in sm.tables}
     for e in exposures(snap, ten):
