@@ -145,7 +145,7 @@ def refs_column(text: str, subj: Subject) -> bool:
 def classify_atom(text: str, subj: Subject) -> str:
     """tenant, subquery, helper, true, false, null-branch, current-user, role-identity, setting-only,
     loose, literal or other."""
-    t = text.strip()
+    t = _outer_strip(text)
     if t.lower() == "true":
         return "true"
     if t.lower() in ("false", "NULL".lower()):

@@ -382,6 +382,14 @@ def _granted_roles(snap: Snapshot) -> dict[str, set[str]]:
 
 def role_closure(snap: Snapshot, role: str, *, inherit_only: bool = False, set_only: bool = False) -> set[str]:
     """Roles whose privileges `role` has (inherit_only) or can SET ROLE to (set_only), itself included."""
+    cache = snap.__dict__.setdefault("_role_closure", {})
+    key = (role, inherit_only, set_only)
+    if key not in cache:
+        cache[key] = frozenset(_closure(snap, role, inherit_only, set_only))
+    return set(cache[key])
+
+
+def _closure(snap: Snapshot, role: str, inherit_only: bool, set_only: bool) -> set[str]:
     seen, stack = {role}, [role]
     while stack:
         r = stack.pop()

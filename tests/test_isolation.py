@@ -384,8 +384,18 @@ def test_iso017_definer_view(rls):
     assert objects(run(rls, "ISO017")) == {"app.v_tasks"}
 
 
-def test_iso018_materialized_view(rls):
+def test_iso018_materialized_view_and_foreign_table(rls, conn):
     assert objects(run(rls, "ISO018")) == {"app.mv_projects"}
+    snap = snapshot_after(
+        conn,
+        """
+        CREATE FOREIGN DATA WRAPPER iso_dummy;
+        CREATE SERVER iso_remote FOREIGN DATA WRAPPER iso_dummy;
+        CREATE FOREIGN TABLE app.remote_tasks (id bigint, org_id bigint NOT NULL) SERVER iso_remote;
+        """,
+    )
+    assert objects(run(snap, "ISO018")) == {"app.mv_projects", "app.remote_tasks"}
+    assert "remote_tasks" not in tables(run(snap, "ISO001"))  # RLS cannot be enabled on it
 
 
 def test_iso019_partition_without_rls(rls):
