@@ -14,7 +14,7 @@ CTX = "(current_setting('app.org'::text))::bigint"
     ("expr", "score"),
     [
         (f"(org_id = {CTX})", 1.0),
-        (f"(org_id = (NULLIF(current_setting('app.org'::text, true), ''::text))::bigint)", 1.0),
+        ("(org_id = (NULLIF(current_setting('app.org'::text, true), ''::text))::bigint)", 1.0),
         (f"(( SELECT {CTX} AS current_setting) = org_id)", 1.0),  # scalar sub-select, either side
         (f"(t.org_id = {CTX})", 1.0),  # qualified with the table's own name
         (f"(m.org_id = {CTX})", 0.0),  # another table's column
@@ -28,7 +28,8 @@ CTX = "(current_setting('app.org'::text))::bigint"
         ("(org_id = CURRENT_USER)", 0.0),
         ("(has_org_access(org_id))", 0.5),  # a helper we cannot read
         (
-            "(org_id IN ( SELECT m.org_id\n   FROM m\n  WHERE (m.user_id = (current_setting('app.uid'::text))::integer)))",
+            "(org_id IN ( SELECT m.org_id\n   FROM m\n"
+            "  WHERE (m.user_id = (current_setting('app.uid'::text))::integer)))",
             1.0,
         ),
         ("(org_id = ANY ((string_to_array(current_setting('app.orgs'::text), ','::text))::bigint[]))", 1.0),
