@@ -11,6 +11,7 @@ Verdicts are numbers: 1.0 scoped (or denies), 0.5 a helper function we cannot re
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -43,46 +44,34 @@ def _outer_strip(s: str) -> str:
     return s
 
 
-def _matching(s: str, start: int) -> int:
+def _scan(s: str, start: int = 0) -> Iterator[tuple[int, int]]:
+    """(position, parenthesis depth before it) for every character outside quotes."""
     depth, quote = 0, ""
     for i in range(start, len(s)):
         ch = s[i]
         if quote:
             if ch == quote:
                 quote = ""
-        elif ch in "'\"":
+            continue
+        if ch in "'\"":
             quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-    return -1
+            continue
+        yield i, depth
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+
+
+def _matching(s: str, start: int) -> int:
+    return next((i for i, d in _scan(s, start) if s[i] == ")" and d == 1), -1)
 
 
 def _split_top(s: str, op: str) -> list[str]:
     """Split on ` OP ` outside parentheses and quotes."""
-    parts, depth, quote, last = [], 0, "", 0
     token = f" {op} "
-    i = 0
-    while i < len(s):
-        ch = s[i]
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif depth == 0 and s.startswith(token, i):
+    parts, last = [], 0
+    for i, depth in _scan(s):
+        if depth == 0 and i >= last and s.startswith(token, i):
             parts.append(s[last:i])
-            i += len(token)
-            last = i
-            continue
-        i += 1
+            last = i + len(token)
     parts.append(s[last:])
     return [p.strip() for p in parts]
 

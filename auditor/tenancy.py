@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from auditor.model import Policy, Snapshot, Table
 from auditor.policy_expr import Subject, settings_in
@@ -31,6 +32,7 @@ CONTEXT_FUNCTIONS = threshold("context_functions", [], "functions that return th
 REFERENCE_MAX_ROWS = threshold("reference_max_rows", 10_000, "estimated rows up to which a lookup table is reference")
 ISOLATION_MODEL = threshold("isolation_model", "", "force the isolation model: rls, app or schema ('' detects it)")
 
+T = TypeVar("T")
 CLASSES = ("root", "tenant", "indirect", "identity", "reference", "framework", "unknown")
 SCORED = ("root", "tenant", "indirect", "identity", "unknown")  # tables that hold (or may hold) tenant data
 COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
@@ -104,15 +106,20 @@ class Tenancy:
 # ---- building -------------------------------------------------------------------------------------
 
 
-def tenancy(snap: Snapshot) -> Tenancy:
-    """The tenant model, cached on the snapshot for the current settings."""
+def per_snapshot(name: str, build: Callable[[Snapshot], T], snap: Snapshot) -> T:
+    """build(snap), computed once per snapshot and run settings (thresholds change what it sees)."""
     key = repr(sorted((k, repr(v)) for k, v in snap.settings.items()))
-    cached = snap.__dict__.get("_tenancy")
+    cached = snap.__dict__.get(name)
     if cached and cached[0] == key:
         return cached[1]
-    result = _build(snap)
-    snap.__dict__["_tenancy"] = (key, result)
+    result = build(snap)
+    snap.__dict__[name] = (key, result)
     return result
+
+
+def tenancy(snap: Snapshot) -> Tenancy:
+    """The tenant model, cached on the snapshot for the current settings."""
+    return per_snapshot("_tenancy", _build, snap)
 
 
 def _top_tables(snap: Snapshot) -> list[Table]:

@@ -509,3 +509,12 @@ def test_iso011_fix_runs(rls, conn, role):
     snap = snapshot_after(conn, "SELECT 1")
     snap.settings = {"app_roles": [role]}
     assert not hits(snap, "ISO011")
+
+
+def test_iso006_fix_runs(rls, conn):
+    found = {f.obj.name: f for f in run(rls, "ISO006")}
+    for stmt in found["inv"].fix.split(";\n"):
+        conn.execute(stmt)
+    snap = snapshot_after(conn, "SELECT 1")
+    assert "inv" not in {f.obj.name for f in run(snap, "ISO006")}
+    assert "invoices" not in tables(run(snap, "ISO005"))

@@ -402,35 +402,28 @@ def _policy_hits(snap: Snapshot, pick: str) -> Iterator[Hit]:
                         obj,
                         f"policy {p.name} ({p.command}) on {t.qualified}: {what}",
                         base,
-                        fix=f"DROP POLICY {quote_ident(p.name)} ON {t.qualified};\n{policy_sql(snap, ten, info)}"
+                        fix=f"DROP POLICY {quote_ident(p.name)} ON {t.qualified};\n"
+                        + policy_sql(snap, ten, info).replace("tenant_isolation", quote_ident(f"{p.name}_tenant"), 1)
                         if info.column
                         else None,
                     )
-            elif pick == "null":
-                branches = [b for _, i in found for b in i.null_branches]
-                if branches:
-                    yield Hit(
-                        obj,
-                        f"policy {p.name} on {t.qualified} admits rows through an IS NULL branch "
-                        f"({branches[0]}): rows without a tenant, or sessions without one, see them",
-                        base | {"branches": branches},
-                    )
-            elif pick == "current_user":
-                atoms = [a for _, i in found for a in i.current_user]
-                if atoms:
-                    yield Hit(
-                        obj,
-                        f"policy {p.name} on {t.qualified} compares the tenant with the role name ({atoms[0]})",
-                        base | {"atoms": atoms},
-                    )
-            elif pick == "escape" and p.permissive:
-                esc = [b for _, i in found for b in i.setting_escapes]
-                if esc:
-                    yield Hit(
-                        obj,
-                        f"policy {p.name} on {t.qualified} opens rows on a setting any session can change ({esc[0]})",
-                        base | {"branches": esc},
-                    )
+            elif pick in _FLAWS and (p.permissive or pick != "escape"):
+                attr, key, text = _FLAWS[pick]
+                items = [x for _, i in found for x in getattr(i, attr)]
+                if items:
+                    yield Hit(obj, f"policy {p.name} on {t.qualified} {text} ({items[0]})", base | {key: items})
+
+
+# pick -> (ExprIssues attribute, evidence key, message)
+_FLAWS = {
+    "null": (
+        "null_branches",
+        "branches",
+        "admits rows through an IS NULL branch: rows without a tenant, or sessions without one, see them",
+    ),
+    "current_user": ("current_user", "atoms", "compares the tenant with the role name"),
+    "escape": ("setting_escapes", "branches", "opens rows on a setting any session can change"),
+}
 
 
 @rule("ISO006", "policy-not-tenant-scoped", severity="high", subject="policy", requires=RLS)

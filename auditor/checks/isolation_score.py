@@ -26,6 +26,7 @@ from auditor.tenancy import (
     exposures,
     nullable_tenant_columns,
     parse_acl,
+    per_snapshot,
     role_closure,
     setting_defaults,
     tenancy,
@@ -230,13 +231,7 @@ def _pinned(config: list[str]) -> bool:
 
 
 def model_for(snap: Snapshot) -> ScoreModel:
-    key = repr(sorted((k, repr(v)) for k, v in snap.settings.items()))
-    cached = snap.__dict__.get("_isolation_score")
-    if cached and cached[0] == key:
-        return cached[1]
-    sm = compute(snap)
-    snap.__dict__["_isolation_score"] = (key, sm)
-    return sm
+    return per_snapshot("_isolation_score", compute, snap)
 
 
 MODEL_LABEL = {
