@@ -518,3 +518,38 @@ def test_iso006_fix_runs(rls, conn):
     snap = snapshot_after(conn, "SELECT 1")
     assert "inv" not in {f.obj.name for f in run(snap, "ISO006")}
     assert "invoices" not in tables(run(snap, "ISO005"))
+
+
+def test_iso016_database_default_and_other_settings(rls, conn):
+    snap = snapshot_after(
+        conn, "ALTER DATABASE postgres SET app.current_org = '2'; ALTER ROLE iso_member SET app.user_role = 'x';"
+    )
+    found = {f.obj.display: f for f in run(snap, "ISO016")}
+    assert set(found) == {"iso_app", "postgres"}  # app.user_role is not a tenant setting
+    assert found["postgres"].obj.kind == "database"
+    assert found["postgres"].fix == "ALTER DATABASE postgres RESET app.current_org;"
+    conn.execute(found["postgres"].fix)
+
+
+def test_iso012_nullable_link_is_worse(rls, conn):
+    snap = snapshot_after(
+        conn,
+        "CREATE TABLE app.outbox (id bigint PRIMARY KEY, task_id bigint REFERENCES app.tasks, payload jsonb);",
+    )
+    found = {f.obj.table: f for f in run(snap, "ISO012")}
+    assert set(found) == {"task_events", "outbox"}
+    assert found["outbox"].severity == "high" and found["task_events"].severity == "medium"
+    assert "outbox" not in tables(run(snap, "ISO023"))  # it is tenant data, not unclassified
+
+
+def test_many_similar_findings_become_one_line(rls, conn):
+    ddl = "".join(
+        f"CREATE TABLE app.child{i} (id bigint PRIMARY KEY, task_id bigint NOT NULL REFERENCES app.tasks);"
+        for i in range(12)
+    )
+    snap = snapshot_after(conn, ddl)
+    (f,) = run(snap, "ISO012")
+    assert f.obj.kind == "schema" and f.obj.name == "app" and f.evidence["count"] == 13
+    assert f.message.startswith("13 tables hang off tenant data without org_id")
+    snap.settings = {**PLAIN, "isolation_group_over": 20}
+    assert len(hits(snap, "ISO012")) == 13

@@ -428,8 +428,9 @@ _FLAWS = {
 
 @rule("ISO006", "policy-not-tenant-scoped", severity="high", subject="policy", requires=RLS)
 def policy_not_scoped(snap: Snapshot) -> Iterator[Hit]:
-    """Permissive policy that does not scope rows to the tenant (USING (true), WITH CHECK (true), or no
-    reference to the tenant column or a tenant setting).
+    """Permissive policy that does not scope rows to the tenant.
+
+    USING (true), WITH CHECK (true), or no reference to the tenant column or a tenant setting.
 
     ## Why is this bad?
     Permissive policies are OR-ed: one policy that admits everything opens the table for its
