@@ -440,7 +440,7 @@ def app_roles(snap: Snapshot, infos: dict[int, TableInfo]) -> tuple[list[str], s
     login_owners = sorted(o for o in owners if (role := snap.role_by_name.get(o)) and role.login and not role.superuser)
     if login_owners:
         return login_owners, "inferred: no other login role can reach the tenant tables, so the owner is the app role"
-    return [], "none identified (set thresholds.app_roles); " + (
+    return [], "not identified, set thresholds.app_roles; " + (
         f"tenant tables are owned by {', '.join(sorted(owners))}" if owners else "no tenant tables"
     )
 

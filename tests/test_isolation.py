@@ -481,6 +481,10 @@ def test_isolation_area_score_reports_model(conn):
     assert iso.notes[0].startswith("application-enforced: organization_id on 30 of 31")
     assert any("readiness" in n for n in iso.notes)
     assert report.extras["tenancy"]["classes"]["tenant"] == 30
+    assert iso.score <= 15
+    # A team that chose application enforcement can make readiness the headline.
+    forced = run_engine(snap, Config(thresholds={"isolation_model": "app"})).scores["isolation"]
+    assert forced.score == report.extras["tenancy"]["score"]["readiness"] and forced.score >= 80
 
 
 def test_points_say_what_fixing_is_worth(rls):
@@ -553,3 +557,12 @@ def test_many_similar_findings_become_one_line(rls, conn):
     assert f.message.startswith("13 tables hang off tenant data without org_id")
     snap.settings = {**PLAIN, "isolation_group_over": 20}
     assert len(hits(snap, "ISO012")) == 13
+
+
+def test_iso014_key_used_by_a_foreign_key_is_not_dropped_blindly(rls, conn):
+    snap = snapshot_after(
+        conn,
+        "CREATE TABLE app.refs (id bigint PRIMARY KEY, org_id bigint NOT NULL, n text REFERENCES app.tasks (number));",
+    )
+    (f,) = [f for f in run(snap, "ISO014") if f.obj.name == "tasks_number_key"]
+    assert "-- ALTER TABLE app.tasks DROP CONSTRAINT tasks_number_key;" in f.fix

@@ -754,6 +754,7 @@ def unique_without_tenant(snap: Snapshot) -> Iterator[Hit]:
     """
     ten = _tenant(snap)
     hits = []
+    referenced = {c.index_oid for c in snap.constraints if c.type == "f" and c.index_oid}
     for info, idx in unscoped_uniques(snap, ten):
         t = info.table
         keys = [info.column or "", *idx.keys]
@@ -772,7 +773,7 @@ def unique_without_tenant(snap: Snapshot) -> Iterator[Hit]:
                 "cross-tenant collisions and existence leaks",
                 evidence={"keys": idx.keys, "predicate": idx.predicate, "primary": idx.is_primary},
                 fix=f"CREATE UNIQUE INDEX {conc}{quote_ident(new[:63])} ON {t.qualified} ({', '.join(keys)}){where};\n"
-                + (f"-- then, once nothing references it:\n{drop}" if idx.is_primary else drop),
+                + (f"-- then, once no foreign key uses it:\n-- {drop}" if idx.oid in referenced else drop),
                 points=_pts(snap, t, "struct") if not idx.is_primary else None,
             )
         )
