@@ -316,6 +316,10 @@ def test_score_differs_by_role(rls):
     assert scores["iso_bypass"] <= 10 and scores["iso_etl"] < scores["iso_app"]
     assert scores["iso_member"] < scores["iso_app"]
     assert scores["iso_app"] > 40
+    rls.settings = {"app_roles": ["iso_app", "iso_bypass"]}
+    sm = model_for(rls)
+    assert sm.per_role == {"iso_app": scores["iso_app"], "iso_bypass": scores["iso_bypass"]}
+    assert sm.score == min(sm.per_role.values()) and sm.role == "iso_bypass"
 
 
 def test_cells_for_roles(rls):

@@ -67,6 +67,7 @@ class ScoreModel:
     score: int | None = None
     readiness: int | None = None
     role: str | None = None
+    per_role: dict[str, int | None] = field(default_factory=dict)
 
     @property
     def total_weight(self) -> float:
@@ -89,6 +90,7 @@ class ScoreModel:
             "score": self.score,
             "readiness": self.readiness,
             "role": self.role,
+            "per_role": self.per_role,
             "read": round(self.read, 4),
             "write": round(self.write, 4),
             "structure": round(self.struct, 4),
@@ -162,12 +164,21 @@ def truncate_roles(ten: Tenancy, info: TableInfo, snap: Snapshot) -> list[str]:
 
 
 def compute(snap: Snapshot) -> ScoreModel:
+    """The score for the worst application role, with each role's own score beside it."""
     ten = tenancy(snap)
-    sm = ScoreModel(ten.model)
     if ten.model in ("none", "schema") or ten.column is None:
-        return sm
+        return ScoreModel(ten.model)
     struct = _structure(snap, ten)
-    roles: list[str | None] = list(ten.app_roles) or [None]
+    sm = _compute(snap, ten, struct, list(ten.app_roles) or [None])
+    if len(ten.app_roles) > 1:
+        sm.per_role = {r: _compute(snap, ten, struct, [r]).score for r in ten.app_roles}
+    return sm
+
+
+def _compute(
+    snap: Snapshot, ten: Tenancy, struct: dict[int, tuple[float, list[str]]], roles: list[str | None]
+) -> ScoreModel:
+    sm = ScoreModel(ten.model)
     infos = ten.of_class(*SCORED)
     for info in infos:
         if info.weight <= 0:
@@ -182,7 +193,7 @@ def compute(snap: Snapshot) -> ScoreModel:
                 why = bad.why
                 sm.role = role
             worst_r, worst_w = min(worst_r, r), min(worst_w, w)
-        if truncate_roles(ten, info, snap):
+        if set(truncate_roles(ten, info, snap)) & {*roles, "public"}:
             worst_w, why = 0.0, "TRUNCATE granted to an application role"
         s, reasons = struct.get(info.table.oid, (1.0, []))
         if worst_r == worst_w == 1.0 and reasons:
@@ -210,8 +221,8 @@ def compute(snap: Snapshot) -> ScoreModel:
         )
     surface = min(SURFACE_CAP, sum(p for _, p in sm.surface))
     score = sm.base - surface
-    for role in ten.app_roles:
-        r = snap.role_by_name.get(role)
+    for role in roles:
+        r = snap.role_by_name.get(role or "")
         if r and r.superuser:
             sm.caps.append((f"application role {role} is a superuser", 5))
         elif r and r.bypassrls:
@@ -261,6 +272,8 @@ def isolation_area_score(findings: list[Finding], statuses: list[RuleStatus], ex
             f"read {sc['read']:.0%}, write {sc['write']:.0%}, structure {sc['structure']:.0%}; "
             f"base {sc['base']}" + (f", worst role {sc['role']}" if sc.get("role") else "")
         )
+    if sc.get("per_role"):
+        notes.append("per role: " + ", ".join(f"{r} {v}" for r, v in sorted(sc["per_role"].items())))
     working = [
         {
             "code": None,
