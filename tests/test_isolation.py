@@ -570,3 +570,23 @@ def test_iso014_key_used_by_a_foreign_key_is_not_dropped_blindly(rls, conn):
     )
     (f,) = [f for f in run(snap, "ISO014") if f.obj.name == "tasks_number_key"]
     assert "-- ALTER TABLE app.tasks DROP CONSTRAINT tasks_number_key;" in f.fix
+
+
+def test_indirect_table_gets_a_policy_through_its_parent(rls, conn):
+    snap = snapshot_after(conn, "DROP POLICY via_task ON app.task_events;")
+    found = {x.obj.table: x for x in run(snap, "ISO003")}
+    assert set(found) == {"secrets", "task_events"}
+    fix = found["task_events"].fix
+    assert "EXISTS (SELECT 1 FROM app.tasks p WHERE p.id = task_events.task_id AND p.org_id = " in fix
+    conn.execute(fix)
+    again = snapshot_after(conn, "SELECT 1")
+    assert "task_events" not in tables(run(again, "ISO003")) and "task_events" not in tables(run(again, "ISO005"))
+
+
+def test_iso016_role_in_database_fix_runs(rls, conn):
+    snap = snapshot_after(conn, "ALTER ROLE iso_member IN DATABASE postgres SET app.current_org = '3';")
+    found = {f.obj.display: f for f in run(snap, "ISO016")}
+    fix = found["iso_member"].fix
+    assert fix == "ALTER ROLE iso_member IN DATABASE postgres RESET app.current_org;"
+    conn.execute(fix)
+    assert "iso_member" not in {f.obj.display for f in run(snapshot_after(conn, "SELECT 1"), "ISO016")}

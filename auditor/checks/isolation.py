@@ -70,17 +70,50 @@ def _col_type(snap: Snapshot, t: Table, col: str) -> str:
     return c.type if c else "text"
 
 
-def policy_sql(snap: Snapshot, ten: Tenancy, info: TableInfo) -> str:
-    """A tenant policy that fails closed when the setting is missing or empty."""
-    col = info.column or ten.column or "tenant_id"
-    ctx = f"NULLIF(current_setting({quote_literal(_setting(ten))}, true), '')::{_col_type(snap, info.table, col)}"
-    pred = f"{quote_ident(col)} = {ctx}"
-    return f"CREATE POLICY tenant_isolation ON {info.table.qualified}\n    USING ({pred})\n    WITH CHECK ({pred});"
+def _predicate(snap: Snapshot, ten: Tenancy, info: TableInfo) -> str | None:
+    """The tenant predicate for a table: its own column, or EXISTS through a NOT NULL key to its parent."""
+
+    def ctx(t: Table, col: str) -> str:
+        return f"NULLIF(current_setting({quote_literal(_setting(ten))}, true), '')::{_col_type(snap, t, col)}"
+
+    if info.column:
+        return f"{quote_ident(info.column)} = {ctx(info.table, info.column)}"
+    t = info.table
+    for con in sorted(snap.constraints_of.get(t.oid, []), key=lambda c: c.name):
+        parent = ten.tables.get(con.ref_table_oid or 0)
+        if con.type != "f" or parent is None or not parent.column:
+            continue
+        if not all((c := snap.column_by_name.get((t.oid, col))) and c.not_null for col in con.columns):
+            continue
+        joins = " AND ".join(
+            f"p.{quote_ident(rc)} = {quote_ident(t.name)}.{quote_ident(c)}"
+            for c, rc in zip(con.columns, con.ref_columns, strict=False)
+        )
+        pcol = parent.column
+        return f"EXISTS (SELECT 1 FROM {parent.table.qualified} p WHERE {joins} AND p.{quote_ident(pcol)} = " + (
+            f"{ctx(parent.table, pcol)})"
+        )
+    return None
 
 
-def enable_rls_sql(snap: Snapshot, ten: Tenancy, info: TableInfo) -> str:
+def policy_sql(
+    snap: Snapshot, ten: Tenancy, info: TableInfo, name: str = "tenant_isolation", restrictive: bool = False
+) -> str | None:
+    """A tenant policy that fails closed when the setting is missing or empty (None when no predicate fits)."""
+    pred = _predicate(snap, ten, info)
+    if pred is None:
+        return None
+    mode = " AS RESTRICTIVE" if restrictive else ""
+    head = f"CREATE POLICY {quote_ident(name)} ON {info.table.qualified}{mode}"
+    return f"{head}\n    USING ({pred})\n    WITH CHECK ({pred});"
+
+
+def enable_rls_sql(snap: Snapshot, ten: Tenancy, info: TableInfo) -> str | None:
+    policy = policy_sql(snap, ten, info)
+    if policy is None:
+        return None
     return (
-        f"{policy_sql(snap, ten, info)}\n"
+        f"{policy}\n"
         f"ALTER TABLE {info.table.qualified} ENABLE ROW LEVEL SECURITY;\n"
         f"ALTER TABLE {info.table.qualified} FORCE ROW LEVEL SECURITY;"
     )
@@ -190,7 +223,7 @@ def tenant_table_without_rls(snap: Snapshot) -> Iterator[Hit]:
                 "tenant_column": info.column,
                 "estimated_rows": snap.estimated_rows(info.table),
             },
-            fix=enable_rls_sql(snap, ten, info) if info.column else None,
+            fix=enable_rls_sql(snap, ten, info),
             severity="critical" if info.cls == "tenant" else "high",
             points=_pts(snap, info.table, "read", "write"),
         )
@@ -267,7 +300,7 @@ def rls_without_policy(snap: Snapshot) -> Iterator[Hit]:
                 message=f"{t.qualified} has row-level security but no policy: it denies every row to every role "
                 "subject to RLS",
                 evidence={"forced": t.rls_forced, "class": info.cls},
-                fix=policy_sql(snap, ten, info) if info.column else None,
+                fix=policy_sql(snap, ten, info),
             )
 
 
@@ -358,11 +391,7 @@ def command_not_scoped(snap: Snapshot) -> Iterator[Hit]:
             message=f"{', '.join(cmds)} on {t.qualified} not kept to the tenant"
             + (f" (policies {', '.join(pols)})" if pols else ""),
             evidence={"commands": open_cmds},
-            fix=policy_sql(snap, ten, info)
-            .replace("tenant_isolation ON", "tenant_floor ON")
-            .replace("\n    USING", " AS RESTRICTIVE\n    USING")
-            if info.column
-            else None,
+            fix=policy_sql(snap, ten, info, "tenant_floor", restrictive=True),
             severity="critical" if "SELECT" in cmds and info.cls == "tenant" else None,
             points=_pts(snap, t, *dims),
         )
@@ -402,9 +431,8 @@ def _policy_hits(snap: Snapshot, pick: str) -> Iterator[Hit]:
                         obj,
                         f"policy {p.name} ({p.command}) on {t.qualified}: {what}",
                         base,
-                        fix=f"DROP POLICY {quote_ident(p.name)} ON {t.qualified};\n"
-                        + policy_sql(snap, ten, info).replace("tenant_isolation", quote_ident(f"{p.name}_tenant"), 1)
-                        if info.column
+                        fix=f"DROP POLICY {quote_ident(p.name)} ON {t.qualified};\n{new}"
+                        if (new := policy_sql(snap, ten, info, f"{p.name}_tenant"))
                         else None,
                     )
             elif pick in _FLAWS and (p.permissive or pick != "escape"):
