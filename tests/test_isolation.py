@@ -590,3 +590,15 @@ def test_iso016_role_in_database_fix_runs(rls, conn):
     assert fix == "ALTER ROLE iso_member IN DATABASE postgres RESET app.current_org;"
     conn.execute(fix)
     assert "iso_member" not in {f.obj.display for f in run(snapshot_after(conn, "SELECT 1"), "ISO016")}
+
+
+def test_structural_findings_carry_their_points(rls):
+    sm = model_for(rls)
+    (fk,) = run(rls, "ISO013")
+    (uq,) = run(rls, "ISO014")
+    (nl,) = run(rls, "ISO015")
+    assert fk.points and uq.points and nl.points
+    assert fk.points == pytest.approx(2 * uq.points, rel=0.01)  # 0.4 vs 0.2 of the same table's structure
+    assert sm.table_points("app.tasks", ("struct",)) == pytest.approx(
+        fk.points + uq.points, abs=0.06
+    )  # table_points rounds to 0.1

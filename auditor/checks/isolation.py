@@ -7,11 +7,12 @@ skip on a schema-per-tenant layout and when no tenant column can be found.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from auditor.checks.common import column_obj, table_obj
-from auditor.checks.isolation_score import model_for, truncate_roles
+from auditor.checks.isolation_score import FK_CUT, NULLABLE_CUT, UNIQUE_CUT, model_for, truncate_roles
 from auditor.engine import context
 from auditor.model import FK_ACTIONS, Snapshot, Table
 from auditor.names import column_list, qualified, quote_ident, quote_literal
@@ -683,7 +684,6 @@ def child_without_column(snap: Snapshot) -> Iterator[Hit]:
                 },
                 fix=f"ALTER TABLE {t.qualified} ADD COLUMN {col} {typ};  -- backfill from the parent, then NOT NULL",
                 severity="high" if info.cls == "unknown" else None,
-                points=_pts(snap, t, "struct"),
             )
         )
     yield from bounded(snap, hits, f"tables hang off tenant data without {ten.column}")
@@ -714,7 +714,10 @@ def cross_tenant_fk(snap: Snapshot) -> Iterator[Hit]:
     ten = _tenant(snap)
     hits = []
     keyed: set[int] = set()  # parents given their (tenant, key) unique index by an earlier fix
-    for child, parent, con in unsafe_foreign_keys(snap, ten):
+    unsafe = unsafe_foreign_keys(snap, ten)
+    per_table = Counter(child.table.oid for child, _, _ in unsafe)
+    sm = model_for(snap)
+    for child, parent, con in unsafe:
         ct, pt = child.table, parent.table
         ccol, pcol = child.column or "", parent.column or ""
         name = f"{con.name}_tenant"
@@ -750,6 +753,7 @@ def cross_tenant_fk(snap: Snapshot) -> Iterator[Hit]:
                 evidence={"columns": con.columns, "references": pt.qualified, "ref_columns": con.ref_columns},
                 fix=fix,
                 severity="low" if _uuid_key(snap, pt, con.ref_columns) else None,
+                points=sm.struct_points(ct.qualified, FK_CUT, per_table[ct.oid]),
             )
         )
     yield from bounded(snap, hits, f"foreign keys between tenant tables leave out {ten.column}")
@@ -783,7 +787,10 @@ def unique_without_tenant(snap: Snapshot) -> Iterator[Hit]:
     ten = _tenant(snap)
     hits = []
     referenced = {c.index_oid for c in snap.constraints if c.type == "f" and c.index_oid}
-    for info, idx in unscoped_uniques(snap, ten):
+    uniques = unscoped_uniques(snap, ten)
+    per_table = Counter(info.table.oid for info, _ in uniques)
+    sm = model_for(snap)
+    for info, idx in uniques:
         t = info.table
         keys = [info.column or "", *idx.keys]
         new = f"{t.name}_{'_'.join(c for c in [info.column or '', *(c or 'expr' for c in idx.columns)])}_key"
@@ -802,7 +809,7 @@ def unique_without_tenant(snap: Snapshot) -> Iterator[Hit]:
                 evidence={"keys": idx.keys, "predicate": idx.predicate, "primary": idx.is_primary},
                 fix=f"CREATE UNIQUE INDEX {conc}{quote_ident(new[:63])} ON {t.qualified} ({', '.join(keys)}){where};\n"
                 + (f"-- then, once no foreign key uses it:\n-- {drop}" if idx.oid in referenced else drop),
-                points=_pts(snap, t, "struct") if not idx.is_primary else None,
+                points=sm.struct_points(t.qualified, UNIQUE_CUT, per_table[t.oid]),
             )
         )
     yield from bounded(snap, hits, f"unique keys on tenant tables leave out {ten.column}")
@@ -844,7 +851,7 @@ def nullable_tenant(snap: Snapshot) -> Iterator[Hit]:
                 f" NOT VALID;\nALTER TABLE {t.qualified} VALIDATE CONSTRAINT {cname};\n"
                 f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(col)} SET NOT NULL;",
                 severity="high" if st and st.null_frac > 0 else None,
-                points=_pts(snap, t, "struct"),
+                points=model_for(snap).struct_points(t.qualified, NULLABLE_CUT),
             )
         )
     yield from bounded(snap, hits, f"tenant tables allow a NULL {ten.column}")

@@ -68,6 +68,7 @@ class ScoreModel:
     readiness: int | None = None
     role: str | None = None
     per_role: dict[str, int | None] = field(default_factory=dict)
+    cuts: dict[str, dict[str, float]] = field(default_factory=dict)  # table -> structural flaw -> cut
 
     @property
     def total_weight(self) -> float:
@@ -81,6 +82,14 @@ class ScoreModel:
                 w = {"read": READ * (1 - t.read), "write": WRITE * (1 - t.write), "struct": STRUCT * (1 - t.struct)}
                 out += 100 * t.weight * sum(w[d] for d in dims) / total
         return round(out, 1)
+
+    def struct_points(self, qualified: str, flaw: str, share: int = 1) -> float | None:
+        """What fixing one structural flaw (of `share` alike on the table) is worth."""
+        t = next((t for t in self.tables if t.table == qualified), None)
+        amount = self.cuts.get(qualified, {}).get(flaw)
+        if t is None or not amount or not self.total_weight:
+            return None
+        return round(100 * t.weight * STRUCT * amount / self.total_weight / max(1, share), 2)
 
     def as_dict(self) -> dict[str, Any]:
         total = self.total_weight
@@ -126,28 +135,25 @@ def _grouped_losses(tables: list[TableScore], total: float, limit: int = 15) -> 
     return sorted(rows, key=lambda r: (-r["points"], r["table"]))[:limit]
 
 
-def _structure(snap: Snapshot, ten: Tenancy) -> dict[int, tuple[float, list[str]]]:
-    out: dict[int, tuple[float, list[str]]] = {}
+FK_CUT, UNIQUE_CUT, NULLABLE_CUT = (
+    "foreign key without the tenant",
+    "unique key without the tenant",
+    "nullable tenant column",
+)
+
+
+def _structure(snap: Snapshot, ten: Tenancy) -> dict[int, dict[str, float]]:
+    """Per table, what each structural flaw takes off its structure sub-score (at most once per kind)."""
+    out: dict[int, dict[str, float]] = {}
     stats = snap.column_stats_of
-
-    def cut(oid: int, amount: float, why: str) -> None:
-        s, reasons = out.get(oid, (1.0, []))
-        out[oid] = (max(0.0, s - amount), [*reasons, why])
-
     for info in nullable_tenant_columns(snap, ten):
         st = stats.get((info.table.schema, info.table.name, info.column or ""))
-        cut(info.table.oid, 0.6 if st and st.null_frac > 0 else 0.4, "nullable tenant column")
-    seen: set[int] = set()
-    for child, parent, _con in unsafe_foreign_keys(snap, ten):
-        if child.table.oid not in seen:
-            seen.add(child.table.oid)
-            col = snap.column_by_name.get((parent.table.oid, (_con.ref_columns or [""])[0]))
-            cut(child.table.oid, 0.2 if col and col.base_type == "uuid" else 0.4, "foreign key without the tenant")
-    seen = set()
+        out.setdefault(info.table.oid, {})[NULLABLE_CUT] = 0.6 if st and st.null_frac > 0 else 0.4
+    for child, parent, con in unsafe_foreign_keys(snap, ten):
+        col = snap.column_by_name.get((parent.table.oid, (con.ref_columns or [""])[0]))
+        out.setdefault(child.table.oid, {}).setdefault(FK_CUT, 0.2 if col and col.base_type == "uuid" else 0.4)
     for info, _idx in unscoped_uniques(snap, ten):
-        if info.table.oid not in seen:
-            seen.add(info.table.oid)
-            cut(info.table.oid, 0.2, "unique key without the tenant")
+        out.setdefault(info.table.oid, {})[UNIQUE_CUT] = 0.2
     return out
 
 
@@ -175,9 +181,7 @@ def compute(snap: Snapshot) -> ScoreModel:
     return sm
 
 
-def _compute(
-    snap: Snapshot, ten: Tenancy, struct: dict[int, tuple[float, list[str]]], roles: list[str | None]
-) -> ScoreModel:
+def _compute(snap: Snapshot, ten: Tenancy, struct: dict[int, dict[str, float]], roles: list[str | None]) -> ScoreModel:
     sm = ScoreModel(ten.model)
     infos = ten.of_class(*SCORED)
     for info in infos:
@@ -195,9 +199,11 @@ def _compute(
             worst_r, worst_w = min(worst_r, r), min(worst_w, w)
         if set(truncate_roles(ten, info, snap)) & {*roles, "public"}:
             worst_w, why = 0.0, "TRUNCATE granted to an application role"
-        s, reasons = struct.get(info.table.oid, (1.0, []))
-        if worst_r == worst_w == 1.0 and reasons:
-            why = "; ".join(reasons)
+        cuts = struct.get(info.table.oid, {})
+        s = max(0.0, 1 - sum(cuts.values()))
+        sm.cuts[info.table.qualified] = cuts
+        if worst_r == worst_w == 1.0 and cuts:
+            why = "; ".join(sorted(cuts))
         sm.tables.append(TableScore(info.table.qualified, info.cls, info.weight, worst_r, worst_w, s, why))
     by_name = {t.table: t for t in sm.tables}
     for e in exposures(snap, ten):
