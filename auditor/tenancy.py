@@ -414,8 +414,11 @@ def _closure(snap: Snapshot, role: str, inherit_only: bool, set_only: bool) -> s
 
 def app_roles(snap: Snapshot, infos: dict[int, TableInfo]) -> tuple[list[str], str]:
     configured = APP_ROLES(snap)
-    if configured:
-        return sorted(configured), "configuration (thresholds.app_roles)"
+    known = sorted(r for r in configured if r in snap.role_by_name)
+    missing = sorted(set(configured) - set(known))
+    note = f"; not in this cluster, ignored: {', '.join(missing)}" if missing else ""
+    if known:
+        return known, f"configuration (thresholds.app_roles){note}"
     scored = [i.table for i in infos.values() if i.cls in SCORED]
     owners = {t.owner for t in scored}
     holders: set[str] = set()
@@ -426,23 +429,20 @@ def app_roles(snap: Snapshot, infos: dict[int, TableInfo]) -> tuple[list[str], s
     holders.discard("public")
     found = []
     for r in snap.roles:
-        if not r.login or (r.name == snap.server.current_user and r.superuser):
+        if not r.login or r.name in owners or (r.name == snap.server.current_user and r.superuser):
             continue
         reach = role_closure(snap, r.name, inherit_only=True)
-        if r.name in owners:
-            continue
         if reach & holders or (reach - {r.name}) & owners:
             found.append(r.name)
     if found:
-        return sorted(
-            found
-        ), "inferred: login roles holding grants or policy targets on tenant tables, or owner members"
+        how = "inferred: login roles holding grants or policy targets on tenant tables, or owner members"
+        return sorted(found), how + note
     login_owners = sorted(o for o in owners if (role := snap.role_by_name.get(o)) and role.login and not role.superuser)
     if login_owners:
-        return login_owners, "inferred: no other login role can reach the tenant tables, so the owner is the app role"
-    return [], "not identified, set thresholds.app_roles; " + (
-        f"tenant tables are owned by {', '.join(sorted(owners))}" if owners else "no tenant tables"
-    )
+        how = "inferred: no other login role can reach the tenant tables, so the owner is the app role"
+        return login_owners, how + note
+    owned = f"tenant tables are owned by {', '.join(sorted(owners))}" if owners else "no tenant tables"
+    return [], f"not identified, set thresholds.app_roles{note}; {owned}"
 
 
 def bypass_reason(snap: Snapshot, role: str, t: Table) -> str | None:

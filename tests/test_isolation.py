@@ -602,3 +602,11 @@ def test_structural_findings_carry_their_points(rls):
     assert sm.table_points("app.tasks", ("struct",)) == pytest.approx(
         fk.points + uq.points, abs=0.06
     )  # table_points rounds to 0.1
+
+
+def test_configured_role_missing_from_the_cluster_is_ignored(rls):
+    rls.settings = {"app_roles": ["nobody_here", "iso_app"]}
+    ten = tenancy(rls)
+    assert ten.app_roles == ["iso_app"] and "ignored: nobody_here" in ten.app_roles_how
+    rls.settings = {"app_roles": ["nobody_here"]}
+    assert tenancy(rls).app_roles_how.startswith("inferred")
