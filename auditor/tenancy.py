@@ -151,24 +151,36 @@ def _find_root(snap: Snapshot, tables: list[Table]) -> tuple[Table | None, dict[
     return root, (best[2] if root else {})
 
 
+def _atoms(expr: str) -> list[str]:
+    from auditor.policy_expr import parse
+
+    stack, out = [parse(expr)], []
+    while stack:
+        n = stack.pop()
+        if n.op == "atom":
+            out.append(n.text)
+        stack.extend(n.children)
+    return out
+
+
 def _policy_columns(snap: Snapshot, tables: list[Table]) -> tuple[Counter[str], Counter[str]]:
-    """Columns compared with a session setting in policies, and the settings used that way."""
+    """Columns compared for equality with a session setting in policies, and the settings used that way."""
+    from auditor.policy_expr import refs_column
+
     cols: Counter[str] = Counter()
     names: Counter[str] = Counter()
     for t in tables:
-        colnames = {c.name for c in snap.columns_of.get(t.oid, [])}
+        colnames = sorted(c.name for c in snap.columns_of.get(t.oid, []))
         for p in snap.policies_of.get(t.oid, []):
             for expr in (p.using_expr, p.check_expr):
-                if not expr:
-                    continue
-                for m in re.finditer(r"\(?([a-z_][a-z0-9_$]*) = [^()]*?\(?current_setting\('([^']+)'", expr):
-                    if m.group(1) in colnames:
-                        cols[m.group(1)] += 1
-                        names[m.group(2)] += 1
-                for m in re.finditer(r"current_setting\('([^']+)'[^=]*\)\S* = \(?([a-z_][a-z0-9_$]*)\)", expr):
-                    if m.group(2) in colnames:
-                        cols[m.group(2)] += 1
-                        names[m.group(1)] += 1
+                for atom in _atoms(expr or ""):
+                    found = settings_in(atom)
+                    if not found or not re.search(r" = |= ANY| IN \(", atom):
+                        continue
+                    for c in colnames:
+                        if refs_column(atom, Subject(frozenset({c}), t.name)):
+                            cols[c] += 1
+                            names.update(found)
     return cols, names
 
 

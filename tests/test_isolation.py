@@ -162,13 +162,17 @@ def test_tenant_column_from_policies_and_names(conn):
         CREATE TABLE p.a (id int, ws uuid NOT NULL);
         CREATE TABLE p.b (id int, ws uuid NOT NULL);
         ALTER TABLE p.a ENABLE ROW LEVEL SECURITY;
-        CREATE POLICY x ON p.a USING (ws = current_setting('app.ws')::uuid);
+        CREATE POLICY x ON p.a USING (ws = NULLIF(current_setting('app.ws', true), '')::uuid AND id > 0);
+        CREATE POLICY y ON p.b USING ((SELECT current_setting('app.ws')::uuid) = ws);
         CREATE SCHEMA n;
         CREATE TABLE n.c (id int, tenant_id int NOT NULL);
         """,
     )
     ten = tenancy(snap)
-    assert ten.column == "ws" and ten.confidence == "medium" and "policy" in ten.how
+    assert (
+        ten.column == "ws" and ten.confidence == "medium" and ten.how.startswith("compared with a session setting in 2")
+    )
+    assert ten.settings == ["app.ws"]
     snap.settings = {"tenant_column": "tenant_id"}
     ten = tenancy(snap)
     assert ten.column == "tenant_id" and ten.how.startswith("configuration")
@@ -610,3 +614,32 @@ def test_configured_role_missing_from_the_cluster_is_ignored(rls):
     assert ten.app_roles == ["iso_app"] and "ignored: nobody_here" in ten.app_roles_how
     rls.settings = {"app_roles": ["nobody_here"]}
     assert tenancy(rls).app_roles_how.startswith("inferred")
+
+
+def test_identity_tables_are_not_tenant_data_gaps(conn):
+    snap = snapshot_after(
+        conn,
+        """
+        CREATE SCHEMA i;
+        CREATE TABLE i.organizations (id bigint PRIMARY KEY);
+        CREATE TABLE i.users (id bigint PRIMARY KEY, email text UNIQUE);
+        CREATE TABLE i.user_devices (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES i.users);
+        CREATE TABLE i.memberships (id bigint PRIMARY KEY, organization_id bigint NOT NULL REFERENCES i.organizations,
+                                    user_id bigint NOT NULL REFERENCES i.users);
+        CREATE TABLE i.invoices (id bigint PRIMARY KEY, organization_id bigint NOT NULL REFERENCES i.organizations);
+        CREATE TABLE i.plan_types (code text PRIMARY KEY);
+        CREATE TABLE i.plans (id bigint PRIMARY KEY, organization_id bigint NOT NULL REFERENCES i.organizations,
+                              type text REFERENCES i.plan_types);
+        """,
+    )
+    cls = {i.table.name: i.cls for i in tenancy(snap).tables.values()}
+    assert cls == {
+        "organizations": "root",
+        "users": "identity",
+        "user_devices": "identity",
+        "memberships": "tenant",
+        "invoices": "tenant",
+        "plans": "tenant",
+        "plan_types": "reference",
+    }
+    assert not hits(snap, "ISO012") and not hits(snap, "ISO023")
