@@ -490,8 +490,9 @@ class Snapshot:
 
     @cached_property
     def extension_schemas(self) -> frozenset[str]:
-        """Schemas that hold an installed extension (pg_partman's template tables live there)."""
-        return frozenset(s.name for s in self.schemas if s.holds_extension)
+        """Schemas that hold an installed extension (pg_partman's template tables live there); public is
+        never one, since applications keep their tables there beside pgcrypto or pg_trgm."""
+        return frozenset(s.name for s in self.schemas if s.holds_extension and s.name != "public")
 
     @cached_property
     def user_tables(self) -> list[Table]:

@@ -1,3 +1,3 @@
 """The checks, one module per area; importing this package registers every rule."""
 
-from auditor.checks import constraints, indexes, isolation, partitions  # noqa: F401
+from auditor.checks import constraints, indexes, isolation, isolation_score, partitions  # noqa: F401

@@ -1,0 +1,211 @@
+"""Read row-level security policy expressions as the server prints them (pg_get_expr, not pretty).
+
+No SQL parser: pg_get_expr output is normalised by the server (every boolean operand parenthesised,
+keywords upper case, literals as 'x'::type), so splitting on top-level AND/OR and looking at each
+operand is reliable enough to tell a tenant predicate from `true`, an `OR org_id IS NULL` branch, a
+role-identity comparison or a switch on a setting any session can change.
+
+Verdicts are numbers: 1.0 scoped (or denies), 0.5 a helper function we cannot read, 0.0 open.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+_SETTING = re.compile(r"current_setting\('((?:[^']|'')*)'")
+_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_IDENT = re.compile(r'"(?:[^"]|"")+"|[A-Za-z_][A-Za-z_0-9$]*')
+_ROLE_IDENTITY = re.compile(r"\b(CURRENT_USER|SESSION_USER|CURRENT_ROLE)\b")
+_CONTEXT_BUILTIN = (
+    r"current_setting\s*\(",
+    r"\bauth\.(uid|jwt|role)\s*\(",
+    r"\bcurrent_(tenant|org|organization|organisation|account|workspace|company|team)\w*\s*\(",
+)
+# A comparison that does not scope: inequality, pattern matching.
+_LOOSE_OP = re.compile(r"\s(<>|!=|~~\*?|!~~\*?|~\*?|!~\*?|LIKE|ILIKE)\s")
+_CALL = re.compile(r"([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)\s*\(")
+_NOT_HELPERS = frozenset({"current_setting", "nullif", "coalesce", "any", "all", "array", "exists", "lower", "upper"})
+
+SCOPED, PARTIAL, OPEN = 1.0, 0.5, 0.0
+
+
+def settings_in(expr: str | None) -> set[str]:
+    """The custom settings (GUCs) an expression reads with current_setting()."""
+    return {m.replace("''", "'") for m in _SETTING.findall(expr or "")}
+
+
+def _outer_strip(s: str) -> str:
+    s = s.strip()
+    while s.startswith("(") and _matching(s, 0) == len(s) - 1:
+        s = s[1:-1].strip()
+    return s
+
+
+def _scan(s: str, start: int = 0) -> Iterator[tuple[int, int]]:
+    """(position, parenthesis depth before it) for every character outside quotes."""
+    depth, quote = 0, ""
+    for i in range(start, len(s)):
+        ch = s[i]
+        if quote:
+            if ch == quote:
+                quote = ""
+            continue
+        if ch in "'\"":
+            quote = ch
+            continue
+        yield i, depth
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+
+
+def _matching(s: str, start: int) -> int:
+    return next((i for i, d in _scan(s, start) if s[i] == ")" and d == 1), -1)
+
+
+def _split_top(s: str, op: str) -> list[str]:
+    """Split on ` OP ` outside parentheses and quotes."""
+    token = f" {op} "
+    parts, last = [], 0
+    for i, depth in _scan(s):
+        if depth == 0 and i >= last and s.startswith(token, i):
+            parts.append(s[last:i])
+            last = i + len(token)
+    parts.append(s[last:])
+    return [p.strip() for p in parts]
+
+
+@dataclass(frozen=True)
+class Node:
+    op: str  # or, and, atom
+    text: str
+    children: tuple[Node, ...] = ()
+
+
+@lru_cache(maxsize=4096)
+def parse(expr: str) -> Node:
+    s = _outer_strip(expr.replace("\n", " "))
+    for op in ("OR", "AND"):
+        parts = _split_top(s, op)
+        if len(parts) > 1:
+            return Node(op.lower(), s, tuple(parse(p) for p in parts))
+    return Node("atom", s)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What counts as the tenant for one table: its column(s), its name, and the context functions."""
+
+    columns: frozenset[str]
+    table: str
+    context_functions: tuple[str, ...] = ()
+    indirect: bool = False  # no tenant column: a subquery through the parent is the expected form
+
+    @property
+    def context(self) -> re.Pattern[str]:
+        extra = tuple(re.escape(f) + r"\s*\(" for f in self.context_functions)
+        return _context_re(_CONTEXT_BUILTIN + extra)
+
+
+@lru_cache(maxsize=64)
+def _context_re(parts: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
+def _unquote(ident: str) -> str:
+    return ident[1:-1].replace('""', '"') if ident.startswith('"') else ident.lower()
+
+
+def refs_column(text: str, subj: Subject) -> bool:
+    """The table's own tenant column appears (unqualified, or qualified with the table's name)."""
+    bare = _LITERAL.sub("''", text)
+    for m in re.finditer(r'(?:(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)\.)*(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)', bare):
+        parts = [_unquote(p) for p in _IDENT.findall(m.group(0))]
+        if parts[-1] not in subj.columns:
+            continue
+        if len(parts) == 1 or (len(parts) == 2 and parts[0] == subj.table):
+            after = bare[m.end() : m.end() + 2].lstrip()
+            if not after.startswith("("):  # a function of that name, not the column
+                return True
+    return False
+
+
+def classify_atom(text: str, subj: Subject) -> str:
+    """tenant, subquery, helper, true, false, null-branch, current-user, role-identity, setting-only,
+    loose, literal or other."""
+    t = _outer_strip(text)
+    if t.lower() == "true":
+        return "true"
+    if t.lower() in ("false", "NULL".lower()):
+        return "false"
+    bare = _LITERAL.sub("''", t)
+    col = refs_column(t, subj)
+    ctx = bool(subj.context.search(t))
+    if t.endswith(" IS NULL") and (col or ctx) and " IS NOT NULL" not in t:
+        return "null-branch"
+    if _ROLE_IDENTITY.search(bare):
+        return "current-user" if col else "role-identity"
+    subquery = "EXISTS" in bare or "( SELECT" in bare or "(SELECT" in bare
+    if col and ctx:
+        return "loose" if _LOOSE_OP.search(bare) and not subquery else "tenant"
+    if ctx and subquery and (subj.indirect or col):
+        return "subquery"
+    if ctx:
+        return "setting-only"
+    if col:
+        helpers = [c for c in _CALL.findall(bare) if c.split(".")[-1].lower() not in _NOT_HELPERS]
+        return "helper" if helpers else "literal"
+    return "other"
+
+
+def score_node(node: Node, subj: Subject) -> float:
+    if node.op == "or":
+        return min(score_node(c, subj) for c in node.children)
+    if node.op == "and":
+        return max(score_node(c, subj) for c in node.children)
+    kind = classify_atom(node.text, subj)
+    return {"tenant": SCOPED, "subquery": SCOPED, "false": SCOPED, "helper": PARTIAL}.get(kind, OPEN)
+
+
+def score_expr(expr: str | None, subj: Subject) -> float | None:
+    """None for an absent expression (its meaning depends on the command: see Cell logic)."""
+    return None if expr is None else score_node(parse(expr), subj)
+
+
+@dataclass
+class ExprIssues:
+    always_true: bool = False
+    null_branches: list[str] = field(default_factory=list)
+    current_user: list[str] = field(default_factory=list)
+    setting_escapes: list[str] = field(default_factory=list)  # OR branches keyed on a non-tenant setting
+    no_tenant_reference: bool = False
+
+
+def issues(expr: str | None, subj: Subject, tenant_settings: set[str]) -> ExprIssues:
+    out = ExprIssues()
+    if expr is None:
+        return out
+    root = parse(expr)
+    out.always_true = root.op == "atom" and root.text.lower() == "true"
+
+    def walk(n: Node, under_or: bool) -> None:
+        if n.op != "atom":
+            for c in n.children:
+                walk(c, under_or or n.op == "or")
+            return
+        kind = classify_atom(n.text, subj)
+        if kind == "null-branch" and under_or:
+            out.null_branches.append(n.text)
+        elif kind == "current-user":
+            out.current_user.append(n.text)
+
+    walk(root, False)
+    branches = root.children if root.op == "or" else (root,)
+    for b in branches:
+        names = settings_in(b.text)
+        if names and not (names & tenant_settings) and score_node(b, subj) < SCOPED:
+            out.setting_escapes.append(b.text)
+    if not out.always_true and not refs_column(expr, subj) and not (settings_in(expr) & tenant_settings):
+        out.no_tenant_reference = not subj.indirect or not subj.context.search(expr)
+    return out
