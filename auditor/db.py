@@ -144,20 +144,31 @@ class Session:
     rows: int = 0
     elapsed: float = 0.0
 
-    def fetch(self, name: str, query: str | sql.Composable, retry_on_lock: bool = True) -> list[dict[str, Any]]:
-        """Run one catalog query and return its rows as dicts."""
+    def fetch(self, name: str, query: str | sql.Composable, retry: bool = True) -> list[dict[str, Any]]:
+        """Run one catalog query and return its rows as dicts.
+
+        A lock timeout or a hot-standby recovery conflict is retried once; a second failure, a
+        statement timeout or a cancel makes this one query unavailable, never the whole run.
+        """
         started = time.perf_counter()
         try:
             rows = self._run(query)
         except pgerrors.LockNotAvailable:
-            if not retry_on_lock:
+            if not retry:
                 raise QueryUnavailable("a lock held by another session outlasted lock_timeout") from None
             log.debug("query %s hit lock_timeout; retrying once", name)
-            return self.fetch(name, query, retry_on_lock=False)
+            return self.fetch(name, query, retry=False)
+        except pgerrors.SerializationFailure as exc:  # 40001: "canceling statement due to conflict with recovery"
+            if retry and not (self.conn.closed or self.conn.broken):
+                log.debug("query %s cancelled by a recovery conflict; retrying once", name)
+                return self.fetch(name, query, retry=False)
+            raise QueryUnavailable(f"cancelled twice by recovery conflicts: {first_line(exc)}") from None
         except pgerrors.InsufficientPrivilege as exc:
             raise QueryUnavailable(f"permission denied: {first_line(exc)}") from None
-        except pgerrors.QueryCanceled:
-            raise QueryUnavailable(f"cancelled by statement_timeout ({self.timeouts.statement})") from None
+        except pgerrors.QueryCanceled as exc:
+            if "statement timeout" in str(exc):
+                raise QueryUnavailable(f"cancelled by statement_timeout ({self.timeouts.statement})") from None
+            raise QueryUnavailable(f"cancelled: {first_line(exc)}") from None
         except (pgerrors.UndefinedTable, pgerrors.UndefinedFunction, pgerrors.UndefinedColumn) as exc:
             raise QueryUnavailable(f"not supported here: {first_line(exc)}") from None
         except psycopg.OperationalError as exc:

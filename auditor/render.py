@@ -36,6 +36,7 @@ def envelope(report: Report) -> dict[str, Any]:
         "counts": report.counts(),
         "inventory": report.inventory,
         "unavailable": report.unavailable,
+        "limited": report.limited,
         "rules": [asdict(s) for s in report.statuses],
         "findings": [finding_dict(f) for f in report.findings],
         "context": report.extras,
