@@ -47,6 +47,15 @@ LIMITED_HINTS: dict[str, str] = {
 }
 
 
+_DENIED_CATALOG = re.compile(r"permission denied for (?:view|table|relation) (pg_\w+)")
+
+
+def catalog_grant(reason: str, role: str) -> str | None:
+    """A hardened database may revoke PUBLIC's SELECT on a statistics view: name that exact GRANT."""
+    m = _DENIED_CATALOG.search(reason)
+    return f"GRANT SELECT ON pg_catalog.{m.group(1)} TO {role};" if m else None
+
+
 def query_for(name: str, version_num: int) -> str:
     """queries/NAME.sql, or the newest NAME_<major>.sql variant this server is at least."""
     major = version_num // 10000
@@ -109,7 +118,9 @@ def collect(
             rows = session.fetch(name, query)
         except QueryUnavailable as exc:
             hint = GRANT_HINTS.get(name)
-            grant = hint.format(role=role, partman=quote_ident(partman_schema or "partman")) if hint else None
+            grant = catalog_grant(exc.reason, role) or (
+                hint.format(role=role, partman=quote_ident(partman_schema or "partman")) if hint else None
+            )
             snap.unavailable[name] = Unavailable(exc.reason, grant)
             log.debug("section %s unavailable: %s", name, exc.reason)
             continue

@@ -6,13 +6,20 @@ SELECT
      WHERE c.relkind IN ('r', 'p', 'm')
        AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%'
        AND n.nspname NOT LIKE 'pg\_temp\_%'
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                       WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
        AND CASE WHEN c.relkind IN ('r', 'p', 'm') THEN NOT has_table_privilege(c.oid, 'SELECT') END)::int AS tables_without_select,
     (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relkind IN ('r', 'p', 'm')
        AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%'
-       AND n.nspname NOT LIKE 'pg\_temp\_%')::int AS tables_total,
+       AND n.nspname NOT LIKE 'pg\_temp\_%'
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                       WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'))::int
+        AS tables_total,
     (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                       WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
        AND CASE WHEN c.relkind = 'S' THEN NOT has_sequence_privilege(c.oid, 'SELECT,USAGE') END)::int AS sequences_hidden,
     (SELECT count(*) FROM pg_settings s WHERE s.name = 'shared_preload_libraries')::int AS settings_visible,
     COALESCE(CASE WHEN has_schema_privilege(to_regnamespace('pgauditor'), 'USAGE')
