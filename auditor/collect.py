@@ -20,7 +20,7 @@ from auditor import __version__
 from auditor.db import QueryUnavailable, Session
 from auditor.errors import AuditorError
 from auditor.model import SECTIONS, Server, Snapshot, Unavailable
-from auditor.names import quote_ident
+from auditor.names import qualified, quote_ident
 from auditor.resources import queries_dir
 
 log = logging.getLogger("pg_auditor")
@@ -127,6 +127,7 @@ def collect(
         setattr(snap, name, [cls(**{k: plain(v) for k, v in row.items()}) for row in rows])
 
     note_limits(snap, facts, role)
+    note_locked(snap)
     if schemas or exclude_schemas:
         apply_schema_filter(snap, schemas or [], exclude_schemas or [])
     return snap
@@ -167,6 +168,25 @@ def note_limits(snap: Snapshot, facts: dict[str, Any], role: str) -> None:
         snap.limited["cron_jobs"] = Unavailable(
             "cron.job shows only this role's own jobs (row-level security)", LIMITED_HINTS["cron_jobs"]
         )
+
+
+def note_locked(snap: Snapshot, shown: int = 20) -> None:
+    """Relations another session holds or waits to lock ACCESS EXCLUSIVE: their sizes and definitions were skipped."""
+    names: dict[int, str] = {t.oid: t.qualified for t in snap.tables}
+    names.update({v.oid: qualified(v.schema, v.name) for v in snap.views})
+    for i in snap.indexes:
+        table = snap.table_by_oid.get(i.table_oid)
+        names[i.oid] = qualified(table.schema if table else "?", i.name)
+    locked = sorted((names[lk.oid], "held" if lk.granted else "waiting") for lk in snap.locks if lk.oid in names)
+    if not locked:
+        return
+    listed = ", ".join(f"{name} ({state})" for name, state in locked[:shown])
+    more = f" and {len(locked) - shown} more" if len(locked) > shown else ""
+    snap.limited["locked_relations"] = Unavailable(
+        f"size and definition skipped for {len(locked)} relations another session holds or waits to lock "
+        f"ACCESS EXCLUSIVE: {listed}{more}",
+        "nothing to grant: audit again once the lock is released",
+    )
 
 
 def schema_matcher(include: list[str], exclude: list[str]):
