@@ -37,7 +37,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 def fail(message: str, code: int = 2) -> None:
     from auditor.db import redact
 
-    typer.echo(f"pg-auditor: {redact(message, _SECRETS)}", err=True)
+    one_line = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    typer.echo(f"pg-auditor: {redact(one_line, _SECRETS)}", err=True)
     raise typer.Exit(code)
 
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import psycopg
 from psycopg import errors as pgerrors
@@ -75,25 +76,34 @@ class Target:
         try:
             return make_conninfo(base, **overrides), source
         except psycopg.ProgrammingError as exc:
-            raise ConnectError(f"invalid connection string: {redact(str(exc), secrets_of(base))}") from None
+            secrets = secrets_of(base) or (["?"] if "password" in base.lower() or "@" in base else [])
+            message = mask_parse_error(redact(first_line(exc), secrets), secrets)
+            raise ConnectError(f"invalid connection string: {message}") from None
 
 
 def secrets_of(conninfo: str) -> list[str]:
-    """Every password we could leak: the one in the conninfo and PGPASSWORD."""
+    """Every password we could leak: the one in the conninfo (parsed, or found by pattern when libpq
+    cannot parse it, since its parse errors echo the offending token) and PGPASSWORD."""
     found: list[str] = []
     try:
         pw = conninfo_to_dict(conninfo).get("password")
         if pw:
             found.append(str(pw))
-    except Exception:  # an unparsable string still gets the regex pass in redact()
+    except Exception:  # an unparsable string: the patterns below still find the password
         pass
+    for pattern in (_URI_USERINFO, _QUERY_PASSWORD):
+        for m in pattern.finditer(conninfo):
+            found += [m.group(2), unquote(m.group(2))]
+    for m in _KV_PASSWORD.finditer(conninfo):
+        raw = m.group(2)
+        found += [raw, re.sub(r"\\(.)", r"\1", raw.strip("'"))]
     if os.environ.get("PGPASSWORD"):
         found.append(os.environ["PGPASSWORD"])
-    return found
+    return [s for s in dict.fromkeys(found) if s]
 
 
-_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-_URI_USERINFO = re.compile(r"(\w+://[^:/@\s]*:)([^@\s]*)(@)")
+_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*(?:'|$)|\S+)", re.IGNORECASE)
+_URI_USERINFO = re.compile(r"(\w+://[^:/@\s]*:)([^\s/?]*)(@)")
 _QUERY_PASSWORD = re.compile(r"([?&]password=)([^&\s]*)", re.IGNORECASE)
 
 
@@ -236,12 +246,23 @@ def connect(
 
 
 def describe_connect_error(exc: BaseException, secrets: list[str]) -> str:
-    """libpq's messages span lines and can echo the conninfo: keep the telling line, masked."""
+    """libpq's messages span lines and can echo the conninfo: keep the telling line (plus its hint), masked."""
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    telling = [ln for ln in lines if "FATAL" in ln or "error" in ln.lower()]
-    text = (telling or lines or [type(exc).__name__])[-1]
-    text = re.sub(r"^connection to server at .*? failed: ", "", text)
-    return redact(text, secrets)
+    hints = [ln for ln in lines if ln.startswith("Is the server")]
+    telling = [ln for ln in lines if ln not in hints and ("FATAL" in ln or "failed:" in ln or "error" in ln.lower())]
+    text = (telling or [ln for ln in lines if ln not in hints] or [type(exc).__name__])[-1]
+    text = re.sub(r"^connection failed: ", "", text)
+    text = re.sub(r"FATAL:\s+", "", text)
+    if hints:
+        text += f" ({hints[-1][0].lower()}{hints[-1][1:].rstrip('?')}?)"
+    return mask_parse_error(redact(text, secrets), secrets)
+
+
+def mask_parse_error(text: str, secrets: list[str]) -> str:
+    """libpq's parse errors quote the token they choked on, which may be part of a badly quoted password."""
+    if secrets and ("connection info string" in text or "URI" in text or "connection option" in text):
+        return re.sub(r'".*"', '"***"', text)
+    return text
 
 
 def describe(conn: psycopg.Connection) -> str:
