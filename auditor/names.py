@@ -183,7 +183,7 @@ _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
 
 def quote_ident(name: str) -> str:
     """Quote a name only when PostgreSQL needs it to read it back unchanged."""
-    if _PLAIN.match(name) and name not in RESERVED:
+    if _PLAIN.fullmatch(name) and name not in RESERVED:  # fullmatch: "$" would accept a trailing newline
         return name
     return '"' + name.replace('"', '""') + '"'
 

@@ -27,6 +27,7 @@ NASTY = [
     "a|b||c",
     "`tick``s`",
     "line\nbreak",
+    "trailing_newline\n",  # looked plain to a "$"-anchored regex and went out unquoted
     "tab\there",
     "\u202eevil\u202c name",
     "\u2066isolate\u2069",
@@ -192,7 +193,7 @@ def build(conn: psycopg.Connection, schema: str, table: str, column: str, index:
     policy="\u202e-$[日",
     comment="",
 )
-@example(schema=NASTY[0], table=NASTY[14], column=NASTY[0], index=NASTY[1], policy=NASTY[4], comment=NASTY[6])
+@example(schema=NASTY[5], table=NASTY[15], column=NASTY[0], index=NASTY[1], policy=NASTY[4], comment=NASTY[6])
 def test_hostile_names_survive_collect_rules_outputs_and_fix_sql(
     hostile_db, tmp_path, schema, table, column, index, policy, comment
 ):
