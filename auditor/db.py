@@ -246,16 +246,27 @@ def connect(
 
 
 def describe_connect_error(exc: BaseException, secrets: list[str]) -> str:
-    """libpq's messages span lines and can echo the conninfo: keep the telling line (plus its hint), masked."""
+    """libpq's messages span lines and can echo the conninfo: keep where and why, on one line, masked.
+
+    'connection failed: connection to server at "db" (10.0.0.5), port 5432 failed: FATAL:  password
+    authentication failed for user "x"' becomes 'db:5432: password authentication failed for user "x"'.
+    """
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    hints = [ln for ln in lines if ln.startswith("Is the server")]
-    telling = [ln for ln in lines if ln not in hints and ("FATAL" in ln or "failed:" in ln or "error" in ln.lower())]
-    text = (telling or [ln for ln in lines if ln not in hints] or [type(exc).__name__])[-1]
-    text = re.sub(r"^connection failed: ", "", text)
-    text = re.sub(r"FATAL:\s+", "", text)
-    if hints:
-        text += f" ({hints[-1][0].lower()}{hints[-1][1:].rstrip('?')}?)"
+    attempts = [ln for ln in lines if "failed:" in ln]
+    text = (attempts or lines or [type(exc).__name__])[-1]
+    text = re.sub(r"^(connection failed|connection is bad):\s*", "", text)
+    m = _SERVER_FAILED.match(text)
+    if m:
+        where = f"{m.group('host')}:{m.group('port')}" if m.group("host") else f"socket {m.group('socket')}"
+        text = f"{where}: {m.group('reason')}"
+    text = re.sub(r"\b(FATAL|ERROR):\s+", "", text)
     return mask_parse_error(redact(text, secrets), secrets)
+
+
+_SERVER_FAILED = re.compile(
+    r'^connection to server (?:at "(?P<host>[^"]*)"(?: \([^)]*\))?, port (?P<port>\d+)|on socket "(?P<socket>[^"]*)")'
+    r" failed: (?P<reason>.*)$"
+)
 
 
 def mask_parse_error(text: str, secrets: list[str]) -> str:

@@ -89,7 +89,7 @@ def test_doctor_and_collect_never_print_the_password(target, tmp_path):
 FAILURES = {
     "wrong password (uri)": (lambda t: uri(t, password=WRONG), "password authentication failed", WRONG),
     "wrong password (key=value)": (lambda t: keyvalue(t, password=WRONG), "password authentication failed", WRONG),
-    "unreachable host": (lambda t: uri(t, port="1"), "Connection refused (is the server running", PASSWORD),
+    "unreachable host": (lambda t: uri(t, port="1"), "127.0.0.1:1: Connection refused", PASSWORD),
     "missing database": (lambda t: keyvalue(t, dbname="no_such_db"), 'database "no_such_db" does not exist', PASSWORD),
     "unparsable uri echoing the token": (
         lambda t: f"postgresql://{ROLE}:se%zzcret{quote(PASSWORD, safe='')}@{t['host']}/x",
