@@ -62,8 +62,14 @@ def stats_rule() -> Iterator[str]:
         """Test rule reading table statistics."""
         yield from ()
 
+    @rule("IDX989", "test-needs-column-stats", severity="low", subject="column", requires=("column_stats",))
+    def needs_column_stats(snap):  # pragma: no cover - body irrelevant
+        """Test rule reading column statistics."""
+        yield from ()
+
     yield "IDX990"
     RULES.pop("IDX990")
+    RULES.pop("IDX989")
 
 
 def as_role(dsn: str, role: str) -> str:
@@ -109,6 +115,10 @@ def test_bare_role_gets_a_report_listing_what_it_could_not_read(priv_db, pg_serv
     assert status[stats_rule].status == "skipped"
     assert status[stats_rule].grant == snap.unavailable["table_stats"].grant
     assert status["IDX001"].status in ("ok", "findings")
+    # A rule on a limited section runs, and its status says on what and how to see the rest.
+    assert status["IDX989"].status == "ok"
+    assert status["IDX989"].reason.startswith("partial column_stats: pg_stats hides the columns of 2 of 2 tables")
+    assert status["IDX989"].grant.startswith(f"GRANT pg_read_all_data TO {BARE};")
     assert report.coverage < 1.0
 
     paths = render.write(report, ["md", "html", "json"], tmp_path)
