@@ -37,7 +37,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 def fail(message: str, code: int = 2) -> None:
     from auditor.db import redact
 
-    typer.echo(f"pg-auditor: {redact(message, _SECRETS)}", err=True)
+    one_line = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    typer.echo(f"pg-auditor: {redact(one_line, _SECRETS)}", err=True)
     raise typer.Exit(code)
 
 
@@ -287,6 +288,39 @@ def collect(
     snapshot_file.save(snap, output)
     log.debug("collected with %d queries, %d rows", session.queries - queries, session.rows)
     typer.echo(str(output))
+
+
+@app.command()
+@handles_errors
+def doctor(
+    dsn: DsnArg = None,
+    host: HostOpt = None,
+    port: PortOpt = None,
+    username: UserOpt = None,
+    dbname: DbOpt = None,
+    service: ServiceOpt = None,
+    password: PromptOpt = False,
+    statement_timeout: StatementTimeoutOpt = "60s",
+    lock_timeout: LockTimeoutOpt = "2s",
+    connect_timeout: ConnectTimeoutOpt = 10,
+    debug: DebugOpt = False,
+) -> None:
+    """Show what this role can read, the GRANTs for the rest, and which libpq files and variables applied."""
+    from auditor.db import Target
+    from auditor.doctor import diagnose, format_diagnosis
+
+    setup_logging(debug)
+    session = open_session(
+        dsn, host, port, username, dbname, service, password, statement_timeout, lock_timeout, connect_timeout
+    )
+    target = Target(conninfo=dsn or "", host=host, port=port, user=username, dbname=dbname, service=service)
+    try:
+        diagnosis = diagnose(session, target, prompted=password)
+    finally:
+        session.conn.close()
+    from auditor.db import redact
+
+    typer.echo(redact(format_diagnosis(diagnosis), _SECRETS))
 
 
 @app.command("rules")

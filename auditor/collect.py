@@ -18,8 +18,9 @@ from psycopg import sql
 
 from auditor import __version__
 from auditor.db import QueryUnavailable, Session
+from auditor.errors import AuditorError
 from auditor.model import SECTIONS, Server, Snapshot, Unavailable
-from auditor.names import quote_ident
+from auditor.names import qualified, quote_ident
 from auditor.resources import queries_dir
 
 log = logging.getLogger("pg_auditor")
@@ -34,6 +35,25 @@ GRANT_HINTS: dict[str, str] = {
     "index_usage": "GRANT pg_monitor TO {role};",
     "locks": "GRANT pg_monitor TO {role};",
 }
+
+
+# What would show the rest of a section a role read only in part.
+LIMITED_HINTS: dict[str, str] = {
+    "column_stats": "GRANT pg_read_all_data TO {role};  -- PostgreSQL 14+; or a SECURITY DEFINER "
+    "wrapper over pg_stats (docs/setup-role.sql)",
+    "sequences": "GRANT pg_read_all_data TO {role};  -- PostgreSQL 14+; or GRANT SELECT ON ALL SEQUENCES IN SCHEMA ...",
+    "settings": "GRANT pg_read_all_settings TO {role};  -- included in pg_monitor",
+    "cron_jobs": "run as the superuser that owns the jobs, or a SECURITY DEFINER wrapper over cron.job",
+}
+
+
+_DENIED_CATALOG = re.compile(r"permission denied for (?:view|table|relation) (pg_\w+)")
+
+
+def catalog_grant(reason: str, role: str) -> str | None:
+    """A hardened database may revoke PUBLIC's SELECT on a statistics view: name that exact GRANT."""
+    m = _DENIED_CATALOG.search(reason)
+    return f"GRANT SELECT ON pg_catalog.{m.group(1)} TO {role};" if m else None
 
 
 def query_for(name: str, version_num: int) -> str:
@@ -72,10 +92,14 @@ def collect(
     exclude_schemas: list[str] | None = None,
 ) -> Snapshot:
     """Read every catalog kind once into a Snapshot."""
-    server_rows = session.fetch("server", query_for("server", 0))
+    try:
+        server_rows = session.fetch("server", query_for("server", 0))
+    except QueryUnavailable as exc:  # without version and role nothing else can be judged
+        raise AuditorError(f"cannot read the server facts (version, role): {exc.reason}") from None
     server = Server(**{k: plain(v) for k, v in server_rows[0].items()})
     snap = Snapshot(server=server, tool_version=__version__)
     role = quote_ident(server.current_user)
+    facts = privilege_facts(session, server)
 
     for name, cls in SECTIONS.items():
         query: str | sql.Composable = query_for(name, server.version_num)
@@ -88,19 +112,81 @@ def collect(
             query = sql.SQL(query).format(schema=sql.Identifier(ext.schema))  # type: ignore[arg-type]
         elif name == "cron_jobs" and snap.installed("pg_cron") is None:
             continue
+        elif name == "column_stats" and facts.get("column_stats_helper"):
+            query = query_for("column_stats_helper", server.version_num)
         try:
             rows = session.fetch(name, query)
         except QueryUnavailable as exc:
             hint = GRANT_HINTS.get(name)
-            grant = hint.format(role=role, partman=quote_ident(partman_schema or "partman")) if hint else None
+            grant = catalog_grant(exc.reason, role) or (
+                hint.format(role=role, partman=quote_ident(partman_schema or "partman")) if hint else None
+            )
             snap.unavailable[name] = Unavailable(exc.reason, grant)
             log.debug("section %s unavailable: %s", name, exc.reason)
             continue
         setattr(snap, name, [cls(**{k: plain(v) for k, v in row.items()}) for row in rows])
 
+    note_limits(snap, facts, role)
+    note_locked(snap)
     if schemas or exclude_schemas:
         apply_schema_filter(snap, schemas or [], exclude_schemas or [])
     return snap
+
+
+def privilege_facts(session: Session, server: Server) -> dict[str, Any]:
+    """What a role that is not a superuser cannot see (one query of privilege checks)."""
+    if server.is_superuser:
+        return {}
+    try:
+        return session.fetch("privileges", query_for("privileges", server.version_num))[0]
+    except QueryUnavailable as exc:
+        log.debug("privilege summary unavailable: %s", exc.reason)
+        return {}
+
+
+def note_limits(snap: Snapshot, facts: dict[str, Any], role: str) -> None:
+    """Name the sections this role read only in part (catalog views filter silently by privilege)."""
+    if not facts:
+        return
+    read_all = "pg_read_all_data" in snap.server.privileged_memberships or facts["column_stats_helper"]
+    hidden = facts["tables_without_select"]
+    if hidden and not read_all and snap.available("column_stats"):
+        snap.limited["column_stats"] = Unavailable(
+            f"pg_stats hides the columns of {hidden} of {facts['tables_total']} tables this role may not SELECT",
+            LIMITED_HINTS["column_stats"].format(role=role),
+        )
+    if facts["sequences_hidden"] and snap.available("sequences"):
+        snap.limited["sequences"] = Unavailable(
+            f"last_value hidden for {facts['sequences_hidden']} sequences without SELECT or USAGE",
+            LIMITED_HINTS["sequences"].format(role=role),
+        )
+    if not facts["settings_visible"]:
+        snap.limited["settings"] = Unavailable(
+            "superuser-only settings (shared_preload_libraries) are hidden", LIMITED_HINTS["settings"].format(role=role)
+        )
+    if snap.cron_jobs or (snap.installed("pg_cron") and snap.available("cron_jobs")):
+        snap.limited["cron_jobs"] = Unavailable(
+            "cron.job shows only this role's own jobs (row-level security)", LIMITED_HINTS["cron_jobs"]
+        )
+
+
+def note_locked(snap: Snapshot, shown: int = 20) -> None:
+    """Relations another session holds or waits to lock ACCESS EXCLUSIVE: their sizes and definitions were skipped."""
+    names: dict[int, str] = {t.oid: t.qualified for t in snap.tables}
+    names.update({v.oid: qualified(v.schema, v.name) for v in snap.views})
+    for i in snap.indexes:
+        table = snap.table_by_oid.get(i.table_oid)
+        names[i.oid] = qualified(table.schema if table else "?", i.name)
+    locked = sorted((names[lk.oid], "held" if lk.granted else "waiting") for lk in snap.locks if lk.oid in names)
+    if not locked:
+        return
+    listed = ", ".join(f"{name} ({state})" for name, state in locked[:shown])
+    more = f" and {len(locked) - shown} more" if len(locked) > shown else ""
+    snap.limited["locked_relations"] = Unavailable(
+        f"size and definition skipped for {len(locked)} relations another session holds or waits to lock "
+        f"ACCESS EXCLUSIVE: {listed}{more}",
+        "nothing to grant: audit again once the lock is released",
+    )
 
 
 def schema_matcher(include: list[str], exclude: list[str]):

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import psycopg
 from psycopg import errors as pgerrors
@@ -75,25 +76,34 @@ class Target:
         try:
             return make_conninfo(base, **overrides), source
         except psycopg.ProgrammingError as exc:
-            raise ConnectError(f"invalid connection string: {redact(str(exc), secrets_of(base))}") from None
+            secrets = secrets_of(base) or (["?"] if "password" in base.lower() or "@" in base else [])
+            message = mask_parse_error(redact(first_line(exc), secrets), secrets)
+            raise ConnectError(f"invalid connection string: {message}") from None
 
 
 def secrets_of(conninfo: str) -> list[str]:
-    """Every password we could leak: the one in the conninfo and PGPASSWORD."""
+    """Every password we could leak: the one in the conninfo (parsed, or found by pattern when libpq
+    cannot parse it, since its parse errors echo the offending token) and PGPASSWORD."""
     found: list[str] = []
     try:
         pw = conninfo_to_dict(conninfo).get("password")
         if pw:
             found.append(str(pw))
-    except Exception:  # an unparsable string still gets the regex pass in redact()
+    except Exception:  # an unparsable string: the patterns below still find the password
         pass
+    for pattern in (_URI_USERINFO, _QUERY_PASSWORD):
+        for m in pattern.finditer(conninfo):
+            found += [m.group(2), unquote(m.group(2))]
+    for m in _KV_PASSWORD.finditer(conninfo):
+        raw = m.group(2)
+        found += [raw, re.sub(r"\\(.)", r"\1", raw.strip("'"))]
     if os.environ.get("PGPASSWORD"):
         found.append(os.environ["PGPASSWORD"])
-    return found
+    return [s for s in dict.fromkeys(found) if s]
 
 
-_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-_URI_USERINFO = re.compile(r"(\w+://[^:/@\s]*:)([^@\s]*)(@)")
+_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*(?:'|$)|\S+)", re.IGNORECASE)
+_URI_USERINFO = re.compile(r"(\w+://[^:/@\s]*:)([^\s/?]*)(@)")
 _QUERY_PASSWORD = re.compile(r"([?&]password=)([^&\s]*)", re.IGNORECASE)
 
 
@@ -144,20 +154,31 @@ class Session:
     rows: int = 0
     elapsed: float = 0.0
 
-    def fetch(self, name: str, query: str | sql.Composable, retry_on_lock: bool = True) -> list[dict[str, Any]]:
-        """Run one catalog query and return its rows as dicts."""
+    def fetch(self, name: str, query: str | sql.Composable, retry: bool = True) -> list[dict[str, Any]]:
+        """Run one catalog query and return its rows as dicts.
+
+        A lock timeout or a hot-standby recovery conflict is retried once; a second failure, a
+        statement timeout or a cancel makes this one query unavailable, never the whole run.
+        """
         started = time.perf_counter()
         try:
             rows = self._run(query)
         except pgerrors.LockNotAvailable:
-            if not retry_on_lock:
+            if not retry:
                 raise QueryUnavailable("a lock held by another session outlasted lock_timeout") from None
             log.debug("query %s hit lock_timeout; retrying once", name)
-            return self.fetch(name, query, retry_on_lock=False)
+            return self.fetch(name, query, retry=False)
+        except pgerrors.SerializationFailure as exc:  # 40001: "canceling statement due to conflict with recovery"
+            if retry and not (self.conn.closed or self.conn.broken):
+                log.debug("query %s cancelled by a recovery conflict; retrying once", name)
+                return self.fetch(name, query, retry=False)
+            raise QueryUnavailable(f"cancelled twice by recovery conflicts: {first_line(exc)}") from None
         except pgerrors.InsufficientPrivilege as exc:
             raise QueryUnavailable(f"permission denied: {first_line(exc)}") from None
-        except pgerrors.QueryCanceled:
-            raise QueryUnavailable(f"cancelled by statement_timeout ({self.timeouts.statement})") from None
+        except pgerrors.QueryCanceled as exc:
+            if "statement timeout" in str(exc):
+                raise QueryUnavailable(f"cancelled by statement_timeout ({self.timeouts.statement})") from None
+            raise QueryUnavailable(f"cancelled: {first_line(exc)}") from None
         except (pgerrors.UndefinedTable, pgerrors.UndefinedFunction, pgerrors.UndefinedColumn) as exc:
             raise QueryUnavailable(f"not supported here: {first_line(exc)}") from None
         except psycopg.OperationalError as exc:
@@ -239,7 +260,14 @@ def describe_connect_error(exc: BaseException, secrets: list[str]) -> str:
         where = f"{m.group('host')}:{m.group('port')}" if m.group("host") else f"socket {m.group('socket')}"
         text = f"{where}: {m.group('reason')}"
     text = re.sub(r"\b(FATAL|ERROR):\s+", "", text)
-    return redact(text, secrets)
+    return mask_parse_error(redact(text, secrets), secrets)
+
+
+def mask_parse_error(text: str, secrets: list[str]) -> str:
+    """libpq's parse errors quote the token they choked on, which may be part of a badly quoted password."""
+    if secrets and ("connection info string" in text or "URI" in text or "connection option" in text):
+        return re.sub(r'".*"', '"***"', text)
+    return text
 
 
 _SERVER_FAILED = re.compile(

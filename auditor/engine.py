@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from auditor.config import Config
-from auditor.model import Snapshot
+from auditor.model import STATISTICS_SECTIONS, Snapshot
 from auditor.registry import Hit, Rule, Skip, load_all
 from auditor.report import Finding, Report, RuleStatus, fingerprint
 from auditor.scoring import POPULATIONS, score
@@ -65,6 +65,7 @@ def run(snap: Snapshot, config: Config | None = None, run_info: dict[str, Any] |
         inventory=inventory(snap),
         run=dict(run_info or {}),
         extras=extras,
+        limited={k: {"reason": v.reason, "grant": v.grant} for k, v in sorted(snap.limited.items())},
     )
 
 
@@ -91,6 +92,10 @@ def run_rule(rule: Rule, snap: Snapshot, config: Config) -> tuple[RuleStatus, li
         return status, []
     findings = [to_finding(rule, hit, snap, config) for hit in hits]
     findings = dedupe(findings)
+    partial = [s for s in rule.requires if s in snap.limited]
+    if partial:  # ran, but on what this role may see: say so beside the result
+        status.reason = f"partial {partial[0]}: {snap.limited[partial[0]].reason}"
+        status.grant = snap.limited[partial[0]].grant
     if rule.population:
         status.population = POPULATIONS[rule.population](snap)
     status.findings = sum(1 for f in findings if not f.suppressed)
@@ -109,7 +114,7 @@ def to_finding(rule: Rule, hit: Hit, snap: Snapshot, config: Config) -> Finding:
         title=rule.title,
         obj=hit.obj,
         message=hit.message,
-        evidence=hit.evidence,
+        evidence=standby_note(rule, hit.evidence, snap),
         fix=hit.fix,
         fingerprint=fingerprint(rule.code, hit.obj, hit.members),
         members=hit.members,
@@ -117,6 +122,16 @@ def to_finding(rule: Rule, hit: Hit, snap: Snapshot, config: Config) -> Finding:
     )
     finding.suppressed = config.suppression(finding) or suppression_for(finding, snap)
     return finding
+
+
+STANDBY_NOTE = "hot standby: activity counters describe this standby's own reads, not the primary's"
+
+
+def standby_note(rule: Rule, evidence: dict[str, Any], snap: Snapshot) -> dict[str, Any]:
+    """Label findings drawn from per-instance statistics when the audit ran on a standby."""
+    if snap.statistics_from_standby and any(s in STATISTICS_SECTIONS for s in rule.requires):
+        return {**evidence, "statistics_source": STANDBY_NOTE}
+    return evidence
 
 
 def dedupe(findings: list[Finding]) -> list[Finding]:
@@ -136,6 +151,7 @@ def database_summary(snap: Snapshot) -> dict[str, Any]:
         "role": s.current_user,
         "superuser": s.is_superuser,
         "in_recovery": s.in_recovery,
+        "standby": s.in_recovery,
         "collected_at": s.collected_at,
         "stats_reset": s.stats_reset,
         "postmaster_start": s.postmaster_start,

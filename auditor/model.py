@@ -418,6 +418,7 @@ class Snapshot:
     partman_config: list[PartmanConfig] = field(default_factory=list)
     cron_jobs: list[CronJob] = field(default_factory=list)
     unavailable: dict[str, Unavailable] = field(default_factory=dict)
+    limited: dict[str, Unavailable] = field(default_factory=dict)  # read, but only what this role may see
     filters: dict[str, list[str]] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict, repr=False)  # thresholds for this run, not saved
 
@@ -534,6 +535,15 @@ class Snapshot:
 
     def available(self, section: str) -> bool:
         return section not in self.unavailable
+
+    @property
+    def statistics_from_standby(self) -> bool:
+        """Cumulative statistics on a hot standby describe the standby's own reads, not the primary's."""
+        return self.server.in_recovery
+
+
+# Sections read from the cumulative statistics system (per instance; a standby has its own).
+STATISTICS_SECTIONS = ("table_stats", "index_usage")
 
 
 def _group(rows: list[Any], key: str) -> dict[Any, list[Any]]:

@@ -183,7 +183,7 @@ _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
 
 def quote_ident(name: str) -> str:
     """Quote a name only when PostgreSQL needs it to read it back unchanged."""
-    if _PLAIN.match(name) and name not in RESERVED:
+    if _PLAIN.fullmatch(name) and name not in RESERVED:  # fullmatch: "$" would accept a trailing newline
         return name
     return '"' + name.replace('"', '""') + '"'
 
@@ -206,8 +206,10 @@ def quote_literal(value: str) -> str:
 
 def index_name(table: str, columns: list[str] | tuple[str, ...], suffix: str = "idx") -> str:
     """A name for a proposed index, within PostgreSQL's 63-byte limit, as CREATE INDEX would derive it."""
-    base = "_".join([table, *columns, suffix])
-    encoded = base.encode("utf-8")
-    if len(encoded) <= 63:
-        return base
-    return encoded[:63].decode("utf-8", errors="ignore")
+    parts = [table, "_".join(columns)]
+    # As PostgreSQL's makeObjectName: shorten the longer part, never the suffix, so the name stays
+    # distinct from the table's (a 63-byte table name would otherwise collide with its own index).
+    while len("_".join([*parts, suffix]).encode("utf-8")) > 63:
+        longer = 0 if len(parts[0].encode("utf-8")) >= len(parts[1].encode("utf-8")) else 1
+        parts[longer] = parts[longer][:-1]
+    return "_".join([*parts, suffix])

@@ -36,6 +36,7 @@ def envelope(report: Report) -> dict[str, Any]:
         "counts": report.counts(),
         "inventory": report.inventory,
         "unavailable": report.unavailable,
+        "limited": report.limited,
         "rules": [asdict(s) for s in report.statuses],
         "findings": [finding_dict(f) for f in report.findings],
         "context": report.extras,
@@ -100,6 +101,8 @@ def environment(kind: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Every value printed shows control and bidi-override characters as visible escapes (Trojan Source).
+        finalize=lambda v: strip_controls(v) if isinstance(v, str) else v,
     )
     env.filters["md"] = _md_escape
     env.filters["mdcode"] = _md_code

@@ -80,6 +80,7 @@ class Report:
     inventory: dict[str, int]
     run: dict[str, Any] = field(default_factory=dict)  # started, finished, queries, rows, seconds
     extras: dict[str, Any] = field(default_factory=dict)  # analyzer context (tenant model, ...) and comparisons
+    limited: dict[str, dict[str, str | None]] = field(default_factory=dict)  # sections read only in part
 
     @property
     def active(self) -> list[Finding]:

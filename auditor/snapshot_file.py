@@ -20,6 +20,8 @@ def to_dict(snap: Snapshot) -> dict[str, Any]:
         names = row_fields(cls)
         out[name] = [{f: getattr(row, f) for f in names} for row in getattr(snap, name)]
     out["unavailable"] = {k: {"reason": v.reason, "grant": v.grant} for k, v in sorted(snap.unavailable.items())}
+    if snap.limited:
+        out["limited"] = {k: {"reason": v.reason, "grant": v.grant} for k, v in sorted(snap.limited.items())}
     out["filters"] = snap.filters
     return out
 
@@ -36,6 +38,7 @@ def from_dict(data: dict[str, Any]) -> Snapshot:
         for name, cls in SECTIONS.items():
             setattr(snap, name, [cls(**row) for row in data.get(name, [])])
         snap.unavailable = {k: Unavailable(**v) for k, v in data.get("unavailable", {}).items()}
+        snap.limited = {k: Unavailable(**v) for k, v in data.get("limited", {}).items()}
         snap.filters = data.get("filters", {})
     except TypeError as exc:
         raise SnapshotError(f"snapshot does not match format {SNAPSHOT_FORMAT}: {exc}") from None

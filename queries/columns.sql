@@ -1,4 +1,11 @@
 -- Columns of user tables, partitioned tables, foreign tables and materialized views.
+-- pg_get_expr/pg_get_*def open the relation: not called on ones locked ACCESS EXCLUSIVE (granted or waiting).
+WITH locked AS (
+    SELECT DISTINCT l.relation AS oid
+    FROM pg_locks l
+    WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.relation IS NOT NULL
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+)
 SELECT
     a.attrelid::bigint AS table_oid,
     a.attnum::int AS position,
@@ -8,7 +15,9 @@ SELECT
     t.typcategory::text AS type_category,
     a.atttypmod::int AS typmod,
     a.attnotnull AS not_null,
-    pg_get_expr(ad.adbin, ad.adrelid) AS default,
+    CASE WHEN ad.adbin IS NULL THEN NULL
+         WHEN NOT EXISTS (SELECT 1 FROM locked lk WHERE lk.oid = a.attrelid) THEN pg_get_expr(ad.adbin, ad.adrelid)
+         ELSE '(not read: relation locked)' END AS default,
     NULLIF(a.attidentity::text, '') AS identity,
     NULLIF(a.attgenerated::text, '') AS generated,
     CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0

@@ -1,4 +1,11 @@
 -- Table constraints of every type (NOT NULL entries of PostgreSQL 18 are left out: nullability is on columns).
+-- pg_get_expr/pg_get_*def open the relation: not called on ones locked ACCESS EXCLUSIVE (granted or waiting).
+WITH locked AS (
+    SELECT DISTINCT l.relation AS oid
+    FROM pg_locks l
+    WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.relation IS NOT NULL
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+)
 SELECT
     con.oid::bigint AS oid,
     con.conrelid::bigint AS table_oid,
@@ -23,7 +30,8 @@ SELECT
     con.coninhcount::int AS inherited_count,
     NULLIF(con.conparentid, 0)::bigint AS parent_oid,
     NULLIF(con.conindid, 0)::bigint AS index_oid,
-    pg_get_constraintdef(con.oid, true) AS definition,
+    CASE WHEN NOT EXISTS (SELECT 1 FROM locked lk WHERE lk.oid IN (con.conrelid, con.confrelid))
+         THEN pg_get_constraintdef(con.oid, true) ELSE '(not read: relation locked)' END AS definition,
     obj_description(con.oid, 'pg_constraint') AS comment
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid

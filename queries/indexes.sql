@@ -21,8 +21,11 @@ SELECT
           LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
           WHERE k.ord <= i.indnkeyatts
           ORDER BY k.ord) AS columns,
-    ARRAY(SELECT pg_get_indexdef(i.indexrelid, k.ord::int, true)
-          FROM generate_series(1, i.indnkeyatts) k(ord)
+    ARRAY(SELECT CASE WHEN NOT lk.is_locked THEN pg_get_indexdef(i.indexrelid, k.ord::int, true)
+                      ELSE COALESCE(quote_ident(a.attname::text), '(not read: relation locked)') END
+          FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
+          LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum AND k.attnum <> 0
+          WHERE k.ord <= i.indnkeyatts
           ORDER BY k.ord) AS keys,
     ARRAY(SELECT a.attname::text
           FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
@@ -38,10 +41,10 @@ SELECT
           LEFT JOIN pg_collation co ON co.oid = k.coll
           ORDER BY k.ord) AS collations,
     i.indoption::int2[]::int[] AS options,
-    pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
-    pg_get_indexdef(i.indexrelid) AS definition,
-    CASE WHEN NOT EXISTS (SELECT 1 FROM locked lk WHERE lk.oid IN (i.indexrelid, i.indrelid))
-         THEN pg_relation_size(i.indexrelid) END AS bytes,
+    CASE WHEN i.indpred IS NULL THEN NULL WHEN NOT lk.is_locked THEN pg_get_expr(i.indpred, i.indrelid, true)
+         ELSE '(not read: relation locked)' END AS predicate,
+    CASE WHEN NOT lk.is_locked THEN pg_get_indexdef(i.indexrelid) ELSE '(not read: relation locked)' END AS definition,
+    CASE WHEN NOT lk.is_locked THEN pg_relation_size(i.indexrelid) END AS bytes,
     ic.relpages::bigint AS relpages,
     ic.reltuples::float8 AS reltuples,
     con.conname::text AS constraint_name,
@@ -53,6 +56,7 @@ JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class tc ON tc.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = tc.relnamespace
 JOIN pg_am am ON am.oid = ic.relam
+CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM locked l WHERE l.oid IN (i.indexrelid, i.indrelid)) AS is_locked) lk
 LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
                            AND con.contype IN ('p', 'u', 'x')
 WHERE tc.relkind IN ('r', 'p', 'm')

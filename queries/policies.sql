@@ -1,4 +1,11 @@
 -- Row-level security policies with their command, mode, roles and expressions.
+-- pg_get_expr/pg_get_*def open the relation: not called on ones locked ACCESS EXCLUSIVE (granted or waiting).
+WITH locked AS (
+    SELECT DISTINCT l.relation AS oid
+    FROM pg_locks l
+    WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.relation IS NOT NULL
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+)
 SELECT
     pol.polrelid::bigint AS table_oid,
     pol.polname::text AS name,
@@ -7,9 +14,13 @@ SELECT
     pol.polpermissive AS permissive,
     ARRAY(SELECT CASE WHEN r.roleid = 0 THEN 'public' ELSE pg_get_userbyid(r.roleid)::text END
           FROM unnest(pol.polroles) r(roleid) ORDER BY 1) AS roles,
-    pg_get_expr(pol.polqual, pol.polrelid, false) AS using_expr,
-    pg_get_expr(pol.polwithcheck, pol.polrelid, false) AS check_expr
+    CASE WHEN pol.polqual IS NULL THEN NULL WHEN lk.oid IS NULL THEN pg_get_expr(pol.polqual, pol.polrelid, false)
+         ELSE '(not read: relation locked)' END AS using_expr,
+    CASE WHEN pol.polwithcheck IS NULL THEN NULL
+         WHEN lk.oid IS NULL THEN pg_get_expr(pol.polwithcheck, pol.polrelid, false)
+         ELSE '(not read: relation locked)' END AS check_expr
 FROM pg_policy pol
 JOIN pg_class c ON c.oid = pol.polrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN locked lk ON lk.oid = pol.polrelid
 ORDER BY n.nspname, c.relname, pol.polname;

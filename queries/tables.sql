@@ -27,12 +27,14 @@ SELECT
     ARRAY(SELECT i.inhparent::bigint FROM pg_inherits i
           WHERE i.inhrelid = c.oid AND NOT c.relispartition ORDER BY i.inhseqno) AS inherits_from,
     p.partstrat::text AS partition_strategy,
-    CASE WHEN p.partrelid IS NOT NULL THEN pg_get_partkeydef(c.oid) END AS partition_key,
+    CASE WHEN p.partrelid IS NULL THEN NULL WHEN lk.oid IS NULL THEN pg_get_partkeydef(c.oid) ELSE '(not read: relation locked)' END
+        AS partition_key,
     ARRAY(SELECT a.attname::text
           FROM unnest(p.partattrs::int2[]) WITH ORDINALITY k(attnum, ord)
           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
           ORDER BY k.ord) AS partition_key_columns,
-    CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
+    CASE WHEN NOT c.relispartition THEN NULL WHEN lk.oid IS NULL THEN pg_get_expr(c.relpartbound, c.oid)
+         ELSE '(not read: relation locked)' END AS partition_bound,
     c.relreplident::text AS replica_identity,
     c.relacl::text[] AS acl,
     obj_description(c.oid, 'pg_class') AS comment

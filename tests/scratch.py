@@ -1,0 +1,69 @@
+"""Scratch databases and roles for the safety tests: created by the superuser, dropped afterwards."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from auditor.collect import collect
+from auditor.db import Target, Timeouts, connect
+from auditor.model import Snapshot
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def admin(dsn: str, statements: str) -> None:
+    """Run SQL as the superuser in autocommit (CREATE DATABASE, roles, CONCURRENTLY)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(statements)  # type: ignore[arg-type]
+
+
+@contextmanager
+def scratch_database(server, name: str, ddl: str = "", roles: tuple[str, ...] = ()) -> Iterator[str]:
+    """A fresh database loaded with DDL; yields its superuser DSN and drops it (and the roles) after."""
+    base = server.dsn_for()
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    dsn = server.dsn_for(name)
+    try:
+        if ddl:
+            admin(dsn, ddl)
+        yield dsn
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+            for role in roles:
+                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+def snapshot_of(dsn: str, timeouts: Timeouts | None = None) -> Snapshot:
+    session = connect(Target(conninfo=dsn), timeouts)
+    try:
+        return collect(session)
+    finally:
+        session.conn.close()
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """pg-auditor as a user runs it: a subprocess with this worktree first on the path."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "auditor", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        check=False,
+    )
