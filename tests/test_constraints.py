@@ -1,0 +1,487 @@
+"""CON rules on a real PostgreSQL: what fires, what must not, and fix SQL run as printed."""
+
+from __future__ import annotations
+
+import pytest
+from support import hits, snapshot_after
+
+from auditor.registry import load_all
+
+
+def by_table(found: list) -> dict:
+    return {f.obj.table: f for f in found}
+
+
+def by_column(found: list) -> dict:
+    return {(f.obj.table, f.obj.name): f for f in found}
+
+
+def run_fix(conn, fix: str) -> None:
+    """Run fix SQL as printed (CONCURRENTLY cannot run in the test's transaction: drop that word only)."""
+    conn.execute(fix.replace(" CONCURRENTLY", ""))
+
+
+def test_every_con_rule_is_documented():
+    rules = {code: r for code, r in load_all().items() if code.startswith("CON")}
+    assert len(rules) >= 14
+    for code, r in rules.items():
+        for section in ("## Why is this bad?", "## Example", "## Fix"):
+            assert section in r.doc, f"{code} lacks {section}"
+
+
+# ---- CON001 missing-primary-key -------------------------------------------------------------------
+
+PK_SCHEMA = """
+CREATE SCHEMA t;
+CREATE TABLE t.keyed (id bigint PRIMARY KEY);
+CREATE TABLE t.no_key (a int, b text);
+CREATE TABLE t.unique_nn (code text NOT NULL UNIQUE, note text);
+CREATE TABLE t.unique_nullable (code text UNIQUE);
+CREATE TABLE t.partial_unique (code text NOT NULL);
+CREATE UNIQUE INDEX ON t.partial_unique (code) WHERE code <> '';
+CREATE TABLE t.has_id (id bigint NOT NULL, x int);
+CREATE TABLE t.plain_unique (a int NOT NULL, b int NOT NULL);
+CREATE UNIQUE INDEX promote_me ON t.plain_unique (b, a);
+CREATE TABLE t."Mixed Case" (v int);
+CREATE TABLE t.ev (id bigint NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE t.ev_2024 PARTITION OF t.ev FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE t.ev_ok (id bigint, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE t.ev_ok_2024 PARTITION OF t.ev_ok FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+"""
+
+
+def test_missing_primary_key(conn):
+    found = by_table(hits(snapshot_after(conn, PK_SCHEMA), "CON001"))
+    assert set(found) == {
+        "no_key",
+        "unique_nn",
+        "unique_nullable",
+        "partial_unique",
+        "has_id",
+        "Mixed Case",
+        "ev",
+        "plain_unique",
+    }
+    # a unique index on NOT NULL columns is a key in all but name: milder, and promoted as it is
+    assert found["unique_nn"].severity == "low"
+    assert found["unique_nn"].evidence["unique_not_null_index"] == "unique_nn_code_key"
+    assert "USING INDEX unique_nn_pkey" in found["unique_nn"].fix  # a constraint's index cannot be promoted
+    assert "USING INDEX promote_me" in found["plain_unique"].fix
+    # nullable or partial unique indexes do not stop duplicates
+    assert found["unique_nullable"].severity is None or found["unique_nullable"].severity == "high"
+    assert "unique_not_null_index" not in found["partial_unique"].evidence
+    # a partitioned set is judged on its parent, and its key must include the partition key
+    assert "ev_2024" not in found and "ev_ok_2024" not in found
+    assert "ADD PRIMARY KEY (id, at)" in found["ev"].fix
+
+
+def test_missing_primary_key_fixes_run(conn):
+    found = by_table(hits(snapshot_after(conn, PK_SCHEMA), "CON001"))
+    for table in ("no_key", "unique_nn", "has_id", "Mixed Case", "ev", "plain_unique"):
+        run_fix(conn, found[table].fix)
+    left = by_table(hits(snapshot_after(conn, "SELECT 1"), "CON001"))
+    assert set(left) == {"unique_nullable", "partial_unique"}
+
+
+# ---- CON002 implied-foreign-key -------------------------------------------------------------------
+
+FK_SCHEMA = """
+CREATE SCHEMA t;
+CREATE TABLE t.customers (id uuid PRIMARY KEY);
+CREATE TABLE t.categories (id bigint PRIMARY KEY);
+CREATE TABLE t.invoices (id uuid PRIMARY KEY, customer_id uuid NOT NULL, voided_invoice_id uuid,
+                         external_id varchar, sequential_id int);
+CREATE TABLE t.posts (id bigint PRIMARY KEY, category_id integer, customer_id bigint);
+CREATE TABLE t.linked (id bigint PRIMARY KEY, customer_id uuid REFERENCES t.customers);
+CREATE TABLE t.notes (id bigint PRIMARY KEY, customer_type varchar, customer_id uuid, invoice_id uuid);
+CREATE TABLE t.charges (id uuid PRIMARY KEY, parent_id uuid);
+CREATE TABLE t.pagw (pagw_id int PRIMARY KEY);
+CREATE TABLE t.usage (id bigint PRIMARY KEY, pagw_id int);
+CREATE TABLE t.ar_internal_metadata (key varchar PRIMARY KEY, value varchar);
+CREATE TABLE t.settings (id bigint PRIMARY KEY, key varchar);
+CREATE TABLE t.ev (id bigint, customer_id uuid, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE t.ev_2024 PARTITION OF t.ev FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+"""
+
+
+def test_implied_foreign_keys(conn):
+    found = by_column(hits(snapshot_after(conn, FK_SCHEMA), "CON002"))
+    assert set(found) == {
+        ("invoices", "customer_id"),
+        ("invoices", "voided_invoice_id"),
+        ("posts", "category_id"),
+        ("notes", "invoice_id"),
+        ("charges", "parent_id"),
+        ("usage", "pagw_id"),
+        ("ev", "customer_id"),
+    }
+    assert found[("invoices", "customer_id")].evidence["references"] == "t.customers(id)"
+    assert found[("invoices", "voided_invoice_id")].evidence["references"] == "t.invoices(id)"
+    assert found[("posts", "category_id")].evidence["references"] == "t.categories(id)"
+    assert "type_differs" in found[("posts", "category_id")].evidence  # integer -> bigint
+    assert found[("charges", "parent_id")].evidence["references"] == "t.charges(id)"
+    assert found[("usage", "pagw_id")].evidence["references"] == "t.pagw(pagw_id)"
+    # polymorphic (customer_type, customer_id) is named in the evidence, never flagged
+    assert found[("notes", "invoice_id")].evidence["polymorphic_pairs_not_flagged"] == ["(customer_type, customer_id)"]
+
+
+def test_implied_foreign_key_fixes_run(conn):
+    found = by_column(hits(snapshot_after(conn, FK_SCHEMA), "CON002"))
+    fix = found[("invoices", "customer_id")].fix
+    assert "NOT VALID;\nALTER TABLE t.invoices VALIDATE CONSTRAINT invoices_customer_id_fkey;" in fix
+    run_fix(conn, fix)
+    run_fix(conn, found[("ev", "customer_id")].fix)  # partitioned: plain ADD before PostgreSQL 18
+    left = by_column(hits(snapshot_after(conn, "SELECT 1"), "CON002"))
+    assert ("invoices", "customer_id") not in left and ("ev", "customer_id") not in left
+
+
+def test_polymorphic_pairs_are_context():
+    from auditor.engine import CONTEXT
+
+    assert "constraints" in CONTEXT
+
+
+# ---- CON003 foreign-key-type-mismatch ------------------------------------------------------------
+
+TYPES_SCHEMA = """
+CREATE SCHEMA t;
+CREATE TABLE t.big (id bigint PRIMARY KEY);
+CREATE TABLE t.small (id int PRIMARY KEY);
+CREATE TABLE t.codes (code varchar(50) PRIMARY KEY);
+CREATE TABLE t.narrow (id bigint PRIMARY KEY, big_id int REFERENCES t.big);
+CREATE TABLE t.wide (id bigint PRIMARY KEY, small_id bigint REFERENCES t.small);
+CREATE TABLE t.short (id bigint PRIMARY KEY, code varchar(20) REFERENCES t.codes);
+CREATE TABLE t.same (id bigint PRIMARY KEY, big_id bigint REFERENCES t.big, code varchar(50) REFERENCES t.codes);
+"""
+
+
+def test_foreign_key_type_mismatch(conn):
+    found = by_table(hits(snapshot_after(conn, TYPES_SCHEMA), "CON003"))
+    assert set(found) == {"narrow", "wide", "short"}
+    assert found["narrow"].severity == "high"
+    assert found["wide"].severity == "low"
+    assert found["short"].severity == "medium"
+    run_fix(conn, found["narrow"].fix)
+    run_fix(conn, found["short"].fix)
+    assert set(by_table(hits(snapshot_after(conn, "SELECT 1"), "CON003"))) == {"wide"}
+
+
+# ---- CON004 set-null-on-not-null-column ----------------------------------------------------------
+
+SET_NULL_SCHEMA = """
+CREATE SCHEMA t;
+CREATE TABLE t.users (id bigint PRIMARY KEY, org bigint NOT NULL, UNIQUE (org, id));
+CREATE TABLE t.bad (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES t.users ON DELETE SET NULL);
+CREATE TABLE t.fine (id bigint PRIMARY KEY, user_id bigint REFERENCES t.users ON DELETE SET NULL);
+CREATE TABLE t.cols (id bigint PRIMARY KEY, org bigint NOT NULL, user_id bigint,
+                     FOREIGN KEY (org, user_id) REFERENCES t.users (org, id) ON DELETE SET NULL (user_id));
+CREATE TABLE t.no_default (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES t.users ON DELETE SET DEFAULT);
+CREATE TABLE t.with_default (id bigint PRIMARY KEY,
+                             user_id bigint NOT NULL DEFAULT 0 REFERENCES t.users ON DELETE SET DEFAULT);
+"""
+
+
+def test_set_null_on_not_null(conn, pg_server):
+    if pg_server.major < 15:
+        pytest.skip("ON DELETE SET NULL (columns) needs PostgreSQL 15")
+    found = by_table(hits(snapshot_after(conn, SET_NULL_SCHEMA), "CON004"))
+    assert set(found) == {"bad", "no_default"}
+    assert found["bad"].evidence["columns"] == ["user_id"]
+    # the fix runs and the delete that would have failed now works
+    run_fix(conn, found["bad"].fix.split("-- or delete them with it:")[0])
+    conn.execute("INSERT INTO t.users VALUES (1, 1); INSERT INTO t.bad VALUES (1, 1); DELETE FROM t.users")
+    cascade = found["no_default"].fix.split("-- or delete them with it:\n")[1]
+    run_fix(conn, cascade)
+    assert not hits(snapshot_after(conn, "SELECT 1"), "CON004")
+
+
+# ---- CON005 constraint-not-validated -------------------------------------------------------------
+
+
+def test_not_valid_constraints(conn):
+    snap = snapshot_after(
+        conn,
+        """
+        CREATE SCHEMA t;
+        CREATE TABLE t.p (id bigint PRIMARY KEY);
+        CREATE TABLE t.c (id bigint PRIMARY KEY, p_id bigint, qty int);
+        ALTER TABLE t.c ADD CONSTRAINT c_p_fk FOREIGN KEY (p_id) REFERENCES t.p NOT VALID;
+        ALTER TABLE t.c ADD CONSTRAINT "Qty Positive" CHECK (qty > 0) NOT VALID;
+        ALTER TABLE t.c ADD CONSTRAINT qty_small CHECK (qty < 100);
+        """,
+    )
+    found = {f.obj.name: f for f in hits(snap, "CON005")}
+    assert set(found) == {"c_p_fk", "Qty Positive"}
+    for f in found.values():
+        run_fix(conn, f.fix)
+    assert found["Qty Positive"].fix == 'ALTER TABLE t.c VALIDATE CONSTRAINT "Qty Positive";'
+    assert not hits(snapshot_after(conn, "SELECT 1"), "CON005")
+
+
+# ---- CON006 free-text-enum-column ----------------------------------------------------------------
+
+ENUM_SCHEMA = """
+CREATE SCHEMA t;
+CREATE TYPE t.mood AS ENUM ('ok', 'bad');
+CREATE TABLE t.lookup (code text PRIMARY KEY);
+CREATE TABLE t.tickets (id bigint PRIMARY KEY, status text NOT NULL, payment_status varchar(20),
+                        severity text CHECK (severity IN ('low', 'high')), mood t.mood, kind text REFERENCES t.lookup,
+                        content_type text, owner_type varchar, owner_id bigint, priority_level int, title text);
+CREATE TABLE t.addresses (id bigint PRIMARY KEY, city text, zipcode text, state text,
+                          shipping_city text, shipping_state text);
+CREATE TABLE t.things (id bigint PRIMARY KEY, type text);
+"""
+
+
+def test_free_text_enum(conn):
+    found = by_column(hits(snapshot_after(conn, ENUM_SCHEMA), "CON006"))
+    assert set(found) == {("tickets", "status"), ("tickets", "payment_status"), ("things", "type")}
+    assert "unknown" in found[("tickets", "status")].evidence["values_seen"]
+    assert found[("tickets", "status")].fix.splitlines()[-1].startswith("-- ")  # no values: a template, commented
+
+
+def test_free_text_enum_uses_pg_stats_values(conn):
+    snap = snapshot_after(
+        conn,
+        ENUM_SCHEMA
+        + """
+        INSERT INTO t.tickets (id, status) SELECT g, (ARRAY['open', 'closed', 'pending'])[1 + g % 3]
+        FROM generate_series(1, 300) g;
+        ANALYZE t.tickets;
+        """,
+    )
+    f = by_column(hits(snap, "CON006"))[("tickets", "status")]
+    assert f.evidence["values_seen"] == ["closed", "open", "pending"]
+    run_fix(conn, f.fix)
+    assert ("tickets", "status") not in by_column(hits(snapshot_after(conn, "SELECT 1"), "CON006"))
+
+
+def test_free_text_enum_skips_rails_sti_type(conn):
+    snap = snapshot_after(
+        conn,
+        ENUM_SCHEMA
+        + """
+        CREATE TABLE t.schema_migrations (version varchar PRIMARY KEY);
+        CREATE TABLE t.ar_internal_metadata (key varchar PRIMARY KEY, value varchar);
+        """,
+    )
+    assert ("things", "type") not in by_column(hits(snap, "CON006"))
+
+
+# ---- CON007 unbounded-number ---------------------------------------------------------------------
+
+NUMBERS_SCHEMA = """
+CREATE SCHEMA t;
+CREATE TABLE t.lines (id bigint PRIMARY KEY, quantity int, unit_price numeric(12,2), amount_cents bigint,
+                      match_confidence float8, discount_percentage numeric, percentage_rate numeric(10,5),
+                      conversion_rate numeric, balance_cents bigint, negative_amount_cents bigint,
+                      finalize_zero_amount_invoice int, price_note text, checked_qty int CHECK (checked_qty >= 0));
+"""
+
+
+def test_unbounded_numbers(conn):
+    snap = snapshot_after(conn, NUMBERS_SCHEMA)
+    (f,) = hits(snap, "CON007")
+    assert f.evidence["checks"] == [
+        "quantity >= 0",
+        "unit_price >= 0",
+        "amount_cents >= 0",
+        "match_confidence BETWEEN 0 AND 1",
+        "discount_percentage BETWEEN 0 AND 100",
+        "percentage_rate BETWEEN 0 AND 100",
+        "conversion_rate > 0",
+    ]
+    run_fix(conn, f.fix)
+    assert not hits(snapshot_after(conn, "SELECT 1"), "CON007")
+
+
+def test_unbounded_numbers_roll_up_per_schema(conn):
+    ddl = "CREATE SCHEMA t;" + "".join(f"CREATE TABLE t.x{i} (id int PRIMARY KEY, price numeric);" for i in range(4))
+    snap = snapshot_after(conn, ddl)
+    assert len(hits(snap, "CON007")) == 4
+    snap.settings = {"rollup_tables": 3}
+    (f,) = hits(snap, "CON007")
+    assert f.obj.kind == "schema" and f.evidence["tables"] == 4
+    run_fix(conn, f.fix)
+
+
+# ---- CON008 timestamp-without-time-zone ----------------------------------------------------------
+
+
+def test_timestamp_without_time_zone(conn):
+    ddl = """
+    CREATE SCHEMA t;
+    CREATE TABLE t.a (id int PRIMARY KEY, created_at timestamp, updated_at timestamp(6), ok timestamptz);
+    CREATE TABLE t.b (id int PRIMARY KEY, at timestamptz);
+    CREATE TABLE t.p (id int, at timestamp NOT NULL, seen timestamp) PARTITION BY RANGE (at);
+    CREATE TABLE t.p_1 PARTITION OF t.p FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+    """
+    found = by_table(hits(snapshot_after(conn, ddl), "CON008"))
+    assert set(found) == {"a", "p"}
+    assert found["a"].evidence["columns"] == ["created_at", "updated_at"]
+    run_fix(conn, found["a"].fix)
+    assert "in the partition key" in found["p"].fix  # cannot be altered in place: said, not attempted
+    run_fix(conn, found["p"].fix)
+    left = by_table(hits(snapshot_after(conn, "SELECT 1"), "CON008"))
+    assert set(left) == {"p"} and left["p"].evidence["columns"] == ["at"]
+
+
+def test_timestamp_rolls_up_when_everywhere(conn):
+    ddl = "CREATE SCHEMA t;" + "".join(f"CREATE TABLE t.x{i} (id int, created_at timestamp);" for i in range(12))
+    (f,) = hits(snapshot_after(conn, ddl), "CON008")
+    assert f.obj.kind == "schema" and f.obj.name == "t"
+    assert "12 timestamp without time zone columns in 12 of 12 tables" in f.message
+    assert f.evidence["most_common"] == ["created_at (12 tables)"]
+
+
+# ---- CON009 updated-at-without-trigger -----------------------------------------------------------
+
+TRIGGER_SCHEMA = """
+CREATE SCHEMA t;
+CREATE FUNCTION t.touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.updated_at = now(); RETURN NEW; END$$;
+CREATE TABLE t.a (id int PRIMARY KEY, updated_at timestamptz);
+CREATE TABLE t.b (id int PRIMARY KEY, updated_at timestamptz);
+CREATE TABLE t.c (id int PRIMARY KEY, updated_at timestamptz);
+CREATE TABLE t.no_col (id int PRIMARY KEY);
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON t.a FOR EACH ROW EXECUTE FUNCTION t.touch();
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON t.b FOR EACH ROW EXECUTE FUNCTION t.touch();
+CREATE SCHEMA orm;
+CREATE TABLE orm.x (id int PRIMARY KEY, updated_at timestamptz);
+CREATE TABLE orm.y (id int PRIMARY KEY, updated_at timestamptz);
+"""
+
+
+def test_updated_at_without_trigger(conn):
+    found = by_table(hits(snapshot_after(conn, TRIGGER_SCHEMA), "CON009"))
+    assert set(found) == {"c"}  # orm.* have no triggers anywhere: the ORM's job, not judged
+    assert found["c"].evidence["function_used_elsewhere"] == "t.touch"
+    run_fix(conn, found["c"].fix)
+    assert not hits(snapshot_after(conn, "SELECT 1"), "CON009")
+
+
+def test_updated_at_trigger_disabled_counts_as_missing(conn):
+    ddl = (
+        TRIGGER_SCHEMA
+        + """
+    CREATE TABLE t.d (id int PRIMARY KEY, updated_at timestamptz);
+    CREATE TRIGGER set_updated_at BEFORE UPDATE ON t.d FOR EACH ROW EXECUTE FUNCTION t.touch();
+    ALTER TABLE t.b DISABLE TRIGGER set_updated_at;
+    """
+    )
+    found = by_table(hits(snapshot_after(conn, ddl), "CON009"))
+    assert set(found) == {"b", "c"}
+    assert found["b"].fix.startswith("ALTER TABLE t.b ENABLE TRIGGER set_updated_at;")
+    run_fix(conn, found["b"].fix)
+    assert set(by_table(hits(snapshot_after(conn, "SELECT 1"), "CON009"))) == {"c"}
+
+
+# ---- CON010 column-type-drift --------------------------------------------------------------------
+
+
+def test_column_type_drift(conn):
+    ddl = """
+    CREATE SCHEMA t;
+    CREATE TABLE t.a (id bigint PRIMARY KEY, org_id bigint, name text, created_at timestamp, owner_id uuid);
+    CREATE TABLE t.b (id int PRIMARY KEY, org_id bigint, name varchar(10), created_at timestamp(6), owner_id uuid);
+    CREATE TABLE t.c (id int PRIMARY KEY, org_id integer, name char(3), created_at timestamp, owner_id bigint);
+    """
+    found = {f.obj.name: f for f in hits(snapshot_after(conn, ddl), "CON010")}
+    assert set(found) == {"org_id", "owner_id"}  # id/name are generic; timestamp(6) is timestamp
+    assert found["org_id"].severity == "low" and found["owner_id"].severity == "medium"
+    assert found["org_id"].fix.endswith("ALTER TABLE t.c ALTER COLUMN org_id TYPE bigint;")
+    run_fix(conn, found["org_id"].fix)
+    assert "org_id" not in {f.obj.name for f in hits(snapshot_after(conn, "SELECT 1"), "CON010")}
+
+
+# ---- CON011 sequence-exhaustion ------------------------------------------------------------------
+
+SEQ_SCHEMA = """
+CREATE SCHEMA t;
+CREATE TABLE t.serial_full (id serial PRIMARY KEY);
+SELECT setval('t.serial_full_id_seq', 2000000000);
+CREATE TABLE t.serial_fine (id serial PRIMARY KEY);
+SELECT setval('t.serial_fine_id_seq', 1000);
+CREATE TABLE t.ident (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
+SELECT setval(pg_get_serial_sequence('t.ident', 'id'), 1700000000);
+CREATE SEQUENCE t.shared AS bigint;
+CREATE TABLE t.narrow (id int PRIMARY KEY DEFAULT nextval('t.shared'));
+SELECT setval('t.shared', 1800000000);
+CREATE TABLE t.child (id bigint PRIMARY KEY, parent_id int REFERENCES t.serial_full);
+CREATE SEQUENCE t.cycling AS int CYCLE;
+SELECT setval('t.cycling', 2100000000);
+CREATE SEQUENCE t.unused;
+"""
+
+
+def test_sequence_exhaustion(conn):
+    found = {f.obj.name: f for f in hits(snapshot_after(conn, SEQ_SCHEMA), "CON011")}
+    assert set(found) == {"serial_full_id_seq", "ident_id_seq", "shared"}
+    assert found["serial_full_id_seq"].severity == "high"  # 93%
+    assert found["serial_full_id_seq"].evidence["referenced_by"] == ["t.child(parent_id)"]
+    assert found["shared"].evidence["limited_by"] == "column type integer"  # a bigint sequence feeding an int
+    for f in found.values():
+        run_fix(conn, f.fix)
+    assert not hits(snapshot_after(conn, "SELECT 1"), "CON011")
+
+
+def test_sequence_threshold_is_configurable(conn):
+    snap = snapshot_after(conn, SEQ_SCHEMA)
+    snap.settings = {"sequence_used_share": 0.9}
+    assert {f.obj.name for f in hits(snap, "CON011")} == {"serial_full_id_seq"}
+
+
+# ---- CON012 foreign-key-partly-null --------------------------------------------------------------
+
+
+def test_foreign_key_partly_null(conn):
+    ddl = """
+    CREATE SCHEMA t;
+    CREATE TABLE t.p (org bigint NOT NULL, id bigint NOT NULL, PRIMARY KEY (org, id));
+    CREATE TABLE t.loose (org bigint NOT NULL, p_id bigint, FOREIGN KEY (org, p_id) REFERENCES t.p);
+    CREATE TABLE t.full_match (org bigint, p_id bigint, FOREIGN KEY (org, p_id) REFERENCES t.p MATCH FULL);
+    CREATE TABLE t.strict (org bigint NOT NULL, p_id bigint NOT NULL, FOREIGN KEY (org, p_id) REFERENCES t.p);
+    CREATE TABLE t.single (p_id bigint, org bigint NOT NULL, FOREIGN KEY (org, p_id) REFERENCES t.p (org, id));
+    """
+    found = by_table(hits(snapshot_after(conn, ddl), "CON012"))
+    assert set(found) == {"loose", "single"}
+    assert found["loose"].evidence["nullable_columns"] == ["p_id"]
+    run_fix(conn, found["loose"].fix.split("-- or all-or-nothing NULLs:\n")[1])
+    run_fix(conn, found["single"].fix.split("-- or all-or-nothing NULLs:\n")[0])
+    assert not hits(snapshot_after(conn, "SELECT 1"), "CON012")
+
+
+# ---- CON013 duplicate-foreign-key ----------------------------------------------------------------
+
+
+def test_duplicate_foreign_key(conn):
+    ddl = """
+    CREATE SCHEMA t;
+    CREATE TABLE t.p (id bigint PRIMARY KEY, code text UNIQUE);
+    CREATE TABLE t.c (id bigint PRIMARY KEY, p_id bigint, code text,
+                      CONSTRAINT a_fk FOREIGN KEY (p_id) REFERENCES t.p,
+                      CONSTRAINT b_fk FOREIGN KEY (p_id) REFERENCES t.p ON DELETE CASCADE,
+                      CONSTRAINT code_fk FOREIGN KEY (code) REFERENCES t.p (code));
+    """
+    (f,) = hits(snapshot_after(conn, ddl), "CON013")
+    assert f.obj.name == "b_fk" and f.severity == "medium"  # the actions differ
+    run_fix(conn, f.fix)
+    assert not hits(snapshot_after(conn, "SELECT 1"), "CON013")
+
+
+# ---- CON014 discouraged-column-type --------------------------------------------------------------
+
+
+def test_discouraged_column_types(conn):
+    ddl = """
+    CREATE SCHEMA t;
+    CREATE TABLE t.pay (id bigint PRIMARY KEY, amount money, raw json, currency char(3), flag char(1), doc jsonb);
+    CREATE TABLE t.fine (id bigint PRIMARY KEY, amount numeric, doc jsonb);
+    """
+    (f,) = hits(snapshot_after(conn, ddl), "CON014")
+    assert f.obj.table == "pay" and f.evidence["columns"] == {
+        "amount": "money",
+        "raw": "json",
+        "currency": "character(3)",
+    }
+    run_fix(conn, f.fix)
+    assert not hits(snapshot_after(conn, "SELECT 1"), "CON014")
