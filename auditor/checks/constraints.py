@@ -196,7 +196,10 @@ def missing_primary_key(snap: Snapshot) -> Iterator[Hit]:
             evidence["unique_not_null_index"] = best.name
             cols_sql = column_list([c for c in best.columns if c])
             if t.is_partitioned or best.parent_index_oid is not None:
-                fix = f"ALTER TABLE {t.qualified} ADD PRIMARY KEY ({cols_sql});"
+                fix = (
+                    f"-- builds a twin of {best.name} (USING INDEX is not allowed here); drop {best.name} after:\n"
+                    f"ALTER TABLE {t.qualified} ADD PRIMARY KEY ({cols_sql});"
+                )
             elif best.backs_constraint:
                 # an index that backs a UNIQUE constraint cannot be promoted: build a twin without blocking
                 fix = (
@@ -331,9 +334,9 @@ def constraints_context(snap: Snapshot) -> dict[str, object]:
     "CON002",
     "implied-foreign-key",
     severity="medium",
-    subject="column",
+    subject="table",
     requires=("tables", "columns", "constraints"),
-    population="columns",
+    population="tables",
 )
 def implied_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     """Column that references another table by name and type, with no foreign key.
@@ -352,7 +355,7 @@ def implied_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     (`pagw_id` -> `pagw (pagw_id)`). Columns already in a foreign key are left alone, and so are
     Rails polymorphic pairs (`owner_type` + `owner_id`): they point at several tables, so no foreign
     key can hold them; they are listed in the report's context and in the evidence of the table's
-    other findings.
+    finding. One finding per table, listing each column with the table it points at.
 
     ## Example
     ```sql
@@ -380,44 +383,55 @@ def implied_foreign_key(snap: Snapshot) -> Iterator[Hit]:
         covered = fk_columns(snap, t)
         poly = polymorphic_ids(snap, t)
         own_pk = primary_key(snap, t)
+        found: list[tuple[Column, Table, Column]] = []
         for col in snap.columns_of.get(t.oid, []):
             if col.name in covered or col.name in poly or col.generated:
                 continue
             if own_pk and own_pk.columns == [col.name] and col.name not in keyed:
                 continue
-            found = implied_target(snap, t, col, keyed)
-            if found is None:
-                continue
-            target, key = found
-            ref_col = snap.column_by_name[(target.oid, key)]
+            target = implied_target(snap, t, col, keyed)
+            if target is not None:
+                found.append((col, target[0], snap.column_by_name[(target[0].oid, target[1])]))
+        if not found:
+            continue
+        evidence: dict[str, object] = {
+            "references": {c.name: f"{target.qualified}({quote_ident(ref.name)})" for c, target, ref in found},
+            "estimated_rows": snap.estimated_rows(t),
+        }
+        differs = {c.name: f"{c.type} vs {ref.type}" for c, _, ref in found if c.type != ref.type}
+        if differs:
+            evidence["types_differ"] = differs
+        if not covered:
+            evidence["note"] = (
+                "the table has no foreign key at all: if that is deliberate (an ingest or log table), say so"
+            )
+        if poly:
+            evidence["polymorphic_pairs_not_flagged"] = sorted(f"({v}, {k})" for k, v in poly.items())
+        fixes = []
+        for col, target, ref in found:
             name = constraint_name(t.name, [col.name], "fkey")
-            evidence: dict[str, object] = {
-                "column_type": col.type,
-                "references": f"{target.qualified}({quote_ident(key)})",
-                "referenced_type": ref_col.type,
-                "estimated_rows": snap.estimated_rows(t),
-            }
-            if ref_col.type != col.type:
-                evidence["type_differs"] = f"{col.type} vs {ref_col.type}: align the types before adding the key"
-            if poly:
-                evidence["polymorphic_pairs_not_flagged"] = sorted(f"({v}, {k})" for k, v in poly.items())
-            body = f"FOREIGN KEY ({quote_ident(col.name)}) REFERENCES {target.qualified} ({quote_ident(key)})"
+            body = f"FOREIGN KEY ({quote_ident(col.name)}) REFERENCES {target.qualified} ({quote_ident(ref.name)})"
             orphans = (
                 f"-- orphans first: SELECT count(*) FROM {t.qualified} c WHERE c.{quote_ident(col.name)} IS NOT NULL\n"
-                f"--   AND NOT EXISTS (SELECT 1 FROM {target.qualified} p WHERE p.{quote_ident(key)} = "
+                f"--   AND NOT EXISTS (SELECT 1 FROM {target.qualified} p WHERE p.{quote_ident(ref.name)} = "
                 f"c.{quote_ident(col.name)});\n"
             )
             if t.is_partitioned and snap.server.major < 18:
                 fix = orphans + "-- NOT VALID is not allowed on a partitioned table before PostgreSQL 18:\n"
-                fix += add_constraint_sql(t, name, body, validate=False)
+                fixes.append(fix + add_constraint_sql(t, name, body, validate=False))
             else:
-                fix = orphans + add_constraint_sql(t, name, body)
-            yield Hit(
-                obj=column_obj(t, col.name),
-                message=f"{col.name} looks like a reference to {target.qualified} but has no foreign key",
-                evidence=evidence,
-                fix=fix,
-            )
+                fixes.append(orphans + add_constraint_sql(t, name, body))
+        listed = ", ".join(f"{c.name} -> {target.qualified}" for c, target, _ in found)
+        yield Hit(
+            obj=table_obj(t),
+            message=(
+                f"{listed} looks like a reference but has no foreign key"
+                if len(found) == 1
+                else f"{len(found)} columns look like references but have no foreign key: {listed}"
+            ),
+            evidence=evidence,
+            fix="\n".join(fixes),
+        )
 
 
 # ---- CON003 --------------------------------------------------------------------------------------
@@ -826,11 +840,10 @@ def unbounded_number(snap: Snapshot) -> Iterator[Hit]:
                 found.append(col.name)
                 checks[(t.oid, col.name)] = bound
         if found:
-            fix = "\n".join(
-                add_constraint_sql(t, constraint_name(t.name, [c], "check"), f"CHECK ({checks[(t.oid, c)]})")
-                for c in found
-            )
-            per_table.append((t, found, fix))
+            names = {c: quote_ident(constraint_name(t.name, [c], "check")) for c in found}
+            adds = ",\n    ".join(f"ADD CONSTRAINT {names[c]} CHECK ({checks[(t.oid, c)]}) NOT VALID" for c in found)
+            validates = "\n".join(f"ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {names[c]};" for c in found)
+            per_table.append((t, found, f"ALTER TABLE {t.qualified}\n    {adds};\n{validates}"))
     for schema, items in rollup(snap, per_table, "columns", ""):
         if schema is not None:
             hit = schema_hit(
@@ -1053,7 +1066,7 @@ def column_type_drift(snap: Snapshot) -> Iterator[Hit]:
     Names that mean the same thing wherever they appear: `*_id` keys, `*_at`/`*_on` times,
     `*_confidence`, `*_cents`, `*_amount`, `*_rate`. Generic names (`id`, `name`, `status`, `value`,
     `sequential_id` ...) are left out: they carry different things in different tables. One
-    finding per column name, listing each type with its tables; `timestamp(6)` counts as
+    finding per column name and schema, listing each type with its tables; `timestamp(6)` counts as
     `timestamp`. Differences of type family (bigint vs uuid) are medium, the rest low.
 
     ## Example
@@ -1067,13 +1080,13 @@ def column_type_drift(snap: Snapshot) -> Iterator[Hit]:
     ALTER TABLE invoices ALTER COLUMN org_id TYPE bigint;  -- rewrites the table
     ```
     """
-    seen: dict[str, dict[str, list[tuple[Table, Column]]]] = defaultdict(lambda: defaultdict(list))
+    seen: dict[tuple[str, str], dict[str, list[tuple[Table, Column]]]] = defaultdict(lambda: defaultdict(list))
     for t in judged_tables(snap):
         for col in snap.columns_of.get(t.oid, []):
             if drift_matters(col.name.lower()):
-                seen[col.name][type_label(col)].append((t, col))
-    for name in sorted(seen):
-        types = seen[name]
+                seen[(t.schema, col.name)][type_label(col)].append((t, col))
+    for schema, name in sorted(seen):
+        types = seen[(schema, name)]
         if len(types) < 2:
             continue
         ranked = sorted(types.items(), key=lambda kv: (-len(kv[1]), kv[0]))
@@ -1099,7 +1112,7 @@ def column_type_drift(snap: Snapshot) -> Iterator[Hit]:
                 )
             )
         yield Hit(
-            obj=Obj("column", name=name),
+            obj=Obj("column", schema=schema, name=name),
             message=f"{name} has {len(ranked)} types across {sum(len(r) for _, r in ranked)} tables: "
             + ", ".join(f"{ty} ({len(rows)})" for ty, rows in ranked),
             evidence=evidence,
