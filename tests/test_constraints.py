@@ -379,12 +379,18 @@ def test_updated_at_trigger_disabled_counts_as_missing(conn):
 def test_column_type_drift(conn):
     ddl = """
     CREATE SCHEMA t;
-    CREATE TABLE t.a (id bigint PRIMARY KEY, org_id bigint, name text, created_at timestamp, owner_id uuid);
-    CREATE TABLE t.b (id int PRIMARY KEY, org_id bigint, name varchar(10), created_at timestamp(6), owner_id uuid);
-    CREATE TABLE t.c (id int PRIMARY KEY, org_id integer, name char(3), created_at timestamp, owner_id bigint);
+    CREATE TABLE t.a (id bigint PRIMARY KEY, org_id bigint, name text, created_at timestamp, owner_id uuid,
+                      units numeric(30,10), item_type text);
+    CREATE TABLE t.b (id int PRIMARY KEY, org_id bigint, name varchar(10), created_at timestamp(6), owner_id uuid,
+                      units numeric(30,10), item_type int);
+    CREATE TABLE t.c (id int PRIMARY KEY, org_id integer, name char(3), created_at timestamp, owner_id bigint,
+                      units numeric);
     """
     found = {f.obj.name: f for f in hits(snapshot_after(conn, ddl), "CON010")}
-    assert set(found) == {"org_id", "owner_id"}  # id/name are generic; timestamp(6) is timestamp
+    # id/name are generic, item_type means different things per table; timestamp(6) is timestamp
+    assert set(found) == {"org_id", "owner_id", "units"}
+    assert found["units"].fix.endswith("ALTER TABLE t.c ALTER COLUMN units TYPE numeric(30,10);")
+    assert found["org_id"].obj.display == "t.org_id"
     assert found["org_id"].severity == "low" and found["owner_id"].severity == "medium"
     assert found["org_id"].fix.endswith("ALTER TABLE t.c ALTER COLUMN org_id TYPE bigint;")
     run_fix(conn, found["org_id"].fix)

@@ -774,6 +774,9 @@ SIGNED_HINTS = {
 }  # fmt: skip
 
 
+MEASURES = {*UNIT_RANGE, *OPEN_RANGE, *NON_NEGATIVE, "units", "cents"}
+
+
 def bound_for(col: Column) -> str | None:
     """The CHECK a bounded-number column's name implies, or None."""
     if col.base_type not in NUMERIC_TYPES:
@@ -1042,7 +1045,12 @@ def drift_matters(name: str) -> bool:
     """Names that mean the same thing in every table: keys (*_id) and times (*_at), and named amounts."""
     if name in GENERIC_NAMES:
         return False
-    return name.endswith(("_id", "_at", "_on", "_confidence", "_cents", "_amount", "_rate")) or name in {"tenant"}
+    if name.endswith(("_id", "_at", "_on")) or name == "tenant":
+        return True
+    words = tokens(name)
+    while len(words) > 1 and words[-1] in UNIT_WORDS:
+        words = words[:-1]
+    return bool(words) and words[-1] in MEASURES
 
 
 @rule(
@@ -1063,9 +1071,9 @@ def column_type_drift(snap: Snapshot) -> Iterator[Hit]:
     depending on the table it went through.
 
     ## What counts
-    Names that mean the same thing wherever they appear: `*_id` keys, `*_at`/`*_on` times,
-    `*_confidence`, `*_cents`, `*_amount`, `*_rate`. Generic names (`id`, `name`, `status`, `value`,
-    `sequential_id` ...) are left out: they carry different things in different tables. One
+    Names that mean the same thing wherever they appear: `*_id` keys, `*_at`/`*_on` times, and
+    measures (`units`, `*_amount`, `*_cents`, `*_price`, `*_rate`, `*_confidence`, `*_percent` ...).
+    Generic names (`id`, `name`, `status`, `value`, `sequential_id` ...) are left out: they carry different things in different tables. One
     finding per column name and schema, listing each type with its tables; `timestamp(6)` counts as
     `timestamp`. Differences of type family (bigint vs uuid) are medium, the rest low.
 
@@ -1104,8 +1112,8 @@ def column_type_drift(snap: Snapshot) -> Iterator[Hit]:
             fix = f"-- no type is the majority: choose one for {quote_ident(name)} and align the others"
         else:
             fix = (
-                f"-- align on {majority} (the type most tables use); widening an integer or changing a type\n"
-                "-- rewrites the table under an ACCESS EXCLUSIVE lock:\n"
+                f"-- align on {majority} (the type most tables use); changing a type rewrites the table under an\n"
+                "-- ACCESS EXCLUSIVE lock (dropping a numeric or varchar limit does not):\n"
                 + "\n".join(
                     f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(c.name)} TYPE {major_rows[0][1].type};"
                     for t, c in sorted(odd, key=lambda tc: (tc[0].schema, tc[0].name))
