@@ -1073,9 +1073,10 @@ def column_type_drift(snap: Snapshot) -> Iterator[Hit]:
     ## What counts
     Names that mean the same thing wherever they appear: `*_id` keys, `*_at`/`*_on` times, and
     measures (`units`, `*_amount`, `*_cents`, `*_price`, `*_rate`, `*_confidence`, `*_percent` ...).
-    Generic names (`id`, `name`, `status`, `value`, `sequential_id` ...) are left out: they carry different things in different tables. One
-    finding per column name and schema, listing each type with its tables; `timestamp(6)` counts as
-    `timestamp`. Differences of type family (bigint vs uuid) are medium, the rest low.
+    Generic names (`id`, `name`, `status`, `value`, `sequential_id` ...) are left out: they carry
+    different things in different tables. One finding per column name and schema, listing each
+    type with its tables; `timestamp(6)` counts as `timestamp`. Differences of type family
+    (bigint vs uuid) are medium, the rest low.
 
     ## Example
     ```sql
