@@ -38,6 +38,10 @@ def judged_tables(snap: Snapshot) -> list[Table]:
     return [t for t in snap.user_tables if t.kind in ("r", "p") and not t.is_partition]
 
 
+def app_schemas(snap: Snapshot) -> list[str]:
+    return sorted({t.schema for t in snap.user_tables})
+
+
 def constraint_name(table: str, columns: list[str], suffix: str) -> str:
     """The name PostgreSQL would give the constraint (table_cols_suffix, within 63 bytes)."""
     return index_name(table, columns, suffix)
@@ -287,7 +291,9 @@ def single_key(snap: Snapshot, t: Table) -> str | None:
     return pk.columns[0] if pk and len(pk.columns) == 1 else None
 
 
-def implied_target(snap: Snapshot, t: Table, col: Column, keyed: dict[str, list[Table]]) -> tuple[Table, str] | None:
+def implied_target(
+    snap: Snapshot, t: Table, col: Column, keyed: dict[str, list[Table]], all_schemas: list[str]
+) -> tuple[Table, str] | None:
     """The table and key column a column's name and type say it references, or None."""
     # 1. a table whose single-column primary key has this very name and type (pagw.pagw_id <- other.pagw_id)
     for target in keyed.get(col.name, []) if col.name.lower() not in GENERIC_NAMES else []:
@@ -300,7 +306,7 @@ def implied_target(snap: Snapshot, t: Table, col: Column, keyed: dict[str, list[
     if len(words) < 2 or words[-1] != "id":
         return None
     stems = ["_".join(words[i:-1]) for i in range(len(words) - 1)]
-    schemas = [t.schema, *sorted({s.schema for s in judged_tables(snap)} - {t.schema})]
+    schemas = [t.schema, *(s for s in all_schemas if s != t.schema)]
     for stem in stems:
         if stem in SELF_REFERENCE_STEMS:
             pk = single_key(snap, t)
@@ -374,6 +380,7 @@ def implied_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     without blocking writes. Index the column too (IDX001 will say so).
     """
     tables = judged_tables(snap)
+    all_schemas = app_schemas(snap)
     keyed: dict[str, list[Table]] = defaultdict(list)
     for target in tables:
         pk = single_key(snap, target)
@@ -387,9 +394,11 @@ def implied_foreign_key(snap: Snapshot) -> Iterator[Hit]:
         for col in snap.columns_of.get(t.oid, []):
             if col.name in covered or col.name in poly or col.generated:
                 continue
+            if col.name not in keyed and not col.name.lower().endswith("_id"):
+                continue
             if own_pk and own_pk.columns == [col.name] and col.name not in keyed:
                 continue
-            target = implied_target(snap, t, col, keyed)
+            target = implied_target(snap, t, col, keyed, all_schemas)
             if target is not None:
                 found.append((col, target[0], snap.column_by_name[(target[0].oid, target[1])]))
         if not found:
@@ -1133,20 +1142,31 @@ def column_type_drift(snap: Snapshot) -> Iterator[Hit]:
 # ---- CON011 --------------------------------------------------------------------------------------
 
 
-def sequence_column(snap: Snapshot, seq: Sequence) -> tuple[Table, Column] | None:
+_NEXTVAL = re.compile(r"nextval\('((?:[^']|'')+)'::regclass\)")
+
+
+def sequence_feeds(snap: Snapshot) -> dict[str, tuple[Table, Column]]:
+    """Sequence name as a column default prints it (schema-qualified unless on the search_path) -> its column."""
+    feeds: dict[str, tuple[Table, Column]] = {}
+    for col in snap.columns:
+        if col.default and "nextval" in col.default:
+            m = _NEXTVAL.search(col.default)
+            t = snap.table_by_oid.get(col.table_oid)
+            if m and t and not t.is_partition:
+                feeds.setdefault(m.group(1).replace("''", "'"), (t, col))
+    return feeds
+
+
+def sequence_column(
+    snap: Snapshot, seq: Sequence, feeds: dict[str, tuple[Table, Column]]
+) -> tuple[Table, Column] | None:
     """The column a sequence feeds: its owner (serial / identity), else a column whose default calls it."""
     if seq.owner_table_oid and seq.owner_column:
         t = snap.table_by_oid.get(seq.owner_table_oid)
         col = snap.column_by_name.get((seq.owner_table_oid, seq.owner_column))
         if t and col:
             return t, col
-    needle = re.compile(rf"nextval\('(?:{re.escape(quote_ident(seq.schema))}\.)?{re.escape(quote_ident(seq.name))}'")
-    for col in snap.columns:
-        if col.default and "nextval" in col.default and needle.search(col.default):
-            t = snap.table_by_oid.get(col.table_oid)
-            if t and not t.is_partition:
-                return t, col
-    return None
+    return feeds.get(qualified(seq.schema, seq.name)) or feeds.get(quote_ident(seq.name))
 
 
 @rule(
@@ -1184,10 +1204,11 @@ def sequence_exhaustion(snap: Snapshot) -> Iterator[Hit]:
     unreadable = [s for s in mine if not s.readable]
     if mine and len(unreadable) == len(mine):
         raise Skip(f"no SELECT or USAGE on any of the {len(mine)} sequences: their last values are hidden", True)
+    feeds = sequence_feeds(snap)
     for seq in mine:
         if seq.cycle or seq.last_value is None:  # cycles by design; never used yet; or unreadable
             continue
-        fed = sequence_column(snap, seq)
+        fed = sequence_column(snap, seq, feeds)
         limit, low = seq.max_value, seq.min_value
         limited_by = f"sequence {seq.data_type} maximum"
         if fed and fed[1].base_type in INTEGER_MAX and INTEGER_MAX[fed[1].base_type] < limit:
