@@ -104,7 +104,7 @@ def sample(items: list[str], limit: int = 20) -> list[str]:
 
 
 def rollup(
-    snap: Snapshot, per_table: list[tuple[Table, list[str], str]], what: str, fix_note: str
+    snap: Snapshot, per_table: list[tuple[Table, list[str], str]]
 ) -> Iterator[tuple[str | None, list[tuple[Table, list[str], str]]]]:
     """Group per-table results by schema: a schema where many tables share the same finding gets one line.
 
@@ -734,7 +734,10 @@ def free_text_enum(snap: Snapshot) -> Iterator[Hit]:
                 continue
             stats = snap.column_stats_of.get((t.schema, t.name, col.name))
             values = sorted(stats.common_values) if stats and stats.common_values else None
-            if stats and stats.n_distinct > 50:
+            distinct = stats.n_distinct if stats and stats.n_distinct >= 0 else None
+            if stats and stats.n_distinct < 0:  # a share of the rows: the count grows with the table
+                distinct = -stats.n_distinct * max(t.reltuples, 0)
+            if distinct is not None and distinct > 50:
                 continue  # many distinct values: free text, not a set of states
             name = constraint_name(t.name, [col.name], "check")
             evidence: dict[str, object] = {"type": col.type}
@@ -856,7 +859,7 @@ def unbounded_number(snap: Snapshot) -> Iterator[Hit]:
             adds = ",\n    ".join(f"ADD CONSTRAINT {names[c]} CHECK ({checks[(t.oid, c)]}) NOT VALID" for c in found)
             validates = "\n".join(f"ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {names[c]};" for c in found)
             per_table.append((t, found, f"ALTER TABLE {t.qualified}\n    {adds};\n{validates}"))
-    for schema, items in rollup(snap, per_table, "columns", ""):
+    for schema, items in rollup(snap, per_table):
         if schema is not None:
             hit = schema_hit(
                 snap,
@@ -941,7 +944,7 @@ def timestamp_without_time_zone(snap: Snapshot) -> Iterator[Hit]:
         "-- rewriting the table (indexes on the columns are rebuilt); each ALTER holds an ACCESS EXCLUSIVE lock.\n"
         "SET timezone = 'UTC';\n"
     )
-    for schema, items in rollup(snap, per_table, "columns", ""):
+    for schema, items in rollup(snap, per_table):
         if schema is not None:
             hit = schema_hit(
                 snap,
@@ -1442,3 +1445,134 @@ def discouraged_column_type(snap: Snapshot) -> Iterator[Hit]:
                 f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(c.name)} TYPE {to};" for c, (to, _) in bad
             ),
         )
+
+
+# ---- CON015 --------------------------------------------------------------------------------------
+
+_DEF_TAIL = re.compile(r" (?:WITH \(|TABLESPACE |WHERE )")
+
+
+def nulls_not_distinct_sql(definition: str, name: str) -> str:
+    """The index's definition rebuilt CONCURRENTLY under a new name, with NULLS NOT DISTINCT."""
+    head, _, rest = definition.partition(" ON ")
+    new_head = head.replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX CONCURRENTLY ", 1)
+    new_head = new_head[: new_head.rindex(" ") + 1] + quote_ident(name)
+    m = _DEF_TAIL.search(rest)
+    at = m.start() if m else len(rest)
+    return f"{new_head} ON {rest[:at]} NULLS NOT DISTINCT{rest[at:]};"
+
+
+def excluded_by_predicate(column: str, predicate: str | None) -> bool:
+    """A partial index whose WHERE (an AND of terms) compares the column leaves its NULL rows out."""
+    if not predicate or " OR " in predicate.upper():
+        return False
+    name = re.escape(quote_ident(column))
+    if re.search(rf"(?<![\w.\"]){name} IS NULL", predicate):
+        return False
+    return bool(re.search(rf"(?<![\w.\"]){name}(?:\)?::\w[\w ]*)? (?:IS NOT NULL|=|<>|<|>|<=|>=|IN |~)", predicate))
+
+
+@rule(
+    "CON015",
+    "nullable-unique-key",
+    severity="low",
+    subject="index",
+    requires=("tables", "columns", "indexes"),
+    population="indexes",
+)
+def nullable_unique_key(snap: Snapshot) -> Iterator[Hit]:
+    """Multi-column unique key with a nullable column: rows with a NULL there are never duplicates.
+
+    ## Why is this bad?
+    A unique index treats NULLs as distinct, so `UNIQUE (org_id, code, category)` lets any number
+    of `(7, 'x', NULL)` rows in. That is sometimes intended, but more often the duplicates the
+    index was written to stop slip through for exactly the rows where an optional column is empty.
+    Single-column unique keys are left out (many NULLs in an optional unique column are normal),
+    and so are columns a partial index's `WHERE col IS NOT NULL` excludes.
+
+    ## Example
+    ```sql
+    CREATE UNIQUE INDEX ON integration_customers (customer_id, category, code);  -- category nullable
+    ```
+
+    ## Fix
+    On PostgreSQL 15+, treat NULLs as equal (or make the column NOT NULL):
+    ```sql
+    CREATE UNIQUE INDEX CONCURRENTLY integration_customers_key_nnd
+        ON integration_customers (customer_id, category, code) NULLS NOT DISTINCT;
+    DROP INDEX CONCURRENTLY integration_customers_key;
+    ALTER INDEX integration_customers_key_nnd RENAME TO integration_customers_key;
+    ```
+    The new index fails to build if such duplicates already exist: that is the finding proved.
+    """
+    tables = {t.oid: t for t in judged_tables(snap)}
+    per_index: list[tuple[Table, list[str], str, Hit]] = []
+    for idx in snap.indexes:
+        t = tables.get(idx.table_oid)
+        if t is None or not idx.is_unique or idx.is_primary or idx.parent_index_oid is not None:
+            continue
+        if idx.key_count < 2 or idx.has_expressions or "NULLS NOT DISTINCT" in idx.definition:
+            continue
+        keys = [c for c in idx.columns[: idx.key_count] if c]
+        ruled = checked_columns(snap, t)  # CHECK (a IS NOT NULL) <> (b IS NOT NULL): the NULLs are by design
+        nullable = [
+            c
+            for c in keys
+            if not snap.column_by_name[(t.oid, c)].not_null
+            and not excluded_by_predicate(c, idx.predicate)
+            and c not in ruled
+        ]
+        if not nullable:
+            continue
+        evidence: dict[str, object] = {"definition": idx.definition, "nullable_columns": nullable}
+        if idx.constraint_name:
+            evidence["constraint"] = idx.constraint_name
+        not_null = "\n".join(
+            f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(c)} SET NOT NULL;  -- scans the table"
+            for c in nullable
+        )
+        if snap.server.major >= 15 and not idx.constraint_name and not t.is_partitioned:
+            twin = index_name(idx.name, [], "nnd")
+            fix = (
+                "-- treat NULLs as equal (fails to build if such duplicates exist already):\n"
+                + nulls_not_distinct_sql(idx.definition, twin)
+                + f"\nDROP INDEX CONCURRENTLY {qualified(t.schema, idx.name)};\n"
+                f"ALTER INDEX {qualified(t.schema, twin)} RENAME TO {quote_ident(idx.name)};\n"
+                f"-- or, if the column should never be empty:\n{not_null}"
+            )
+        else:
+            fix = not_null
+        hit = Hit(
+            obj=Obj("index", t.schema, t.name, idx.name),
+            message=f"unique on {column_list(keys)}, but rows where {column_list(nullable)} "
+            f"{'is' if len(nullable) == 1 else 'are'} NULL are never duplicates of each other",
+            evidence=evidence,
+            fix=fix,
+        )
+        per_index.append((t, [f"{idx.name} ({', '.join(nullable)} nullable)"], fix, hit))
+    by_table: dict[int, tuple[Table, list[str], list[str]]] = {}
+    for t, names, fix, _hit in per_index:
+        item = by_table.setdefault(t.oid, (t, [], []))
+        item[1].extend(names)
+        item[2].append(fix)
+    items = [(t, names, "\n".join(fixes)) for t, names, fixes in by_table.values()]
+    hits_of: dict[int, list[Hit]] = defaultdict(list)
+    for item in per_index:
+        hits_of[item[0].oid].append(item[3])
+    for schema, group in rollup(snap, items):
+        if schema is None:
+            yield from hits_of[group[0][0].oid]
+            continue
+        hit = schema_hit(
+            snap,
+            schema,
+            group,
+            "{columns} multi-column unique indexes in {tables} tables of {schema} let rows with a NULL key column "
+            "repeat: review which are intended",
+            "indexes",
+        )
+        hit.fix = (
+            "-- some of these are intended: run only the blocks for indexes whose NULL rows must be unique too\n"
+            + (hit.fix or "")
+        )
+        yield hit
