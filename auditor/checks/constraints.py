@@ -345,7 +345,7 @@ def constraints_context(snap: Snapshot) -> dict[str, object]:
     population="tables",
 )
 def implied_foreign_key(snap: Snapshot) -> Iterator[Hit]:
-    """Column that references another table by name and type, with no foreign key.
+    """Columns that reference another table by name and type, with no foreign key.
 
     ## Why is this bad?
     `invoices.customer_id uuid` beside `customers (id uuid PRIMARY KEY)` is a reference in all but
@@ -1313,8 +1313,7 @@ def foreign_key_partly_null(snap: Snapshot) -> Iterator[Hit]:
         nullable = [c for c in con.columns if not snap.column_by_name[(t.oid, c)].not_null]
         if not nullable:
             continue
-        full = con.definition.replace(") REFERENCES", ") REFERENCES", 1)
-        full = re.sub(r"(REFERENCES \S+\([^)]*\))", r"\1 MATCH FULL", full, count=1)
+        full = re.sub(r"(REFERENCES .+?\((?:\"[^\"]*\"|[^)\"])*\))", r"\1 MATCH FULL", con.definition, count=1)
         yield Hit(
             obj=constraint_obj(t, con),
             message=f"{column_list(nullable)} may be NULL, and then MATCH SIMPLE skips the check for the whole row",
@@ -1396,6 +1395,9 @@ DISCOURAGED = {
 }
 
 
+DISPLAY_TYPE = {"money": "money", "json": "json", "bpchar": "char(n)"}
+
+
 def discouraged(c: Column) -> tuple[str, str] | None:
     if c.base_type == "bpchar" and c.typmod in (-1, 5):  # char(1) flags are a habit, not a bug
         return None
@@ -1438,7 +1440,12 @@ def discouraged_column_type(snap: Snapshot) -> Iterator[Hit]:
             continue
         yield Hit(
             obj=table_obj(t),
-            message="; ".join(f"{c.name} is {c.type}: {why}" for c, (_, why) in bad),
+            message="; ".join(
+                f"{', '.join(c.name for c, _ in bad if c.base_type == base)} "
+                f"{'is' if sum(c.base_type == base for c, _ in bad) == 1 else 'are'} {DISPLAY_TYPE[base]}: {why}"
+                for base, (_, why) in DISCOURAGED.items()
+                if any(c.base_type == base for c, _ in bad)
+            ),
             evidence={"columns": {c.name: c.type for c, _ in bad}},
             fix="-- each rewrites the table under an ACCESS EXCLUSIVE lock:\n"
             + "\n".join(
