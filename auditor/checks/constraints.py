@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from auditor.checks.common import column_obj, constraint_obj, table_obj
 from auditor.engine import context
-from auditor.model import FK_ACTIONS, Column, Constraint, Sequence, Snapshot, Table
+from auditor.model import FK_ACTIONS, Column, Constraint, Sequence, Snapshot, Table, Trigger
 from auditor.names import column_list, index_name, qualified, quote_ident, quote_literal
 from auditor.registry import Hit, Obj, Skip, rule, threshold
 
@@ -789,15 +789,21 @@ SIGNED_HINTS = {
 MEASURES = {*UNIT_RANGE, *OPEN_RANGE, *NON_NEGATIVE, "units", "cents"}
 
 
+def measure_words(name: str) -> list[str]:
+    """The words of a name without trailing units: amount_cents, price_usd end with their noun."""
+    words = tokens(name)
+    while len(words) > 1 and words[-1] in UNIT_WORDS:
+        words = words[:-1]
+    return words
+
+
 def bound_for(col: Column) -> str | None:
     """The CHECK a bounded-number column's name implies, or None."""
     if col.base_type not in NUMERIC_TYPES:
         return None
-    words = tokens(col.name)
-    if SIGNED_HINTS & set(words):
+    words = measure_words(col.name)
+    if SIGNED_HINTS & set(tokens(col.name)):
         return None
-    while len(words) > 1 and words[-1] in UNIT_WORDS:
-        words = words[:-1]  # amount_cents, price_usd: the noun is before the unit
     head, name = words[-1] if words else "", quote_ident(col.name)
     ranged = head if head in UNIT_RANGE else next((w for w in reversed(words) if w in UNIT_RANGE), None)
     if ranged and (head in UNIT_RANGE or head in OPEN_RANGE):  # percentage_rate is a percentage
@@ -970,11 +976,15 @@ def timestamp_without_time_zone(snap: Snapshot) -> Iterator[Hit]:
 # ---- CON009 --------------------------------------------------------------------------------------
 
 
+def before_update_row(trg: Trigger) -> bool:
+    return trg.timing == "BEFORE" and "UPDATE" in trg.events and trg.level == "ROW"
+
+
 def touches_updated_at(snap: Snapshot, t: Table) -> str | None:
     """The function of an enabled BEFORE UPDATE row trigger on the table (or its root), or None."""
     for table in (t, snap.root_of(t)):
         for trg in snap.triggers_of.get(table.oid, []):
-            if trg.timing == "BEFORE" and "UPDATE" in trg.events and trg.level == "ROW" and trg.enabled != "D":
+            if before_update_row(trg) and trg.enabled != "D":
                 return trg.function
     return None
 
@@ -1021,14 +1031,7 @@ def updated_at_without_trigger(snap: Snapshot) -> Iterator[Hit]:
         for t in without:
             taken = {trg.name for trg in snap.triggers_of.get(t.oid, [])}
             name = "set_updated_at" if "set_updated_at" not in taken else f"{t.name}_set_updated_at"
-            disabled = next(
-                (
-                    trg
-                    for trg in snap.triggers_of.get(t.oid, [])
-                    if trg.timing == "BEFORE" and "UPDATE" in trg.events and trg.level == "ROW"
-                ),
-                None,
-            )
+            disabled = next((trg for trg in snap.triggers_of.get(t.oid, []) if before_update_row(trg)), None)
             fix = (
                 f"CREATE TRIGGER {quote_ident(name)} BEFORE UPDATE ON {t.qualified} "
                 f"FOR EACH ROW EXECUTE FUNCTION {function}();"
@@ -1059,9 +1062,7 @@ def drift_matters(name: str) -> bool:
         return False
     if name.endswith(("_id", "_at", "_on")) or name == "tenant":
         return True
-    words = tokens(name)
-    while len(words) > 1 and words[-1] in UNIT_WORDS:
-        words = words[:-1]
+    words = measure_words(name)
     return bool(words) and words[-1] in MEASURES
 
 
