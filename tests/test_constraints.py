@@ -95,6 +95,7 @@ CREATE TABLE t.posts (id bigint PRIMARY KEY, category_id integer, customer_id bi
 CREATE TABLE t.linked (id bigint PRIMARY KEY, customer_id uuid REFERENCES t.customers);
 CREATE TABLE t.notes (id bigint PRIMARY KEY, customer_type varchar, customer_id uuid, invoice_id uuid);
 CREATE TABLE t.charges (id uuid PRIMARY KEY, parent_id uuid);
+CREATE TABLE t.adjusted (id bigint PRIMARY KEY, invoice_type int, invoice_id uuid);  -- an int kind, not polymorphic
 CREATE TABLE t.pagw (pagw_id int PRIMARY KEY);
 CREATE TABLE t.usage (id bigint PRIMARY KEY, pagw_id int);
 CREATE TABLE t.ar_internal_metadata (key varchar PRIMARY KEY, value varchar);
@@ -111,6 +112,7 @@ def test_implied_foreign_keys(conn):
         "invoices": {"customer_id": "t.customers(id)", "voided_invoice_id": "t.invoices(id)"},
         "posts": {"category_id": "t.categories(id)"},  # -ies plural; customer_id bigint is not a uuid key
         "notes": {"invoice_id": "t.invoices(id)"},
+        "adjusted": {"invoice_id": "t.invoices(id)"},
         "charges": {"parent_id": "t.charges(id)"},  # self-reference
         "usage": {"pagw_id": "t.pagw(pagw_id)"},  # same name and type as another table's key
         "ev": {"customer_id": "t.customers(id)"},  # judged on the partitioned parent, not per partition
@@ -545,3 +547,23 @@ def test_nullable_unique_key(conn, pg_server):
     )
     left = {f.obj.name for f in hits(snapshot_after(conn, "SELECT 1"), "CON015")}
     assert left == {"u_a_b_key"}
+
+
+def test_sequence_exhaustion_not_evaluated_without_privilege(conn):
+    """A role that may not read any sequence gets not_evaluated, never a silent pass."""
+    from auditor.config import Config
+    from auditor.engine import run_rule
+
+    snap = snapshot_after(
+        conn,
+        SEQ_SCHEMA
+        + """
+        CREATE ROLE con_no_seq_reader;
+        GRANT USAGE ON SCHEMA t TO con_no_seq_reader;
+        SET ROLE con_no_seq_reader;
+        """,
+    )
+    conn.execute("RESET ROLE")
+    status, found = run_rule(load_all()["CON011"], snap, Config())
+    assert status.status == "not_evaluated" and not found
+    assert "SELECT or USAGE" in status.reason
