@@ -1584,3 +1584,70 @@ def nullable_unique_key(snap: Snapshot) -> Iterator[Hit]:
             + (hit.fix or "")
         )
         yield hit
+
+
+# ---- CON016 --------------------------------------------------------------------------------------
+
+BOOLEAN_SPELLINGS = [
+    {"t", "f"}, {"true", "false"}, {"y", "n"}, {"yes", "no"}, {"0", "1"}, {"on", "off"},
+]  # fmt: skip
+
+
+def boolean_values(values: list[str]) -> bool:
+    low = {v.strip().lower() for v in values}
+    return len(low) >= 1 and any(low <= spelling for spelling in BOOLEAN_SPELLINGS)
+
+
+@rule(
+    "CON016",
+    "boolean-stored-as-text",
+    severity="low",
+    subject="column",
+    requires=("tables", "columns", "column_stats"),
+    population="columns",
+)
+def boolean_stored_as_text(snap: Snapshot) -> Iterator[Hit]:
+    """Text column that only ever holds yes/no values.
+
+    ## Why is this bad?
+    A flag kept as `'Y'`/`'N'`, `'true'`/`'false'` or `'0'`/`'1'` in a text column also accepts
+    `'y'`, `'Yes'` and `'maybe'`; every query has to know the spelling, and it takes 2+ bytes and a
+    collation where a boolean takes one byte. Judged from pg_stats: the column's values seen are all
+    spellings of one boolean pair, with at most two distinct values.
+
+    ## Example
+    ```sql
+    CREATE TABLE users (id bigint PRIMARY KEY, is_admin varchar(1));  -- 'Y' or 'N'
+    ```
+
+    ## Fix
+    ```sql
+    -- rewrites the table under an ACCESS EXCLUSIVE lock; the cast accepts t/f, true/false, y/n, yes/no, on/off, 1/0:
+    ALTER TABLE users ALTER COLUMN is_admin TYPE boolean USING is_admin::boolean;
+    ```
+    """
+    for t in judged_tables(snap):
+        for col in snap.columns_of.get(t.oid, []):
+            if col.base_type not in TEXT_TYPES or col.generated:
+                continue
+            stats = snap.column_stats_of.get((t.schema, t.name, col.name))
+            if not stats or not stats.common_values or not 0 < stats.n_distinct <= 2:
+                continue
+            if not boolean_values(stats.common_values):
+                continue
+            name = quote_ident(col.name)
+            default = f"\nALTER TABLE {t.qualified} ALTER COLUMN {name} DROP DEFAULT;" if col.default else ""
+            restore = (
+                f"\nALTER TABLE {t.qualified} ALTER COLUMN {name} SET DEFAULT ({col.default})::boolean;"
+                if col.default
+                else ""
+            )
+            yield Hit(
+                obj=column_obj(t, col.name),
+                message=f"{col.name} ({col.type}) only holds {', '.join(sorted(stats.common_values))}: a boolean",
+                evidence={"values_seen": sorted(stats.common_values), "type": col.type},
+                fix="-- rewrites the table under an ACCESS EXCLUSIVE lock:"
+                + default
+                + f"\nALTER TABLE {t.qualified} ALTER COLUMN {name} TYPE boolean USING trim({name})::boolean;"
+                + restore,
+            )
