@@ -577,9 +577,9 @@ def test_boolean_stored_as_text(conn):
         conn,
         """
         CREATE SCHEMA t;
-        CREATE TABLE t.u (id int PRIMARY KEY, is_admin varchar(1) DEFAULT 'N', active text, grade text, one text);
+        CREATE TABLE t.u (id int PRIMARY KEY, is_admin varchar(1) DEFAULT 'N', active text, grade text, country text);
         INSERT INTO t.u SELECT g, CASE WHEN g % 2 = 0 THEN 'Y' ELSE 'N' END,
-               CASE WHEN g % 3 = 0 THEN 'true' ELSE 'false' END, (ARRAY['A', 'B', 'C'])[1 + g % 3], 'x'
+               CASE WHEN g % 3 = 0 THEN 'true' ELSE 'false' END, (ARRAY['A', 'B', 'C'])[1 + g % 3], 'NO'
         FROM generate_series(1, 200) g;
         ANALYZE t.u;
         """,

@@ -1595,7 +1595,7 @@ BOOLEAN_SPELLINGS = [
 
 def boolean_values(values: list[str]) -> bool:
     low = {v.strip().lower() for v in values}
-    return len(low) >= 1 and any(low <= spelling for spelling in BOOLEAN_SPELLINGS)
+    return any(low == spelling for spelling in BOOLEAN_SPELLINGS)  # both seen: a lone 'NO' may be Norway
 
 
 @rule(
@@ -1612,8 +1612,8 @@ def boolean_stored_as_text(snap: Snapshot) -> Iterator[Hit]:
     ## Why is this bad?
     A flag kept as `'Y'`/`'N'`, `'true'`/`'false'` or `'0'`/`'1'` in a text column also accepts
     `'y'`, `'Yes'` and `'maybe'`; every query has to know the spelling, and it takes 2+ bytes and a
-    collation where a boolean takes one byte. Judged from pg_stats: the column's values seen are all
-    spellings of one boolean pair, with at most two distinct values.
+    collation where a boolean takes one byte. Judged from pg_stats: the column holds exactly the two
+    spellings of one boolean pair (both seen, so a country column holding only 'NO' is left alone).
 
     ## Example
     ```sql
