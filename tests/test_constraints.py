@@ -297,6 +297,7 @@ def test_unbounded_numbers(conn):
 
 def test_unbounded_numbers_roll_up_per_schema(conn):
     ddl = "CREATE SCHEMA t;" + "".join(f"CREATE TABLE t.x{i} (id int PRIMARY KEY, price numeric);" for i in range(4))
+    ddl += "CREATE TABLE t.y1 (id int PRIMARY KEY); CREATE TABLE t.y2 (id int PRIMARY KEY);"  # 4 of 6: not 80%
     snap = snapshot_after(conn, ddl)
     assert len(hits(snap, "CON007")) == 4
     snap.settings = {"rollup_tables": 3}
@@ -313,6 +314,7 @@ def test_timestamp_without_time_zone(conn):
     CREATE SCHEMA t;
     CREATE TABLE t.a (id int PRIMARY KEY, created_at timestamp, updated_at timestamp(6), ok timestamptz);
     CREATE TABLE t.b (id int PRIMARY KEY, at timestamptz);
+    CREATE TABLE t.c (id int PRIMARY KEY, at timestamptz);
     CREATE TABLE t.p (id int, at timestamp NOT NULL, seen timestamp) PARTITION BY RANGE (at);
     CREATE TABLE t.p_1 PARTITION OF t.p FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
     """
@@ -324,6 +326,12 @@ def test_timestamp_without_time_zone(conn):
     run_fix(conn, found["p"].fix)
     left = by_table(hits(snapshot_after(conn, "SELECT 1"), "CON008"))
     assert set(left) == {"p"} and left["p"].evidence["columns"] == ["at"]
+
+
+def test_timestamp_rolls_up_in_small_schema_when_nearly_everywhere(conn):
+    ddl = "CREATE SCHEMA t;" + "".join(f"CREATE TABLE t.x{i} (id int, at timestamp);" for i in range(4))
+    (f,) = hits(snapshot_after(conn, ddl + "CREATE TABLE t.y (id int, at timestamptz);"), "CON008")
+    assert f.obj.kind == "schema" and "in 4 of 5 tables" in f.message
 
 
 def test_timestamp_rolls_up_when_everywhere(conn):

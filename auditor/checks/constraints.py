@@ -106,7 +106,8 @@ def sample(items: list[str], limit: int = 20) -> list[str]:
 def rollup(
     snap: Snapshot, per_table: list[tuple[Table, list[str], str]]
 ) -> Iterator[tuple[str | None, list[tuple[Table, list[str], str]]]]:
-    """Group per-table results by schema: a schema where many tables share the same finding gets one line.
+    """Group per-table results by schema: a schema where many tables (rollup_tables, or 3+ making up 80% of
+    the schema) share the same finding gets one line.
 
     Yields (schema, items) for a schema-wide group, (None, [item]) for a table reported alone.
     """
@@ -114,9 +115,10 @@ def rollup(
     for item in per_table:
         by_schema[item[0].schema].append(item)
     limit = ROLLUP_TABLES(snap)
+    sizes = Counter(t.schema for t in judged_tables(snap))
     for schema in sorted(by_schema):
         items = sorted(by_schema[schema], key=lambda i: i[0].name)
-        if len(items) >= limit:
+        if len(items) >= limit or (len(items) >= 3 and len(items) >= 0.8 * sizes[schema]):
             yield schema, items
         else:
             for item in items:
