@@ -1413,6 +1413,7 @@ def discouraged(c: Column) -> tuple[str, str] | None:
     severity="low",
     subject="table",
     requires=("tables", "columns"),
+    population="tables",
 )
 def discouraged_column_type(snap: Snapshot) -> Iterator[Hit]:
     """Columns of type money, json or char(n).
