@@ -256,6 +256,33 @@ def test_free_text_enum_uses_pg_stats_values(conn):
     assert ("tickets", "status") not in by_column(hits(snapshot_after(conn, "SELECT 1"), "CON006"))
 
 
+def test_free_text_enum_spelling_variants_and_partitioned_stats(conn):
+    snap = snapshot_after(
+        conn,
+        """
+        CREATE SCHEMA t;
+        CREATE TABLE t.subs (id int PRIMARY KEY, status varchar(20));
+        INSERT INTO t.subs
+        SELECT g, (ARRAY['active', 'active', 'Active', 'canceled', 'cancelled', 'past_due'])[1 + g % 6]
+        FROM generate_series(1, 600) g;
+        CREATE TABLE t.ev (id int, at date NOT NULL, event_type text) PARTITION BY RANGE (at);
+        CREATE TABLE t.ev_1 PARTITION OF t.ev FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+        INSERT INTO t.ev SELECT g, '2024-02-01', (ARRAY['a.created', 'a.deleted'])[1 + g % 2]
+        FROM generate_series(1, 200) g;
+        ANALYZE t.subs, t.ev;
+        """,
+    )
+    found = by_column(hits(snap, "CON006"))
+    subs = found[("subs", "status")]
+    assert subs.severity == "medium"
+    assert subs.evidence["spelling_variants"] == {"active": ["Active"], "canceled": ["cancelled"]}
+    assert "CHECK (status IN ('active', 'canceled', 'past_due'))" in subs.fix
+    assert found[("ev", "event_type")].evidence["values_seen"] == ["a.created", "a.deleted"]  # parent's own stats
+    run_fix(conn, subs.fix)
+    run_fix(conn, found[("ev", "event_type")].fix)  # NOT VALID then VALIDATE works on a partitioned table
+    assert conn.execute("SELECT count(DISTINCT status) FROM t.subs").fetchone()[0] == 3
+
+
 def test_free_text_enum_skips_rails_sti_type(conn):
     snap = snapshot_after(
         conn,

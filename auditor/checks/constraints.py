@@ -683,6 +683,24 @@ def address_state(name: str, columns: set[str]) -> bool:
     return any(prefix + w in columns for w in ADDRESS_WORDS)
 
 
+def spelling_key(value: str) -> str:
+    """Active/active, in-progress/in_progress and canceled/cancelled share a key."""
+    return re.sub(r"(.)\1+", r"\1", re.sub(r"[^a-z0-9]", "", value.lower()))
+
+
+def spelling_variants(values: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """(canonical values, {canonical: [other spellings]}); the first (most common) spelling is canonical."""
+    first: dict[str, str] = {}
+    variants: dict[str, list[str]] = {}
+    for v in values:
+        key = spelling_key(v)
+        if key in first:
+            variants.setdefault(first[key], []).append(v)
+        else:
+            first[key] = v
+    return list(first.values()), variants
+
+
 @rule(
     "CON006",
     "free-text-enum-column",
@@ -706,7 +724,10 @@ def free_text_enum(snap: Snapshot) -> Iterator[Hit]:
     CHECK mentioning them and no foreign key. Left out: MIME types (`content_type`), address
     states (`state` beside `city`/`zipcode`/`country`), Rails polymorphic `*_type` columns and
     Rails single-table-inheritance `type` columns (class names the framework writes). Where
-    pg_stats is readable the values seen are listed and the fix uses them.
+    pg_stats is readable the values seen are listed and the fix uses them; values that differ only
+    in case, punctuation or a doubled letter (`Active`/`active`, `canceled`/`cancelled`) are
+    reported as spelling variants (medium: the data already disagrees with itself) and the fix
+    normalizes them before adding the CHECK.
 
     ## Example
     ```sql
@@ -743,11 +764,32 @@ def free_text_enum(snap: Snapshot) -> Iterator[Hit]:
                 continue  # many distinct values: free text, not a set of states
             name = constraint_name(t.name, [col.name], "check")
             evidence: dict[str, object] = {"type": col.type}
-            if values:
+            message = f"{col.name} ({col.type}) looks like a fixed set of values but accepts any string"
+            severity = None
+            if values and stats and stats.common_values:
                 evidence["values_seen"] = values
-                in_list = ", ".join(quote_literal(v) for v in values)
-                fix = add_constraint_sql(t, name, f"CHECK ({quote_ident(col.name)} IN ({in_list}))")
-                fix = "-- values from pg_stats (a sample): add any rare value the application writes\n" + fix
+                canonical, variants = spelling_variants(stats.common_values)  # most common first
+                in_list = ", ".join(quote_literal(v) for v in sorted(canonical))
+                fix = "-- values from pg_stats (a sample): add any rare value the application writes\n"
+                if stats.n_distinct > len(stats.common_values):
+                    fix += (
+                        f"-- pg_stats lists {len(stats.common_values)} of about {stats.n_distinct:.0f} values: "
+                        f"list them all first (SELECT DISTINCT {quote_ident(col.name)} FROM {t.qualified})\n"
+                    )
+                if variants:
+                    severity = "medium"  # the data already disagrees with itself
+                    evidence["spelling_variants"] = {k: sorted(v) for k, v in sorted(variants.items())}
+                    message += "; it already holds spelling variants of the same value: " + ", ".join(
+                        f"{' / '.join(sorted([k, *v]))}" for k, v in sorted(variants.items())
+                    )
+                    fix += "-- one value spelled several ways: normalize (this changes data; batch it on big tables)\n"
+                    fix += "\n".join(
+                        f"UPDATE {t.qualified} SET {quote_ident(col.name)} = {quote_literal(k)} "
+                        f"WHERE {quote_ident(col.name)} IN ({', '.join(quote_literal(x) for x in sorted(v))});"
+                        for k, v in sorted(variants.items())
+                    )
+                    fix += "\n"
+                fix += add_constraint_sql(t, name, f"CHECK ({quote_ident(col.name)} IN ({in_list}))")
             else:
                 evidence["values_seen"] = "unknown (no pg_stats for this column: table not analyzed or not readable)"
                 fix = (
@@ -761,12 +803,7 @@ def free_text_enum(snap: Snapshot) -> Iterator[Hit]:
                         ).splitlines()
                     )
                 )
-            yield Hit(
-                obj=column_obj(t, col.name),
-                message=f"{col.name} ({col.type}) looks like a fixed set of values but accepts any string",
-                evidence=evidence,
-                fix=fix,
-            )
+            yield Hit(obj=column_obj(t, col.name), message=message, evidence=evidence, fix=fix, severity=severity)
 
 
 # ---- CON007 --------------------------------------------------------------------------------------
