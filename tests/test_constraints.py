@@ -45,6 +45,8 @@ CREATE UNIQUE INDEX promote_me ON t.plain_unique (b, a);
 CREATE TABLE t."Mixed Case" (v int);
 CREATE TABLE t.ev (id bigint NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
 CREATE TABLE t.ev_2024 PARTITION OF t.ev FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE t.ev_noid (v text, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE t.ev_noid_2024 PARTITION OF t.ev_noid FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 CREATE TABLE t.ev_ok (id bigint, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
 CREATE TABLE t.ev_ok_2024 PARTITION OF t.ev_ok FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 """
@@ -61,6 +63,7 @@ def test_missing_primary_key(conn):
         "Mixed Case",
         "ev",
         "plain_unique",
+        "ev_noid",
     }
     # a unique index on NOT NULL columns is a key in all but name: milder, and promoted as it is
     assert found["unique_nn"].severity == "low"
@@ -77,7 +80,7 @@ def test_missing_primary_key(conn):
 
 def test_missing_primary_key_fixes_run(conn):
     found = by_table(hits(snapshot_after(conn, PK_SCHEMA), "CON001"))
-    for table in ("no_key", "unique_nn", "has_id", "Mixed Case", "ev", "plain_unique"):
+    for table in ("no_key", "unique_nn", "has_id", "Mixed Case", "ev", "plain_unique", "ev_noid"):
         run_fix(conn, found[table].fix)
     left = by_table(hits(snapshot_after(conn, "SELECT 1"), "CON001"))
     assert set(left) == {"unique_nullable", "partial_unique"}

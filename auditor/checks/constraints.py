@@ -243,10 +243,19 @@ def missing_primary_key(snap: Snapshot) -> Iterator[Hit]:
         elif t.is_partitioned:
             fix = (
                 "-- a partitioned table's key must include its partition key columns "
-                f"({', '.join(t.partition_key_columns) or t.partition_key}):\n"
-                f"ALTER TABLE {t.qualified} ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY;\n"
-                f"ALTER TABLE {t.qualified} ADD PRIMARY KEY ({column_list(key_cols)});"
+                f"({', '.join(t.partition_key_columns) or t.partition_key});\n"
+                "-- adding the column rewrites every partition under an ACCESS EXCLUSIVE lock:\n"
             )
+            if snap.server.major >= 17:
+                fix += f"ALTER TABLE {t.qualified} ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY;\n"
+            else:  # identity columns on partitioned tables with partitions arrived in PostgreSQL 17
+                seq = qualified(t.schema, index_name(t.name, ["id"], "seq"))
+                fix += (
+                    f"CREATE SEQUENCE {seq} AS bigint;\n"
+                    f"ALTER TABLE {t.qualified} ADD COLUMN id bigint NOT NULL DEFAULT nextval('{seq}');\n"
+                    f"ALTER SEQUENCE {seq} OWNED BY {t.qualified}.id;\n"
+                )
+            fix += f"ALTER TABLE {t.qualified} ADD PRIMARY KEY ({column_list(key_cols)});"
         else:
             fix = (
                 "-- rewrites the table under an ACCESS EXCLUSIVE lock; plan a window for a large table:\n"
