@@ -105,6 +105,9 @@ CREATE TABLE t.ar_internal_metadata (key varchar PRIMARY KEY, value varchar);
 CREATE TABLE t.settings (id bigint PRIMARY KEY, key varchar);
 CREATE TABLE t.ev (id bigint, customer_id uuid, at date NOT NULL) PARTITION BY RANGE (at);
 CREATE TABLE t.ev_2024 PARTITION OF t.ev FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE t.accounts (org_id bigint, id bigint, PRIMARY KEY (org_id, id));
+CREATE TABLE t.ledger (id bigint PRIMARY KEY, org_id bigint NOT NULL, account_id bigint NOT NULL);
+CREATE TABLE t.global_ledger (id bigint PRIMARY KEY, account_id bigint);  -- no org_id: no key to point at
 """
 
 
@@ -119,6 +122,7 @@ def test_implied_foreign_keys(conn):
         "charges": {"parent_id": "t.charges(id)"},  # self-reference
         "usage": {"pagw_id": "t.pagw(pagw_id)"},  # same name and type as another table's key
         "ev": {"customer_id": "t.customers(id)"},  # judged on the partitioned parent, not per partition
+        "ledger": {"account_id": "t.accounts(org_id, id) as (org_id, account_id)"},  # tenant-scoped key
     }
     # linked has its FK; settings.key is a generic name (ar_internal_metadata's key is no target)
     assert found["posts"].evidence["types_differ"] == {"category_id": "integer vs bigint"}
@@ -134,8 +138,10 @@ def test_implied_foreign_key_fixes_run(conn):
     run_fix(conn, fix)
     run_fix(conn, found["ev"].fix)  # partitioned: plain ADD before PostgreSQL 18
     run_fix(conn, found["usage"].fix)
+    assert "FOREIGN KEY (org_id, account_id) REFERENCES t.accounts (org_id, id) NOT VALID" in found["ledger"].fix
+    run_fix(conn, found["ledger"].fix)
     left = by_table(hits(snapshot_after(conn, "SELECT 1"), "CON002"))
-    assert {"invoices", "ev", "usage"}.isdisjoint(left) and "posts" in left
+    assert {"invoices", "ev", "usage", "ledger"}.isdisjoint(left) and "posts" in left
 
 
 def test_polymorphic_pairs_are_context():

@@ -11,7 +11,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 
-from auditor.checks.common import column_obj, constraint_obj, table_obj
+from auditor.checks.common import TENANT_COLUMNS, column_obj, constraint_obj, table_obj
 from auditor.engine import context
 from auditor.model import FK_ACTIONS, Column, Constraint, Sequence, Snapshot, Table, Trigger
 from auditor.names import column_list, index_name, qualified, quote_ident, quote_literal
@@ -304,14 +304,18 @@ def single_key(snap: Snapshot, t: Table) -> str | None:
 
 def implied_target(
     snap: Snapshot, t: Table, col: Column, keyed: dict[str, list[Table]], all_schemas: list[str]
-) -> tuple[Table, str] | None:
-    """The table and key column a column's name and type say it references, or None."""
+) -> tuple[Table, list[str], list[str]] | None:
+    """(table, its key columns, this table's columns) a column's name and type say it references, or None.
+
+    A tenant-scoped key (org_id, id) is matched too when this table has the tenant column: the
+    reference is then the composite (org_id, customer_id) -> customers (org_id, id).
+    """
     # 1. a table whose single-column primary key has this very name and type (pagw.pagw_id <- other.pagw_id)
     for target in keyed.get(col.name, []) if col.name.lower() not in GENERIC_NAMES else []:
         if target.oid != t.oid and target.name not in INFRA_TABLES:
             ref = snap.column_by_name[(target.oid, col.name)]
             if same_family(col, ref):
-                return target, col.name
+                return target, [col.name], [col.name]
     # 2. <stem>_id -> table stem / stems / ...ies, dropping leading qualifiers (voided_invoice_id -> invoices)
     words = col.name.lower().split("_")
     if len(words) < 2 or words[-1] != "id":
@@ -322,19 +326,40 @@ def implied_target(
         if stem in SELF_REFERENCE_STEMS:
             pk = single_key(snap, t)
             if pk and same_family(col, snap.column_by_name[(t.oid, pk)]):
-                return t, pk
+                return t, [pk], [col.name]
             continue
         for schema in schemas:
             for name in plural_forms(stem):
                 target = snap.table_by_name.get((schema, name))
                 if target is None or target.is_partition or target.kind not in ("r", "p"):
                     continue
-                pk = single_key(snap, target)
-                if pk is None or (target.oid == t.oid and pk == col.name):
-                    continue
-                if same_family(col, snap.column_by_name[(target.oid, pk)]):
-                    return target, pk
+                found = key_for(snap, t, col, target)
+                if found:
+                    return target, *found
     return None
+
+
+def key_for(snap: Snapshot, t: Table, col: Column, target: Table) -> tuple[list[str], list[str]] | None:
+    """The target's key columns and ours, when its primary key is (id) or (tenant, id) and the types fit."""
+    pk = primary_key(snap, target)
+    if pk is None or (target.oid == t.oid and col.name in pk.columns):
+        return None
+    if len(pk.columns) == 1:
+        return (
+            ([pk.columns[0]], [col.name])
+            if same_family(col, snap.column_by_name[(target.oid, pk.columns[0])])
+            else None
+        )
+    if len(pk.columns) != 2:
+        return None
+    tenant = next((c for c in TENANT_COLUMNS(snap) if c in pk.columns and (t.oid, c) in snap.column_by_name), None)
+    if tenant is None or tenant == col.name:
+        return None
+    other = next(c for c in pk.columns if c != tenant)
+    if not same_family(col, snap.column_by_name[(target.oid, other)]):
+        return None
+    order = {tenant: tenant, other: col.name}
+    return list(pk.columns), [order[c] for c in pk.columns]
 
 
 @context("constraints")
@@ -369,7 +394,10 @@ def implied_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     `<thing>`, `<thing>s`, `<thing>es` or `<thing>ies` (leading qualifiers dropped, so
     `voided_invoice_id` finds `invoices`), `parent_id` of the same type as its own table's key, or
     a column with the same name and type as another table's single-column primary key
-    (`pagw_id` -> `pagw (pagw_id)`). Columns already in a foreign key are left alone, and so are
+    (`pagw_id` -> `pagw (pagw_id)`). A tenant-scoped key `accounts (org_id, id)` matches
+    `account_id` in a table that has `org_id`, and the fix is the composite key
+    `(org_id, account_id) -> accounts (org_id, id)`, which also stops cross-tenant references.
+    Columns already in a foreign key are left alone, and so are
     Rails polymorphic pairs (`owner_type` + `owner_id`): they point at several tables, so no foreign
     key can hold them; they are listed in the report's context and in the evidence of the table's
     finding. One finding per table, listing each column with the table it points at.
@@ -401,7 +429,7 @@ def implied_foreign_key(snap: Snapshot) -> Iterator[Hit]:
         covered = fk_columns(snap, t)
         poly = polymorphic_ids(snap, t)
         own_pk = primary_key(snap, t)
-        found: list[tuple[Column, Table, Column]] = []
+        found: list[tuple[Column, Table, list[str], list[str]]] = []
         for col in snap.columns_of.get(t.oid, []):
             if col.name in covered or col.name in poly or col.generated:
                 continue
@@ -409,39 +437,47 @@ def implied_foreign_key(snap: Snapshot) -> Iterator[Hit]:
                 continue
             if own_pk and own_pk.columns == [col.name] and col.name not in keyed:
                 continue
-            target = implied_target(snap, t, col, keyed, all_schemas)
-            if target is not None:
-                found.append((col, target[0], snap.column_by_name[(target[0].oid, target[1])]))
+            implied = implied_target(snap, t, col, keyed, all_schemas)
+            if implied is not None:
+                found.append((col, *implied))
         if not found:
             continue
         evidence: dict[str, object] = {
-            "references": {c.name: f"{target.qualified}({quote_ident(ref.name)})" for c, target, ref in found},
+            "references": {
+                c.name: f"{target.qualified}({column_list(refs)})"
+                + (f" as ({column_list(mine)})" if len(mine) > 1 else "")
+                for c, target, refs, mine in found
+            },
             "estimated_rows": snap.estimated_rows(t),
         }
-        differs = {c.name: f"{c.type} vs {ref.type}" for c, _, ref in found if c.type != ref.type}
+        key_type = {
+            c.name: snap.column_by_name[(target.oid, refs[mine.index(c.name)])] for c, target, refs, mine in found
+        }
+        differs = {c.name: f"{c.type} vs {key_type[c.name].type}" for c, *_ in found if c.type != key_type[c.name].type}
         if differs:
             evidence["types_differ"] = differs
         if not covered:
             evidence["note"] = (
-                "the table has no foreign key at all: if that is deliberate (an ingest or log table), say so"
+                "the table has no foreign key at all: if that is deliberate (an ingest or log table), "
+                "suppress this finding with the reason"
             )
         if poly:
             evidence["polymorphic_pairs_not_flagged"] = sorted(f"({v}, {k})" for k, v in poly.items())
         fixes = []
-        for col, target, ref in found:
-            name = constraint_name(t.name, [col.name], "fkey")
-            body = f"FOREIGN KEY ({quote_ident(col.name)}) REFERENCES {target.qualified} ({quote_ident(ref.name)})"
+        for col, target, refs, mine in found:
+            name = constraint_name(t.name, mine, "fkey")
+            body = f"FOREIGN KEY ({column_list(mine)}) REFERENCES {target.qualified} ({column_list(refs)})"
+            match = " AND ".join(f"p.{quote_ident(r)} = c.{quote_ident(m)}" for r, m in zip(refs, mine, strict=True))
             orphans = (
                 f"-- orphans first: SELECT count(*) FROM {t.qualified} c WHERE c.{quote_ident(col.name)} IS NOT NULL\n"
-                f"--   AND NOT EXISTS (SELECT 1 FROM {target.qualified} p WHERE p.{quote_ident(ref.name)} = "
-                f"c.{quote_ident(col.name)});\n"
+                f"--   AND NOT EXISTS (SELECT 1 FROM {target.qualified} p WHERE {match});\n"
             )
             if t.is_partitioned and snap.server.major < 18:
                 fix = orphans + "-- NOT VALID is not allowed on a partitioned table before PostgreSQL 18:\n"
                 fixes.append(fix + add_constraint_sql(t, name, body, validate=False))
             else:
                 fixes.append(orphans + add_constraint_sql(t, name, body))
-        listed = ", ".join(f"{c.name} -> {target.qualified}" for c, target, _ in found)
+        listed = ", ".join(f"{c.name} -> {target.qualified}" for c, target, *_ in found)
         yield Hit(
             obj=table_obj(t),
             message=(
