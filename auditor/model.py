@@ -294,6 +294,7 @@ class Sequence:
     owner_table_oid: int | None
     owner_column: str | None
     owner_kind: str | None  # a serial/owned by, i identity
+    readable: bool = True  # this role may read last_value (False: last_value is NULL for that reason)
 
 
 @dataclass(slots=True)
@@ -491,9 +492,13 @@ class Snapshot:
 
     @cached_property
     def extension_schemas(self) -> frozenset[str]:
-        """Schemas that hold an installed extension (pg_partman's template tables live there); public is
-        never one, since applications keep their tables there beside pgcrypto or pg_trgm."""
-        return frozenset(s.name for s in self.schemas if s.holds_extension and s.name != "public")
+        """Schemas given over to an extension: they hold one, and no table of theirs is the application's.
+
+        pg_partman's template tables (template_*) live in its schema; a schema such as public that
+        also holds pgcrypto or pg_trgm beside the application's tables is not an extension schema.
+        """
+        app_tables = {t.schema for t in self.tables if not t.name.startswith("template_")}
+        return frozenset(s.name for s in self.schemas if s.holds_extension and s.name not in app_tables)
 
     @cached_property
     def user_tables(self) -> list[Table]:

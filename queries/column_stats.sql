@@ -10,6 +10,8 @@ SELECT
     (s.most_common_freqs)[1]::float8 AS top_frequency
 FROM pg_stats s
 WHERE s.schemaname NOT IN ('pg_catalog', 'information_schema')
-  AND NOT s.inherited
+  AND (NOT s.inherited OR EXISTS (  -- a partitioned table's own statistics are its inherited ones
+      SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = s.schemaname AND c.relname = s.tablename AND c.relkind = 'p'))
   AND (s.n_distinct BETWEEN 1 AND 100 OR (s.most_common_freqs)[1] >= 0.3)
 ORDER BY 1, 2, 3;

@@ -7,4 +7,5 @@ WHERE l.locktype = 'relation'
   AND l.mode = 'AccessExclusiveLock'
   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
   AND l.relation IS NOT NULL
+  AND l.pid <> pg_backend_pid()  -- our own locks never block us
 ORDER BY 1;

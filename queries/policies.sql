@@ -4,6 +4,7 @@ WITH locked AS (
     SELECT DISTINCT l.relation AS oid
     FROM pg_locks l
     WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.relation IS NOT NULL
+      AND l.pid <> pg_backend_pid()  -- our own locks never block us
       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 )
 SELECT

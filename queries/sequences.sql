@@ -1,4 +1,4 @@
--- Sequences with type, bounds, last value (NULL without USAGE/SELECT on it) and the column that owns them.
+-- Sequences with type, bounds, last value (NULL before first use, or without USAGE/SELECT: see readable) and the column that owns them.
 SELECT
     c.oid::bigint AS oid,
     n.nspname::text AS schema,
@@ -9,6 +9,7 @@ SELECT
     s.seqincrement AS increment,
     s.seqcycle AS cycle,
     CASE WHEN has_sequence_privilege(c.oid, 'SELECT,USAGE') THEN ps.last_value END AS last_value,
+    has_sequence_privilege(c.oid, 'SELECT,USAGE') AS readable,
     d.refobjid::bigint AS owner_table_oid,
     a.attname::text AS owner_column,
     d.deptype::text AS owner_kind
