@@ -206,10 +206,10 @@ def quote_literal(value: str) -> str:
 
 def index_name(table: str, columns: list[str] | tuple[str, ...], suffix: str = "idx") -> str:
     """A name for a proposed index, within PostgreSQL's 63-byte limit, as CREATE INDEX would derive it."""
-    parts = [table, "_".join(columns)]
+    parts = [table, "_".join(columns)] if columns else [table]
     # As PostgreSQL's makeObjectName: shorten the longer part, never the suffix, so the name stays
     # distinct from the table's (a 63-byte table name would otherwise collide with its own index).
     while len("_".join([*parts, suffix]).encode("utf-8")) > 63:
-        longer = 0 if len(parts[0].encode("utf-8")) >= len(parts[1].encode("utf-8")) else 1
+        longer = max(range(len(parts)), key=lambda i: len(parts[i].encode("utf-8")))
         parts[longer] = parts[longer][:-1]
     return "_".join([*parts, suffix])
