@@ -8,6 +8,7 @@ that points at the JSON report, which always has everything.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,7 @@ STATUS_LABELS = {
 }
 SEVERITY_ICONS = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦", "info": "⬜"}
 TOP_N = 10
+TABLE_CHOICES = 300  # beyond this, the search box finds a table faster than a select
 EVIDENCE_LIST_MAX = 50
 
 
@@ -44,7 +46,7 @@ class Caps:
 
 
 MD_CAPS = Caps(detail_per_rule=10, detail_total=150, compact_total=1500)
-HTML_CAPS = Caps(detail_per_rule=50, detail_total=1500, compact_total=15000)
+HTML_CAPS = Caps(detail_per_rule=50, detail_total=1000, compact_total=5000)
 
 
 @dataclass
@@ -163,7 +165,7 @@ def build(report: Report, caps: Caps, fail_on: str | None = None) -> dict[str, A
         "band": band(report.overall),
         "shown": shown_detail + shown_compact,
         "hidden": sum(g.hidden for g in groups),
-        "tables": sorted({table_of(f) for f in active if table_of(f)}),
+        "tables": table_choices(groups),
         "status_line": status_line(report, counts, new, evaluated, len(statuses), fail_on, bool(failing)),
         "summary": status_line(report, counts, new, evaluated, len(statuses), fail_on, bool(failing)).split(" ", 1)[1],
     }
@@ -203,6 +205,14 @@ def _groups(by_rule: dict[str, list[Finding]], statuses: list[RuleStatus], caps:
     return groups
 
 
+def table_choices(groups: list[RuleGroup], limit: int = TABLE_CHOICES) -> list[str]:
+    """Tables for the HTML table filter: those with shown findings, the most affected first past the limit."""
+    counts = Counter(t for g in groups for f in g.detailed + g.compact if (t := table_of(f)))
+    if len(counts) > limit:
+        counts = Counter(dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]))
+    return sorted(counts)
+
+
 def table_of(f: Finding) -> str | None:
     """The table a finding belongs to, for the table filter."""
     from auditor.names import qualified
@@ -222,7 +232,7 @@ def status_line(
     score = "n/a" if report.overall is None else f"{report.overall}/100"
     mark = "❌" if failing else ("⚠️" if evaluated < total or any(counts.values()) else "✅")
     db = report.database.get("name") or "database"
-    version = report.database.get("server_version") or ""
+    version = re.sub(r"^(PostgreSQL [0-9.a-z]+).*", r"\1", report.database.get("server_version") or "")
     return f"{mark} {found} · score {score} · {db} ({version}) · {evaluated}/{total} rules evaluated"
 
 
@@ -257,6 +267,8 @@ def changes_view(report: Report) -> dict[str, Any] | None:
             for a, d in sorted(deltas.items(), key=lambda kv: (kv[0] != "overall", area_rank(kv[0])))
         ],
         "drift": drift_rows,
+        "has_drift": "schema_drift" in ch,
+        "unverified": ch.get("unverified") or 0,
         "empty": not (ch.get("new") or fixed or drift_rows or any(deltas.values())),
     }
 
