@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
+from reports import NASTY_TABLE, big, frozen
 
 from auditor.render import envelope, md_escape, render, script_hash, strip_controls
 from auditor.resources import schemas_dir
 from auditor.sarif import FINGERPRINT_KEY, MAX_RESULTS
-from tests.reports import NASTY_TABLE, big, frozen
 
 SARIF_SCHEMA = json.loads((Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json").read_text())
 REPORT_SCHEMA = json.loads((schemas_dir() / "report-1.0.schema.json").read_text())
@@ -77,7 +77,8 @@ def test_sarif_anchor_points_every_result_at_one_file() -> None:
     report.run["sarif_anchor"] = "db/schema.sql"
     doc = json.loads(render(report, "sarif"))
     validate_sarif(doc)
-    uris = {loc["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"] for loc in r["locations"]}
+    results = doc["runs"][0]["results"]
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"] for r in results for loc in r["locations"]}
     assert uris == {"db/schema.sql"}
 
 

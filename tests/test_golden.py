@@ -11,10 +11,10 @@ import os
 from pathlib import Path
 
 import pytest
+from reports import FROZEN, frozen
 
 from auditor.render import EXTENSIONS, FORMATS, envelope, render
 from auditor.report import report_from_dict
-from tests.reports import FROZEN, frozen
 
 GOLDEN = Path(__file__).parent / "golden"
 
