@@ -122,6 +122,21 @@ def _pct(v: float | None) -> str:
     return "n/a" if v is None else f"{round(v * 100)}%"
 
 
+def _when(v: Any) -> str:
+    """An ISO timestamp as a person reads it in a ticket: 2026-11-23 02:00:05 UTC."""
+    from datetime import UTC, datetime
+
+    if not v:
+        return "unknown"
+    try:
+        t = datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+    except ValueError:
+        return str(v)
+    if t.tzinfo is None:
+        return t.strftime("%Y-%m-%d %H:%M:%S")
+    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _signed(v: int | float | None) -> str:
     if v is None:
         return ""
@@ -144,6 +159,7 @@ def environment(kind: str) -> jinja2.Environment:
     env.filters["pct"] = _pct
     env.filters["score"] = lambda v: "n/a" if v is None else str(v)
     env.filters["signed"] = _signed
+    env.filters["when"] = _when
     env.filters["evidence"] = view.evidence_items
     env.filters["table_of"] = lambda f: view.table_of(f) or ""
     env.filters["area_rank"] = view.area_rank

@@ -140,7 +140,7 @@ def test_reads_with_javascript_off(browser, report_file, tmp_path):
     assert len(visible_codes(page)) == 23
     assert page.locator("button.copy").count() == 0
     # critical and high findings show their evidence and fix without a click
-    critical = page.locator(f"tbody.f[data-severity=critical] details").first
+    critical = page.locator("tbody.f[data-severity=critical] details").first
     assert critical.get_attribute("open") is not None
     assert page.is_visible("text=ALTER TABLE public.invoices ENABLE ROW LEVEL SECURITY;")
     shot(page, "report-nojs.png", tmp_path)
