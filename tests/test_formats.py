@@ -145,7 +145,7 @@ def test_what_changed_leads_the_human_reports() -> None:
     for text in ("Schema change", "public.refunds", "invoices\\_created\\_at\\_idx", "| Overall | −4 |"):
         assert text in md
     html = render(frozen(), "html")
-    assert html.index('id="changes"') < html.index('id="top"')
+    assert html.index('id="changes"') < html.index('aria-label="Scores"') < html.index('id="top"')
     report = frozen()
     del report.extras["changes"]
     assert "What changed" not in render(report, "md") and 'id="changes"' not in render(report, "html")
