@@ -103,14 +103,16 @@ def _result(report: Report, f: Finding, index: dict[str, int], anchor: str | Non
     return result
 
 
-def to_sarif(report: Report, anchor: str | None = None) -> dict[str, Any]:
+def rule_docs() -> dict[str, str]:
+    """Each rule's documentation, for the help GitHub shows beside an alert."""
     from auditor.registry import load_all
 
+    return {code: r.doc for code, r in load_all().items()}
+
+
+def to_sarif(report: Report, anchor: str | None = None) -> dict[str, Any]:
     anchor = anchor or report.run.get("sarif_anchor")
-    try:
-        docs = {code: r.doc for code, r in load_all().items()}
-    except Exception:  # a report rendered without the rule modules still gets its SARIF
-        docs = {}
+    docs = rule_docs()
     statuses = sorted(report.statuses, key=lambda s: s.code)
     rules = [_rule_descriptor(s, docs.get(s.code)) for s in statuses]
     index = {s.code: i for i, s in enumerate(statuses)}
