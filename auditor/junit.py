@@ -20,7 +20,10 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]
 
 
 def xml_text(value: object) -> str:
-    return _XML_INVALID.sub(lambda m: f"\\u{ord(m.group()):04x}", str(value))
+    """Text a CI dashboard shows: controls and bidi overrides visible, nothing XML 1.0 forbids."""
+    from auditor.render import strip_controls
+
+    return _XML_INVALID.sub(lambda m: f"\\u{ord(m.group()):04x}", strip_controls(str(value)))
 
 
 def _fails(f: Finding, fail_on: str) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from auditor.render import strip_controls
 from auditor.report import Finding, Report
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -75,6 +76,7 @@ def _result(report: Report, f: Finding, index: dict[str, int], anchor: str | Non
     text = f"{f.obj.display}: {f.message}"
     if f.fix:
         text += f"\n\nFix:\n{f.fix}"
+    text = strip_controls(text)  # shown by code scanning: bidi overrides and controls made visible
     result: dict[str, Any] = {
         "ruleId": f.code,
         "level": LEVELS[f.severity],
