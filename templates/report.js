@@ -26,6 +26,11 @@
     return out;
   }
 
+  function searchable(row) {
+    if (row.pgaText === undefined) { row.pgaText = row.textContent.toLowerCase(); }
+    return row.pgaText;
+  }
+
   function apply() {
     var area = document.getElementById("f-area").value;
     var tbl = tableSelect.value;
@@ -36,7 +41,7 @@
     rows.forEach(function (row) {
       var d = row.dataset;
       var ok = (!area || d.area === area) && sev[d.severity] && (!tbl || d.table === tbl) &&
-        (!onlyNew || d.state === "new") && (!text || row.textContent.toLowerCase().indexOf(text) !== -1);
+        (!onlyNew || d.state === "new") && (!text || searchable(row).indexOf(text) !== -1);
       row.hidden = !ok;
       if (ok) { shown += 1; }
     });
