@@ -137,6 +137,15 @@ def _when(v: Any) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def clip_sql(sql: str, max_lines: int) -> str:
+    """Long fix SQL (an index per partition of a big table) cut to max_lines, ending in a SQL comment."""
+    lines = sql.splitlines()
+    if len(lines) <= max_lines:
+        return sql
+    rest = len(lines) - max_lines
+    return "\n".join([*lines[:max_lines], f"-- … {rest:,} more lines: the JSON report has the whole fix"])
+
+
 def _signed(v: int | float | None) -> str:
     if v is None:
         return ""
@@ -160,6 +169,7 @@ def environment(kind: str) -> jinja2.Environment:
     env.filters["score"] = lambda v: "n/a" if v is None else str(v)
     env.filters["signed"] = _signed
     env.filters["when"] = _when
+    env.filters["clip"] = clip_sql
     env.filters["evidence"] = view.evidence_items
     env.filters["table_of"] = lambda f: view.table_of(f) or ""
     env.filters["area_rank"] = view.area_rank

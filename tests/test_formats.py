@@ -179,3 +179,14 @@ def test_large_report_stays_usable_and_fast() -> None:
 def test_envelope_counts_only_unsuppressed() -> None:
     doc = envelope(frozen())
     assert sum(doc["counts"].values()) == sum(1 for f in doc["findings"] if not f["suppressed"])
+
+
+def test_long_fix_sql_is_clipped_in_human_formats_only() -> None:
+    report = frozen()
+    f = report.findings[0]
+    f.fix = "\n".join(f"CREATE INDEX CONCURRENTLY p{i}_idx ON part_{i} (x);" for i in range(1000))
+    md = render(report, "md")
+    assert "p39_idx" in md and "p40_idx" not in md and "-- … 960 more lines" in md
+    html = render(report, "html")
+    assert "p399_idx" in html and "p400_idx" not in html and "-- … 600 more lines" in html
+    assert json.loads(render(report, "json"))["findings"][0]["fix"] == f.fix
