@@ -19,7 +19,6 @@ import typer
 
 from auditor import __version__
 from auditor.errors import AuditorError
-from auditor.registry import SEVERITY_RANK
 
 log = logging.getLogger("pg_auditor")
 app = typer.Typer(
@@ -156,6 +155,41 @@ def collect_snapshot(session: Any, schema: list[str] | None, exclude_schema: lis
 # ---- commands ----------------------------------------------------------------------------------
 
 
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Config file (default: found from cwd).")]
+SelectOpt = Annotated[list[str] | None, typer.Option("--select", help="Only these rule codes or prefixes.")]
+IgnoreOpt = Annotated[list[str] | None, typer.Option("--ignore", help="Leave out these codes or prefixes.")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Threshold KEY=VALUE (repeat).")]
+FromSnapshotOpt = Annotated[
+    Path | None, typer.Option("--from-snapshot", help="Audit a saved snapshot; no database needed.")
+]
+
+
+def run_audit(
+    cfg: Any,
+    from_snapshot: Path | None,
+    connection: tuple[Any, ...],
+    schema: list[str] | None,
+    exclude_schema: list[str] | None,
+) -> Any:
+    """Collect (or load) a snapshot and run the rules over it: the shared core of `audit` and `baseline`."""
+    from auditor import engine, snapshot_file
+
+    started = time.time()
+    run_info: dict[str, Any] = {}
+    if from_snapshot:
+        snap = snapshot_file.load(from_snapshot)
+        run_info["source"] = "snapshot"
+    else:
+        session = open_session(*connection)
+        snap = collect_snapshot(session, schema, exclude_schema)
+        run_info.update(source="database", queries=session.queries, rows=session.rows)
+        log.debug("collected with %d queries, %d rows", session.queries, session.rows)
+    report = engine.run(snap, cfg, run_info)
+    report.run["seconds"] = round(time.time() - started, 2)
+    report.run["fail_on"] = cfg.fail_on
+    return report
+
+
 @app.command()
 @handles_errors
 def audit(
@@ -166,17 +200,16 @@ def audit(
     dbname: DbOpt = None,
     service: ServiceOpt = None,
     password: PromptOpt = False,
-    from_snapshot: Annotated[
-        Path | None, typer.Option("--from-snapshot", help="Audit a saved snapshot; no database needed.")
-    ] = None,
+    from_snapshot: FromSnapshotOpt = None,
     formats: Annotated[
-        list[str] | None, typer.Option("-f", "--format", help="md, html, json (repeat for several).")
+        list[str] | None,
+        typer.Option("-f", "--format", help="md, html, json, sarif, junit (default: md,html,json)."),
     ] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="Directory for the report files.")] = Path("."),
     name: Annotated[str, typer.Option("--name", help="File name stem of the report files.")] = "pg-auditor-report",
-    config_file: Annotated[Path | None, typer.Option("--config", help="Config file (default: found from cwd).")] = None,
-    select: Annotated[list[str] | None, typer.Option("--select", help="Only these rule codes or prefixes.")] = None,
-    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Leave out these codes or prefixes.")] = None,
+    config_file: ConfigOpt = None,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
     fail_on: Annotated[
         str | None,
         typer.Option("--fail-on", help="Exit 1 on findings at or above: critical, high, medium, low, info, never."),
@@ -184,7 +217,15 @@ def audit(
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit 0 even with findings (2 still on error).")
     ] = False,
-    settings: Annotated[list[str] | None, typer.Option("--set", help="Threshold KEY=VALUE (repeat).")] = None,
+    baseline_file: Annotated[
+        Path | None,
+        typer.Option("--baseline", help="Baseline (or previous JSON report): mark findings new/known, gate on new."),
+    ] = None,
+    sarif_anchor: Annotated[
+        str | None,
+        typer.Option("--sarif-anchor", help="Repo-relative file for SARIF locations (default: a path per object)."),
+    ] = None,
+    settings: SetOpt = None,
     schema: SchemaOpt = None,
     exclude_schema: ExcludeSchemaOpt = None,
     statement_timeout: StatementTimeoutOpt = "60s",
@@ -193,31 +234,94 @@ def audit(
     debug: DebugOpt = False,
 ) -> None:
     """Collect the catalogs, run every rule and write the report."""
+    from auditor import baseline, render
     from auditor import config as config_mod
-    from auditor import engine, render, snapshot_file
 
     setup_logging(debug)
     cfg = config_mod.apply_cli(config_mod.load(config_file), select, ignore, fail_on, settings)
     formats = check_formats(formats or ["md", "html", "json"])
-    started = time.time()
-    run_info: dict[str, Any] = {}
-    if from_snapshot:
-        snap = snapshot_file.load(from_snapshot)
-        run_info["source"] = "snapshot"
-    else:
-        session = open_session(
-            dsn, host, port, username, dbname, service, password, statement_timeout, lock_timeout, connect_timeout
-        )
-        snap = collect_snapshot(session, schema, exclude_schema)
-        run_info.update(source="database", queries=session.queries, rows=session.rows)
-        log.debug("collected with %d queries, %d rows", session.queries, session.rows)
-    report = engine.run(snap, cfg, run_info)
-    report.run["seconds"] = round(time.time() - started, 2)
-    paths = render.write(report, formats, output, name)
+    base = baseline.load(baseline_file) if baseline_file else None  # a bad baseline fails before connecting
+    connection = (dsn, host, port, username, dbname, service, password)
+    connection += (statement_timeout, lock_timeout, connect_timeout)
+    report = run_audit(cfg, from_snapshot, connection, schema, exclude_schema)
+    if base is not None and baseline_file is not None:
+        baseline.apply(report, base, baseline_file.name)
+    if sarif_anchor:
+        report.run["sarif_anchor"] = sarif_anchor
+    paths = render.write(report, formats, output, name, cfg.fail_on)
     for p in paths:
         typer.echo(str(p))
     summarize(report)
     raise typer.Exit(exit_code(report, cfg.fail_on, exit_zero))
+
+
+@app.command("baseline")
+@handles_errors
+def write_baseline(
+    dsn: DsnArg = None,
+    host: HostOpt = None,
+    port: PortOpt = None,
+    username: UserOpt = None,
+    dbname: DbOpt = None,
+    service: ServiceOpt = None,
+    password: PromptOpt = False,
+    from_snapshot: FromSnapshotOpt = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Baseline file to write.")] = Path(
+        "pg-auditor-baseline.json"
+    ),
+    config_file: ConfigOpt = None,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    settings: SetOpt = None,
+    schema: SchemaOpt = None,
+    exclude_schema: ExcludeSchemaOpt = None,
+    statement_timeout: StatementTimeoutOpt = "60s",
+    lock_timeout: LockTimeoutOpt = "2s",
+    connect_timeout: ConnectTimeoutOpt = 10,
+    debug: DebugOpt = False,
+) -> None:
+    """Record today's findings as accepted: `audit --baseline FILE` then fails only on new ones."""
+    from auditor import baseline
+    from auditor import config as config_mod
+
+    setup_logging(debug)
+    cfg = config_mod.apply_cli(config_mod.load(config_file), select, ignore, None, settings)
+    connection = (dsn, host, port, username, dbname, service, password)
+    connection += (statement_timeout, lock_timeout, connect_timeout)
+    report = run_audit(cfg, from_snapshot, connection, schema, exclude_schema)
+    doc = baseline.save(report, output)
+    typer.echo(str(output))
+    typer.echo(f"baseline of {len(doc['entries'])} findings", err=True)
+    if any(s.status == "error" for s in report.statuses):
+        fail("some rules failed with an error; their findings are not in the baseline (run with --debug)")
+
+
+@app.command("render")
+@handles_errors
+def render_report(
+    report_file: Annotated[Path, typer.Argument(help="A JSON report written by `audit -f json`.")],
+    formats: Annotated[
+        list[str] | None, typer.Option("-f", "--format", help="md, html, json, sarif, junit (default md,html).")
+    ] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Directory for the report files.")] = Path("."),
+    name: Annotated[str | None, typer.Option("--name", help="File name stem (default: the JSON file's).")] = None,
+) -> None:
+    """Render a saved JSON report again (another format, a newer template), with no database."""
+    import json
+
+    from auditor import render
+    from auditor.report import report_from_dict
+
+    try:
+        doc = json.loads(report_file.read_text(encoding="utf-8"))
+        report = report_from_dict(doc)
+    except FileNotFoundError:
+        raise AuditorError(f"report file not found: {report_file}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise AuditorError(f"{report_file} is not a pg-auditor JSON report: {exc}") from None
+    stem = name or report_file.name.removesuffix(".json")
+    for p in render.write(report, check_formats(formats or ["md", "html"]), output, stem):
+        typer.echo(str(p))
 
 
 def check_formats(formats: list[str]) -> list[str]:
@@ -249,13 +353,14 @@ def summarize(report: Any) -> None:
 
 
 def exit_code(report: Any, fail_on: str, exit_zero: bool) -> int:
+    """2 when a rule crashed (even with --exit-zero), else 1 when a new, unsuppressed finding reaches fail_on."""
+    from auditor.view import gating
+
     if any(s.status == "error" for s in report.statuses):
         return 2
-    if exit_zero or fail_on == "never":
+    if exit_zero:
         return 0
-    threshold = SEVERITY_RANK[fail_on]
-    gating = [f for f in report.active if f.rank >= threshold and f.state != "known"]
-    return 1 if gating else 0
+    return 1 if gating(report, fail_on) else 0
 
 
 @app.command()

@@ -15,7 +15,21 @@ from typing import Any
 from auditor.errors import ConfigError
 from auditor.registry import AREAS, SEVERITIES, THRESHOLDS, Rule, load_all
 
-KNOWN_KEYS = {"select", "ignore", "fail-on", "severity", "thresholds", "ignore-objects", "history", "notify", "targets"}
+KNOWN_KEYS = {
+    "select",
+    "ignore",
+    "fail-on",
+    "severity",
+    "thresholds",
+    "ignore-objects",
+    "tenant-columns",
+    "app-roles",
+    "history",
+    "notify",
+    "targets",
+}
+# Top-level conveniences for the two settings every multi-tenant audit needs; they are thresholds.
+LIST_SETTINGS = {"tenant-columns": "tenant_columns", "app-roles": "app_roles"}
 
 
 @dataclass
@@ -45,14 +59,32 @@ class Config:
         return self.severity.get(rule.code) or hit_severity or rule.severity
 
     def suppression(self, finding: Any) -> str | None:
-        target = finding.obj.display
+        if not self.ignore_objects:
+            return None
+        targets = object_names(finding.obj)
         for entry in self.ignore_objects:
-            if finding.code.startswith(entry.rule) and fnmatch.fnmatchcase(target, entry.object):
+            if finding.code.startswith(entry.rule) and any(fnmatch.fnmatchcase(t, entry.object) for t in targets):
                 return f"config: {entry.reason}"
         return None
 
     def thresholds_for_run(self) -> dict[str, Any]:
         return {key: t.default for key, t in THRESHOLDS.items()} | self.thresholds
+
+
+def object_names(obj: Any) -> list[str]:
+    """The names an ignore glob is matched against: raw (unquoted) schema.table and schema.table.part,
+    the bare name, and the display form, so `public.legacy_*` covers a table and everything on it."""
+    names = [obj.display]
+    table = obj.table or (obj.name if obj.kind in ("table", "partitioned table", "view") else None)
+    if obj.schema and table:
+        names.append(f"{obj.schema}.{table}")
+        if obj.name and obj.name != table:
+            names.append(f"{obj.schema}.{table}.{obj.name}")
+    elif obj.schema and obj.name:
+        names.append(f"{obj.schema}.{obj.name}")
+    if obj.name:
+        names.append(obj.name)
+    return names
 
 
 def _codes(values: Any, where: str) -> list[str]:
@@ -88,13 +120,28 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
     if "fail-on" in data:
         cfg.fail_on = _fail_on(data["fail-on"], source)
     rules = load_all()
-    for code, sev in (data.get("severity") or {}).items():
+    severities = data.get("severity") or {}
+    if not isinstance(severities, dict):
+        raise ConfigError(f"{source}: severity must be a table of CODE = severity")
+    for code, sev in severities.items():
         if code.upper() not in rules:
             raise ConfigError(f"{source}: severity: unknown rule code {code!r}")
         cfg.severity[code.upper()] = _severity(sev, f"{source}: severity.{code}")
-    for key, value in (data.get("thresholds") or {}).items():
+    thresholds = data.get("thresholds") or {}
+    if not isinstance(thresholds, dict):
+        raise ConfigError(f"{source}: thresholds must be a table of KEY = VALUE")
+    for key, value in thresholds.items():
         cfg.thresholds[key.replace("-", "_")] = check_threshold(key, value, source)
-    for i, entry in enumerate(data.get("ignore-objects") or []):
+    for key, name in LIST_SETTINGS.items():
+        if key in data:
+            value = data[key]
+            if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+                raise ConfigError(f"{source}: {key} must be a non-empty list of names")
+            cfg.thresholds[name] = value
+    entries = data.get("ignore-objects") or []
+    if not isinstance(entries, list):
+        raise ConfigError(f"{source}: ignore-objects must be an array of tables ([[tool.pg-auditor.ignore-objects]])")
+    for i, entry in enumerate(entries):
         where = f"{source}: ignore-objects[{i}]"
         if not isinstance(entry, dict) or set(entry) - {"rule", "object", "reason"}:
             raise ConfigError(f"{where} takes rule, object and reason")

@@ -150,6 +150,7 @@ class Index:
     constraint_type: str | None
     parent_index_oid: int | None
     is_partitioned: bool
+    comment: str | None = None  # may carry a pg-auditor suppression tag
 
     @property
     def has_expressions(self) -> bool:

@@ -1,24 +1,33 @@
-"""Render a Report: Markdown and HTML through Jinja templates, JSON through json.dumps.
+"""Render a Report: Markdown and HTML through Jinja templates, JSON, SARIF and JUnit through serializers.
+
+Every string from the database is untrusted. HTML autoescapes, and every value printed passes
+through `finalize`, which turns control and bidi-override characters into visible escapes. The
+Markdown environment escapes any plain string it prints (a template cannot forget `|md`); filters
+that build Markdown themselves return `MdText`, which passes as is.
 
 Every output is written to a temporary name and renamed into place, so a report on disk is
-always whole. Two runs over the same database give the same bytes apart from times and versions.
+always whole. The same report renders to the same bytes: no clock is read here.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
-from auditor.report import Report
+from auditor import view
+from auditor.report import Finding, Report
 from auditor.resources import templates_dir
 
 JSON_SCHEMA_VERSION = "1.0"
-FORMATS = ("md", "html", "json")
-EXTENSIONS = {"md": "md", "html": "html", "json": "json"}
+FORMATS = ("md", "html", "json", "sarif", "junit")
+EXTENSIONS = {"md": "md", "html": "html", "json": "json", "sarif": "sarif", "junit": "junit.xml"}
 
 
 def envelope(report: Report) -> dict[str, Any]:
@@ -43,7 +52,7 @@ def envelope(report: Report) -> dict[str, Any]:
     }
 
 
-def finding_dict(f: Any) -> dict[str, Any]:
+def finding_dict(f: Finding) -> dict[str, Any]:
     return {
         "code": f.code,
         "slug": f.slug,
@@ -62,35 +71,86 @@ def finding_dict(f: Any) -> dict[str, Any]:
     }
 
 
-def _md_escape(value: Any) -> str:
-    """Text safe inside a Markdown table cell: pipes, backticks, markup, newlines and bidi controls."""
-    text = strip_controls(str(value))
-    for ch in ("\\", "|", "`", "*", "_", "[", "]", "<", ">", "#"):
-        text = text.replace(ch, "\\" + ch)
-    return text.replace("\n", " ")
+# ---- untrusted text --------------------------------------------------------------------------
+
+# C0/C1 controls, DEL, zero-width and invisible formatting, line/paragraph separators, bidi controls.
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
 def strip_controls(text: str) -> str:
-    """Replace control and bidirectional-override characters with visible escapes."""
-    out = []
-    for ch in text:
-        cp = ord(ch)
-        if ch == "\n" or ch == "\t":
-            out.append(ch)
-        elif cp < 32 or cp == 127 or 0x202A <= cp <= 0x202E or 0x2066 <= cp <= 0x2069 or cp in (0x200E, 0x200F):
-            out.append(f"\\u{cp:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    """Show control, invisible and bidi-override characters as visible \\uXXXX escapes (Trojan Source)."""
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def _md_code(value: Any) -> str:
+class MdText(str):
+    """Markdown a filter built on purpose; the Markdown environment prints it without escaping again."""
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#!|~$&])")
+
+
+def md_escape(value: Any) -> MdText:
+    """Text safe anywhere in a Markdown line, table cells included: markup, pipes, newlines, controls."""
+    if isinstance(value, MdText):
+        return value
+    text = strip_controls(str(value)).replace("\r\n", "\n").replace("\r", "\n")
+    text = _MD_SPECIAL.sub(r"\\\1", text).replace("\n", " ").replace("\t", " ")
+    # a leading "-", "1." or ">" cannot start a block here: the escapes above and the prefix in each template
+    return MdText(text)
+
+
+def md_code(value: Any, lang: str = "sql") -> MdText:
     """A fenced block that no backtick run inside the content can close early."""
     text = strip_controls(str(value))
-    fence = "```"
-    while fence in text:
-        fence += "`"
-    return f"{fence}sql\n{text}\n{fence}"
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return MdText(f"{fence}{lang}\n{text}\n{fence}")
+
+
+def md_finalize(value: Any) -> Any:
+    if isinstance(value, MdText) or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return value
+    return md_escape(value)
+
+
+def html_finalize(value: Any) -> Any:
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return strip_controls(value)
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{round(v * 100)}%"
+
+
+def _when(v: Any) -> str:
+    """An ISO timestamp as a person reads it in a ticket: 2026-11-23 02:00:05 UTC."""
+    from datetime import UTC, datetime
+
+    if not v:
+        return "unknown"
+    try:
+        t = datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+    except ValueError:
+        return str(v)
+    if t.tzinfo is None:
+        return t.strftime("%Y-%m-%d %H:%M:%S")
+    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def clip_sql(sql: str, max_lines: int) -> str:
+    """Long fix SQL (an index per partition of a big table) cut to max_lines, ending in a SQL comment."""
+    lines = sql.splitlines()
+    if len(lines) <= max_lines:
+        return sql
+    rest = len(lines) - max_lines
+    return "\n".join([*lines[:max_lines], f"-- … {rest:,} more lines: the JSON report has the whole fix"])
+
+
+def _signed(v: int | float | None) -> str:
+    if v is None:
+        return ""
+    return f"+{v}" if v > 0 else ("±0" if v == 0 else f"−{abs(v)}")
 
 
 def environment(kind: str) -> jinja2.Environment:
@@ -101,28 +161,80 @@ def environment(kind: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        # Every value printed shows control and bidi-override characters as visible escapes (Trojan Source).
-        finalize=lambda v: strip_controls(v) if isinstance(v, str) else v,
+        finalize=html_finalize if kind == "html" else md_finalize,
     )
-    env.filters["md"] = _md_escape
-    env.filters["mdcode"] = _md_code
+    env.filters["md"] = md_escape
+    env.filters["mdcode"] = md_code
     env.filters["clean"] = strip_controls
-    env.filters["pct"] = lambda v: "n/a" if v is None else f"{round(v * 100)}%"
+    env.filters["pct"] = _pct
     env.filters["score"] = lambda v: "n/a" if v is None else str(v)
+    env.filters["signed"] = _signed
+    env.filters["when"] = _when
+    env.filters["clip"] = clip_sql
+    env.filters["evidence"] = view.evidence_items
+    env.filters["table_of"] = lambda f: view.table_of(f) or ""
+    env.filters["area_rank"] = view.area_rank
+    env.globals.update(
+        AREA_LABELS=view.AREA_LABELS,
+        STATUS_LABELS=view.STATUS_LABELS,
+        SEVERITIES=("critical", "high", "medium", "low", "info"),
+        ICONS=view.SEVERITY_ICONS,
+    )
     return env
 
 
-def render(report: Report, fmt: str) -> str:
+# ---- HTML script ------------------------------------------------------------------------------
+
+
+def script_hash(html: str) -> str:
+    """The CSP hash of the report's one inline script, so only that script may run."""
+    m = re.search(r"<script>(.*?)</script>", html, re.S)
+    body = m.group(1) if m else ""
+    import base64
+
+    return "sha256-" + base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode("ascii")
+
+
+def _html(report: Report, fail_on: str | None) -> str:
+    env = environment("html")
+    v = view.build(report, view.HTML_CAPS, fail_on)
+    data = {
+        "tables": v["tables"],
+        "areas": [a.area for a in v["areas"]],
+        "shown": v["shown"],
+        "hidden": v["hidden"],
+        "database": report.database.get("name"),
+    }
+    script = (templates_dir() / "report.js").read_text(encoding="utf-8")
+    html = env.get_template("report.html.j2").render(report=report, v=v, data=data, script=Markup(script))
+    return html.replace("__CSP_SCRIPT_HASH__", script_hash(html))
+
+
+def render(report: Report, fmt: str, fail_on: str | None = None) -> str:
     if fmt == "json":
         return json.dumps(envelope(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    template = environment(fmt).get_template(f"report.{fmt}.j2")
-    return template.render(report=report, doc=envelope(report))
+    if fmt == "sarif":
+        from auditor.sarif import to_sarif
+
+        return json.dumps(to_sarif(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if fmt == "junit":
+        from auditor.junit import to_junit
+
+        return to_junit(report, fail_on or report.run.get("fail_on") or "high")
+    if fmt == "html":
+        return _html(report, fail_on)
+    if fmt == "md":
+        v = view.build(report, view.MD_CAPS, fail_on)
+        return environment("md").get_template("report.md.j2").render(report=report, v=v)
+    raise ValueError(f"unknown format {fmt!r}")
 
 
-def write(report: Report, formats: list[str], out_dir: Path, stem: str = "pg-auditor-report") -> list[Path]:
+def write(
+    report: Report, formats: list[str], out_dir: Path, stem: str = "pg-auditor-report", fail_on: str | None = None
+) -> list[Path]:
     """Write each format whole (temp file then rename) and return the paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    rendered = {fmt: render(report, fmt) for fmt in formats}  # render all before writing any
+    rendered = {fmt: render(report, fmt, fail_on) for fmt in formats}  # render all before writing any
     paths = []
     for fmt, text in rendered.items():
         path = out_dir / f"{stem}.{EXTENSIONS[fmt]}"

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditor.registry import SEVERITY_RANK, Obj
+from auditor.registry import SEVERITIES, SEVERITY_RANK, Obj
 
 
 def fingerprint(code: str, obj: Obj, members: tuple[str, ...] = ()) -> str:
@@ -87,7 +87,47 @@ class Report:
         return [f for f in self.findings if not f.suppressed]
 
     def counts(self) -> dict[str, int]:
-        out = {s: 0 for s in ("critical", "high", "medium", "low", "info")}
+        out = {s: 0 for s in SEVERITIES}
         for f in self.active:
             out[f.severity] += 1
         return out
+
+
+def report_from_dict(doc: dict[str, Any]) -> Report:
+    """Rebuild a Report from its JSON envelope (render.envelope), to re-render a saved run offline."""
+    scores = doc.get("scores") or {}
+    findings = []
+    for f in doc.get("findings", []):
+        o = f["object"]
+        findings.append(
+            Finding(
+                code=f["code"],
+                slug=f["slug"],
+                area=f["area"],
+                severity=f["severity"],
+                title=f["title"],
+                obj=Obj(o["kind"], o.get("schema"), o.get("table"), o.get("name")),
+                message=f["message"],
+                evidence=f.get("evidence") or {},
+                fix=f.get("fix"),
+                fingerprint=f["fingerprint"],
+                members=tuple(f.get("members") or ()),
+                points=f.get("points"),
+                suppressed=f.get("suppressed"),
+                state=f.get("state"),
+            )
+        )
+    return Report(
+        tool_version=doc["tool"]["version"],
+        database=doc.get("database") or {},
+        findings=findings,
+        statuses=[RuleStatus(**s) for s in doc.get("rules", [])],
+        scores={k: AreaScore(**v) for k, v in (scores.get("areas") or {}).items()},
+        overall=scores.get("overall"),
+        coverage=scores.get("coverage", 0.0),
+        unavailable=doc.get("unavailable") or {},
+        limited=doc.get("limited") or {},
+        inventory=doc.get("inventory") or {},
+        run=doc.get("run") or {},
+        extras=doc.get("context") or {},
+    )

@@ -26,6 +26,11 @@ def templates_dir() -> Path:
     return _find("_templates", "templates")
 
 
+@cache
+def schemas_dir() -> Path:
+    return _find("_schemas", "schemas")
+
+
 def read_query(name: str) -> str:
     """The text of queries/NAME.sql."""
     return (queries_dir() / f"{name}.sql").read_text(encoding="utf-8")

@@ -1,13 +1,17 @@
 """Suppression written in the database: COMMENT ON ... IS '... pg-auditor: ignore IDX003 -- reason'.
 
-A comment on a column or constraint covers findings on it; on a table, findings on the table and
-its parts; on a schema, everything in it. A reason is required; a tag without one is not honoured.
-Suppressed findings stay in the report, marked as such.
+A comment on a column, constraint or index covers findings on it; on a table, findings on the
+table and its parts; on a schema, everything in it. Codes may be prefixes (IDX, IDX00). A reason is
+required; a tag without one is not honoured. Suppressed findings stay in the report, marked as such.
+
+Governance: COMMENT ON needs ownership of the object, so whoever owns a table can silence checks on
+it; every suppression is therefore shown with its source and reason.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -15,11 +19,12 @@ if TYPE_CHECKING:
     from auditor.report import Finding
 
 TAG = re.compile(r"pg-auditor:\s*ignore\s+([A-Za-z0-9_,\s]+?)\s*--\s*(\S[^\n]*)", re.IGNORECASE)
+Tags = list[tuple[list[str], str]]
 
 
-def parse(comment: str | None) -> list[tuple[list[str], str]]:
+def parse(comment: str | None) -> Tags:
     """[(codes, reason)] for every tag in a comment."""
-    if not comment:
+    if not comment or "pg-auditor" not in comment.lower():
         return []
     out = []
     for m in TAG.finditer(comment):
@@ -28,25 +33,54 @@ def parse(comment: str | None) -> list[tuple[list[str], str]]:
     return out
 
 
+@dataclass
+class CommentIndex:
+    """Every tagged comment of a snapshot, by object name: built once, so each finding costs O(1)."""
+
+    schemas: dict[str, Tags] = field(default_factory=dict)
+    tables: dict[tuple[str, str], Tags] = field(default_factory=dict)
+    parts: dict[tuple[str, str, str], Tags] = field(default_factory=dict)  # columns, constraints, indexes
+
+    @classmethod
+    def build(cls, snap: Snapshot) -> CommentIndex:
+        idx = cls()
+        for s in snap.schemas:
+            if tags := parse(s.comment):
+                idx.schemas[s.name] = tags
+        for t in snap.tables:
+            if tags := parse(t.comment):
+                idx.tables[(t.schema, t.name)] = tags
+        names = {t.oid: (t.schema, t.name) for t in snap.tables}
+        for row in (*snap.columns, *snap.constraints, *snap.indexes):
+            if row.comment and (tags := parse(row.comment)) and (owner := names.get(row.table_oid)):
+                idx.parts.setdefault((*owner, row.name), []).extend(tags)
+        return idx
+
+
+def index_for(snap: Snapshot) -> CommentIndex:
+    """The snapshot's comment index, built on first use and kept on the snapshot."""
+    cached = snap.__dict__.get("_pg_auditor_comment_index")
+    if cached is None:
+        cached = CommentIndex.build(snap)
+        snap.__dict__["_pg_auditor_comment_index"] = cached
+    return cached
+
+
 def suppression_for(finding: Finding, snap: Snapshot) -> str | None:
+    idx = index_for(snap)
+    if not (idx.schemas or idx.tables or idx.parts):
+        return None
     obj = finding.obj
-    comments: list[tuple[str, str | None]] = []
-    schema = next((s for s in snap.schemas if s.name == obj.schema), None) if obj.schema else None
-    if schema:
-        comments.append(("schema", schema.comment))
-    table = snap.table_by_name.get((obj.schema, obj.table or "")) if obj.schema else None
-    if table is None and obj.schema and obj.kind in ("table", "partitioned table") and obj.name:
-        table = snap.table_by_name.get((obj.schema, obj.name))
-    if table:
-        comments.append(("table", table.comment))
-        if obj.kind == "column":
-            col = snap.column_by_name.get((table.oid, obj.name or ""))
-            comments.append(("column", col.comment if col else None))
-        if obj.kind == "constraint":
-            con = next((c for c in snap.constraints_of.get(table.oid, []) if c.name == obj.name), None)
-            comments.append(("constraint", con.comment if con else None))
-    for where, comment in comments:
-        for codes, reason in parse(comment):
+    candidates: list[tuple[str, Tags | None]] = []
+    if obj.schema:
+        table = obj.table or (obj.name if obj.kind in ("table", "partitioned table", "view") else None)
+        if obj.name and table and obj.kind in ("column", "constraint", "index"):
+            candidates.append((obj.kind, idx.parts.get((obj.schema, table, obj.name))))
+        if table:
+            candidates.append(("table", idx.tables.get((obj.schema, table))))
+        candidates.append(("schema", idx.schemas.get(obj.schema)))
+    for where, tags in candidates:
+        for codes, reason in tags or ():
             if any(finding.code.startswith(c) for c in codes):
                 return f"comment on {where}: {reason}"
     return None

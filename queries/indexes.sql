@@ -51,7 +51,8 @@ SELECT
     con.conname::text AS constraint_name,
     con.contype::text AS constraint_type,
     (SELECT inh.inhparent::bigint FROM pg_inherits inh WHERE inh.inhrelid = i.indexrelid) AS parent_index_oid,
-    ic.relkind = 'I' AS is_partitioned
+    ic.relkind = 'I' AS is_partitioned,
+    obj_description(i.indexrelid, 'pg_class') AS comment
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class tc ON tc.oid = i.indrelid

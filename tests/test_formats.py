@@ -1,0 +1,192 @@
+"""Machine formats validate against their schemas; human formats escape everything from the database."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jsonschema
+import pytest
+from reports import NASTY_TABLE, big, frozen
+
+from auditor.render import envelope, md_escape, render, script_hash, strip_controls
+from auditor.resources import schemas_dir
+from auditor.sarif import FINGERPRINT_KEY, MAX_RESULTS
+
+SARIF_SCHEMA = json.loads((Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json").read_text())
+REPORT_SCHEMA = json.loads((schemas_dir() / "report-1.0.schema.json").read_text())
+
+
+def validate_report_json(doc: dict) -> None:
+    jsonschema.Draft202012Validator.check_schema(REPORT_SCHEMA)
+    jsonschema.Draft202012Validator(REPORT_SCHEMA).validate(doc)
+
+
+def validate_sarif(doc: dict) -> None:
+    """The official schema, plus GitHub's ingestion rules that the schema does not express."""
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(doc)
+    for run in doc["runs"]:
+        declared = [r["id"] for r in run["tool"]["driver"]["rules"]]
+        assert len(declared) == len(set(declared))
+        for res in run["results"]:
+            assert res["ruleId"] in declared
+            assert declared[res["ruleIndex"]] == res["ruleId"]
+            assert res["partialFingerprints"][FINGERPRINT_KEY]
+            for loc in res["locations"]:
+                uri = loc["physicalLocation"]["artifactLocation"]["uri"]  # GitHub rejects the file without it
+                parts = urlsplit(uri)
+                assert not parts.scheme and not parts.netloc and not uri.startswith("/"), uri  # relative (GH1005)
+                assert re.fullmatch(r"[A-Za-z0-9._~%/-]+", uri), uri  # nothing a URI parser could reject
+                assert loc["physicalLocation"]["region"]["startLine"] >= 1
+
+
+def test_json_validates_against_the_published_schema() -> None:
+    validate_report_json(json.loads(render(frozen(), "json")))
+
+
+def test_json_schema_rejects_a_broken_report() -> None:
+    doc = json.loads(render(frozen(), "json"))
+    doc["findings"][0]["severity"] = "urgent"
+    with pytest.raises(jsonschema.ValidationError):
+        validate_report_json(doc)
+
+
+def test_sarif_validates_and_follows_github_rules() -> None:
+    doc = json.loads(render(frozen(), "sarif"))
+    validate_sarif(doc)
+    run = doc["runs"][0]
+    report = frozen()
+    assert {r["id"] for r in run["tool"]["driver"]["rules"]} == {s.code for s in report.statuses}
+    assert len(run["results"]) == len(report.findings)
+    by_fp = {r["partialFingerprints"][FINGERPRINT_KEY]: r for r in run["results"]}
+    suppressed = next(f for f in report.findings if f.suppressed)
+    assert by_fp[suppressed.fingerprint]["suppressions"][0]["kind"] == "inSource"
+    new = next(f for f in report.findings if f.state == "new")
+    assert by_fp[new.fingerprint]["baselineState"] == "new"
+    nasty = next(r for r in run["results"] if NASTY_TABLE in r["message"]["text"])
+    assert "%3Cimg%20src%3Dx" in nasty["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert run["invocations"][0]["executionSuccessful"] is False  # PAR003 crashed in the fixture
+
+
+def test_sarif_anchor_points_every_result_at_one_file() -> None:
+    report = frozen()
+    report.run["sarif_anchor"] = "db/schema.sql"
+    doc = json.loads(render(report, "sarif"))
+    validate_sarif(doc)
+    results = doc["runs"][0]["results"]
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"] for r in results for loc in r["locations"]}
+    assert uris == {"db/schema.sql"}
+
+
+def test_junit_is_well_formed_and_fails_only_new_findings_at_the_gate() -> None:
+    root = ET.fromstring(render(frozen(), "junit").encode("utf-8"))
+    cases = root.findall(".//testcase")
+    assert int(root.get("tests")) == len(cases)
+    failures = [c for c in cases if c.find("failure") is not None]
+    # new and at or above high: the two ISO001 criticals and PAR002; known highs pass with the finding in system-out
+    assert sorted(c.get("classname") for c in failures) == ["ISO001", "ISO001", "PAR002"]
+    assert [c.get("classname") for c in cases if c.find("error") is not None] == ["PAR003"]
+    assert sorted(c.get("classname") for c in cases if c.find("skipped") is not None) == ["IDX004", "ISO005"]
+    names = [(c.get("classname"), c.get("name")) for c in cases]
+    assert len(names) == len(set(names))  # GitLab drops duplicate names
+
+
+def test_junit_survives_characters_xml_forbids() -> None:
+    report = frozen()
+    report.findings[0].message = "bad \x00\x07 bytes \ufffe"
+    ET.fromstring(render(report, "junit").encode("utf-8"))
+
+
+def test_markdown_escapes_database_text() -> None:
+    md = render(frozen(), "md")
+    assert "\u202e" not in md and "\\u202e" in md  # Trojan Source: the bidi override is shown, not obeyed
+    prose = re.sub(r"(`{3,})sql\n.*?\n\1", "", md, flags=re.S)  # fix SQL is code, shown verbatim
+    assert not re.search(r"(?<!\\)<[a-zA-Z/]", prose)  # no raw HTML at all: Jira shows it as text
+    for line in md.splitlines():
+        if line.startswith("| ") and "Order" in line:
+            cells = re.split(r"(?<!\\)\|", line)
+            assert len(cells) in (6, 7), line  # pipes in names do not add columns
+
+
+def test_markdown_cannot_print_raw_values() -> None:
+    """Every {{ value }} passes through the escaping finalizer, so a template cannot forget |md."""
+    report = frozen()
+    report.database["name"] = "db | `x` <b>*y*</b>"
+    md = render(report, "md")
+    assert md.splitlines()[0] == r"# pg-auditor report: db \| \`x\` \<b\>\*y\*\</b\>"
+
+
+def test_md_escape_and_controls() -> None:
+    assert md_escape("a|b`c_d\ne") == r"a\|b\`c\_d e"
+    assert strip_controls("x\u200by\u2066z\x1b") == "x\\u200by\\u2066z\\u001b"
+    assert strip_controls("tab\tand\nnewline") == "tab\tand\nnewline"
+
+
+def test_html_autoescapes_and_pins_its_script() -> None:
+    html = render(frozen(), "html")
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "\u202e" not in html
+    csp = re.search(r"script-src '([^']+)'", html).group(1)
+    assert csp == script_hash(html) and csp.startswith("sha256-")
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "") and "https://" not in html
+    island = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S).group(1)
+    assert "<" not in island  # |tojson escapes <, > and & inside the data island
+    assert NASTY_TABLE in json.loads(island)["tables"][0] or any(NASTY_TABLE in t for t in json.loads(island)["tables"])
+
+
+def test_what_changed_leads_the_human_reports() -> None:
+    md = render(frozen(), "md")
+    assert md.index("## What changed since") < md.index("## Scores") < md.index("## Top findings")
+    for text in ("Schema change", "public.refunds", "invoices\\_created\\_at\\_idx", "| Overall | −4 |"):
+        assert text in md
+    html = render(frozen(), "html")
+    assert html.index('id="changes"') < html.index('aria-label="Scores"') < html.index('id="top"')
+    report = frozen()
+    del report.extras["changes"]
+    assert "What changed" not in render(report, "md") and 'id="changes"' not in render(report, "html")
+
+
+def test_skipped_rules_lower_coverage_and_are_listed_with_reasons() -> None:
+    md = render(frozen(), "md")
+    assert "Coverage 11/14 rules" in md
+    assert "ISO005 SECURITY DEFINER function reads tenant tables: skipped, cannot read functions" in md
+    assert "GRANT pg\\_read\\_all\\_settings TO auditor;" in md
+
+
+def test_large_report_stays_usable_and_fast() -> None:
+    report = big(30_000)
+    timings, sizes, texts = {}, {}, {}
+    for fmt in ("md", "html", "json", "sarif", "junit"):
+        start = time.perf_counter()
+        texts[fmt] = render(report, fmt)
+        timings[fmt], sizes[fmt] = time.perf_counter() - start, len(texts[fmt].encode("utf-8"))
+    assert sum(timings.values()) < 60, timings
+    assert sizes["md"] < 1_000_000, sizes  # GitHub's step summary takes 1 MiB
+    assert sizes["html"] < 6_000_000, sizes
+    assert len(json.loads(texts["json"])["findings"]) == 30_000  # the JSON always has everything
+    sarif = json.loads(texts["sarif"])
+    assert len(sarif["runs"][0]["results"]) == MAX_RESULTS
+    html = texts["html"]
+    assert "more findings are left out here and are all in the JSON report" in html
+    assert html.count('<tbody class="f"') <= 6000
+
+
+def test_envelope_counts_only_unsuppressed() -> None:
+    doc = envelope(frozen())
+    assert sum(doc["counts"].values()) == sum(1 for f in doc["findings"] if not f["suppressed"])
+
+
+def test_long_fix_sql_is_clipped_in_human_formats_only() -> None:
+    report = frozen()
+    f = report.findings[0]
+    f.fix = "\n".join(f"CREATE INDEX CONCURRENTLY p{i}_idx ON part_{i} (x);" for i in range(1000))
+    md = render(report, "md")
+    assert "p39_idx" in md and "p40_idx" not in md and "-- … 960 more lines" in md
+    html = render(report, "html")
+    assert "p399_idx" in html and "p400_idx" not in html and "-- … 600 more lines" in html
+    assert json.loads(render(report, "json"))["findings"][0]["fix"] == f.fix
