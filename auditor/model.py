@@ -305,6 +305,22 @@ class IndexUsage:
 
 
 @dataclass(slots=True)
+class IndexStats:
+    """pg_stats summed over an index's attributes (see queries/index_stats.sql)."""
+
+    index_oid: int
+    attributes: int
+    with_stats: int  # attributes that have statistics (0 before ANALYZE or when pg_stats hides them)
+    data_width: float  # sum of (1 - null_frac) * avg_width
+    max_null_frac: float
+    lead_null_frac: float | None
+    lead_n_distinct: float | None
+    lead_top_value: str | None
+    lead_top_frequency: float | None
+    fillfactor: int | None
+
+
+@dataclass(slots=True)
 class TableStats:
     table_oid: int
     seq_scan: int
@@ -378,6 +394,7 @@ SECTIONS: dict[str, type] = {
     "functions": Function,
     "sequences": Sequence,
     "index_usage": IndexUsage,
+    "index_stats": IndexStats,
     "table_stats": TableStats,
     "column_stats": ColumnStats,
     "extensions": Extension,
@@ -412,6 +429,7 @@ class Snapshot:
     functions: list[Function] = field(default_factory=list)
     sequences: list[Sequence] = field(default_factory=list)
     index_usage: list[IndexUsage] = field(default_factory=list)
+    index_stats: list[IndexStats] = field(default_factory=list)
     table_stats: list[TableStats] = field(default_factory=list)
     column_stats: list[ColumnStats] = field(default_factory=list)
     extensions: list[Extension] = field(default_factory=list)
@@ -473,6 +491,10 @@ class Snapshot:
         return {u.index_oid: u for u in self.index_usage}
 
     @cached_property
+    def index_stats_of(self) -> dict[int, IndexStats]:
+        return {s.index_oid: s for s in self.index_stats}
+
+    @cached_property
     def stats_of(self) -> dict[int, TableStats]:
         return {s.table_oid: s for s in self.table_stats}
 
@@ -490,8 +512,14 @@ class Snapshot:
 
     @cached_property
     def extension_schemas(self) -> frozenset[str]:
-        """Schemas that hold an installed extension (pg_partman's template tables live there)."""
-        return frozenset(s.name for s in self.schemas if s.holds_extension)
+        """Schemas given over to an extension: pg_partman's (its template tables live there), one named after
+        the extension it holds, or `extensions`. Not `public` or an application schema that merely holds
+        pgcrypto or pg_trgm: its tables are the application's."""
+        return frozenset(
+            e.schema
+            for e in self.extensions
+            if e.installed_version and e.schema and (e.name == "pg_partman" or e.schema in (e.name, "extensions"))
+        )
 
     @cached_property
     def user_tables(self) -> list[Table]:
