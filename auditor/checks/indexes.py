@@ -879,9 +879,11 @@ def index_bloat(snap: Snapshot) -> Iterator[Hit]:
     from the index's `reltuples`, the average width and NULL fraction of each key in `pg_stats`,
     the tuple and page overheads and the fillfactor (default 90), compared with `relpages`. This is
     the ioguardian/pgexperts estimate; it is off for indexes on `name` columns and right after bulk
-    loads, and needs fresh statistics (ANALYZE). Indexes without statistics for every key are not
-    estimated. A finding needs `index_bloat_min_bytes` (50 MB) and `index_bloat_min_percent` (30 %)
-    of waste; a partitioned index sums its partitions' copies and names the worst ones.
+    loads, and needs fresh statistics (ANALYZE). Btree deduplication (PostgreSQL 13+) makes indexes
+    on repeated values smaller than the estimate: their bloat is under-estimated, never over.
+    Indexes without statistics for every key are not estimated. A finding needs
+    `index_bloat_min_bytes` (50 MB) and `index_bloat_min_percent` (30 %) of waste; a partitioned
+    index sums its partitions' copies and names the worst ones.
 
     ## Example
     An index on `events (created_at)` of 12 GB where 3 GB would hold its 40 M rows, after a purge
@@ -1088,7 +1090,7 @@ def low_cardinality_index(snap: Snapshot) -> Iterator[Hit]:
             evidence["idx_scan"] = sum(u.idx_scan for u in usage)
         top, freq = (st.lead_top_value, st.lead_top_frequency) if st else (None, None)
         qcol = quote_ident(col.name)
-        if top is not None and freq is not None and freq >= 0.5:
+        if top is not None and freq is not None and freq >= 0.75:
             evidence["most_common"] = {"value": top, "frequency": round(freq, 3)}
             rare = f"{qcol} <> {quote_literal(top)}"
             if boolean:
