@@ -47,6 +47,12 @@ INDEX_BLOAT_MIN_PERCENT = threshold("index_bloat_min_percent", 30, "estimated wa
 LOW_CARDINALITY_MAX_DISTINCT = threshold(
     "low_cardinality_max_distinct", 3, "a single-column index on a column with at most this many values is suspect"
 )
+WRITE_HEAVY_MAX_INDEXES = threshold(
+    "write_heavy_max_indexes", 8, "indexes from which a write-heavy table counts as over-indexed"
+)
+WRITE_HEAVY_MIN_WRITES = threshold(
+    "write_heavy_min_writes", 100_000, "rows written (inserted, updated, deleted) before a table can be write-heavy"
+)
 PARTIAL_INDEX_NULL_FRACTION = threshold(
     "partial_index_null_fraction", 0.5, "share of NULLs in an index's leading column from which a partial index pays"
 )
@@ -632,6 +638,17 @@ def sole_fk_cover(snap: Snapshot, t: Table, i: Index) -> list[str]:
     return sorted(out)
 
 
+def droppable(i: Index) -> bool:
+    """An index that enforces nothing: valid, not unique, backing no constraint."""
+    return i.is_valid and not i.is_unique and not i.constraint_name and not i.is_exclusion
+
+
+def table_stats(snap: Snapshot, t: Table) -> list[Any]:
+    """Activity counters of a table, or of every leaf partition of a partitioned one."""
+    parts = snap.leaf_partitions(t) if t.is_partitioned else [t]
+    return [snap.stats_of[p.oid] for p in parts if p.oid in snap.stats_of]
+
+
 @rule(
     "IDX005",
     "unused-index",
@@ -677,7 +694,7 @@ def unused_index(snap: Snapshot) -> Iterator[Hit]:
     max_days = UNUSED_INDEX_DAYS(snap)
     min_bytes = INDEX_MIN_BYTES(snap)
     for t, i in user_indexes(snap):
-        if not i.is_valid or i.is_unique or i.constraint_name or i.is_exclusion:
+        if not droppable(i):
             continue
         members = family(i, children)
         usage = [snap.usage_of[m.oid] for m in members if m.oid in snap.usage_of]
@@ -699,11 +716,7 @@ def unused_index(snap: Snapshot) -> Iterator[Hit]:
         if last:
             evidence["last_idx_scan"] = last
         evidence |= window.evidence()
-        tstats = [
-            snap.stats_of[p.oid]
-            for p in ([t] if not t.is_partitioned else snap.leaf_partitions(t))
-            if p.oid in snap.stats_of
-        ]
+        tstats = table_stats(snap, t)
         if tstats:
             evidence["table_seq_scan"] = sum(s.seq_scan for s in tstats)
             evidence["table_idx_scan"] = sum(s.idx_scan or 0 for s in tstats)
@@ -775,8 +788,7 @@ def seq_scan_heavy_table(snap: Snapshot) -> Iterator[Hit]:
         rows = snap.estimated_rows(t)
         if rows < min_rows:
             continue
-        parts = snap.leaf_partitions(t) if t.is_partitioned else [t]
-        stats = [snap.stats_of[p.oid] for p in parts if p.oid in snap.stats_of]
+        stats = table_stats(snap, t)
         seq = sum(s.seq_scan for s in stats)
         idx = sum(s.idx_scan or 0 for s in stats)
         read = sum(s.seq_tup_read for s in stats)
@@ -1187,4 +1199,84 @@ def mostly_null_index(snap: Snapshot) -> Iterator[Hit]:
                 f"-- only if no query looks for {quote_ident(lead)} IS NULL through this index\n"
                 f"{create}\n{drop_index_sql(snap, t, i)}"
             ),
+        )
+
+
+# ---- IDX011 write-heavy table with many indexes --------------------------------------------------------
+
+
+@rule(
+    "IDX011",
+    "over-indexed-write-heavy-table",
+    severity="low",
+    subject="table",
+    requires=("tables", "indexes", "table_stats", "index_usage"),
+    population="tables",
+)
+def over_indexed_write_heavy_table(snap: Snapshot) -> Iterator[Hit]:
+    """Write-heavy table carrying many indexes.
+
+    ## Why is this bad?
+    Every INSERT and DELETE, and every UPDATE that cannot be HOT, writes each index: ten indexes make
+    a row write eleven page writes, eleven WAL records, and as many pages for VACUUM to visit. On a
+    table that is written more than it is read, each index must earn that cost.
+
+    ## How it is judged
+    At least `write_heavy_max_indexes` (8) indexes, at least `write_heavy_min_writes` (100,000) rows
+    written since the statistics reset, and more rows written than scans run (sequential plus index).
+    Partitions count toward their parent. The evidence lists the indexes with no scans: the first
+    to question. With statistics younger than `index_stats_min_days` it is *not evaluated*.
+
+    ## Example
+    An `events` table taking 5 M inserts a day with 12 indexes, 4 of them never scanned.
+
+    ## Fix
+    ```sql
+    DROP INDEX CONCURRENTLY events_legacy_source_idx;   -- indexes with no scans, after checking replicas
+    ```
+    Then merge indexes sharing a leading column into one composite index where the queries allow.
+    """
+    window = stats_window(snap)
+    max_indexes, min_writes = WRITE_HEAVY_MAX_INDEXES(snap), WRITE_HEAVY_MIN_WRITES(snap)
+    children = index_children(snap)
+    for t in sorted(snap.user_tables, key=lambda x: (x.schema, x.name)):
+        if t.is_partition or t.kind not in ("r", "p"):
+            continue
+        indexes = [i for i in snap.indexes_of.get(t.oid, []) if i.parent_index_oid is None]
+        if len(indexes) < max_indexes:
+            continue
+        stats = table_stats(snap, t)
+        writes = sum(s.n_tup_ins + s.n_tup_upd + s.n_tup_del for s in stats)
+        reads = sum(s.seq_scan + (s.idx_scan or 0) for s in stats)
+        if writes < min_writes or writes <= reads:
+            continue
+        unused = []
+        for i in sorted(indexes, key=lambda x: x.name):
+            usage = [snap.usage_of[m.oid] for m in family(i, children) if m.oid in snap.usage_of]
+            if usage and droppable(i) and not sum(u.idx_scan for u in usage) and not sole_fk_cover(snap, t, i):
+                unused.append(i)
+        heap = sum(p.table_bytes or 0 for p in (snap.leaf_partitions(t) if t.is_partitioned else [t]))
+        index_total = index_bytes(snap, [m for i in indexes for m in family(i, children)])
+        evidence: dict[str, Any] = {
+            "indexes": len(indexes),
+            "rows_written": writes,
+            "scans": reads,
+            "index_size": human_bytes(index_total),
+            "table_size": human_bytes(heap),
+            "never_scanned": [i.name for i in unused],
+        } | window.evidence()
+        fix = "\n".join(drop_index_sql(snap, t, i) for i in unused) if unused else None
+        yield Hit(
+            obj=table_obj(t),
+            message=(
+                f"{len(indexes)} indexes ({human_bytes(index_total)}) on a table written {writes:,} rows against "
+                f"{reads:,} scans" + (f"; {len(unused)} of them never scanned" if unused else "")
+            ),
+            evidence=evidence,
+            fix=(
+                "-- never scanned since the statistics reset (check replicas first):\n" + fix
+                if fix
+                else "-- every index is scanned: look for indexes sharing a leading column that one could replace"
+            ),
+            severity="medium" if len(unused) >= 3 else None,
         )
