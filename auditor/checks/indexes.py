@@ -259,25 +259,25 @@ def definition_on(i: Index, table: Table, target: Table, name: str, *, only: boo
 
 
 def drop_index_sql(snap: Snapshot, t: Table, i: Index) -> str:
-    """DROP that runs as-is: CONCURRENTLY on a plain table; a constraint's index goes with its constraint."""
+    """DROP that runs as-is: CONCURRENTLY on a plain table; a constraint's index goes with its constraint.
+    Foreign keys that reference through this (unique) index block the drop: they are named first."""
     if i.constraint_name:
         sql = f"ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(i.constraint_name)};"
-        users = sorted(
-            f"{snap.table_by_oid[c.table_oid].qualified}.{c.name}"
-            for c in snap.constraints
-            if c.type == "f" and c.index_oid == i.oid and c.parent_oid is None and c.table_oid in snap.table_by_oid
-        )
-        if users:
-            sql = (
-                f"-- foreign keys rely on this index and block the drop; re-point them first: {', '.join(users)}\n{sql}"
-            )
-        return sql
-    if i.is_partitioned:
-        return (
+    elif i.is_partitioned:
+        sql = (
             f"-- a partitioned index cannot be dropped CONCURRENTLY: this locks {t.qualified} and its partitions\n"
             f"DROP INDEX {qualified(t.schema, i.name)};"
         )
-    return f"DROP INDEX CONCURRENTLY {qualified(t.schema, i.name)};"
+    else:
+        sql = f"DROP INDEX CONCURRENTLY {qualified(t.schema, i.name)};"
+    users = sorted(
+        f"{snap.table_by_oid[c.table_oid].qualified}.{c.name}"
+        for c in snap.constraints
+        if c.type == "f" and c.index_oid == i.oid and c.parent_oid is None and c.table_oid in snap.table_by_oid
+    )
+    if users:
+        sql = f"-- foreign keys rely on this index and block the drop; re-point them first: {', '.join(users)}\n{sql}"
+    return sql
 
 
 def keep_rank(i: Index) -> tuple[int, int, str]:
@@ -726,9 +726,8 @@ def unused_index(snap: Snapshot) -> Iterator[Hit]:
         if scans:
             message = f"index {i.name} ({human_bytes(size)}) was last scanned {idle_days:.0f} days ago"
         else:
-            message = (
-                f"index {i.name} ({human_bytes(size)}) has not been scanned in {window.days:.0f} days of statistics"
-            )
+            span = f"{window.days:.0f} days" if window.days >= 1 else "less than a day"
+            message = f"index {i.name} ({human_bytes(size)}) has not been scanned in {span} of statistics"
         yield Hit(
             obj=index_obj(t, i),
             message=message,
