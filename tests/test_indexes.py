@@ -458,3 +458,10 @@ def test_over_indexed_write_heavy(conn):
     assert f.obj.table == "events" and f.evidence["indexes"] == 8
     assert f.evidence["never_scanned"] == ["ev_e", "ev_f", "ev_g"] and f.severity == "medium"
     run_fix(conn, f.fix)
+
+
+def test_mostly_null_not_evaluated_without_statistics(conn):
+    snap = snapshot_after(conn, DATA)
+    snap.index_stats = [dataclasses.replace(s, with_stats=0, lead_null_frac=None) for s in snap.index_stats]
+    status, _ = run_rule(load_all()["IDX010"], snap, Config())
+    assert status.status == "not_evaluated" and "ANALYZE" in status.reason

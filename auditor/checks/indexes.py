@@ -224,6 +224,11 @@ def family(i: Index, children: dict[int, list[Index]]) -> list[Index]:
     return out
 
 
+def family_usage(snap: Snapshot, members: list[Index]) -> list[Any]:
+    """Usage counters of an index and its partition copies (pg_stat_user_indexes has no row for a parent)."""
+    return [snap.usage_of[m.oid] for m in members if m.oid in snap.usage_of]
+
+
 def block_size(snap: Snapshot) -> int:
     return int(snap.server.settings.get("block_size") or 8192)
 
@@ -697,7 +702,7 @@ def unused_index(snap: Snapshot) -> Iterator[Hit]:
         if not droppable(i):
             continue
         members = family(i, children)
-        usage = [snap.usage_of[m.oid] for m in members if m.oid in snap.usage_of]
+        usage = family_usage(snap, members)
         if not usage:
             continue  # no counters for it (a partitioned index without partitions, or unreadable)
         size = index_bytes(snap, members)
@@ -838,6 +843,7 @@ def seq_scan_heavy_table(snap: Snapshot) -> Iterator[Hit]:
 
 # ---- IDX007 index bloat (statistical estimate) ----------------------------------------------------------
 
+NO_STATS = "no index has planner statistics for its keys (run ANALYZE, or let this role read the tables' pg_stats)"
 BLOAT_METHOD = (
     "btree size estimate from planner statistics (pg_stats avg_width and null_frac, reltuples, fillfactor; "
     "the ioguardian/pgexperts method), compared with relpages; no pgstattuple, no scan"
@@ -954,10 +960,7 @@ def index_bloat(snap: Snapshot) -> Iterator[Hit]:
             severity="high" if wasted >= 1024**3 else None,
         )
     if not estimated and any(i.method == "btree" and i.relpages >= 10 for i in snap.indexes):
-        raise Skip(
-            "no btree index has planner statistics for all its keys (run ANALYZE, or grant read access)",
-            not_evaluated=True,
-        )
+        raise Skip(NO_STATS, not_evaluated=True)
 
 
 # ---- IDX008 btree on array / jsonb / hstore / tsvector ------------------------------------------------
@@ -1096,7 +1099,7 @@ def low_cardinality_index(snap: Snapshot) -> Iterator[Hit]:
         evidence: dict[str, Any] = {"definition": i.definition, "column_type": col.type, "size": human_bytes(size)}
         if distinct is not None:
             evidence["distinct_values"] = round(distinct)
-        usage = [snap.usage_of[m.oid] for m in family(i, children) if m.oid in snap.usage_of]
+        usage = family_usage(snap, family(i, children))
         if usage:
             evidence["idx_scan"] = sum(u.idx_scan for u in usage)
         top, freq = (st.lead_top_value, st.lead_top_frequency) if st else (None, None)
@@ -1165,6 +1168,8 @@ def mostly_null_index(snap: Snapshot) -> Iterator[Hit]:
     """
     min_frac, min_bytes = PARTIAL_INDEX_NULL_FRACTION(snap), INDEX_MIN_BYTES(snap)
     children = index_children(snap)
+    if not any(st.with_stats for st in snap.index_stats) and any(i.relpages >= 10 for i in snap.indexes):
+        raise Skip(NO_STATS, not_evaluated=True)
     for t, i in user_indexes(snap):
         if i.method != "btree" or i.is_unique or i.constraint_name or i.predicate or not i.is_valid:
             continue
@@ -1251,7 +1256,7 @@ def over_indexed_write_heavy_table(snap: Snapshot) -> Iterator[Hit]:
             continue
         unused = []
         for i in sorted(indexes, key=lambda x: x.name):
-            usage = [snap.usage_of[m.oid] for m in family(i, children) if m.oid in snap.usage_of]
+            usage = family_usage(snap, family(i, children))
             if usage and droppable(i) and not sum(u.idx_scan for u in usage) and not sole_fk_cover(snap, t, i):
                 unused.append(i)
         heap = sum(p.table_bytes or 0 for p in (snap.leaf_partitions(t) if t.is_partitioned else [t]))
