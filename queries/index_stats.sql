@@ -25,6 +25,7 @@ LEFT JOIN pg_stats s
       AND s.tablename = CASE WHEN k.attnum = 0 THEN ic.relname ELSE tc.relname END
       AND s.attname = a.attname
       AND s.inherited = (k.attnum > 0 AND tc.relkind = 'p')
+      AND s.schemaname NOT IN ('pg_catalog', 'information_schema')
 WHERE tc.relkind IN ('r', 'p', 'm')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname NOT LIKE 'pg\_toast%'

@@ -51,12 +51,17 @@ CREATE TABLE d.ev_1 PARTITION OF d.ev FOR VALUES FROM ('2024-01-01') TO ('2025-0
 CREATE TABLE d.ev_2 PARTITION OF d.ev FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
 CREATE INDEX ev_at_a ON d.ev (at);
 CREATE INDEX ev_at_b ON d.ev (at);
+CREATE INDEX ev_1_local ON d.ev_1 (at);                             -- repeats the attached copies on ev_1
 """
 
 
 def test_duplicates_and_which_is_kept(conn):
     found = by_name(hits(snapshot_after(conn, DUPLICATES), "IDX002"))
-    assert set(found) == {"accounts_id_idx", "accounts_email_key2", "a_name_2", "Mixed_Key_uq", "ev_at_b"}
+    assert set(found) == {"accounts_id_idx", "accounts_email_key2", "a_name_2", "Mixed_Key_uq", "ev_at_b", "ev_1_local"}
+    # The attached copy is kept (it cannot be dropped alone); the copies of ev_at_b are not reported twice.
+    assert found["ev_1_local"].obj.table == "ev_1" and found["ev_1_local"].evidence["kept"].startswith(
+        "CREATE INDEX ev_1_at_idx "
+    )
     assert "accounts_pkey" in found["accounts_id_idx"].message and "primary key" in found["accounts_id_idx"].message
     assert "email_key" in found["accounts_email_key2"].message
     assert found["a_name_2"].evidence["kept"].startswith("CREATE INDEX a_name_1 ")

@@ -379,18 +379,24 @@ def index_sizes(snap: Snapshot, a: Index, b: Index, children: dict[int, list[Ind
 
 
 def duplicate_groups(snap: Snapshot) -> list[tuple[Table, Index, list[Index]]]:
-    """(table, index kept, indexes that duplicate it) for every set of identical valid indexes."""
+    """(table, index kept, indexes that duplicate it) for every set of identical valid indexes.
+
+    A partition's attached copy of its parent's index takes part (a local index on the partition can
+    repeat it) and is kept first, since it cannot be dropped alone; attached copies are never reported:
+    their parents are."""
     groups: dict[tuple[int, tuple[Any, ...]], list[tuple[Table, Index]]] = {}
-    for t, i in user_indexes(snap):
-        if not i.is_valid or i.is_exclusion:
-            continue
-        key = (t.oid, (*key_signature(i), tuple(sorted(i.include_columns))))
-        groups.setdefault(key, []).append((t, i))
+    for t in snap.user_tables:
+        for i in snap.indexes_of.get(t.oid, []):
+            if not i.is_valid or i.is_exclusion:
+                continue
+            key = (t.oid, (*key_signature(i), tuple(sorted(i.include_columns))))
+            groups.setdefault(key, []).append((t, i))
     out = []
     for members in groups.values():
-        if len(members) > 1:
-            ranked = sorted((i for _, i in members), key=keep_rank)
-            out.append((members[0][0], ranked[0], ranked[1:]))
+        ranked = sorted((i for _, i in members), key=lambda i: (i.parent_index_oid is None, keep_rank(i)))
+        dups = [i for i in ranked[1:] if i.parent_index_oid is None]
+        if dups:
+            out.append((members[0][0], ranked[0], dups))
     return sorted(out, key=lambda g: (g[0].schema, g[0].name, g[1].name))
 
 
