@@ -470,3 +470,27 @@ def test_mostly_null_not_evaluated_without_statistics(conn):
     snap.index_stats = [dataclasses.replace(s, with_stats=0, lead_null_frac=None) for s in snap.index_stats]
     status, _ = run_rule(load_all()["IDX010"], snap, Config())
     assert status.status == "not_evaluated" and "ANALYZE" in status.reason
+
+
+def test_real_failed_create_index_concurrently(pg_server):
+    """A real failed CREATE UNIQUE INDEX CONCURRENTLY (not a catalog edit), and the printed fix run as-is."""
+    import psycopg
+
+    from auditor.collect import collect
+    from auditor.db import Session
+
+    with psycopg.connect(pg_server.dsn_for(), autocommit=True) as c:
+        c.execute("DROP SCHEMA IF EXISTS cic CASCADE; CREATE SCHEMA cic; CREATE TABLE cic.u (id int, email text)")
+        c.execute("INSERT INTO cic.u VALUES (1, 'a'), (2, 'a')")
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            c.execute("CREATE UNIQUE INDEX CONCURRENTLY u_email_key ON cic.u (email)")
+        try:
+            (f,) = [f for f in hits(collect(Session(conn=c)), "IDX004") if f.obj.schema == "cic"]
+            assert f.obj.name == "u_email_key" and f.severity == "high"
+            c.execute("DELETE FROM cic.u WHERE id = 2")
+            for stmt in f.fix.split("-- or, if it is not wanted:")[0].splitlines():
+                if stmt and not stmt.startswith("--"):
+                    c.execute(stmt)  # REINDEX INDEX CONCURRENTLY, as printed
+            assert not [f for f in hits(collect(Session(conn=c)), "IDX004") if f.obj.schema == "cic"]
+        finally:
+            c.execute("DROP SCHEMA cic CASCADE")

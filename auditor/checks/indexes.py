@@ -822,17 +822,21 @@ def seq_scan_heavy_table(snap: Snapshot) -> Iterator[Hit]:
         if last:
             evidence["last_seq_scan"] = last
         evidence |= window.evidence()
-        if snap.installed("pg_stat_statements"):
+        pgss = snap.installed("pg_stat_statements")
+        if pgss:
+            view = qualified(pgss.schema, "pg_stat_statements") if pgss.schema else "pg_stat_statements"
             fix = (
                 "-- find the statements that read it, EXPLAIN them, index their WHERE/JOIN columns:\n"
-                "SELECT calls, round(total_exec_time) AS total_ms, rows, query FROM pg_stat_statements\n"
+                f"SELECT calls, round(total_exec_time) AS total_ms, rows, query FROM {view}\n"
                 f"WHERE query ILIKE {quote_literal('%' + t.name + '%')} ORDER BY total_exec_time DESC LIMIT 20;"
             )
         else:
+            preloaded = "pg_stat_statements" in (snap.server.preloaded or [])
             fix = (
-                "-- pg_stat_statements is not installed here: find the statements in the logs\n"
-                "-- (log_min_duration_statement) or install it, then EXPLAIN them and index their WHERE/JOIN columns:\n"
-                "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;  -- needs shared_preload_libraries"
+                "-- pg_stat_statements is not installed in this database: install it"
+                + (" (it is preloaded already)" if preloaded else " (needs shared_preload_libraries and a restart)")
+                + ",\n-- or find the statements in the logs (log_min_duration_statement); then EXPLAIN them and\n"
+                "-- index their WHERE/JOIN columns:\nCREATE EXTENSION IF NOT EXISTS pg_stat_statements;"
             )
         severity = "high" if rows >= large and share < 0.5 else ("low" if rows < 10 * min_rows else None)
         yield Hit(
