@@ -40,7 +40,8 @@ CREATE INDEX a_name_1 ON d.accounts (name);
 CREATE INDEX a_name_2 ON d.accounts (name);                               -- plain twin: second by name goes
 CREATE INDEX a_name_pattern ON d.accounts (name text_pattern_ops);        -- other opclass: not a twin
 CREATE INDEX a_name_c ON d.accounts (name COLLATE "C");                   -- other collation: not a twin
-CREATE INDEX a_name_desc ON d.accounts (name DESC);                       -- other order: not a twin
+CREATE INDEX a_name_desc ON d.accounts (name DESC);                       -- a_name_1 read backwards: a twin
+CREATE INDEX a_name_desc_nl ON d.accounts (name DESC NULLS LAST);         -- NULLs at the other end: not a twin
 CREATE INDEX a_name_partial ON d.accounts (name) WHERE org IS NOT NULL;   -- predicate: not a twin
 CREATE INDEX a_name_incl ON d.accounts (name) INCLUDE (org);              -- INCLUDE differs: IDX003's
 CREATE INDEX a_name_hash ON d.accounts USING hash (name);                 -- other method: not a twin
@@ -57,7 +58,15 @@ CREATE INDEX ev_1_local ON d.ev_1 (at);                             -- repeats t
 
 def test_duplicates_and_which_is_kept(conn):
     found = by_name(hits(snapshot_after(conn, DUPLICATES), "IDX002"))
-    assert set(found) == {"accounts_id_idx", "accounts_email_key2", "a_name_2", "Mixed_Key_uq", "ev_at_b", "ev_1_local"}
+    assert set(found) == {
+        "accounts_id_idx",
+        "accounts_email_key2",
+        "a_name_2",
+        "a_name_desc",
+        "Mixed_Key_uq",
+        "ev_at_b",
+        "ev_1_local",
+    }
     # The attached copy is kept (it cannot be dropped alone); the copies of ev_at_b are not reported twice.
     assert found["ev_1_local"].obj.table == "ev_1" and found["ev_1_local"].evidence["kept"].startswith(
         "CREATE INDEX ev_1_at_idx "
@@ -115,7 +124,9 @@ CREATE INDEX c_b ON r.t (c, b);
 CREATE INDEX lower_s ON r.t (lower(s));                            -- expression prefix: redundant
 CREATE INDEX lower_s_a ON r.t (lower(s), a);
 CREATE INDEX hash_a ON r.t USING hash (a);                         -- other method: kept
-CREATE INDEX "Upper A" ON r.t (a DESC);                            -- other order: kept
+CREATE INDEX "Upper A" ON r.t (a DESC NULLS LAST);                 -- other order: kept
+CREATE INDEX z_desc ON r.t (a DESC, b DESC);                       -- long_ab read backwards: twin (IDX002)
+CREATE INDEX b_desc ON r.t (b DESC);                               -- uq_b read backwards: twin (IDX002)
 """
 
 
@@ -123,6 +134,9 @@ def test_redundant_prefixes(conn):
     found = by_name(hits(snapshot_after(conn, REDUNDANT), "IDX003"))
     # c_only (c) is a prefix of c_b (c, b); b_c (b, c) alone would not have covered it.
     assert set(found) == {"short_ab", "live_a", "lower_s", "c_only"}
+    # Twins read backwards are IDX002's, reported once there (the unique one is kept), not here.
+    twins = by_name(hits(snapshot_after(conn, "SELECT 1"), "IDX002"))
+    assert set(twins) == {"z_desc", "b_desc"} and "keep uq_b" in twins["b_desc"].message
     # (c) INCLUDE (s) serves every lookup (c) serves, and so does (c, b): the shortest is named.
     assert found["c_only"].evidence["covered_by"].startswith("CREATE INDEX incl ")
     assert found["c_only"].evidence["also_covered_by"] == ["c_b"]

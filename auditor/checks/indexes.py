@@ -310,6 +310,13 @@ def role(i: Index) -> str:
     return "sorts first by name"
 
 
+def sort_order(options: list[int], n: int) -> tuple[int, ...]:
+    """The key order up to a backward scan: (a DESC NULLS FIRST) reads as (a) backwards, so both map to
+    the same tuple (indoption bit 1 is DESC, bit 2 NULLS FIRST; inverting every key flips both)."""
+    opts = tuple(options[:n])
+    return min(opts, tuple(o ^ 3 for o in opts))
+
+
 def key_signature(i: Index) -> tuple[Any, ...]:
     """What makes two indexes answer the same lookups: method, keys, opclasses, collations, order, predicate."""
     n = i.key_count
@@ -318,7 +325,7 @@ def key_signature(i: Index) -> tuple[Any, ...]:
         tuple(i.keys),
         tuple(i.opclasses[:n]),
         tuple(i.collations[:n]),
-        tuple(i.options[:n]),
+        sort_order(i.options, n) if i.method == "btree" else tuple(i.options[:n]),
         i.predicate or "",
         "NULLS NOT DISTINCT" in i.definition,
     )
@@ -461,7 +468,9 @@ def covers_prefix(a: Index, b: Index) -> bool:
     if n > b.key_count or (a.predicate or "") != (b.predicate or ""):
         return False
     sa, sb = key_signature(a), key_signature(b)
-    if any(x[:n] != y[:n] for x, y in zip(sa[1:5], sb[1:5], strict=True)):
+    if any(x[:n] != y[:n] for x, y in zip(sa[1:4], sb[1:4], strict=True)):
+        return False
+    if sort_order(a.options, n) != sort_order(b.options, n):
         return False
     carried = {c for c in b.columns if c} | set(b.include_columns)
     if not set(a.include_columns) <= carried:
