@@ -249,7 +249,7 @@ def recreate_sql(i: Index) -> str:
     return concurrently(i.definition) + ";"
 
 
-def definition_on(i: Index, table: Table, target: Table, name: str, *, only: bool = False) -> str | None:
+def definition_on(i: Index, table: Table, target: Table, name: str) -> str | None:
     """The index's definition rewritten for another name and table (a partition), CONCURRENTLY where allowed."""
     d = i.definition
     for marker in (f" ON ONLY {table.qualified} USING ", f" ON {table.qualified} USING "):
@@ -258,8 +258,7 @@ def definition_on(i: Index, table: Table, target: Table, name: str, *, only: boo
             rest = d[at + len(marker) - len(" USING ") :]
             unique = "UNIQUE " if d.startswith("CREATE UNIQUE ") else ""
             conc = "" if target.is_partitioned else "CONCURRENTLY "
-            on = f"ONLY {target.qualified}" if only else target.qualified
-            return f"CREATE {unique}INDEX {conc}{quote_ident(name)} ON {on}{rest}"
+            return f"CREATE {unique}INDEX {conc}{quote_ident(name)} ON {target.qualified}{rest}"
     return None
 
 
@@ -300,7 +299,7 @@ def keep_rank(i: Index) -> tuple[int, int, str]:
     return (kind, 0 if i.is_valid else 1, i.name)
 
 
-def role(i: Index) -> str:
+def kept_because(i: Index) -> str:
     if i.is_primary:
         return "backs the primary key"
     if i.constraint_name:
@@ -446,7 +445,7 @@ def duplicate_index(snap: Snapshot) -> Iterator[Hit]:
                 obj=index_obj(t, d),
                 message=(
                     f"index {d.name} duplicates {keep.name} (same keys, method, operator classes and predicate); "
-                    f"keep {keep.name}, which {role(keep)}"
+                    f"keep {keep.name}, which {kept_because(keep)}"
                 ),
                 evidence={
                     "duplicate": d.definition,
