@@ -321,6 +321,16 @@ class IndexStats:
 
 
 @dataclass(slots=True)
+class IndexBuild:
+    """A CREATE INDEX / REINDEX in progress (pg_stat_progress_create_index)."""
+
+    table_oid: int
+    index_oid: int | None
+    command: str
+    phase: str
+
+
+@dataclass(slots=True)
 class TableStats:
     table_oid: int
     seq_scan: int
@@ -395,6 +405,7 @@ SECTIONS: dict[str, type] = {
     "sequences": Sequence,
     "index_usage": IndexUsage,
     "index_stats": IndexStats,
+    "index_builds": IndexBuild,
     "table_stats": TableStats,
     "column_stats": ColumnStats,
     "extensions": Extension,
@@ -430,6 +441,7 @@ class Snapshot:
     sequences: list[Sequence] = field(default_factory=list)
     index_usage: list[IndexUsage] = field(default_factory=list)
     index_stats: list[IndexStats] = field(default_factory=list)
+    index_builds: list[IndexBuild] = field(default_factory=list)
     table_stats: list[TableStats] = field(default_factory=list)
     column_stats: list[ColumnStats] = field(default_factory=list)
     extensions: list[Extension] = field(default_factory=list)

@@ -13,7 +13,7 @@ from support import hits, snapshot_after
 
 from auditor.config import Config
 from auditor.engine import run_rule
-from auditor.model import IndexUsage, TableStats
+from auditor.model import IndexBuild, IndexUsage, TableStats
 from auditor.registry import load_all
 
 
@@ -201,6 +201,14 @@ def test_invalid_indexes(conn):
     assert ev.evidence["partitions_without_index"] == ["v.ev_1", "v.ev_2"]
     assert "ATTACH PARTITION v.ev_1_at;" in ev.fix  # the existing twin is attached, not rebuilt
     assert "CREATE INDEX CONCURRENTLY ev_2_at_idx ON v.ev_2 USING btree (at);" in ev.fix
+
+
+def test_invalid_index_being_built_is_left_out(conn):
+    snap = snapshot_after(conn, INVALID)
+    t = snap.table_by_name[("v", "t")]
+    email = next(i for i in snap.indexes if i.name == "t_email_key")
+    snap.index_builds = [IndexBuild(t.oid, email.oid, "CREATE INDEX CONCURRENTLY", "building index")]
+    assert set(by_name(hits(snap, "IDX004"))) == {"ev_at_idx"}
 
 
 def test_invalid_partitioned_fix_makes_it_valid(conn):

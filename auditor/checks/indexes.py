@@ -583,7 +583,8 @@ def invalid_index(snap: Snapshot) -> Iterator[Hit]:
     index (created with `ON ONLY` and never completed).
 
     An index being built by a running `CREATE INDEX CONCURRENTLY` is also invalid until it
-    finishes: check `pg_stat_progress_create_index` before acting.
+    finishes: tables with a build in progress (`pg_stat_progress_create_index`) are left out; a
+    role without pg_read_all_stats cannot see other users' builds, so the fix says to check.
 
     ## Example
     ```sql
@@ -599,9 +600,10 @@ def invalid_index(snap: Snapshot) -> Iterator[Hit]:
     For a partitioned index: create the missing partitions' indexes and `ALTER INDEX ... ATTACH
     PARTITION` them; the parent turns valid when the last one is attached.
     """
+    building = {b.table_oid for b in snap.index_builds}
     for t, i in user_indexes(snap):
-        if i.is_valid:
-            continue
+        if i.is_valid or t.oid in building:
+            continue  # an index being built right now is invalid until the build finishes
         evidence: dict[str, Any] = {"definition": i.definition, "ready": i.is_ready}
         if i.is_partitioned:
             missing, lines = attach_missing(snap, t, i)
