@@ -524,14 +524,13 @@ class Snapshot:
 
     @cached_property
     def extension_schemas(self) -> frozenset[str]:
-        """Schemas given over to an extension: pg_partman's (its template tables live there), one named after
-        the extension it holds, or `extensions`. Not `public` or an application schema that merely holds
-        pgcrypto or pg_trgm: its tables are the application's."""
-        return frozenset(
-            e.schema
-            for e in self.extensions
-            if e.installed_version and e.schema and (e.name == "pg_partman" or e.schema in (e.name, "extensions"))
-        )
+        """Schemas given over to an extension: they hold one, and no table of theirs is the application's.
+
+        pg_partman's template tables (template_*) live in its schema; a schema such as public that
+        also holds pgcrypto or pg_trgm beside the application's tables is not an extension schema.
+        """
+        app_tables = {t.schema for t in self.tables if not t.name.startswith("template_")}
+        return frozenset(s.name for s in self.schemas if s.holds_extension and s.name not in app_tables)
 
     @cached_property
     def user_tables(self) -> list[Table]:
