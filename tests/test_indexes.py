@@ -449,7 +449,7 @@ def test_mostly_null(conn):
     f = found["jobs_canceled_at_idx"]
     assert f.evidence["null_fraction"] == pytest.approx(0.9, abs=0.03)
     assert re.search(
-        r"CREATE INDEX CONCURRENTLY jobs_canceled_at_idx_partial ON l\.jobs USING btree \(canceled_at\) "
+        r"CREATE INDEX CONCURRENTLY jobs_canceled_at_partial_idx ON l\.jobs USING btree \(canceled_at\) "
         r"WHERE canceled_at IS NOT NULL;",
         f.fix,
     )

@@ -1201,7 +1201,7 @@ def mostly_null_index(snap: Snapshot) -> Iterator[Hit]:
         if size < min_bytes:
             continue
         where = f"{quote_ident(lead)} IS NOT NULL"
-        name = index_name(i.name, [], "partial")
+        name = index_name(t.name, [c or "expr" for c in i.columns], "partial_idx")
         if i.is_partitioned and all(i.columns) and not i.include_columns and not any(i.options):
             create = create_index_sql(snap, t, [c for c in i.columns if c], name, where=where)
         else:
