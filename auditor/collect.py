@@ -31,6 +31,8 @@ GRANT_HINTS: dict[str, str] = {
     "GRANT SELECT ON {partman}.part_config, {partman}.part_config_sub TO {role};",
     "cron_jobs": "GRANT USAGE ON SCHEMA cron TO {role}; GRANT SELECT ON cron.job TO {role};",
     "column_stats": "GRANT pg_read_all_data TO {role};  -- PostgreSQL 14+; pg_stats shows readable columns only",
+    "index_stats": "GRANT pg_read_all_data TO {role};  -- PostgreSQL 14+; pg_stats shows readable columns only",
+    "index_builds": "GRANT pg_read_all_stats TO {role};",
     "table_stats": "GRANT pg_monitor TO {role};",
     "index_usage": "GRANT pg_monitor TO {role};",
     "locks": "GRANT pg_monitor TO {role};",
@@ -215,3 +217,5 @@ def apply_schema_filter(snap: Snapshot, include: list[str], exclude: list[str]) 
         setattr(snap, name, [r for r in getattr(snap, name) if r.table_oid in kept])
     index_oids = {i.oid for i in snap.indexes}
     snap.index_usage = [u for u in snap.index_usage if u.index_oid in index_oids]
+    snap.index_stats = [s for s in snap.index_stats if s.index_oid in index_oids]
+    snap.index_builds = [b for b in snap.index_builds if b.table_oid in kept]

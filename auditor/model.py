@@ -307,6 +307,32 @@ class IndexUsage:
 
 
 @dataclass(slots=True)
+class IndexStats:
+    """pg_stats summed over an index's attributes (see queries/index_stats.sql)."""
+
+    index_oid: int
+    attributes: int
+    with_stats: int  # attributes that have statistics (0 before ANALYZE or when pg_stats hides them)
+    data_width: float  # sum of (1 - null_frac) * avg_width
+    max_null_frac: float
+    lead_null_frac: float | None
+    lead_n_distinct: float | None
+    lead_top_value: str | None
+    lead_top_frequency: float | None
+    fillfactor: int | None
+
+
+@dataclass(slots=True)
+class IndexBuild:
+    """A CREATE INDEX / REINDEX in progress (pg_stat_progress_create_index)."""
+
+    table_oid: int
+    index_oid: int | None
+    command: str
+    phase: str
+
+
+@dataclass(slots=True)
 class TableStats:
     table_oid: int
     seq_scan: int
@@ -380,6 +406,8 @@ SECTIONS: dict[str, type] = {
     "functions": Function,
     "sequences": Sequence,
     "index_usage": IndexUsage,
+    "index_stats": IndexStats,
+    "index_builds": IndexBuild,
     "table_stats": TableStats,
     "column_stats": ColumnStats,
     "extensions": Extension,
@@ -414,6 +442,8 @@ class Snapshot:
     functions: list[Function] = field(default_factory=list)
     sequences: list[Sequence] = field(default_factory=list)
     index_usage: list[IndexUsage] = field(default_factory=list)
+    index_stats: list[IndexStats] = field(default_factory=list)
+    index_builds: list[IndexBuild] = field(default_factory=list)
     table_stats: list[TableStats] = field(default_factory=list)
     column_stats: list[ColumnStats] = field(default_factory=list)
     extensions: list[Extension] = field(default_factory=list)
@@ -474,6 +504,10 @@ class Snapshot:
     @cached_property
     def usage_of(self) -> dict[int, IndexUsage]:
         return {u.index_oid: u for u in self.index_usage}
+
+    @cached_property
+    def index_stats_of(self) -> dict[int, IndexStats]:
+        return {s.index_oid: s for s in self.index_stats}
 
     @cached_property
     def stats_of(self) -> dict[int, TableStats]:

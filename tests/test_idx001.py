@@ -12,10 +12,15 @@ CREATE TABLE t.covered (id bigint PRIMARY KEY, parent_id bigint REFERENCES t.par
 CREATE INDEX ON t.covered (parent_id, id);
 CREATE TABLE t.wrong_order (id bigint PRIMARY KEY, parent_id bigint REFERENCES t.parent, created date);
 CREATE INDEX ON t.wrong_order (created, parent_id);
-CREATE TABLE t.partial (id bigint PRIMARY KEY, parent_id bigint REFERENCES t.parent);
-CREATE INDEX ON t.partial (parent_id) WHERE parent_id IS NOT NULL;
+CREATE TABLE t.partial (id bigint PRIMARY KEY, parent_id bigint REFERENCES t.parent, gone boolean);
+CREATE INDEX ON t.partial (parent_id) WHERE NOT gone;
+CREATE TABLE t.not_null_partial (id bigint PRIMARY KEY, parent_id bigint REFERENCES t.parent);
+CREATE INDEX ON t.not_null_partial (parent_id) WHERE parent_id IS NOT NULL;
 CREATE TABLE t.hash_only (id bigint PRIMARY KEY, parent_id bigint REFERENCES t.parent);
 CREATE INDEX ON t.hash_only USING hash (parent_id);
+CREATE TABLE t.hash_composite (id bigint PRIMARY KEY, org_id bigint, parent_id bigint,
+                               FOREIGN KEY (org_id, parent_id) REFERENCES t.parent (org_id, id));
+CREATE INDEX ON t.hash_composite USING hash (parent_id);
 CREATE TABLE t.composite (id bigint PRIMARY KEY, org_id bigint, parent_id bigint,
                           FOREIGN KEY (org_id, parent_id) REFERENCES t.parent (org_id, id));
 CREATE INDEX ON t.composite (parent_id, org_id);
@@ -35,7 +40,10 @@ def test_unindexed_foreign_keys(conn):
     snap = snapshot_after(conn, SCHEMA)
     found = hits(snap, "IDX001")
     on = {f.obj.table for f in found}
-    assert on == {"no_index", "wrong_order", "partial", "hash_only", "Mixed Case", "tenant_led", "events"}
+    assert on == {"no_index", "wrong_order", "partial", "hash_composite", "Mixed Case", "tenant_led", "events"}
+    # `parent_id = $1` implies `parent_id IS NOT NULL`, and a hash index serves `=` on one column: both
+    # serve the foreign key's lookup (the planner picks them for the RI query, see test_lookup_plans).
+    assert "not_null_partial" not in on and "hash_only" not in on
     # The partitioned set is judged once, on its parent, not per partition.
     assert "events_2024" not in on and "events_ok" not in on
 
@@ -78,3 +86,14 @@ def test_fingerprint_is_identity_only(conn):
     assert len(first) == len(objects(hits(snap, "IDX001")))
     again = {f.fingerprint for f in hits(snapshot_after(conn, "ANALYZE t.no_index"), "IDX001")}
     assert first == again
+
+
+def test_lookup_plans(conn):
+    """The indexes IDX001 accepts are the ones the planner uses for the RI lookup's generic plan."""
+    conn.execute(SCHEMA)
+    conn.execute("SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off")
+    for table, expect in (("not_null_partial", True), ("hash_only", True), ("partial", False)):
+        lookup = f"SELECT 1 FROM ONLY t.{table} x WHERE parent_id = $1 FOR KEY SHARE OF x"
+        conn.execute(f"PREPARE q_{table}(bigint) AS {lookup}")
+        plan = "\n".join(r[0] for r in conn.execute(f"EXPLAIN EXECUTE q_{table}(1)"))
+        assert ("Index" in plan) is expect, plan

@@ -54,16 +54,26 @@ def leads_with(i: Index, columns: list[str]) -> bool:
     return len(lead) == n and None not in lead and set(lead) == set(columns)
 
 
-def create_index_sql(snap: Snapshot, t: Table, columns: list[str], name: str | None = None) -> str:
+def create_index_sql(
+    snap: Snapshot,
+    t: Table,
+    columns: list[str],
+    name: str | None = None,
+    *,
+    using: str | None = None,
+    where: str | None = None,
+) -> str:
     """CREATE INDEX that runs as-is: CONCURRENTLY on a plain table; ON ONLY + per-partition + ATTACH on a
-    partitioned one (CONCURRENTLY is not allowed on a partitioned parent)."""
-    name = name or index_name(t.name, columns)
-    cols = column_list(columns)
+    partitioned one (CONCURRENTLY is not allowed on a partitioned parent). `using` names the access
+    method (btree when None), `where` makes it partial."""
+    suffix = "_".join(p for p in (using, "partial" if where else None, "idx") if p)
+    name = name or index_name(t.name, columns, suffix)
+    body = (f" USING {using}" if using else "") + f" ({column_list(columns)})" + (f" WHERE {where}" if where else "")
     if not t.is_partitioned:
-        return f"CREATE INDEX CONCURRENTLY {quote_ident(name)} ON {t.qualified} ({cols});"
-    lines = [f"CREATE INDEX {quote_ident(name)} ON ONLY {t.qualified} ({cols});"]
+        return f"CREATE INDEX CONCURRENTLY {quote_ident(name)} ON {t.qualified}{body};"
+    lines = [f"CREATE INDEX {quote_ident(name)} ON ONLY {t.qualified}{body};"]
     for part in snap.leaf_partitions(t):
-        pname = index_name(part.name, columns)
-        lines.append(f"CREATE INDEX CONCURRENTLY {quote_ident(pname)} ON {part.qualified} ({cols});")
+        pname = index_name(part.name, columns, suffix)
+        lines.append(f"CREATE INDEX CONCURRENTLY {quote_ident(pname)} ON {part.qualified}{body};")
         lines.append(f"ALTER INDEX {qualified(t.schema, name)} ATTACH PARTITION {qualified(part.schema, pname)};")
     return "\n".join(lines)
