@@ -508,7 +508,8 @@ def range_partition_gap(snap: Snapshot) -> Iterator[Hit]:
         fix_lines = []
         for g in gaps:
             if "lo" in g:
-                name = name_for(t.name, naming_for(g["after"], g["lo"]), g["lo"])
+                before = next(p for p in layout.parts if p.name == g["after"])  # type: ignore[union-attr]
+                name = name_for(t.name, naming_for(before.name, before.lower), g["lo"])
                 fix_lines.append(create_partition_sql(snap, t, name, g["lo"], g["hi"], layout.key_type))  # type: ignore[union-attr]
             elif g.get("to_raw"):
                 fix_lines.append(
@@ -1295,8 +1296,8 @@ def partition_privileges_differ(snap: Snapshot) -> Iterator[Hit]:
             # A partition without the parent's RLS matters only when someone besides its owner may read it.
             granted = any(g != p.owner and v for g, v in mine.items())
             rls_off = parent.rls_enabled and not p.rls_enabled and granted
-            if mine == theirs and not rls_off:
-                continue
+            if not extra and not rls_off:
+                continue  # fewer grants than the parent, or nobody to read it: access goes through the parent
             entry: dict[str, Any] = {"partition": p.name}
             if extra:
                 entry["extra_grants"] = {g: v for g, v in sorted(extra.items())}
@@ -1444,6 +1445,11 @@ def partman_maintenance_unscheduled(snap: Snapshot) -> Iterator[Hit]:
         )
     elif snap.installed("pg_cron") or sched.cron_database:
         fix.append(f"SELECT cron.schedule('pg_partman maintenance', '7 * * * *', $${call.rstrip(';')}$$);")
+    else:
+        fix.append(
+            "-- with pg_cron (CREATE EXTENSION pg_cron in cron.database_name):\n"
+            f"-- SELECT cron.schedule('pg_partman maintenance', '7 * * * *', $${call.rstrip(';')}$$);"
+        )
     preload = [p for p in (snap.server.preloaded or []) if p != "pg_partman_bgw"] + ["pg_partman_bgw"]
     fix.append(
         ("-- or " if fix else "") + "the background worker (restart needed):\n"
@@ -1577,6 +1583,8 @@ def partman_set_unregistered(snap: Snapshot) -> Iterator[Hit]:
         if t.partition_strategy != "r" or (t.schema, t.name) in registered or key_type(snap, t) not in TIME_TYPES:
             continue
         layout = layout_of(snap, t)
+        if layout is not None and layout.covered_until == MAXVALUE:
+            continue  # open-ended: nothing to create
         step = layout.step if layout else None
         interval = step.label if step else "1 month"
         name = quote_literal(f"{t.schema}.{t.name}")
