@@ -490,8 +490,11 @@ class Snapshot:
 
     @cached_property
     def extension_schemas(self) -> frozenset[str]:
-        """Schemas that hold an installed extension (pg_partman's template tables live there)."""
-        return frozenset(s.name for s in self.schemas if s.holds_extension)
+        """Schemas dedicated to extensions (pg_partman's template tables live there): they hold an extension and
+        no application table. public, or an app schema that merely also holds pgcrypto, is not one."""
+        holding = {s.name for s in self.schemas if s.holds_extension}
+        apps = {t.schema for t in self.tables if not t.name.startswith("template_")}
+        return frozenset(holding - apps)
 
     @cached_property
     def user_tables(self) -> list[Table]:

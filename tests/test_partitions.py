@@ -679,3 +679,47 @@ def test_fingerprints_do_not_depend_on_oids_or_values(conn):
     first = {f.fingerprint for code in ("PAR001", "PAR006") for f in hits(snap, code)}
     again = snapshot_after(conn, "INSERT INTO t.events SELECT g, now(), 'y' FROM generate_series(1, 10) g")
     assert first == {f.fingerprint for code in ("PAR001", "PAR006") for f in hits(again, code)}
+
+
+DEFAULT_ONLY = """
+CREATE SCHEMA t;
+CREATE TABLE t.enriched (id bigint, "timestamp" timestamp(6) NOT NULL) PARTITION BY RANGE ("timestamp");
+CREATE TABLE t.enriched_default PARTITION OF t.enriched DEFAULT;
+INSERT INTO t.enriched SELECT g, now()::timestamp - (g % 20) * interval '1 hour' FROM generate_series(1, 100) g;
+CREATE TABLE t.by_expr (at timestamptz NOT NULL) PARTITION BY RANGE (date_trunc('day', at AT TIME ZONE 'UTC'));
+CREATE TABLE t.by_expr_1 PARTITION OF t.by_expr FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
+CREATE TABLE t.codes (code text NOT NULL) PARTITION BY RANGE (code);
+CREATE TABLE t.codes_a PARTITION OF t.codes FOR VALUES FROM ('a') TO ('z');
+"""
+
+
+def test_range_set_with_only_a_default(conn):
+    """The Lago shape: a time set whose only partition is the default (pg_partman's config not loaded)."""
+    snap = snapshot_after(conn, DEFAULT_ONLY)
+    found = by_table(hits(snap, "PAR001"))
+    assert set(found) == {"enriched"}  # by_expr cannot be ordered, codes cannot run out
+    assert "no range partitions" in found["enriched"].message and found["enriched"].severity == "high"
+    run_fix(conn, found["enriched"].fix)
+    now_rows = conn.execute(
+        "SELECT count(*) FROM ONLY t.enriched_default WHERE \"timestamp\" >= date_trunc('month', now()::timestamp)"
+    )
+    assert now_rows.fetchone()[0] == 0
+    assert "enriched" not in by_table(hits(snapshot_after(conn, "SELECT 1"), "PAR001"))
+
+
+def test_unorderable_keys_are_not_evaluated(conn):
+    from auditor.config import Config
+    from auditor.engine import run_rule
+    from auditor.registry import load_all
+
+    only_expr = "\n".join(line for line in DEFAULT_ONLY.splitlines() if "enriched" not in line)
+    snap = snapshot_after(conn, only_expr)
+    status, findings = run_rule(load_all()["PAR001"], snap, Config())
+    assert status.status == "not_evaluated" and "t.by_expr" in status.reason and not findings
+
+
+def test_tables_beside_an_extension_are_still_audited(conn):
+    """An extension installed in an application schema (pgcrypto in public, as Lago does) must not hide it."""
+    snap = snapshot_after(conn, ENDED + "CREATE EXTENSION pg_stat_statements SCHEMA t;")
+    assert "t" not in snap.extension_schemas
+    assert "events" in by_table(hits(snap, "PAR001"))

@@ -7,6 +7,7 @@ set, with the partitions concerned listed in the evidence.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import statistics
@@ -46,7 +47,7 @@ from auditor.partman import (
     split_name,
     sub_sets,
 )
-from auditor.registry import Hit, Obj, rule, threshold
+from auditor.registry import Hit, Obj, Skip, rule, threshold
 from auditor.scoring import population
 
 PREMAKE = threshold(
@@ -189,18 +190,20 @@ def move_from_default_sql(
     )
 
 
-def runway_sql(snap: Snapshot, t: Table, layout: RangeLayout, upto: Any, move_until: Any) -> list[str]:
-    """Statements creating partitions from the end of coverage until `upto` (exclusive start); ranges that
-    start before `move_until` go through the default when the set has one."""
+def runway_sql(
+    snap: Snapshot, t: Table, layout: RangeLayout, upto: Any, move_until: Any, start: Any = None
+) -> list[str]:
+    """Statements creating partitions from the end of coverage (or `start` for a set with none) until `upto`
+    (exclusive start); ranges that start before `move_until` go through the default when the set has one."""
     step = layout.step
     newest = layout.newest
-    if step is None or newest is None:
+    if step is None or (newest is None and start is None):
         return []
-    naming = naming_for(newest.name, newest.lower)
+    naming = naming_for(newest.name, newest.lower) if newest else None
     default = default_of(snap, t)
     existing = {c.name for c in snap.tables if c.schema == t.schema}
     out: list[str] = []
-    lo = newest.upper
+    lo = newest.upper if newest else start
     for _ in range(400):  # bounded: never print thousands of statements
         if lo >= upto:
             break
@@ -308,8 +311,13 @@ def coverages(snap: Snapshot) -> tuple[list[Coverage], list[str]]:
         if t.partition_strategy != "r" or not children(snap, t):
             continue
         layout = layout_of(snap, t)
-        if layout is None or not layout.parts:
-            unjudged.append(t.qualified)
+        if layout is None:
+            if key_type(snap, t) is None:  # an expression or multi-column key: we cannot order its bounds
+                unjudged.append(t.qualified)
+            continue  # text, uuid...: nothing to run out of
+        if not (layout.parts or (layout.key_type in TIME_TYPES and default_of(snap, t))):
+            if layout.unparsed:
+                unjudged.append(t.qualified)
             continue
         pos = position_now(snap, t, layout)
         if pos is None:
@@ -361,11 +369,20 @@ def coverage_fix(snap: Snapshot, cov: Coverage) -> str:
             )
         return "\n".join(lines)
     step = layout.step
+    start = None
+    head = ""
+    if not layout.parts and isinstance(cov.position, dt.datetime):
+        # Only a default: nothing says which width was meant. Monthly from the current month is the usual
+        # choice; older rows stay in the default until moved the same way.
+        layout = dataclasses.replace(layout, step=Step(months=1))
+        step = layout.step
+        start = cov.position.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        head = "-- assuming monthly partitions from this month (adjust the width); older rows stay in the default\n"
     if step is None:
         return "-- the partition width could not be inferred; create the missing partitions by hand"
     upto = step.add(cov.position, cov.target + 1)
-    stmts = runway_sql(snap, t, layout, upto, move_until=step.add(cov.position))
-    head = f"-- {len(stmts)} partition(s) of {step.label}, up to {when(upto)}"
+    stmts = runway_sql(snap, t, layout, upto, move_until=step.add(cov.position), start=start)
+    head += f"-- {len(stmts)} partition(s) of {step.label}, up to {when(upto)}"
     if default is not None:
         head += f"; ranges up to now are moved out of {default.name} first (it takes an ACCESS EXCLUSIVE lock on it)"
     return "\n".join([head, *stmts])
@@ -405,12 +422,23 @@ def range_coverage_ended(snap: Snapshot) -> Iterator[Hit]:
     delete, ATTACH); for pg_partman sets run its maintenance (after moving default data with
     `partition_data_proc`/`partition_data_time`), and schedule it (PAR021).
     """
-    sets, _ = coverages(snap)
+    sets, unjudged = coverages(snap)
+    if not sets and unjudged:
+        raise Skip(f"range bounds of {', '.join(unjudged[:5])} could not be read as values", not_evaluated=True)
     for cov in sets:
         until = cov.layout.covered_until
+        default = default_of(snap, cov.table)
+        if not cov.layout.parts and default is not None:
+            yield Hit(
+                obj=table_obj(cov.table),
+                message=f"range set with no range partitions: every row lands in {default.name}",
+                evidence=coverage_evidence(snap, cov),
+                fix=coverage_fix(snap, cov),
+                severity="high",
+            )
+            continue
         if until == MAXVALUE or until is None or cov.current is not None or until > cov.position:
             continue
-        default = default_of(snap, cov.table)
         ev = coverage_evidence(snap, cov)
         if cov.layout.key_type in TIME_TYPES:
             ev["ended_ago"] = ago(cov.position - until)
@@ -1573,9 +1601,10 @@ def partman_set_unregistered(snap: Snapshot) -> Iterator[Hit]:
     Register it with `create_parent` (existing partitions must follow pg_partman's naming and bounds),
     or document who maintains it.
     """
-    psets = _partman(snap)
-    if not psets:
+    if snap.installed("pg_partman") is None:
         return
+    psets = _partman(snap)
+    templates = {t.name for t in snap.tables if t.schema == partman_schema(snap)}
     registered = {split_name(p.parent_table) for p in [*psets, *sub_sets(snap)]}
     major = partman_major(snap) or 5
     schema = quote_ident(partman_schema(snap))
@@ -1594,11 +1623,15 @@ def partman_set_unregistered(snap: Snapshot) -> Iterator[Hit]:
         else:
             keyword = {"1 month": "monthly", "1 day": "daily", "7 days": "weekly", "1 year": "yearly"}.get(interval)
             call = f"SELECT {schema}.create_parent({name}, {key}, 'native', {quote_literal(keyword or interval)});"
+        ev = {"key": t.partition_key, "interval": interval, "partitions": len(children(snap, t))}
+        template = f"template_{t.schema}_{t.name}"
+        if template in templates:
+            ev["template_table"] = f"{partman_schema(snap)}.{template} exists: the set was registered once"
         yield Hit(
             obj=table_obj(t),
             message=f"range set by {t.partition_key_columns[0]} not registered in pg_partman: nothing creates its "
             "partitions",
-            evidence={"key": t.partition_key, "interval": interval, "partitions": len(children(snap, t))},
+            evidence=ev,
             fix="-- check that existing partitions follow pg_partman's naming first\n" + call,
         )
 
