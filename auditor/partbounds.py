@@ -40,11 +40,16 @@ class Bound:
 
 _RANGE = re.compile(r"^FOR VALUES FROM \((.*)\) TO \((.*)\)$", re.S)
 _LIST = re.compile(r"^FOR VALUES IN \((.*)\)$", re.S)
+_ONE_LITERAL = re.compile(r"'[^']*'")
 _HASH = re.compile(r"^FOR VALUES WITH \(modulus (\d+), remainder (\d+)\)$", re.I)
 
 
 def split_literals(text: str) -> tuple[str, ...]:
     """Split a comma-separated literal list at top level, keeping quoted strings (with '' escapes) whole."""
+    if "'" not in text and "(" not in text:
+        return tuple(part.strip() for part in text.split(",")) if text.strip() else ()
+    if _ONE_LITERAL.fullmatch(text):
+        return (text,)
     items: list[str] = []
     buf: list[str] = []
     quoted = False

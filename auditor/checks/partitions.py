@@ -12,7 +12,7 @@ import datetime as dt
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +76,14 @@ TIME_COLUMN_NAMES = ("created_at", "occurred_at", "inserted_at", "logged_at", "t
 # ---- shared helpers ----------------------------------------------------------------------------
 
 
+def memo(snap: Snapshot, key: Any, build: Callable[[], Any]) -> Any:
+    """Compute something once per snapshot (bound layouts, parsed config): the rules share it."""
+    cache = snap.__dict__.setdefault("_partitions_memo", {})
+    if key not in cache:
+        cache[key] = build()
+    return cache[key]
+
+
 def now_of(snap: Snapshot) -> dt.datetime:
     """The collection time: every time judgement is made against it, so a saved snapshot re-renders the same."""
     value = dt.datetime.fromisoformat(snap.server.collected_at)
@@ -105,8 +113,12 @@ def key_type(snap: Snapshot, t: Table) -> str | None:
 def layout_of(snap: Snapshot, t: Table) -> RangeLayout | None:
     if t.partition_strategy != "r":
         return None
-    parts = [(c.name, c.partition_bound) for c in children(snap, t) if not c.detach_pending]
-    return range_layout(parts, key_type(snap, t))
+
+    def build() -> RangeLayout | None:
+        parts = [(c.name, c.partition_bound) for c in children(snap, t) if not c.detach_pending]
+        return range_layout(parts, key_type(snap, t))
+
+    return memo(snap, ("layout", t.oid), build)
 
 
 def rows_of(snap: Snapshot, t: Table) -> int:
@@ -120,7 +132,30 @@ def analyzed(snap: Snapshot, t: Table) -> bool:
 
 
 def partman_by_parent(snap: Snapshot) -> dict[tuple[str, str], PartmanSet]:
-    return {split_name(p.parent_table): p for p in partman_sets(snap)}
+    return memo(snap, "partman_by_parent", lambda: {split_name(p.parent_table): p for p in partman_sets(snap)})
+
+
+def names_in(snap: Snapshot, schema: str) -> set[str]:
+    def build() -> dict[str, set[str]]:
+        out: dict[str, set[str]] = defaultdict(set)
+        for x in snap.tables:
+            out[x.schema].add(x.name)
+        return out
+
+    return memo(snap, "names", build).get(schema, set())
+
+
+def descendants(snap: Snapshot, root: Table) -> list[Table]:
+    """Every partition under a root (leaves and sub-partitioned ones), sorted by name."""
+
+    def build() -> dict[int, list[Table]]:
+        out: dict[int, list[Table]] = defaultdict(list)
+        for x in snap.user_tables:
+            if x.is_partition:
+                out[snap.root_of(x).oid].append(x)
+        return {k: sorted(v, key=lambda x: (x.schema, x.name)) for k, v in out.items()}
+
+    return memo(snap, "descendants", build).get(root.oid, [])
 
 
 def managing_set(snap: Snapshot, t: Table) -> PartmanSet | None:
@@ -142,8 +177,13 @@ def when(value: Any) -> str:
 
 
 def insert_columns(snap: Snapshot, t: Table) -> str:
-    cols = [c.name for c in sorted(snap.columns_of.get(t.oid, []), key=lambda c: c.position) if not c.generated]
-    return column_list(cols)
+    """The columns a row copy must list (generated ones are recomputed, so left out)."""
+
+    def build() -> str:
+        cols = sorted(snap.columns_of.get(t.oid, []), key=lambda c: c.position)
+        return column_list([c.name for c in cols if not c.generated])
+
+    return memo(snap, ("insert_columns", t.oid), build)
 
 
 def position_now(snap: Snapshot, t: Table, layout: RangeLayout) -> Any:
@@ -201,7 +241,7 @@ def runway_sql(
         return []
     naming = naming_for(newest.name, newest.lower) if newest else None
     default = default_of(snap, t)
-    existing = {c.name for c in snap.tables if c.schema == t.schema}
+    existing = names_in(snap, t.schema)
     out: list[str] = []
     lo = newest.upper if newest else start
     for _ in range(400):  # bounded: never print thousands of statements
@@ -305,6 +345,10 @@ class Coverage:
 
 def coverages(snap: Snapshot) -> tuple[list[Coverage], list[str]]:
     """Range sets whose coverage can be judged, and the names of those that cannot (unknown key type...)."""
+    return memo(snap, ("coverages", PREMAKE(snap)), lambda: _coverages(snap))
+
+
+def _coverages(snap: Snapshot) -> tuple[list[Coverage], list[str]]:
     out: list[Coverage] = []
     unjudged: list[str] = []
     for t in user_parents(snap, roots_only=True):
@@ -1316,7 +1360,7 @@ def partition_privileges_differ(snap: Snapshot) -> Iterator[Hit]:
         drift = []
         lines: list[str] = []
         worst = "low"
-        for p in [c for c in snap.user_tables if c.is_partition and snap.root_of(c) is t]:
+        for p in descendants(snap, t):
             parent = snap.table_by_oid.get(p.parent_oid or 0) or t
             mine, theirs = parse_acl(p.acl, p.owner), parse_acl(parent.acl, parent.owner)
             extra = {g: sorted(v - theirs.get(g, set())) for g, v in mine.items() if g != p.owner}
@@ -1367,7 +1411,7 @@ def _partman(snap: Snapshot) -> list[PartmanSet]:
     """The configured sets, or nothing when pg_partman is not installed (the rules then judge nothing)."""
     if snap.installed("pg_partman") is None:
         return []
-    return partman_sets(snap)
+    return memo(snap, "partman_sets", lambda: partman_sets(snap))
 
 
 def set_obj(snap: Snapshot, pset: PartmanSet) -> Obj:
