@@ -723,3 +723,35 @@ def test_tables_beside_an_extension_are_still_audited(conn):
     snap = snapshot_after(conn, ENDED + "CREATE EXTENSION pg_stat_statements SCHEMA t;")
     assert "t" not in snap.extension_schemas
     assert "events" in by_table(hits(snap, "PAR001"))
+
+
+def test_context_and_score_show_their_working(partman):
+    from auditor.config import Config
+    from auditor.engine import run
+
+    snap = snapshot_after(partman, ENDED + PARTMAN)
+    report = run(snap, Config(select=["PAR"]))
+    ctx = report.extras["partitions"]
+    rows = {r["set"]: r for r in ctx["sets"]}
+    assert set(rows) >= {"t.events", "t.ids", "t.fine", "public.obs"}
+    assert rows["t.events"]["runway_days"] < -60 and rows["t.events"]["default_rows"] > 0
+    assert rows["t.fine"]["future_partitions"] == 4
+    assert rows["public.obs"]["pg_partman"]["premake"] == 3
+    assert ctx["pg_partman"]["maintenance_run_by"] == "nothing" and ctx["pg_partman"]["version"] == "4.7.2"
+    score = report.scores["partitions"]
+    assert score.model == "per-set deductions" and score.caps  # t."No Default" is critical: capped at 50
+    by_set = {w["set"]: w for w in score.working}
+    # t.fine is healthy; pg_partman being installed only adds the low "not registered" note.
+    assert [d["code"] for d in by_set["t.fine"]["deductions"]] == ["PAR024"] and by_set["t.fine"]["score"] == 97
+    assert {d["code"] for d in by_set["t.events"]["deductions"]} == {"PAR001", "PAR006"}
+    # The unscheduled maintenance counts against the set it leaves unmaintained.
+    assert "PAR021" in {d["code"] for d in by_set["public.obs"]["deductions"]}
+    assert score.working[0]["score"] == min(w["score"] for w in score.working)
+
+
+def test_score_of_a_clean_database(conn):
+    from auditor.config import Config
+    from auditor.engine import run
+
+    report = run(snapshot_after(conn, "CREATE SCHEMA t; CREATE TABLE t.x (id int)"), Config(select=["PAR"]))
+    assert report.scores["partitions"].score == 100

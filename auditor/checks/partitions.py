@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditor.checks.common import human_bytes, table_obj
+from auditor.engine import context
 from auditor.model import Index, Snapshot, Table
 from auditor.names import column_list, index_name, qualified, quote_ident, quote_literal
 from auditor.partbounds import (
@@ -48,7 +49,8 @@ from auditor.partman import (
     sub_sets,
 )
 from auditor.registry import Hit, Obj, Skip, rule, threshold
-from auditor.scoring import population
+from auditor.report import AreaScore, Finding, RuleStatus
+from auditor.scoring import CRITICAL_CAP, EVALUATED, area_scorer, population
 
 PREMAKE = threshold(
     "partition_premake", 3, "future range partitions a hand-maintained time set should have beyond the current one"
@@ -1984,3 +1986,118 @@ def _leftovers(snap: Snapshot, pset: PartmanSet, t: Table) -> list[Table]:
         ),
         key=lambda x: x.name,
     )
+
+
+# =================================================================================================
+# What the report shows beside the findings, and the partition score
+# =================================================================================================
+
+
+@context("partitions")
+def partitions_context(snap: Snapshot) -> dict[str, Any]:
+    """One row per partition set (coverage, default, size, pg_partman settings), and who runs pg_partman."""
+    now = now_of(snap)
+    psets = partman_by_parent(snap) if snap.installed("pg_partman") else {}
+    sets = []
+    for t in user_parents(snap, roots_only=True):
+        leaves = snap.leaf_partitions(t)
+        default = default_of(snap, t)
+        row: dict[str, Any] = {
+            "set": t.qualified,
+            "strategy": {"r": "range", "l": "list", "h": "hash"}.get(t.partition_strategy or "", "?"),
+            "key": t.partition_key,
+            "partitions": len(leaves),
+            "bytes": snap.total_bytes(t),
+            "size": human_bytes(snap.total_bytes(t)),
+            "estimated_rows": snap.estimated_rows(t),
+            "default_partition": default.name if default else None,
+            "default_rows": rows_of(snap, default) if default else None,
+        }
+        layout = layout_of(snap, t)
+        if layout is not None and layout.key_type in TIME_TYPES and layout.parts:
+            until = layout.covered_until
+            row["covered_until"] = when(until)
+            row["future_partitions"] = len(layout.ahead_of(now))
+            if isinstance(until, dt.datetime):
+                row["runway_days"] = (until - now).days
+        pset = psets.get((t.schema, t.name))
+        if pset is not None:
+            row["pg_partman"] = {
+                "interval": pset.partition_interval,
+                "premake": pset.premake,
+                "retention": pset.retention,
+                "automatic_maintenance": pset.automatic_maintenance,
+                "maintenance_last_run": pset.maintenance_last_run,
+            }
+        sets.append(row)
+    out: dict[str, Any] = {"sets": sets}
+    ext = snap.installed("pg_partman")
+    if ext is not None:
+        out["pg_partman"] = {
+            "version": ext.installed_version,
+            "available": ext.default_version,
+            "schema": ext.schema,
+            "sets": len(psets),
+            "maintenance_run_by": scheduler(snap).describe(),
+        }
+    return out
+
+
+DEDUCTION = {"critical": 40, "high": 20, "medium": 8, "low": 3, "info": 0}
+SET_KINDS = ("partitioned table",)
+
+
+@area_scorer("partitions")
+def partition_score(findings: list[Finding], statuses: list[RuleStatus], extras: dict[str, Any]) -> AreaScore:
+    """Each partition set starts at 100 and loses points per finding on it (critical 40, high 20, medium 8,
+    low 3); findings about the database (maintenance scheduling, candidates, the extension) form one more
+    unit, and a pg_partman scheduling finding counts against every set it leaves unmaintained. The area
+    score is half the mean unit and half the worst one, so one broken set shows; a critical finding caps
+    it at 50, as elsewhere."""
+    mine = [s for s in statuses if s.area == "partitions"]
+    evaluated = [s for s in mine if s.status in EVALUATED]
+    coverage = round(len(evaluated) / len(mine), 3) if mine else 0.0
+    active = [f for f in findings if f.area == "partitions" and not f.suppressed]
+    sets = [row["set"] for row in (extras.get("partitions") or {}).get("sets", [])]
+    units: dict[str, list[Finding]] = {name: [] for name in sets}
+    database: list[Finding] = []
+    for f in active:
+        target = qualified(f.obj.schema, f.obj.table) if f.obj.table else None
+        if target in units:
+            units[target].append(f)
+        elif f.code == "PAR021":
+            spread = [qualified(*split_name(s)) for s in f.evidence.get("sets", [])]
+            for s in spread:
+                units.setdefault(s, []).append(f)
+        else:
+            database.append(f)
+    if database or not units:
+        units["(database)"] = database
+    working = []
+    for name, fs in sorted(units.items()):
+        lost = sum(DEDUCTION[f.severity] for f in fs)
+        working.append(
+            {
+                "set": name,
+                "score": max(0, 100 - lost),
+                "deductions": [
+                    {"code": f.code, "severity": f.severity, "points": DEDUCTION[f.severity], "object": f.obj.display}
+                    for f in sorted(fs, key=Finding.sort_key)
+                ],
+            }
+        )
+    scores = [w["score"] for w in working]
+    score: int | None = round(0.5 * statistics.mean(scores) + 0.5 * min(scores)) if evaluated else None
+    caps = []
+    criticals = [f for f in active if f.severity == "critical"]
+    if score is not None and criticals and score > CRITICAL_CAP:
+        caps.append(f"capped at {CRITICAL_CAP}: {len(criticals)} critical finding(s)")
+        score = CRITICAL_CAP
+    working.sort(key=lambda w: (w["score"], w["set"]))
+    notes = [
+        f"{len(working)} unit(s): mean {statistics.mean(scores):.0f}, worst {min(scores)}" if scores else "no sets",
+        "skipped or not-evaluated rules: " + ", ".join(s.code for s in mine if s.status not in EVALUATED)
+        if len(evaluated) < len(mine)
+        else "every rule evaluated",
+    ]
+    return AreaScore("partitions", score, coverage, working, caps, model="per-set deductions", notes=notes)
