@@ -743,7 +743,7 @@ def test_context_and_score_show_their_working(partman):
     by_set = {w["set"]: w for w in score.working}
     # t.fine is healthy; pg_partman being installed only adds the low "not registered" note.
     assert [d["code"] for d in by_set["t.fine"]["deductions"]] == ["PAR024"] and by_set["t.fine"]["score"] == 97
-    assert {d["code"] for d in by_set["t.events"]["deductions"]} == {"PAR001", "PAR006"}
+    assert {"PAR001", "PAR006"} <= {d["code"] for d in by_set["t.events"]["deductions"]}
     # The unscheduled maintenance counts against the set it leaves unmaintained.
     assert "PAR021" in {d["code"] for d in by_set["public.obs"]["deductions"]}
     assert score.working[0]["score"] == min(w["score"] for w in score.working)
