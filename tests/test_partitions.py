@@ -755,3 +755,14 @@ def test_score_of_a_clean_database(conn):
 
     report = run(snapshot_after(conn, "CREATE SCHEMA t; CREATE TABLE t.x (id int)"), Config(select=["PAR"]))
     assert report.scores["partitions"].score == 100
+
+
+def test_partman_epoch_set_is_judged_against_now(partman):
+    ddl = PARTMAN + (
+        "CREATE TABLE public.ep (id bigint, ts bigint NOT NULL) PARTITION BY RANGE (ts);"
+        "SELECT partman.create_parent('public.ep', 'ts', 'native', 'daily', p_epoch := 'seconds', p_premake := 2);"
+        "UPDATE partman.part_config SET premake = 5 WHERE parent_table = 'public.ep';"
+    )
+    found = by_table(hits(snapshot_after(partman, ddl), "PAR002"))
+    assert set(found) == {"ep"} and found["ep"].evidence["future_partitions"] == 2
+    assert "epoch_now" in found["ep"].evidence

@@ -71,6 +71,7 @@ PARTMAN_STALE_HOURS = threshold(
     "partman_stale_hours", 48, "hours after which pg_partman's maintenance_last_run (5.1+) counts as stale"
 )
 
+EPOCH_FACTOR = {"seconds": 1, "milliseconds": 10**3, "microseconds": 10**6, "nanoseconds": 10**9}
 APPEND_ONLY_NAMES = re.compile(r"(event|audit|log|history|activit|metric|telemetr|message|notification|trace|click)")
 TIME_COLUMN_NAMES = ("created_at", "occurred_at", "inserted_at", "logged_at", "timestamp", "ts", "time", "at")
 
@@ -130,7 +131,8 @@ def rows_of(snap: Snapshot, t: Table) -> int:
 
 
 def analyzed(snap: Snapshot, t: Table) -> bool:
-    return t.reltuples >= 0 or (t.reltuples == 0 and snap.server.major < 14)
+    """reltuples is -1 until the first VACUUM/ANALYZE on 14+ (on 13 it is 0, indistinguishable from empty)."""
+    return t.reltuples >= 0
 
 
 def partman_by_parent(snap: Snapshot) -> dict[tuple[str, str], PartmanSet]:
@@ -192,6 +194,9 @@ def position_now(snap: Snapshot, t: Table, layout: RangeLayout) -> Any:
     """Where new rows land today: now for time keys, the owned sequence's last value for integer keys."""
     if layout.key_type in TIME_TYPES:
         return now_of(snap)
+    pset = managing_set(snap, t)
+    if pset is not None and pset.epoch in EPOCH_FACTOR:  # pg_partman stores time as an integer epoch
+        return int(now_of(snap).timestamp() * EPOCH_FACTOR[pset.epoch])
     key = t.partition_key_columns[0]
     seq = next(
         (s for s in snap.sequences if s.owner_table_oid == t.oid and s.owner_column == key and s.last_value),
@@ -391,7 +396,8 @@ def coverage_evidence(snap: Snapshot, cov: Coverage) -> dict[str, Any]:
         "default_partition": default.name if default else None,
     }
     if layout.key_type in INT_TYPES:
-        ev["sequence_last_value"] = cov.position
+        epoch = cov.pset is not None and cov.pset.epoch in EPOCH_FACTOR
+        ev["epoch_now" if epoch else "sequence_last_value"] = cov.position
     if default is not None:
         ev["default_estimated_rows"] = rows_of(snap, default)
     if cov.pset is not None:
@@ -490,7 +496,7 @@ def range_coverage_ended(snap: Snapshot) -> Iterator[Hit]:
             ev["ended_ago"] = ago(cov.position - until)
             span = f"ended {when(until)} ({ago(cov.position - until)} ago)"
         else:
-            span = f"end at {until} while the sequence is at {cov.position}"
+            span = f"end at {until}, below the current value {cov.position}"
         where = f"new rows land in {default.name}" if default else "inserts fail"
         yield Hit(
             obj=table_obj(cov.table),
