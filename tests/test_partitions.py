@@ -31,20 +31,31 @@ def by_table(findings) -> dict:
     return {f.obj.table: f for f in findings}
 
 
-# A hand-partitioned monthly set whose partitions ended three months ago, with a default catching rows;
-# the same without a default; an integer set whose sequence ran past its partitions.
-ENDED = """
-CREATE SCHEMA t;
-CREATE TABLE t.events (id bigint NOT NULL, at timestamptz NOT NULL, note text) PARTITION BY RANGE (at);
+def monthly(table: str, first: int, last: int, suffix: str) -> str:
+    """SQL creating monthly partitions of `table` for months first..last relative to now (suffix: to_char format)."""
+    schema, name = table.split(".")
+    return f"""
 DO $$
 DECLARE m0 timestamptz := date_trunc('month', now()); s timestamptz;
 BEGIN
-    FOR i IN 0..5 LOOP
-        s := m0 - make_interval(months => 9 - i);
-        EXECUTE format('CREATE TABLE t.%I PARTITION OF t.events FOR VALUES FROM (%L) TO (%L)',
-                       'events_' || to_char(s, 'YYYY_MM'), s, s + interval '1 month');
+    FOR i IN {first}..{last} LOOP
+        s := m0 + make_interval(months => i);
+        EXECUTE format('CREATE TABLE {schema}.%I PARTITION OF {table} FOR VALUES FROM (%L) TO (%L)',
+                       '{name}_' || to_char(s, '{suffix}'), s, s + interval '1 month');
     END LOOP;
 END $$;
+"""
+
+
+# A hand-partitioned monthly set whose partitions ended three months ago, with a default catching rows;
+# the same without a default; an integer set whose sequence ran past its partitions.
+ENDED = (
+    """
+CREATE SCHEMA t;
+CREATE TABLE t.events (id bigint NOT NULL, at timestamptz NOT NULL, note text) PARTITION BY RANGE (at);
+"""
+    + monthly("t.events", -9, -4, "YYYY_MM")
+    + """
 CREATE TABLE t.events_default PARTITION OF t.events DEFAULT;
 INSERT INTO t.events SELECT g, now() - (g % 80) * interval '1 day', 'x' FROM generate_series(1, 2000) g;
 ANALYZE t.events_default;
@@ -54,16 +65,9 @@ CREATE TABLE t.ids (id bigserial, v int) PARTITION BY RANGE (id);
 CREATE TABLE t.ids_0 PARTITION OF t.ids FOR VALUES FROM (0) TO (1000);
 SELECT setval('t.ids_id_seq', 5000);
 CREATE TABLE t.fine (at timestamptz NOT NULL) PARTITION BY RANGE (at);
-DO $$
-DECLARE m0 timestamptz := date_trunc('month', now()); s timestamptz;
-BEGIN
-    FOR i IN -1..4 LOOP
-        s := m0 + make_interval(months => i);
-        EXECUTE format('CREATE TABLE t.%I PARTITION OF t.fine FOR VALUES FROM (%L) TO (%L)',
-                       'fine_' || to_char(s, 'YYYYMM'), s, s + interval '1 month');
-    END LOOP;
-END $$;
 """
+    + monthly("t.fine", -1, 4, "YYYYMM")
+)
 
 
 def test_ended_coverage_and_default_catching_rows(conn):
@@ -605,21 +609,17 @@ def test_partman_update_pending_on_a_built_snapshot(partman):
 
 # ---- pg_partman 5.x, from recorded rows ----------------------------------------------------------
 
-OBSERVATIONS = """
+OBSERVATIONS = (
+    """
 CREATE SCHEMA partman;
 CREATE EXTENSION pg_partman SCHEMA partman;
 CREATE TABLE public.observations (id bigint, observed_at timestamptz NOT NULL) PARTITION BY RANGE (observed_at);
-DO $$
-DECLARE m0 timestamptz := date_trunc('month', now()); s timestamptz;
-BEGIN
-    FOR i IN -1..3 LOOP
-        s := m0 + make_interval(months => i);
-        EXECUTE format('CREATE TABLE public.%I PARTITION OF public.observations FOR VALUES FROM (%L) TO (%L)',
-                       'observations_p' || to_char(s, 'YYYYMMDD'), s, s + interval '1 month');
-    END LOOP;
-END $$;
+"""
+    + monthly("public.observations", -1, 3, '"p"YYYYMMDD')
+    + """
 CREATE TABLE public.observations_default PARTITION OF public.observations DEFAULT;
 """
+)
 
 
 def _as_partman(snap: Snapshot, version: str, fixture: str, **changes) -> Snapshot:
