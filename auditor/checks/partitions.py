@@ -1023,6 +1023,9 @@ def detach_pending(snap: Snapshot) -> Iterator[Hit]:
     neither attached nor detached: queries through the parent ignore it, and no other partition can be
     detached concurrently until it is finalized.
 
+    ## Example
+    `ALTER TABLE events DETACH PARTITION events_2023 CONCURRENTLY` cancelled during its second transaction.
+
     ## Fix
     ```sql
     ALTER TABLE parent DETACH PARTITION child FINALIZE;
@@ -1055,6 +1058,10 @@ def inheritance_partitioning(snap: Snapshot) -> Iterator[Hit]:
     Inheritance "partitioning" routes rows with triggers and prunes with CHECK constraints: slower
     inserts, no partition-wise joins, no DEFAULT, no parent indexes or foreign keys, and pg_partman 5.x
     no longer supports it. Rows in the parent itself are ones the routing trigger let through.
+
+    ## Example
+    `CREATE TABLE logs_2024 (CHECK (at >= '2024-01-01' AND at < '2025-01-01')) INHERITS (logs);` with an
+    insert trigger on `logs`.
 
     ## Fix
     Migrate to declarative partitioning: create a partitioned table, then ATTACH each child after
@@ -1113,6 +1120,9 @@ def uneven_partition_sizes(snap: Snapshot) -> Iterator[Hit]:
     list or hash set, a traffic change in a time set) concentrates vacuum, index and lock work in one
     table, and retention drops little. A single partition above `partition_max_bytes` suggests a finer
     interval. Empty future partitions and the default are left out.
+
+    ## Example
+    A list set by tenant where one tenant's partition holds 400 GB and the median partition 2 GB.
 
     ## Fix
     Sub-partition or split the hot partition, or shorten the interval for new partitions.
@@ -1174,6 +1184,9 @@ def too_many_partitions(snap: Snapshot) -> Iterator[Hit]:
     the shared lock table holds (`max_locks_per_transaction x (max_connections + max_prepared_transactions)`)
     fails with "out of shared memory".
 
+    ## Example
+    Five years of hourly partitions: 43,800 leaves, each with three indexes.
+
     ## Fix
     Coarser intervals or retention for old partitions; raise `max_locks_per_transaction` (restart).
     """
@@ -1223,6 +1236,9 @@ def partitioned_parent_not_analyzed(snap: Snapshot) -> Iterator[Hit]:
     planner uses for joins and aggregates over the whole set are missing unless someone runs ANALYZE on
     the parent. Judged on PostgreSQL 14+ (13 keeps no statistics row for parents).
 
+    ## Example
+    `events` partitioned by month, its partitions analyzed by autovacuum, `ANALYZE events` never run.
+
     ## Fix
     ```sql
     ANALYZE parent;  -- and schedule it (it reads a sample of every partition)
@@ -1258,6 +1274,9 @@ def partitioning_candidate(snap: Snapshot) -> Iterator[Hit]:
     old data all work on the whole heap. Append-only, time-ordered tables (events, audit, logs) gain the
     most: retention becomes DROP/DETACH of old partitions instead of DELETE, and queries on recent data
     prune to a few partitions. Thresholds: `partition_candidate_bytes`, `partition_candidate_rows`.
+
+    ## Example
+    `audit_log` with 300 million rows, only INSERTs, queried by `occurred_at` for the last week.
 
     ## Fix
     Plan a migration: a partitioned copy by the time column (pg_partman can create and maintain it),
@@ -1360,6 +1379,10 @@ def partition_privileges_differ(snap: Snapshot) -> Iterator[Hit]:
     partitions the parent does not have is the usual way tenant data leaks past RLS. (The isolation
     analyzer judges RLS itself; this rule reports the drift once, on the parent.)
 
+    ## Example
+    `GRANT SELECT ON events_2024 TO app_user` on a partition of an RLS-protected `events`: `SELECT * FROM
+    events_2024` returns every tenant's rows.
+
     ## Fix
     Revoke the partition-level grants (access goes through the parent), and enable RLS on the partitions
     when the parent has it.
@@ -1444,6 +1467,9 @@ def partman_update_pending(snap: Snapshot) -> Iterator[Hit]:
     the old ones (with the bugs fixed since), while a newer background worker library may already be
     loaded; pg_partman 5.3.1+ warns about the mismatch and on PostgreSQL 18 refuses it.
 
+    ## Example
+    pg_partman 4.7.2 installed, the server's package at 4.7.4 (or 5.1.0).
+
     ## Fix
     ```sql
     ALTER EXTENSION pg_partman UPDATE;
@@ -1487,6 +1513,10 @@ def partman_maintenance_unscheduled(snap: Snapshot) -> Iterator[Hit]:
     runs from its background worker (`pg_partman_bgw` in `shared_preload_libraries` and
     `pg_partman_bgw.dbname` naming this database) or from a scheduler such as pg_cron. With neither, the
     premade partitions run out and rows go to the default (or fail), typically months after setup.
+
+    ## Example
+    `create_parent('public.events', 'created_at', 'native', 'monthly')` on a managed service without the
+    background worker, and no pg_cron job.
 
     ## Fix
     Schedule it with pg_cron, or configure the background worker (needs a restart):
@@ -1567,6 +1597,9 @@ def partman_maintenance_stale(snap: Snapshot) -> Iterator[Hit]:
     default, a weekly/quarterly suffix after the 5.x upgrade, or a stuck advisory lock. The errors reach
     only the server log (or pg_cron's job_run_details).
 
+    ## Example
+    `maintenance_last_run` three weeks old on an hourly-maintained set, because a set before it was dropped.
+
     ## Fix
     Run maintenance for the set by hand and read the error; fix its cause.
     """
@@ -1610,6 +1643,9 @@ def partman_orphaned_config(snap: Snapshot) -> Iterator[Hit]:
     parent table not found in system catalogs" on it: the function rolls back every set, the 5.x
     procedure stops and skips the sets after it, and `check_default()` fails outright (5.1).
 
+    ## Example
+    `DROP TABLE public.events CASCADE` on a pg_partman set, leaving its part_config row.
+
     ## Fix
     ```sql
     DELETE FROM partman.part_config WHERE parent_table = 'schema.table';
@@ -1648,6 +1684,9 @@ def partman_set_unregistered(snap: Snapshot) -> Iterator[Hit]:
     pg_partman maintains the sets in part_config; a range set beside them that is not registered gets
     no new partitions and no retention unless someone creates them by hand, which is how coverage ends
     (PAR001).
+
+    ## Example
+    pg_partman manages `public.observations`; `public.events` beside it is partitioned by month by hand.
 
     ## Fix
     Register it with `create_parent` (existing partitions must follow pg_partman's naming and bounds),
@@ -1704,6 +1743,9 @@ def partman_template_drift(snap: Snapshot) -> Iterator[Hit]:
     example) from the template table when it creates a child; changing the template later is not
     retroactive. Children made before the change lack the index, so the uniqueness or the lookup it
     gives exists on some partitions only. A template_table that no longer exists breaks child creation.
+
+    ## Example
+    `CREATE UNIQUE INDEX ON partman.template_public_events (id)` after two years of monthly children.
 
     ## Fix
     Create the template's missing indexes on the children that lack them (CONCURRENTLY).
@@ -1764,6 +1806,9 @@ def partman_trigger_based(snap: Snapshot) -> Iterator[Hit]:
     pg_partman 5.x dropped them: `ALTER EXTENSION pg_partman UPDATE` to 5.x raises while one exists, so
     the whole installation is stuck on the end-of-life 4.x line.
 
+    ## Example
+    `create_parent('public.logs', 'at', 'partman', 'daily')` on pg_partman 4.x.
+
     ## Fix
     Migrate the set to native partitioning (pg_partman's doc/migrate_to_native.md), then upgrade.
     """
@@ -1794,6 +1839,10 @@ def partman_legacy_suffix(snap: Snapshot) -> Iterator[Hit]:
     pg_partman 5.x names children `YYYYMMDD` and raises "no longer supported" for 4.x quarterly
     (`YYYY"q"Q`) and ISO-weekly (`IYYY"w"IW`) sets. On 5.x their maintenance fails, and with the
     procedure every set after them is skipped; on 4.x they block a clean upgrade.
+
+    ## Example
+    `create_parent('public.reports', 'at', 'native', 'quarterly')` on 4.x (suffix `YYYY"q"Q`), then the
+    upgrade to 5.x.
 
     ## Fix
     Rename the children to the `YYYYMMDD` suffix and update `datetime_string` (pg_partman's 5.0 upgrade
@@ -1832,6 +1881,9 @@ def partman_ignore_default_data_off(snap: Snapshot) -> Iterator[Hit]:
     constraint for default partition would be violated". 4.x defaults it to off and upgraded sets keep
     it; pg_partman's documentation says not to leave it off.
 
+    ## Example
+    A set created on 4.x (default off) and carried through the upgrade to 5.x.
+
     ## Fix
     ```sql
     UPDATE partman.part_config SET ignore_default_data = true WHERE parent_table = 'schema.table';
@@ -1864,6 +1916,9 @@ def partman_premake_stalled(snap: Snapshot) -> Iterator[Hit]:
     (a paused feature, a quiet tenant), maintenance stops creating partitions; when it resumes past the
     last child, rows land in the default, and maintenance then fails on them. Judged on row estimates of
     analyzed partitions: the newest partition holding rows ends before now.
+
+    ## Example
+    A monthly set whose feature was paused in March: maintenance still counts premake from March.
 
     ## Fix
     ```sql
@@ -1913,6 +1968,9 @@ def partman_retention(snap: Snapshot) -> Iterator[Hit]:
       it ends, so little or no history is kept; usually a unit mistake ('1 day' on a monthly set).
     - `retention_keep_table` on (the default) with no `retention_schema`: expired children are only
       detached, and the tables pile up beside the set, still taking space.
+
+    ## Example
+    `retention = '1 day'` on a monthly set; or retention with `retention_keep_table` left on.
 
     ## Fix
     Set retention to the history you need; set `retention_keep_table = false` (and drop the leftovers
