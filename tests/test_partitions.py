@@ -766,3 +766,30 @@ def test_partman_epoch_set_is_judged_against_now(partman):
     found = by_table(hits(snapshot_after(partman, ddl), "PAR002"))
     assert set(found) == {"ep"} and found["ep"].evidence["future_partitions"] == 2
     assert "epoch_now" in found["ep"].evidence
+
+
+def test_move_fix_keeps_generated_columns(conn):
+    ddl = ENDED.replace(
+        "note text) PARTITION BY RANGE (at);",
+        "note text, day date GENERATED ALWAYS AS ((at AT TIME ZONE 'UTC')::date) STORED) PARTITION BY RANGE (at);",
+    )
+    fix = by_table(hits(snapshot_after(conn, ddl), "PAR001"))["events"].fix
+    assert "(id, at, note) SELECT id, at, note" in fix  # the generated column is recomputed, not copied
+    run_fix(conn, fix)
+    assert conn.execute("SELECT count(*) FROM t.events WHERE day IS NULL").fetchone()[0] == 0
+
+
+def test_subpartition_findings_count_against_their_root(conn):
+    from auditor.config import Config
+    from auditor.engine import run
+
+    ddl = """
+CREATE SCHEMA t;
+CREATE TABLE t.root (org int NOT NULL, at date NOT NULL) PARTITION BY LIST (org);
+CREATE TABLE t.root_1 PARTITION OF t.root FOR VALUES IN (1) PARTITION BY HASH (at);
+CREATE TABLE t.root_1_a PARTITION OF t.root_1 FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+"""
+    report = run(snapshot_after(conn, ddl), Config(select=["PAR"]))
+    assert [f.obj.table for f in report.findings if f.code == "PAR004"] == ["root_1"]
+    by_set = {w["set"]: w for w in report.scores["partitions"].working}
+    assert "t.root" in by_set and [d["code"] for d in by_set["t.root"]["deductions"]] == ["PAR004"]

@@ -71,6 +71,7 @@ PARTMAN_STALE_HOURS = threshold(
     "partman_stale_hours", 48, "hours after which pg_partman's maintenance_last_run (5.1+) counts as stale"
 )
 
+LIKE_OPTIONS = "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED"
 EPOCH_FACTOR = {"seconds": 1, "milliseconds": 10**3, "microseconds": 10**6, "nanoseconds": 10**9}
 APPEND_ONLY_NAMES = re.compile(r"(event|audit|log|history|activit|metric|telemetr|message|notification|trace|click)")
 TIME_COLUMN_NAMES = ("created_at", "occurred_at", "inserted_at", "logged_at", "timestamp", "ts", "time", "at")
@@ -228,7 +229,7 @@ def move_from_default_sql(
     return "\n".join(
         [
             "BEGIN;",
-            f"CREATE TABLE {new} (LIKE {parent.qualified} INCLUDING DEFAULTS INCLUDING CONSTRAINTS);",
+            f"CREATE TABLE {new} (LIKE {parent.qualified} {LIKE_OPTIONS});",
             f"INSERT INTO {new} ({cols}) SELECT {cols} FROM ONLY {default.qualified} WHERE {where};",
             f"DELETE FROM ONLY {default.qualified} WHERE {where};",
             f"ALTER TABLE {parent.qualified} ATTACH PARTITION {new} FOR VALUES FROM ({lo_sql}) TO ({hi_sql});",
@@ -808,8 +809,8 @@ def _default_fix(snap: Snapshot, t: Table, default: Table, pset: PartmanSet | No
             )
     if len(lines) <= 1:
         lines.append(
-            f"-- then for each range/value: CREATE TABLE <new> (LIKE {t.qualified} INCLUDING DEFAULTS INCLUDING "
-            f"CONSTRAINTS); move its rows from ONLY {default.qualified} (INSERT ... SELECT; DELETE); "
+            f"-- then for each range/value: CREATE TABLE <new> (LIKE {t.qualified} {LIKE_OPTIONS});\n"
+            f"-- move its rows from ONLY {default.qualified} (INSERT ... SELECT; DELETE); "
             f"ALTER TABLE {t.qualified} ATTACH PARTITION <new> FOR VALUES ...;"
         )
     return "\n".join(lines)
@@ -2076,6 +2077,7 @@ def partitions_context(snap: Snapshot) -> dict[str, Any]:
             "estimated_rows": snap.estimated_rows(t),
             "default_partition": default.name if default else None,
             "default_rows": rows_of(snap, default) if default else None,
+            "subpartitioned": [p.qualified for p in descendants(snap, t) if p.is_partitioned],
         }
         layout = layout_of(snap, t)
         if layout is not None and layout.key_type in TIME_TYPES and layout.parts:
@@ -2122,11 +2124,13 @@ def partition_score(findings: list[Finding], statuses: list[RuleStatus], extras:
     evaluated = [s for s in mine if s.status in EVALUATED]
     coverage = round(len(evaluated) / len(mine), 3) if mine else 0.0
     active = [f for f in findings if f.area == "partitions" and not f.suppressed]
-    sets = [row["set"] for row in (extras.get("partitions") or {}).get("sets", [])]
-    units: dict[str, list[Finding]] = {name: [] for name in sets}
+    rows = (extras.get("partitions") or {}).get("sets", [])
+    units: dict[str, list[Finding]] = {row["set"]: [] for row in rows}
+    root_of = {sub: row["set"] for row in rows for sub in row.get("subpartitioned", [])}
     database: list[Finding] = []
     for f in active:
         target = qualified(f.obj.schema, f.obj.table) if f.obj.table else None
+        target = root_of.get(target or "", target)
         if target in units:
             units[target].append(f)
         elif f.code == "PAR021":
