@@ -793,3 +793,21 @@ CREATE TABLE t.root_1_a PARTITION OF t.root_1 FOR VALUES WITH (MODULUS 2, REMAIN
     assert [f.obj.table for f in report.findings if f.code == "PAR004"] == ["root_1"]
     by_set = {w["set"]: w for w in report.scores["partitions"].working}
     assert "t.root" in by_set and [d["code"] for d in by_set["t.root"]["deductions"]] == ["PAR004"]
+
+
+def test_partman_sub_partitioned_set(partman):
+    ddl = (
+        PARTMAN + "SELECT partman.create_sub_parent('public.obs', 'id', 'native', '1000', p_premake := 2,"
+        " p_native_check := 'yes');"
+    )
+    snap = snapshot_after(partman, ddl)
+    subs = [c for c in snap.partman_config if c.source == "part_config_sub"]
+    assert subs and subs[0].config["sub_parent"] == "public.obs"
+    # Children registered as their own sets exist; nothing is orphaned, unregistered or mis-scored.
+    assert not hits(snap, "PAR023") and not hits(snap, "PAR024")
+    # One line for the set, not one per child set pg_partman registered from part_config_sub.
+    assert objects(hits(snap, "PAR028")) == {"public.obs"}
+    assert hits(snap, "PAR021")[0].evidence["sets"] == ["public.obs"]
+    from auditor.partman import sub_sets
+
+    assert [s.parent_table for s in sub_sets(snap)] == ["public.obs"] and sub_sets(snap)[0].is_id_based

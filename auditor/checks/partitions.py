@@ -1439,11 +1439,22 @@ def _sev(s: str) -> int:
 # =================================================================================================
 
 
-def _partman(snap: Snapshot) -> list[PartmanSet]:
-    """The configured sets, or nothing when pg_partman is not installed (the rules then judge nothing)."""
+def _partman(snap: Snapshot, with_children: bool = False) -> list[PartmanSet]:
+    """The configured sets, or nothing when pg_partman is not installed (the rules then judge nothing).
+
+    Sub-partitioned sets register each child as a set of its own, configured from part_config_sub: the
+    rules judge the top set and leave its children out, so one setting does not make one line per child."""
     if snap.installed("pg_partman") is None:
         return []
-    return memo(snap, "partman_sets", lambda: partman_sets(snap))
+    every = memo(snap, "partman_sets", lambda: partman_sets(snap))
+    if with_children:
+        return every
+    return [p for p in every if not _is_child_set(snap, p)]
+
+
+def _is_child_set(snap: Snapshot, pset: PartmanSet) -> bool:
+    parent = parent_of(snap, pset)
+    return parent is not None and parent.is_partition
 
 
 def set_obj(snap: Snapshot, pset: PartmanSet) -> Obj:
@@ -1654,12 +1665,16 @@ def partman_orphaned_config(snap: Snapshot) -> Iterator[Hit]:
     """
     filters = snap.filters.get("schema") or snap.filters.get("exclude_schema")
     seen_schemas = {t.schema for t in snap.tables}
-    for pset in [*_partman(snap), *(sub_sets(snap) if snap.installed("pg_partman") else [])]:
+    for pset in [*_partman(snap, with_children=True), *(sub_sets(snap) if snap.installed("pg_partman") else [])]:
         if parent_of(snap, pset) is not None:
             continue
         if filters and pset.schema not in seen_schemas:
             continue  # filtered out of this run, not necessarily missing
-        after = [p.parent_table for p in _partman(snap) if p.parent_table > pset.parent_table and p.maintained]
+        after = [
+            p.parent_table
+            for p in _partman(snap, with_children=True)
+            if p.parent_table > pset.parent_table and p.maintained
+        ]
         yield Hit(
             obj=Obj("partitioned table", pset.schema, pset.table, None),
             message=f"{pset.source} row for {pset.parent_table}, which does not exist: maintenance fails on it"
