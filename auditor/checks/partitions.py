@@ -459,7 +459,7 @@ def partition_data_sql(snap: Snapshot, pset: PartmanSet) -> str:
     population="partition_sets",
 )
 def range_coverage_ended(snap: Snapshot) -> Iterator[Hit]:
-    """Range-partitioned time set with no partition for now.
+    """Range-partitioned set with no partition for now (time keys, or integer keys past their sequence).
 
     ## Why is this bad?
     The last partition ended before today. Without a default partition every insert fails with
