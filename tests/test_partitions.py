@@ -811,3 +811,12 @@ def test_partman_sub_partitioned_set(partman):
     from auditor.partman import sub_sets
 
     assert [s.parent_table for s in sub_sets(snap)] == ["public.obs"] and sub_sets(snap)[0].is_id_based
+
+
+def test_default_partition_fix_runs_as_printed(conn):
+    snap = snapshot_after(conn, ENDED)
+    fix = by_table(hits(snap, "PAR006"))["events"].fix
+    assert fix.startswith("-- which ranges the rows belong to (scans the default):")
+    run_fix(conn, fix)
+    assert conn.execute("SELECT count(*) FROM ONLY t.events_default").fetchone()[0] == 0
+    assert "events" not in by_table(hits(snapshot_after(conn, "ANALYZE t.events_default"), "PAR006"))
