@@ -490,11 +490,13 @@ class Snapshot:
 
     @cached_property
     def extension_schemas(self) -> frozenset[str]:
-        """Schemas dedicated to extensions (pg_partman's template tables live there): they hold an extension and
-        no application table. public, or an app schema that merely also holds pgcrypto, is not one."""
-        holding = {s.name for s in self.schemas if s.holds_extension}
-        apps = {t.schema for t in self.tables if not t.name.startswith("template_")}
-        return frozenset(holding - apps)
+        """Schemas given over to an extension: they hold one, and no table of theirs is the application's.
+
+        pg_partman's template tables (template_*) live in its schema; a schema such as public that
+        also holds pgcrypto or pg_trgm beside the application's tables is not an extension schema.
+        """
+        app_tables = {t.schema for t in self.tables if not t.name.startswith("template_")}
+        return frozenset(s.name for s in self.schemas if s.holds_extension and s.name not in app_tables)
 
     @cached_property
     def user_tables(self) -> list[Table]:
