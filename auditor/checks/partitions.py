@@ -1372,66 +1372,49 @@ def parse_acl(acl: list[str] | None, owner: str) -> dict[str, set[str]]:
     population="partition_sets",
 )
 def partition_privileges_differ(snap: Snapshot) -> Iterator[Hit]:
-    """Partitions whose privileges or row-level security differ from their parent.
+    """Partitions granted privileges their parent does not grant.
 
     ## Why is this bad?
-    A role granted on a partition reads or writes it directly, and the parent's row-level security
-    policies do not apply to a partition read directly (a partition's RLS is its own). A grant on
-    partitions the parent does not have is the usual way tenant data leaks past RLS. (The isolation
-    analyzer judges RLS itself; this rule reports the drift once, on the parent.)
+    Privileges are checked on the table a query names: a role granted on a partition reads or writes
+    it directly, whatever the parent allows. Grants made partition by partition (by a migration, a
+    maintenance script, `GRANT ... ON ALL TABLES IN SCHEMA`) drift from the parent's, and new
+    partitions do not get them. A partition without RLS under a row-level secured parent is reported
+    once, by the isolation analyzer (ISO019): this rule leaves those partitions to it.
 
     ## Example
-    `GRANT SELECT ON events_2024 TO app_user` on a partition of an RLS-protected `events`: `SELECT * FROM
-    events_2024` returns every tenant's rows.
+    `GRANT SELECT, DELETE ON events_2024 TO reporting` while `events` grants `reporting` nothing.
 
     ## Fix
-    Revoke the partition-level grants (access goes through the parent), and enable RLS on the partitions
-    when the parent has it.
+    Revoke the partition-level grants (access goes through the parent), and grant on the parent what
+    the role needs.
     """
     for t in user_parents(snap, roots_only=True):
         drift = []
         lines: list[str] = []
-        worst = "low"
         for p in descendants(snap, t):
             parent = snap.table_by_oid.get(p.parent_oid or 0) or t
+            if parent.rls_enabled and not p.rls_enabled:
+                continue  # ISO019 (partition-without-rls) reports this partition
             mine, theirs = parse_acl(p.acl, p.owner), parse_acl(parent.acl, parent.owner)
             extra = {g: sorted(v - theirs.get(g, set())) for g, v in mine.items() if g != p.owner}
             extra = {g: v for g, v in extra.items() if v and "ALL" not in theirs.get(g, set())}
-            # A partition without the parent's RLS matters only when someone besides its owner may read it.
-            granted = any(g != p.owner and v for g, v in mine.items())
-            rls_off = parent.rls_enabled and not p.rls_enabled and granted
-            if not extra and not rls_off:
-                continue  # fewer grants than the parent, or nobody to read it: access goes through the parent
-            entry: dict[str, Any] = {"partition": p.name}
-            if extra:
-                entry["extra_grants"] = {g: v for g, v in sorted(extra.items())}
-                for g in sorted(extra):
-                    lines.append(f"REVOKE ALL ON {p.qualified} FROM {'PUBLIC' if g == 'PUBLIC' else quote_ident(g)};")
-                worst = max(worst, "medium", key=_sev)
-            missing = {g: sorted(v - mine.get(g, set())) for g, v in theirs.items() if g != parent.owner}
-            missing = {g: v for g, v in missing.items() if v}
-            if missing:
-                entry["fewer_grants"] = missing
-            if rls_off:
-                entry["rls"] = "off (parent: on)"
-                entry["granted_to"] = sorted(g for g in mine if g != p.owner)
-                worst = "high"
-                lines.append(f"ALTER TABLE {p.qualified} ENABLE ROW LEVEL SECURITY;")
-            drift.append(entry)
+            if not extra:
+                continue  # the same or fewer grants: access goes through the parent
+            drift.append({"partition": p.name, "extra_grants": dict(sorted(extra.items()))})
+            lines += [
+                f"REVOKE ALL ON {p.qualified} FROM {'PUBLIC' if g == 'PUBLIC' else quote_ident(g)};" for g in extra
+            ]
         if not drift:
             continue
         names = ", ".join(d["partition"] for d in drift[:5]) + (" ..." if len(drift) > 5 else "")
+        roles = sorted({g for d in drift for g in d["extra_grants"]})
         yield Hit(
             obj=table_obj(t),
-            message=f"{len(drift)} partition(s) with privileges or RLS different from the parent: {names}",
+            message=f"{len(drift)} partition(s) grant {', '.join(roles)} more than the parent does: {names}",
             evidence={"partitions": drift},
-            fix="\n".join(lines) or "-- align the partitions' grants with the parent's",
-            severity=worst,
+            fix="\n".join(lines),
+            severity="high" if "PUBLIC" in roles else "medium",
         )
-
-
-def _sev(s: str) -> int:
-    return {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}[s]
 
 
 # =================================================================================================
