@@ -2142,13 +2142,24 @@ def partition_score(findings: list[Finding], statuses: list[RuleStatus], extras:
     working = []
     for name, fs in sorted(units.items()):
         lost = sum(DEDUCTION[f.severity] for f in fs)
+        shown = sorted(fs, key=Finding.sort_key)
         working.append(
-            {
+            {  # the common working-row shape every report format renders, plus this model's own keys
+                "code": None,
+                "title": name,
+                "severity": None,
+                "weight": 1,
+                "population": None,
+                "failing": len(fs),
+                "ratio": round(max(0, 100 - lost) / 100, 4),
+                "points_lost": float(min(lost, 100)),
+                "note": ", ".join(f"{f.code} {f.severity} -{DEDUCTION[f.severity]}" for f in shown[:6])
+                + (f", +{len(shown) - 6} more" if len(shown) > 6 else ""),
                 "set": name,
                 "score": max(0, 100 - lost),
                 "deductions": [
                     {"code": f.code, "severity": f.severity, "points": DEDUCTION[f.severity], "object": f.obj.display}
-                    for f in sorted(fs, key=Finding.sort_key)
+                    for f in shown
                 ],
             }
         )
