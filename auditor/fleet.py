@@ -121,7 +121,18 @@ def discover_databases(server_dsn: str, connect_timeout: int = 10) -> tuple[list
 
     from auditor.db import Target, Timeouts, connect
 
-    session = connect(Target(conninfo=server_dsn), Timeouts(connect=connect_timeout))
+    base = conninfo_to_dict(Target(conninfo=server_dsn).resolve()[0])
+    if base.get("dbname") or base.get("service"):
+        session = connect(Target(conninfo=server_dsn), Timeouts(connect=connect_timeout))
+    else:  # like pg_dumpall: the maintenance database, else template1
+        try:
+            session = connect(
+                Target(conninfo=make_conninfo(**base, dbname="postgres")), Timeouts(connect=connect_timeout)
+            )
+        except AuditorError:
+            session = connect(
+                Target(conninfo=make_conninfo(**base, dbname="template1")), Timeouts(connect=connect_timeout)
+            )
     try:
         rows = session.fetch(
             "databases",
@@ -130,7 +141,6 @@ def discover_databases(server_dsn: str, connect_timeout: int = 10) -> tuple[list
         )
     finally:
         session.conn.close()
-    base = conninfo_to_dict(Target(conninfo=server_dsn).resolve()[0])
     targets, skipped = [], []
     for r in rows:
         why = None

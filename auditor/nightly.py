@@ -238,7 +238,8 @@ def history_lines(stored: list[Any], as_json: bool = False) -> list[str]:
     if not stored:
         return ["no runs recorded yet"]
     areas = sorted(
-        {a for r in stored for a in r.scores if a != "overall"}, key=lambda a: ("isolation", "indexes", "constraints", "partitions", a).index(a)
+        {a for r in stored for a in r.scores if a != "overall"},
+        key=lambda a: ("isolation", "indexes", "constraints", "partitions", a).index(a),
     )
     head = ["run", "when", "target", "status", "overall", *areas, "crit", "high", "med", "low"]
     rows = [head]
