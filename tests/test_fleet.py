@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import psycopg
 import pytest
@@ -61,9 +66,9 @@ def targets_file(tmp_path: Path, server, names: list[str], user: str | None = No
 
 
 class Hook(BaseHTTPRequestHandler):
-    received: list[tuple[str, dict]] = []
+    received: ClassVar[list[tuple[str, dict]]] = []
 
-    def do_POST(self):  # noqa: N802 (http.server's naming)
+    def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         Hook.received.append((self.path, json.loads(body)))
         self.send_response(200)
@@ -197,7 +202,9 @@ def test_webhook_on_new_findings_and_on_failure_never_leaks_the_url(fleet, tmp_p
 
 
 def test_webhook_delivery_failure_is_a_warning_without_the_url(pg_server, tmp_path):
-    (tmp_path / "pg-auditor.toml").write_text('[notify]\nwebhook = "http://127.0.0.1:9/hooks/Sekret-Token"\n')
+    (tmp_path / "pg-auditor.toml").write_text(
+        '[notify]\nwebhook = "http://127.0.0.1:9/hooks/Sekret-Token"\nmin-severity = "low"\n'
+    )
     create_database(pg_server.dsn, "pga_fleet_a", GOOD)
     try:
         out = cli("audit", pg_server.dsn_for("pga_fleet_a"), "-o", str(tmp_path / "r"), "-f", "json", "--exit-zero",
@@ -206,3 +213,46 @@ def test_webhook_delivery_failure_is_a_warning_without_the_url(pg_server, tmp_pa
         drop_database(pg_server.dsn, "pga_fleet_a")
     assert out.returncode == 0, out.stderr
     assert "notify: cannot reach the webhook" in out.stderr and "Sekret-Token" not in out.stderr
+
+
+def test_cron_example_runs_the_fleet_and_never_overlaps(fleet, tmp_path, pgpass):
+    """The cron.d line as cron would run it (sh, its variables); flock -n turns a second start away."""
+    from tests.test_examples import cron_entry
+
+    env, command = cron_entry()
+    home, conf, bin_dir = tmp_path / "home", tmp_path / "conf", tmp_path / "bin"
+    for d in (home, conf, bin_dir):
+        d.mkdir()
+    targets_file(conf, fleet, ["pga_fleet_a", "pga_fleet_b"])
+    (conf / "pg-auditor.toml").write_text("[history]\nkeep-runs = 30\n")
+    shim = bin_dir / "pg-auditor"
+    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m auditor "$@"\n')
+    shim.chmod(0o755)
+    root = str(Path(__file__).resolve().parent.parent)
+    run_env = {**os.environ, **env, **pgpass, "PGA_HOME": str(home), "PGA_CONF": str(conf), "PYTHONPATH": root}
+    run_env["PATH"] = f"{bin_dir}:{os.environ['PATH']}"
+
+    def run() -> int:
+        return subprocess.run(["/bin/sh", "-c", command], env=run_env, timeout=300, check=False).returncode
+
+    assert run() == 0, (home / "cron.log").read_text()
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    assert (home / "reports" / day / "index.html").is_file()
+    assert (home / "reports" / day / "pga_fleet_a" / "pg-auditor-report.html").is_file()
+    from auditor.history import History
+
+    with History(str(home / "history.sqlite")) as h:
+        assert sorted(h.targets()) == ["pga_fleet_a", "pga_fleet_b"] and len(h.runs()) == 2
+
+    holder = subprocess.Popen(["flock", str(home / "run.lock"), "sleep", "60"])  # last night's run, still going
+    try:
+        deadline = time.time() + 10
+        while subprocess.run(["flock", "-n", str(home / "run.lock"), "true"], check=False).returncode == 0:
+            assert time.time() < deadline, "the holder never took the lock"
+            time.sleep(0.05)
+        assert run() == 1  # flock -n: the second start gives up at once
+    finally:
+        holder.kill()
+        holder.wait()
+    with History(str(home / "history.sqlite")) as h:
+        assert len(h.runs()) == 2
