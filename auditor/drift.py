@@ -8,6 +8,7 @@ Objects of extension schemas (partman's own tables) are left out for the same re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from auditor.model import Snapshot
@@ -24,22 +25,17 @@ def digest(snap: Snapshot) -> dict[str, Any]:
     for t in tables.values():
         label = "partitioned table" if t.is_partitioned else ("foreign table" if t.kind == "f" else "table")
         out["tables"].append(f"{t.qualified} ({label})" if label != "table" else t.qualified)
-    for c in snap.columns:
-        t = tables.get(c.table_oid)
-        if t is not None:
-            out["columns"].append(f"{t.qualified}.{qualified(None, c.name)} {c.type}")
-    for i in snap.indexes:
-        t = tables.get(i.table_oid)
-        if t is not None:
-            out["indexes"].append(f"{qualified(t.schema, i.name)} on {t.qualified}")
-    for k in snap.constraints:
-        t = tables.get(k.table_oid)
-        if t is not None:
-            out["constraints"].append(f"{qualified(None, k.name)} on {t.qualified}")
-    for p in snap.policies:
-        t = tables.get(p.table_oid)
-        if t is not None:
-            out["policies"].append(f"{qualified(None, p.name)} on {t.qualified}")
+    members: tuple[tuple[str, list[Any], Callable[[Any, Any], str]], ...] = (
+        ("columns", snap.columns, lambda t, c: f"{t.qualified}.{qualified(None, c.name)} {c.type}"),
+        ("indexes", snap.indexes, lambda t, i: f"{qualified(t.schema, i.name)} on {t.qualified}"),
+        ("constraints", snap.constraints, lambda t, k: f"{qualified(None, k.name)} on {t.qualified}"),
+        ("policies", snap.policies, lambda t, p: f"{qualified(None, p.name)} on {t.qualified}"),
+    )
+    for kind, rows, name in members:
+        for row in rows:
+            t = tables.get(row.table_oid)
+            if t is not None:
+                out[kind].append(name(t, row))
     return {"version": DIGEST_VERSION, **{kind: sorted(set(names)) for kind, names in out.items()}}
 
 
