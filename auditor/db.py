@@ -229,7 +229,7 @@ def describe_connect_error(exc: BaseException, secrets: list[str]) -> str:
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
     telling = [ln for ln in lines if "FATAL" in ln or "error" in ln.lower()]
     text = (telling or lines or [type(exc).__name__])[-1]
-    text = re.sub(r"^(connection failed: )?connection to server at .*? failed: ", "", text)
+    text = re.sub(r"^connection to server at .*? failed: ", "", text)
     return redact(text, secrets)
 
 

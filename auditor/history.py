@@ -11,9 +11,11 @@ This module is the only one that imports SQLAlchemy, and only when history is as
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -49,8 +51,8 @@ runs = sa.Table(
     sa.Column("overall", sa.Integer),
     sa.Column("scores", sa.Text),  # {"overall": int, area: int}
     sa.Column("counts", sa.Text),  # {severity: n}
-    sa.Column("envelope", sa.Text),  # the JSON report as rendered
-    sa.Column("digest", sa.Text),  # drift.digest(): object identities for schema drift
+    sa.Column("envelope", sa.Text),  # the JSON report as rendered (pack())
+    sa.Column("digest", sa.Text),  # drift.digest(): object identities for schema drift (pack())
 )
 findings = sa.Table(
     "pga_findings",
@@ -198,8 +200,8 @@ class History:
             "overall": report.overall,
             "scores": json.dumps(scores, sort_keys=True),
             "counts": json.dumps(report.counts(), sort_keys=True),
-            "envelope": json.dumps(envelope, sort_keys=True, ensure_ascii=False, default=str),
-            "digest": json.dumps(digest, sort_keys=True) if digest else None,
+            "envelope": pack(envelope),
+            "digest": pack(digest) if digest else None,
         }
         rows = [
             {
@@ -286,7 +288,7 @@ class History:
             if row is None:
                 raise HistoryError(f"no run {run_id} in history {self.safe_url}")
             run = _stored(row)
-            run.digest = json.loads(row.digest) if row.digest else None
+            run.digest = unpack(row.digest)
             q = sa.select(findings).where(findings.c.run_id == run_id).order_by(findings.c.code, findings.c.object)
             run.findings = [
                 {k: r._mapping[k] for k in ("fingerprint", "code", "severity", "object", "message")}
@@ -297,7 +299,7 @@ class History:
     def envelope(self, run_id: int) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(runs.c.envelope).where(runs.c.id == run_id)).first()
-        return json.loads(row[0]) if row and row[0] else None
+        return unpack(row[0]) if row else None
 
     def trend(self, target: str, limit: int) -> list[dict[str, Any]]:
         """Scores of the last `limit` successful runs, oldest first."""
@@ -340,6 +342,20 @@ def _stored(row: Any) -> StoredRun:
         scores=json.loads(row.scores) if row.scores else {},
         counts=json.loads(row.counts) if row.counts else {},
     )
+
+
+def pack(doc: Any) -> str:
+    """JSON, deflated and base64'd: a schema digest of a 140-table database is ~180 kB as text, ~28 kB packed."""
+    raw = json.dumps(doc, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+    return "z1:" + base64.b64encode(zlib.compress(raw, 6)).decode("ascii")
+
+
+def unpack(text: str | None) -> Any:
+    if not text:
+        return None
+    if text.startswith("z1:"):
+        return json.loads(zlib.decompress(base64.b64decode(text[3:])).decode("utf-8"))
+    return json.loads(text)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
