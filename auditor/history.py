@@ -12,6 +12,7 @@ This module is the only one that imports SQLAlchemy, and only when history is as
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import threading
@@ -99,7 +100,11 @@ class StoredRun:
 
     @property
     def label(self) -> str:
-        return f"run {self.id} ({self.collected_at or self.started_at})"
+        """`run 12 (2026-11-22 02:15 UTC)`: how the report names the run it compares with."""
+        when = self.collected_at or self.started_at
+        with contextlib.suppress(TypeError, ValueError):
+            when = datetime.fromisoformat(when).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return f"run {self.id} ({when})"
 
     def as_baseline(self) -> dict[str, Any]:
         """The shape auditor.baseline.apply() compares against."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -62,7 +63,7 @@ def test_two_nightly_runs_lead_with_exactly_what_changed(nightly_db, tmp_path):
     assert second.returncode == 0, second.stderr
     doc2 = report_json(tmp_path / "2")
     changes = doc2["context"]["changes"]
-    assert changes["against"].startswith("run 1 (")
+    assert re.fullmatch(r"run 1 \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)", changes["against"])
     assert changes["schema_drift"] == {
         "added": {"policies": ["accounts_tenant on public.accounts"], "tables": ['public."Audit Log"']},
         "dropped": {"indexes": ["public.invoices_account_idx on public.invoices"]},
