@@ -364,7 +364,7 @@ def run_cli(
     store = nightly.open_history(settings)
     try:
         nightly.check_compare_to(compare_to if compare_to == "latest" else None, store)
-        if compare_to and compare_to != "latest" and not compare_to.isdigit():
+        if compare_to and compare_to != "latest":  # a run id or a file belongs to one database, not to all
             raise ConfigError("a fleet run compares each database with its own history: use --compare-to latest")
         fleet = FleetRun(
             targets=targets,

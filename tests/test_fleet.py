@@ -146,6 +146,9 @@ def test_targets_file_refuses_passwords_and_bad_entries(tmp_path):
     path.write_text('[[target]]\nname = "x"\ndsn = "host=db password=hunter2 dbname=x"\n')
     out = cli("audit", "--targets", str(path), "-o", str(tmp_path))
     assert out.returncode == 2 and "no passwords in the targets file" in out.stderr and "hunter2" not in out.stderr
+    path.write_text('[[target]]\nname = "x"\ndsn = "dbname=x"\n')
+    out = cli("audit", "--targets", str(path), "--compare-to", "3", "--history", str(tmp_path / "h.sqlite"))
+    assert out.returncode == 2 and "use --compare-to latest" in out.stderr
     path.write_text('[[target]]\nname = "x"\n')
     assert "needs a dsn or a service" in cli("audit", "--targets", str(path)).stderr
     path.write_text('[[target]]\nname = "x"\ndsn = "x"\nselct = ["IDX"]\n')
@@ -256,3 +259,19 @@ def test_cron_example_runs_the_fleet_and_never_overlaps(fleet, tmp_path, pgpass)
         holder.wait()
     with History(str(home / "history.sqlite")) as h:
         assert len(h.runs()) == 2
+
+
+def test_single_audit_that_cannot_connect_is_recorded_and_notified(pg_server, tmp_path, webhook):
+    url, received = webhook
+    (tmp_path / "pg-auditor.toml").write_text('[notify]\nwebhook-env = "PGA_TEST_HOOK"\n')
+    hist = str(tmp_path / "h.sqlite")
+    dsn = pg_server.dsn_for("pga_no_such_db")
+    out = cli("audit", dsn, "--history", hist, "--label", "staging", "-o", str(tmp_path / "r"),
+              env={"PGA_TEST_HOOK": url}, cwd=tmp_path)  # fmt: skip
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
+    assert 'database "pga_no_such_db" does not exist' in out.stderr
+    rows = [json.loads(x) for x in cli("history", "--history", hist, "--json").stdout.splitlines()]
+    assert [(r["target"], r["status"]) for r in rows] == [("staging", "failed")]
+    assert "does not exist" in rows[0]["error"]
+    assert [p["text"].split(":")[0:2] for _, p in received] == [["pg-auditor", " the run on staging failed"]]
+    assert "Sekret-Token" not in out.stderr
