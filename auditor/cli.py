@@ -211,11 +211,13 @@ def audit(
 ) -> None:
     """Collect the catalogs, run every rule and write the report."""
     if targets or all_databases:
+        from auditor.db import Target, secrets_of
         from auditor.fleet import run_cli
 
-        _SECRETS.extend(secrets_of_settings(config_file, history))
+        _SECRETS.extend(secrets_of_settings(config_file, history) + secrets_of(dsn or ""))
+        server = Target(conninfo=dsn or "", host=host, port=port, user=username, dbname=dbname, service=service)
         code = run_cli(
-            dsn=dsn, host=host, port=port, user=username, dbname=dbname, service=service, targets_file=targets,
+            server=server, targets_file=targets,
             config_file=config_file, cli={"select": select, "ignore": ignore, "fail_on": fail_on,
             "settings": settings}, formats=check_formats(formats or ["md", "html", "json"]), out_dir=output,
             jobs=jobs, history=history, compare_to=compare_to, exit_zero=exit_zero, schema=schema,

@@ -321,12 +321,7 @@ def write_index(results: list[TargetResult], out_dir: Path, title: str = "pg-aud
 
 def run_cli(
     *,
-    dsn: str | None,
-    host: str | None,
-    port: str | None,
-    user: str | None,
-    dbname: str | None,
-    service: str | None,
+    server: Any,
     targets_file: Path | None,
     config_file: Path | None,
     cli: dict[str, Any],
@@ -342,22 +337,23 @@ def run_cli(
     debug: bool,
     echo: Any,
 ) -> int:
-    """`audit --targets FILE` / `audit --all-databases`: every report, the index page, the worst exit code."""
+    """`audit --targets FILE` / `audit --all-databases`: every report, the index page, the worst exit code.
+
+    server is the db.Target the DSN and -h/-p/-U/-d/--service options describe (--all-databases only).
+    """
     from auditor import config as config_mod
     from auditor import nightly
     from auditor.cli import setup_logging
-    from auditor.db import Target
 
     setup_logging(debug)
     base = config_mod.load(config_file)
     defaults: dict[str, Any] = {}
     skipped: list[TargetResult] = []
     if targets_file is not None:
-        if dsn or host or port or dbname or service:
+        if server.conninfo or server.host or server.port or server.dbname or server.service:
             raise ConfigError("--targets takes its connections from the file; give no DSN or connection options")
         targets, defaults = load_targets(targets_file)
     else:
-        server = Target(conninfo=dsn or "", host=host, port=port, user=user, dbname=dbname, service=service)
         targets, skipped = discover_databases(server.resolve()[0], timeouts.get("connect_timeout", 10))
     configs = {t.name: target_config(t, base, defaults, cli) for t in targets}
     settings = nightly.history_settings(base, history)
