@@ -115,6 +115,9 @@ ExcludeSchemaOpt = Annotated[
 StatementTimeoutOpt = Annotated[str, typer.Option("--statement-timeout", help="Per-query statement_timeout.")]
 LockTimeoutOpt = Annotated[str, typer.Option("--lock-timeout", help="Per-query lock_timeout.")]
 ConnectTimeoutOpt = Annotated[int, typer.Option("--connect-timeout", help="Seconds to wait for the server.")]
+HistoryOpt = Annotated[
+    str | None, typer.Option("--history", help="Run history: a SQLite file, or a SQLAlchemy URL for a shared one.")
+]
 
 
 def open_session(
@@ -170,24 +173,27 @@ def run_audit(
     connection: tuple[Any, ...],
     schema: list[str] | None,
     exclude_schema: list[str] | None,
-) -> Any:
+) -> tuple[Any, Any]:
     """Collect (or load) a snapshot and run the rules over it: the shared core of `audit` and `baseline`."""
     from auditor import engine, snapshot_file
 
     started = time.time()
-    run_info: dict[str, Any] = {}
+    run_info: dict[str, Any] = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))}
     if from_snapshot:
         snap = snapshot_file.load(from_snapshot)
         run_info["source"] = "snapshot"
     else:
+        from auditor.api import server_label
+
         session = open_session(*connection)
+        run_info["target"] = server_label(session.conn)
         snap = collect_snapshot(session, schema, exclude_schema)
         run_info.update(source="database", queries=session.queries, rows=session.rows)
         log.debug("collected with %d queries, %d rows", session.queries, session.rows)
     report = engine.run(snap, cfg, run_info)
     report.run["seconds"] = round(time.time() - started, 2)
     report.run["fail_on"] = cfg.fail_on
-    return report
+    return report, snap
 
 
 @app.command()
@@ -226,6 +232,21 @@ def audit(
         typer.Option("--sarif-anchor", help="Repo-relative file for SARIF locations (default: a path per object)."),
     ] = None,
     settings: SetOpt = None,
+    history: HistoryOpt = None,
+    compare_to: Annotated[
+        str | None,
+        typer.Option("--compare-to", help="latest, a history RUN_ID, or a JSON report/baseline/snapshot file."),
+    ] = None,
+    label: Annotated[
+        str | None, typer.Option("--label", help="This database's name in the history (default host:port/db).")
+    ] = None,
+    targets: Annotated[
+        Path | None, typer.Option("--targets", help="Audit every database of a targets file (TOML).")
+    ] = None,
+    all_databases: Annotated[
+        bool, typer.Option("--all-databases", help="Audit every database of the server the DSN points at.")
+    ] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Databases audited at once (fleet runs).")] = 4,
     schema: SchemaOpt = None,
     exclude_schema: ExcludeSchemaOpt = None,
     statement_timeout: StatementTimeoutOpt = "60s",
@@ -234,25 +255,76 @@ def audit(
     debug: DebugOpt = False,
 ) -> None:
     """Collect the catalogs, run every rule and write the report."""
-    from auditor import baseline, render
+    if targets or all_databases:
+        from auditor.db import Target, secrets_of
+        from auditor.fleet import run_cli
+
+        _SECRETS.extend(secrets_of_settings(config_file, history) + secrets_of(dsn or ""))
+        server = Target(conninfo=dsn or "", host=host, port=port, user=username, dbname=dbname, service=service)
+        code = run_cli(
+            server=server, targets_file=targets,
+            config_file=config_file, cli={"select": select, "ignore": ignore, "fail_on": fail_on,
+            "settings": settings}, formats=check_formats(formats or ["md", "html", "json"]), out_dir=output,
+            jobs=jobs, history=history, compare_to=compare_to, exit_zero=exit_zero, schema=schema,
+            exclude_schema=exclude_schema, timeouts={"statement_timeout": statement_timeout,
+            "lock_timeout": lock_timeout, "connect_timeout": connect_timeout}, debug=debug, echo=typer.echo,
+        )  # fmt: skip
+        raise typer.Exit(code)
+    from auditor import baseline, nightly, notify, render
     from auditor import config as config_mod
 
     setup_logging(debug)
     cfg = config_mod.apply_cli(config_mod.load(config_file), select, ignore, fail_on, settings)
     formats = check_formats(formats or ["md", "html", "json"])
+    if baseline_file and compare_to:
+        raise AuditorError("--baseline and --compare-to both say what changed: give one")
     base = baseline.load(baseline_file) if baseline_file else None  # a bad baseline fails before connecting
+    _SECRETS.extend(secrets_of_settings(config_file, history) + notify.secrets_of(cfg))
+    hist = nightly.history_settings(cfg, history)
+    store = nightly.open_history(hist)
     connection = (dsn, host, port, username, dbname, service, password)
     connection += (statement_timeout, lock_timeout, connect_timeout)
-    report = run_audit(cfg, from_snapshot, connection, schema, exclude_schema)
-    if base is not None and baseline_file is not None:
-        baseline.apply(report, base, baseline_file.name)
+    try:
+        nightly.check_compare_to(compare_to, store)
+        try:
+            report, snap = run_audit(cfg, from_snapshot, connection, schema, exclude_schema)
+        except AuditorError as exc:
+            if not from_snapshot:
+                nightly.run_failed(cfg, store, label or nightly.guess_label(dsn, host, port, dbname, service), exc)
+            raise
+        if base is not None and baseline_file is not None:
+            baseline.apply(report, base, baseline_file.name)
+        nightly.after_run(report, snap, cfg, store, compare_to, label, hist.trend_runs, hist.keep_runs, hist.keep_days)
+    finally:
+        if store is not None:
+            store.close()
     if sarif_anchor:
         report.run["sarif_anchor"] = sarif_anchor
     paths = render.write(report, formats, output, name, cfg.fail_on)
     for p in paths:
         typer.echo(str(p))
     summarize(report)
+    notify.on_report(cfg, report, report.run["target"])
     raise typer.Exit(exit_code(report, cfg.fail_on, exit_zero))
+
+
+def secrets_of_settings(config_file: Path | None, history: str | None) -> list[str]:
+    """Passwords in a history URL (command line or config) and the webhook URL: never printed."""
+    from auditor import config as config_mod
+    from auditor import notify
+
+    out = []
+    try:
+        cfg = config_mod.load(config_file)
+    except AuditorError:
+        cfg = None
+    locations = [history, *(((cfg.extra.get("history") or {}).get("url"),) if cfg else ())]
+    for loc in locations:
+        if loc and "://" in str(loc):
+            from auditor.history import secrets_of
+
+            out += secrets_of(str(loc))
+    return out + (notify.secrets_of(cfg) if cfg else [])
 
 
 @app.command("baseline")
@@ -288,7 +360,7 @@ def write_baseline(
     cfg = config_mod.apply_cli(config_mod.load(config_file), select, ignore, None, settings)
     connection = (dsn, host, port, username, dbname, service, password)
     connection += (statement_timeout, lock_timeout, connect_timeout)
-    report = run_audit(cfg, from_snapshot, connection, schema, exclude_schema)
+    report, _ = run_audit(cfg, from_snapshot, connection, schema, exclude_schema)
     doc = baseline.save(report, output)
     typer.echo(str(output))
     typer.echo(f"baseline of {len(doc['entries'])} findings", err=True)
@@ -395,39 +467,6 @@ def collect(
     typer.echo(str(output))
 
 
-@app.command()
-@handles_errors
-def doctor(
-    dsn: DsnArg = None,
-    host: HostOpt = None,
-    port: PortOpt = None,
-    username: UserOpt = None,
-    dbname: DbOpt = None,
-    service: ServiceOpt = None,
-    password: PromptOpt = False,
-    statement_timeout: StatementTimeoutOpt = "60s",
-    lock_timeout: LockTimeoutOpt = "2s",
-    connect_timeout: ConnectTimeoutOpt = 10,
-    debug: DebugOpt = False,
-) -> None:
-    """Show what this role can read, the GRANTs for the rest, and which libpq files and variables applied."""
-    from auditor.db import Target
-    from auditor.doctor import diagnose, format_diagnosis
-
-    setup_logging(debug)
-    session = open_session(
-        dsn, host, port, username, dbname, service, password, statement_timeout, lock_timeout, connect_timeout
-    )
-    target = Target(conninfo=dsn or "", host=host, port=port, user=username, dbname=dbname, service=service)
-    try:
-        diagnosis = diagnose(session, target, prompted=password)
-    finally:
-        session.conn.close()
-    from auditor.db import redact
-
-    typer.echo(redact(format_diagnosis(diagnosis), _SECRETS))
-
-
 @app.command("rules")
 @handles_errors
 def list_rules(
@@ -460,6 +499,37 @@ def show_rule(code: Annotated[str, typer.Argument(help="Rule code (IDX001) or sl
     typer.echo(r.doc)
 
 
+@app.command("history")
+@handles_errors
+def show_history(
+    history: HistoryOpt = None,
+    target: Annotated[str | None, typer.Option("--target", help="Only this target (a label or fleet name).")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs, newest first.")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
+    prune: Annotated[bool, typer.Option("--prune", help="Apply the retention settings now.")] = False,
+    config_file: Annotated[Path | None, typer.Option("--config", help="Config file (default: found from cwd).")] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """List the recorded runs with their scores (and apply retention with --prune)."""
+    from auditor import config as config_mod
+    from auditor import nightly
+
+    setup_logging(debug)
+    _SECRETS.extend(secrets_of_settings(config_file, history))
+    settings = nightly.history_settings(config_mod.load(config_file), history)
+    if not settings.location:
+        fail("no history: give --history PATH or set [history] url in the config")
+    store = nightly.open_history(settings)
+    try:
+        if prune:
+            n = store.prune(settings.keep_runs, settings.keep_days, target)
+            typer.echo(f"removed {n} run(s)", err=True)
+        for line in nightly.history_lines(store.runs(target, limit), as_json):
+            typer.echo(line)
+    finally:
+        store.close()
+
+
 @app.command()
 @handles_errors
 def demo(
@@ -478,6 +548,39 @@ def demo(
         typer.echo(str(p))
     if dsn:
         typer.echo(f"demo server left running: {dsn}", err=True)
+
+
+@app.command()
+@handles_errors
+def doctor(
+    dsn: DsnArg = None,
+    host: HostOpt = None,
+    port: PortOpt = None,
+    username: UserOpt = None,
+    dbname: DbOpt = None,
+    service: ServiceOpt = None,
+    password: PromptOpt = False,
+    statement_timeout: StatementTimeoutOpt = "60s",
+    lock_timeout: LockTimeoutOpt = "2s",
+    connect_timeout: ConnectTimeoutOpt = 10,
+    debug: DebugOpt = False,
+) -> None:
+    """Show what this role can read, the GRANTs for the rest, and which libpq files and variables applied."""
+    from auditor.db import Target
+    from auditor.doctor import diagnose, format_diagnosis
+
+    setup_logging(debug)
+    session = open_session(
+        dsn, host, port, username, dbname, service, password, statement_timeout, lock_timeout, connect_timeout
+    )
+    target = Target(conninfo=dsn or "", host=host, port=port, user=username, dbname=dbname, service=service)
+    try:
+        diagnosis = diagnose(session, target, prompted=password)
+    finally:
+        session.conn.close()
+    from auditor.db import redact
+
+    typer.echo(redact(format_diagnosis(diagnosis), _SECRETS))
 
 
 def main() -> None:

@@ -28,3 +28,25 @@ def hits(snap: Snapshot, code: str) -> list:
 
 def objects(findings: list) -> set[str]:
     return {f.obj.display for f in findings}
+
+
+def create_database(admin_dsn: str, name: str, ddl: str = "") -> None:
+    """A scratch database (dropped first if a crashed run left it), with optional DDL run inside it."""
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    with psycopg.connect(admin_dsn, autocommit=True) as c:
+        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    if ddl:
+        dsn = make_conninfo(**(conninfo_to_dict(admin_dsn) | {"dbname": name}))
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute(ddl)
+
+
+def drop_database(admin_dsn: str, name: str) -> None:
+    from psycopg import sql
+
+    with psycopg.connect(admin_dsn, autocommit=True) as c:
+        c.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(name)))
+        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
