@@ -30,7 +30,8 @@ def normalized(text: str, fmt: str) -> str:
     if fmt == "json":
         doc = json.loads(text)
         doc["database"]["collected_at"] = None
-        doc["run"].pop("seconds", None)
+        for key in ("seconds", "started_at"):
+            doc["run"].pop(key, None)
         return json.dumps(doc, indent=2, sort_keys=True)
     return SECONDS.sub("<seconds>", TIMES.sub("<time>", text))
 

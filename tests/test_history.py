@@ -50,7 +50,18 @@ def report_json(folder: Path) -> dict:
 
 def test_two_nightly_runs_lead_with_exactly_what_changed(nightly_db, tmp_path):
     hist = tmp_path / "state" / "history.sqlite"
-    first = cli("audit", nightly_db, "--history", str(hist), "--compare-to", "latest", "-o", str(tmp_path / "1"))
+    first = cli(
+        "audit",
+        "--select",
+        "IDX",
+        nightly_db,
+        "--history",
+        str(hist),
+        "--compare-to",
+        "latest",
+        "-o",
+        str(tmp_path / "1"),
+    )
     assert first.returncode == 0, first.stderr
     doc1 = report_json(tmp_path / "1")
     assert "changes" not in doc1["context"]  # the first night has nothing to compare with
@@ -58,7 +69,17 @@ def test_two_nightly_runs_lead_with_exactly_what_changed(nightly_db, tmp_path):
 
     ddl(nightly_db, CHANGE)
     second = cli(
-        "audit", nightly_db, "--history", str(hist), "--compare-to", "latest", "-o", str(tmp_path / "2"), "--exit-zero"
+        "audit",
+        "--select",
+        "IDX",
+        nightly_db,
+        "--history",
+        str(hist),
+        "--compare-to",
+        "latest",
+        "-o",
+        str(tmp_path / "2"),
+        "--exit-zero",
     )
     assert second.returncode == 0, second.stderr
     doc2 = report_json(tmp_path / "2")
@@ -82,7 +103,9 @@ def test_two_nightly_runs_lead_with_exactly_what_changed(nightly_db, tmp_path):
 
     # Put the index back: the finding is fixed against run 2, and the drift says the index came back.
     ddl(nightly_db, "CREATE INDEX invoices_account_idx ON invoices (account_id)")
-    third = cli("audit", nightly_db, "--history", str(hist), "--compare-to", "2", "-o", str(tmp_path / "3"))
+    third = cli(
+        "audit", "--select", "IDX", nightly_db, "--history", str(hist), "--compare-to", "2", "-o", str(tmp_path / "3")
+    )
     assert third.returncode == 0, third.stderr
     ch3 = report_json(tmp_path / "3")["context"]["changes"]
     assert [x["object"] for x in ch3["fixed"]] == ["invoices_account_id_fkey on public.invoices"]
@@ -105,12 +128,13 @@ def test_two_nightly_runs_lead_with_exactly_what_changed(nightly_db, tmp_path):
 def test_compare_to_a_report_file_and_a_snapshot_file(nightly_db, tmp_path):
     snap = tmp_path / "before.json"
     assert cli("collect", nightly_db, "-o", str(snap)).returncode == 0
-    before = cli("audit", "--from-snapshot", str(snap), "-o", str(tmp_path / "before"), "-f", "json")
+    before = cli("audit", "--select", "IDX", "--from-snapshot", str(snap), "-o", str(tmp_path / "before"), "-f", "json")
     assert before.returncode == 0, before.stderr
     ddl(nightly_db, CHANGE)
 
     vs_report = cli(
-        "audit", nightly_db, "--compare-to", str(tmp_path / "before" / "pg-auditor-report.json"), "-o",
+        "audit", "--select", "IDX", nightly_db,
+        "--compare-to", str(tmp_path / "before" / "pg-auditor-report.json"), "-o",
         str(tmp_path / "a"), "-f", "json", "--fail-on", "low",
     )  # fmt: skip
     assert vs_report.returncode == 1, vs_report.stderr  # a new finding at or above low
@@ -118,14 +142,17 @@ def test_compare_to_a_report_file_and_a_snapshot_file(nightly_db, tmp_path):
     assert ch["against"] == "pg-auditor-report.json" and len(ch["new"]) >= 1
     assert "schema_drift" not in ch  # a report has no object digest
 
-    vs_snapshot = cli("audit", nightly_db, "--compare-to", str(snap), "-o", str(tmp_path / "b"), "-f", "json")
+    vs_snapshot = cli(
+        "audit", "--select", "IDX", nightly_db, "--compare-to", str(snap), "-o", str(tmp_path / "b"), "-f", "json"
+    )
     assert vs_snapshot.returncode in (0, 1), vs_snapshot.stderr
     ch = report_json(tmp_path / "b")["context"]["changes"]
     assert ch["against"].startswith("before.json (")
     assert ch["schema_drift"]["dropped"] == {"indexes": ["public.invoices_account_idx on public.invoices"]}
     # Gating with a comparison is on new findings only: the same run against itself exits 0.
     again = cli(
-        "audit", nightly_db, "--compare-to", str(tmp_path / "b" / "pg-auditor-report.json"), "-o",
+        "audit", "--select", "IDX", nightly_db,
+        "--compare-to", str(tmp_path / "b" / "pg-auditor-report.json"), "-o",
         str(tmp_path / "c"), "-f", "json", "--fail-on", "low",
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
@@ -133,9 +160,17 @@ def test_compare_to_a_report_file_and_a_snapshot_file(nightly_db, tmp_path):
 
 
 def test_compare_to_errors_are_one_line(tmp_path):
-    out = cli("audit", "--from-snapshot", str(tmp_path / "x.json"), "--compare-to", "latest")
+    out = cli("audit", "--select", "IDX", "--from-snapshot", str(tmp_path / "x.json"), "--compare-to", "latest")
     assert out.returncode == 2 and "needs a run history" in out.stderr
-    out = cli("audit", "--from-snapshot", str(tmp_path / "x.json"), "--compare-to", str(tmp_path / "nope.json"))
+    out = cli(
+        "audit",
+        "--select",
+        "IDX",
+        "--from-snapshot",
+        str(tmp_path / "x.json"),
+        "--compare-to",
+        str(tmp_path / "nope.json"),
+    )
     assert out.returncode == 2 and "no such file" in out.stderr
     out = cli("history", "--history", str(tmp_path / "h.sqlite"), "-n", "5")
     assert out.returncode == 0 and out.stdout.strip() == "no runs recorded yet"
@@ -194,7 +229,18 @@ def test_history_on_postgresql_url_and_password_never_printed(pg_server, nightly
         netloc = "" if sock else host
         url = f"postgresql://pga_hist:Hist-S3cret@{netloc}:{admin.get('port', 5432)}/pga_history_store{sock}"
         for i in (1, 2):
-            out = cli("audit", nightly_db, "--history", url, "--compare-to", "latest", "-o", str(tmp_path / str(i)))
+            out = cli(
+                "audit",
+                "--select",
+                "IDX",
+                nightly_db,
+                "--history",
+                url,
+                "--compare-to",
+                "latest",
+                "-o",
+                str(tmp_path / str(i)),
+            )
             assert out.returncode == 0, out.stderr
             assert "Hist-S3cret" not in out.stdout + out.stderr
         assert "Hist-S3cret" not in (tmp_path / "2" / "pg-auditor-report.json").read_text()
