@@ -37,8 +37,9 @@ class Obj:
             return qualified(self.schema, self.table or self.name or "")
         if self.kind in ("role", "database", "schema", "extension"):
             return self.name or ""
-        if self.kind == "function":
-            return f"{qualified(self.schema, self.name or '')}"
+        if self.kind == "function":  # name may carry its arguments: quote the name, not the signature
+            name, paren, args = (self.name or "").partition("(")
+            return f"{qualified(self.schema, name)}{paren}{args}"
         base = qualified(self.schema, self.table) if self.table else (self.schema or "")
         return f"{base}.{self.name}" if self.kind == "column" else f"{self.name} on {base}"
 

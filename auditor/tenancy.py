@@ -682,8 +682,8 @@ def unscoped_uniques(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, Any]
             cols = [c for c in idx.columns if c]
             if info.column in cols or (idx.has_expressions and any(info.column in k for k in idx.keys)):
                 continue
-            if cols and not idx.has_expressions and all(_surrogate(snap, t, c) for c in cols):
-                continue
+            if any(_surrogate(snap, t, c) for c in cols):
+                continue  # a generated key in it (e.g. a partitioned table's (id, created_at)) is unique alone
             if any(fk - {info.column} and fk - {info.column} <= set(cols) for fk in owned_fk_cols):
                 continue  # unique within a tenant-owned parent row
             if idx.is_primary and len(cols) == 1 and not idx.has_expressions and _id_like(snap, t, cols[0]):

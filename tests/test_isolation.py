@@ -365,6 +365,20 @@ def test_iso014_unique_without_tenant(rls, conn):
     assert not hits(snapshot_after(conn, "SELECT 1"), "ISO014")
 
 
+def test_iso014_key_with_a_generated_column_is_not_global(rls, conn):
+    # A partitioned table's primary key must hold the partition key: (id, created_at) with a generated id
+    # can collide with nobody. A natural key widened the same way still leaks across tenants.
+    conn.execute(
+        "CREATE TABLE app.evlog (id bigint GENERATED ALWAYS AS IDENTITY, org_id bigint NOT NULL"
+        " REFERENCES app.orgs, code text NOT NULL, created_at timestamptz NOT NULL, PRIMARY KEY (id, created_at),"
+        " UNIQUE (code, created_at)) PARTITION BY RANGE (created_at);"
+        "CREATE TABLE app.evlog_2025 PARTITION OF app.evlog FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');"
+        "ALTER TABLE app.evlog ENABLE ROW LEVEL SECURITY"
+    )
+    found = {f.obj.name for f in run(snapshot_after(conn, "SELECT 1"), "ISO014") if f.obj.table == "evlog"}
+    assert found == {"evlog_code_created_at_key"}
+
+
 def test_iso015_nullable_tenant_column(rls, conn):
     found = run(rls, "ISO015")
     assert {f.obj.display for f in found} == {"app.notes.org_id"}

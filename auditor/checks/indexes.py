@@ -537,38 +537,6 @@ def redundant_index(snap: Snapshot) -> Iterator[Hit]:
 # ---- IDX004 invalid indexes ------------------------------------------------------------------------
 
 
-def attach_missing(snap: Snapshot, t: Table, parent: Index) -> tuple[list[str], list[str]]:
-    """For an invalid partitioned index: the partitions without an attached copy, and the SQL that fixes it."""
-    attached = {c.table_oid for c in snap.indexes if c.parent_index_oid == parent.oid and c.is_valid}
-    missing, lines = [], []
-    parent_sig = (*key_signature(parent), tuple(sorted(parent.include_columns)), parent.is_unique)
-    for part in sorted(snap.partitions_of.get(t.oid, []), key=lambda p: (p.schema, p.name)):
-        if part.oid in attached:
-            continue
-        missing.append(part.qualified)
-        twin = next(
-            (
-                i
-                for i in snap.indexes_of.get(part.oid, [])
-                if i.parent_index_oid is None
-                and i.is_valid
-                and (*key_signature(i), tuple(sorted(i.include_columns)), i.is_unique) == parent_sig
-            ),
-            None,
-        )
-        if twin is None:
-            name = index_name(part.name, [c or "expr" for c in parent.columns])
-            create = definition_on(parent, t, part, name)
-            if create is None:
-                lines.append(f"-- create an index like {parent.name} on {part.qualified}, then attach it")
-                continue
-            lines.append(create + ";")
-        else:
-            name = twin.name
-        lines.append(f"ALTER INDEX {qualified(t.schema, parent.name)} ATTACH PARTITION {qualified(part.schema, name)};")
-    return missing, lines
-
-
 @rule("IDX004", "invalid-index", severity="high", subject="index", requires=("indexes",), population="indexes")
 def invalid_index(snap: Snapshot) -> Iterator[Hit]:
     """Invalid index, left by a failed CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY.
@@ -579,8 +547,8 @@ def invalid_index(snap: Snapshot) -> Iterator[Hit]:
     it is "ready" every write still maintains it, and an invalid unique index still rejects
     duplicates. Migrations that believe the index exists run slow queries; a later `CREATE INDEX IF
     NOT EXISTS` silently keeps the broken one. `REINDEX CONCURRENTLY` leaves `_ccnew`/`_ccold`
-    indexes the same way. A partitioned index is invalid while some partition has no attached
-    index (created with `ON ONLY` and never completed).
+    indexes the same way. (A partitioned index left invalid by `ON ONLY` is reported by PAR007,
+    with the partitions that lack it.)
 
     An index being built by a running `CREATE INDEX CONCURRENTLY` is also invalid until it
     finishes: tables with a build in progress (`pg_stat_progress_create_index`) are left out; a
@@ -597,8 +565,6 @@ def invalid_index(snap: Snapshot) -> Iterator[Hit]:
     DROP INDEX CONCURRENTLY users_email_key;            -- not wanted, or leftover _ccnew/_ccold
     REINDEX INDEX CONCURRENTLY users_email_key;          -- wanted (fix duplicates first if unique)
     ```
-    For a partitioned index: create the missing partitions' indexes and `ALTER INDEX ... ATTACH
-    PARTITION` them; the parent turns valid when the last one is attached.
     """
     building = {b.table_oid for b in snap.index_builds}
     for t, i in user_indexes(snap):
@@ -606,20 +572,7 @@ def invalid_index(snap: Snapshot) -> Iterator[Hit]:
             continue  # an index being built right now is invalid until the build finishes
         evidence: dict[str, Any] = {"definition": i.definition, "ready": i.is_ready}
         if i.is_partitioned:
-            missing, lines = attach_missing(snap, t, i)
-            evidence["partitions_without_index"] = missing
-            yield Hit(
-                obj=index_obj(t, i),
-                message=(
-                    f"partitioned index {i.name} is invalid: {len(missing)} partition(s) have no attached index"
-                    if missing
-                    else f"partitioned index {i.name} is invalid"
-                ),
-                evidence=evidence,
-                fix="\n".join(lines) if lines else f"REINDEX INDEX {qualified(t.schema, i.name)};",
-                severity="medium",
-            )
-            continue
+            continue  # an invalid partitioned index is PAR007's, with the partitions that lack it
         leftover = re.search(r"_cc(new|old)\d*$", i.name) is not None
         evidence["bytes"] = human_bytes(index_bytes(snap, [i]))
         drop = f"DROP INDEX CONCURRENTLY {qualified(t.schema, i.name)};"
