@@ -190,7 +190,8 @@ class Session:
                 "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true),"
                 " set_config('idle_in_transaction_session_timeout', %s, true),"
                 " set_config('search_path', %s, true), set_config('TimeZone', 'UTC', true),"
-                " set_config('DateStyle', 'ISO, YMD', true), set_config('IntervalStyle', 'postgres', true)",
+                " set_config('DateStyle', 'ISO, YMD', true), set_config('IntervalStyle', 'postgres', true),"
+                " set_config('jit', 'off', true)",  # JIT compiles catalog queries for seconds, runs them for ms
                 (self.timeouts.statement, self.timeouts.lock, self.timeouts.idle_in_transaction, PINNED_SEARCH_PATH),
             )
             self.queries += 1

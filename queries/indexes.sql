@@ -1,9 +1,26 @@
 -- Indexes with ordered keys (columns or expressions), INCLUDE columns, predicate, opclasses and backing constraint.
-WITH locked AS (
-    SELECT DISTINCT l.relation AS oid
-    FROM pg_locks l
-    WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.relation IS NOT NULL
-      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+-- Set-based: every index's key positions are unnested once and joined to pg_attribute, pg_opclass and
+-- pg_collation in bulk (no per-index subqueries); pg_get_indexdef(oid, n) runs only for expression keys.
+-- Sizes are relpages estimates (no relation is opened, so no locks and no file access).
+WITH key_parts AS (
+    SELECT
+        i.indexrelid,
+        array_agg(CASE WHEN k.attnum <> 0 THEN a.attname::text END ORDER BY k.ord)
+            FILTER (WHERE k.ord <= i.indnkeyatts) AS columns,
+        array_agg(CASE WHEN k.attnum <> 0 THEN quote_ident(a.attname)
+                       ELSE pg_get_indexdef(i.indexrelid, k.ord::int, true) END ORDER BY k.ord)
+            FILTER (WHERE k.ord <= i.indnkeyatts) AS keys,
+        array_agg(a.attname::text ORDER BY k.ord) FILTER (WHERE k.ord > i.indnkeyatts) AS include_columns,
+        array_agg(opc.opcname::text ORDER BY k.ord) FILTER (WHERE k.ord <= i.indnkeyatts) AS opclasses,
+        array_agg(COALESCE(co.collname::text, '') ORDER BY k.ord) FILTER (WHERE k.ord <= i.indnkeyatts) AS collations
+    FROM pg_index i
+    CROSS JOIN LATERAL unnest(i.indkey::int2[], i.indclass::oid[], i.indcollation::oid[])
+        WITH ORDINALITY k(attnum, opc, coll, ord)
+    LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum AND k.attnum <> 0
+    LEFT JOIN pg_opclass opc ON opc.oid = k.opc
+    LEFT JOIN pg_collation co ON co.oid = k.coll
+    WHERE i.indrelid >= 16384
+    GROUP BY i.indexrelid
 )
 SELECT
     i.indexrelid::bigint AS oid,
@@ -16,43 +33,28 @@ SELECT
     i.indisvalid AS is_valid,
     i.indisready AS is_ready,
     i.indnkeyatts::int AS key_count,
-    ARRAY(SELECT CASE WHEN k.attnum = 0 THEN NULL ELSE a.attname::text END
-          FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
-          LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-          WHERE k.ord <= i.indnkeyatts
-          ORDER BY k.ord) AS columns,
-    ARRAY(SELECT pg_get_indexdef(i.indexrelid, k.ord::int, true)
-          FROM generate_series(1, i.indnkeyatts) k(ord)
-          ORDER BY k.ord) AS keys,
-    ARRAY(SELECT a.attname::text
-          FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
-          JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-          WHERE k.ord > i.indnkeyatts
-          ORDER BY k.ord) AS include_columns,
-    ARRAY(SELECT opc.opcname::text
-          FROM unnest(i.indclass::oid[]) WITH ORDINALITY k(opc, ord)
-          JOIN pg_opclass opc ON opc.oid = k.opc
-          ORDER BY k.ord) AS opclasses,
-    ARRAY(SELECT COALESCE(co.collname::text, '')
-          FROM unnest(i.indcollation::oid[]) WITH ORDINALITY k(coll, ord)
-          LEFT JOIN pg_collation co ON co.oid = k.coll
-          ORDER BY k.ord) AS collations,
+    COALESCE(kp.columns, '{}') AS columns,
+    COALESCE(kp.keys, '{}') AS keys,
+    COALESCE(kp.include_columns, '{}') AS include_columns,
+    COALESCE(kp.opclasses, '{}') AS opclasses,
+    COALESCE(kp.collations, '{}') AS collations,
     i.indoption::int2[]::int[] AS options,
     pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
     pg_get_indexdef(i.indexrelid) AS definition,
-    CASE WHEN NOT EXISTS (SELECT 1 FROM locked lk WHERE lk.oid IN (i.indexrelid, i.indrelid))
-         THEN pg_relation_size(i.indexrelid) END AS bytes,
+    ic.relpages::bigint * current_setting('block_size')::bigint AS bytes,
     ic.relpages::bigint AS relpages,
     ic.reltuples::float8 AS reltuples,
     con.conname::text AS constraint_name,
     con.contype::text AS constraint_type,
-    (SELECT inh.inhparent::bigint FROM pg_inherits inh WHERE inh.inhrelid = i.indexrelid) AS parent_index_oid,
+    inh.inhparent::bigint AS parent_index_oid,
     ic.relkind = 'I' AS is_partitioned
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class tc ON tc.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = tc.relnamespace
 JOIN pg_am am ON am.oid = ic.relam
+LEFT JOIN key_parts kp ON kp.indexrelid = i.indexrelid
+LEFT JOIN pg_inherits inh ON inh.inhrelid = i.indexrelid
 LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
                            AND con.contype IN ('p', 'u', 'x')
 WHERE tc.relkind IN ('r', 'p', 'm')
