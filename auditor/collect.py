@@ -47,6 +47,9 @@ def query_for(name: str, version_num: int) -> str:
     return best.read_text(encoding="utf-8")
 
 
+NATIVE = frozenset({str, int, bool, float, type(None)})  # the common case skips plain()'s checks
+
+
 def plain(value: Any) -> Any:
     """Make a value JSON-native and deterministic: UTC ISO timestamps, ints for integral decimals."""
     if isinstance(value, dt.datetime):
@@ -96,7 +99,8 @@ def collect(
             snap.unavailable[name] = Unavailable(exc.reason, grant)
             log.debug("section %s unavailable: %s", name, exc.reason)
             continue
-        setattr(snap, name, [cls(**{k: plain(v) for k, v in row.items()}) for row in rows])
+        setattr(snap, name, [cls(**{k: v if type(v) in NATIVE else plain(v) for k, v in row.items()}) for row in rows])
+        del rows
 
     if schemas or exclude_schemas:
         apply_schema_filter(snap, schemas or [], exclude_schemas or [])

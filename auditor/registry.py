@@ -10,6 +10,7 @@ import inspect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from auditor.names import qualified
@@ -82,11 +83,11 @@ class Rule:
     def area(self) -> str:
         return AREAS[self.code[:3]]
 
-    @property
+    @cached_property
     def doc(self) -> str:
         return inspect.cleandoc(self.func.__doc__ or "")
 
-    @property
+    @cached_property
     def title(self) -> str:
         return self.doc.splitlines()[0].rstrip(".") if self.doc else self.slug
 

@@ -31,7 +31,7 @@ def parse(comment: str | None) -> list[tuple[list[str], str]]:
 def suppression_for(finding: Finding, snap: Snapshot) -> str | None:
     obj = finding.obj
     comments: list[tuple[str, str | None]] = []
-    schema = next((s for s in snap.schemas if s.name == obj.schema), None) if obj.schema else None
+    schema = snap.schema_by_name.get(obj.schema) if obj.schema else None
     if schema:
         comments.append(("schema", schema.comment))
     table = snap.table_by_name.get((obj.schema, obj.table or "")) if obj.schema else None

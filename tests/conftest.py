@@ -15,7 +15,6 @@ import psycopg
 import pytest
 
 
-
 @dataclass
 class Server:
     dsn: str  # a superuser DSN (database postgres)

