@@ -15,10 +15,12 @@ from decimal import Decimal
 from typing import Any
 
 from psycopg import sql
+from psycopg.postgres import types as builtins
+from psycopg.rows import RowFactory
 
 from auditor import __version__
 from auditor.db import QueryUnavailable, Session
-from auditor.model import SECTIONS, Server, Snapshot, Unavailable
+from auditor.model import SECTIONS, Server, Snapshot, Unavailable, row_fields
 from auditor.names import quote_ident
 from auditor.resources import queries_dir
 
@@ -47,9 +49,6 @@ def query_for(name: str, version_num: int) -> str:
     return best.read_text(encoding="utf-8")
 
 
-NATIVE = frozenset({str, int, bool, float, type(None)})  # the common case skips plain()'s checks
-
-
 def plain(value: Any) -> Any:
     """Make a value JSON-native and deterministic: UTC ISO timestamps, ints for integral decimals."""
     if isinstance(value, dt.datetime):
@@ -67,6 +66,36 @@ def plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     return value
+
+
+# Types psycopg loads as something JSON cannot hold (datetime, Decimal, timedelta), and their arrays.
+# Every other column (text, name, oid, int, bool, float, json, text[], int[]) is kept as loaded.
+NEEDS_PLAIN = frozenset(
+    {builtins[t].oid for t in ("timestamptz", "timestamp", "date", "time", "timetz", "interval", "numeric")}
+    | {
+        builtins[t].array_oid
+        for t in ("timestamptz", "timestamp", "date", "time", "timetz", "interval", "numeric")
+    }
+)
+
+
+def rows_of(cls: type) -> RowFactory[Any]:
+    """A psycopg row factory building `cls` rows straight from the values (no dict per row), passing
+    through plain() only the columns whose type needs it: 250,000 rows on a 10,000-table catalog."""
+    wanted = row_fields(cls)
+
+    def factory(cursor: Any) -> Any:
+        desc = cursor.description or []
+        names = [d.name for d in desc]
+        if sorted(names) != sorted(wanted):
+            return lambda values: cls(**dict(zip(names, values, strict=True)))  # raises the usual TypeError
+        order = [names.index(f) for f in wanted]
+        convert = {i for i, d in enumerate(desc) if d.type_code in NEEDS_PLAIN}
+        if not convert:
+            return lambda values: cls(*[values[i] for i in order])
+        return lambda values: cls(*[plain(values[i]) if i in convert else values[i] for i in order])
+
+    return factory
 
 
 def collect(
@@ -92,15 +121,14 @@ def collect(
         elif name == "cron_jobs" and snap.installed("pg_cron") is None:
             continue
         try:
-            rows = session.fetch(name, query)
+            rows = session.fetch(name, query, row_factory=rows_of(cls))
         except QueryUnavailable as exc:
             hint = GRANT_HINTS.get(name)
             grant = hint.format(role=role, partman=quote_ident(partman_schema or "partman")) if hint else None
             snap.unavailable[name] = Unavailable(exc.reason, grant)
             log.debug("section %s unavailable: %s", name, exc.reason)
             continue
-        setattr(snap, name, [cls(**{k: v if type(v) in NATIVE else plain(v) for k, v in row.items()}) for row in rows])
-        del rows
+        setattr(snap, name, rows)
 
     if schemas or exclude_schemas:
         apply_schema_filter(snap, schemas or [], exclude_schemas or [])

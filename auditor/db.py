@@ -19,7 +19,7 @@ import psycopg
 from psycopg import errors as pgerrors
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from psycopg.rows import dict_row
+from psycopg.rows import RowFactory, dict_row
 
 from auditor.errors import ConnectError, ConnectionLost
 
@@ -144,16 +144,22 @@ class Session:
     rows: int = 0
     elapsed: float = 0.0
 
-    def fetch(self, name: str, query: str | sql.Composable, retry_on_lock: bool = True) -> list[dict[str, Any]]:
-        """Run one catalog query and return its rows as dicts."""
+    def fetch(
+        self,
+        name: str,
+        query: str | sql.Composable,
+        retry_on_lock: bool = True,
+        row_factory: RowFactory[Any] = dict_row,
+    ) -> list[Any]:
+        """Run one catalog query and return its rows (dicts unless a psycopg row factory says otherwise)."""
         started = time.perf_counter()
         try:
-            rows = self._run(query)
+            rows = self._run(query, row_factory)
         except pgerrors.LockNotAvailable:
             if not retry_on_lock:
                 raise QueryUnavailable("a lock held by another session outlasted lock_timeout") from None
             log.debug("query %s hit lock_timeout; retrying once", name)
-            return self.fetch(name, query, retry_on_lock=False)
+            return self.fetch(name, query, retry_on_lock=False, row_factory=row_factory)
         except pgerrors.InsufficientPrivilege as exc:
             raise QueryUnavailable(f"permission denied: {first_line(exc)}") from None
         except pgerrors.QueryCanceled:
@@ -179,13 +185,13 @@ class Session:
         log.debug("query %-20s %6d rows %8.1f ms", name, len(rows), took * 1000)
         return rows
 
-    def _run(self, query: str | sql.Composable) -> list[dict[str, Any]]:
+    def _run(self, query: str | sql.Composable, row_factory: RowFactory[Any]) -> list[Any]:
         text = (
             sql.Composed([sql.SQL(QUERY_MARKER), query])
             if isinstance(query, sql.Composable)
             else (QUERY_MARKER + query)
         )
-        with self.conn.transaction(), self.conn.cursor(row_factory=dict_row) as cur:
+        with self.conn.transaction(), self.conn.cursor(row_factory=row_factory) as cur:
             cur.execute(
                 "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true),"
                 " set_config('idle_in_transaction_session_timeout', %s, true),"
