@@ -72,10 +72,7 @@ def plain(value: Any) -> Any:
 # Every other column (text, name, oid, int, bool, float, json, text[], int[]) is kept as loaded.
 NEEDS_PLAIN = frozenset(
     {builtins[t].oid for t in ("timestamptz", "timestamp", "date", "time", "timetz", "interval", "numeric")}
-    | {
-        builtins[t].array_oid
-        for t in ("timestamptz", "timestamp", "date", "time", "timetz", "interval", "numeric")
-    }
+    | {builtins[t].array_oid for t in ("timestamptz", "timestamp", "date", "time", "timetz", "interval", "numeric")}
 )
 
 
