@@ -197,7 +197,9 @@ class Session:
                 " set_config('idle_in_transaction_session_timeout', %s, true),"
                 " set_config('search_path', %s, true), set_config('TimeZone', 'UTC', true),"
                 " set_config('DateStyle', 'ISO, YMD', true), set_config('IntervalStyle', 'postgres', true),"
-                " set_config('jit', 'off', true)",  # JIT compiles catalog queries for seconds, runs them for ms
+                " set_config('jit', 'off', true),"  # JIT compiles catalog queries for seconds, runs them for ms
+                # one backend, no parallel workers: each worker rebuilt the same hash of every key (x3 CPU on L)
+                " set_config('max_parallel_workers_per_gather', '0', true)",
                 (self.timeouts.statement, self.timeouts.lock, self.timeouts.idle_in_transaction, PINNED_SEARCH_PATH),
             )
             self.queries += 1
