@@ -15,11 +15,13 @@ from decimal import Decimal
 from typing import Any
 
 from psycopg import sql
+from psycopg.postgres import types as builtins
+from psycopg.rows import RowFactory
 
 from auditor import __version__
 from auditor.db import QueryUnavailable, Session
 from auditor.errors import AuditorError
-from auditor.model import SECTIONS, Server, Snapshot, Unavailable
+from auditor.model import SECTIONS, Server, Snapshot, Unavailable, row_fields
 from auditor.names import qualified, quote_ident
 from auditor.resources import queries_dir
 
@@ -88,6 +90,33 @@ def plain(value: Any) -> Any:
     return value
 
 
+# Types psycopg loads as something JSON cannot hold (datetime, Decimal, timedelta), and their arrays.
+# Every other column (text, name, oid, int, bool, float, json, text[], int[]) is kept as loaded.
+NEEDS_PLAIN = frozenset(
+    {builtins[t].oid for t in ("timestamptz", "timestamp", "date", "time", "timetz", "interval", "numeric")}
+    | {builtins[t].array_oid for t in ("timestamptz", "timestamp", "date", "time", "timetz", "interval", "numeric")}
+)
+
+
+def rows_of(cls: type) -> RowFactory[Any]:
+    """A psycopg row factory building `cls` rows straight from the values (no dict per row), passing
+    through plain() only the columns whose type needs it: 250,000 rows on a 10,000-table catalog."""
+    wanted = row_fields(cls)
+
+    def factory(cursor: Any) -> Any:
+        desc = cursor.description or []
+        names = [d.name for d in desc]
+        if sorted(names) != sorted(wanted):
+            return lambda values: cls(**dict(zip(names, values, strict=True)))  # raises the usual TypeError
+        order = [names.index(f) for f in wanted]
+        convert = {i for i, d in enumerate(desc) if d.type_code in NEEDS_PLAIN}
+        if not convert:
+            return lambda values: cls(*[values[i] for i in order])
+        return lambda values: cls(*[plain(values[i]) if i in convert else values[i] for i in order])
+
+    return factory
+
+
 def collect(
     session: Session,
     schemas: list[str] | None = None,
@@ -117,7 +146,7 @@ def collect(
         elif name == "column_stats" and facts.get("column_stats_helper"):
             query = query_for("column_stats_helper", server.version_num)
         try:
-            rows = session.fetch(name, query)
+            rows = session.fetch(name, query, row_factory=rows_of(cls))
         except QueryUnavailable as exc:
             hint = GRANT_HINTS.get(name)
             grant = catalog_grant(exc.reason, role) or (
@@ -126,7 +155,7 @@ def collect(
             snap.unavailable[name] = Unavailable(exc.reason, grant)
             log.debug("section %s unavailable: %s", name, exc.reason)
             continue
-        setattr(snap, name, [cls(**{k: plain(v) for k, v in row.items()}) for row in rows])
+        setattr(snap, name, rows)
 
     note_limits(snap, facts, role)
     note_locked(snap)

@@ -20,7 +20,7 @@ import psycopg
 from psycopg import errors as pgerrors
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from psycopg.rows import dict_row
+from psycopg.rows import RowFactory, dict_row
 
 from auditor.errors import ConnectError, ConnectionLost
 
@@ -154,24 +154,30 @@ class Session:
     rows: int = 0
     elapsed: float = 0.0
 
-    def fetch(self, name: str, query: str | sql.Composable, retry: bool = True) -> list[dict[str, Any]]:
-        """Run one catalog query and return its rows as dicts.
+    def fetch(
+        self,
+        name: str,
+        query: str | sql.Composable,
+        retry: bool = True,
+        row_factory: RowFactory[Any] = dict_row,
+    ) -> list[Any]:
+        """Run one catalog query and return its rows (dicts unless a psycopg row factory says otherwise).
 
         A lock timeout or a hot-standby recovery conflict is retried once; a second failure, a
         statement timeout or a cancel makes this one query unavailable, never the whole run.
         """
         started = time.perf_counter()
         try:
-            rows = self._run(query)
+            rows = self._run(query, row_factory)
         except pgerrors.LockNotAvailable:
             if not retry:
                 raise QueryUnavailable("a lock held by another session outlasted lock_timeout") from None
             log.debug("query %s hit lock_timeout; retrying once", name)
-            return self.fetch(name, query, retry=False)
+            return self.fetch(name, query, retry=False, row_factory=row_factory)
         except pgerrors.SerializationFailure as exc:  # 40001: "canceling statement due to conflict with recovery"
             if retry and not (self.conn.closed or self.conn.broken):
                 log.debug("query %s cancelled by a recovery conflict; retrying once", name)
-                return self.fetch(name, query, retry=False)
+                return self.fetch(name, query, retry=False, row_factory=row_factory)
             raise QueryUnavailable(f"cancelled twice by recovery conflicts: {first_line(exc)}") from None
         except pgerrors.InsufficientPrivilege as exc:
             raise QueryUnavailable(f"permission denied: {first_line(exc)}") from None
@@ -200,18 +206,21 @@ class Session:
         log.debug("query %-20s %6d rows %8.1f ms", name, len(rows), took * 1000)
         return rows
 
-    def _run(self, query: str | sql.Composable) -> list[dict[str, Any]]:
+    def _run(self, query: str | sql.Composable, row_factory: RowFactory[Any]) -> list[Any]:
         text = (
             sql.Composed([sql.SQL(QUERY_MARKER), query])
             if isinstance(query, sql.Composable)
             else (QUERY_MARKER + query)
         )
-        with self.conn.transaction(), self.conn.cursor(row_factory=dict_row) as cur:
+        with self.conn.transaction(), self.conn.cursor(row_factory=row_factory) as cur:
             cur.execute(
                 "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true),"
                 " set_config('idle_in_transaction_session_timeout', %s, true),"
                 " set_config('search_path', %s, true), set_config('TimeZone', 'UTC', true),"
-                " set_config('DateStyle', 'ISO, YMD', true), set_config('IntervalStyle', 'postgres', true)",
+                " set_config('DateStyle', 'ISO, YMD', true), set_config('IntervalStyle', 'postgres', true),"
+                " set_config('jit', 'off', true),"  # JIT compiles catalog queries for seconds, runs them for ms
+                # one backend, no parallel workers: each worker rebuilt the same hash of every key (x3 CPU on L)
+                " set_config('max_parallel_workers_per_gather', '0', true)",
                 (self.timeouts.statement, self.timeouts.lock, self.timeouts.idle_in_transaction, PINNED_SEARCH_PATH),
             )
             self.queries += 1

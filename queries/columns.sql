@@ -23,12 +23,14 @@ SELECT
     NULLIF(a.attgenerated::text, '') AS generated,
     CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0
          THEN (SELECT co.collname::text FROM pg_collation co WHERE co.oid = a.attcollation) END AS collation,
-    col_description(a.attrelid, a.attnum) AS comment
+    dsc.description AS comment
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+LEFT JOIN pg_description dsc ON dsc.objoid = a.attrelid AND dsc.classoid = 'pg_class'::regclass
+                             AND dsc.objsubid = a.attnum
 WHERE c.relkind IN ('r', 'p', 'f', 'm', 'v')
   AND a.attnum > 0
   AND NOT a.attisdropped

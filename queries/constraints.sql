@@ -1,26 +1,38 @@
 -- Table constraints of every type (NOT NULL entries of PostgreSQL 18 are left out: nullability is on columns).
--- pg_get_expr/pg_get_*def open the relation: not called on ones locked ACCESS EXCLUSIVE (granted or waiting).
+-- pg_get_constraintdef waits behind an AccessExclusiveLock: not called on locked relations (granted or waiting).
+-- Key column names come from one bulk unnest joined to pg_attribute, not a subquery per constraint.
 WITH locked AS (
     SELECT DISTINCT l.relation AS oid
     FROM pg_locks l
     WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.relation IS NOT NULL
       AND l.pid <> pg_backend_pid()  -- our own locks never block us
       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+),
+key_names AS (
+    SELECT
+        con.oid,
+        array_agg(a.attname::text ORDER BY k.ord) FILTER (WHERE k.side = 'c') AS columns,
+        array_agg(a.attname::text ORDER BY k.ord) FILTER (WHERE k.side = 'f') AS ref_columns
+    FROM pg_constraint con
+    CROSS JOIN LATERAL (
+        SELECT 'c' AS side, u.attnum, u.ord, con.conrelid AS relid
+        FROM unnest(con.conkey::int2[]) WITH ORDINALITY u(attnum, ord)
+        UNION ALL
+        SELECT 'f', u.attnum, u.ord, con.confrelid
+        FROM unnest(con.confkey::int2[]) WITH ORDINALITY u(attnum, ord)
+    ) k
+    JOIN pg_attribute a ON a.attrelid = k.relid AND a.attnum = k.attnum
+    WHERE con.conrelid <> 0 AND con.contype IN ('p', 'u', 'f', 'c', 'x', 't')
+    GROUP BY con.oid
 )
 SELECT
     con.oid::bigint AS oid,
     con.conrelid::bigint AS table_oid,
     con.conname::text AS name,
     con.contype::text AS type,
-    ARRAY(SELECT a.attname::text
-          FROM unnest(con.conkey::int2[]) WITH ORDINALITY k(attnum, ord)
-          JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
-          ORDER BY k.ord) AS columns,
+    COALESCE(kn.columns, '{}') AS columns,
     NULLIF(con.confrelid, 0)::bigint AS ref_table_oid,
-    ARRAY(SELECT a.attname::text
-          FROM unnest(con.confkey::int2[]) WITH ORDINALITY k(attnum, ord)
-          JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
-          ORDER BY k.ord) AS ref_columns,
+    COALESCE(kn.ref_columns, '{}') AS ref_columns,
     NULLIF(con.confdeltype::text, ' ') AS on_delete,
     NULLIF(con.confupdtype::text, ' ') AS on_update,
     NULLIF(con.confmatchtype::text, ' ') AS match_type,
@@ -33,10 +45,13 @@ SELECT
     NULLIF(con.conindid, 0)::bigint AS index_oid,
     CASE WHEN NOT EXISTS (SELECT 1 FROM locked lk WHERE lk.oid IN (con.conrelid, con.confrelid))
          THEN pg_get_constraintdef(con.oid, true) ELSE '(not read: relation locked)' END AS definition,
-    obj_description(con.oid, 'pg_constraint') AS comment
+    dsc.description AS comment
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN key_names kn ON kn.oid = con.oid
+LEFT JOIN pg_description dsc ON dsc.objoid = con.oid AND dsc.classoid = 'pg_constraint'::regclass
+                             AND dsc.objsubid = 0
 WHERE con.contype IN ('p', 'u', 'f', 'c', 'x', 't')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname NOT LIKE 'pg\_toast%'

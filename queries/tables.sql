@@ -1,11 +1,19 @@
 -- Tables, partitioned tables and foreign tables with partitioning, RLS, ownership, size and comment.
--- Sizes are not computed for relations someone holds (or waits for) an AccessExclusiveLock on.
+-- Sizes are estimates from relpages (heap + TOAST + indexes, as of the last VACUUM, ANALYZE or CREATE
+-- INDEX): pg_total_relation_size would open every table and index (locks, relcache, file stats), which
+-- costs seconds on 10,000 tables and can queue behind DDL. `locked` names relations someone holds (or
+-- waits for) an AccessExclusiveLock on.
 WITH locked AS (
     SELECT DISTINCT l.relation AS oid
     FROM pg_locks l
     WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.relation IS NOT NULL
       AND l.pid <> pg_backend_pid()  -- our own locks never block us
       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+),
+index_pages AS (
+    SELECT i.indrelid AS oid, sum(ic.relpages)::bigint AS pages
+    FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+    GROUP BY i.indrelid
 )
 SELECT
     c.oid::bigint AS oid,
@@ -16,8 +24,10 @@ SELECT
     pg_get_userbyid(c.relowner)::text AS owner,
     c.reltuples::float8 AS reltuples,
     c.relpages::bigint AS relpages,
-    CASE WHEN lk.oid IS NULL AND c.relkind IN ('r', 'm') THEN pg_total_relation_size(c.oid) END AS total_bytes,
-    CASE WHEN lk.oid IS NULL AND c.relkind IN ('r', 'm') THEN pg_relation_size(c.oid) END AS table_bytes,
+    CASE WHEN c.relkind IN ('r', 'm')
+         THEN (c.relpages::bigint + COALESCE(tc.relpages, 0) + COALESCE(ti.pages, 0) + COALESCE(ix.pages, 0))
+              * current_setting('block_size')::bigint END AS total_bytes,
+    CASE WHEN c.relkind IN ('r', 'm') THEN c.relpages::bigint * current_setting('block_size')::bigint END AS table_bytes,
     lk.oid IS NOT NULL AS locked,
     c.relrowsecurity AS rls_enabled,
     c.relforcerowsecurity AS rls_forced,
@@ -28,21 +38,26 @@ SELECT
     ARRAY(SELECT i.inhparent::bigint FROM pg_inherits i
           WHERE i.inhrelid = c.oid AND NOT c.relispartition ORDER BY i.inhseqno) AS inherits_from,
     p.partstrat::text AS partition_strategy,
-    CASE WHEN p.partrelid IS NULL THEN NULL WHEN lk.oid IS NULL THEN pg_get_partkeydef(c.oid) ELSE '(not read: relation locked)' END
-        AS partition_key,
-    ARRAY(SELECT a.attname::text
-          FROM unnest(p.partattrs::int2[]) WITH ORDINALITY k(attnum, ord)
-          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
-          ORDER BY k.ord) AS partition_key_columns,
+    CASE WHEN p.partrelid IS NULL THEN NULL WHEN lk.oid IS NULL THEN pg_get_partkeydef(c.oid)
+         ELSE '(not read: relation locked)' END AS partition_key,
+    CASE WHEN p.partrelid IS NULL THEN '{}'::text[]
+         ELSE ARRAY(SELECT a.attname::text
+                    FROM unnest(p.partattrs::int2[]) WITH ORDINALITY k(attnum, ord)
+                    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+                    ORDER BY k.ord) END AS partition_key_columns,
     CASE WHEN NOT c.relispartition THEN NULL WHEN lk.oid IS NULL THEN pg_get_expr(c.relpartbound, c.oid)
          ELSE '(not read: relation locked)' END AS partition_bound,
     c.relreplident::text AS replica_identity,
     c.relacl::text[] AS acl,
-    obj_description(c.oid, 'pg_class') AS comment
+    dsc.description AS comment
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_partitioned_table p ON p.partrelid = c.oid
 LEFT JOIN locked lk ON lk.oid = c.oid
+LEFT JOIN pg_class tc ON tc.oid = c.reltoastrelid
+LEFT JOIN index_pages ti ON ti.oid = c.reltoastrelid
+LEFT JOIN index_pages ix ON ix.oid = c.oid
+LEFT JOIN pg_description dsc ON dsc.objoid = c.oid AND dsc.classoid = 'pg_class'::regclass AND dsc.objsubid = 0
 WHERE c.relkind IN ('r', 'p', 'f')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname NOT LIKE 'pg\_toast%'
