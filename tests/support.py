@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import psycopg
 
 from auditor.collect import collect
@@ -50,3 +54,25 @@ def drop_database(admin_dsn: str, name: str) -> None:
     with psycopg.connect(admin_dsn, autocommit=True) as c:
         c.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(name)))
         c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextmanager
+def debug_log() -> Iterator[list[logging.LogRecord]]:
+    """Capture pg-auditor's debug log (query timings, lock-timeout retries) during the block."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("pg_auditor")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def waited_on_a_lock(records: list[logging.LogRecord]) -> list[str]:
+    """The queries that hit lock_timeout (each is retried once, so a wait shows here)."""
+    return [r.getMessage() for r in records if "lock_timeout" in r.getMessage()]

@@ -94,7 +94,7 @@ def test_statement_timeout_fails_that_section_and_its_rules_not_the_run(faults_d
     with catalog_locked(faults_db):
         started = time.perf_counter()
         snap = snapshot_of(faults_db, Timeouts(statement="300ms", lock="20s"))
-        assert time.perf_counter() - started < 5
+        assert time.perf_counter() - started < 15  # cancelled at 300 ms, not waiting out the 20 s lock_timeout
     assert set(snap.unavailable) == {"policies"}
     assert snap.unavailable["policies"].reason == "cancelled by statement_timeout (300ms)"
     assert {t.name for t in snap.tables} == {"orders", "tenants"}
