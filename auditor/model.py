@@ -494,6 +494,11 @@ class Snapshot:
         return _group([c for c in self.constraints if c.type == "f"], "ref_table_oid")
 
     @cached_property
+    def foreign_keys_by_index(self) -> dict[int, list[Constraint]]:
+        """Foreign keys by the unique index on the referenced side they check against."""
+        return _group([c for c in self.constraints if c.type == "f" and c.index_oid], "index_oid")
+
+    @cached_property
     def triggers_of(self) -> dict[int, list[Trigger]]:
         return _group(self.triggers, "table_oid")
 

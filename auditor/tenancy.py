@@ -108,12 +108,16 @@ class Tenancy:
 
 def per_snapshot(name: str, build: Callable[[Snapshot], T], snap: Snapshot) -> T:
     """build(snap), computed once per snapshot and run settings (thresholds change what it sees)."""
-    key = repr(sorted((k, repr(v)) for k, v in snap.settings.items()))
+    settings = snap.settings
     cached = snap.__dict__.get(name)
-    if cached and cached[0] == key:
-        return cached[1]
+    if cached and cached[0] is settings:  # the same settings object: the common case, no key to build
+        return cached[2]
+    key = repr(sorted((k, repr(v)) for k, v in settings.items()))
+    if cached and cached[1] == key:
+        snap.__dict__[name] = (settings, key, cached[2])
+        return cached[2]
     result = build(snap)
-    snap.__dict__[name] = (key, result)
+    snap.__dict__[name] = (settings, key, result)
     return result
 
 

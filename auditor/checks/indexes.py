@@ -198,6 +198,13 @@ def unindexed_foreign_key(snap: Snapshot) -> Iterator[Hit]:
 
 def user_indexes(snap: Snapshot) -> list[tuple[Table, Index]]:
     """Top-level indexes (not a partition's attached copy) on the application's tables, sorted by name."""
+    cached = snap.__dict__.get("_user_indexes")
+    if cached is None:
+        cached = snap.__dict__["_user_indexes"] = _user_indexes(snap)
+    return cached
+
+
+def _user_indexes(snap: Snapshot) -> list[tuple[Table, Index]]:
     out = []
     for t in snap.user_tables:
         for i in snap.indexes_of.get(t.oid, []):
@@ -276,8 +283,8 @@ def drop_index_sql(snap: Snapshot, t: Table, i: Index) -> str:
         sql = f"DROP INDEX CONCURRENTLY {qualified(t.schema, i.name)};"
     users = sorted(
         f"{snap.table_by_oid[c.table_oid].qualified}.{c.name}"
-        for c in snap.constraints
-        if c.type == "f" and c.index_oid == i.oid and c.parent_oid is None and c.table_oid in snap.table_by_oid
+        for c in snap.foreign_keys_by_index.get(i.oid, [])
+        if c.parent_oid is None and c.table_oid in snap.table_by_oid
     )
     if users:
         sql = f"-- foreign keys rely on this index and block the drop; re-point them first: {', '.join(users)}\n{sql}"

@@ -70,22 +70,34 @@ class ScoreModel:
     per_role: dict[str, int | None] = field(default_factory=dict)
     cuts: dict[str, dict[str, float]] = field(default_factory=dict)  # table -> structural flaw -> cut
 
+    def _lookup(self) -> tuple[float, dict[str, list[TableScore]]]:
+        """Total weight and tables by name, rebuilt only when the list changed length (it is built once,
+        then read once per finding: recomputing per call was quadratic on 10,000 tables)."""
+        cache = self.__dict__.get("_lookup_cache")
+        if cache is None or cache[0] != len(self.tables):
+            by_name: dict[str, list[TableScore]] = {}
+            for t in self.tables:
+                by_name.setdefault(t.table, []).append(t)
+            cache = (len(self.tables), sum(t.weight for t in self.tables), by_name)
+            self.__dict__["_lookup_cache"] = cache
+        return cache[1], cache[2]
+
     @property
     def total_weight(self) -> float:
-        return sum(t.weight for t in self.tables)
+        return self._lookup()[0]
 
     def table_points(self, qualified: str, dims: tuple[str, ...] = ("read", "write", "struct")) -> float:
-        total = self.total_weight
+        total, by_name = self._lookup()
         out = 0.0
-        for t in self.tables:
-            if t.table == qualified and total:
+        for t in by_name.get(qualified, []):
+            if total:
                 w = {"read": READ * (1 - t.read), "write": WRITE * (1 - t.write), "struct": STRUCT * (1 - t.struct)}
                 out += 100 * t.weight * sum(w[d] for d in dims) / total
         return round(out, 1)
 
     def struct_points(self, qualified: str, flaw: str, share: int = 1) -> float | None:
         """What fixing one structural flaw (of `share` alike on the table) is worth."""
-        t = next((t for t in self.tables if t.table == qualified), None)
+        t = next(iter(self._lookup()[1].get(qualified, [])), None)
         amount = self.cuts.get(qualified, {}).get(flaw)
         if t is None or not amount or not self.total_weight:
             return None
