@@ -273,6 +273,9 @@ def changes_view(report: Report) -> dict[str, Any] | None:
     }
 
 
+EVIDENCE_TEXT_MAX = 400  # characters of one evidence line in Markdown and HTML
+
+
 def evidence_items(evidence: dict[str, Any]) -> list[tuple[str, str]]:
     """Evidence as (label, text) pairs: lists joined, nested values as compact JSON."""
     import json
@@ -287,8 +290,13 @@ def evidence_items(evidence: dict[str, Any]) -> list[tuple[str, str]]:
             if len(value) > EVIDENCE_LIST_MAX:
                 shown.append(f"… and {len(value) - EVIDENCE_LIST_MAX} more (see the JSON report)")
             text = ", ".join(shown)
+            if len(text) > EVIDENCE_TEXT_MAX:
+                text = text[:EVIDENCE_TEXT_MAX].rsplit(", ", 1)[0] + f", … ({len(value)} in all; see the JSON report)"
         elif isinstance(value, dict | list):
             text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+            if len(text) > EVIDENCE_TEXT_MAX:  # a grouped finding's per-object details: the JSON report has them
+                count = f"{len(value)} entries" if isinstance(value, list) else "details"
+                text = f"{count} (see the JSON report)"
         elif isinstance(value, bool):
             text = "yes" if value else "no"
         elif isinstance(value, int) and abs(value) >= 10000:

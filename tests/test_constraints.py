@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from support import hits, snapshot_after
 
@@ -639,3 +640,22 @@ def test_boolean_stored_as_text(conn):
         run_fix(conn, f.fix)
     assert conn.execute("SELECT count(*) FROM t.u WHERE is_admin").fetchone()[0] == 100
     assert not hits(snapshot_after(conn, "ANALYZE t.u"), "CON016")
+
+
+def test_type_change_fixes_warn_about_views_that_block_them(conn):
+    snap = snapshot_after(
+        conn,
+        "CREATE SCHEMA tv; CREATE TABLE tv.log (id bigint PRIMARY KEY, at timestamp NOT NULL);"
+        "CREATE VIEW tv.recent AS SELECT id, at FROM tv.log;",
+    )
+    (f,) = [f for f in hits(snap, "CON008") if f.obj.schema == "tv"]
+    assert "1 view(s) read these tables (tv.recent)" in f.fix
+    # As the note says: the ALTER fails while the view exists, and runs once it is dropped and recreated.
+    alter = f.fix[f.fix.index("ALTER TABLE") :].split(";")[0]
+    conn.execute("SAVEPOINT s")
+    with pytest.raises(psycopg.errors.FeatureNotSupported):
+        conn.execute(alter)
+    conn.execute("ROLLBACK TO SAVEPOINT s")
+    conn.execute("DROP VIEW tv.recent")
+    conn.execute(alter)
+    conn.execute("CREATE VIEW tv.recent AS SELECT id, at FROM tv.log")

@@ -52,6 +52,10 @@ def test_cascade_raises_severity_and_fix_runs(conn):
     snap = snapshot_after(conn, SCHEMA)
     found = {f.obj.table: f for f in hits(snap, "IDX001")}
     assert found["no_index"].evidence["on_delete"] == "CASCADE"
+    # An index holding the key's columns is named with the reason it does not serve the lookups.
+    assert found["wrong_order"].evidence["indexes_with_these_columns_that_do_not_serve_it"] == [
+        "wrong_order_created_parent_id_idx (the key columns do not lead)"
+    ]
     assert "ON DELETE CASCADE" in found["no_index"].message
     # The fix for a quoted, mixed-case name must run as printed (CONCURRENTLY needs no transaction).
     expected = 'CREATE INDEX CONCURRENTLY "Mixed Case_Parent Id_idx" ON t."Mixed Case" ("Parent Id");'

@@ -77,3 +77,16 @@ def create_index_sql(
         lines.append(f"CREATE INDEX CONCURRENTLY {quote_ident(pname)} ON {part.qualified}{body};")
         lines.append(f"ALTER INDEX {qualified(t.schema, name)} ATTACH PARTITION {qualified(part.schema, pname)};")
     return "\n".join(lines)
+
+
+def dependent_views_note(snap: Snapshot, tables: list[Table]) -> str:
+    """A warning for fixes that change a column's type: ALTER ... TYPE fails while a view uses the column."""
+    oids = {t.oid for t in tables}
+    views = sorted(v.qualified for v in snap.views if oids.intersection(v.reads))
+    if not views:
+        return ""
+    shown = ", ".join(views[:10]) + (f" and {len(views) - 10} more" if len(views) > 10 else "")
+    return (
+        f"-- {len(views)} view(s) read these tables ({shown}); ALTER COLUMN ... TYPE fails for a column a view\n"
+        "-- uses: save their definitions (pg_get_viewdef), drop them, run the ALTERs, then recreate them.\n"
+    )

@@ -11,7 +11,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 
-from auditor.checks.common import TENANT_COLUMNS, column_obj, constraint_obj, table_obj
+from auditor.checks.common import TENANT_COLUMNS, column_obj, constraint_obj, dependent_views_note, table_obj
 from auditor.engine import context
 from auditor.model import FK_ACTIONS, Column, Constraint, Sequence, Snapshot, Table, Trigger
 from auditor.names import column_list, index_name, qualified, quote_ident, quote_literal
@@ -1043,7 +1043,7 @@ def timestamp_without_time_zone(snap: Snapshot) -> Iterator[Hit]:
                 "{columns} timestamp without time zone columns in {tables} of {of} tables of {schema}",
                 "columns",
             )
-            hit.fix = preamble + (hit.fix or "")
+            hit.fix = dependent_views_note(snap, [t for t, _, _ in items]) + preamble + (hit.fix or "")
             names = Counter(c for _, cols, _ in items for c in cols)
             hit.evidence["most_common"] = [f"{n} ({k} tables)" for n, k in names.most_common(5)]
             yield hit
@@ -1053,7 +1053,7 @@ def timestamp_without_time_zone(snap: Snapshot) -> Iterator[Hit]:
             obj=table_obj(t),
             message=f"{column_list(cols)} {'are' if len(cols) > 1 else 'is'} timestamp without time zone",
             evidence={"columns": cols},
-            fix=preamble + fix,
+            fix=dependent_views_note(snap, [t]) + preamble + fix,
         )
 
 
@@ -1209,7 +1209,7 @@ def column_type_drift(snap: Snapshot) -> Iterator[Hit]:
         if tie:
             fix = f"-- no type is the majority: choose one for {quote_ident(name)} and align the others"
         else:
-            fix = (
+            fix = dependent_views_note(snap, [t for t, _ in odd]) + (
                 f"-- align on {majority} (the type most tables use); changing a type rewrites the table under an\n"
                 "-- ACCESS EXCLUSIVE lock (dropping a numeric or varchar limit does not):\n"
                 + "\n".join(

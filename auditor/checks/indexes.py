@@ -87,6 +87,17 @@ def serves_lookup(i: Index, columns: list[str]) -> bool:
     return implied is not None and implied <= set(columns)
 
 
+def why_not_serving(i: Index, columns: list[str]) -> str:
+    """Why an index holding a foreign key's columns still cannot serve its lookups."""
+    if not i.is_valid:
+        return "invalid"
+    if not leads_with(i, columns):
+        return "the key columns do not lead"
+    if i.predicate is not None:
+        return f"partial: WHERE {i.predicate}"
+    return f"{i.method}, not btree"
+
+
 @rule(
     "IDX001",
     "unindexed-foreign-key",
@@ -152,9 +163,11 @@ def unindexed_foreign_key(snap: Snapshot) -> Iterator[Hit]:
             "estimated_rows": rows,
             "table_size": human_bytes(snap.total_bytes(table)),
         }
-        near = [i.name for i in indexes if set(con.columns) <= {c for c in i.columns if c}]
+        near = {i.name: why_not_serving(i, con.columns) for i in indexes if set(con.columns) <= set(i.columns)}
         if near:
-            evidence["indexes_with_these_columns_not_leading"] = sorted(near)
+            evidence["indexes_with_these_columns_that_do_not_serve_it"] = [
+                f"{name} ({why})" for name, why in sorted(near.items())
+            ]
         fix = create_index_sql(snap, table, con.columns)
         tenant = next(
             (
