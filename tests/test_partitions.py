@@ -603,6 +603,21 @@ def test_partman_unregistered_range_set(partman):
     assert "partman.create_parent('t.short', 'at', 'native', 'monthly');" in found["short"].fix
 
 
+def test_partman_registration_fix_runs_beside_an_existing_default(partman):
+    # A set holding only a default partition (rows in it): create_parent makes its own <parent>_default,
+    # so the fix moves the old one aside, registers the set, and puts the rows back through the parent.
+    snap = snapshot_after(
+        partman,
+        PARTMAN + "CREATE SCHEMA t; CREATE TABLE t.ev (id bigint, at timestamptz NOT NULL) PARTITION BY RANGE (at);"
+        "CREATE TABLE t.ev_default PARTITION OF t.ev DEFAULT; INSERT INTO t.ev VALUES (1, now()), (2, now());",
+    )
+    (f,) = [f for f in hits(snap, "PAR024") if f.obj.table == "ev"]
+    assert "DETACH PARTITION t.ev_default" in f.fix
+    partman.execute(f.fix)
+    assert partman.execute("SELECT count(*) FROM t.ev").fetchone()[0] == 2
+    assert not [f for f in hits(snapshot_after(partman, "SELECT 1"), "PAR024") if f.obj.table == "ev"]
+
+
 def test_partman_update_pending_on_a_built_snapshot(partman):
     snap = snapshot_after(partman, PARTMAN)
     assert not hits(snap, "PAR020")

@@ -1714,15 +1714,31 @@ def partman_set_unregistered(snap: Snapshot) -> Iterator[Hit]:
             keyword = {"1 month": "monthly", "1 day": "daily", "7 days": "weekly", "1 year": "yearly"}.get(interval)
             call = f"SELECT {schema}.create_parent({name}, {key}, 'native', {quote_literal(keyword or interval)});"
         ev = {"key": t.partition_key, "interval": interval, "partitions": len(children(snap, t))}
+        before, after = ["-- check that existing partitions follow pg_partman's naming first"], []
         template = f"template_{t.schema}_{t.name}"
         if template in templates:
             ev["template_table"] = f"{partman_schema(snap)}.{template} exists: the set was registered once"
+            before.append(
+                f"-- create_parent makes its own template table; move the old one aside (compare its indexes after):\n"
+                f"ALTER TABLE {schema}.{quote_ident(template)} RENAME TO {quote_ident((template + '_old')[:63])};"
+            )
+        default = next((c for c in children(snap, t) if c.is_default_partition), None)
+        if default is not None:  # create_parent attaches its own <parent>_default: detach this one first
+            aside = qualified(default.schema, (default.name + "_before_partman")[:63])
+            before.append(
+                f"ALTER TABLE {t.qualified} DETACH PARTITION {default.qualified};\n"
+                f"ALTER TABLE {default.qualified} RENAME TO {quote_ident((default.name + '_before_partman')[:63])};"
+            )
+            after.append(
+                "-- put its rows back through the parent (they land in their partitions or the new default):\n"
+                f"INSERT INTO {t.qualified} SELECT * FROM {aside};\nDROP TABLE {aside};"
+            )
         yield Hit(
             obj=table_obj(t),
             message=f"range set by {t.partition_key_columns[0]} not registered in pg_partman: nothing creates its "
             "partitions",
             evidence=ev,
-            fix="-- check that existing partitions follow pg_partman's naming first\n" + call,
+            fix="\n".join([*before, call, *after]),
         )
 
 
