@@ -11,10 +11,9 @@ from pathlib import Path
 
 import psycopg
 
-from auditor import engine, render
-from auditor.collect import collect
+from auditor import render
+from auditor.api import audit
 from auditor.config import Config
-from auditor.db import Target, connect
 from auditor.tempcluster import TempCluster
 
 log = logging.getLogger("pg_auditor")
@@ -44,12 +43,8 @@ def run_demo(output: Path, keep: bool = False) -> tuple[list[Path], str | None]:
         dsn = cluster.dsn(DEMO_DB)
         partman = load_sample(dsn)
         log.debug("sample schema loaded (pg_partman part: %s)", "yes" if partman else "not installed")
-        session = connect(Target(conninfo=dsn))
-        try:
-            snap = collect(session)
-        finally:
-            session.conn.close()
-        report = engine.run(snap, Config(), {"source": "demo", "queries": session.queries, "rows": session.rows})
+        report = audit(dsn, Config(), history=False)
+        report.run["source"] = "demo"
         paths = render.write(report, ["html", "md", "json"], output, "pg-auditor-demo")
     except BaseException:
         cluster.stop()
