@@ -494,6 +494,15 @@ class Snapshot:
         return _group([c for c in self.constraints if c.type == "f"], "ref_table_oid")
 
     @cached_property
+    def views_reading(self) -> dict[int, list[View]]:
+        """Views and materialized views by each relation they read."""
+        out: dict[int, list[View]] = defaultdict(list)
+        for v in self.views:
+            for oid in v.reads:
+                out[oid].append(v)
+        return dict(out)
+
+    @cached_property
     def foreign_keys_by_index(self) -> dict[int, list[Constraint]]:
         """Foreign keys by the unique index on the referenced side they check against."""
         return _group([c for c in self.constraints if c.type == "f" and c.index_oid], "index_oid")

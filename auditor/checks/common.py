@@ -81,8 +81,7 @@ def create_index_sql(
 
 def dependent_views_note(snap: Snapshot, tables: list[Table]) -> str:
     """A warning for fixes that change a column's type: ALTER ... TYPE fails while a view uses the column."""
-    oids = {t.oid for t in tables}
-    views = sorted(v.qualified for v in snap.views if oids.intersection(v.reads))
+    views = sorted({v.qualified for t in tables for v in snap.views_reading.get(t.oid, [])})
     if not views:
         return ""
     shown = ", ".join(views[:10]) + (f" and {len(views) - 10} more" if len(views) > 10 else "")
