@@ -132,36 +132,59 @@ def collect(
     role = quote_ident(server.current_user)
     facts = privilege_facts(session, server)
 
-    for name, cls in SECTIONS.items():
-        query: str | sql.Composable = query_for(name, server.version_num)
-        partman_schema = None
-        if name == "partman_config":
-            ext = snap.installed("pg_partman")
-            if ext is None or ext.schema is None:
-                continue
-            partman_schema = ext.schema
-            query = sql.SQL(query).format(schema=sql.Identifier(ext.schema))  # type: ignore[arg-type]
-        elif name == "cron_jobs" and snap.installed("pg_cron") is None:
-            continue
-        elif name == "column_stats" and facts.get("column_stats_helper"):
-            query = query_for("column_stats_helper", server.version_num)
-        try:
-            rows = session.fetch(name, query, row_factory=rows_of(cls))
-        except QueryUnavailable as exc:
-            hint = GRANT_HINTS.get(name)
-            grant = catalog_grant(exc.reason, role) or (
-                hint.format(role=role, partman=quote_ident(partman_schema or "partman")) if hint else None
-            )
-            snap.unavailable[name] = Unavailable(exc.reason, grant)
-            log.debug("section %s unavailable: %s", name, exc.reason)
-            continue
-        setattr(snap, name, rows)
+    # extensions first: whether and where pg_partman and pg_cron live decides two of the other queries
+    store(snap, "extensions", fetch_one(session, "extensions", server), role)
+    plan = section_queries(snap, facts)
+    for name, outcome in session.fetch_ahead((name, query, rows_of(SECTIONS[name])) for name, query in plan):
+        store(snap, name, outcome, role)
 
     note_limits(snap, facts, role)
     note_locked(snap)
     if schemas or exclude_schemas:
         apply_schema_filter(snap, schemas or [], exclude_schemas or [])
     return snap
+
+
+def fetch_one(session: Session, name: str, server: Server) -> list[Any] | QueryUnavailable:
+    try:
+        return session.fetch(name, query_for(name, server.version_num), row_factory=rows_of(SECTIONS[name]))
+    except QueryUnavailable as exc:
+        return exc
+
+
+def section_queries(snap: Snapshot, facts: dict[str, Any]) -> list[tuple[str, str | sql.Composable]]:
+    """The query of every section still to read, in SECTIONS order; extension-backed ones only if installed."""
+    plan: list[tuple[str, str | sql.Composable]] = []
+    for name in SECTIONS:
+        query: str | sql.Composable = query_for(name, snap.server.version_num)
+        if name == "extensions":
+            continue
+        if name == "partman_config":
+            ext = snap.installed("pg_partman")
+            if ext is None or ext.schema is None:
+                continue
+            query = sql.SQL(query).format(schema=sql.Identifier(ext.schema))  # type: ignore[arg-type]
+        elif name == "cron_jobs" and snap.installed("pg_cron") is None:
+            continue
+        elif name == "column_stats" and facts.get("column_stats_helper"):
+            query = query_for("column_stats_helper", snap.server.version_num)
+        plan.append((name, query))
+    return plan
+
+
+def store(snap: Snapshot, name: str, outcome: list[Any] | QueryUnavailable, role: str) -> None:
+    """Keep a section's rows, or record why it is unavailable and the GRANT that would unlock it."""
+    if not isinstance(outcome, QueryUnavailable):
+        setattr(snap, name, outcome)
+        return
+    hint = GRANT_HINTS.get(name)
+    partman = snap.installed("pg_partman")
+    partman_schema = partman.schema if partman and partman.schema else "partman"
+    grant = catalog_grant(outcome.reason, role) or (
+        hint.format(role=role, partman=quote_ident(partman_schema)) if hint else None
+    )
+    snap.unavailable[name] = Unavailable(outcome.reason, grant)
+    log.debug("section %s unavailable: %s", name, outcome.reason)
 
 
 def privilege_facts(session: Session, server: Server) -> dict[str, Any]:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import re
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -29,6 +31,17 @@ log = logging.getLogger("pg_auditor")
 APP_NAME = "pg-auditor"
 QUERY_MARKER = "/* pg-auditor */ "
 PINNED_SEARCH_PATH = "pg_catalog, pg_temp"
+# Pinned in every audit transaction, local to it (PgBouncer-safe): timeouts, a search_path and output
+# formats that make the report deterministic, no JIT (it compiles catalog queries for seconds that run
+# in milliseconds) and one backend (parallel workers each rebuilt the same hash of every key: x3 CPU on L).
+SETTINGS = (
+    "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true),"
+    " set_config('idle_in_transaction_session_timeout', %s, true), set_config('search_path', %s, true),"
+    " set_config('TimeZone', 'UTC', true), set_config('DateStyle', 'ISO, YMD', true),"
+    " set_config('IntervalStyle', 'postgres', true), set_config('jit', 'off', true),"
+    " set_config('max_parallel_workers_per_gather', '0', true)"
+)
+AHEAD = 2  # executed results waiting to be read: the server stays one query ahead of the client
 
 
 @dataclass(frozen=True)
@@ -139,6 +152,9 @@ class QueryUnavailable(Exception):
         self.grant = grant
 
 
+Fetched = tuple[str, "list[Any] | QueryUnavailable"]  # a section's rows, or why it could not be read
+
+
 @dataclass
 class Session:
     """One connection; every query in its own short read-only transaction with local timeouts.
@@ -166,18 +182,75 @@ class Session:
         A lock timeout or a hot-standby recovery conflict is retried once; a second failure, a
         statement timeout or a cancel makes this one query unavailable, never the whole run.
         """
+        return self.rows_of(name, self.execute(name, query, row_factory, retry))
+
+    def fetch_ahead(self, plan: Iterable[tuple[str, str | sql.Composable, RowFactory[Any]]]) -> Iterator[Fetched]:
+        """Run the queries of `plan` one after another, each in its own transaction, yielding
+        (name, rows or QueryUnavailable) in plan order.
+
+        A thread runs the next query while the caller builds the rows of the last one, so the
+        server's work and the client's overlap; still one connection and one query at a time.
+        Results wait at most AHEAD deep, which bounds the memory of unread results.
+        """
+        ahead: queue.Queue[tuple[str, psycopg.Cursor[Any] | BaseException]] = queue.Queue(maxsize=AHEAD)
+        stop = threading.Event()
+
+        def run() -> None:
+            for name, query, row_factory in plan:
+                if stop.is_set():
+                    break
+                try:
+                    ahead.put((name, self.execute(name, query, row_factory)))
+                except QueryUnavailable as exc:
+                    ahead.put((name, exc))
+                except BaseException as exc:  # connection lost, or a bug: the caller raises it
+                    ahead.put((name, exc))
+                    break
+            ahead.put(("", StopIteration()))
+
+        worker = threading.Thread(target=run, name="pg-auditor-fetch", daemon=True)
+        worker.start()
+        try:
+            while True:
+                name, outcome = ahead.get()
+                if isinstance(outcome, StopIteration):
+                    return
+                if isinstance(outcome, QueryUnavailable):
+                    yield name, outcome
+                elif isinstance(outcome, BaseException):
+                    raise outcome
+                else:
+                    try:
+                        yield name, self.rows_of(name, outcome)
+                    except QueryUnavailable as exc:
+                        yield name, exc
+        finally:
+            stop.set()
+            while worker.is_alive():  # drain, so a worker blocked on a full queue can see `stop`
+                try:
+                    _, pending = ahead.get(timeout=0.05)
+                except queue.Empty:
+                    continue
+                if isinstance(pending, psycopg.Cursor):
+                    pending.close()
+            worker.join()
+
+    def execute(
+        self, name: str, query: str | sql.Composable, row_factory: RowFactory[Any], retry: bool = True
+    ) -> psycopg.Cursor[Any]:
+        """Run one query in its own read-only transaction; its rows stay on the returned cursor."""
         started = time.perf_counter()
         try:
-            rows = self._run(query, row_factory)
+            cursor = self._run(query, row_factory)
         except pgerrors.LockNotAvailable:
             if not retry:
                 raise QueryUnavailable("a lock held by another session outlasted lock_timeout") from None
             log.debug("query %s hit lock_timeout; retrying once", name)
-            return self.fetch(name, query, retry=False, row_factory=row_factory)
+            return self.execute(name, query, row_factory, retry=False)
         except pgerrors.SerializationFailure as exc:  # 40001: "canceling statement due to conflict with recovery"
             if retry and not (self.conn.closed or self.conn.broken):
                 log.debug("query %s cancelled by a recovery conflict; retrying once", name)
-                return self.fetch(name, query, retry=False, row_factory=row_factory)
+                return self.execute(name, query, row_factory, retry=False)
             raise QueryUnavailable(f"cancelled twice by recovery conflicts: {first_line(exc)}") from None
         except pgerrors.InsufficientPrivilege as exc:
             raise QueryUnavailable(f"permission denied: {first_line(exc)}") from None
@@ -187,45 +260,49 @@ class Session:
             raise QueryUnavailable(f"cancelled: {first_line(exc)}") from None
         except (pgerrors.UndefinedTable, pgerrors.UndefinedFunction, pgerrors.UndefinedColumn) as exc:
             raise QueryUnavailable(f"not supported here: {first_line(exc)}") from None
-        except psycopg.OperationalError as exc:
-            if self.conn.closed or self.conn.broken:
-                raise ConnectionLost(
-                    f"connection lost during query {name}: {redact(first_line(exc), self.secrets)}"
-                ) from None
-            raise QueryUnavailable(redact(first_line(exc), self.secrets)) from None
         except psycopg.Error as exc:
-            if self.conn.closed or self.conn.broken:
-                raise ConnectionLost(
-                    f"connection lost during query {name}: {redact(first_line(exc), self.secrets)}"
-                ) from None
-            raise QueryUnavailable(f"failed: {redact(first_line(exc), self.secrets)}") from None
+            raise self._failure(name, exc) from None
         took = time.perf_counter() - started
         self.queries += 1
-        self.rows += len(rows)
         self.elapsed += took
-        log.debug("query %-20s %6d rows %8.1f ms", name, len(rows), took * 1000)
+        log.debug("query %-20s %6d rows %8.1f ms", name, cursor.rowcount, took * 1000)
+        return cursor
+
+    def rows_of(self, name: str, cursor: psycopg.Cursor[Any]) -> list[Any]:
+        """Build the rows of an executed query (the client's share of the work) and free its result."""
+        try:
+            with cursor:
+                rows = cursor.fetchall()
+        except psycopg.Error as exc:
+            raise self._failure(name, exc) from None
+        self.rows += len(rows)
         return rows
 
-    def _run(self, query: str | sql.Composable, row_factory: RowFactory[Any]) -> list[Any]:
+    def _failure(self, name: str, exc: psycopg.Error) -> Exception:
+        """A lost connection ends the run; any other driver error makes this one query unavailable."""
+        if self.conn.closed or self.conn.broken:
+            return ConnectionLost(f"connection lost during query {name}: {redact(first_line(exc), self.secrets)}")
+        if isinstance(exc, psycopg.OperationalError):
+            return QueryUnavailable(redact(first_line(exc), self.secrets))
+        return QueryUnavailable(f"failed: {redact(first_line(exc), self.secrets)}")
+
+    def _run(self, query: str | sql.Composable, row_factory: RowFactory[Any]) -> psycopg.Cursor[Any]:
         text = (
             sql.Composed([sql.SQL(QUERY_MARKER), query])
             if isinstance(query, sql.Composable)
             else (QUERY_MARKER + query)
         )
-        with self.conn.transaction(), self.conn.cursor(row_factory=row_factory) as cur:
-            cur.execute(
-                "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true),"
-                " set_config('idle_in_transaction_session_timeout', %s, true),"
-                " set_config('search_path', %s, true), set_config('TimeZone', 'UTC', true),"
-                " set_config('DateStyle', 'ISO, YMD', true), set_config('IntervalStyle', 'postgres', true),"
-                " set_config('jit', 'off', true),"  # JIT compiles catalog queries for seconds, runs them for ms
-                # one backend, no parallel workers: each worker rebuilt the same hash of every key (x3 CPU on L)
-                " set_config('max_parallel_workers_per_gather', '0', true)",
-                (self.timeouts.statement, self.timeouts.lock, self.timeouts.idle_in_transaction, PINNED_SEARCH_PATH),
-            )
-            self.queries += 1
-            cur.execute(text)  # type: ignore[arg-type]
-            return cur.fetchall()
+        t = self.timeouts
+        cur = self.conn.cursor(row_factory=row_factory)
+        try:
+            with self.conn.transaction():
+                cur.execute(SETTINGS, (t.statement, t.lock, t.idle_in_transaction, PINNED_SEARCH_PATH))
+                self.queries += 1
+                cur.execute(text)  # type: ignore[arg-type]
+        except BaseException:
+            cur.close()
+            raise
+        return cur
 
 
 def first_line(exc: BaseException) -> str:

@@ -39,6 +39,37 @@ def test_query_count_does_not_grow_with_the_schema(pg_server):
     assert counts["small_db"] == counts["bigger_db"]
 
 
+def test_queries_run_ahead_in_order_and_a_failure_stays_with_its_query(pg_server):
+    """fetch_ahead: the next query runs while rows are built, yet results keep plan order, one failing
+    query costs only its own section, and a caller that stops early leaves the connection usable."""
+    from psycopg.rows import tuple_row
+
+    from auditor.db import QueryUnavailable
+
+    session = connect(Target(conninfo=pg_server.dsn_for()))
+    try:
+        plan = [
+            ("first", "SELECT g FROM generate_series(1, 20000) g", tuple_row),
+            ("missing", "SELECT * FROM no_such_table", tuple_row),
+            ("slow", "SELECT pg_sleep(0.2), 1", tuple_row),
+            ("last", "SELECT 'z'", tuple_row),
+        ]
+        got = list(session.fetch_ahead(plan))
+        assert [name for name, _ in got] == ["first", "missing", "slow", "last"]
+        assert len(got[0][1]) == 20000 and got[0][1][-1] == (20000,)
+        assert isinstance(got[1][1], QueryUnavailable) and "no_such_table" in got[1][1].reason
+        assert got[3][1] == [("z",)]
+        assert session.queries == 2 * 3 + 1  # the failed one sent its set_config line
+        assert session.rows == 20000 + 1 + 1
+
+        ahead = session.fetch_ahead([(str(i), "SELECT pg_sleep(0.05)", tuple_row) for i in range(10)])
+        assert next(ahead)[0] == "0"
+        ahead.close()  # the worker stops after the query in flight
+        assert session.fetch("after", "SELECT 42 AS answer") == [{"answer": 42}]
+    finally:
+        session.conn.close()
+
+
 def test_snapshot_round_trip_is_lossless(conn, tmp_path):
     conn.execute("CREATE TABLE rt (id int PRIMARY KEY, note text); COMMENT ON TABLE rt IS 'x'")
     snap = collect(Session(conn=conn))
