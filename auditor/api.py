@@ -69,14 +69,16 @@ def audit(
         started = time.time()
         timeouts = db.Timeouts(statement=statement_timeout, lock=lock_timeout, connect=connect_timeout)
         session = db.connect(db.Target(conninfo=dsn), timeouts)
+        rules = engine.Run(cfg)
         try:
             where = server_label(session.conn)
-            snap = collect.collect(session, list(schemas or []) or None, list(exclude_schemas or []) or None)
+            only, leave_out = list(schemas or []) or None, list(exclude_schemas or []) or None
+            snap = collect.collect(session, only, leave_out, meanwhile=rules.step)  # rules run in the waits
         finally:
             session.conn.close()
         run_info = {"source": "database", "queries": session.queries, "rows": session.rows, "target": where}
         run_info["started_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))
-        report = engine.run(snap, cfg, run_info)
+        report = rules.finish(snap, run_info)
         report.run["seconds"] = round(time.time() - started, 2)
         nightly.after_run(
             report,

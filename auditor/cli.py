@@ -146,11 +146,11 @@ def open_session(
     return session
 
 
-def collect_snapshot(session: Any, schema: list[str] | None, exclude_schema: list[str] | None):
+def collect_snapshot(session: Any, schema: list[str] | None, exclude_schema: list[str] | None, meanwhile=None):
     from auditor.collect import collect
 
     try:
-        return collect(session, schema, exclude_schema)
+        return collect(session, schema, exclude_schema, meanwhile)
     finally:
         session.conn.close()
 
@@ -179,6 +179,7 @@ def run_audit(
 
     started = time.time()
     run_info: dict[str, Any] = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))}
+    rules = engine.Run(cfg)
     if from_snapshot:
         snap = snapshot_file.load(from_snapshot)
         run_info["source"] = "snapshot"
@@ -187,10 +188,10 @@ def run_audit(
 
         session = open_session(*connection)
         run_info["target"] = server_label(session.conn)
-        snap = collect_snapshot(session, schema, exclude_schema)
+        snap = collect_snapshot(session, schema, exclude_schema, meanwhile=rules.step)  # rules run in the waits
         run_info.update(source="database", queries=session.queries, rows=session.rows)
         log.debug("collected with %d queries, %d rows", session.queries, session.rows)
-    report = engine.run(snap, cfg, run_info)
+    report = rules.finish(snap, run_info)
     report.run["seconds"] = round(time.time() - started, 2)
     report.run["fail_on"] = cfg.fail_on
     return report, snap

@@ -11,9 +11,10 @@ import logging
 import os
 import queue
 import re
+import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -41,6 +42,7 @@ SETTINGS = (
     " set_config('IntervalStyle', 'postgres', true), set_config('jit', 'off', true),"
     " set_config('max_parallel_workers_per_gather', '0', true)"
 )
+FETCH_SWITCH_INTERVAL = 0.0005  # seconds; see fetch_ahead
 AHEAD = 2  # executed results waiting to be read: the server stays one query ahead of the client
 
 
@@ -184,13 +186,18 @@ class Session:
         """
         return self.rows_of(name, self.execute(name, query, row_factory, retry))
 
-    def fetch_ahead(self, plan: Iterable[tuple[str, str | sql.Composable, RowFactory[Any]]]) -> Iterator[Fetched]:
+    def fetch_ahead(
+        self,
+        plan: Iterable[tuple[str, str | sql.Composable, RowFactory[Any]]],
+        idle: Callable[[], bool] | None = None,
+    ) -> Iterator[Fetched]:
         """Run the queries of `plan` one after another, each in its own transaction, yielding
         (name, rows or QueryUnavailable) in plan order.
 
         A thread runs the next query while the caller builds the rows of the last one, so the
         server's work and the client's overlap; still one connection and one query at a time.
-        Results wait at most AHEAD deep, which bounds the memory of unread results.
+        Results wait at most AHEAD deep, which bounds the memory of unread results. While no result
+        is ready, `idle()` is called until it returns False (other work that fills the wait).
         """
         ahead: queue.Queue[tuple[str, psycopg.Cursor[Any] | BaseException]] = queue.Queue(maxsize=AHEAD)
         stop = threading.Event()
@@ -209,9 +216,15 @@ class Session:
             ahead.put(("", StopIteration()))
 
         worker = threading.Thread(target=run, name="pg-auditor-fetch", daemon=True)
+        # The fetch thread needs the GIL each time a piece of a result arrives; at the default 5 ms
+        # switch interval a busy main thread delays every read and the server stalls on a full socket.
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(FETCH_SWITCH_INTERVAL)
         worker.start()
         try:
             while True:
+                while idle is not None and ahead.empty() and idle():
+                    pass
                 name, outcome = ahead.get()
                 if isinstance(outcome, StopIteration):
                     return
@@ -234,6 +247,7 @@ class Session:
                 if isinstance(pending, psycopg.Cursor):
                     pending.close()
             worker.join()
+            sys.setswitchinterval(switch)
 
     def execute(
         self, name: str, query: str | sql.Composable, row_factory: RowFactory[Any], retry: bool = True

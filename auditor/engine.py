@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from auditor.config import Config
-from auditor.model import STATISTICS_SECTIONS, Snapshot
+from auditor.model import STATISTICS_SECTIONS, NotCollectedYet, Snapshot
 from auditor.registry import Hit, Rule, Skip, load_all
 from auditor.report import Finding, Report, RuleStatus, fingerprint
 from auditor.scoring import POPULATIONS, score
@@ -33,43 +33,85 @@ def context(name: str) -> Callable[[Callable[[Snapshot], dict[str, Any]]], Calla
 
 
 def run(snap: Snapshot, config: Config | None = None, run_info: dict[str, Any] | None = None) -> Report:
-    config = config or Config()
-    rules = load_all()
-    snap.settings = config.thresholds_for_run()
-    findings: list[Finding] = []
-    statuses: list[RuleStatus] = []
-    for rule in rules.values():
-        if not config.selects(rule.code):
-            continue
-        status, rule_findings = run_rule(rule, snap, config)
-        statuses.append(status)
-        findings.extend(rule_findings)
-    findings.sort(key=Finding.sort_key)
-    extras: dict[str, Any] = {}
-    for name, func in sorted(CONTEXT.items()):
-        try:
-            extras[name] = func(snap)
-        except Exception as exc:  # context is a nicety; never lose the report for it
-            log.debug("context %s failed: %s", name, traceback.format_exc())
-            extras[name] = {"error": f"{type(exc).__name__}: {exc}"}
-    scores, overall, coverage = score(findings, statuses, extras)
-    return Report(
-        tool_version=snap.tool_version,
-        database=database_summary(snap),
-        findings=findings,
-        statuses=statuses,
-        scores=scores,
-        overall=overall,
-        coverage=coverage,
-        unavailable={k: {"reason": v.reason, "grant": v.grant} for k, v in sorted(snap.unavailable.items())},
-        inventory=inventory(snap),
-        run=dict(run_info or {}),
-        extras=extras,
-        limited={k: {"reason": v.reason, "grant": v.grant} for k, v in sorted(snap.limited.items())},
-    )
+    return Run(config).finish(snap, run_info)
+
+
+class Run:
+    """The selected rules over one snapshot, in registry order, with a status each.
+
+    `step` lets rules run while the collector waits on the server: a rule runs as soon as every
+    section it reads has arrived. One that reaches a section still in flight stops at once
+    (NotCollectedYet) and runs again after that section arrives; so each result is what the whole
+    snapshot gives, however the reads and the rules interleave.
+    """
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or Config()
+        self.rules = [r for r in load_all().values() if self.config.selects(r.code)]
+        self.results: dict[str, tuple[RuleStatus, list[Finding]]] = {}
+        self.waiting: dict[str, str] = {}  # rule code -> the section it found still in flight
+        self.prepared: Snapshot | None = None
+
+    def step(self, snap: Snapshot) -> bool:
+        """Run one rule whose sections have arrived; False when none can run yet."""
+        self._prepare(snap)
+        for rule in self.rules:
+            if rule.code in self.results or not snap.arrived(self.waiting.get(rule.code)):
+                continue
+            try:
+                self.results[rule.code] = run_rule(rule, snap, self.config)
+            except NotCollectedYet as pending:
+                self.waiting[rule.code] = pending.section
+            return True
+        return False
+
+    def finish(self, snap: Snapshot, run_info: dict[str, Any] | None = None) -> Report:
+        """Run the rules not yet run, then the context and the scores, over the complete snapshot."""
+        self._prepare(snap)
+        early = len(self.results)
+        for rule in self.rules:
+            if rule.code not in self.results:
+                self.results[rule.code] = run_rule(rule, snap, self.config)
+        log.debug("%d of %d rules ran while the catalogs were read", early, len(self.rules))
+        statuses: list[RuleStatus] = []
+        findings: list[Finding] = []
+        for rule in self.rules:
+            status, rule_findings = self.results[rule.code]
+            note_partial(status, rule, snap)
+            statuses.append(status)
+            findings.extend(rule_findings)
+        findings.sort(key=Finding.sort_key)
+        extras: dict[str, Any] = {}
+        for name, func in sorted(CONTEXT.items()):
+            try:
+                extras[name] = func(snap)
+            except Exception as exc:  # context is a nicety; never lose the report for it
+                log.debug("context %s failed: %s", name, traceback.format_exc())
+                extras[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        scores, overall, coverage = score(findings, statuses, extras)
+        return Report(
+            tool_version=snap.tool_version,
+            database=database_summary(snap),
+            findings=findings,
+            statuses=statuses,
+            scores=scores,
+            overall=overall,
+            coverage=coverage,
+            unavailable={k: {"reason": v.reason, "grant": v.grant} for k, v in sorted(snap.unavailable.items())},
+            inventory=inventory(snap),
+            run=dict(run_info or {}),
+            extras=extras,
+            limited={k: {"reason": v.reason, "grant": v.grant} for k, v in sorted(snap.limited.items())},
+        )
+
+    def _prepare(self, snap: Snapshot) -> None:
+        if self.prepared is not snap:
+            snap.settings = self.config.thresholds_for_run()
+            self.prepared = snap
 
 
 def run_rule(rule: Rule, snap: Snapshot, config: Config) -> tuple[RuleStatus, list[Finding]]:
+    """One rule's status and findings; raises NotCollectedYet if it reads a section still in flight."""
     status = RuleStatus(rule.code, rule.slug, rule.area, config.severity_for(rule), rule.title, "ok")
     missing = [s for s in rule.requires if not snap.available(s)]
     if missing:
@@ -87,21 +129,27 @@ def run_rule(rule: Rule, snap: Snapshot, config: Config) -> tuple[RuleStatus, li
         status.reason = skip.reason
         return status, []
     except Exception as exc:
+        if snap.in_flight():  # a section still in flight may be what it tripped on: judge it on the whole
+            raise NotCollectedYet(snap.in_flight()[0]) from None
         log.debug("rule %s failed:\n%s", rule.code, traceback.format_exc())
         status.status, status.reason = "error", f"{type(exc).__name__}: {exc}"
         return status, []
     findings = [to_finding(rule, hit, snap, config) for hit in hits]
     findings = dedupe(findings)
-    partial = [s for s in rule.requires if s in snap.limited]
-    if partial:  # ran, but on what this role may see: say so beside the result
-        status.reason = f"partial {partial[0]}: {snap.limited[partial[0]].reason}"
-        status.grant = snap.limited[partial[0]].grant
     if rule.population:
         status.population = POPULATIONS[rule.population](snap)
     status.findings = sum(1 for f in findings if not f.suppressed)
     status.failing = len({(f.obj.schema, f.obj.table, f.obj.name) for f in findings if not f.suppressed})
     status.status = "findings" if status.findings else "ok"
     return status, findings
+
+
+def note_partial(status: RuleStatus, rule: Rule, snap: Snapshot) -> None:
+    """A rule that ran on what this role may see says so beside its result (known once collection ends)."""
+    partial = [s for s in rule.requires if s in snap.limited]
+    if partial and status.status in ("ok", "findings"):
+        status.reason = f"partial {partial[0]}: {snap.limited[partial[0]].reason}"
+        status.grant = snap.limited[partial[0]].grant
 
 
 def to_finding(rule: Rule, hit: Hit, snap: Snapshot, config: Config) -> Finding:

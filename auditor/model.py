@@ -420,6 +420,30 @@ def row_fields(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls))
 
 
+class NotCollectedYet(BaseException):
+    """A rule reached a section still in flight. BaseException, so no `except Exception` in a rule hides it."""
+
+    def __init__(self, section: str) -> None:
+        super().__init__(section)
+        self.section = section
+
+
+class InFlight:
+    """Stands in for a section while its query runs: any use of it raises NotCollectedYet."""
+
+    __slots__ = ("section",)
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, section: str) -> None:
+        self.section = section
+
+    def _pending(self, *_: Any) -> Any:
+        raise NotCollectedYet(self.section)
+
+    __iter__ = __len__ = __bool__ = __getitem__ = __contains__ = __reversed__ = _pending
+    __eq__ = __ne__ = __add__ = __radd__ = _pending  # type: ignore[assignment]
+
+
 @dataclass
 class Snapshot:
     """Everything the checks may look at. Sections that could not be read are named in `unavailable`."""
@@ -592,7 +616,16 @@ class Snapshot:
         return table.estimated_rows
 
     def available(self, section: str) -> bool:
+        if isinstance(getattr(self, section, None), InFlight):
+            raise NotCollectedYet(section)
         return section not in self.unavailable
+
+    def arrived(self, section: str | None) -> bool:
+        """Whether a section's query has finished (None, no section at all, has)."""
+        return section is None or not isinstance(getattr(self, section), InFlight)
+
+    def in_flight(self) -> list[str]:
+        return [name for name in SECTIONS if isinstance(getattr(self, name), InFlight)]
 
     @property
     def statistics_from_standby(self) -> bool:
