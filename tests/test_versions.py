@@ -81,6 +81,11 @@ def cluster(request):
     with TempCluster(bindir=bindir) as c:
         with psycopg.connect(c.dsn(), autocommit=True) as conn:
             conn.execute(SCHEMA)
+        with psycopg.connect(c.dsn(), autocommit=True) as conn:  # one index scan, one sequential scan
+            conn.execute("SET enable_seqscan = off; SELECT * FROM app.users WHERE id = 7")
+            conn.execute("SET enable_seqscan = on; SET enable_indexscan = off; SET enable_bitmapscan = off;"
+                         " SELECT count(*) FROM app.tenants")  # fmt: skip
+        # the backend's counters reach the statistics system when it exits
         print(f"\npg{major}: cluster ready in {time.perf_counter() - started:.1f}s")
         yield major, c
         with psycopg.connect(c.dsn(), autocommit=True) as conn:
@@ -106,6 +111,11 @@ def test_collect_and_every_rule(cluster, tmp_path):
     cols = {c.name: c for c in snap.columns_of[snap.table_by_name[("app", "tenants")].oid]}
     assert cols["id"].identity == "a" and cols["slug"].generated == "s"
     assert snap.column_stats and snap.table_stats and snap.index_usage
+    last_scans = (
+        any(u.last_idx_scan for u in snap.index_usage),
+        any(s.last_seq_scan for s in snap.table_stats),
+    )
+    assert last_scans == ((True, True) if major >= 16 else (False, False))  # the _16 query variants
     assert any(r.role == "app_rw" for r in snap.role_settings)
 
     report = engine.run(snap)
