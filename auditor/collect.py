@@ -64,15 +64,20 @@ def catalog_grant(reason: str, role: str) -> str | None:
     return f"GRANT SELECT ON pg_catalog.{m.group(1)} TO {role};" if m else None
 
 
+_VERSION_MARK = re.compile(r"--\s*(PG(\d+)\+|before PG(\d+))\s*$")
+
+
 def query_for(name: str, version_num: int) -> str:
-    """queries/NAME.sql, or the newest NAME_<major>.sql variant this server is at least."""
+    """queries/NAME.sql for this server: a line that ends in `-- PG16+` is kept on 16 and later only,
+    one that ends in `-- before PG16` only before 16 (a column a newer catalog has, NULL on older ones)."""
     major = version_num // 10000
-    best, best_major = queries_dir() / f"{name}.sql", 0
-    for variant in queries_dir().glob(f"{name}_*.sql"):
-        m = re.fullmatch(rf"{re.escape(name)}_(\d+)\.sql", variant.name)
-        if m and best_major < int(m.group(1)) <= major:
-            best, best_major = variant, int(m.group(1))
-    return best.read_text(encoding="utf-8")
+    kept = []
+    for line in (queries_dir() / f"{name}.sql").read_text(encoding="utf-8").splitlines():
+        mark = _VERSION_MARK.search(line)
+        if mark and (major < int(mark.group(2)) if mark.group(2) else major >= int(mark.group(3))):
+            continue
+        kept.append(line)
+    return "\n".join(kept) + "\n"
 
 
 def plain(value: Any) -> Any:

@@ -1,5 +1,5 @@
--- Table activity counters and (auto)vacuum/analyze times. PostgreSQL 13-15 have no last_seq_scan
--- (table_stats_16.sql reads it): NULL here. Each column named is a statistics function call per table.
+-- Table activity counters and (auto)vacuum/analyze times; last_seq_scan exists from PostgreSQL 16 on.
+-- Each column named is a statistics function call per table (to_jsonb of the row would call them all).
 SELECT
     s.relid::bigint AS table_oid,
     s.seq_scan::bigint AS seq_scan,
@@ -12,6 +12,7 @@ SELECT
     s.n_tup_upd::bigint AS n_tup_upd,
     s.n_tup_del::bigint AS n_tup_del,
     s.last_vacuum, s.last_autovacuum, s.last_analyze, s.last_autoanalyze,
-    NULL::timestamptz AS last_seq_scan
+    NULL::timestamptz AS last_seq_scan  -- before PG16
+    s.last_seq_scan AS last_seq_scan  -- PG16+
 FROM pg_stat_user_tables s
 ORDER BY s.schemaname, s.relname;
