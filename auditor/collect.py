@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import gc
 import logging
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -27,6 +25,7 @@ from auditor.db import QueryUnavailable, Session
 from auditor.errors import AuditorError
 from auditor.model import SECTIONS, InFlight, Server, Snapshot, Unavailable, row_fields
 from auditor.names import qualified, quote_ident
+from auditor.process_settings import GC_PAUSED
 from auditor.resources import queries_dir
 
 log = logging.getLogger("pg_auditor")
@@ -156,7 +155,7 @@ def collect(
             setattr(snap, name, InFlight(name))
         idle = partial(meanwhile, snap)
     ahead = session.fetch_ahead(((name, query, rows_of(SECTIONS[name])) for name, query in plan), idle)
-    with gc_paused():
+    with GC_PAUSED.held():
         for name, outcome in ahead:
             store(snap, name, outcome, role)
 
@@ -165,19 +164,6 @@ def collect(
     if schemas or exclude_schemas:
         apply_schema_filter(snap, schemas or [], exclude_schemas or [])
     return snap
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while rows are built: the rows are kept, not garbage, yet each
-    collection walked every one of them again (half the client's CPU while reading 300,000 rows)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def fetch_one(session: Session, name: str, server: Server) -> list[Any] | QueryUnavailable:

@@ -11,7 +11,6 @@ import logging
 import os
 import queue
 import re
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -26,6 +25,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import RowFactory, dict_row
 
 from auditor.errors import ConnectError, ConnectionLost
+from auditor.process_settings import QUICK_SWITCHES
 
 log = logging.getLogger("pg_auditor")
 
@@ -42,7 +42,6 @@ SETTINGS = (
     " set_config('IntervalStyle', 'postgres', true), set_config('jit', 'off', true),"
     " set_config('max_parallel_workers_per_gather', '0', true)"
 )
-FETCH_SWITCH_INTERVAL = 0.0005  # seconds; see fetch_ahead
 AHEAD = 2  # executed results waiting to be read: the server stays one query ahead of the client
 
 
@@ -216,38 +215,34 @@ class Session:
             ahead.put(("", StopIteration()))
 
         worker = threading.Thread(target=run, name="pg-auditor-fetch", daemon=True)
-        # The fetch thread needs the GIL each time a piece of a result arrives; at the default 5 ms
-        # switch interval a busy main thread delays every read and the server stalls on a full socket.
-        switch = sys.getswitchinterval()
-        sys.setswitchinterval(FETCH_SWITCH_INTERVAL)
-        worker.start()
-        try:
-            while True:
-                while idle is not None and ahead.empty() and idle():
-                    pass
-                name, outcome = ahead.get()
-                if isinstance(outcome, StopIteration):
-                    return
-                if isinstance(outcome, QueryUnavailable):
-                    yield name, outcome
-                elif isinstance(outcome, BaseException):
-                    raise outcome
-                else:
+        with QUICK_SWITCHES.held():  # the fetch thread must get the GIL soon after data arrives
+            worker.start()
+            try:
+                while True:
+                    while idle is not None and ahead.empty() and idle():
+                        pass
+                    name, outcome = ahead.get()
+                    if isinstance(outcome, StopIteration):
+                        return
+                    if isinstance(outcome, QueryUnavailable):
+                        yield name, outcome
+                    elif isinstance(outcome, BaseException):
+                        raise outcome
+                    else:
+                        try:
+                            yield name, self.rows_of(name, outcome)
+                        except QueryUnavailable as exc:
+                            yield name, exc
+            finally:
+                stop.set()
+                while worker.is_alive():  # drain, so a worker blocked on a full queue can see `stop`
                     try:
-                        yield name, self.rows_of(name, outcome)
-                    except QueryUnavailable as exc:
-                        yield name, exc
-        finally:
-            stop.set()
-            while worker.is_alive():  # drain, so a worker blocked on a full queue can see `stop`
-                try:
-                    _, pending = ahead.get(timeout=0.05)
-                except queue.Empty:
-                    continue
-                if isinstance(pending, psycopg.Cursor):
-                    pending.close()
-            worker.join()
-            sys.setswitchinterval(switch)
+                        _, pending = ahead.get(timeout=0.05)
+                    except queue.Empty:
+                        continue
+                    if isinstance(pending, psycopg.Cursor):
+                        pending.close()
+                worker.join()
 
     def execute(
         self, name: str, query: str | sql.Composable, row_factory: RowFactory[Any], retry: bool = True
