@@ -25,15 +25,18 @@ def test_overlapping_holders_restore_the_setting_after_the_last():
 def test_threads_leave_gc_and_switch_interval_as_they_found_them():
     before = sys.getswitchinterval()
     barrier = threading.Barrier(4)
+    seen: list[tuple[bool, float]] = []
 
     def audit() -> None:
         with GC_PAUSED.held(), QUICK_SWITCHES.held():
+            barrier.wait()  # all four inside at once
+            seen.append((gc.isenabled(), sys.getswitchinterval()))
             barrier.wait()
-            assert not gc.isenabled() and sys.getswitchinterval() < before
 
     threads = [threading.Thread(target=audit) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert len(seen) == 4 and all(not enabled and interval < before for enabled, interval in seen)
     assert gc.isenabled() and sys.getswitchinterval() == before
