@@ -17,6 +17,9 @@ SELECT
     a.atttypmod::int AS typmod,
     a.attnotnull AS not_null,
     CASE WHEN ad.adbin IS NULL THEN NULL
+         -- a default holds no column reference, so it is read without the table (relid 0 opens no relation);
+         -- a generated column's expression names columns and needs it
+         WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, 0)
          WHEN NOT EXISTS (SELECT 1 FROM locked lk WHERE lk.oid = a.attrelid) THEN pg_get_expr(ad.adbin, ad.adrelid)
          ELSE '(not read: relation locked)' END AS default,
     NULLIF(a.attidentity::text, '') AS identity,
