@@ -7,6 +7,7 @@ the server and from a snapshot file alike. OIDs join rows within one snapshot; f
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
@@ -180,8 +181,44 @@ class Constraint:
     inherited_count: int
     parent_oid: int | None
     index_oid: int | None
+    # pg_get_constraintdef(oid, true). The query reads it for CHECK, exclusion and trigger constraints only; for
+    # the others it is None and built on first read from the columns below (see _built_on_first_read).
     definition: str
     comment: str | None
+    # What auditor/constraintdef.py builds a PRIMARY KEY, UNIQUE or FOREIGN KEY definition from. Defaults: a
+    # snapshot saved before these columns holds every definition itself.
+    columns_quote_mask: int | None = None  # bit n-1 set: the n-th of `columns` prints quoted
+    quoted_ref_table: str | None = None  # the referenced table as printed: qualified unless on the search_path
+    ref_columns_quote_mask: int | None = None
+    quoted_set_columns: list[str] | None = None  # ON DELETE SET NULL/DEFAULT (cols), PostgreSQL 15+
+    quoted_include: list[str] | None = None  # INCLUDE columns of a PRIMARY KEY / UNIQUE
+    nulls_not_distinct: bool = False  # PostgreSQL 15+
+    period: bool = False  # WITHOUT OVERLAPS / PERIOD, PostgreSQL 18+
+    enforced: bool = True  # NOT ENFORCED, PostgreSQL 18+
+
+
+def _built_on_first_read(cls: type, name: str, build: Callable[[Any], Any]) -> None:
+    """Let a column the query leaves NULL be filled by build(row) when first read, and kept: equality, repr
+    and a saved snapshot then see it like any other column, and rows that never have it read never build it."""
+    slot = cls.__dict__[name]  # the __slots__ member holding the value
+
+    def get(row: Any) -> Any:
+        value = slot.__get__(row, cls)
+        if value is None:
+            value = build(row)
+            slot.__set__(row, value)
+        return value
+
+    setattr(cls, name, property(get, slot.__set__))
+
+
+def _constraint_definition(con: Constraint) -> str | None:
+    from auditor.constraintdef import BUILT, constraint_definition
+
+    return constraint_definition(con) if con.type in BUILT else None
+
+
+_built_on_first_read(Constraint, "definition", _constraint_definition)
 
 
 FK_ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}

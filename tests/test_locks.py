@@ -96,6 +96,12 @@ def test_audit_skips_locked_relations_and_finishes(locked_db):
     # Catalog facts of a locked table are still read: its policy, constraints and partial index.
     assert [p.name for p in snap.policies] == ["held_tenant"]
     assert indexes["held_tenant_idx"].predicate is not None
+    # Key and foreign key definitions are built from catalog columns, so a lock hides none of them; a CHECK's
+    # needs the server's deparser (pg_get_constraintdef), which is not asked about a locked table.
+    definitions = {c.name: c.definition for c in snap.constraints}
+    assert definitions["held_pkey"] == "PRIMARY KEY (id)"
+    assert definitions["queued_held_id_fkey"] == "FOREIGN KEY (held_id) REFERENCES app.held(id)"
+    assert definitions["held_id_check"] == "(not read: relation locked)"
 
     limited = snap.limited["locked_relations"]
     assert "app.held (held)" in limited.reason and "app.queued (waiting)" in limited.reason
