@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from auditor.model import Policy, Snapshot, Table
-from auditor.policy_expr import Subject, settings_in
+from auditor.policy_expr import ExprIssues, Subject, issues, score_expr, settings_in
 from auditor.registry import threshold
 
 TENANT_COLUMN = threshold("tenant_column", "", "the tenant column; set it when detection should not guess")
@@ -62,6 +62,7 @@ _SENSITIVE = re.compile(
 )
 _RANDOM_NAME = re.compile(r"token|secret|digest|password|^value$|api_?key$|uuid|guid", re.I)
 _TENANT_SETTING_NAME = re.compile(r"(tenant|org|account|workspace|company|team)", re.I)
+_EQUALITY = re.compile(r" = |= ANY| IN \(")
 
 
 @dataclass
@@ -88,6 +89,9 @@ class Tenancy:
     model: str  # rls, app, schema, none
     schema_groups: list[list[str]]
     rls_tables: int = 0
+    # Verdicts on one table's policy expressions, asked again for every command, role and check.
+    _scores: dict[tuple[int, str], float] = field(default_factory=dict, repr=False, compare=False)
+    _issues: dict[tuple[int, str | None], ExprIssues] = field(default_factory=dict, repr=False, compare=False)
 
     def of_class(self, *classes: str) -> list[TableInfo]:
         return sorted(
@@ -97,6 +101,20 @@ class Tenancy:
     def subject(self, info: TableInfo) -> Subject:
         cols = {info.column} if info.column else set()
         return Subject(frozenset(cols), info.table.name, self.context_functions, indirect=info.column is None)
+
+    def score(self, info: TableInfo, expr: str) -> float:
+        """score_expr of a policy expression on this table, computed once per table and expression."""
+        key = (info.table.oid, expr)
+        if key not in self._scores:
+            self._scores[key] = score_expr(expr, self.subject(info)) or 0.0
+        return self._scores[key]
+
+    def issues(self, info: TableInfo, expr: str | None) -> ExprIssues:
+        """policy_expr.issues of a policy expression on this table, computed once per table and expression."""
+        key = (info.table.oid, expr)
+        if key not in self._issues:
+            self._issues[key] = issues(expr, self.subject(info), set(self.settings))
+        return self._issues[key]
 
     @property
     def statement(self) -> str:
@@ -169,20 +187,24 @@ def _atoms(expr: str) -> list[str]:
 
 def _policy_columns(snap: Snapshot, tables: list[Table]) -> tuple[Counter[str], Counter[str]]:
     """Columns compared for equality with a session setting in policies, and the settings used that way."""
-    from auditor.policy_expr import refs_column
+    from auditor.policy_expr import column_refs
 
     cols: Counter[str] = Counter()
     names: Counter[str] = Counter()
     for t in tables:
+        policies = snap.policies_of.get(t.oid, [])
+        if not policies:
+            continue
         colnames = sorted(c.name for c in snap.columns_of.get(t.oid, []))
-        for p in snap.policies_of.get(t.oid, []):
+        for p in policies:
             for expr in (p.using_expr, p.check_expr):
                 for atom in _atoms(expr or ""):
                     found = settings_in(atom)
-                    if not found or not re.search(r" = |= ANY| IN \(", atom):
+                    if not found or not _EQUALITY.search(atom):
                         continue
+                    refs = column_refs(atom, t.name)
                     for c in colnames:
-                        if refs_column(atom, Subject(frozenset({c}), t.name)):
+                        if c in refs:
                             cols[c] += 1
                             names.update(found)
     return cols, names
@@ -561,14 +583,14 @@ class Cell:
     policies: list[str] = field(default_factory=list)  # the policies that leave it open
 
 
-def _combine(exprs: list[tuple[Policy, str | None]], rest: list[tuple[Policy, str | None]], subj: Subject) -> Cell:
-    from auditor.policy_expr import score_expr
-
+def _combine(
+    exprs: list[tuple[Policy, str | None]], rest: list[tuple[Policy, str | None]], ten: Tenancy, info: TableInfo
+) -> Cell:
     usable = [(p, e) for p, e in exprs if e is not None]
     if not usable:
         return Cell("", 1.0, "denied (no permissive policy admits rows)")
-    scores = [(p, score_expr(e, subj) or 0.0) for p, e in usable]
-    floor = max((score_expr(e, subj) or 0.0 for _, e in rest if e is not None), default=0.0)
+    scores = [(p, ten.score(info, e)) for p, e in usable]
+    floor = max((ten.score(info, e) for _, e in rest if e is not None), default=0.0)
     perm = min(s for _, s in scores)
     value = max(perm, floor)
     if value >= 1.0:
@@ -597,7 +619,6 @@ def cells(snap: Snapshot, ten: Tenancy, info: TableInfo, role: str | None) -> di
 
 
 def _command_cell(snap: Snapshot, ten: Tenancy, info: TableInfo, role: str | None, cmd: str) -> Cell:
-    subj = ten.subject(info)
     pols = [
         p
         for p in snap.policies_of.get(info.table.oid, [])
@@ -612,12 +633,12 @@ def _command_cell(snap: Snapshot, ten: Tenancy, info: TableInfo, role: str | Non
         return p.check_expr if p.check_expr is not None or p.command == "INSERT" else p.using_expr
 
     if cmd in ("SELECT", "DELETE"):
-        c = _combine([(p, p.using_expr) for p in perm], [(p, p.using_expr) for p in rest], subj)
+        c = _combine([(p, p.using_expr) for p in perm], [(p, p.using_expr) for p in rest], ten, info)
     elif cmd == "INSERT":
-        c = _combine([(p, check(p)) for p in perm], [(p, check(p)) for p in rest], subj)
+        c = _combine([(p, check(p)) for p in perm], [(p, check(p)) for p in rest], ten, info)
     else:
-        read = _combine([(p, p.using_expr) for p in perm], [(p, p.using_expr) for p in rest], subj)
-        write = _combine([(p, check(p)) for p in perm], [(p, check(p)) for p in rest], subj)
+        read = _combine([(p, p.using_expr) for p in perm], [(p, p.using_expr) for p in rest], ten, info)
+        write = _combine([(p, check(p)) for p in perm], [(p, check(p)) for p in rest], ten, info)
         c = read if read.value <= write.value else write
         if read.value < write.value:
             c = Cell(
