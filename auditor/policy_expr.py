@@ -118,8 +118,10 @@ def _unquote(ident: str) -> str:
     return ident[1:-1].replace('""', '"') if ident.startswith('"') else ident.lower()
 
 
-def column_refs(text: str, table: str) -> set[str]:
-    """Names the text uses as a column of `table`: unqualified, or qualified with the table's name."""
+@lru_cache(maxsize=1 << 16)
+def column_refs(text: str, table: str) -> frozenset[str]:
+    """Names the text uses as a column of `table`: unqualified, or qualified with the table's name.
+    Cached: detection, the score and the policy checks all read the same expressions."""
     bare = _LITERAL.sub("''", text)
     out = set()
     for m in _DOTTED.finditer(bare):
@@ -128,7 +130,7 @@ def column_refs(text: str, table: str) -> set[str]:
             after = bare[m.end() : m.end() + 2].lstrip()
             if not after.startswith("("):  # a function of that name, not the column
                 out.add(parts[-1])
-    return out
+    return frozenset(out)
 
 
 def refs_column(text: str, subj: Subject) -> bool:

@@ -13,6 +13,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 
 from auditor.model import Policy, Snapshot, Table
@@ -92,11 +93,15 @@ class Tenancy:
     # Verdicts on one table's policy expressions, asked again for every command, role and check.
     _scores: dict[tuple[int, str], float] = field(default_factory=dict, repr=False, compare=False)
     _issues: dict[tuple[int, str | None], ExprIssues] = field(default_factory=dict, repr=False, compare=False)
+    _cells: dict[tuple[int, str | None, str], Cell] = field(default_factory=dict, repr=False, compare=False)
 
     def of_class(self, *classes: str) -> list[TableInfo]:
-        return sorted(
-            (i for i in self.tables.values() if i.cls in classes), key=lambda i: (i.table.schema, i.table.name)
-        )
+        return [i for i in self._by_name if i.cls in classes]
+
+    @cached_property
+    def _by_name(self) -> list[TableInfo]:
+        """Every table, sorted by schema and name once (of_class is asked a few dozen times per run)."""
+        return sorted(self.tables.values(), key=lambda i: (i.table.schema, i.table.name))
 
     def subject(self, info: TableInfo) -> Subject:
         cols = {info.column} if info.column else set()
@@ -385,9 +390,15 @@ def table_weight(snap: Snapshot, info: TableInfo) -> float:
     if info.cls not in SCORED:
         return 0.0
     w = 1 + math.log10(1 + snap.estimated_rows(info.table))
-    if any(_SENSITIVE.search(c.name) for c in snap.columns_of.get(info.table.oid, [])):
+    if any(_sensitive(c.name) for c in snap.columns_of.get(info.table.oid, [])):
         w *= 1.5
     return w * (0.5 if info.cls in ("unknown", "identity") else 1.0)
+
+
+@lru_cache(maxsize=1 << 14)
+def _sensitive(column: str) -> bool:
+    """A column name that says secret or personal data (cached: the same names recur in every table)."""
+    return bool(_SENSITIVE.search(column))
 
 
 def schema_groups(snap: Snapshot) -> list[list[str]]:
@@ -619,6 +630,15 @@ def cells(snap: Snapshot, ten: Tenancy, info: TableInfo, role: str | None) -> di
 
 
 def _command_cell(snap: Snapshot, ten: Tenancy, info: TableInfo, role: str | None, cmd: str) -> Cell:
+    """The verdict on one command for one role from the policies alone, judged once per table, role and
+    command: the score and the ISO checks ask for the same ones."""
+    key = (info.table.oid, role, cmd)
+    if key not in ten._cells:
+        ten._cells[key] = _judge_command(snap, ten, info, role, cmd)
+    return ten._cells[key]
+
+
+def _judge_command(snap: Snapshot, ten: Tenancy, info: TableInfo, role: str | None, cmd: str) -> Cell:
     pols = [
         p
         for p in snap.policies_of.get(info.table.oid, [])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from functools import lru_cache
 
 from auditor.checks.common import TENANT_COLUMNS, column_obj, constraint_obj, dependent_views_note, table_obj
 from auditor.engine import context
@@ -70,10 +71,11 @@ def primary_key(snap: Snapshot, t: Table) -> Constraint | None:
     return next((c for c in snap.constraints_of.get(t.oid, []) if c.type == "p"), None)
 
 
-def tokens(name: str) -> list[str]:
-    """snake_case / camelCase words of a column name, lower case."""
+@lru_cache(maxsize=1 << 14)
+def tokens(name: str) -> tuple[str, ...]:
+    """snake_case / camelCase words of a column name, lower case (cached: the same names recur in every table)."""
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+    return tuple(w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w)
 
 
 def is_rails(snap: Snapshot, schema: str) -> bool:
@@ -96,7 +98,12 @@ def polymorphic_ids(snap: Snapshot, t: Table) -> dict[str, str]:
 
 def type_label(c: Column) -> str:
     """The type as a DBA compares it: timestamp(6) is timestamp (6 is the default precision)."""
-    return re.sub(r"^(timestamp|time)\(6\)", r"\1", c.type)
+    return _type_label(c.type)
+
+
+@lru_cache(maxsize=1 << 10)
+def _type_label(type_name: str) -> str:
+    return re.sub(r"^(timestamp|time)\(6\)", r"\1", type_name)
 
 
 def sample(items: list[str], limit: int = 20) -> list[str]:
@@ -873,7 +880,7 @@ SIGNED_HINTS = {
 MEASURES = {*UNIT_RANGE, *OPEN_RANGE, *NON_NEGATIVE, "units", "cents"}
 
 
-def measure_words(name: str) -> list[str]:
+def measure_words(name: str) -> tuple[str, ...]:
     """The words of a name without trailing units: amount_cents, price_usd end with their noun."""
     words = tokens(name)
     while len(words) > 1 and words[-1] in UNIT_WORDS:
