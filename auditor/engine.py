@@ -6,9 +6,11 @@ is `skipped` with the reason and the GRANT that would unlock it, never counted a
 
 from __future__ import annotations
 
+import gc
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from auditor.config import Config
@@ -33,6 +35,30 @@ def context(name: str) -> Callable[[Callable[[Snapshot], dict[str, Any]]], Calla
 
 
 def run(snap: Snapshot, config: Config | None = None, run_info: dict[str, Any] | None = None) -> Report:
+    with collector_paused():
+        return _run(snap, config, run_info)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause CPython's cyclic garbage collector while the rules run.
+
+    The snapshot is hundreds of thousands of objects that live through the whole run (750,000 on the
+    M benchmark catalog). Each time the run's own allocations grow the heap by a quarter, a full
+    collection walks all of them (0.25 s each on M, 2 to 4 times per run) and finds next to nothing:
+    rules build acyclic data that reference counting frees. Collection resumes after the run.
+    """
+    if not gc.isenabled():  # paused already (by a caller, or a concurrent run in a fleet)
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _run(snap: Snapshot, config: Config | None, run_info: dict[str, Any] | None) -> Report:
     config = config or Config()
     rules = load_all()
     snap.settings = config.thresholds_for_run()

@@ -94,6 +94,7 @@ class Tenancy:
     _scores: dict[tuple[int, str], float] = field(default_factory=dict, repr=False, compare=False)
     _issues: dict[tuple[int, str | None], ExprIssues] = field(default_factory=dict, repr=False, compare=False)
     _cells: dict[tuple[int, str | None, str], Cell] = field(default_factory=dict, repr=False, compare=False)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def of_class(self, *classes: str) -> list[TableInfo]:
         return [i for i in self._by_name if i.cls in classes]
@@ -106,6 +107,12 @@ class Tenancy:
     def subject(self, info: TableInfo) -> Subject:
         cols = {info.column} if info.column else set()
         return Subject(frozenset(cols), info.table.name, self.context_functions, indirect=info.column is None)
+
+    def once(self, name: str, build: Callable[[], T]) -> T:
+        """build(), computed once for this tenant model: the score and the ISO checks share the result."""
+        if name not in self._derived:
+            self._derived[name] = build()
+        return self._derived[name]
 
     def score(self, info: TableInfo, expr: str) -> float:
         """score_expr of a policy expression on this table, computed once per table and expression."""
@@ -693,6 +700,10 @@ def _id_like(snap: Snapshot, t: Table, col: str) -> bool:
 
 def unsafe_foreign_keys(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, TableInfo, Any]]:
     """FKs between two tables that carry the tenant column, whose key leaves that column out."""
+    return ten.once("unsafe_foreign_keys", lambda: _unsafe_foreign_keys(snap, ten))
+
+
+def _unsafe_foreign_keys(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, TableInfo, Any]]:
     out = []
     for child in ten.of_class("tenant"):
         for con in sorted(snap.constraints_of.get(child.table.oid, []), key=lambda c: c.name):
@@ -711,6 +722,10 @@ def unsafe_foreign_keys(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, T
 def unscoped_uniques(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, Any]]:
     """Unique indexes on tenant tables that leave the tenant column out (surrogate keys and keys that
     include an FK to a tenant-owned parent excepted)."""
+    return ten.once("unscoped_uniques", lambda: _unscoped_uniques(snap, ten))
+
+
+def _unscoped_uniques(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, Any]]:
     out = []
     for info in ten.of_class("tenant"):
         t = info.table

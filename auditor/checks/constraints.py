@@ -35,8 +35,22 @@ NUMERIC_TYPES = {"int2", "int4", "int8", "numeric", "float4", "float8"}
 
 
 def judged_tables(snap: Snapshot) -> list[Table]:
-    """Ordinary and partitioned tables the application owns, partitions left out (judged via their root)."""
-    return [t for t in snap.user_tables if t.kind in ("r", "p") and not t.is_partition]
+    """Ordinary and partitioned tables the application owns, partitions left out (judged via their root).
+    Built once per snapshot: most CON rules and every roll-up ask for it."""
+    cached = snap.__dict__.get("_judged_tables")
+    if cached is None:
+        cached = snap.__dict__["_judged_tables"] = [
+            t for t in snap.user_tables if t.kind in ("r", "p") and not t.is_partition
+        ]
+    return cached
+
+
+def judged_per_schema(snap: Snapshot) -> Counter[str]:
+    """How many judged tables each schema holds (the denominator of a schema roll-up)."""
+    cached = snap.__dict__.get("_judged_per_schema")
+    if cached is None:
+        cached = snap.__dict__["_judged_per_schema"] = Counter(t.schema for t in judged_tables(snap))
+    return cached
 
 
 def app_schemas(snap: Snapshot) -> list[str]:
@@ -122,7 +136,7 @@ def rollup(
     for item in per_table:
         by_schema[item[0].schema].append(item)
     limit = ROLLUP_TABLES(snap)
-    sizes = Counter(t.schema for t in judged_tables(snap))
+    sizes = judged_per_schema(snap)
     for schema in sorted(by_schema):
         items = sorted(by_schema[schema], key=lambda i: i[0].name)
         if len(items) >= limit or (len(items) >= 3 and len(items) >= 0.8 * sizes[schema]):
@@ -133,7 +147,7 @@ def rollup(
 
 
 def schema_hit(snap: Snapshot, schema: str, items: list[tuple[Table, list[str], str]], message: str, key: str) -> Hit:
-    tables_in_schema = sum(1 for t in judged_tables(snap) if t.schema == schema)
+    tables_in_schema = judged_per_schema(snap)[schema]
     columns = [f"{t.name}.{c}" for t, cols, _ in items for c in cols]
     return Hit(
         obj=Obj("schema", name=schema),

@@ -409,11 +409,16 @@ def duplicate_groups(snap: Snapshot) -> list[tuple[Table, Index, list[Index]]]:
 
 
 def _duplicate_groups(snap: Snapshot) -> list[tuple[Table, Index, list[Index]]]:
-    groups: dict[tuple[int, tuple[Any, ...]], list[tuple[Table, Index]]] = {}
+    same_keys: dict[tuple[int, tuple[str, ...]], list[tuple[Table, Index]]] = {}
     for t in snap.user_tables:
         for i in snap.indexes_of.get(t.oid, []):
-            if not i.is_valid or i.is_exclusion:
-                continue
+            if i.is_valid and not i.is_exclusion:
+                same_keys.setdefault((t.oid, tuple(i.keys)), []).append((t, i))
+    groups: dict[tuple[int, tuple[Any, ...]], list[tuple[Table, Index]]] = {}
+    for candidates in same_keys.values():
+        if len(candidates) < 2:
+            continue  # duplicates share their table and keys: only those that do need the full signature
+        for t, i in candidates:
             key = (t.oid, (*key_signature(i), tuple(sorted(i.include_columns))))
             groups.setdefault(key, []).append((t, i))
     out = []
