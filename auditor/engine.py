@@ -123,11 +123,19 @@ def run_rule(rule: Rule, snap: Snapshot, config: Config) -> tuple[RuleStatus, li
         status.reason = f"partial {partial[0]}: {snap.limited[partial[0]].reason}"
         status.grant = snap.limited[partial[0]].grant
     if rule.population:
-        status.population = POPULATIONS[rule.population](snap)
+        status.population = population(snap, rule.population)
     status.findings = sum(1 for f in findings if not f.suppressed)
     status.failing = len({(f.obj.schema, f.obj.table, f.obj.name) for f in findings if not f.suppressed})
     status.status = "findings" if status.findings else "ok"
     return status, findings
+
+
+def population(snap: Snapshot, name: str) -> int:
+    """The count of objects a population names, once per snapshot: a dozen rules share each one."""
+    counts = snap.__dict__.setdefault("_populations", {})
+    if name not in counts:
+        counts[name] = POPULATIONS[name](snap)
+    return counts[name]
 
 
 def to_finding(rule: Rule, hit: Hit, snap: Snapshot, config: Config) -> Finding:

@@ -490,16 +490,6 @@ class Snapshot:
         return _group([i for i in self.indexes if i.parent_index_oid is not None], "parent_index_oid")
 
     @cached_property
-    def unique_column_sets(self) -> frozenset[tuple[int, frozenset[str]]]:
-        """(table oid, set of key columns) of every unique index without a predicate; expression keys
-        are left out of the set."""
-        return frozenset(
-            (i.table_oid, frozenset(c for c in i.columns if c))
-            for i in self.indexes
-            if i.is_unique and i.predicate is None
-        )
-
-    @cached_property
     def constraints_of(self) -> dict[int, list[Constraint]]:
         return _group(self.constraints, "table_oid")
 

@@ -182,7 +182,7 @@ RESERVED = frozenset(
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 13)
 def quote_ident(name: str) -> str:
     """Quote a name only when PostgreSQL needs it to read it back unchanged (cached: findings and their
     fixes name the same tables and columns over and over, a million times on a large catalog)."""
@@ -191,6 +191,7 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+@lru_cache(maxsize=1 << 13)
 def qualified(schema: str | None, name: str) -> str:
     return f"{quote_ident(schema)}.{quote_ident(name)}" if schema else quote_ident(name)
 

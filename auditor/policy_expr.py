@@ -118,7 +118,7 @@ def _unquote(ident: str) -> str:
     return ident[1:-1].replace('""', '"') if ident.startswith('"') else ident.lower()
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 13)
 def column_refs(text: str, table: str) -> frozenset[str]:
     """Names the text uses as a column of `table`: unqualified, or qualified with the table's name.
     Cached: detection, the score and the policy checks all read the same expressions."""

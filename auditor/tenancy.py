@@ -92,7 +92,7 @@ class Tenancy:
     rls_tables: int = 0
     # Verdicts on one table's policy expressions, asked again for every command, role and check.
     _scores: dict[tuple[int, str], float] = field(default_factory=dict, repr=False, compare=False)
-    _issues: dict[tuple[int, str | None], ExprIssues] = field(default_factory=dict, repr=False, compare=False)
+    _issues: dict[tuple[int, str], ExprIssues] = field(default_factory=dict, repr=False, compare=False)
     _cells: dict[tuple[int, str | None, str], Cell] = field(default_factory=dict, repr=False, compare=False)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -123,6 +123,8 @@ class Tenancy:
 
     def issues(self, info: TableInfo, expr: str | None) -> ExprIssues:
         """policy_expr.issues of a policy expression on this table, computed once per table and expression."""
+        if expr is None:
+            return ExprIssues()
         key = (info.table.oid, expr)
         if key not in self._issues:
             self._issues[key] = issues(expr, self.subject(info), set(self.settings))

@@ -906,10 +906,16 @@ def bound_for(col: Column) -> str | None:
     """The CHECK a bounded-number column's name implies, or None."""
     if col.base_type not in NUMERIC_TYPES:
         return None
-    words = measure_words(col.name)
-    if SIGNED_HINTS & set(tokens(col.name)):
+    return bound_for_name(col.name)
+
+
+@lru_cache(maxsize=1 << 14)
+def bound_for_name(column: str) -> str | None:
+    """bound_for by the column's name alone (cached: the same names recur in every table)."""
+    words = measure_words(column)
+    if SIGNED_HINTS & set(tokens(column)):
         return None
-    head, name = words[-1] if words else "", quote_ident(col.name)
+    head, name = words[-1] if words else "", quote_ident(column)
     ranged = head if head in UNIT_RANGE else next((w for w in reversed(words) if w in UNIT_RANGE), None)
     if ranged and (head in UNIT_RANGE or head in OPEN_RANGE):  # percentage_rate is a percentage
         lo, hi = UNIT_RANGE[ranged]

@@ -719,7 +719,10 @@ def cross_tenant_fk(snap: Snapshot) -> Iterator[Hit]:
         ccol, pcol = child.column or "", parent.column or ""
         name = f"{con.name}_tenant"
         key_name = f"{pt.name}_{pcol}_{'_'.join(con.ref_columns)}_key"
-        has_key = pt.oid in keyed or (pt.oid, frozenset({pcol, *con.ref_columns})) in snap.unique_column_sets
+        has_key = pt.oid in keyed or any(
+            i.is_unique and i.predicate is None and set(c for c in i.columns if c) == {pcol, *con.ref_columns}
+            for i in snap.indexes_of.get(pt.oid, [])
+        )
         keyed.add(pt.oid)
         conc = "" if pt.is_partitioned else "CONCURRENTLY "
         fix = (
