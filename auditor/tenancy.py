@@ -17,7 +17,7 @@ from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 
 from auditor.model import Policy, Snapshot, Table
-from auditor.policy_expr import ExprIssues, Subject, issues, score_expr, settings_in
+from auditor.policy_expr import ExprIssues, Subject, column_refs, issues, parse, score_expr, settings_in
 from auditor.registry import threshold
 
 TENANT_COLUMN = threshold("tenant_column", "", "the tenant column; set it when detection should not guess")
@@ -188,8 +188,6 @@ def _find_root(snap: Snapshot, tables: list[Table]) -> tuple[Table | None, dict[
 
 
 def _atoms(expr: str) -> list[str]:
-    from auditor.policy_expr import parse
-
     stack, out = [parse(expr)], []
     while stack:
         n = stack.pop()
@@ -201,8 +199,6 @@ def _atoms(expr: str) -> list[str]:
 
 def _policy_columns(snap: Snapshot, tables: list[Table]) -> tuple[Counter[str], Counter[str]]:
     """Columns compared for equality with a session setting in policies, and the settings used that way."""
-    from auditor.policy_expr import column_refs
-
     cols: Counter[str] = Counter()
     names: Counter[str] = Counter()
     for t in tables:
