@@ -13,6 +13,7 @@ from typing import Any
 
 from auditor.config import Config
 from auditor.model import STATISTICS_SECTIONS, NotCollectedYet, Snapshot
+from auditor.process_settings import GC_PAUSED
 from auditor.registry import Hit, Rule, Skip, load_all
 from auditor.report import Finding, Report, RuleStatus, fingerprint
 from auditor.scoring import POPULATIONS, score
@@ -69,9 +70,10 @@ class Run:
         """Run the rules not yet run, then the context and the scores, over the complete snapshot."""
         self._prepare(snap)
         early = len(self.results)
-        for rule in self.rules:
-            if rule.code not in self.results:
-                self.results[rule.code] = run_rule(rule, snap, self.config)
+        with GC_PAUSED.held():  # rules build acyclic data; a full collection would walk the whole snapshot
+            for rule in self.rules:
+                if rule.code not in self.results:
+                    self.results[rule.code] = run_rule(rule, snap, self.config)
         log.debug("%d of %d rules ran while the catalogs were read", early, len(self.rules))
         statuses: list[RuleStatus] = []
         findings: list[Finding] = []
@@ -137,7 +139,7 @@ def run_rule(rule: Rule, snap: Snapshot, config: Config) -> tuple[RuleStatus, li
     findings = [to_finding(rule, hit, snap, config) for hit in hits]
     findings = dedupe(findings)
     if rule.population:
-        status.population = POPULATIONS[rule.population](snap)
+        status.population = population(snap, rule.population)
     status.findings = sum(1 for f in findings if not f.suppressed)
     status.failing = len({(f.obj.schema, f.obj.table, f.obj.name) for f in findings if not f.suppressed})
     status.status = "findings" if status.findings else "ok"
@@ -150,6 +152,14 @@ def note_partial(status: RuleStatus, rule: Rule, snap: Snapshot) -> None:
     if partial and status.status in ("ok", "findings"):
         status.reason = f"partial {partial[0]}: {snap.limited[partial[0]].reason}"
         status.grant = snap.limited[partial[0]].grant
+
+
+def population(snap: Snapshot, name: str) -> int:
+    """The count of objects a population names, once per snapshot: a dozen rules share each one."""
+    counts = snap.__dict__.setdefault("_populations", {})
+    if name not in counts:
+        counts[name] = POPULATIONS[name](snap)
+    return counts[name]
 
 
 def to_finding(rule: Rule, hit: Hit, snap: Snapshot, config: Config) -> Finding:

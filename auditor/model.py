@@ -546,6 +546,11 @@ class Snapshot:
         return {i.oid: i for i in self.indexes}
 
     @cached_property
+    def attached_indexes_of(self) -> dict[int, list[Index]]:
+        """Partition copies of an index, by the oid of the index they are attached to."""
+        return _group([i for i in self.indexes if i.parent_index_oid is not None], "parent_index_oid")
+
+    @cached_property
     def constraints_of(self) -> dict[int, list[Constraint]]:
         return _group(self.constraints, "table_oid")
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 _SETTING = re.compile(r"current_setting\('((?:[^']|'')*)'")
 _LITERAL = re.compile(r"'(?:[^']|'')*'")
 _IDENT = re.compile(r'"(?:[^"]|"")+"|[A-Za-z_][A-Za-z_0-9$]*')
+_DOTTED = re.compile(r'(?:(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)\.)*(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)')
 _ROLE_IDENTITY = re.compile(r"\b(CURRENT_USER|SESSION_USER|CURRENT_ROLE)\b")
 _CONTEXT_BUILTIN = (
     r"current_setting\s*\(",
@@ -117,18 +118,24 @@ def _unquote(ident: str) -> str:
     return ident[1:-1].replace('""', '"') if ident.startswith('"') else ident.lower()
 
 
-def refs_column(text: str, subj: Subject) -> bool:
-    """The table's own tenant column appears (unqualified, or qualified with the table's name)."""
+@lru_cache(maxsize=1 << 13)
+def column_refs(text: str, table: str) -> frozenset[str]:
+    """Names the text uses as a column of `table`: unqualified, or qualified with the table's name.
+    Cached: detection, the score and the policy checks all read the same expressions."""
     bare = _LITERAL.sub("''", text)
-    for m in re.finditer(r'(?:(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)\.)*(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)', bare):
+    out = set()
+    for m in _DOTTED.finditer(bare):
         parts = [_unquote(p) for p in _IDENT.findall(m.group(0))]
-        if parts[-1] not in subj.columns:
-            continue
-        if len(parts) == 1 or (len(parts) == 2 and parts[0] == subj.table):
+        if len(parts) == 1 or (len(parts) == 2 and parts[0] == table):
             after = bare[m.end() : m.end() + 2].lstrip()
             if not after.startswith("("):  # a function of that name, not the column
-                return True
-    return False
+                out.add(parts[-1])
+    return frozenset(out)
+
+
+def refs_column(text: str, subj: Subject) -> bool:
+    """The table's own tenant column appears (unqualified, or qualified with the table's name)."""
+    return not subj.columns.isdisjoint(column_refs(text, subj.table))
 
 
 def classify_atom(text: str, subj: Subject) -> str:

@@ -43,8 +43,10 @@ def _set_gc(enabled: bool) -> None:
     gc.enable() if enabled else gc.disable()
 
 
-# No cyclic garbage collection while rows are built: the rows are kept, not garbage, yet each
-# collection walked every one of them again (half the client's CPU while reading 300,000 rows).
+# No cyclic garbage collection while rows are built and rules run: the snapshot's objects (750,000 on
+# the M benchmark) are kept, not garbage, yet each full collection walked every one of them again
+# (half the client's CPU while reading rows; 2-4 collections of 0.25 s while the rules ran). Rules
+# build acyclic data that reference counting frees; collection resumes after.
 GC_PAUSED = Held(gc.isenabled, _set_gc, False)
 
 # The fetch thread needs the GIL each time a piece of a result arrives; at the default 5 ms switch

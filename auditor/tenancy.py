@@ -13,10 +13,11 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 
 from auditor.model import Policy, Snapshot, Table
-from auditor.policy_expr import Subject, settings_in
+from auditor.policy_expr import ExprIssues, Subject, column_refs, issues, parse, score_expr, settings_in
 from auditor.registry import threshold
 
 TENANT_COLUMN = threshold("tenant_column", "", "the tenant column; set it when detection should not guess")
@@ -62,6 +63,7 @@ _SENSITIVE = re.compile(
 )
 _RANDOM_NAME = re.compile(r"token|secret|digest|password|^value$|api_?key$|uuid|guid", re.I)
 _TENANT_SETTING_NAME = re.compile(r"(tenant|org|account|workspace|company|team)", re.I)
+_EQUALITY = re.compile(r" = |= ANY| IN \(")
 
 
 @dataclass
@@ -88,15 +90,45 @@ class Tenancy:
     model: str  # rls, app, schema, none
     schema_groups: list[list[str]]
     rls_tables: int = 0
+    # Verdicts on one table's policy expressions, asked again for every command, role and check.
+    _scores: dict[tuple[int, str], float] = field(default_factory=dict, repr=False, compare=False)
+    _issues: dict[tuple[int, str], ExprIssues] = field(default_factory=dict, repr=False, compare=False)
+    _cells: dict[tuple[int, str | None, str], Cell] = field(default_factory=dict, repr=False, compare=False)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def of_class(self, *classes: str) -> list[TableInfo]:
-        return sorted(
-            (i for i in self.tables.values() if i.cls in classes), key=lambda i: (i.table.schema, i.table.name)
-        )
+        return [i for i in self._by_name if i.cls in classes]
+
+    @cached_property
+    def _by_name(self) -> list[TableInfo]:
+        """Every table, sorted by schema and name once (of_class is asked a few dozen times per run)."""
+        return sorted(self.tables.values(), key=lambda i: (i.table.schema, i.table.name))
 
     def subject(self, info: TableInfo) -> Subject:
         cols = {info.column} if info.column else set()
         return Subject(frozenset(cols), info.table.name, self.context_functions, indirect=info.column is None)
+
+    def once(self, name: str, build: Callable[[], T]) -> T:
+        """build(), computed once for this tenant model: the score and the ISO checks share the result."""
+        if name not in self._derived:
+            self._derived[name] = build()
+        return self._derived[name]
+
+    def score(self, info: TableInfo, expr: str) -> float:
+        """score_expr of a policy expression on this table, computed once per table and expression."""
+        key = (info.table.oid, expr)
+        if key not in self._scores:
+            self._scores[key] = score_expr(expr, self.subject(info)) or 0.0
+        return self._scores[key]
+
+    def issues(self, info: TableInfo, expr: str | None) -> ExprIssues:
+        """policy_expr.issues of a policy expression on this table, computed once per table and expression."""
+        if expr is None:
+            return ExprIssues()
+        key = (info.table.oid, expr)
+        if key not in self._issues:
+            self._issues[key] = issues(expr, self.subject(info), set(self.settings))
+        return self._issues[key]
 
     @property
     def statement(self) -> str:
@@ -156,8 +188,6 @@ def _find_root(snap: Snapshot, tables: list[Table]) -> tuple[Table | None, dict[
 
 
 def _atoms(expr: str) -> list[str]:
-    from auditor.policy_expr import parse
-
     stack, out = [parse(expr)], []
     while stack:
         n = stack.pop()
@@ -169,20 +199,22 @@ def _atoms(expr: str) -> list[str]:
 
 def _policy_columns(snap: Snapshot, tables: list[Table]) -> tuple[Counter[str], Counter[str]]:
     """Columns compared for equality with a session setting in policies, and the settings used that way."""
-    from auditor.policy_expr import refs_column
-
     cols: Counter[str] = Counter()
     names: Counter[str] = Counter()
     for t in tables:
+        policies = snap.policies_of.get(t.oid, [])
+        if not policies:
+            continue
         colnames = sorted(c.name for c in snap.columns_of.get(t.oid, []))
-        for p in snap.policies_of.get(t.oid, []):
+        for p in policies:
             for expr in (p.using_expr, p.check_expr):
                 for atom in _atoms(expr or ""):
                     found = settings_in(atom)
-                    if not found or not re.search(r" = |= ANY| IN \(", atom):
+                    if not found or not _EQUALITY.search(atom):
                         continue
+                    refs = column_refs(atom, t.name)
                     for c in colnames:
-                        if refs_column(atom, Subject(frozenset({c}), t.name)):
+                        if c in refs:
                             cols[c] += 1
                             names.update(found)
     return cols, names
@@ -363,9 +395,15 @@ def table_weight(snap: Snapshot, info: TableInfo) -> float:
     if info.cls not in SCORED:
         return 0.0
     w = 1 + math.log10(1 + snap.estimated_rows(info.table))
-    if any(_SENSITIVE.search(c.name) for c in snap.columns_of.get(info.table.oid, [])):
+    if any(_sensitive(c.name) for c in snap.columns_of.get(info.table.oid, [])):
         w *= 1.5
     return w * (0.5 if info.cls in ("unknown", "identity") else 1.0)
+
+
+@lru_cache(maxsize=1 << 14)
+def _sensitive(column: str) -> bool:
+    """A column name that says secret or personal data (cached: the same names recur in every table)."""
+    return bool(_SENSITIVE.search(column))
 
 
 def schema_groups(snap: Snapshot) -> list[list[str]]:
@@ -561,14 +599,14 @@ class Cell:
     policies: list[str] = field(default_factory=list)  # the policies that leave it open
 
 
-def _combine(exprs: list[tuple[Policy, str | None]], rest: list[tuple[Policy, str | None]], subj: Subject) -> Cell:
-    from auditor.policy_expr import score_expr
-
+def _combine(
+    exprs: list[tuple[Policy, str | None]], rest: list[tuple[Policy, str | None]], ten: Tenancy, info: TableInfo
+) -> Cell:
     usable = [(p, e) for p, e in exprs if e is not None]
     if not usable:
         return Cell("", 1.0, "denied (no permissive policy admits rows)")
-    scores = [(p, score_expr(e, subj) or 0.0) for p, e in usable]
-    floor = max((score_expr(e, subj) or 0.0 for _, e in rest if e is not None), default=0.0)
+    scores = [(p, ten.score(info, e)) for p, e in usable]
+    floor = max((ten.score(info, e) for _, e in rest if e is not None), default=0.0)
     perm = min(s for _, s in scores)
     value = max(perm, floor)
     if value >= 1.0:
@@ -597,7 +635,15 @@ def cells(snap: Snapshot, ten: Tenancy, info: TableInfo, role: str | None) -> di
 
 
 def _command_cell(snap: Snapshot, ten: Tenancy, info: TableInfo, role: str | None, cmd: str) -> Cell:
-    subj = ten.subject(info)
+    """The verdict on one command for one role from the policies alone, judged once per table, role and
+    command: the score and the ISO checks ask for the same ones."""
+    key = (info.table.oid, role, cmd)
+    if key not in ten._cells:
+        ten._cells[key] = _judge_command(snap, ten, info, role, cmd)
+    return ten._cells[key]
+
+
+def _judge_command(snap: Snapshot, ten: Tenancy, info: TableInfo, role: str | None, cmd: str) -> Cell:
     pols = [
         p
         for p in snap.policies_of.get(info.table.oid, [])
@@ -612,12 +658,12 @@ def _command_cell(snap: Snapshot, ten: Tenancy, info: TableInfo, role: str | Non
         return p.check_expr if p.check_expr is not None or p.command == "INSERT" else p.using_expr
 
     if cmd in ("SELECT", "DELETE"):
-        c = _combine([(p, p.using_expr) for p in perm], [(p, p.using_expr) for p in rest], subj)
+        c = _combine([(p, p.using_expr) for p in perm], [(p, p.using_expr) for p in rest], ten, info)
     elif cmd == "INSERT":
-        c = _combine([(p, check(p)) for p in perm], [(p, check(p)) for p in rest], subj)
+        c = _combine([(p, check(p)) for p in perm], [(p, check(p)) for p in rest], ten, info)
     else:
-        read = _combine([(p, p.using_expr) for p in perm], [(p, p.using_expr) for p in rest], subj)
-        write = _combine([(p, check(p)) for p in perm], [(p, check(p)) for p in rest], subj)
+        read = _combine([(p, p.using_expr) for p in perm], [(p, p.using_expr) for p in rest], ten, info)
+        write = _combine([(p, check(p)) for p in perm], [(p, check(p)) for p in rest], ten, info)
         c = read if read.value <= write.value else write
         if read.value < write.value:
             c = Cell(
@@ -652,6 +698,10 @@ def _id_like(snap: Snapshot, t: Table, col: str) -> bool:
 
 def unsafe_foreign_keys(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, TableInfo, Any]]:
     """FKs between two tables that carry the tenant column, whose key leaves that column out."""
+    return ten.once("unsafe_foreign_keys", lambda: _unsafe_foreign_keys(snap, ten))
+
+
+def _unsafe_foreign_keys(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, TableInfo, Any]]:
     out = []
     for child in ten.of_class("tenant"):
         for con in sorted(snap.constraints_of.get(child.table.oid, []), key=lambda c: c.name):
@@ -670,6 +720,10 @@ def unsafe_foreign_keys(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, T
 def unscoped_uniques(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, Any]]:
     """Unique indexes on tenant tables that leave the tenant column out (surrogate keys and keys that
     include an FK to a tenant-owned parent excepted)."""
+    return ten.once("unscoped_uniques", lambda: _unscoped_uniques(snap, ten))
+
+
+def _unscoped_uniques(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, Any]]:
     out = []
     for info in ten.of_class("tenant"):
         t = info.table

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from functools import lru_cache
 
 from auditor.checks.common import TENANT_COLUMNS, column_obj, constraint_obj, dependent_views_note, table_obj
 from auditor.engine import context
@@ -34,8 +35,22 @@ NUMERIC_TYPES = {"int2", "int4", "int8", "numeric", "float4", "float8"}
 
 
 def judged_tables(snap: Snapshot) -> list[Table]:
-    """Ordinary and partitioned tables the application owns, partitions left out (judged via their root)."""
-    return [t for t in snap.user_tables if t.kind in ("r", "p") and not t.is_partition]
+    """Ordinary and partitioned tables the application owns, partitions left out (judged via their root).
+    Built once per snapshot: most CON rules and every roll-up ask for it."""
+    cached = snap.__dict__.get("_judged_tables")
+    if cached is None:
+        cached = snap.__dict__["_judged_tables"] = [
+            t for t in snap.user_tables if t.kind in ("r", "p") and not t.is_partition
+        ]
+    return cached
+
+
+def judged_per_schema(snap: Snapshot) -> Counter[str]:
+    """How many judged tables each schema holds (the denominator of a schema roll-up)."""
+    cached = snap.__dict__.get("_judged_per_schema")
+    if cached is None:
+        cached = snap.__dict__["_judged_per_schema"] = Counter(t.schema for t in judged_tables(snap))
+    return cached
 
 
 def app_schemas(snap: Snapshot) -> list[str]:
@@ -70,10 +85,11 @@ def primary_key(snap: Snapshot, t: Table) -> Constraint | None:
     return next((c for c in snap.constraints_of.get(t.oid, []) if c.type == "p"), None)
 
 
-def tokens(name: str) -> list[str]:
-    """snake_case / camelCase words of a column name, lower case."""
+@lru_cache(maxsize=1 << 14)
+def tokens(name: str) -> tuple[str, ...]:
+    """snake_case / camelCase words of a column name, lower case (cached: the same names recur in every table)."""
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+    return tuple(w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w)
 
 
 def is_rails(snap: Snapshot, schema: str) -> bool:
@@ -96,7 +112,12 @@ def polymorphic_ids(snap: Snapshot, t: Table) -> dict[str, str]:
 
 def type_label(c: Column) -> str:
     """The type as a DBA compares it: timestamp(6) is timestamp (6 is the default precision)."""
-    return re.sub(r"^(timestamp|time)\(6\)", r"\1", c.type)
+    return _type_label(c.type)
+
+
+@lru_cache(maxsize=1 << 10)
+def _type_label(type_name: str) -> str:
+    return re.sub(r"^(timestamp|time)\(6\)", r"\1", type_name)
 
 
 def sample(items: list[str], limit: int = 20) -> list[str]:
@@ -115,7 +136,7 @@ def rollup(
     for item in per_table:
         by_schema[item[0].schema].append(item)
     limit = ROLLUP_TABLES(snap)
-    sizes = Counter(t.schema for t in judged_tables(snap))
+    sizes = judged_per_schema(snap)
     for schema in sorted(by_schema):
         items = sorted(by_schema[schema], key=lambda i: i[0].name)
         if len(items) >= limit or (len(items) >= 3 and len(items) >= 0.8 * sizes[schema]):
@@ -126,7 +147,7 @@ def rollup(
 
 
 def schema_hit(snap: Snapshot, schema: str, items: list[tuple[Table, list[str], str]], message: str, key: str) -> Hit:
-    tables_in_schema = sum(1 for t in judged_tables(snap) if t.schema == schema)
+    tables_in_schema = judged_per_schema(snap)[schema]
     columns = [f"{t.name}.{c}" for t, cols, _ in items for c in cols]
     return Hit(
         obj=Obj("schema", name=schema),
@@ -873,7 +894,7 @@ SIGNED_HINTS = {
 MEASURES = {*UNIT_RANGE, *OPEN_RANGE, *NON_NEGATIVE, "units", "cents"}
 
 
-def measure_words(name: str) -> list[str]:
+def measure_words(name: str) -> tuple[str, ...]:
     """The words of a name without trailing units: amount_cents, price_usd end with their noun."""
     words = tokens(name)
     while len(words) > 1 and words[-1] in UNIT_WORDS:
@@ -885,10 +906,16 @@ def bound_for(col: Column) -> str | None:
     """The CHECK a bounded-number column's name implies, or None."""
     if col.base_type not in NUMERIC_TYPES:
         return None
-    words = measure_words(col.name)
-    if SIGNED_HINTS & set(tokens(col.name)):
+    return bound_for_name(col.name)
+
+
+@lru_cache(maxsize=1 << 14)
+def bound_for_name(column: str) -> str | None:
+    """bound_for by the column's name alone (cached: the same names recur in every table)."""
+    words = measure_words(column)
+    if SIGNED_HINTS & set(tokens(column)):
         return None
-    head, name = words[-1] if words else "", quote_ident(col.name)
+    head, name = words[-1] if words else "", quote_ident(column)
     ranged = head if head in UNIT_RANGE else next((w for w in reversed(words) if w in UNIT_RANGE), None)
     if ranged and (head in UNIT_RANGE or head in OPEN_RANGE):  # percentage_rate is a percentage
         lo, hi = UNIT_RANGE[ranged]

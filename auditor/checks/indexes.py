@@ -226,14 +226,6 @@ def _user_indexes(snap: Snapshot) -> list[tuple[Table, Index]]:
     return sorted(out, key=lambda ti: (ti[0].schema, ti[0].name, ti[1].name))
 
 
-def index_children(snap: Snapshot) -> dict[int, list[Index]]:
-    out: dict[int, list[Index]] = {}
-    for i in snap.indexes:
-        if i.parent_index_oid is not None:
-            out.setdefault(i.parent_index_oid, []).append(i)
-    return out
-
-
 def family(i: Index, children: dict[int, list[Index]]) -> list[Index]:
     """The index and every index attached below it (a partitioned index's per-partition copies)."""
     out, stack = [], [i]
@@ -409,12 +401,24 @@ def duplicate_groups(snap: Snapshot) -> list[tuple[Table, Index, list[Index]]]:
 
     A partition's attached copy of its parent's index takes part (a local index on the partition can
     repeat it) and is kept first, since it cannot be dropped alone; attached copies are never reported:
-    their parents are."""
-    groups: dict[tuple[int, tuple[Any, ...]], list[tuple[Table, Index]]] = {}
+    their parents are. Built once per snapshot: IDX002 reports the groups, IDX003 leaves them out."""
+    cached = snap.__dict__.get("_duplicate_groups")
+    if cached is None:
+        cached = snap.__dict__["_duplicate_groups"] = _duplicate_groups(snap)
+    return cached
+
+
+def _duplicate_groups(snap: Snapshot) -> list[tuple[Table, Index, list[Index]]]:
+    same_keys: dict[tuple[int, tuple[str, ...]], list[tuple[Table, Index]]] = {}
     for t in snap.user_tables:
         for i in snap.indexes_of.get(t.oid, []):
-            if not i.is_valid or i.is_exclusion:
-                continue
+            if i.is_valid and not i.is_exclusion:
+                same_keys.setdefault((t.oid, tuple(i.keys)), []).append((t, i))
+    groups: dict[tuple[int, tuple[Any, ...]], list[tuple[Table, Index]]] = {}
+    for candidates in same_keys.values():
+        if len(candidates) < 2:
+            continue  # duplicates share their table and keys: only those that do need the full signature
+        for t, i in candidates:
             key = (t.oid, (*key_signature(i), tuple(sorted(i.include_columns))))
             groups.setdefault(key, []).append((t, i))
     out = []
@@ -458,7 +462,7 @@ def duplicate_index(snap: Snapshot) -> Iterator[Hit]:
     A duplicate that backs a constraint is dropped with `ALTER TABLE ... DROP CONSTRAINT`; foreign
     keys that use its index must be re-pointed first (the fix says which).
     """
-    children = index_children(snap)
+    children = snap.attached_indexes_of
     for t, keep, dups in duplicate_groups(snap):
         for d in dups:
             yield Hit(
@@ -525,15 +529,15 @@ def redundant_index(snap: Snapshot) -> Iterator[Hit]:
     DROP INDEX CONCURRENTLY orders_customer_idx;
     ```
     """
-    children = index_children(snap)
+    children = snap.attached_indexes_of
     dropped = {d.oid for _, _, dups in duplicate_groups(snap) for d in dups}
-    by_table: dict[int, list[Index]] = {}
+    by_first_key: dict[tuple[int, str], list[Index]] = {}  # a covering index starts with the same key
     for t, i in user_indexes(snap):
-        by_table.setdefault(t.oid, []).append(i)
+        by_first_key.setdefault((t.oid, i.keys[0]), []).append(i)
     for t, a in user_indexes(snap):
         if a.oid in dropped or not a.is_valid or a.is_unique or a.constraint_name or a.method != "btree":
             continue
-        covering = [b for b in by_table[t.oid] if b.oid not in dropped and covers_prefix(a, b)]
+        covering = [b for b in by_first_key[(t.oid, a.keys[0])] if b.oid not in dropped and covers_prefix(a, b)]
         if not covering:
             continue
         b = min(covering, key=lambda x: (x.key_count, keep_rank(x)))
@@ -683,7 +687,7 @@ def unused_index(snap: Snapshot) -> Iterator[Hit]:
     The finding's fix also carries the statement that recreates it.
     """
     window = stats_window(snap)
-    children = index_children(snap)
+    children = snap.attached_indexes_of
     collected = parse_time(snap.server.collected_at) or dt.datetime.now(dt.UTC)
     max_days = UNUSED_INDEX_DAYS(snap)
     min_bytes = INDEX_MIN_BYTES(snap)
@@ -908,7 +912,7 @@ def index_bloat(snap: Snapshot) -> Iterator[Hit]:
     bs = block_size(snap)
     maxalign = 8 if re.search(r"64-bit|x86_64|aarch64|amd64|ppc64", snap.server.version) else 4
     min_bytes, min_pct = INDEX_BLOAT_MIN_BYTES(snap), INDEX_BLOAT_MIN_PERCENT(snap)
-    children = index_children(snap)
+    children = snap.attached_indexes_of
     estimated = 0
     for t, i in user_indexes(snap):
         leaves = [m for m in family(i, children) if not m.is_partitioned]
@@ -1072,7 +1076,7 @@ def low_cardinality_index(snap: Snapshot) -> Iterator[Hit]:
     `ON jobs (created_at) WHERE NOT done`.
     """
     max_distinct, min_bytes = LOW_CARDINALITY_MAX_DISTINCT(snap), INDEX_MIN_BYTES(snap)
-    children = index_children(snap)
+    children = snap.attached_indexes_of
     for t, i in user_indexes(snap):
         if i.method != "btree" or i.is_unique or i.constraint_name or i.predicate or not i.is_valid:
             continue
@@ -1160,7 +1164,7 @@ def mostly_null_index(snap: Snapshot) -> Iterator[Hit]:
     ```
     """
     min_frac, min_bytes = PARTIAL_INDEX_NULL_FRACTION(snap), INDEX_MIN_BYTES(snap)
-    children = index_children(snap)
+    children = snap.attached_indexes_of
     if not any(st.with_stats for st in snap.index_stats) and any(i.relpages >= 10 for i in snap.indexes):
         raise Skip(NO_STATS, not_evaluated=True)
     for t, i in user_indexes(snap):
@@ -1235,7 +1239,7 @@ def over_indexed_write_heavy_table(snap: Snapshot) -> Iterator[Hit]:
     """
     window = stats_window(snap)
     max_indexes, min_writes = WRITE_HEAVY_MAX_INDEXES(snap), WRITE_HEAVY_MIN_WRITES(snap)
-    children = index_children(snap)
+    children = snap.attached_indexes_of
     for t in sorted(snap.user_tables, key=lambda x: (x.schema, x.name)):
         if t.is_partition or t.kind not in ("r", "p"):
             continue

@@ -16,7 +16,6 @@ from auditor.checks.isolation_score import FK_CUT, NULLABLE_CUT, UNIQUE_CUT, mod
 from auditor.engine import context
 from auditor.model import FK_ACTIONS, Snapshot, Table
 from auditor.names import column_list, qualified, quote_ident, quote_literal
-from auditor.policy_expr import issues
 from auditor.registry import SEVERITY_RANK, Hit, Obj, Skip, rule, threshold
 from auditor.tenancy import (
     ISOLATION_MODEL,
@@ -403,12 +402,10 @@ def _policy_hits(snap: Snapshot, pick: str) -> Iterator[Hit]:
     ten = _tenant(snap)
     for info in ten.of_class(*SCORED):
         t = info.table
-        subj = ten.subject(info)
         for p in sorted(snap.policies_of.get(t.oid, []), key=lambda p: p.name):
             obj = Obj("policy", t.schema, t.name, p.name)
             found = [
-                (which, issues(e, subj, set(ten.settings)))
-                for which, e in (("USING", p.using_expr), ("WITH CHECK", p.check_expr))
+                (which, ten.issues(info, e)) for which, e in (("USING", p.using_expr), ("WITH CHECK", p.check_expr))
             ]
             mode = "PERMISSIVE" if p.permissive else "RESTRICTIVE"
             base = {

@@ -95,7 +95,12 @@ def now_of(snap: Snapshot) -> dt.datetime:
 
 
 def user_parents(snap: Snapshot, roots_only: bool = False) -> list[Table]:
-    return [t for t in snap.user_tables if t.is_partitioned and not (roots_only and t.is_partition)]
+    """Partitioned tables (only the top ones with roots_only); once per snapshot, as every PAR rule asks."""
+    return memo(
+        snap,
+        ("user_parents", roots_only),
+        lambda: [t for t in snap.user_tables if t.is_partitioned and not (roots_only and t.is_partition)],
+    )
 
 
 def children(snap: Snapshot, t: Table) -> list[Table]:
