@@ -7,6 +7,7 @@ internal error. Every report is written before a non-zero exit; errors are one l
 from __future__ import annotations
 
 import functools
+import gc
 import getpass
 import logging
 import sys
@@ -193,6 +194,9 @@ def run_audit(
     report = engine.run(snap, cfg, run_info)
     report.run["seconds"] = round(time.time() - started, 2)
     report.run["fail_on"] = cfg.fail_on
+    # The snapshot and the report live until the process exits: a full collection during rendering
+    # would walk their millions of objects again (0.3 s on 10,000 tables) to find nothing to free.
+    gc.freeze()
     return report, snap
 
 
