@@ -12,7 +12,6 @@ always whole. The same report renders to the same bytes: no clock is read here.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import asdict
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from auditor import view
+from auditor import jsonout, view
 from auditor.report import Finding, Report
 from auditor.resources import templates_dir
 
@@ -212,11 +211,11 @@ def _html(report: Report, fail_on: str | None) -> str:
 
 def render(report: Report, fmt: str, fail_on: str | None = None) -> str:
     if fmt == "json":
-        return json.dumps(envelope(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return jsonout.dumps(envelope(report)) + "\n"
     if fmt == "sarif":
         from auditor.sarif import to_sarif
 
-        return json.dumps(to_sarif(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return jsonout.dumps(to_sarif(report)) + "\n"
     if fmt == "junit":
         from auditor.junit import to_junit
 
