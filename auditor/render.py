@@ -78,6 +78,8 @@ _INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u
 
 def strip_controls(text: str) -> str:
     """Show control, invisible and bidi-override characters as visible \\uXXXX escapes (Trojan Source)."""
+    if text.isprintable():  # every character above is unprintable to Python: most text needs no regex
+        return text
     return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

@@ -35,6 +35,8 @@ def test_strip_controls_matches_the_character_loop() -> None:
     text = "".join(chr(cp) for cp in range(0, 0x10000)) + "plain 'text' | é"
     assert strip_controls(text) == slow_strip_controls(text)
     assert strip_controls("a\u202eb\x00") == "a\\u202eb\\u0000"
+    for cp in [*range(0, 0x10000), 0x1F600, 0xE0001, 0x10FFFF]:  # one at a time: the printable shortcut
+        assert strip_controls(f"a{chr(cp)}b") == slow_strip_controls(f"a{chr(cp)}b"), hex(cp)
 
 
 def test_rows_and_sizes_without_opening_relations(conn: psycopg.Connection, tmp_path: Path) -> None:
