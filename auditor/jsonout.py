@@ -87,8 +87,12 @@ class _Writer:
 
     def value(self, o: Any, nl: str, out: list[str], depth: int) -> None:
         """Append o's JSON to out; nl is a newline and the indent of the line o starts on."""
-        plain = _PLAIN.get(type(o))
-        text = plain(o) if plain is not None else _scalar(o)
+        t = type(o)
+        if t is dict or t is list:
+            text = None
+        else:
+            plain = _PLAIN.get(t)
+            text = plain(o) if plain is not None else _scalar(o)
         if text is not None:
             out.append(text)
         elif not o:
