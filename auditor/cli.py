@@ -35,7 +35,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, code: int = 2) -> None:
-    from auditor.db import redact
+    from auditor.redaction import redact
 
     one_line = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
     typer.echo(f"pg-auditor: {redact(one_line, _SECRETS)}", err=True)
@@ -59,7 +59,7 @@ def handles_errors(func: F) -> F:
             if log.isEnabledFor(logging.DEBUG):
                 import traceback
 
-                from auditor.db import redact
+                from auditor.redaction import redact
 
                 typer.echo(redact(traceback.format_exc(), _SECRETS), err=True)
             fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
@@ -68,7 +68,7 @@ def handles_errors(func: F) -> F:
 
 
 def setup_logging(debug: bool) -> None:
-    from auditor.db import RedactingFilter
+    from auditor.redaction import RedactingFilter
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("pg-auditor: %(message)s"))
@@ -582,7 +582,7 @@ def doctor(
         diagnosis = diagnose(session, target, prompted=password)
     finally:
         session.conn.close()
-    from auditor.db import redact
+    from auditor.redaction import redact
 
     typer.echo(redact(format_diagnosis(diagnosis), _SECRETS))
 
