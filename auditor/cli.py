@@ -10,6 +10,7 @@ import functools
 import gc
 import getpass
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -31,6 +32,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 _SECRETS: list[str] = []
+_CONSOLE = False  # set by main(): the process ends with the command (see finish)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -309,7 +311,19 @@ def audit(
         typer.echo(str(p))
     summarize(report)
     notify.on_report(cfg, report, report.run["target"])
-    raise typer.Exit(exit_code(report, cfg.fail_on, exit_zero))
+    finish(exit_code(report, cfg.fail_on, exit_zero))
+
+
+def finish(code: int) -> None:
+    """End a command whose work is all written. From the console, without the interpreter's teardown:
+    freeing a big catalog's snapshot object by object takes 0.15 s (10,000 tables) and frees nothing
+    anyone needs. Under typer's test runner or the Python API, the ordinary way."""
+    if _CONSOLE:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise typer.Exit(code)
 
 
 def secrets_of_settings(config_file: Path | None, history: str | None) -> list[str]:
@@ -589,6 +603,8 @@ def doctor(
 
 def main() -> None:
     """Console entry point."""
+    global _CONSOLE
+    _CONSOLE = True
     app()
 
 
