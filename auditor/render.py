@@ -15,14 +15,16 @@ import hashlib
 import re
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from markupsafe import Markup
 
 from auditor import jsonout, view
 from auditor.report import Finding, Report
 from auditor.resources import templates_dir
+
+if TYPE_CHECKING:
+    import jinja2
 
 JSON_SCHEMA_VERSION = "1.0"
 FORMATS = ("md", "html", "json", "sarif", "junit")
@@ -155,6 +157,8 @@ def _signed(v: int | float | None) -> str:
 
 
 def environment(kind: str) -> jinja2.Environment:
+    import jinja2  # here: a JSON, SARIF or JUnit report has no template to load
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         autoescape=(kind == "html"),
