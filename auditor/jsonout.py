@@ -113,41 +113,35 @@ class _Writer:
                     None, None, encode_basestring, None, ": ", "," + inner, True, False, True
                 )
             text = "".join(encoder(o, 0))
-            out.append(text[0] + inner + text[1:-1] + nl + text[-1])
+            out.append(f"{text[0]}{inner}{text[1:-1]}{nl}{text[-1]}")
             return
-        sep = "," + inner
-        first = True
+        append = out.append
         plain_of = _PLAIN.get
+        lead = ("{" if is_dict else "[") + inner  # before the first member; then the separator
+        sep = "," + inner
         if is_dict:
             keys = self.keys
-            out.append("{" + inner)
             for k, v in sorted(o.items()):
                 head = keys.get(k)
                 if head is None:
                     if not isinstance(k, str):
                         raise _Unusual
                     head = keys[k] = encode_basestring(k) + ": "
-                if first:
-                    first = False
-                else:
-                    out.append(sep)
                 plain = plain_of(type(v))
                 if plain is not None:
-                    out.append(head + plain(v))
+                    append(f"{lead}{head}{plain(v)}")
                 else:
-                    out.append(head)
+                    append(lead + head)
                     self.value(v, inner, out, depth + 1)
-            out.append(nl + "}")
+                lead = sep
+            append(nl + "}")
             return
-        out.append("[" + inner)
         for v in o:
-            if first:
-                first = False
-            else:
-                out.append(sep)
             plain = plain_of(type(v))
             if plain is not None:
-                out.append(plain(v))
+                append(lead + plain(v))
             else:
+                append(lead)
                 self.value(v, inner, out, depth + 1)
-        out.append(nl + "]")
+            lead = sep
+        append(nl + "]")
