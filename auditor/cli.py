@@ -7,8 +7,10 @@ internal error. Every report is written before a non-zero exit; errors are one l
 from __future__ import annotations
 
 import functools
+import gc
 import getpass
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -30,11 +32,12 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 _SECRETS: list[str] = []
+_CONSOLE = False  # set by main(): the process ends with the command (see finish)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, code: int = 2) -> None:
-    from auditor.db import redact
+    from auditor.redaction import redact
 
     one_line = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
     typer.echo(f"pg-auditor: {redact(one_line, _SECRETS)}", err=True)
@@ -58,7 +61,7 @@ def handles_errors(func: F) -> F:
             if log.isEnabledFor(logging.DEBUG):
                 import traceback
 
-                from auditor.db import redact
+                from auditor.redaction import redact
 
                 typer.echo(redact(traceback.format_exc(), _SECRETS), err=True)
             fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
@@ -67,7 +70,7 @@ def handles_errors(func: F) -> F:
 
 
 def setup_logging(debug: bool) -> None:
-    from auditor.db import RedactingFilter
+    from auditor.redaction import RedactingFilter
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("pg-auditor: %(message)s"))
@@ -194,6 +197,9 @@ def run_audit(
     report = rules.finish(snap, run_info)
     report.run["seconds"] = round(time.time() - started, 2)
     report.run["fail_on"] = cfg.fail_on
+    # The snapshot and the report live until the process exits: a full collection during rendering
+    # would walk their millions of objects again (0.3 s on 10,000 tables) to find nothing to free.
+    gc.freeze()
     return report, snap
 
 
@@ -306,7 +312,19 @@ def audit(
         typer.echo(str(p))
     summarize(report)
     notify.on_report(cfg, report, report.run["target"])
-    raise typer.Exit(exit_code(report, cfg.fail_on, exit_zero))
+    finish(exit_code(report, cfg.fail_on, exit_zero))
+
+
+def finish(code: int) -> None:
+    """End a command whose work is all written. From the console, without the interpreter's teardown:
+    freeing a big catalog's snapshot object by object takes 0.15 s (10,000 tables) and frees nothing
+    anyone needs. Under typer's test runner or the Python API, the ordinary way."""
+    if _CONSOLE:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise typer.Exit(code)
 
 
 def secrets_of_settings(config_file: Path | None, history: str | None) -> list[str]:
@@ -579,13 +597,15 @@ def doctor(
         diagnosis = diagnose(session, target, prompted=password)
     finally:
         session.conn.close()
-    from auditor.db import redact
+    from auditor.redaction import redact
 
     typer.echo(redact(format_diagnosis(diagnosis), _SECRETS))
 
 
 def main() -> None:
     """Console entry point."""
+    global _CONSOLE
+    _CONSOLE = True
     app()
 
 

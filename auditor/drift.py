@@ -21,21 +21,36 @@ DIGEST_VERSION = 1
 def digest(snap: Snapshot) -> dict[str, Any]:
     """Object identities by kind, each a sorted list of display names."""
     tables = {t.oid: t for t in snap.user_tables if not t.is_partition}
+    # Names repeat (tenant_id in every table, one schema for hundreds): quote each one once.
+    quoted: dict[str | None, str] = {}
+
+    def q(name: str) -> str:
+        out = quoted.get(name)
+        if out is None:
+            out = quoted[name] = qualified(None, name)
+        return out
+
+    table_names: dict[int, str] = {}
+    schema_names: dict[int, str] = {}
     out: dict[str, list[str]] = {kind: [] for kind in KINDS}
-    for t in tables.values():
+    for oid, t in tables.items():
+        table_names[oid] = name = f"{q(t.schema)}.{q(t.name)}"
+        schema_names[oid] = t.schema
         label = "partitioned table" if t.is_partitioned else ("foreign table" if t.kind == "f" else "table")
-        out["tables"].append(f"{t.qualified} ({label})" if label != "table" else t.qualified)
-    members: tuple[tuple[str, list[Any], Callable[[Any, Any], str]], ...] = (
-        ("columns", snap.columns, lambda t, c: f"{t.qualified}.{qualified(None, c.name)} {c.type}"),
-        ("indexes", snap.indexes, lambda t, i: f"{qualified(t.schema, i.name)} on {t.qualified}"),
-        ("constraints", snap.constraints, lambda t, k: f"{qualified(None, k.name)} on {t.qualified}"),
-        ("policies", snap.policies, lambda t, p: f"{qualified(None, p.name)} on {t.qualified}"),
+        out["tables"].append(f"{name} ({label})" if label != "table" else name)
+    members: tuple[tuple[str, list[Any], Callable[[str, Any, int], str]], ...] = (
+        ("columns", snap.columns, lambda t, c, _: f"{t}.{q(c.name)} {c.type}"),
+        ("indexes", snap.indexes, lambda t, i, oid: f"{q(schema_names[oid])}.{q(i.name)} on {t}"),
+        ("constraints", snap.constraints, lambda t, k, _: f"{q(k.name)} on {t}"),
+        ("policies", snap.policies, lambda t, p, _: f"{q(p.name)} on {t}"),
     )
     for kind, rows, name in members:
+        found = out[kind]
         for row in rows:
-            t = tables.get(row.table_oid)
+            oid = row.table_oid
+            t = table_names.get(oid)
             if t is not None:
-                out[kind].append(name(t, row))
+                found.append(name(t, row, oid))
     return {"version": DIGEST_VERSION, **{kind: sorted(set(names)) for kind, names in out.items()}}
 
 

@@ -168,11 +168,12 @@ def after_run(
     """Compare, record and trend. The report is complete (and renderable) whatever the history says."""
     target = target_label(report, label)
     report.run["target"] = target
-    digest = drift.digest(snap) if snap is not None else None
-    if compare_to:
-        previous = previous_run(compare_to, history, target, cfg)
-        if previous is not None:
-            apply_previous(report, previous, digest)
+    previous = previous_run(compare_to, history, target, cfg) if compare_to else None
+    # The digest walks every column and index (0.2 s on 10,000 tables): only for drift or the history.
+    wanted = history is not None or (previous is not None and previous.digest is not None)
+    digest = drift.digest(snap) if snap is not None and wanted else None
+    if previous is not None:
+        apply_previous(report, previous, digest)
     if history is not None:
         from auditor.render import envelope
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,6 +108,9 @@ def failure_message(target: str, error: str) -> dict[str, Any]:
 
 def post(s: NotifySettings, payload: dict[str, Any]) -> bool:
     """POST the JSON; True on a 2xx. Errors are logged without the URL."""
+    import urllib.error  # here: an audit without a webhook has no use for urllib (nor http, email, ssl)
+    import urllib.request
+
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     req = urllib.request.Request(s.url, data=data, headers={"Content-Type": "application/json"}, method="POST")
     try:

@@ -12,18 +12,19 @@ always whole. The same report renders to the same bytes: no clock is read here.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from markupsafe import Markup
 
-from auditor import view
+from auditor import jsonout, view
 from auditor.report import Finding, Report
 from auditor.resources import templates_dir
+
+if TYPE_CHECKING:
+    import jinja2
 
 JSON_SCHEMA_VERSION = "1.0"
 FORMATS = ("md", "html", "json", "sarif", "junit")
@@ -79,6 +80,8 @@ _INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u
 
 def strip_controls(text: str) -> str:
     """Show control, invisible and bidi-override characters as visible \\uXXXX escapes (Trojan Source)."""
+    if text.isprintable():  # every character above is unprintable to Python: most text needs no regex
+        return text
     return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
@@ -154,6 +157,8 @@ def _signed(v: int | float | None) -> str:
 
 
 def environment(kind: str) -> jinja2.Environment:
+    import jinja2  # here: a JSON, SARIF or JUnit report has no template to load
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         autoescape=(kind == "html"),
@@ -212,11 +217,11 @@ def _html(report: Report, fail_on: str | None) -> str:
 
 def render(report: Report, fmt: str, fail_on: str | None = None) -> str:
     if fmt == "json":
-        return json.dumps(envelope(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return jsonout.dumps(envelope(report)) + "\n"
     if fmt == "sarif":
         from auditor.sarif import to_sarif
 
-        return json.dumps(to_sarif(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return jsonout.dumps(to_sarif(report)) + "\n"
     if fmt == "junit":
         from auditor.junit import to_junit
 

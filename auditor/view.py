@@ -293,8 +293,11 @@ def evidence_items(evidence: dict[str, Any]) -> list[tuple[str, str]]:
             if len(text) > EVIDENCE_TEXT_MAX:
                 text = text[:EVIDENCE_TEXT_MAX].rsplit(", ", 1)[0] + f", … ({len(value)} in all; see the JSON report)"
         elif isinstance(value, dict | list):
-            text = json.dumps(value, sort_keys=True, ensure_ascii=False)
-            if len(text) > EVIDENCE_TEXT_MAX:  # a grouped finding's per-object details: the JSON report has them
+            # An entry takes 3 characters at least ("0, "): past EVIDENCE_TEXT_MAX / 3 entries the text cannot
+            # fit, so a grouped finding's thousands of details are not encoded only to be measured.
+            fits = len(value) <= EVIDENCE_TEXT_MAX // 3
+            text = json.dumps(value, sort_keys=True, ensure_ascii=False) if fits else ""
+            if not fits or len(text) > EVIDENCE_TEXT_MAX:  # a grouped finding's per-object details: see the JSON
                 count = f"{len(value)} entries" if isinstance(value, list) else "details"
                 text = f"{count} (see the JSON report)"
         elif isinstance(value, bool):
