@@ -8,6 +8,7 @@ from typing import Any
 
 from auditor.errors import SnapshotError
 from auditor.model import SECTIONS, SNAPSHOT_FORMAT, Server, Snapshot, Unavailable, row_fields
+from auditor.process_settings import GC_PAUSED
 
 
 def to_dict_head(snap: Snapshot) -> dict[str, Any]:
@@ -76,10 +77,11 @@ def save(snap: Snapshot, path: Path) -> None:
 
 
 def load(path: Path) -> Snapshot:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SnapshotError(f"snapshot file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SnapshotError(f"cannot read snapshot {path}: {exc}") from None
-    return from_dict(data)
+    with GC_PAUSED.held():  # hundreds of thousands of rows that are kept, not garbage
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SnapshotError(f"snapshot file not found: {path}") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SnapshotError(f"cannot read snapshot {path}: {exc}") from None
+        return from_dict(data)
