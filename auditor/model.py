@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
+from auditor.indexdef import index_definition
 from auditor.names import qualified
 
 SNAPSHOT_FORMAT = 1
@@ -143,6 +144,8 @@ class Index:
     collations: list[str]
     options: list[int]  # indoption: 1 DESC, 2 NULLS FIRST
     predicate: str | None
+    # As pg_get_indexdef() prints it. The query leaves it NULL: it is built on first read from the parts below
+    # (auditor/indexdef.py, see _built_on_first_read); a snapshot saved before the parts existed holds the text.
     definition: str
     bytes: int | None
     relpages: int
@@ -152,6 +155,17 @@ class Index:
     parent_index_oid: int | None
     is_partitioned: bool
     comment: str | None = None  # may carry a pg-auditor suppression tag
+    # PostgreSQL 15+. None in a snapshot saved before this column: read from its definition on first use.
+    nulls_not_distinct: bool | None = None
+    definition_head: str | None = None  # CREATE [UNIQUE ]INDEX name ON [ONLY ]schema.table USING method
+    definition_keys: list[str | None] | None = None  # expression keys as the definition prints them
+    definition_include: list[str] | None = None  # INCLUDE columns, quoted
+    definition_suffixes: list[str] | None = None  # per key: COLLATE, opclass, its options, DESC, NULLS
+    expression_collations: list[str | None] | None = None  # per expression key: its index collation
+    collation_oids: list[int] | None = None  # indcollation, where expression_collations is set
+    expressions: str | None = None  # indexprs node tree, where expression_collations is set
+    definition_with: str | None = None  # WITH (...) storage parameters
+    definition_predicate: str | None = None  # WHERE ... as the definition prints it (not pretty-printed)
 
     @property
     def has_expressions(self) -> bool:
@@ -219,6 +233,9 @@ def _constraint_definition(con: Constraint) -> str | None:
 
 
 _built_on_first_read(Constraint, "definition", _constraint_definition)
+_built_on_first_read(Index, "definition", lambda i: index_definition(i))
+# snapshots saved before the column: the definition saved with them says it
+_built_on_first_read(Index, "nulls_not_distinct", lambda i: "NULLS NOT DISTINCT" in i.definition)
 
 
 FK_ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}

@@ -1631,7 +1631,7 @@ def nullable_unique_key(snap: Snapshot) -> Iterator[Hit]:
         t = tables.get(idx.table_oid)
         if t is None or not idx.is_unique or idx.is_primary or idx.parent_index_oid is not None:
             continue
-        if idx.key_count < 2 or idx.has_expressions or "NULLS NOT DISTINCT" in idx.definition:
+        if idx.key_count < 2 or idx.has_expressions or idx.nulls_not_distinct:
             continue
         keys = [c for c in idx.columns[: idx.key_count] if c]
         ruled = checked_columns(snap, t)  # CHECK (a IS NOT NULL) <> (b IS NOT NULL): the NULLs are by design

@@ -338,7 +338,7 @@ def key_signature(i: Index) -> tuple[Any, ...]:
         tuple(i.collations[:n]),
         sort_order(i.options, n) if i.method == "btree" else tuple(i.options[:n]),
         i.predicate or "",
-        "NULLS NOT DISTINCT" in i.definition,
+        i.nulls_not_distinct,
     )
 
 
