@@ -173,12 +173,15 @@ def fetch_one(session: Session, name: str, server: Server) -> list[Any] | QueryU
         return exc
 
 
-# Read order: what most rules read first, the index sections (the server's longest query) last, so
-# the rules that do not look at indexes run while the server reads them. Extensions come before all.
+# Read order: what most rules read first, so they can run while the server reads on. The tenant
+# model needs tables, columns, constraints, policies and roles, and the isolation rules little more:
+# those first, then indexes (the server's longest query, during which the isolation rules run), then
+# the statistics sections, which few rules read. Extensions come before all: whether pg_partman and
+# pg_cron are there decides two queries.
 READ_ORDER = (
     "extensions", "schemas", "locks", "tables", "columns", "constraints", "policies", "roles", "memberships",
-    "role_settings", "triggers", "views", "functions", "sequences", "table_stats", "column_stats",
-    "partman_config", "cron_jobs", "indexes", "index_usage", "index_stats", "index_builds",
+    "role_settings", "views", "functions", "column_stats", "triggers", "indexes", "sequences",
+    "partman_config", "cron_jobs", "table_stats", "index_usage", "index_stats", "index_builds",
 )  # fmt: skip
 
 
