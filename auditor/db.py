@@ -188,6 +188,7 @@ class Session:
             ahead.put(("", StopIteration()))
 
         worker = threading.Thread(target=run, name="pg-auditor-fetch", daemon=True)
+        done = False
         with QUICK_SWITCHES.held():  # the fetch thread must get the GIL soon after data arrives
             worker.start()
             try:
@@ -196,6 +197,7 @@ class Session:
                         pass
                     name, outcome = ahead.get()
                     if isinstance(outcome, StopIteration):
+                        done = True
                         return
                     if isinstance(outcome, QueryUnavailable):
                         yield name, outcome
@@ -208,6 +210,8 @@ class Session:
                             yield name, exc
             finally:
                 stop.set()
+                if not done and worker.is_alive():  # interrupted (Ctrl-C, an error): stop the server's work now
+                    self.cancel()
                 while worker.is_alive():  # drain, so a worker blocked on a full queue can see `stop`
                     try:
                         _, pending = ahead.get(timeout=0.05)
@@ -216,6 +220,14 @@ class Session:
                     if isinstance(pending, psycopg.Cursor):
                         pending.close()
                 worker.join()
+
+    def cancel(self) -> None:
+        """Ask the server to cancel the query in flight, if any (a no-op on an idle connection)."""
+        try:
+            cancel = getattr(self.conn, "cancel_safe", None) or self.conn.cancel  # cancel_safe: psycopg 3.2+
+            cancel()
+        except psycopg.Error as exc:
+            log.debug("cancel request failed: %s", redact(first_line(exc), self.secrets))
 
     def execute(
         self, name: str, query: str | sql.Composable, row_factory: RowFactory[Any], retry: bool = True

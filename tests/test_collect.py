@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
 
@@ -66,6 +68,16 @@ def test_queries_run_ahead_in_order_and_a_failure_stays_with_its_query(pg_server
         assert next(ahead)[0] == "0"
         ahead.close()  # the worker stops after the query in flight
         assert session.fetch("after", "SELECT 42 AS answer") == [{"answer": 42}]
+
+        # Interrupted (Ctrl-C) while the server works on a long query: the query is cancelled, not
+        # waited for, and the connection stays usable.
+        ahead = session.fetch_ahead([("quick", "SELECT 1", tuple_row), ("long", "SELECT pg_sleep(60)", tuple_row)])
+        assert next(ahead)[0] == "quick"
+        time.sleep(0.5)  # the fetch thread is now waiting on pg_sleep
+        started = time.monotonic()
+        ahead.close()
+        assert time.monotonic() - started < 30
+        assert session.fetch("after", "SELECT 43 AS answer") == [{"answer": 43}]
     finally:
         session.conn.close()
 
