@@ -167,6 +167,7 @@ def collect(
 
 
 def fetch_one(session: Session, name: str, server: Server) -> list[Any] | QueryUnavailable:
+    """One section on its own (not run ahead): its rows, or why it could not be read."""
     try:
         return session.fetch(name, query_for(name, server.version_num), row_factory=rows_of(SECTIONS[name]))
     except QueryUnavailable as exc:
@@ -189,9 +190,9 @@ def section_queries(snap: Snapshot, facts: dict[str, Any]) -> list[tuple[str, st
     """The query of every section still to read, in READ_ORDER; extension-backed ones only if installed."""
     plan: list[tuple[str, str | sql.Composable]] = []
     for name in READ_ORDER:
-        query: str | sql.Composable = query_for(name, snap.server.version_num)
-        if name == "extensions":
+        if name == "extensions":  # read already
             continue
+        query: str | sql.Composable = query_for(name, snap.server.version_num)
         if name == "partman_config":
             ext = snap.installed("pg_partman")
             if ext is None or ext.schema is None:
