@@ -179,6 +179,9 @@ def check_threshold(key: str, value: Any, source: str) -> Any:
         ok = isinstance(value, type(default))
     if not ok:
         raise ConfigError(f"{source}: threshold {key!r} must be like {default!r}, not {value!r}")
+    problem = THRESHOLDS[name].check(value) if THRESHOLDS[name].check else None
+    if problem:
+        raise ConfigError(f"{source}: threshold {key!r}: {problem}")
     return value
 
 

@@ -132,6 +132,7 @@ class Threshold:
     key: str
     default: Any
     help: str
+    check: Callable[[Any], str | None] | None = None  # what is wrong with a configured value, or None
 
     def __call__(self, snap: Any) -> Any:
         return snap.settings.get(self.key, self.default)
@@ -140,10 +141,10 @@ class Threshold:
 THRESHOLDS: dict[str, Threshold] = {}
 
 
-def threshold(key: str, default: Any, help: str) -> Threshold:
+def threshold(key: str, default: Any, help: str, check: Callable[[Any], str | None] | None = None) -> Threshold:
     if key in THRESHOLDS:
         raise ValueError(f"threshold {key} declared twice")
-    THRESHOLDS[key] = Threshold(key, default, help)
+    THRESHOLDS[key] = Threshold(key, default, help, check)
     return THRESHOLDS[key]
 
 

@@ -23,10 +23,27 @@ from auditor.registry import threshold
 TENANT_COLUMN = threshold("tenant_column", "", "the tenant column; set it when detection should not guess")
 TENANT_ROOT = threshold("tenant_root", "", "the root tenant table (schema.table) when detection should not guess")
 APP_ROLES = threshold("app_roles", [], "roles the application connects as (else inferred from grants and policies)")
+CLASSES = ("root", "tenant", "indirect", "identity", "reference", "framework", "unknown")
+
+
+def check_table_classes(value: dict[Any, Any]) -> str | None:
+    """What is wrong with a table_classes mapping, or None: keys are raw 'schema.table' or 'table' names
+    (no patterns), values one of CLASSES. An entry that does nothing must not pass silently."""
+    for key, cls in value.items():
+        if not isinstance(key, str) or not key or key != key.strip() or key[0] == "." or key[-1] == ".":
+            return f"{key!r} is not a table: use 'schema.table' or 'table' (raw names, not quoted)"
+        if any(c in key for c in "*?["):
+            return f"{key!r} is a pattern: name one table, 'schema.table' or 'table' (patterns are not supported)"
+        if not isinstance(cls, str) or cls not in CLASSES:
+            return f"{key!r} = {cls!r} is not a class (one of {', '.join(CLASSES)})"
+    return None
+
+
 TABLE_CLASSES = threshold(
     "table_classes",
     {},
     "classification overrides: {'schema.table' or 'table': root|tenant|indirect|reference|identity|framework|unknown}",
+    check_table_classes,
 )
 TENANT_SETTINGS = threshold("tenant_settings", [], "custom settings that carry the tenant (e.g. app.current_org)")
 CONTEXT_FUNCTIONS = threshold("context_functions", [], "functions that return the session's tenant (e.g. app.org())")
@@ -34,7 +51,6 @@ REFERENCE_MAX_ROWS = threshold("reference_max_rows", 10_000, "estimated rows up 
 ISOLATION_MODEL = threshold("isolation_model", "", "force the isolation model: rls, app or schema ('' detects it)")
 
 T = TypeVar("T")
-CLASSES = ("root", "tenant", "indirect", "identity", "reference", "framework", "unknown")
 SCORED = ("root", "tenant", "indirect", "identity", "unknown")  # tables that hold (or may hold) tenant data
 COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
 _ROOT_NAME = re.compile(
@@ -90,6 +106,7 @@ class Tenancy:
     model: str  # rls, app, schema, none
     schema_groups: list[list[str]]
     rls_tables: int = 0
+    unmatched_classes: list[str] = field(default_factory=list)  # table_classes entries that name no table here
     # Verdicts on one table's policy expressions, asked again for every command, role and check.
     _scores: dict[tuple[int, str], float] = field(default_factory=dict, repr=False, compare=False)
     _issues: dict[tuple[int, str], ExprIssues] = field(default_factory=dict, repr=False, compare=False)
@@ -287,7 +304,21 @@ def _build(snap: Snapshot) -> Tenancy:
     )
     for info in infos.values():
         info.weight = table_weight(snap, info)
+    ten.unmatched_classes = unmatched_classes(snap, tables)
     return ten
+
+
+def unmatched_classes(snap: Snapshot, tables: list[Table]) -> list[str]:
+    """thresholds.table_classes entries that change nothing here, each with why: the report says so
+    (a table renamed or dropped since the file was written), the run goes on."""
+    classes = TABLE_CLASSES(snap)
+    if not classes:
+        return []
+    names = {f"{t.schema}.{t.name}" for t in tables} | {t.name for t in tables}
+    parts = {f"{t.schema}.{t.name}" for t in snap.user_tables if t.is_partition}
+    parts |= {t.name for t in snap.user_tables if t.is_partition}
+    why = {True: "a partition, classified with its parent", False: "no such table among those audited"}
+    return [f"{key}: {why[key in parts]}" for key in sorted(classes) if key not in names]
 
 
 def _override(snap: Snapshot, t: Table) -> str | None:
@@ -567,7 +598,7 @@ def describe(snap: Snapshot) -> dict[str, Any]:
     """The tenant model as the report shows it."""
     ten = tenancy(snap)
     counts = Counter(i.cls for i in ten.tables.values())
-    return {
+    out: dict[str, Any] = {
         "model": ten.model,
         "statement": ten.statement,
         "tenant_column": ten.column,
@@ -584,6 +615,9 @@ def describe(snap: Snapshot) -> dict[str, Any]:
             for i in sorted(ten.tables.values(), key=lambda i: (i.table.schema, i.table.name))
         },
     }
+    if ten.unmatched_classes:  # only then: reports of a run without them stay as they were
+        out["table_classes_unmatched"] = ten.unmatched_classes
+    return out
 
 
 # ---- per table and command ------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -17,7 +19,8 @@ def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) 
         capture_output=True,
         text=True,
         cwd=cwd,
-        env={**os.environ, **(env or {})},
+        # this checkout, whatever the working directory (an installed pg-auditor may be another one)
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
         timeout=300,
         check=False,
     )
@@ -46,6 +49,11 @@ def test_unknown_rule_is_one_line_and_exit_2():
         ("[tool.pg-auditor]\nselect = ['IDX999']\n", "unknown rule code or prefix 'IDX999'"),
         ("[tool.pg-auditor\n", "not valid TOML"),
         ("[tool.pg-auditor.thresholds]\nlarge_table_rows = 'many'\n", "must be like"),
+        (
+            "[tool.pg-auditor.thresholds]\ntable_classes = {'public.orders' = 'tennant'}\n",
+            "pyproject.toml: threshold 'table_classes': 'public.orders' = 'tennant' is not a class",
+        ),
+        ("[tool.pg-auditor.thresholds]\ntable_classes = {'public.*' = 'reference'}\n", "'public.*' is a pattern"),
     ],
 )
 def test_broken_config_is_exit_2(tmp_path, config, message):
@@ -54,6 +62,16 @@ def test_broken_config_is_exit_2(tmp_path, config, message):
     assert out.returncode == 2
     assert message in out.stderr and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_broken_table_classes_stop_before_connecting(tmp_path):
+    (tmp_path / "pg-auditor.toml").write_text("[thresholds]\ntable_classes = {'app.orders' = 'tennant'}\n")
+    out = cli("audit", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1", cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "pg-auditor: pg-auditor.toml: threshold 'table_classes': 'app.orders' = 'tennant' is not a class "
+        "(one of root, tenant, indirect, identity, reference, framework, unknown)"
+    ]
 
 
 def test_collect_then_audit_offline(pg_server, tmp_path):

@@ -50,11 +50,39 @@ def test_cli_beats_file():
         ({"ignore-objects": [{"rule": "IDX001", "object": "x", "reason": "r", "until": "2027"}]}, "takes rule"),
         ({"tenant-columns": "org_id"}, "tenant-columns must be a non-empty list"),
         ({"app-roles": []}, "app-roles must be a non-empty list"),
+        ({"thresholds": {"table_classes": {"public.orders": "tennant"}}}, "'public.orders' = 'tennant' is not a class"),
+        ({"thresholds": {"table_classes": {"orders": "Tenant"}}}, "'orders' = 'Tenant' is not a class"),
+        ({"thresholds": {"table_classes": {"orders": 1}}}, "'orders' = 1 is not a class"),
+        ({"thresholds": {"table_classes": {"orders": ["tenant"]}}}, "is not a class"),
+        ({"thresholds": {"table_classes": {"app.*": "reference"}}}, "'app.*' is a pattern"),
+        ({"thresholds": {"table_classes": {"": "reference"}}}, "'' is not a table"),
+        ({"thresholds": {"table_classes": {" app.orders": "tenant"}}}, "' app.orders' is not a table"),
+        ({"thresholds": {"table_classes": {"app.": "tenant"}}}, "'app.' is not a table"),
+        ({"thresholds": {"table_classes": ["app.orders"]}}, "threshold 'table_classes' must be like"),
     ],
 )
 def test_invalid_config_is_an_error(data, message):
     with pytest.raises(ConfigError, match=message):
         from_mapping(data, "pg-auditor.toml")
+
+
+def test_table_classes_error_names_file_key_and_value():
+    with pytest.raises(ConfigError) as err:
+        from_mapping({"thresholds": {"table-classes": {"app.orders": "tenant", "app.c": "ref"}}}, "pg-auditor.toml")
+    assert str(err.value) == (
+        "pg-auditor.toml: threshold 'table-classes': 'app.c' = 'ref' is not a class "
+        "(one of root, tenant, indirect, identity, reference, framework, unknown)"
+    )
+    with pytest.raises(ConfigError, match=r"^--set: threshold 'table_classes': 'x' = 'nope' is not a class"):
+        apply_cli(from_mapping({}, "x"), thresholds=['table_classes={x = "nope"}'])
+
+
+def test_valid_table_classes_are_kept():
+    classes = {"app.orders": "tenant", "countries": "reference", "Sales EU.Orders": "unknown", "a.b.c": "framework"}
+    cfg = from_mapping({"thresholds": {"table_classes": classes}}, "pg-auditor.toml")
+    assert cfg.thresholds["table_classes"] == classes
+    apply_cli(cfg, thresholds=['table_classes={"app.orders" = "root"}'])
+    assert cfg.thresholds["table_classes"] == {"app.orders": "root"}
 
 
 def test_cli_set_rejects_unknown_threshold():

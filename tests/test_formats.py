@@ -101,6 +101,16 @@ def test_junit_survives_characters_xml_forbids() -> None:
     ET.fromstring(render(report, "junit").encode("utf-8"))
 
 
+def test_table_classes_that_match_nothing_are_listed_in_the_tenancy_section() -> None:
+    report = frozen()
+    for fmt in ("md", "html"):
+        assert "table_classes entries ignored" not in render(report, fmt)
+    report.extras["tenancy"]["table_classes_unmatched"] = [f"app.{NASTY_TABLE}: no such table among those audited"]
+    md, html = render(report, "md"), render(report, "html")
+    assert "- thresholds.table_classes entries ignored: app.\\<img src=x onerror=alert(1)\\>: no such table" in md
+    assert "<p>thresholds.table_classes entries ignored: app.&lt;img src=x onerror=alert(1)&gt;: no such" in html
+
+
 def test_markdown_escapes_database_text() -> None:
     md = render(frozen(), "md")
     assert "\u202e" not in md and "\\u202e" in md  # Trojan Source: the bidi override is shown, not obeyed

@@ -11,7 +11,7 @@ from support import hits, objects, snapshot_after
 
 from auditor.checks.isolation_score import model_for
 from auditor.model import ColumnStats
-from auditor.tenancy import cells, tenancy
+from auditor.tenancy import cells, describe, tenancy
 
 CTX = "NULLIF(current_setting('app.current_org', true), '')::bigint"
 
@@ -152,6 +152,24 @@ def test_configuration_overrides_classification(rls):
     rls.settings = {**PLAIN, "table_classes": {"app.countries": "tenant", "task_events": "unknown"}}
     cls = {i.table.name: i.cls for i in tenancy(rls).tables.values()}
     assert cls["countries"] == "tenant" and cls["task_events"] == "unknown"
+
+
+def test_configured_classes_that_match_no_table_are_reported(rls):
+    rls.settings = {
+        **PLAIN,
+        "table_classes": {"app.countries": "tenant", "app.gone": "reference", "countrie": "x", "events_2024": "tenant"},
+    }
+    rls.settings["table_classes"]["countrie"] = "reference"
+    ten = tenancy(rls)
+    assert ten.unmatched_classes == [
+        "app.gone: no such table among those audited",
+        "countrie: no such table among those audited",
+        "events_2024: a partition, classified with its parent",
+    ]
+    assert describe(rls)["table_classes_unmatched"] == ten.unmatched_classes
+    assert {i.table.name: i.cls for i in ten.tables.values()}["countries"] == "tenant"  # the good entry still counts
+    rls.settings = {**PLAIN, "table_classes": {"app.countries": "tenant", "task_events": "unknown"}}
+    assert tenancy(rls).unmatched_classes == [] and "table_classes_unmatched" not in describe(rls)
 
 
 def test_tenant_column_from_policies_and_names(conn):
