@@ -873,15 +873,20 @@ def tenant_setting_default(snap: Snapshot) -> Iterator[Hit]:
     ```
     """
     ten = tenancy(snap)
+    db = quote_ident(snap.server.database)
     for role, this_db, item in setting_defaults(snap, ten):
         name = item.split("=", 1)[0]
-        target = f"ROLE {quote_ident(role)}" if role else f"DATABASE {quote_ident(snap.server.database)}"
-        fix = f"ALTER {target} RESET {name};"
-        if role and this_db:
-            fix = f"ALTER ROLE {quote_ident(role)} IN DATABASE {quote_ident(snap.server.database)} RESET {name};"
+        # Only defaults that reach this database are read (role_settings.sql): its own and those for all.
+        if role:
+            who = f"role {role}"
+            fix = f"ALTER ROLE {quote_ident(role)}{f' IN DATABASE {db}' if this_db else ''} RESET {name};"
+        elif this_db:
+            who, fix = "the database", f"ALTER DATABASE {db} RESET {name};"
+        else:  # ALTER ROLE ALL SET: every role in every database; ALTER DATABASE ... RESET leaves it
+            who, fix = "ALTER ROLE ALL", f"ALTER ROLE ALL RESET {name};"
         yield Hit(
             obj=Obj("role", name=role) if role else _db(snap),
-            message=f"{'role ' + role if role else 'the database'} gives every session a tenant by default ({name}); "
+            message=f"{who} gives every session a tenant by default ({name}); "
             "a session that forgets to set one gets that tenant's rows",
             evidence={"setting": name, "this_database_only": this_db},
             fix=fix,
