@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
+from scratch import scratch_database, snapshot_of
 from support import hits, snapshot_after
 
 from auditor.registry import load_all
@@ -250,8 +253,44 @@ CREATE TABLE t.things (id bigint PRIMARY KEY, type text);
 def test_free_text_enum(conn):
     found = by_column(hits(snapshot_after(conn, ENUM_SCHEMA), "CON006"))
     assert set(found) == {("tickets", "status"), ("tickets", "payment_status"), ("things", "type")}
-    assert "unknown" in found[("tickets", "status")].evidence["values_seen"]
+    assert found[("tickets", "status")].evidence["values_seen"] == "table is empty (no statistics to judge)"
     assert found[("tickets", "status")].fix.splitlines()[-1].startswith("-- ")  # no values: a template, commented
+
+
+def test_free_text_enum_says_why_there_are_no_statistics(pg_server):
+    ddl = """
+        CREATE SCHEMA t;
+        CREATE TABLE t.empty_analyzed (id int PRIMARY KEY, status text);
+        CREATE TABLE t.never_analyzed (id int PRIMARY KEY, status text);
+        INSERT INTO t.never_analyzed SELECT g, 'open' FROM generate_series(1, 100) g;
+        CREATE TABLE t.many_values (id int PRIMARY KEY, status text);
+        INSERT INTO t.many_values SELECT g, 'status ' || g FROM generate_series(1, 40) g;
+        ANALYZE t.empty_analyzed, t.many_values;
+    """
+    with scratch_database(pg_server, "con006_stats", ddl) as dsn, psycopg.connect(dsn, autocommit=True) as c:
+        for _ in range(50):  # committed inserts reach the cumulative statistics within a second or so
+            if c.execute("SELECT n_live_tup FROM pg_stat_user_tables WHERE relname = 'never_analyzed'").fetchone()[0]:
+                break
+            time.sleep(0.1)
+        snap = snapshot_of(dsn)
+        found = by_column(hits(snap, "CON006"))
+        _judge_missing_statistics(c, snap, found)
+
+
+def _judge_missing_statistics(conn, snap, found) -> None:
+    assert snap.column_stats_of.get(("t", "empty_analyzed", "status")) is None  # ANALYZE wrote no row
+    empty = found[("empty_analyzed", "status")]
+    assert empty.evidence["values_seen"] == "table is empty (no statistics to judge)"
+    assert empty.severity == "info" and "table is empty" in empty.message
+    assert "not analyzed" not in empty.message + empty.fix and "stale" not in empty.message
+    run_fix(conn, empty.fix)  # a commented template: runs as printed, changes nothing
+    never = found[("never_analyzed", "status")]
+    assert never.evidence["values_seen"] == "unknown (no pg_stats for this column: table never analyzed)"
+    assert never.severity == "low" and "empty" not in never.message
+    run_fix(conn, never.fix)
+    many = found[("many_values", "status")]  # analyzed, 40 distinct of 40 rows: pg_stats lists no small set
+    assert many.evidence["values_seen"].startswith("unknown (pg_stats lists no small set")
+    assert many.severity == "low"
 
 
 def test_free_text_enum_uses_pg_stats_values(conn):

@@ -767,6 +767,31 @@ def spelling_variants(values: list[str]) -> tuple[list[str], dict[str, list[str]
     return list(first.values()), variants
 
 
+TABLE_EMPTY = "table is empty (no statistics to judge)"
+
+
+def no_statistics_reason(snap: Snapshot, t: Table) -> str:
+    """Why a column has no pg_stats row: the table is empty, was never analyzed, or its values are not listed.
+
+    ANALYZE writes no pg_stats row for an empty table, so a missing row there is not stale statistics.
+    Empty: reltuples 0 once ANALYZE or VACUUM has looked (PostgreSQL 14+ keeps -1 until then; before 14
+    a 0 counts only with an analyze on record); or, for a plain table never analyzed, no live row in the
+    cumulative statistics (a standby's counters describe the standby, so not there; a partitioned
+    table's own counters are always 0).
+    """
+    ts = None if snap.statistics_from_standby else snap.stats_of.get(t.oid)
+    analyzed = bool(ts and (ts.last_analyze or ts.last_autoanalyze))
+    empty = t.reltuples == 0 and (analyzed or snap.server.version_num >= 140000)
+    if empty or (t.kind == "r" and ts is not None and not analyzed and ts.n_live_tup == 0 and t.reltuples <= 0):
+        return TABLE_EMPTY
+    if analyzed or t.reltuples > 0:
+        return (
+            "unknown (pg_stats lists no small set of values for this column: many distinct values, statistics"
+            " not readable by this role, or rows written since the last ANALYZE)"
+        )
+    return "unknown (no pg_stats for this column: table never analyzed)"
+
+
 @rule(
     "CON006",
     "free-text-enum-column",
@@ -793,7 +818,9 @@ def free_text_enum(snap: Snapshot) -> Iterator[Hit]:
     pg_stats is readable the values seen are listed and the fix uses them; values that differ only
     in case, punctuation or a doubled letter (`Active`/`active`, `canceled`/`cancelled`) are
     reported as spelling variants (medium: the data already disagrees with itself) and the fix
-    normalizes them before adding the CHECK.
+    normalizes them before adding the CHECK. Without a pg_stats row the evidence says why: the table
+    was never analyzed, or it is empty (ANALYZE writes no row for an empty table; the finding is then
+    info: nothing stored can disagree yet, and adding the CHECK now costs nothing).
 
     ## Example
     ```sql
@@ -857,11 +884,20 @@ def free_text_enum(snap: Snapshot) -> Iterator[Hit]:
                     fix += "\n"
                 fix += add_constraint_sql(t, name, f"CHECK ({quote_ident(col.name)} IN ({in_list}))")
             else:
-                evidence["values_seen"] = "unknown (no pg_stats for this column: table not analyzed or not readable)"
-                fix = (
-                    f"-- list the values first: SELECT {quote_ident(col.name)}, count(*) FROM {t.qualified}"
+                why = no_statistics_reason(snap, t)
+                evidence["values_seen"] = why
+                if why == TABLE_EMPTY:
+                    severity = "info"  # nothing stored yet: a design note, not a data risk (and adding it is free)
+                    message += f"; {TABLE_EMPTY}"
+                first = (
+                    "-- the table is empty: take the values from the application code\n"
+                    if why == TABLE_EMPTY
+                    else f"-- list the values first: SELECT {quote_ident(col.name)}, count(*) FROM {t.qualified}"
                     " GROUP BY 1;\n"
-                    f"-- then, with those values:\n"
+                )
+                fix = (
+                    first
+                    + "-- then, with those values:\n"
                     + "\n".join(
                         "-- " + line
                         for line in add_constraint_sql(
