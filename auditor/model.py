@@ -414,6 +414,7 @@ class ColumnStats:
     n_distinct: float
     common_values: list[str] | None
     top_frequency: float | None
+    negative_seen: bool | None = None  # numeric column: a value below 0 in pg_stats (None: not numeric/unknown)
 
 
 @dataclass(slots=True)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
+from scratch import scratch_database, snapshot_of
 from support import hits, snapshot_after
 
 from auditor.registry import load_all
@@ -250,8 +253,44 @@ CREATE TABLE t.things (id bigint PRIMARY KEY, type text);
 def test_free_text_enum(conn):
     found = by_column(hits(snapshot_after(conn, ENUM_SCHEMA), "CON006"))
     assert set(found) == {("tickets", "status"), ("tickets", "payment_status"), ("things", "type")}
-    assert "unknown" in found[("tickets", "status")].evidence["values_seen"]
+    assert found[("tickets", "status")].evidence["values_seen"] == "table is empty (no statistics to judge)"
     assert found[("tickets", "status")].fix.splitlines()[-1].startswith("-- ")  # no values: a template, commented
+
+
+def test_free_text_enum_says_why_there_are_no_statistics(pg_server):
+    ddl = """
+        CREATE SCHEMA t;
+        CREATE TABLE t.empty_analyzed (id int PRIMARY KEY, status text);
+        CREATE TABLE t.never_analyzed (id int PRIMARY KEY, status text);
+        INSERT INTO t.never_analyzed SELECT g, 'open' FROM generate_series(1, 100) g;
+        CREATE TABLE t.many_values (id int PRIMARY KEY, status text);
+        INSERT INTO t.many_values SELECT g, 'status ' || g FROM generate_series(1, 40) g;
+        ANALYZE t.empty_analyzed, t.many_values;
+    """
+    with scratch_database(pg_server, "con006_stats", ddl) as dsn, psycopg.connect(dsn, autocommit=True) as c:
+        for _ in range(50):  # committed inserts reach the cumulative statistics within a second or so
+            if c.execute("SELECT n_live_tup FROM pg_stat_user_tables WHERE relname = 'never_analyzed'").fetchone()[0]:
+                break
+            time.sleep(0.1)
+        snap = snapshot_of(dsn)
+        found = by_column(hits(snap, "CON006"))
+        _judge_missing_statistics(c, snap, found)
+
+
+def _judge_missing_statistics(conn, snap, found) -> None:
+    assert snap.column_stats_of.get(("t", "empty_analyzed", "status")) is None  # ANALYZE wrote no row
+    empty = found[("empty_analyzed", "status")]
+    assert empty.evidence["values_seen"] == "table is empty (no statistics to judge)"
+    assert empty.severity == "info" and "table is empty" in empty.message
+    assert "not analyzed" not in empty.message + empty.fix and "stale" not in empty.message
+    run_fix(conn, empty.fix)  # a commented template: runs as printed, changes nothing
+    never = found[("never_analyzed", "status")]
+    assert never.evidence["values_seen"] == "unknown (no pg_stats for this column: table never analyzed)"
+    assert never.severity == "low" and "empty" not in never.message
+    run_fix(conn, never.fix)
+    many = found[("many_values", "status")]  # analyzed, 40 distinct of 40 rows: pg_stats lists no small set
+    assert many.evidence["values_seen"].startswith("unknown (pg_stats lists no small set")
+    assert many.severity == "low"
 
 
 def test_free_text_enum_uses_pg_stats_values(conn):
@@ -332,8 +371,82 @@ def test_unbounded_numbers(conn):
         "percentage_rate BETWEEN 0 AND 100",
         "conversion_rate > 0",
     ]
-    run_fix(conn, f.fix)
+    run_fix(conn, f.fix)  # as printed: a read-only count, the CHECKs commented out
+    assert hits(snapshot_after(conn, "SELECT 1"), "CON007")
+    run_fix(conn, uncomment(f.fix))
     assert not hits(snapshot_after(conn, "SELECT 1"), "CON007")
+
+
+def uncomment(fix: str) -> str:
+    """What the DBA runs after confirming: the commented ALTER TABLE statements."""
+    return "\n".join(line[3:] for line in fix.splitlines() if line.startswith(("-- ALTER", "--     ADD")))
+
+
+def test_unbounded_numbers_fix_counts_rows_and_adds_nothing_as_printed(conn):
+    snap = snapshot_after(
+        conn,
+        """
+        CREATE SCHEMA t;
+        CREATE TABLE t.orders (id int PRIMARY KEY, amount_cents bigint, discount_percentage numeric);
+        INSERT INTO t.orders VALUES (1, 100, 150), (2, 200, 10);
+        """,
+    )
+    (f,) = hits(snap, "CON007")
+    assert all(line.startswith("-- ") for line in f.fix.splitlines() if "ALTER TABLE" in line or "ADD " in line)
+    counts = conn.execute(f.fix)  # the last statement of the fix is the count: it tells the DBA which bound fails
+    assert counts.fetchone() == (0, 1)
+    conn.execute("INSERT INTO t.orders VALUES (3, -5, 0)")  # nothing was added: the row still goes in
+    with pytest.raises(psycopg.errors.CheckViolation):
+        run_fix(conn, uncomment(f.fix))  # and the uncommented CHECK refuses the rows the count showed
+
+
+def test_unbounded_numbers_leave_signed_names_out(conn):
+    snap = snapshot_after(
+        conn,
+        """
+        CREATE SCHEMA t;
+        CREATE TABLE t.wallets (id int PRIMARY KEY, credits_amount_cents bigint, balance_amount numeric,
+                                adjustment_amount_cents bigint, amount_delta numeric, price_offset numeric,
+                                net_amount numeric, refunded_amount_cents bigint, price_change numeric,
+                                price_diff numeric, amount_cents bigint, network_price numeric);
+        CREATE TABLE t.credit_notes (id int PRIMARY KEY, total_amount_cents bigint, conversion_rate numeric);
+        CREATE TABLE t.refunds (id int PRIMARY KEY, amount_cents bigint);
+        """,
+    )
+    found = by_table(hits(snap, "CON007"))
+    assert found["wallets"].evidence["checks"] == ["amount_cents >= 0", "network_price >= 0"]
+    assert found["credit_notes"].evidence["checks"] == ["conversion_rate > 0"]  # amounts of a credit table: no >= 0
+    assert "refunds" not in found
+
+
+def test_unbounded_numbers_leave_out_columns_pg_stats_shows_negative(conn):
+    snap = snapshot_after(
+        conn,
+        """
+        CREATE SCHEMA t;
+        CREATE TABLE t.ledger (id int PRIMARY KEY, amount_cents bigint, fee_amount numeric, price float8,
+                               quantity int, label text);
+        INSERT INTO t.ledger SELECT g, g * 10 - 5000, g / 3.0, g, (g % 5) - 1, '-' || g
+        FROM generate_series(1, 1000) g;
+        CREATE TABLE t.lines (id int PRIMARY KEY, amount_cents bigint);
+        INSERT INTO t.lines SELECT g, g FROM generate_series(1, 1000) g;
+        ANALYZE t.ledger, t.lines;
+        """,
+    )
+    stats = snap.column_stats_of
+    assert stats[("t", "ledger", "amount_cents")].negative_seen  # histogram's lowest bound
+    assert stats[("t", "ledger", "quantity")].negative_seen  # a most common value
+    assert ("t", "ledger", "label") not in stats  # text starting with '-' is not a negative number
+    found = by_table(hits(snap, "CON007"))
+    ledger = found["ledger"]
+    assert ledger.evidence["checks"] == ["fee_amount >= 0", "price >= 0"]
+    assert ledger.evidence["negative_in_statistics"] == ["amount_cents", "quantity"]
+    assert found["lines"].evidence["checks"] == ["amount_cents >= 0"]  # no negative seen: still proposed
+    assert "negative_in_statistics" not in found["lines"].evidence
+    run_fix(conn, ledger.fix)
+    run_fix(conn, uncomment(ledger.fix))
+    run_fix(conn, uncomment(found["lines"].fix))
+    assert not hits(snapshot_after(conn, "ANALYZE t.ledger, t.lines"), "CON007")
 
 
 def test_unbounded_numbers_roll_up_per_schema(conn):
@@ -345,6 +458,8 @@ def test_unbounded_numbers_roll_up_per_schema(conn):
     (f,) = hits(snap, "CON007")
     assert f.obj.kind == "schema" and f.evidence["tables"] == 4
     run_fix(conn, f.fix)
+    run_fix(conn, uncomment(f.fix))
+    assert not hits(snapshot_after(conn, "SELECT 1"), "CON007")
 
 
 # ---- CON008 timestamp-without-time-zone ----------------------------------------------------------

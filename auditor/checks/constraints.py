@@ -767,6 +767,31 @@ def spelling_variants(values: list[str]) -> tuple[list[str], dict[str, list[str]
     return list(first.values()), variants
 
 
+TABLE_EMPTY = "table is empty (no statistics to judge)"
+
+
+def no_statistics_reason(snap: Snapshot, t: Table) -> str:
+    """Why a column has no pg_stats row: the table is empty, was never analyzed, or its values are not listed.
+
+    ANALYZE writes no pg_stats row for an empty table, so a missing row there is not stale statistics.
+    Empty: reltuples 0 once ANALYZE or VACUUM has looked (PostgreSQL 14+ keeps -1 until then; before 14
+    a 0 counts only with an analyze on record); or, for a plain table never analyzed, no live row in the
+    cumulative statistics (a standby's counters describe the standby, so not there; a partitioned
+    table's own counters are always 0).
+    """
+    ts = None if snap.statistics_from_standby else snap.stats_of.get(t.oid)
+    analyzed = bool(ts and (ts.last_analyze or ts.last_autoanalyze))
+    empty = t.reltuples == 0 and (analyzed or snap.server.version_num >= 140000)
+    if empty or (t.kind == "r" and ts is not None and not analyzed and ts.n_live_tup == 0 and t.reltuples <= 0):
+        return TABLE_EMPTY
+    if analyzed or t.reltuples > 0:
+        return (
+            "unknown (pg_stats lists no small set of values for this column: many distinct values, statistics"
+            " not readable by this role, or rows written since the last ANALYZE)"
+        )
+    return "unknown (no pg_stats for this column: table never analyzed)"
+
+
 @rule(
     "CON006",
     "free-text-enum-column",
@@ -793,7 +818,9 @@ def free_text_enum(snap: Snapshot) -> Iterator[Hit]:
     pg_stats is readable the values seen are listed and the fix uses them; values that differ only
     in case, punctuation or a doubled letter (`Active`/`active`, `canceled`/`cancelled`) are
     reported as spelling variants (medium: the data already disagrees with itself) and the fix
-    normalizes them before adding the CHECK.
+    normalizes them before adding the CHECK. Without a pg_stats row the evidence says why: the table
+    was never analyzed, or it is empty (ANALYZE writes no row for an empty table; the finding is then
+    info: nothing stored can disagree yet, and adding the CHECK now costs nothing).
 
     ## Example
     ```sql
@@ -857,11 +884,20 @@ def free_text_enum(snap: Snapshot) -> Iterator[Hit]:
                     fix += "\n"
                 fix += add_constraint_sql(t, name, f"CHECK ({quote_ident(col.name)} IN ({in_list}))")
             else:
-                evidence["values_seen"] = "unknown (no pg_stats for this column: table not analyzed or not readable)"
-                fix = (
-                    f"-- list the values first: SELECT {quote_ident(col.name)}, count(*) FROM {t.qualified}"
+                why = no_statistics_reason(snap, t)
+                evidence["values_seen"] = why
+                if why == TABLE_EMPTY:
+                    severity = "info"  # nothing stored yet: a design note, not a data risk (and adding it is free)
+                    message += f"; {TABLE_EMPTY}"
+                first = (
+                    "-- the table is empty: take the values from the application code\n"
+                    if why == TABLE_EMPTY
+                    else f"-- list the values first: SELECT {quote_ident(col.name)}, count(*) FROM {t.qualified}"
                     " GROUP BY 1;\n"
-                    f"-- then, with those values:\n"
+                )
+                fix = (
+                    first
+                    + "-- then, with those values:\n"
                     + "\n".join(
                         "-- " + line
                         for line in add_constraint_sql(
@@ -885,10 +921,17 @@ UNIT_RANGE = {
 OPEN_RANGE = {"score", "rate"}
 NON_NEGATIVE = {"quantity", "qty", "price", "amount", "cost"}
 UNIT_WORDS = {"cents", "minor", "usd", "eur", "gbp", "value", "bps", "micros"}
-SIGNED_HINTS = {
-    "negative", "balance", "delta", "diff", "difference", "change", "adjustment", "adjusted", "offset", "net",
-    "profit", "margin", "variance", "pnl", "correction", "signed",
-}  # fmt: skip
+SIGNED_HINTS = {"net", "pnl", "profit", "margin", "signed"}  # whole words (netto, network are not "net")
+SIGNED_STEMS = (
+    "negativ", "balanc", "delta", "diff", "chang", "adjust", "offset", "varian", "correct", "credit", "refund",
+    "deficit", "surplus", "discrepan", "revers", "writeoff",
+)  # fmt: skip  # word beginnings: credits, adjustments, refunded, differences...
+
+
+@lru_cache(maxsize=1 << 14)
+def signed_name(name: str) -> bool:
+    """The name says the value may be below 0: a balance, credit, refund, adjustment, delta, offset, net..."""
+    return any(w in SIGNED_HINTS or w.startswith(SIGNED_STEMS) for w in tokens(name))
 
 
 MEASURES = {*UNIT_RANGE, *OPEN_RANGE, *NON_NEGATIVE, "units", "cents"}
@@ -913,7 +956,7 @@ def bound_for(col: Column) -> str | None:
 def bound_for_name(column: str) -> str | None:
     """bound_for by the column's name alone (cached: the same names recur in every table)."""
     words = measure_words(column)
-    if SIGNED_HINTS & set(tokens(column)):
+    if signed_name(column):
         return None
     head, name = words[-1] if words else "", quote_ident(column)
     ranged = head if head in UNIT_RANGE else next((w for w in reversed(words) if w in UNIT_RANGE), None)
@@ -945,9 +988,11 @@ def unbounded_number(snap: Snapshot) -> Iterator[Hit]:
     ## What counts
     Numeric columns named with amount, price, cost or quantity (>= 0); rate or score (>= 0; a
     conversion or exchange rate > 0); ratio, probability or confidence (0 to 1); percent or
-    percentage (0 to 100); with no CHECK mentioning them. Names that say the value is signed
-    (balance, delta, adjustment, negative, net, offset, ...) are left out. One finding per table,
-    or one per schema when the pattern runs through many of its tables.
+    percentage (0 to 100); with no CHECK mentioning them. Left out: names that say the value may be
+    negative (balance, credit, refund, adjustment, delta, diff, change, offset, net, ...); `>= 0` on
+    the amounts of a table so named (`credit_notes`, `refunds`, `adjusted_fees`); and any column whose
+    pg_stats (most common values, lowest histogram bound) already hold a value below 0. One finding
+    per table, or one per schema when the pattern runs through many of its tables.
 
     ## Example
     ```sql
@@ -955,27 +1000,37 @@ def unbounded_number(snap: Snapshot) -> Iterator[Hit]:
     ```
 
     ## Fix
+    The bound is inferred from a name, so the fix counts the rows it would reject and prints the
+    CHECK commented out: uncomment it once the counts are 0 and the application never writes such a
+    value (pg_stats is a sample and an empty table proves nothing).
     ```sql
-    ALTER TABLE order_lines ADD CONSTRAINT order_lines_quantity_check CHECK (quantity >= 0) NOT VALID;
-    ALTER TABLE order_lines VALIDATE CONSTRAINT order_lines_quantity_check;
+    SELECT count(*) FILTER (WHERE NOT (quantity >= 0)) AS quantity FROM order_lines;
+    -- ALTER TABLE order_lines ADD CONSTRAINT order_lines_quantity_check CHECK (quantity >= 0) NOT VALID;
+    -- ALTER TABLE order_lines VALIDATE CONSTRAINT order_lines_quantity_check;
     ```
     Check the upper bound of a score or rate against what the application writes before adding one.
     """
     per_table: list[tuple[Table, list[str], str]] = []
     checks: dict[tuple[int, str], str] = {}
+    left_out: dict[int, list[str]] = {}
     for t in judged_tables(snap):
         guarded = checked_columns(snap, t)
+        signed_table = signed_name(t.name)  # credit_notes, refunds, adjusted_fees: amounts that may be negative
         found = []
         for col in snap.columns_of.get(t.oid, []):
             bound = bound_for(col) if col.name not in guarded and not col.generated else None
-            if bound:
-                found.append(col.name)
-                checks[(t.oid, col.name)] = bound
+            if not bound:
+                continue
+            if signed_table and bound.endswith(">= 0"):
+                continue
+            stats = snap.column_stats_of.get((t.schema, t.name, col.name))
+            if stats is not None and stats.negative_seen:
+                left_out.setdefault(t.oid, []).append(col.name)  # the data says it is signed
+                continue
+            found.append(col.name)
+            checks[(t.oid, col.name)] = bound
         if found:
-            names = {c: quote_ident(constraint_name(t.name, [c], "check")) for c in found}
-            adds = ",\n    ".join(f"ADD CONSTRAINT {names[c]} CHECK ({checks[(t.oid, c)]}) NOT VALID" for c in found)
-            validates = "\n".join(f"ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {names[c]};" for c in found)
-            per_table.append((t, found, f"ALTER TABLE {t.qualified}\n    {adds};\n{validates}"))
+            per_table.append((t, found, unbounded_fix(t, found, checks)))
     for schema, items in rollup(snap, per_table):
         if schema is not None:
             hit = schema_hit(
@@ -988,15 +1043,41 @@ def unbounded_number(snap: Snapshot) -> Iterator[Hit]:
             hit.evidence["checks"] = sample(
                 [f"{t.name}: {checks[(t.oid, c)]}" for t, cols, _ in items for c in cols], 40
             )
+            signed = [f"{t.name}.{c}" for t, _, _ in items for c in left_out.get(t.oid, [])]
+            if signed:
+                hit.evidence["negative_in_statistics"] = sample(signed, 40)
             yield hit
             continue
         t, found, fix = items[0]
+        evidence: dict[str, object] = {"checks": [checks[(t.oid, c)] for c in found]}
+        if t.oid in left_out:
+            evidence["negative_in_statistics"] = left_out[t.oid]
         yield Hit(
             obj=table_obj(t),
             message=f"{column_list(found)} have no range CHECK" if len(found) > 1 else f"{found[0]} has no range CHECK",
-            evidence={"checks": [checks[(t.oid, c)] for c in found]},
+            evidence=evidence,
             fix=fix,
         )
+
+
+def unbounded_fix(t: Table, found: list[str], checks: dict[tuple[int, str], str]) -> str:
+    """A read-only count of the rows each inferred CHECK would reject, then the CHECKs commented out.
+
+    The bounds come from names, and a name can mislead (a refund or correction stored negative): adding
+    them is the DBA's call once the counts are 0 and the application never writes such a value.
+    """
+    names = {c: quote_ident(constraint_name(t.name, [c], "check")) for c in found}
+    counts = ",\n       ".join(f"count(*) FILTER (WHERE NOT ({checks[(t.oid, c)]})) AS {quote_ident(c)}" for c in found)
+    adds = ",\n    ".join(f"ADD CONSTRAINT {names[c]} CHECK ({checks[(t.oid, c)]}) NOT VALID" for c in found)
+    validates = "\n".join(f"ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {names[c]};" for c in found)
+    checks_sql = f"ALTER TABLE {t.qualified}\n    {adds};\n{validates}"
+    return (
+        f"-- rows each CHECK below would reject (all must be 0; reads the whole table):\n"
+        f"SELECT {counts}\nFROM {t.qualified};\n"
+        "-- the bounds are inferred from the names: uncomment only once you have confirmed the application\n"
+        "-- never writes a value outside them (credits, refunds and corrections are often negative)\n"
+        + "\n".join(f"-- {line}" for line in checks_sql.splitlines())
+    )
 
 
 # ---- CON008 --------------------------------------------------------------------------------------
