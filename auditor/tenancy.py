@@ -17,6 +17,7 @@ from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 
 from auditor.model import Policy, Snapshot, Table
+from auditor.names import quote_ident
 from auditor.policy_expr import ExprIssues, Subject, column_refs, issues, parse, score_expr, settings_in
 from auditor.registry import threshold
 
@@ -798,6 +799,50 @@ def nullable_tenant_columns(snap: Snapshot, ten: Tenancy) -> list[TableInfo]:
         col = snap.column_by_name.get((info.table.oid, info.column or ""))
         if col is not None and not col.not_null:
             out.append(info)
+    return out
+
+
+def shared_row_signals(snap: Snapshot, ten: Tenancy, info: TableInfo) -> list[str]:
+    """What says a nullable tenant column is NULL on purpose (rows shared by every tenant, e.g. built-in
+    roles): a unique index for the NULL rows (WHERE col IS NULL) or one with the column and NULLS NOT
+    DISTINCT, a partial index on col IS NULL, a CHECK that gives NULL-tenant rows their own rule, or a
+    policy whose USING admits col IS NULL rows. Each signal is one line naming its object."""
+    return ten.once(f"shared_rows:{info.table.oid}", lambda: _shared_row_signals(snap, ten, info))
+
+
+def _shared_row_signals(snap: Snapshot, ten: Tenancy, info: TableInfo) -> list[str]:
+    col = info.column or ""
+    if not col:
+        return []
+    name = re.escape(quote_ident(col))
+    is_null = re.compile(rf"(?<![\w.\"]){name} IS NULL")
+    is_not_null = re.compile(rf"(?<![\w.\"]){name} IS NOT NULL")
+    t = info.table
+    out = []
+    for idx in sorted(snap.indexes_of.get(t.oid, []), key=lambda i: i.name):
+        if idx.parent_index_oid is not None or not idx.is_valid:
+            continue
+        pred = idx.predicate or ""
+        null_rows = bool(is_null.search(pred)) and " OR " not in pred.upper() and "NOT (" not in pred.upper()
+        if idx.is_unique and null_rows:
+            out.append(f"unique index {idx.name} WHERE {pred}")
+        elif idx.is_unique and col in idx.columns and idx.nulls_not_distinct:
+            out.append(f"unique index {idx.name} ({', '.join(idx.keys)}) NULLS NOT DISTINCT")
+        elif null_rows:
+            out.append(f"partial index {idx.name} WHERE {pred}")
+    for con in sorted(snap.constraints_of.get(t.oid, []), key=lambda c: c.name):
+        if con.type != "c":
+            continue
+        text = con.definition
+        # CHECK (col IS NOT NULL) alone is a NOT NULL in disguise (and ISO015's own helper), not a design
+        if (is_null.search(text) and "NOT (" + quote_ident(col) + " IS NULL" not in text) or (
+            is_not_null.search(text) and " OR " in text.upper()
+        ):
+            out.append(f"check {con.name}: {text}")
+    for p in sorted(snap.policies_of.get(t.oid, []), key=lambda p: p.name):
+        branches = [b for b in ten.issues(info, p.using_expr).null_branches if is_null.search(b)]
+        if branches and p.permissive:
+            out.append(f"policy {p.name} admits {branches[0]}")
     return out
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import psycopg
 import pytest
 from scratch import scratch_database
 from support import hits, objects, snapshot_after
@@ -409,6 +410,112 @@ def test_iso015_nullable_tenant_column(rls, conn):
     for stmt in found[0].fix.split(";\n"):
         conn.execute(stmt)
     assert not hits(snapshot_after(conn, "SELECT 1"), "ISO015")
+
+
+def test_iso015_fix_leaves_only_the_not_null(rls, conn):
+    (f,) = run(rls, "ISO015")
+    for stmt in f.fix.split(";\n"):
+        conn.execute(stmt)
+    checks = conn.execute(
+        "SELECT conname FROM pg_constraint WHERE conrelid = 'app.notes'::regclass AND contype = 'c'"
+    ).fetchall()
+    assert checks == []  # the helper CHECK is dropped once the NOT NULL is set
+    assert conn.execute(
+        "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'app.notes'::regclass AND attname = 'org_id'"
+    ).fetchone() == (True,)
+
+
+@pytest.mark.parametrize(
+    "ddl",
+    [
+        "CREATE UNIQUE INDEX notes_shared_body ON app.notes (body) WHERE org_id IS NULL",
+        "CREATE UNIQUE INDEX notes_org_body ON app.notes (org_id, body) NULLS NOT DISTINCT",
+        "CREATE INDEX notes_shared ON app.notes (id) WHERE org_id IS NULL",
+        "ALTER TABLE app.notes ADD CONSTRAINT shared_has_body CHECK (org_id IS NULL OR body IS NOT NULL)",
+        "ALTER TABLE app.notes ADD CONSTRAINT own_has_body CHECK (org_id IS NOT NULL OR body IS NULL)",
+        f"CREATE POLICY shared ON app.notes FOR SELECT USING (org_id IS NULL OR org_id = {CTX})",
+    ],
+)
+def test_iso015_shared_rows_look_intentional(rls, conn, pg_server, ddl):
+    if "NULLS NOT DISTINCT" in ddl and pg_server.major < 15:
+        pytest.skip("NULLS NOT DISTINCT needs PostgreSQL 15")
+    snap = snapshot_after(conn, ddl)
+    (f,) = run(snap, "ISO015")
+    assert f.severity == "info" and f.fix is None and f.points is None
+    assert "looks intentional" in f.message and len(f.evidence["shared_rows"]) == 1
+    assert not model_for(snap).table_points("app.notes", ("struct",))  # no structure points off either
+
+
+@pytest.mark.parametrize(
+    "ddl",
+    [
+        "ALTER TABLE app.notes ADD CONSTRAINT notes_org_id_not_null CHECK (org_id IS NOT NULL) NOT VALID",
+        "CREATE UNIQUE INDEX notes_org_body ON app.notes (org_id, body)",
+        "CREATE INDEX notes_owned ON app.notes (id) WHERE org_id IS NOT NULL",
+        "ALTER TABLE app.notes ADD CONSTRAINT body_set CHECK (body IS NOT NULL OR id > 0)",
+        f"CREATE POLICY other ON app.notes FOR SELECT USING (body IS NULL OR org_id = {CTX})",
+    ],
+)
+def test_iso015_no_shared_row_signal_is_still_a_defect(rls, conn, ddl):
+    snap = snapshot_after(conn, ddl)
+    (f,) = run(snap, "ISO015")
+    assert f.severity == "medium" and f.fix and f.points and "looks intentional" not in f.message
+    assert "shared_rows" not in f.evidence
+
+
+TAGS = (
+    "CREATE TABLE app.tags (id bigint PRIMARY KEY, org_id bigint REFERENCES app.orgs, code text UNIQUE);"
+    f"CREATE POLICY tenant ON app.tags USING (org_id = {CTX});"
+    "ALTER TABLE app.tags ENABLE ROW LEVEL SECURITY;"
+)
+
+
+def _apply(conn, fix):
+    for stmt in fix.replace("CONCURRENTLY ", "").split(";\n"):
+        conn.execute(stmt)
+
+
+def _tags_fix(snap) -> str:
+    (f,) = [f for f in run(snap, "ISO014") if f.obj.table == "tags"]
+    assert f.evidence["tenant_column_nullable"] is True
+    return f.fix
+
+
+def test_iso014_nullable_tenant_uses_nulls_not_distinct(rls, conn, pg_server):
+    if pg_server.major < 15:
+        pytest.skip("NULLS NOT DISTINCT needs PostgreSQL 15")
+    fix = _tags_fix(snapshot_after(conn, TAGS))
+    assert "NULLS NOT DISTINCT" in fix and "org_id is nullable" in fix and "SET NOT NULL" not in fix
+    (tasks,) = [f for f in run(rls, "ISO014") if f.obj.table == "tasks"]
+    assert "NULLS NOT DISTINCT" not in tasks.fix and "nullable" not in tasks.fix  # tasks.org_id is NOT NULL
+    _apply(conn, fix)
+    assert not [f for f in run(snapshot_after(conn, "SELECT 1"), "ISO014") if f.obj.table == "tags"]
+    conn.execute("INSERT INTO app.tags VALUES (1, NULL, 'a')")
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        conn.execute("INSERT INTO app.tags VALUES (2, NULL, 'a')")
+
+
+def _before_15(snap):
+    return dataclasses.replace(snap, server=dataclasses.replace(snap.server, version_num=140000))
+
+
+def test_iso014_nullable_tenant_before_15_sets_not_null_first(rls, conn):
+    fix = _tags_fix(_before_15(snapshot_after(conn, TAGS)))
+    assert "NULLS NOT DISTINCT needs PostgreSQL 15" in fix and "(ISO015)" in fix
+    assert fix.index("SET NOT NULL") < fix.index("CREATE UNIQUE INDEX") and "NULLS NOT DISTINCT;" not in fix
+    _apply(conn, fix)
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        conn.execute("INSERT INTO app.tags VALUES (2, NULL, 'a')")
+
+
+def test_iso014_shared_rows_before_15_get_their_own_index(rls, conn):
+    snap = snapshot_after(conn, TAGS + "ALTER TABLE app.tags ADD CHECK (org_id IS NULL OR code <> '');")
+    fix = _tags_fix(_before_15(snap))
+    assert "SET NOT NULL" not in fix and "WHERE org_id IS NULL;" in fix
+    _apply(conn, fix)
+    conn.execute("INSERT INTO app.orgs VALUES (1, 'o'); INSERT INTO app.tags VALUES (1, NULL, 'a'), (2, 1, 'a')")
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        conn.execute("INSERT INTO app.tags VALUES (3, NULL, 'a')")
 
 
 def test_iso016_setting_default(rls):

@@ -29,6 +29,7 @@ from auditor.tenancy import (
     has_privilege,
     nullable_tenant_columns,
     setting_defaults,
+    shared_row_signals,
     tenancy,
     unsafe_foreign_keys,
     unscoped_uniques,
@@ -780,6 +781,10 @@ def unique_without_tenant(snap: Snapshot) -> Iterator[Hit]:
     CREATE UNIQUE INDEX CONCURRENTLY customers_org_id_email_key ON customers (org_id, email);
     ALTER TABLE customers DROP CONSTRAINT customers_email_key;
     ```
+    When the tenant column is nullable, rows without a tenant would no longer be unique among themselves
+    (NULLs are distinct): on PostgreSQL 15+ the new index is NULLS NOT DISTINCT; before 15 the fix makes
+    the column NOT NULL first (ISO015's fix), or, when NULL rows are shared on purpose (see ISO015),
+    adds a second unique index WHERE the tenant column IS NULL.
     """
     ten = _tenant(snap)
     hits = []
@@ -798,13 +803,43 @@ def unique_without_tenant(snap: Snapshot) -> Iterator[Hit]:
             if idx.constraint_name
             else f"DROP INDEX {conc}{qualified(t.schema, idx.name)};"
         )
+        tcol = snap.column_by_name.get((t.oid, info.column or ""))
+        nullable = tcol is not None and not tcol.not_null
+        pre, nnd = "", ""
+        if nullable and snap.server.version_num >= 150000:
+            pre = (
+                f"-- {info.column} is nullable: NULLS NOT DISTINCT keeps rows without a tenant unique among "
+                "themselves (NULLs are distinct otherwise)\n"
+            )
+            nnd = " NULLS NOT DISTINCT"
+        elif nullable:
+            why = (
+                f"-- {info.column} is nullable, and a unique index does not stop duplicates among rows where it is "
+                "NULL (NULLs are distinct; NULLS NOT DISTINCT needs PostgreSQL 15): "
+            )
+            if shared_row_signals(snap, ten, info):  # NULL on purpose (ISO015): keep the shared rows unique apart
+                shared = f"{t.name}_{'_'.join(c or 'expr' for c in idx.columns)}_shared_key"
+                null_rows = f"{quote_ident(info.column or '')} IS NULL"
+                null_rows += f" AND ({idx.predicate})" if idx.predicate else ""
+                pre = (
+                    f"{why}the shared rows get their own index\nCREATE UNIQUE INDEX {conc}{quote_ident(shared[:63])} "
+                    f"ON {t.qualified} ({', '.join(idx.keys)}) WHERE {null_rows};\n"
+                )
+            else:
+                pre = f"{why}make it NOT NULL first (ISO015)\n{not_null_sql(t, info.column or '')}\n"
         hits.append(
             Hit(
                 obj=Obj("index", t.schema, t.name, idx.name),
                 message=f"unique {idx.name} ({', '.join(idx.keys)}) on {t.qualified} is global, not per tenant: "
                 "cross-tenant collisions and existence leaks",
-                evidence={"keys": idx.keys, "predicate": idx.predicate, "primary": idx.is_primary},
-                fix=f"CREATE UNIQUE INDEX {conc}{quote_ident(new[:63])} ON {t.qualified} ({', '.join(keys)}){where};\n"
+                evidence={
+                    "keys": idx.keys,
+                    "predicate": idx.predicate,
+                    "primary": idx.is_primary,
+                    "tenant_column_nullable": nullable,
+                },
+                fix=f"{pre}CREATE UNIQUE INDEX {conc}{quote_ident(new[:63])} ON {t.qualified} ({', '.join(keys)})"
+                f"{nnd}{where};\n"
                 + (f"-- then, once no foreign key uses it:\n-- {drop}" if idx.oid in referenced else drop),
                 points=sm.struct_points(t.qualified, UNIQUE_CUT, per_table[t.oid]),
             )
@@ -820,6 +855,13 @@ def nullable_tenant(snap: Snapshot) -> Iterator[Hit]:
     A row with no tenant belongs to nobody: policies comparing `org_id = ...` hide it, policies with
     `OR org_id IS NULL` show it to everyone, and application filters disagree on which.
 
+    A column that is NULL by design, for rows every tenant shares (built-in roles, default plans), is
+    reported at info with no fix and no points off, when the schema says so: a unique index for the
+    NULL rows (`UNIQUE (name) WHERE org_id IS NULL`) or one with the column and NULLS NOT DISTINCT, a
+    partial index on `org_id IS NULL`, a CHECK giving NULL-tenant rows their own rule
+    (`CHECK (org_id IS NULL OR ...)`), or a policy whose USING admits `org_id IS NULL` rows (ISO007
+    still reports that policy).
+
     ## Example
     ```sql
     CREATE TABLE invoices (id bigint PRIMARY KEY, org_id bigint REFERENCES orgs);
@@ -830,6 +872,7 @@ def nullable_tenant(snap: Snapshot) -> Iterator[Hit]:
     ALTER TABLE invoices ADD CONSTRAINT invoices_org_id_not_null CHECK (org_id IS NOT NULL) NOT VALID;
     ALTER TABLE invoices VALIDATE CONSTRAINT invoices_org_id_not_null;
     ALTER TABLE invoices ALTER COLUMN org_id SET NOT NULL;  -- PostgreSQL 12+ uses the valid CHECK, no scan
+    ALTER TABLE invoices DROP CONSTRAINT invoices_org_id_not_null;  -- the NOT NULL replaces it
     ```
     """
     ten = _tenant(snap)
@@ -837,21 +880,42 @@ def nullable_tenant(snap: Snapshot) -> Iterator[Hit]:
     for info in nullable_tenant_columns(snap, ten):
         t, col = info.table, info.column or ""
         st = snap.column_stats_of.get((t.schema, t.name, col))
-        cname = quote_ident(f"{t.name}_{col}_not_null"[:63])
+        nulls = f"; statistics say {st.null_frac:.1%} of rows have no tenant" if st and st.null_frac > 0 else ""
+        shared = shared_row_signals(snap, ten, info)
+        if shared:
+            hits.append(
+                Hit(
+                    obj=column_obj(t, col),
+                    message=f"{t.qualified}.{col} is nullable, and looks intentional: NULL rows are shared by every "
+                    f"tenant ({shared[0]}{f' and {len(shared) - 1} more' if len(shared) > 1 else ''}){nulls}; "
+                    "make sure policies and application filters treat them as shared",
+                    evidence={"null_frac": st.null_frac if st else None, "shared_rows": shared},
+                    severity="info",
+                )
+            )
+            continue
         hits.append(
             Hit(
                 obj=column_obj(t, col),
-                message=f"{t.qualified}.{col} is nullable"
-                + (f"; statistics say {st.null_frac:.1%} of rows have no tenant" if st and st.null_frac > 0 else ""),
+                message=f"{t.qualified}.{col} is nullable{nulls}",
                 evidence={"null_frac": st.null_frac if st else None},
-                fix=f"ALTER TABLE {t.qualified} ADD CONSTRAINT {cname} CHECK ({quote_ident(col)} IS NOT NULL)"
-                f" NOT VALID;\nALTER TABLE {t.qualified} VALIDATE CONSTRAINT {cname};\n"
-                f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(col)} SET NOT NULL;",
+                fix=not_null_sql(t, col),
                 severity="high" if st and st.null_frac > 0 else None,
                 points=model_for(snap).struct_points(t.qualified, NULLABLE_CUT),
             )
         )
     yield from bounded(snap, hits, f"tenant tables allow a NULL {ten.column}")
+
+
+def not_null_sql(t: Table, col: str) -> str:
+    """SET NOT NULL without a long ACCESS EXCLUSIVE scan: a NOT VALID check, validated, then dropped."""
+    cname = quote_ident(f"{t.name}_{col}_not_null"[:63])
+    return (
+        f"ALTER TABLE {t.qualified} ADD CONSTRAINT {cname} CHECK ({quote_ident(col)} IS NOT NULL) NOT VALID;\n"
+        f"ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {cname};\n"
+        f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(col)} SET NOT NULL;\n"
+        f"ALTER TABLE {t.qualified} DROP CONSTRAINT {cname};"
+    )
 
 
 @rule("ISO016", "tenant-setting-default", severity="high", subject="role", requires=("role_settings",))
