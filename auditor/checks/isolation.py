@@ -1190,15 +1190,22 @@ def unclassified(snap: Snapshot) -> Iterator[Hit]:
     or framework table. It may hold tenant data nobody scopes. Classify it in configuration
     (thresholds.table_classes) so the score and the rules treat it right.
 
+    A row-history table of paper_trail (`item_type, item_id` with `object`/`object_changes`),
+    audited (`auditable_type, auditable_id, audited_changes`) or django-reversion
+    (`content_type_id, object_id, serialized_data`) is medium, not info: it holds a copy of rows from
+    every tenant table, with nothing to scope it by tenant.
+
     ## Example
     A `versions` audit table keyed by `item_type, item_id`.
 
     ## Fix
-    Add the tenant column, or classify it: `table_classes = {"public.versions" = "reference"}`.
+    Add the tenant column, or classify it: `table_classes = {"public.versions" = "reference"}`. For a
+    row-history table, add the tenant column and have the library fill it (paper_trail: a `meta`
+    entry; audited: `associated`), then scope it like any tenant table.
     """
     ten = _tenant(snap)
-    hits = [
-        Hit(obj=table_obj(i.table), message=f"{i.table.qualified}: {i.reason}", evidence={"class": i.cls})
+    unclassified = [
+        i
         for i in ten.of_class("unknown")
         if not any(
             c.type == "f"
@@ -1207,4 +1214,36 @@ def unclassified(snap: Snapshot) -> Iterator[Hit]:
             for c in snap.constraints_of.get(i.table.oid, [])
         )
     ]
-    yield from bounded(snap, hits, "tables not classified (no tenant column, no path to one)")
+    others = []
+    for i in unclassified:
+        library = row_history_library(snap, i.table)
+        if library is None:
+            others.append(
+                Hit(obj=table_obj(i.table), message=f"{i.table.qualified}: {i.reason}", evidence={"class": i.cls})
+            )
+            continue
+        yield Hit(
+            obj=table_obj(i.table),
+            message=f"{i.table.qualified}: a {library} row-history table: it keeps copies of rows of every tenant,"
+            " with no tenant column to scope them",
+            evidence={"class": i.cls, "row_history": library},
+            severity="medium",
+        )
+    yield from bounded(snap, others, "tables not classified (no tenant column, no path to one)")
+
+
+# Row-history tables of common libraries: a polymorphic reference to a row and a copy of it.
+ROW_HISTORY_SHAPES = (
+    ("paper_trail", ("item_type", "item_id"), ("object", "object_changes")),
+    ("audited", ("auditable_type", "auditable_id"), ("audited_changes",)),
+    ("django-reversion", ("content_type_id", "object_id"), ("serialized_data",)),
+)
+
+
+def row_history_library(snap: Snapshot, table: Table) -> str | None:
+    """The library whose row-history table this looks like, if any."""
+    names = {c.name for c in snap.columns_of.get(table.oid, [])}
+    for library, reference, copies in ROW_HISTORY_SHAPES:
+        if set(reference) <= names and names & set(copies):
+            return library
+    return None
