@@ -210,7 +210,10 @@ def tenant_table_without_rls(snap: Snapshot) -> Iterator[Hit]:
                 "shows or changes every tenant's rows"
             ),
             evidence={"tables": [i.table.qualified for i in missing], "tenant_column": ten.column},
-            fix=f"-- per table, starting with the most sensitive:\n{enable_rls_sql(snap, ten, first)}",
+            fix=(
+                "-- per table, starting with the one that weighs most in the score (its rows, and columns with"
+                f" sensitive names):\n{enable_rls_sql(snap, ten, first)}"
+            ),
             points=round(sum(_pts(snap, i.table, "read", "write") or 0 for i in missing), 1),
             members=("application-enforced",),
         )
