@@ -108,6 +108,7 @@ class Tenancy:
     schema_groups: list[list[str]]
     rls_tables: int = 0
     unmatched_classes: list[str] = field(default_factory=list)  # table_classes entries that name no table here
+    unmatched_root: str | None = None  # thresholds.tenant_root when it names no table here
     # Verdicts on one table's policy expressions, asked again for every command, role and check.
     _scores: dict[tuple[int, str], float] = field(default_factory=dict, repr=False, compare=False)
     _issues: dict[tuple[int, str], ExprIssues] = field(default_factory=dict, repr=False, compare=False)
@@ -306,6 +307,8 @@ def _build(snap: Snapshot) -> Tenancy:
     for info in infos.values():
         info.weight = table_weight(snap, info)
     ten.unmatched_classes = unmatched_classes(snap, tables)
+    if TENANT_ROOT(snap) and ten.root is None:  # a configured root is taken whenever it exists
+        ten.unmatched_root = f"{TENANT_ROOT(snap)}: no such table among those audited"
     return ten
 
 
@@ -618,6 +621,8 @@ def describe(snap: Snapshot) -> dict[str, Any]:
     }
     if ten.unmatched_classes:  # only then: reports of a run without them stay as they were
         out["table_classes_unmatched"] = ten.unmatched_classes
+    if ten.unmatched_root:
+        out["tenant_root_unmatched"] = ten.unmatched_root
     return out
 
 

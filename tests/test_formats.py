@@ -109,6 +109,10 @@ def test_table_classes_that_match_nothing_are_listed_in_the_tenancy_section() ->
     md, html = render(report, "md"), render(report, "html")
     assert "- thresholds.table_classes entries ignored: app.\\<img src=x onerror=alert(1)\\>: no such table" in md
     assert "<p>thresholds.table_classes entries ignored: app.&lt;img src=x onerror=alert(1)&gt;: no such" in html
+    report.extras["tenancy"]["tenant_root_unmatched"] = f"app.{NASTY_TABLE}: no such table among those audited"
+    md, html = render(report, "md"), render(report, "html")
+    assert "- thresholds.tenant_root ignored: app.\\<img src=x onerror=alert(1)\\>: no such table" in md
+    assert "<p>thresholds.tenant_root ignored: app.&lt;img src=x onerror=alert(1)&gt;: no such table" in html
 
 
 def test_markdown_escapes_database_text() -> None:

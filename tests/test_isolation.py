@@ -174,6 +174,13 @@ def test_configured_classes_that_match_no_table_are_reported(rls):
     assert tenancy(rls).unmatched_classes == [] and "table_classes_unmatched" not in describe(rls)
 
 
+def test_a_tenant_root_that_names_no_table_is_reported(rls):
+    rls.settings = {**PLAIN, "tenant_root": "app.organisations"}
+    assert describe(rls)["tenant_root_unmatched"] == "app.organisations: no such table among those audited"
+    rls.settings = {**PLAIN, "tenant_root": "app.orgs"}
+    assert tenancy(rls).root is not None and "tenant_root_unmatched" not in describe(rls)
+
+
 def test_tenant_column_from_policies_and_names(conn):
     snap = snapshot_after(
         conn,
