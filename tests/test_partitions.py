@@ -842,3 +842,97 @@ def test_default_partition_fix_runs_as_printed(conn):
     run_fix(conn, fix)
     assert conn.execute("SELECT count(*) FROM ONLY t.events_default").fetchone()[0] == 0
     assert "events" not in by_table(hits(snapshot_after(conn, "ANALYZE t.events_default"), "PAR006"))
+
+
+# ---- a set whose only partition is the default: one finding, weaker while the set is empty --------------
+
+EMPTY_DEFAULT_ONLY = """
+CREATE SCHEMA t;
+CREATE TABLE t.enriched (id bigint, "timestamp" timestamp(6) NOT NULL) PARTITION BY RANGE ("timestamp");
+CREATE TABLE t.enriched_default PARTITION OF t.enriched DEFAULT;
+ANALYZE t.enriched_default;
+"""
+
+
+def _default_only_findings(snap) -> list:
+    return [f for code in ("PAR001", "PAR024") for f in hits(snap, code) if f.obj.table == "enriched"]
+
+
+def test_empty_default_only_set_without_partman_is_one_medium_par001(conn):
+    snap = snapshot_after(conn, EMPTY_DEFAULT_ONLY)
+    (f,) = _default_only_findings(snap)
+    assert f.code == "PAR001" and f.severity == "medium"
+    assert "holds no rows yet" in f.message and f.evidence["set_empty"] is True
+    run_fix(conn, f.fix)  # the printed fix runs on the empty set too
+    assert "enriched" not in by_table(hits(snapshot_after(conn, "SELECT 1"), "PAR001"))
+
+
+def test_default_only_set_with_rows_stays_high(conn):
+    snap = snapshot_after(conn, EMPTY_DEFAULT_ONLY + "INSERT INTO t.enriched VALUES (1, now()); ANALYZE t.enriched;")
+    (f,) = _default_only_findings(snap)
+    assert f.code == "PAR001" and f.severity == "high" and "no rows" not in f.message
+    assert f.evidence["set_empty"] is False
+
+
+def test_default_only_set_never_analyzed_is_not_called_empty(conn):
+    # No ANALYZE yet: reltuples is -1 and relpages 0 whether or not rows were written, so nothing is known.
+    ddl = EMPTY_DEFAULT_ONLY.replace("ANALYZE t.enriched_default;", "")
+    (g,) = _default_only_findings(snapshot_after(conn, ddl))
+    assert g.code == "PAR001" and g.severity == "high" and g.evidence["set_empty"] is False
+    (h,) = _default_only_findings(snapshot_after(conn, "ANALYZE t.enriched_default"))
+    assert h.severity == "medium"
+
+
+def test_default_only_set_with_partman_is_one_par024(partman):
+    snap = snapshot_after(partman, PARTMAN + EMPTY_DEFAULT_ONLY)
+    (f,) = _default_only_findings(snap)
+    assert f.code == "PAR024" and f.severity == "medium"
+    assert "only partition is the default enriched_default" in f.message and "holds no rows yet" in f.message
+    run_fix(partman, f.fix)
+    after = snapshot_after(partman, "SELECT 1")
+    assert not _default_only_findings(after)
+    full = snapshot_after(partman, "INSERT INTO public.obs VALUES (1, now(), 1)")  # unrelated: still quiet
+    assert not _default_only_findings(full)
+
+
+def test_default_only_set_with_partman_and_rows_is_one_high_par024(partman):
+    ddl = PARTMAN + EMPTY_DEFAULT_ONLY + "INSERT INTO t.enriched VALUES (1, now()); ANALYZE t.enriched;"
+    (f,) = _default_only_findings(snapshot_after(partman, ddl))
+    assert f.code == "PAR024" and f.severity == "high" and "no rows" not in f.message
+
+
+def test_covered_range_sets_get_neither_rule(partman):
+    # obs is registered with three months ahead; t.fine is hand-made with four months ahead.
+    snap = snapshot_after(partman, PARTMAN + "CREATE SCHEMA t;" + monthly_fine())
+    assert not [f for f in hits(snap, "PAR001") if f.obj.table in ("obs", "fine")]
+    assert not [f for f in hits(snap, "PAR024") if f.obj.table == "obs"]
+
+
+def test_covered_range_set_without_partman_gets_neither_rule(conn):
+    snap = snapshot_after(conn, "CREATE SCHEMA t;" + monthly_fine())
+    assert not hits(snap, "PAR001") and not hits(snap, "PAR024")
+
+
+def monthly_fine() -> str:
+    return "CREATE TABLE t.fine (at timestamptz NOT NULL) PARTITION BY RANGE (at);" + monthly("t.fine", -1, 4, "YYYYMM")
+
+
+def test_ended_set_with_an_empty_default_is_medium_and_without_a_default_stays_critical(conn):
+    ddl = (
+        """
+CREATE SCHEMA t;
+CREATE TABLE t.quiet (at timestamptz NOT NULL) PARTITION BY RANGE (at);
+"""
+        + monthly("t.quiet", -9, -4, "YYYY_MM")
+        + """
+CREATE TABLE t.quiet_default PARTITION OF t.quiet DEFAULT;
+CREATE TABLE t.nodef (at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE t.nodef_2020 PARTITION OF t.nodef FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+ANALYZE t.quiet, t.nodef;
+"""
+    )
+    found = by_table(hits(snapshot_after(conn, ddl), "PAR001"))
+    assert found["quiet"].severity == "medium" and "no rows" in found["quiet"].message
+    assert found["nodef"].severity == "critical" and "inserts fail" in found["nodef"].message
+    run_fix(conn, found["quiet"].fix)
+    assert "quiet" not in by_table(hits(snapshot_after(conn, "SELECT 1"), "PAR001"))

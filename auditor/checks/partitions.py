@@ -141,6 +141,46 @@ def analyzed(snap: Snapshot, t: Table) -> bool:
     return t.reltuples >= 0
 
 
+def set_is_empty(snap: Snapshot, t: Table) -> bool:
+    """Every leaf of the set was analyzed and is estimated at 0 rows. A never analyzed leaf proves nothing:
+    relpages (and so the sizes) stay 0 until the first VACUUM/ANALYZE, rows or not."""
+    return all(analyzed(snap, x) and rows_of(snap, x) == 0 for x in snap.leaf_partitions(t))
+
+
+def default_only(snap: Snapshot, t: Table) -> Table | None:
+    """The default partition of a range set whose only partition is that default."""
+    kids = children(snap, t)
+    if t.partition_strategy != "r" or len(kids) != 1 or not kids[0].is_default_partition:
+        return None
+    return kids[0]
+
+
+def partman_registered(snap: Snapshot) -> set[tuple[str, str]]:
+    """Parents registered in part_config (top sets and sub-partition sets)."""
+    return memo(
+        snap, "partman_registered", lambda: {split_name(p.parent_table) for p in [*_partman(snap), *sub_sets(snap)]}
+    )
+
+
+def partman_owns(snap: Snapshot, t: Table) -> bool:
+    """A time-range root that PAR024 reports: pg_partman is installed and the set is not registered with it.
+    For a set with only a default partition that is the one finding (PAR001 stays quiet): nothing was ever
+    created, and registering it is the fix."""
+    if not (snap.available("extensions") and snap.available("partman_config")):
+        return False  # PAR024 cannot run, so PAR001 keeps the set
+    if snap.installed("pg_partman") is None or t.partition_strategy != "r" or t.is_partition:
+        return False
+    if (t.schema, t.name) in partman_registered(snap) or key_type(snap, t) not in TIME_TYPES:
+        return False
+    layout = layout_of(snap, t)
+    return layout is None or layout.covered_until != MAXVALUE
+
+
+def default_only_severity(snap: Snapshot, t: Table) -> str:
+    """Every row lands in the default: high once it holds rows, medium while the whole set is empty."""
+    return "medium" if set_is_empty(snap, t) else "high"
+
+
 def partman_by_parent(snap: Snapshot) -> dict[tuple[str, str], PartmanSet]:
     return memo(snap, "partman_by_parent", lambda: {split_name(p.parent_table): p for p in partman_sets(snap)})
 
@@ -479,6 +519,13 @@ def range_coverage_ended(snap: Snapshot) -> Iterator[Hit]:
     Create the missing partitions, moving the default's rows into them (create beside the default, copy,
     delete, ATTACH); for pg_partman sets run its maintenance (after moving default data with
     `partition_data_proc`/`partition_data_time`), and schedule it (PAR021).
+
+    ## Severity
+    Critical without a default (inserts fail), high with one. A set whose only partition is its default is
+    high too; but where pg_partman is installed and the set is not registered, PAR024 reports that shape
+    (registering the set is the fix) and this rule stays quiet. When the whole set holds no rows (every
+    partition estimated at 0 rows after ANALYZE; a never analyzed one counts as holding rows), nothing has to
+    be moved yet: medium.
     """
     sets, unjudged = coverages(snap)
     if not sets and unjudged:
@@ -486,13 +533,19 @@ def range_coverage_ended(snap: Snapshot) -> Iterator[Hit]:
     for cov in sets:
         until = cov.layout.covered_until
         default = default_of(snap, cov.table)
+        empty = default is not None and set_is_empty(snap, cov.table)
         if not cov.layout.parts and default is not None:
+            if cov.pset is None and partman_owns(snap, cov.table):
+                continue  # PAR024 reports it: register it with pg_partman
+            ev = coverage_evidence(snap, cov)
+            ev["set_empty"] = empty
             yield Hit(
                 obj=table_obj(cov.table),
-                message=f"range set with no range partitions: every row lands in {default.name}",
-                evidence=coverage_evidence(snap, cov),
+                message=f"range set with no range partitions: every row lands in {default.name}"
+                + ("; the set holds no rows yet (estimated), so nothing needs moving" if empty else ""),
+                evidence=ev,
                 fix=coverage_fix(snap, cov),
-                severity="high",
+                severity=default_only_severity(snap, cov.table),
             )
             continue
         if until == MAXVALUE or until is None or cov.current is not None or until > cov.position:
@@ -504,12 +557,15 @@ def range_coverage_ended(snap: Snapshot) -> Iterator[Hit]:
         else:
             span = f"end at {until}, below the current value {cov.position}"
         where = f"new rows land in {default.name}" if default else "inserts fail"
+        if empty:
+            ev["set_empty"] = True
+            where += "; the set holds no rows (estimated), so nothing needs moving yet"
         yield Hit(
             obj=table_obj(cov.table),
             message=f"no partition covers now: partitions {span}; {where}",
             evidence=ev,
             fix=coverage_fix(snap, cov),
-            severity="high" if default else "critical",
+            severity=("medium" if empty else "high") if default else "critical",
         )
 
 
@@ -1692,23 +1748,22 @@ def partman_set_unregistered(snap: Snapshot) -> Iterator[Hit]:
     ## Example
     pg_partman manages `public.observations`; `public.events` beside it is partitioned by month by hand.
 
+    A set whose only partition is the default is reported here rather than by PAR001 (one finding for the
+    set): high when it holds rows, medium while it is empty.
+
     ## Fix
     Register it with `create_parent` (existing partitions must follow pg_partman's naming and bounds),
     or document who maintains it.
     """
     if snap.installed("pg_partman") is None:
         return
-    psets = _partman(snap)
     templates = {t.name for t in snap.tables if t.schema == partman_schema(snap)}
-    registered = {split_name(p.parent_table) for p in [*psets, *sub_sets(snap)]}
     major = partman_major(snap) or 5
     schema = quote_ident(partman_schema(snap))
     for t in user_parents(snap, roots_only=True):
-        if t.partition_strategy != "r" or (t.schema, t.name) in registered or key_type(snap, t) not in TIME_TYPES:
+        if not partman_owns(snap, t):  # registered, not a time range, or open-ended: nothing to create
             continue
         layout = layout_of(snap, t)
-        if layout is not None and layout.covered_until == MAXVALUE:
-            continue  # open-ended: nothing to create
         step = layout.step if layout else None
         interval = step.label if step else "1 month"
         name = quote_literal(f"{t.schema}.{t.name}")
@@ -1738,12 +1793,23 @@ def partman_set_unregistered(snap: Snapshot) -> Iterator[Hit]:
                 "-- put its rows back through the parent (they land in their partitions or the new default):\n"
                 f"INSERT INTO {t.qualified} SELECT * FROM {aside};\nDROP TABLE {aside};"
             )
+        message = f"range set by {t.partition_key_columns[0]} not registered in pg_partman: nothing creates its "
+        message += "partitions"
+        severity = None
+        only = default_only(snap, t)
+        if only is not None:  # PAR001 leaves this shape to this rule: one finding, PAR001's strength
+            empty = set_is_empty(snap, t)
+            ev["default_only"] = only.name
+            ev["set_empty"] = empty
+            message += f"; its only partition is the default {only.name}, where every row lands"
+            message += "; the set holds no rows yet (estimated), so nothing needs moving" if empty else ""
+            severity = default_only_severity(snap, t)
         yield Hit(
             obj=table_obj(t),
-            message=f"range set by {t.partition_key_columns[0]} not registered in pg_partman: nothing creates its "
-            "partitions",
+            message=message,
             evidence=ev,
             fix="\n".join([*before, call, *after]),
+            severity=severity,
         )
 
 
