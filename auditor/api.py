@@ -54,7 +54,7 @@ def audit(
     compare_to: "latest", a run id, or a JSON report / baseline / snapshot file.
     label: the target's name in the history (default host:port/dbname).
     """
-    from auditor import collect, db, engine, nightly
+    from auditor import db, nightly
 
     cfg = load_config(config)
     settings = nightly.history_settings(cfg, history if isinstance(history, str) else None)
@@ -69,17 +69,8 @@ def audit(
         started = time.time()
         timeouts = db.Timeouts(statement=statement_timeout, lock=lock_timeout, connect=connect_timeout)
         session = db.connect(db.Target(conninfo=dsn), timeouts)
-        rules = engine.Run(cfg)
-        try:
-            where = server_label(session.conn)
-            only, leave_out = list(schemas or []) or None, list(exclude_schemas or []) or None
-            snap = collect.collect(session, only, leave_out, meanwhile=rules.step)  # rules run in the waits
-        finally:
-            session.conn.close()
-        run_info = {"source": "database", "queries": session.queries, "rows": session.rows, "target": where}
-        run_info["started_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))
-        report = rules.finish(snap, run_info)
-        report.run["seconds"] = round(time.time() - started, 2)
+        only, leave_out = list(schemas or []) or None, list(exclude_schemas or []) or None
+        report, snap = check_database(session, cfg, only, leave_out, started)
         nightly.after_run(
             report,
             snap,
@@ -95,6 +86,34 @@ def audit(
     finally:
         if store is not None and (history is None or isinstance(history, str)):
             store.close()
+
+
+def check_database(
+    session: Any, cfg: Config, schemas: list[str] | None, exclude_schemas: list[str] | None, started: float
+) -> tuple[Report, Any]:
+    """Collect one database and run the rules over it; closes the session. The one path of audit() and the CLI.
+
+    The rules run while the catalogs are read (meanwhile=rules.step): a rule starts as soon as the
+    sections it needs have arrived, in the waits on the server.
+    """
+    from auditor import collect, engine
+
+    rules = engine.Run(cfg)
+    try:
+        where = server_label(session.conn)
+        snap = collect.collect(session, schemas, exclude_schemas, meanwhile=rules.step)
+    finally:
+        session.conn.close()
+    run_info = {"started_at": timestamp(started), "target": where}
+    run_info.update(source="database", queries=session.queries, rows=session.rows)
+    report = rules.finish(snap, run_info)
+    report.run["seconds"] = round(time.time() - started, 2)
+    return report, snap
+
+
+def timestamp(seconds: float) -> str:
+    """UTC, as run["started_at"] has it in every report and the history."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 def write(report: Report, formats: Sequence[str], out_dir: Path, stem: str = "pg-auditor-report") -> list[Path]:

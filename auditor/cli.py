@@ -9,11 +9,13 @@ from __future__ import annotations
 import functools
 import gc
 import getpass
+import inspect
 import logging
 import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -123,37 +125,101 @@ HistoryOpt = Annotated[
 ]
 
 
-def open_session(
-    dsn: str | None,
-    host: str | None,
-    port: str | None,
-    user: str | None,
-    dbname: str | None,
-    service: str | None,
-    prompt: bool,
-    statement_timeout: str,
-    lock_timeout: str,
-    connect_timeout: int,
-):
-    from auditor.db import Target, Timeouts, connect, secrets_of
+@dataclass(frozen=True)
+class Connection:
+    """The connection options of every command that reads a database, as one value to pass on."""
 
-    target = Target(conninfo=dsn or "", host=host, port=port, user=user, dbname=dbname, service=service)
-    password = getpass.getpass("Password: ") if prompt else None
+    dsn: str | None
+    host: str | None
+    port: str | None
+    user: str | None
+    dbname: str | None
+    service: str | None
+    prompt: bool
+    statement_timeout: str
+    lock_timeout: str
+    connect_timeout: int
+
+    def target(self) -> Any:
+        from auditor.db import Target
+
+        return Target(self.dsn or "", self.host, self.port, self.user, self.dbname, self.service)
+
+    def label(self) -> str:
+        """The history's name for a database the run never reached."""
+        from auditor import nightly
+
+        return nightly.guess_label(self.dsn, self.host, self.port, self.dbname, self.service)
+
+
+_CONNECTION_PARAMS = [
+    inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation)
+    for name, annotation, default in [
+        ("dsn", DsnArg, None),
+        ("host", HostOpt, None),
+        ("port", PortOpt, None),
+        ("username", UserOpt, None),
+        ("dbname", DbOpt, None),
+        ("service", ServiceOpt, None),
+        ("password", PromptOpt, False),
+    ]
+]
+_TIMEOUT_PARAMS = [
+    inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation)
+    for name, annotation, default in [
+        ("statement_timeout", StatementTimeoutOpt, "60s"),
+        ("lock_timeout", LockTimeoutOpt, "2s"),
+        ("connect_timeout", ConnectTimeoutOpt, 10),
+    ]
+]
+
+
+def takes_connection(func: F) -> F:
+    """Give a command the connection options as one `connection: Connection` argument.
+
+    Typer reads options from the signature, so the wrapper shows it the connection options first and
+    the timeouts just before --debug (the order of --help), and hands the command one Connection.
+    """
+    own = [p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "connection"]
+    at = next((i for i, p in enumerate(own) if p.name == "debug"), len(own))
+    params = [*_CONNECTION_PARAMS, *own[:at], *_TIMEOUT_PARAMS, *own[at:]]
+
+    @functools.wraps(func)
+    def wrapper(*, dsn, host, port, username, dbname, service, password, statement_timeout, lock_timeout,
+                connect_timeout, **kwargs: Any) -> Any:  # fmt: skip
+        connection = Connection(
+            dsn, host, port, username, dbname, service, password, statement_timeout, lock_timeout, connect_timeout
+        )
+        return func(connection=connection, **kwargs)
+
+    wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    return wrapper  # type: ignore[return-value]
+
+
+def open_session(connection: Connection) -> Any:
+    """Connect read-only; every password met on the way joins the secrets that are never printed."""
+    from auditor.db import Timeouts, connect, secrets_of
+
+    password = getpass.getpass("Password: ") if connection.prompt else None
     if password:
         _SECRETS.append(password)
-    if dsn:
-        _SECRETS.extend(secrets_of(dsn))
-    timeouts = Timeouts(statement=statement_timeout, lock=lock_timeout, connect=connect_timeout)
-    session = connect(target, timeouts, password=password)
+    if connection.dsn:
+        _SECRETS.extend(secrets_of(connection.dsn))
+    timeouts = Timeouts(
+        statement=connection.statement_timeout, lock=connection.lock_timeout, connect=connection.connect_timeout
+    )
+    session = connect(connection.target(), timeouts, password=password)
     _SECRETS.extend(session.secrets)
     return session
 
 
-def collect_snapshot(session: Any, schema: list[str] | None, exclude_schema: list[str] | None, meanwhile=None):
+def collect_snapshot(session: Any, schema: list[str] | None, exclude_schema: list[str] | None) -> Any:
+    """Read the catalogs, then close the connection whatever happened."""
     from auditor.collect import collect
 
     try:
-        return collect(session, schema, exclude_schema, meanwhile)
+        return collect(session, schema, exclude_schema)
     finally:
         session.conn.close()
 
@@ -173,29 +239,20 @@ FromSnapshotOpt = Annotated[
 def run_audit(
     cfg: Any,
     from_snapshot: Path | None,
-    connection: tuple[Any, ...],
+    connection: Connection,
     schema: list[str] | None,
     exclude_schema: list[str] | None,
 ) -> tuple[Any, Any]:
     """Collect (or load) a snapshot and run the rules over it: the shared core of `audit` and `baseline`."""
-    from auditor import engine, snapshot_file
+    from auditor import api
 
     started = time.time()
-    run_info: dict[str, Any] = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))}
-    rules = engine.Run(cfg)
     if from_snapshot:
-        snap = snapshot_file.load(from_snapshot)
-        run_info["source"] = "snapshot"
+        report, snap = check_snapshot(cfg, from_snapshot, started)
     else:
-        from auditor.api import server_label
-
-        session = open_session(*connection)
-        run_info["target"] = server_label(session.conn)
-        snap = collect_snapshot(session, schema, exclude_schema, meanwhile=rules.step)  # rules run in the waits
-        run_info.update(source="database", queries=session.queries, rows=session.rows)
+        session = open_session(connection)
+        report, snap = api.check_database(session, cfg, schema, exclude_schema, started)
         log.debug("collected with %d queries, %d rows", session.queries, session.rows)
-    report = rules.finish(snap, run_info)
-    report.run["seconds"] = round(time.time() - started, 2)
     report.run["fail_on"] = cfg.fail_on
     # The snapshot and the report live until the process exits: a full collection during rendering
     # would walk their millions of objects again (0.3 s on 10,000 tables) to find nothing to free.
@@ -204,16 +261,22 @@ def run_audit(
     return report, snap
 
 
+def check_snapshot(cfg: Any, path: Path, started: float) -> tuple[Any, Any]:
+    """Run the rules over a saved snapshot (`--from-snapshot`): no database, no connection options."""
+    from auditor import api, engine, snapshot_file
+
+    rules = engine.Run(cfg)
+    snap = snapshot_file.load(path)
+    report = rules.finish(snap, {"started_at": api.timestamp(started), "source": "snapshot"})
+    report.run["seconds"] = round(time.time() - started, 2)
+    return report, snap
+
+
 @app.command()
 @handles_errors
+@takes_connection
 def audit(
-    dsn: DsnArg = None,
-    host: HostOpt = None,
-    port: PortOpt = None,
-    username: UserOpt = None,
-    dbname: DbOpt = None,
-    service: ServiceOpt = None,
-    password: PromptOpt = False,
+    connection: Connection,
     from_snapshot: FromSnapshotOpt = None,
     formats: Annotated[
         list[str] | None,
@@ -257,25 +320,22 @@ def audit(
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Databases audited at once (fleet runs).")] = 4,
     schema: SchemaOpt = None,
     exclude_schema: ExcludeSchemaOpt = None,
-    statement_timeout: StatementTimeoutOpt = "60s",
-    lock_timeout: LockTimeoutOpt = "2s",
-    connect_timeout: ConnectTimeoutOpt = 10,
     debug: DebugOpt = False,
 ) -> None:
     """Collect the catalogs, run every rule and write the report."""
     if targets or all_databases:
-        from auditor.db import Target, secrets_of
+        from auditor.db import secrets_of
         from auditor.fleet import run_cli
 
-        _SECRETS.extend(secrets_of_settings(config_file, history) + secrets_of(dsn or ""))
-        server = Target(conninfo=dsn or "", host=host, port=port, user=username, dbname=dbname, service=service)
+        _SECRETS.extend(secrets_of_settings(config_file, history) + secrets_of(connection.dsn or ""))
         code = run_cli(
-            server=server, targets_file=targets,
+            server=connection.target(), targets_file=targets,
             config_file=config_file, cli={"select": select, "ignore": ignore, "fail_on": fail_on,
             "settings": settings}, formats=check_formats(formats or ["md", "html", "json"]), out_dir=output,
             jobs=jobs, history=history, compare_to=compare_to, exit_zero=exit_zero, schema=schema,
-            exclude_schema=exclude_schema, timeouts={"statement_timeout": statement_timeout,
-            "lock_timeout": lock_timeout, "connect_timeout": connect_timeout}, debug=debug, echo=typer.echo,
+            exclude_schema=exclude_schema, timeouts={"statement_timeout": connection.statement_timeout,
+            "lock_timeout": connection.lock_timeout, "connect_timeout": connection.connect_timeout}, debug=debug,
+            echo=typer.echo,
         )  # fmt: skip
         raise typer.Exit(code)
     from auditor import baseline, nightly, notify, render
@@ -290,15 +350,13 @@ def audit(
     _SECRETS.extend(secrets_of_settings(config_file, history) + notify.secrets_of(cfg))
     hist = nightly.history_settings(cfg, history)
     store = nightly.open_history(hist)
-    connection = (dsn, host, port, username, dbname, service, password)
-    connection += (statement_timeout, lock_timeout, connect_timeout)
     try:
         nightly.check_compare_to(compare_to, store)
         try:
             report, snap = run_audit(cfg, from_snapshot, connection, schema, exclude_schema)
         except AuditorError as exc:
             if not from_snapshot:
-                nightly.run_failed(cfg, store, label or nightly.guess_label(dsn, host, port, dbname, service), exc)
+                nightly.run_failed(cfg, store, label or connection.label(), exc)
             raise
         if base is not None and baseline_file is not None:
             baseline.apply(report, base, baseline_file.name)
@@ -349,14 +407,9 @@ def secrets_of_settings(config_file: Path | None, history: str | None) -> list[s
 
 @app.command("baseline")
 @handles_errors
+@takes_connection
 def write_baseline(
-    dsn: DsnArg = None,
-    host: HostOpt = None,
-    port: PortOpt = None,
-    username: UserOpt = None,
-    dbname: DbOpt = None,
-    service: ServiceOpt = None,
-    password: PromptOpt = False,
+    connection: Connection,
     from_snapshot: FromSnapshotOpt = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="Baseline file to write.")] = Path(
         "pg-auditor-baseline.json"
@@ -367,9 +420,6 @@ def write_baseline(
     settings: SetOpt = None,
     schema: SchemaOpt = None,
     exclude_schema: ExcludeSchemaOpt = None,
-    statement_timeout: StatementTimeoutOpt = "60s",
-    lock_timeout: LockTimeoutOpt = "2s",
-    connect_timeout: ConnectTimeoutOpt = 10,
     debug: DebugOpt = False,
 ) -> None:
     """Record today's findings as accepted: `audit --baseline FILE` then fails only on new ones."""
@@ -378,8 +428,6 @@ def write_baseline(
 
     setup_logging(debug)
     cfg = config_mod.apply_cli(config_mod.load(config_file), select, ignore, None, settings)
-    connection = (dsn, host, port, username, dbname, service, password)
-    connection += (statement_timeout, lock_timeout, connect_timeout)
     report, _ = run_audit(cfg, from_snapshot, connection, schema, exclude_schema)
     doc = baseline.save(report, output)
     typer.echo(str(output))
@@ -457,29 +505,19 @@ def exit_code(report: Any, fail_on: str, exit_zero: bool) -> int:
 
 @app.command()
 @handles_errors
+@takes_connection
 def collect(
-    dsn: DsnArg = None,
-    host: HostOpt = None,
-    port: PortOpt = None,
-    username: UserOpt = None,
-    dbname: DbOpt = None,
-    service: ServiceOpt = None,
-    password: PromptOpt = False,
+    connection: Connection,
     output: Annotated[Path, typer.Option("-o", "--output", help="Snapshot file to write.")] = Path("snapshot.json"),
     schema: SchemaOpt = None,
     exclude_schema: ExcludeSchemaOpt = None,
-    statement_timeout: StatementTimeoutOpt = "60s",
-    lock_timeout: LockTimeoutOpt = "2s",
-    connect_timeout: ConnectTimeoutOpt = 10,
     debug: DebugOpt = False,
 ) -> None:
     """Read the catalogs into a snapshot file, to audit later with `audit --from-snapshot`."""
     from auditor import snapshot_file
 
     setup_logging(debug)
-    session = open_session(
-        dsn, host, port, username, dbname, service, password, statement_timeout, lock_timeout, connect_timeout
-    )
+    session = open_session(connection)
     queries = session.queries
     snap = collect_snapshot(session, schema, exclude_schema)
     snapshot_file.save(snap, output)
@@ -527,7 +565,7 @@ def show_history(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs, newest first.")] = 30,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Apply the retention settings now.")] = False,
-    config_file: Annotated[Path | None, typer.Option("--config", help="Config file (default: found from cwd).")] = None,
+    config_file: ConfigOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """List the recorded runs with their scores (and apply retention with --prune)."""
@@ -572,30 +610,18 @@ def demo(
 
 @app.command()
 @handles_errors
+@takes_connection
 def doctor(
-    dsn: DsnArg = None,
-    host: HostOpt = None,
-    port: PortOpt = None,
-    username: UserOpt = None,
-    dbname: DbOpt = None,
-    service: ServiceOpt = None,
-    password: PromptOpt = False,
-    statement_timeout: StatementTimeoutOpt = "60s",
-    lock_timeout: LockTimeoutOpt = "2s",
-    connect_timeout: ConnectTimeoutOpt = 10,
+    connection: Connection,
     debug: DebugOpt = False,
 ) -> None:
     """Show what this role can read, the GRANTs for the rest, and which libpq files and variables applied."""
-    from auditor.db import Target
     from auditor.doctor import diagnose, format_diagnosis
 
     setup_logging(debug)
-    session = open_session(
-        dsn, host, port, username, dbname, service, password, statement_timeout, lock_timeout, connect_timeout
-    )
-    target = Target(conninfo=dsn or "", host=host, port=port, user=username, dbname=dbname, service=service)
+    session = open_session(connection)
     try:
-        diagnosis = diagnose(session, target, prompted=password)
+        diagnosis = diagnose(session, connection.target(), prompted=connection.prompt)
     finally:
         session.conn.close()
     from auditor.redaction import redact
