@@ -579,17 +579,19 @@ def test_iso022_skew_from_stats(rls):
     assert tables(found) == {"tasks"} and found[0].severity == "info"
 
 
-def test_iso023_unclassified(conn):
-    snap = snapshot_after(
-        conn,
+def two_tenant_tables(schema: str) -> str:
+    """A schema whose tenant model is clear (org_id on two tables), for tables it cannot classify."""
+    return f"""
+        CREATE SCHEMA {schema};
+        CREATE TABLE {schema}.orgs (id int PRIMARY KEY);
+        CREATE TABLE {schema}.a (id int, org_id int NOT NULL REFERENCES {schema}.orgs);
+        CREATE TABLE {schema}.b (id int, org_id int NOT NULL REFERENCES {schema}.orgs);
         """
-        CREATE SCHEMA u;
-        CREATE TABLE u.orgs (id int PRIMARY KEY);
-        CREATE TABLE u.a (id int, org_id int NOT NULL REFERENCES u.orgs);
-        CREATE TABLE u.b (id int, org_id int NOT NULL REFERENCES u.orgs);
-        CREATE TABLE u.versions (id int, item_type text, item_id int);
-        """,
-    )
+
+
+def test_iso023_unclassified(conn):
+    versions = "CREATE TABLE u.versions (id int, item_type text, item_id int);"
+    snap = snapshot_after(conn, two_tenant_tables("u") + versions)
     assert tables(hits(snap, "ISO023")) == {"versions"}
     assert hits(snap, "ISO023")[0].severity == "info"  # a polymorphic reference alone: no copy of the row
     snap.settings = {"table_classes": {"u.versions": "reference"}}
@@ -600,11 +602,8 @@ def test_iso023_row_history_tables_are_medium(conn):
     """paper_trail, audited and django-reversion keep copies of every tenant's rows in one table."""
     snap = snapshot_after(
         conn,
-        """
-        CREATE SCHEMA h;
-        CREATE TABLE h.orgs (id int PRIMARY KEY);
-        CREATE TABLE h.a (id int, org_id int NOT NULL REFERENCES h.orgs);
-        CREATE TABLE h.b (id int, org_id int NOT NULL REFERENCES h.orgs);
+        two_tenant_tables("h")
+        + """
         CREATE TABLE h.versions (id bigint, item_type text, item_id bigint, event text, object jsonb);
         CREATE TABLE h.audits (id bigint, auditable_type text, auditable_id bigint, audited_changes jsonb);
         CREATE TABLE h.reversion_version (id int, content_type_id int, object_id text, serialized_data text);
