@@ -156,10 +156,7 @@ def note_partial(status: RuleStatus, rule: Rule, snap: Snapshot) -> None:
 
 def population(snap: Snapshot, name: str) -> int:
     """The count of objects a population names, once per snapshot: a dozen rules share each one."""
-    counts = snap.__dict__.setdefault("_populations", {})
-    if name not in counts:
-        counts[name] = POPULATIONS[name](snap)
-    return counts[name]
+    return snap.once(("population", name), lambda: POPULATIONS[name](snap))
 
 
 def to_finding(rule: Rule, hit: Hit, snap: Snapshot, config: Config) -> Finding:

@@ -10,12 +10,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from auditor.indexdef import index_definition
 from auditor.names import qualified
 
 SNAPSHOT_FORMAT = 1
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -674,6 +675,14 @@ class Snapshot:
         if table.is_partitioned:
             return sum(t.estimated_rows for t in self.leaf_partitions(table))
         return table.estimated_rows
+
+    def once(self, key: Any, build: Callable[[], T]) -> T:
+        """build(), computed once per snapshot: what several rules derive from it (a build that raises,
+        e.g. on a section still in flight, stores nothing)."""
+        cache = self.__dict__.setdefault("_once", {})
+        if key not in cache:
+            cache[key] = build()
+        return cache[key]
 
     def available(self, section: str) -> bool:
         if isinstance(getattr(self, section, None), InFlight):

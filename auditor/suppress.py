@@ -59,11 +59,7 @@ class CommentIndex:
 
 def index_for(snap: Snapshot) -> CommentIndex:
     """The snapshot's comment index, built on first use and kept on the snapshot."""
-    cached = snap.__dict__.get("_pg_auditor_comment_index")
-    if cached is None:
-        cached = CommentIndex.build(snap)
-        snap.__dict__["_pg_auditor_comment_index"] = cached
-    return cached
+    return snap.once("comment_index", lambda: CommentIndex.build(snap))
 
 
 def suppression_for(finding: Finding, snap: Snapshot) -> str | None:

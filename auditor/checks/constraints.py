@@ -37,20 +37,14 @@ NUMERIC_TYPES = {"int2", "int4", "int8", "numeric", "float4", "float8"}
 def judged_tables(snap: Snapshot) -> list[Table]:
     """Ordinary and partitioned tables the application owns, partitions left out (judged via their root).
     Built once per snapshot: most CON rules and every roll-up ask for it."""
-    cached = snap.__dict__.get("_judged_tables")
-    if cached is None:
-        cached = snap.__dict__["_judged_tables"] = [
-            t for t in snap.user_tables if t.kind in ("r", "p") and not t.is_partition
-        ]
-    return cached
+    return snap.once(
+        "judged_tables", lambda: [t for t in snap.user_tables if t.kind in ("r", "p") and not t.is_partition]
+    )
 
 
 def judged_per_schema(snap: Snapshot) -> Counter[str]:
     """How many judged tables each schema holds (the denominator of a schema roll-up)."""
-    cached = snap.__dict__.get("_judged_per_schema")
-    if cached is None:
-        cached = snap.__dict__["_judged_per_schema"] = Counter(t.schema for t in judged_tables(snap))
-    return cached
+    return snap.once("judged_per_schema", lambda: Counter(t.schema for t in judged_tables(snap)))
 
 
 def app_schemas(snap: Snapshot) -> list[str]:

@@ -211,10 +211,7 @@ def unindexed_foreign_key(snap: Snapshot) -> Iterator[Hit]:
 
 def user_indexes(snap: Snapshot) -> list[tuple[Table, Index]]:
     """Top-level indexes (not a partition's attached copy) on the application's tables, sorted by name."""
-    cached = snap.__dict__.get("_user_indexes")
-    if cached is None:
-        cached = snap.__dict__["_user_indexes"] = _user_indexes(snap)
-    return cached
+    return snap.once("user_indexes", lambda: _user_indexes(snap))
 
 
 def _user_indexes(snap: Snapshot) -> list[tuple[Table, Index]]:
@@ -402,10 +399,7 @@ def duplicate_groups(snap: Snapshot) -> list[tuple[Table, Index, list[Index]]]:
     A partition's attached copy of its parent's index takes part (a local index on the partition can
     repeat it) and is kept first, since it cannot be dropped alone; attached copies are never reported:
     their parents are. Built once per snapshot: IDX002 reports the groups, IDX003 leaves them out."""
-    cached = snap.__dict__.get("_duplicate_groups")
-    if cached is None:
-        cached = snap.__dict__["_duplicate_groups"] = _duplicate_groups(snap)
-    return cached
+    return snap.once("duplicate_groups", lambda: _duplicate_groups(snap))
 
 
 def _duplicate_groups(snap: Snapshot) -> list[tuple[Table, Index, list[Index]]]:

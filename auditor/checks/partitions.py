@@ -12,7 +12,7 @@ import datetime as dt
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,14 +80,6 @@ TIME_COLUMN_NAMES = ("created_at", "occurred_at", "inserted_at", "logged_at", "t
 # ---- shared helpers ----------------------------------------------------------------------------
 
 
-def memo(snap: Snapshot, key: Any, build: Callable[[], Any]) -> Any:
-    """Compute something once per snapshot (bound layouts, parsed config): the rules share it."""
-    cache = snap.__dict__.setdefault("_partitions_memo", {})
-    if key not in cache:
-        cache[key] = build()
-    return cache[key]
-
-
 def now_of(snap: Snapshot) -> dt.datetime:
     """The collection time: every time judgement is made against it, so a saved snapshot re-renders the same."""
     value = dt.datetime.fromisoformat(snap.server.collected_at)
@@ -96,8 +88,7 @@ def now_of(snap: Snapshot) -> dt.datetime:
 
 def user_parents(snap: Snapshot, roots_only: bool = False) -> list[Table]:
     """Partitioned tables (only the top ones with roots_only); once per snapshot, as every PAR rule asks."""
-    return memo(
-        snap,
+    return snap.once(
         ("user_parents", roots_only),
         lambda: [t for t in snap.user_tables if t.is_partitioned and not (roots_only and t.is_partition)],
     )
@@ -127,7 +118,7 @@ def layout_of(snap: Snapshot, t: Table) -> RangeLayout | None:
         parts = [(c.name, c.partition_bound) for c in children(snap, t) if not c.detach_pending]
         return range_layout(parts, key_type(snap, t))
 
-    return memo(snap, ("layout", t.oid), build)
+    return snap.once(("layout", t.oid), build)
 
 
 def rows_of(snap: Snapshot, t: Table) -> int:
@@ -157,8 +148,8 @@ def default_only(snap: Snapshot, t: Table) -> Table | None:
 
 def partman_registered(snap: Snapshot) -> set[tuple[str, str]]:
     """Parents registered in part_config (top sets and sub-partition sets)."""
-    return memo(
-        snap, "partman_registered", lambda: {split_name(p.parent_table) for p in [*_partman(snap), *sub_sets(snap)]}
+    return snap.once(
+        "partman_registered", lambda: {split_name(p.parent_table) for p in [*_partman(snap), *sub_sets(snap)]}
     )
 
 
@@ -182,7 +173,7 @@ def default_only_severity(snap: Snapshot, t: Table) -> str:
 
 
 def partman_by_parent(snap: Snapshot) -> dict[tuple[str, str], PartmanSet]:
-    return memo(snap, "partman_by_parent", lambda: {split_name(p.parent_table): p for p in partman_sets(snap)})
+    return snap.once("partman_by_parent", lambda: {split_name(p.parent_table): p for p in partman_sets(snap)})
 
 
 def names_in(snap: Snapshot, schema: str) -> set[str]:
@@ -192,7 +183,7 @@ def names_in(snap: Snapshot, schema: str) -> set[str]:
             out[x.schema].add(x.name)
         return out
 
-    return memo(snap, "names", build).get(schema, set())
+    return snap.once("names", build).get(schema, set())
 
 
 def descendants(snap: Snapshot, root: Table) -> list[Table]:
@@ -205,7 +196,7 @@ def descendants(snap: Snapshot, root: Table) -> list[Table]:
                 out[snap.root_of(x).oid].append(x)
         return {k: sorted(v, key=lambda x: (x.schema, x.name)) for k, v in out.items()}
 
-    return memo(snap, "descendants", build).get(root.oid, [])
+    return snap.once("descendants", build).get(root.oid, [])
 
 
 def managing_set(snap: Snapshot, t: Table) -> PartmanSet | None:
@@ -233,7 +224,7 @@ def insert_columns(snap: Snapshot, t: Table) -> str:
         cols = sorted(snap.columns_of.get(t.oid, []), key=lambda c: c.position)
         return column_list([c.name for c in cols if not c.generated])
 
-    return memo(snap, ("insert_columns", t.oid), build)
+    return snap.once(("insert_columns", t.oid), build)
 
 
 def position_now(snap: Snapshot, t: Table, layout: RangeLayout) -> Any:
@@ -398,7 +389,7 @@ class Coverage:
 
 def coverages(snap: Snapshot) -> tuple[list[Coverage], list[str]]:
     """Range sets whose coverage can be judged, and the names of those that cannot (unknown key type...)."""
-    return memo(snap, ("coverages", PREMAKE(snap)), lambda: _coverages(snap))
+    return snap.once(("coverages", PREMAKE(snap)), lambda: _coverages(snap))
 
 
 def _coverages(snap: Snapshot) -> tuple[list[Coverage], list[str]]:
@@ -1490,7 +1481,7 @@ def _partman(snap: Snapshot, with_children: bool = False) -> list[PartmanSet]:
     rules judge the top set and leave its children out, so one setting does not make one line per child."""
     if snap.installed("pg_partman") is None:
         return []
-    every = memo(snap, "partman_sets", lambda: partman_sets(snap))
+    every = snap.once("partman_sets", lambda: partman_sets(snap))
     if with_children:
         return every
     return [p for p in every if not _is_child_set(snap, p)]
