@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
 
 import psycopg
 from psycopg import errors as pgerrors
@@ -26,7 +25,7 @@ from psycopg.rows import RowFactory, dict_row
 
 from auditor.errors import ConnectError, ConnectionLost
 from auditor.process_settings import QUICK_SWITCHES
-from auditor.redaction import _KV_PASSWORD, _QUERY_PASSWORD, _URI_USERINFO, redact
+from auditor.redaction import passwords_in, redact
 
 log = logging.getLogger("pg_auditor")
 
@@ -106,12 +105,7 @@ def secrets_of(conninfo: str) -> list[str]:
             found.append(str(pw))
     except Exception:  # an unparsable string: the patterns below still find the password
         pass
-    for pattern in (_URI_USERINFO, _QUERY_PASSWORD):
-        for m in pattern.finditer(conninfo):
-            found += [m.group(2), unquote(m.group(2))]
-    for m in _KV_PASSWORD.finditer(conninfo):
-        raw = m.group(2)
-        found += [raw, re.sub(r"\\(.)", r"\1", raw.strip("'"))]
+    found += passwords_in(conninfo)
     if os.environ.get("PGPASSWORD"):
         found.append(os.environ["PGPASSWORD"])
     return [s for s in dict.fromkeys(found) if s]

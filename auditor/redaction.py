@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from urllib.parse import unquote
 
 _KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*(?:'|$)|\S+)", re.IGNORECASE)
 _URI_USERINFO = re.compile(r"(\w+://[^:/@\s]*:)([^\s/?]*)(@)")
@@ -23,6 +24,19 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         text = text.replace(secret, "***")
     return text
+
+
+def passwords_in(conninfo: str) -> list[str]:
+    """The passwords these patterns find in a connection string, as written and unquoted: what redact()
+    masks, found even where libpq cannot parse the string (its parse errors echo the offending token)."""
+    found: list[str] = []
+    for pattern in (_URI_USERINFO, _QUERY_PASSWORD):
+        for m in pattern.finditer(conninfo):
+            found += [m.group(2), unquote(m.group(2))]
+    for m in _KV_PASSWORD.finditer(conninfo):
+        raw = m.group(2)
+        found += [raw, re.sub(r"\\(.)", r"\1", raw.strip("'"))]
+    return found
 
 
 class RedactingFilter(logging.Filter):
