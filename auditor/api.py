@@ -104,8 +104,13 @@ def check_database(
         snap = collect.collect(session, schemas, exclude_schemas, meanwhile=rules.step)
     finally:
         session.conn.close()
-    run_info = {"started_at": timestamp(started), "target": where}
-    run_info.update(source="database", queries=session.queries, rows=session.rows)
+    run_info = {
+        "started_at": timestamp(started),
+        "target": where,
+        "source": "database",
+        "queries": session.queries,
+        "rows": session.rows,
+    }
     report = rules.finish(snap, run_info)
     report.run["seconds"] = round(time.time() - started, 2)
     return report, snap

@@ -152,26 +152,25 @@ class Connection:
         return nightly.guess_label(self.dsn, self.host, self.port, self.dbname, self.service)
 
 
-_CONNECTION_PARAMS = [
-    inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation)
-    for name, annotation, default in [
-        ("dsn", DsnArg, None),
-        ("host", HostOpt, None),
-        ("port", PortOpt, None),
-        ("username", UserOpt, None),
-        ("dbname", DbOpt, None),
-        ("service", ServiceOpt, None),
-        ("password", PromptOpt, False),
-    ]
-]
-_TIMEOUT_PARAMS = [
-    inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation)
-    for name, annotation, default in [
-        ("statement_timeout", StatementTimeoutOpt, "60s"),
-        ("lock_timeout", LockTimeoutOpt, "2s"),
-        ("connect_timeout", ConnectTimeoutOpt, 10),
-    ]
-]
+def _options(*specs: tuple[str, Any, Any]) -> list[inspect.Parameter]:
+    """Typer options as signature parameters: (name, Annotated type, default) each."""
+    return [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d, annotation=a) for n, a, d in specs]
+
+
+_CONNECTION_PARAMS = _options(
+    ("dsn", DsnArg, None),
+    ("host", HostOpt, None),
+    ("port", PortOpt, None),
+    ("username", UserOpt, None),
+    ("dbname", DbOpt, None),
+    ("service", ServiceOpt, None),
+    ("password", PromptOpt, False),
+)
+_TIMEOUT_PARAMS = _options(
+    ("statement_timeout", StatementTimeoutOpt, "60s"),
+    ("lock_timeout", LockTimeoutOpt, "2s"),
+    ("connect_timeout", ConnectTimeoutOpt, 10),
+)
 
 
 def takes_connection(func: F) -> F:

@@ -167,6 +167,9 @@ def partman_owns(snap: Snapshot, t: Table) -> bool:
     return layout is None or layout.covered_until != MAXVALUE
 
 
+EMPTY_SET = "; the set holds no rows yet (estimated), so nothing needs moving"  # said by PAR001 and PAR024
+
+
 def default_only_severity(snap: Snapshot, t: Table) -> str:
     """Every row lands in the default: high once it holds rows, medium while the whole set is empty."""
     return "medium" if set_is_empty(snap, t) else "high"
@@ -533,7 +536,7 @@ def range_coverage_ended(snap: Snapshot) -> Iterator[Hit]:
             yield Hit(
                 obj=table_obj(cov.table),
                 message=f"range set with no range partitions: every row lands in {default.name}"
-                + ("; the set holds no rows yet (estimated), so nothing needs moving" if empty else ""),
+                + (EMPTY_SET if empty else ""),
                 evidence=ev,
                 fix=coverage_fix(snap, cov),
                 severity=default_only_severity(snap, cov.table),
@@ -1793,7 +1796,7 @@ def partman_set_unregistered(snap: Snapshot) -> Iterator[Hit]:
             ev["default_only"] = only.name
             ev["set_empty"] = empty
             message += f"; its only partition is the default {only.name}, where every row lands"
-            message += "; the set holds no rows yet (estimated), so nothing needs moving" if empty else ""
+            message += EMPTY_SET if empty else ""
             severity = default_only_severity(snap, t)
         yield Hit(
             obj=table_obj(t),
