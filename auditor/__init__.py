@@ -1,6 +1,6 @@
 """pg-auditor: audit a live PostgreSQL database and write the report a DBA attaches to a ticket."""
 
-__version__ = "0.1.0"
+from auditor._version import __version__
 
 __all__ = ["__version__", "audit", "write"]
 

@@ -293,7 +293,7 @@ def main() -> None:
     if args.dsn:
         server_dsn = args.dsn
     else:
-        from auditor.tempcluster import TempCluster
+        from auditor.pgserver.tempcluster import TempCluster
 
         cluster = TempCluster(settings=CLUSTER_SETTINGS).start()
         server_dsn = cluster.dsn()

@@ -61,12 +61,13 @@ def pg_server() -> Iterator[Server]:
         major, partman = _server_facts(dsn)
         yield Server(dsn, major, partman)
         return
-    from auditor.tempcluster import ClusterError, TempCluster, find_bindir
+    from auditor.pgserver.tempcluster import ClusterError, TempCluster, find_bindir
+    from pgbinaries import PostgresBinariesError, ensure_postgres
 
     major_env = os.environ.get("PG_AUDITOR_TEST_MAJOR")
     try:
-        bindir = find_bindir(int(major_env) if major_env else None)
-    except ClusterError as exc:
+        bindir = ensure_postgres(int(major_env)) if major_env else find_bindir()
+    except (ClusterError, PostgresBinariesError) as exc:
         bindir = None
         reason = str(exc)
     if bindir is not None:

@@ -6,8 +6,8 @@ import dataclasses
 import json
 from pathlib import Path
 
-from auditor.registry import Obj
-from auditor.report import Report, fingerprint, report_from_dict
+from auditor.engine.report import Report, fingerprint, report_from_dict
+from auditor.rules.registry import Obj
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FROZEN = FIXTURES / "report-frozen.json"

@@ -12,9 +12,9 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from auditor.collect import collect
-from auditor.db import Target, Timeouts, connect
-from auditor.model import Snapshot
+from auditor.catalog.collect import collect
+from auditor.catalog.db import Target, Timeouts, connect
+from auditor.catalog.model import Snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 

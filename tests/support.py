@@ -8,10 +8,10 @@ from contextlib import contextmanager
 
 import psycopg
 
-from auditor.collect import collect
-from auditor.db import Session
+from auditor.catalog.collect import collect
+from auditor.catalog.db import Session
+from auditor.catalog.model import Snapshot
 from auditor.engine import run_rule
-from auditor.model import Snapshot
 
 
 def snapshot_after(conn: psycopg.Connection, ddl: str) -> Snapshot:
@@ -22,8 +22,8 @@ def snapshot_after(conn: psycopg.Connection, ddl: str) -> Snapshot:
 
 def hits(snap: Snapshot, code: str) -> list:
     """The findings of one rule over a snapshot."""
-    from auditor.config import Config
-    from auditor.registry import load_all
+    from auditor.engine.config import Config
+    from auditor.rules import load_all
 
     status, findings = run_rule(load_all()[code], snap, Config())
     assert status.status in ("ok", "findings"), f"{code} did not run: {status.status} {status.reason}"

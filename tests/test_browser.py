@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from reports import NASTY_TABLE, frozen
 
-from auditor.render import render
+from auditor.output.render import render
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 FLAGS = [

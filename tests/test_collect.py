@@ -7,10 +7,10 @@ import time
 import psycopg
 import pytest
 
-from auditor import snapshot_file
-from auditor.collect import collect
-from auditor.db import Session, Target, connect
-from auditor.errors import SnapshotError
+from auditor.base.errors import SnapshotError
+from auditor.catalog import snapshot_file
+from auditor.catalog.collect import collect
+from auditor.catalog.db import Session, Target, connect
 
 
 def _make_db(pg_server, name: str, tables: int) -> str:
@@ -46,7 +46,7 @@ def test_queries_run_ahead_in_order_and_a_failure_stays_with_its_query(pg_server
     query costs only its own section, and a caller that stops early leaves the connection usable."""
     from psycopg.rows import tuple_row
 
-    from auditor.db import QueryUnavailable
+    from auditor.catalog.db import QueryUnavailable
 
     session = connect(Target(conninfo=pg_server.dsn_for()))
     try:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.config import apply_cli, from_mapping, load, object_names
-from auditor.errors import ConfigError
-from auditor.registry import Obj
+from auditor.base.errors import ConfigError
+from auditor.engine.config import apply_cli, from_mapping, load, object_names
+from auditor.rules.registry import Obj
 
 
 def test_pyproject_section_is_found_from_a_subdirectory(tmp_path):

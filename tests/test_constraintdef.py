@@ -13,9 +13,9 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from auditor.collect import query_for
-from auditor.db import PINNED_SEARCH_PATH
-from auditor.snapshot_file import from_dict, load, save, to_dict
+from auditor.catalog.collect import query_for
+from auditor.catalog.db import PINNED_SEARCH_PATH
+from auditor.catalog.snapshot_file import from_dict, load, save, to_dict
 from tests.scratch import admin, scratch_database, snapshot_of
 
 DB = "pga_condef"

@@ -9,7 +9,7 @@ import pytest
 from scratch import scratch_database, snapshot_of
 from support import hits, snapshot_after
 
-from auditor.registry import load_all
+from auditor.rules import load_all
 
 
 def by_table(found: list) -> dict:
@@ -715,8 +715,8 @@ def test_nullable_unique_key(conn, pg_server):
 
 def test_sequence_exhaustion_not_evaluated_without_privilege(conn):
     """A role that may not read any sequence gets not_evaluated, never a silent pass."""
-    from auditor.config import Config
     from auditor.engine import run_rule
+    from auditor.engine.config import Config
 
     snap = snapshot_after(
         conn,

@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from auditor.demo_run import run_demo
+from auditor.demo.run import run_demo
 
 SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "report-1.0.schema.json"
 

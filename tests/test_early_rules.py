@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from auditor import engine, render
-from auditor.collect import READ_ORDER, collect
-from auditor.db import Target, connect
-from auditor.demo_run import DEMO_DIR
-from auditor.model import SECTIONS, InFlight, NotCollectedYet, Snapshot
+from auditor import engine
+from auditor.catalog.collect import READ_ORDER, collect
+from auditor.catalog.db import Target, connect
+from auditor.catalog.model import SECTIONS, InFlight, NotCollectedYet, Snapshot
+from auditor.demo.run import DEMO_DIR
+from auditor.output import render
 from tests.scratch import scratch_database
 
 

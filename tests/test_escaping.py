@@ -15,7 +15,8 @@ from html.parser import HTMLParser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.render import environment, md_escape, strip_controls
+from auditor.output.render import environment
+from auditor.output.text import md_escape, strip_controls
 
 NASTY = st.text(
     alphabet=st.one_of(

@@ -42,7 +42,7 @@ def test_kubernetes_cronjob_forbids_overlap_and_its_config_loads():
     container = job["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
     check_command(container["args"])
     assert not any("password" in str(e).lower() for e in container["env"] if "value" in e)
-    from auditor.config import from_mapping
+    from auditor.engine.config import from_mapping
 
     data = kinds["ConfigMap"]["data"]
     cfg = from_mapping(tomllib.loads(data["pg-auditor.toml"]), "pg-auditor.toml")
@@ -50,7 +50,7 @@ def test_kubernetes_cronjob_forbids_overlap_and_its_config_loads():
 
 
 def test_kubernetes_targets_parse(tmp_path):
-    from auditor.fleet import load_targets
+    from auditor.runs.fleet import load_targets
 
     docs = list(yaml.safe_load_all((EXAMPLES / "kubernetes" / "cronjob.yaml").read_text()))
     (tmp_path / "targets.toml").write_text(docs[0]["data"]["targets.toml"])

@@ -16,8 +16,8 @@ import psycopg
 import pytest
 
 from auditor import engine
-from auditor.db import Session, Timeouts
-from auditor.registry import RULES, rule
+from auditor.catalog.db import Session, Timeouts
+from auditor.rules.registry import RULES, rule
 from tests.scratch import run_cli, scratch_database, snapshot_of
 
 DB = "pga_faults"

@@ -242,7 +242,7 @@ def test_cron_example_runs_the_fleet_and_never_overlaps(fleet, tmp_path, pgpass)
     day = time.strftime("%Y-%m-%d", time.gmtime())
     assert (home / "reports" / day / "index.html").is_file()
     assert (home / "reports" / day / "pga_fleet_a" / "pg-auditor-report.html").is_file()
-    from auditor.history import History
+    from auditor.runs.history import History
 
     with History(str(home / "history.sqlite")) as h:
         assert sorted(h.targets()) == ["pga_fleet_a", "pga_fleet_b"] and len(h.runs()) == 2

@@ -13,9 +13,10 @@ import jsonschema
 import pytest
 from reports import NASTY_TABLE, big, frozen
 
-from auditor.render import envelope, md_escape, render, script_hash, strip_controls
-from auditor.resources import schemas_dir
-from auditor.sarif import FINGERPRINT_KEY, MAX_RESULTS
+from auditor.base.resources import schemas_dir
+from auditor.output.render import envelope, render, script_hash
+from auditor.output.sarif import FINGERPRINT_KEY, MAX_RESULTS
+from auditor.output.text import md_escape, strip_controls
 
 SARIF_SCHEMA = json.loads((Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json").read_text())
 REPORT_SCHEMA = json.loads((schemas_dir() / "report-1.0.schema.json").read_text())

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from reports import FROZEN, frozen
 
-from auditor.render import EXTENSIONS, FORMATS, envelope, render
-from auditor.report import report_from_dict
+from auditor.engine.report import report_from_dict
+from auditor.output.render import EXTENSIONS, FORMATS, envelope, render
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -22,10 +22,10 @@ GOLDEN = Path(__file__).parent / "golden"
 @pytest.fixture(autouse=True)
 def frozen_rule_docs(monkeypatch):
     """SARIF carries each rule's docstring: freeze them so new or reworded rules do not churn the golden file."""
-    import auditor.sarif
+    import auditor.output.sarif
 
     docs = {"IDX001": "Foreign key with no index leading with its columns.\n\n## Why is this bad?\nA frozen docstring."}
-    monkeypatch.setattr(auditor.sarif, "rule_docs", lambda: docs)
+    monkeypatch.setattr(auditor.output.sarif, "rule_docs", lambda: docs)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

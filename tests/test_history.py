@@ -179,7 +179,7 @@ def test_compare_to_errors_are_one_line(tmp_path):
 def test_history_schema_is_versioned_and_refuses_a_newer_one(tmp_path):
     import sqlalchemy as sa
 
-    from auditor.history import SCHEMA_VERSION, History, HistoryError
+    from auditor.runs.history import SCHEMA_VERSION, History, HistoryError
 
     path = tmp_path / "h.sqlite"
     with History(str(path)) as h:
@@ -200,7 +200,7 @@ def test_history_schema_is_versioned_and_refuses_a_newer_one(tmp_path):
 def test_history_retention_keeps_the_newest_runs_per_target(tmp_path):
     import sqlalchemy as sa
 
-    from auditor.history import History
+    from auditor.runs.history import History
 
     with History(str(tmp_path / "h.sqlite")) as h:
         for i in range(5):

@@ -17,9 +17,10 @@ from hypothesis import HealthCheck, Phase, assume, example, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
 
-from auditor import engine, render
-from auditor.collect import collect
-from auditor.db import Session
+from auditor import engine
+from auditor.catalog.collect import collect
+from auditor.catalog.db import Session
+from auditor.output import render
 from tests.scratch import scratch_database
 
 NASTY = [

@@ -17,11 +17,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from auditor import model, snapshot_file
-from auditor.collect import collect
-from auditor.db import PINNED_SEARCH_PATH, Session
-from auditor.indexdef import index_definition, top_level_collations
-from auditor.model import Index, row_fields
+from auditor.catalog import model, snapshot_file
+from auditor.catalog.collect import collect
+from auditor.catalog.db import PINNED_SEARCH_PATH, Session
+from auditor.catalog.indexdef import index_definition, top_level_collations
+from auditor.catalog.model import Index, row_fields
 from tests.scratch import admin, scratch_database, snapshot_of
 
 DB = "pga_indexdef"

@@ -11,10 +11,10 @@ import re
 import pytest
 from support import hits, snapshot_after
 
-from auditor.config import Config
+from auditor.catalog.model import IndexBuild, IndexUsage, TableStats
 from auditor.engine import run_rule
-from auditor.model import IndexBuild, IndexUsage, TableStats
-from auditor.registry import load_all
+from auditor.engine.config import Config
+from auditor.rules import load_all
 
 
 def run_fix(conn, fix: str) -> None:
@@ -499,8 +499,8 @@ def test_real_failed_create_index_concurrently(pg_server):
     """A real failed CREATE UNIQUE INDEX CONCURRENTLY (not a catalog edit), and the printed fix run as-is."""
     import psycopg
 
-    from auditor.collect import collect
-    from auditor.db import Session
+    from auditor.catalog.collect import collect
+    from auditor.catalog.db import Session
 
     with psycopg.connect(pg_server.dsn_for(), autocommit=True) as c:
         c.execute("DROP SCHEMA IF EXISTS cic CASCADE; CREATE SCHEMA cic; CREATE TABLE cic.u (id int, email text)")

@@ -11,9 +11,9 @@ import pytest
 from scratch import scratch_database
 from support import hits, objects, snapshot_after
 
-from auditor.checks.isolation_score import model_for
-from auditor.model import ColumnStats
-from auditor.tenancy import cells, describe, tenancy
+from auditor.analysis.isolation_model import model_for
+from auditor.analysis.tenancy import cells, describe, tenancy
+from auditor.catalog.model import ColumnStats
 
 CTX = "NULLIF(current_setting('app.current_org', true), '')::bigint"
 
@@ -220,9 +220,9 @@ def test_schema_per_tenant(conn):
     ten = tenancy(snap)
     assert ten.model == "schema" and ten.schema_groups == [["t0", "t1", "t2"]]
     assert "row-level rules do not apply" in ten.statement
-    from auditor.config import Config
     from auditor.engine import run_rule
-    from auditor.registry import load_all
+    from auditor.engine.config import Config
+    from auditor.rules import load_all
 
     status, _ = run_rule(load_all()["ISO001"], snap, Config())
     assert status.status == "skipped" and "schema-per-tenant" in status.reason
@@ -651,8 +651,8 @@ def test_application_enforced_is_one_statement_and_bounded(conn):
 
 
 def test_isolation_area_score_reports_model(conn):
-    from auditor.config import Config
     from auditor.engine import run as run_engine
+    from auditor.engine.config import Config
 
     snap = snapshot_after(conn, APP_SCHEMA)
     report = run_engine(snap, Config())

@@ -1,4 +1,4 @@
-"""auditor.jsonout writes the bytes json.dumps(indent=2, sort_keys=True, ensure_ascii=False) writes."""
+"""auditor.output.jsonout writes the bytes json.dumps(indent=2, sort_keys=True, ensure_ascii=False) writes."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from reports import big, frozen
 
-from auditor import jsonout
-from auditor.render import envelope
-from auditor.sarif import to_sarif
+from auditor.output import jsonout
+from auditor.output.render import envelope
+from auditor.output.sarif import to_sarif
 
 
 def reference(obj, indent=2):

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from auditor import engine, render
-from auditor.db import Timeouts
+from auditor import engine
+from auditor.catalog.db import Timeouts
+from auditor.output import render
 from tests.scratch import run_cli, scratch_database, snapshot_of
 from tests.support import debug_log, waited_on_a_lock
 

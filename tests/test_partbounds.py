@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from auditor.partbounds import (
+from auditor.analysis.partbounds import (
     MAXVALUE,
     MINVALUE,
     Step,
@@ -20,7 +20,7 @@ from auditor.partbounds import (
     split_literals,
     step_between,
 )
-from auditor.partman import parse_interval, parse_row
+from auditor.analysis.partman import parse_interval, parse_row
 
 FIXTURES = Path(__file__).parent / "fixtures" / "partman"
 UTC = dt.UTC

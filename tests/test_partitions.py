@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from support import hits, objects, snapshot_after
 
-from auditor.model import Extension, PartmanConfig, Snapshot
+from auditor.catalog.model import Extension, PartmanConfig, Snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures" / "partman"
 
@@ -364,7 +364,7 @@ def test_parent_never_analyzed_on_a_built_snapshot(conn):
     parent = snap.table_by_name[("t", "tenant_data")]
     snap.table_stats = [s for s in snap.table_stats if s.table_oid != parent.oid]
     assert [f.obj.table for f in hits(snap, "PAR014")] == ["tenant_data"]
-    from auditor.model import TableStats
+    from auditor.catalog.model import TableStats
 
     snap2 = dataclasses.replace(snap)
     snap2.table_stats = [
@@ -483,7 +483,7 @@ def _with_scheduler(snap: Snapshot, bgw_db: str | None, cron: list[dict] | None 
         preload += ",pg_partman_bgw"
     snap.server = dataclasses.replace(snap.server, settings=settings, shared_preload_libraries=preload)
     if cron is not None:
-        from auditor.model import CronJob
+        from auditor.catalog.model import CronJob
 
         snap.extensions = [*snap.extensions, Extension("pg_cron", "1.6", "1.6", "pg_catalog")]
         snap.__dict__.pop("extension", None)
@@ -730,9 +730,9 @@ def test_range_set_with_only_a_default(conn):
 
 
 def test_unorderable_keys_are_not_evaluated(conn):
-    from auditor.config import Config
     from auditor.engine import run_rule
-    from auditor.registry import load_all
+    from auditor.engine.config import Config
+    from auditor.rules import load_all
 
     only_expr = "\n".join(line for line in DEFAULT_ONLY.splitlines() if "enriched" not in line)
     snap = snapshot_after(conn, only_expr)
@@ -748,8 +748,8 @@ def test_tables_beside_an_extension_are_still_audited(conn):
 
 
 def test_context_and_score_show_their_working(partman):
-    from auditor.config import Config
     from auditor.engine import run
+    from auditor.engine.config import Config
 
     snap = snapshot_after(partman, ENDED + PARTMAN)
     report = run(snap, Config(select=["PAR"]))
@@ -772,8 +772,8 @@ def test_context_and_score_show_their_working(partman):
 
 
 def test_score_of_a_clean_database(conn):
-    from auditor.config import Config
     from auditor.engine import run
+    from auditor.engine.config import Config
 
     report = run(snapshot_after(conn, "CREATE SCHEMA t; CREATE TABLE t.x (id int)"), Config(select=["PAR"]))
     assert report.scores["partitions"].score == 100
@@ -802,8 +802,8 @@ def test_move_fix_keeps_generated_columns(conn):
 
 
 def test_subpartition_findings_count_against_their_root(conn):
-    from auditor.config import Config
     from auditor.engine import run
+    from auditor.engine.config import Config
 
     ddl = """
 CREATE SCHEMA t;
@@ -830,7 +830,7 @@ def test_partman_sub_partitioned_set(partman):
     # One line for the set, not one per child set pg_partman registered from part_config_sub.
     assert objects(hits(snap, "PAR028")) == {"public.obs"}
     assert hits(snap, "PAR021")[0].evidence["sets"] == ["public.obs"]
-    from auditor.partman import sub_sets
+    from auditor.analysis.partman import sub_sets
 
     assert [s.parent_table for s in sub_sets(snap)] == ["public.obs"] and sub_sets(snap)[0].is_id_based
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import psycopg
 
-from auditor import snapshot_file
-from auditor.render import strip_controls
-from auditor.view import EVIDENCE_TEXT_MAX, evidence_items
+from auditor.catalog import snapshot_file
+from auditor.output.text import strip_controls
+from auditor.output.view import EVIDENCE_TEXT_MAX, evidence_items
 from bench.generate import Size, batches
 from tests.support import snapshot_after
 

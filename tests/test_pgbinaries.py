@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor import pgbinaries as pb
+import pgbinaries as pb
 
 
 def test_pick_version_prefers_newest_final_then_prerelease():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.policy_expr import Subject, classify_atom, issues, parse, score_expr, settings_in
+from auditor.analysis.policy_expr import Subject, classify_atom, issues, parse, score_expr, settings_in
 
 ORG = Subject(frozenset({"org_id"}), "t")
 CTX = "(current_setting('app.org'::text))::bigint"

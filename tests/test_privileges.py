@@ -14,8 +14,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from auditor import engine, render
-from auditor.registry import RULES, rule
+from auditor import engine
+from auditor.output import render
+from auditor.rules.registry import RULES, rule
 from tests.scratch import ROOT, admin, run_cli, scratch_database, snapshot_of
 
 DB = "pga_priv"

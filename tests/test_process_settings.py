@@ -6,7 +6,7 @@ import gc
 import sys
 import threading
 
-from auditor.process_settings import GC_PAUSED, QUICK_SWITCHES, Held
+from auditor.base.process import GC_PAUSED, QUICK_SWITCHES, Held
 
 
 def test_overlapping_holders_restore_the_setting_after_the_last():

@@ -13,9 +13,10 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from auditor import engine, render
+from auditor import engine
 from auditor.engine import STANDBY_NOTE
-from auditor.registry import RULES, Hit, Obj, rule
+from auditor.output import render
+from auditor.rules.registry import RULES, Hit, Obj, rule
 from tests.scratch import snapshot_of
 
 SCHEMA = """
@@ -32,11 +33,12 @@ ANALYZE;
 
 @pytest.fixture(scope="module")
 def standby(pg_server) -> Iterator[tuple[str, str]]:
-    from auditor.tempcluster import TempCluster, find_bindir
+    from auditor.pgserver.tempcluster import TempCluster, find_bindir
+    from pgbinaries import ensure_postgres
 
     if pg_server.cluster is None:
         pytest.skip("needs a throwaway cluster (not PG_AUDITOR_TEST_DSN)")
-    bindir = find_bindir(pg_server.major if pg_server.major != 15 else None)
+    bindir = find_bindir() if pg_server.major == 15 else ensure_postgres(pg_server.major)
     if not (bindir / "pg_basebackup").exists():
         pytest.skip("pg_basebackup not available")
     primary = TempCluster(bindir=bindir, preload=())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from support import snapshot_after
 
-from auditor.config import Config, from_mapping
 from auditor.engine import run
-from auditor.suppress import parse
+from auditor.engine.config import Config, from_mapping
+from auditor.engine.suppress import parse
 
 SCHEMA = """
 CREATE SCHEMA s;

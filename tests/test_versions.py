@@ -1,4 +1,4 @@
-"""PostgreSQL 13 to 18: the collector and every rule on each major, with the binaries auditor.pgbinaries fetches.
+"""PostgreSQL 13 to 18: the collector and every rule on each major, with the binaries pgbinaries fetches.
 
 PG_AUDITOR_MAJORS (default "13 14 15 16 17 18") picks the majors. Each gets its own throwaway
 cluster loaded with a compact schema that exercises every catalog query: partitioned tables,
@@ -17,9 +17,10 @@ import time
 import psycopg
 import pytest
 
-from auditor import engine, render
-from auditor.db import Timeouts
-from auditor.registry import load_all
+from auditor import engine
+from auditor.catalog.db import Timeouts
+from auditor.output import render
+from auditor.rules import load_all
 from tests.scratch import snapshot_of
 from tests.support import debug_log, waited_on_a_lock
 
@@ -67,8 +68,8 @@ ANALYZE;
 
 @pytest.fixture(scope="module", params=MAJORS, ids=lambda m: f"pg{m}")
 def cluster(request):
-    from auditor.pgbinaries import ensure_postgres
-    from auditor.tempcluster import TempCluster
+    from pgbinaries import ensure_postgres
+    from auditor.pgserver.tempcluster import TempCluster
 
     major = request.param
     started = time.perf_counter()

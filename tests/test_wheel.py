@@ -55,7 +55,8 @@ def test_wheel_installs_and_runs(tmp_path):
         [
             str(env_dir / "bin" / "python"),
             "-c",
-            "from auditor.resources import queries_dir, templates_dir; print(queries_dir()); print(templates_dir())",
+            "from auditor.base.resources import queries_dir, templates_dir;"
+            " print(queries_dir()); print(templates_dir())",
         ],
         capture_output=True,
         text=True,

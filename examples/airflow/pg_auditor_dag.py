@@ -31,7 +31,7 @@ HISTORY = os.environ.get("PG_AUDITOR_HISTORY_URL", "/data/pg-auditor/history.sql
 def pg_auditor_nightly():
     @task
     def list_targets() -> list[dict]:
-        from auditor.fleet import load_targets
+        from auditor.runs.fleet import load_targets
 
         targets, defaults = load_targets(TARGETS)
         return [
@@ -41,10 +41,10 @@ def pg_auditor_nightly():
     @task(max_active_tis_per_dag=4)  # the --jobs of the CLI: at most four databases at once
     def audit_one(target: dict, ds: str | None = None) -> dict:
         import auditor
-        from auditor.cli import exit_code
-        from auditor.config import Config
-        from auditor.errors import AuditorError
-        from auditor.fleet import FleetTarget, TargetResult, slug, target_config
+        from auditor.api import exit_code
+        from auditor.base.errors import AuditorError
+        from auditor.engine.config import Config
+        from auditor.runs.fleet import FleetTarget, TargetResult, slug, target_config
 
         t = FleetTarget(target["name"], target["conninfo"], None, target["overrides"])
         cfg = target_config(t, Config(), target["defaults"], {})
@@ -72,7 +72,7 @@ def pg_auditor_nightly():
 
     @task
     def fleet_index(results: list[dict], ds: str | None = None) -> int:
-        from auditor.fleet import TargetResult, summary_exit_code, write_index
+        from auditor.runs.fleet import TargetResult, summary_exit_code, write_index
 
         rows = [TargetResult(**r) for r in results]
         write_index(rows, REPORTS / (ds or "latest"))

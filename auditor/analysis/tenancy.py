@@ -1,0 +1,917 @@
+"""The tenant model of a database: which column carries the tenant, what each table is, which roles
+the application uses and which of them skip row-level security.
+
+Pure functions over the Snapshot, computed once per snapshot and run settings. The isolation checks,
+the isolation score and the report's model statement all read the same `Tenancy`, so they cannot
+disagree about what a tenant table is.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from typing import Any, TypeVar
+
+from auditor.analysis.policy_expr import ExprIssues, Subject, column_refs, issues, parse, score_expr, settings_in
+from auditor.base.names import quote_ident
+from auditor.base.thresholds import threshold
+from auditor.catalog.model import Policy, Snapshot, Table
+
+TENANT_COLUMNS = threshold(
+    "tenant_columns",
+    ["tenant_id", "org_id", "organization_id", "account_id", "workspace_id", "team_id", "company_id", "tenant"],
+    "column names that carry the tenant, strongest first (configuration beats detection)",
+)
+TENANT_COLUMN = threshold("tenant_column", "", "the tenant column; set it when detection should not guess")
+TENANT_ROOT = threshold("tenant_root", "", "the root tenant table (schema.table) when detection should not guess")
+APP_ROLES = threshold("app_roles", [], "roles the application connects as (else inferred from grants and policies)")
+CLASSES = ("root", "tenant", "indirect", "identity", "reference", "framework", "unknown")
+
+
+def check_table_classes(value: dict[Any, Any]) -> str | None:
+    """What is wrong with a table_classes mapping, or None: keys are raw 'schema.table' or 'table' names
+    (no patterns), values one of CLASSES. An entry that does nothing must not pass silently."""
+    for key, cls in value.items():
+        if not isinstance(key, str) or not key or key != key.strip() or key[0] == "." or key[-1] == ".":
+            return f"{key!r} is not a table: use 'schema.table' or 'table' (raw names, not quoted)"
+        if any(c in key for c in "*?["):
+            return f"{key!r} is a pattern: name one table, 'schema.table' or 'table' (patterns are not supported)"
+        if not isinstance(cls, str) or cls not in CLASSES:
+            return f"{key!r} = {cls!r} is not a class (one of {', '.join(CLASSES)})"
+    return None
+
+
+TABLE_CLASSES = threshold(
+    "table_classes",
+    {},
+    "classification overrides: {'schema.table' or 'table': root|tenant|indirect|reference|identity|framework|unknown}",
+    check_table_classes,
+)
+TENANT_SETTINGS = threshold("tenant_settings", [], "custom settings that carry the tenant (e.g. app.current_org)")
+CONTEXT_FUNCTIONS = threshold("context_functions", [], "functions that return the session's tenant (e.g. app.org())")
+REFERENCE_MAX_ROWS = threshold("reference_max_rows", 10_000, "estimated rows up to which a lookup table is reference")
+ISOLATION_MODEL = threshold("isolation_model", "", "force the isolation model: rls, app or schema ('' detects it)")
+
+T = TypeVar("T")
+SCORED = ("root", "tenant", "indirect", "identity", "unknown")  # tables that hold (or may hold) tenant data
+COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
+_ROOT_NAME = re.compile(
+    r"^(tenants?|organi[sz]ations?|orgs?|accounts?|workspaces?|compan(y|ies)|customers?|teams?)$", re.I
+)
+_TENANT_NAME = re.compile(
+    r"^(tenant|org|organi[sz]ation|account|workspace|company|team|client|merchant|store|shop)(_?id|_uuid|_key)?$"
+    r"|_tenant_id$",
+    re.I,
+)
+_FRAMEWORK = re.compile(
+    r"^(schema_migrations|ar_internal_metadata|alembic_version|django_migrations|django_content_type|django_session"
+    r"|flyway_schema_history|knex_migrations(_lock)?|goose_db_version|__EFMigrationsHistory|spatial_ref_sys"
+    r"|active_storage_\w+|_prisma_migrations|sequelizemeta|migrations|doctrine_migration_versions"
+    r"|oban_jobs|oban_peers|good_jobs?\w*|que_jobs|delayed_jobs|pgbench_\w+)$",
+    re.I,
+)
+_REFERENCE_NAME = re.compile(
+    r"^(countries|currencies|locales|languages|timezones|time_zones|features|permissions|regions|states"
+    r"|\w+_(types|statuses|kinds|categories|codes))$",
+    re.I,
+)
+_IDENTITY_NAME = re.compile(r"^(users?|members?|people|persons?|profiles?|identities|auth_users)$", re.I)
+_SENSITIVE = re.compile(
+    r"password|passwd|secret|token|api_?key|private_key|ssn|iban|card_number|credit_card|cvv|encrypted", re.I
+)
+_RANDOM_NAME = re.compile(r"token|secret|digest|password|^value$|api_?key$|uuid|guid", re.I)
+_TENANT_SETTING_NAME = re.compile(r"(tenant|org|account|workspace|company|team)", re.I)
+_EQUALITY = re.compile(r" = |= ANY| IN \(")
+
+
+@dataclass
+class TableInfo:
+    table: Table
+    cls: str
+    column: str | None  # the tenant column this table carries (root: its key)
+    reason: str
+    via: list[str] = field(default_factory=list)  # indirect: the FK path to a tenant table
+    weight: float = 0.0
+
+
+@dataclass
+class Tenancy:
+    column: str | None
+    how: str
+    confidence: str  # high, medium, low, none
+    root: Table | None
+    tables: dict[int, TableInfo]  # top-level tables (partitions are judged with their parent)
+    settings: list[str]  # tenant settings read by policies (or configured)
+    context_functions: tuple[str, ...]
+    app_roles: list[str]
+    app_roles_how: str
+    model: str  # rls, app, schema, none
+    schema_groups: list[list[str]]
+    rls_tables: int = 0
+    unmatched_classes: list[str] = field(default_factory=list)  # table_classes entries that name no table here
+    unmatched_root: str | None = None  # thresholds.tenant_root when it names no table here
+    # Verdicts on one table's policy expressions, asked again for every command, role and check.
+    _scores: dict[tuple[int, str], float] = field(default_factory=dict, repr=False, compare=False)
+    _issues: dict[tuple[int, str], ExprIssues] = field(default_factory=dict, repr=False, compare=False)
+    _cells: dict[tuple[int, str | None, str], Cell] = field(default_factory=dict, repr=False, compare=False)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def of_class(self, *classes: str) -> list[TableInfo]:
+        return [i for i in self._by_name if i.cls in classes]
+
+    @cached_property
+    def _by_name(self) -> list[TableInfo]:
+        """Every table, sorted by schema and name once (of_class is asked a few dozen times per run)."""
+        return sorted(self.tables.values(), key=lambda i: (i.table.schema, i.table.name))
+
+    def subject(self, info: TableInfo) -> Subject:
+        cols = {info.column} if info.column else set()
+        return Subject(frozenset(cols), info.table.name, self.context_functions, indirect=info.column is None)
+
+    def once(self, name: str, build: Callable[[], T]) -> T:
+        """build(), computed once for this tenant model: the score and the ISO checks share the result."""
+        if name not in self._derived:
+            self._derived[name] = build()
+        return self._derived[name]
+
+    def score(self, info: TableInfo, expr: str) -> float:
+        """score_expr of a policy expression on this table, computed once per table and expression."""
+        key = (info.table.oid, expr)
+        if key not in self._scores:
+            self._scores[key] = score_expr(expr, self.subject(info)) or 0.0
+        return self._scores[key]
+
+    def issues(self, info: TableInfo, expr: str | None) -> ExprIssues:
+        """policy_expr.issues of a policy expression on this table, computed once per table and expression."""
+        if expr is None:
+            return ExprIssues()
+        key = (info.table.oid, expr)
+        if key not in self._issues:
+            self._issues[key] = issues(expr, self.subject(info), set(self.settings))
+        return self._issues[key]
+
+    @property
+    def statement(self) -> str:
+        return model_statement(self)
+
+
+# ---- building -------------------------------------------------------------------------------------
+
+
+def per_snapshot(name: str, build: Callable[[Snapshot], T], snap: Snapshot) -> T:
+    """build(snap), computed once per snapshot and run settings (thresholds change what it sees)."""
+    settings = snap.settings
+    cached = snap.__dict__.get(name)
+    if cached and cached[0] is settings:  # the same settings object: the common case, no key to build
+        return cached[2]
+    key = repr(sorted((k, repr(v)) for k, v in settings.items()))
+    if cached and cached[1] == key:
+        snap.__dict__[name] = (settings, key, cached[2])
+        return cached[2]
+    result = build(snap)
+    snap.__dict__[name] = (settings, key, result)
+    return result
+
+
+def tenancy(snap: Snapshot) -> Tenancy:
+    """The tenant model, cached on the snapshot for the current settings."""
+    return per_snapshot("_tenancy", _build, snap)
+
+
+def _top_tables(snap: Snapshot) -> list[Table]:
+    return [t for t in snap.user_tables if not t.is_partition]
+
+
+def _pk_columns(snap: Snapshot, t: Table) -> list[str]:
+    return next((c.columns for c in snap.constraints_of.get(t.oid, []) if c.type == "p"), [])
+
+
+def _find_root(snap: Snapshot, tables: list[Table]) -> tuple[Table | None, dict[int, str]]:
+    """The most referenced table named like a tenant root, and per table the column of its FK to it."""
+    configured = TENANT_ROOT(snap)
+    if configured:
+        schema, _, name = configured.rpartition(".")
+        cand = [t for t in tables if t.name == name and (not schema or t.schema == schema)]
+    else:
+        cand = [t for t in tables if _ROOT_NAME.match(t.name)]
+    best: tuple[int, Table | None, dict[int, str]] = (0, None, {})
+    for root in sorted(cand, key=lambda t: (t.schema, t.name)):
+        pk = _pk_columns(snap, root)
+        fks: dict[int, str] = {}
+        for con in snap.constraints_referencing.get(root.oid, []):
+            if con.parent_oid is None and len(con.columns) == 1 and con.ref_columns == pk and con.table_oid != root.oid:
+                fks.setdefault(con.table_oid, con.columns[0])
+        if len(fks) > best[0] or (configured and best[1] is None):
+            best = (len(fks), root, fks)
+    root = best[1] if (best[0] >= 2 or configured) else None
+    return root, (best[2] if root else {})
+
+
+def _atoms(expr: str) -> list[str]:
+    stack, out = [parse(expr)], []
+    while stack:
+        n = stack.pop()
+        if n.op == "atom":
+            out.append(n.text)
+        stack.extend(n.children)
+    return out
+
+
+def _policy_columns(snap: Snapshot, tables: list[Table]) -> tuple[Counter[str], Counter[str]]:
+    """Columns compared for equality with a session setting in policies, and the settings used that way."""
+    cols: Counter[str] = Counter()
+    names: Counter[str] = Counter()
+    for t in tables:
+        policies = snap.policies_of.get(t.oid, [])
+        if not policies:
+            continue
+        colnames = sorted(c.name for c in snap.columns_of.get(t.oid, []))
+        for p in policies:
+            for expr in (p.using_expr, p.check_expr):
+                for atom in _atoms(expr or ""):
+                    found = settings_in(atom)
+                    if not found or not _EQUALITY.search(atom):
+                        continue
+                    refs = column_refs(atom, t.name)
+                    for c in colnames:
+                        if c in refs:
+                            cols[c] += 1
+                            names.update(found)
+    return cols, names
+
+
+def _build(snap: Snapshot) -> Tenancy:
+    tables = _top_tables(snap)
+    has_col: dict[str, set[int]] = defaultdict(set)
+    for t in tables:
+        for c in snap.columns_of.get(t.oid, []):
+            has_col[c.name].add(t.oid)
+    root, root_fks = _find_root(snap, tables)
+    pol_cols, pol_settings = _policy_columns(snap, tables)
+    configured = TENANT_COLUMN(snap)
+    column, how, confidence = None, "no tenant column found", "none"
+    if configured:
+        column, how, confidence = configured, "configuration (thresholds.tenant_column)", "high"
+    elif root_fks:
+        column = Counter(root_fks.values()).most_common(1)[0][0]
+        how = f"single-column foreign keys to {root.qualified} from {len(root_fks)} tables"  # type: ignore[union-attr]
+        confidence = "high" if len(root_fks) >= 3 else "medium"
+    elif pol_cols:
+        column = pol_cols.most_common(1)[0][0]
+        how = f"compared with a session setting in {pol_cols[column]} policy expression(s)"
+        confidence = "medium"
+    else:
+        names = TENANT_COLUMNS(snap)
+        by_name = [(len(has_col.get(n, ())), -i, n) for i, n in enumerate(names) if has_col.get(n)]
+        by_name += [
+            (len(oids), -len(names), n)
+            for n, oids in has_col.items()
+            if n not in names and _TENANT_NAME.search(n) and len(oids) >= 2
+        ]
+        if by_name:
+            count, _, column = max(by_name)
+            how = f"column name ({column} on {count} tables)"
+            confidence = "medium" if count >= 5 else "low"
+    settings = list(TENANT_SETTINGS(snap)) or [s for s, _ in pol_settings.most_common()]
+    if not settings:  # settings that name a tenant in policies that read some setting
+        found = {s for p in snap.policies for e in (p.using_expr, p.check_expr) for s in settings_in(e)}
+        settings = sorted(s for s in found if _TENANT_SETTING_NAME.search(s))
+    infos = _classify(snap, tables, column, root, root_fks, has_col)
+    groups = schema_groups(snap)
+    rls_tables = sum(1 for i in infos.values() if i.cls in SCORED and i.table.rls_enabled)
+    forced = ISOLATION_MODEL(snap)
+    if forced in ("rls", "app", "schema"):
+        model = forced
+    elif column is None:
+        model = "schema" if groups else "none"
+    elif rls_tables:
+        model = "rls"
+    else:
+        model = "app"
+    roles, roles_how = app_roles(snap, infos)
+    ten = Tenancy(
+        column=column,
+        how=how,
+        confidence=confidence,
+        root=root,
+        tables=infos,
+        settings=settings,
+        context_functions=tuple(CONTEXT_FUNCTIONS(snap)),
+        app_roles=roles,
+        app_roles_how=roles_how,
+        model=model,
+        schema_groups=groups,
+        rls_tables=rls_tables,
+    )
+    for info in infos.values():
+        info.weight = table_weight(snap, info)
+    ten.unmatched_classes = unmatched_classes(snap, tables)
+    if TENANT_ROOT(snap) and ten.root is None:  # a configured root is taken whenever it exists
+        ten.unmatched_root = f"{TENANT_ROOT(snap)}: no such table among those audited"
+    return ten
+
+
+def unmatched_classes(snap: Snapshot, tables: list[Table]) -> list[str]:
+    """thresholds.table_classes entries that change nothing here, each with why: the report says so
+    (a table renamed or dropped since the file was written), the run goes on."""
+    classes = TABLE_CLASSES(snap)
+    if not classes:
+        return []
+    names = {f"{t.schema}.{t.name}" for t in tables} | {t.name for t in tables}
+    parts = {f"{t.schema}.{t.name}" for t in snap.user_tables if t.is_partition}
+    parts |= {t.name for t in snap.user_tables if t.is_partition}
+    why = {True: "a partition, classified with its parent", False: "no such table among those audited"}
+    return [f"{key}: {why[key in parts]}" for key in sorted(classes) if key not in names]
+
+
+def _override(snap: Snapshot, t: Table) -> str | None:
+    classes = TABLE_CLASSES(snap)
+    value = classes.get(f"{t.schema}.{t.name}", classes.get(t.name))
+    return value if value in CLASSES else None
+
+
+def _classify(
+    snap: Snapshot,
+    tables: list[Table],
+    column: str | None,
+    root: Table | None,
+    root_fks: dict[int, str],
+    has_col: dict[str, set[int]],
+) -> dict[int, TableInfo]:
+    infos: dict[int, TableInfo] = {}
+    for t in tables:
+        if root is not None and t.oid == root.oid:
+            pk = _pk_columns(snap, t)
+            infos[t.oid] = TableInfo(t, "root", pk[0] if len(pk) == 1 else None, "root tenant table")
+        elif _FRAMEWORK.match(t.name):
+            infos[t.oid] = TableInfo(t, "framework", None, "framework table (migrations, jobs, file storage)")
+        elif column and t.oid in has_col.get(column, ()):
+            infos[t.oid] = TableInfo(t, "tenant", column, f"has {column}")
+        elif t.oid in root_fks:
+            infos[t.oid] = TableInfo(t, "tenant", root_fks[t.oid], f"{root_fks[t.oid]} references the root table")
+        else:
+            infos[t.oid] = TableInfo(t, "unknown", None, "no tenant column and no path to a tenant table")
+    if column is None and root is None:
+        for info in infos.values():
+            override = _override(snap, info.table)
+            if override:
+                info.cls, info.reason = override, "configuration (thresholds.table_classes)"
+        return infos
+    # Indirect: a NOT NULL foreign key path (depth <= 3) to a tenant table or the root.
+    scoped = {oid for oid, i in infos.items() if i.cls in ("tenant", "root")}
+    for _ in range(3):
+        added = {}
+        for oid, info in infos.items():
+            if info.cls != "unknown" and not (info.cls == "indirect" and oid in added):
+                continue
+            for con in sorted(snap.constraints_of.get(oid, []), key=lambda c: c.name):
+                if con.type != "f" or con.ref_table_oid not in scoped or con.ref_table_oid == oid:
+                    continue
+                if all(
+                    snap.column_by_name.get((oid, c)) and snap.column_by_name[(oid, c)].not_null for c in con.columns
+                ):
+                    parent = infos[con.ref_table_oid]
+                    added[oid] = [f"{', '.join(con.columns)} -> {parent.table.qualified}", *parent.via]
+                    break
+        for oid, via in added.items():
+            infos[oid].cls, infos[oid].via = "indirect", via
+            infos[oid].reason = f"reaches a tenant table through {via[0]}"
+        scoped |= set(added)
+        if not added:
+            break
+    tenant_oids = {oid for oid, i in infos.items() if i.cls in ("tenant", "root", "indirect")}
+    referenced_by_tenant: dict[int, int] = Counter()
+    for con in snap.constraints:
+        if con.type == "f" and con.table_oid in tenant_oids and con.parent_oid is None and con.ref_table_oid:
+            referenced_by_tenant[con.ref_table_oid] += 1
+    max_rows = REFERENCE_MAX_ROWS(snap)
+    identity = {oid for oid, i in infos.items() if i.cls == "unknown" and _IDENTITY_NAME.match(i.table.name)}
+    for oid, info in infos.items():
+        if info.cls != "unknown":
+            continue
+        t = info.table
+        hangs = [
+            c
+            for c in snap.constraints_of.get(oid, [])
+            if c.type == "f"
+            and c.ref_table_oid in identity
+            and c.ref_table_oid != oid
+            and all(
+                snap.column_by_name.get((oid, col)) and snap.column_by_name[(oid, col)].not_null for col in c.columns
+            )
+        ]
+        refs_tenant = any(c.type == "f" and c.ref_table_oid in tenant_oids for c in snap.constraints_of.get(oid, []))
+        if oid in identity and not refs_tenant:
+            info.cls, info.reason = "identity", "user identities shared across tenants (joined through memberships)"
+        elif hangs and not refs_tenant:
+            parent = snap.table_by_oid[hangs[0].ref_table_oid].qualified  # type: ignore[index]
+            info.cls, info.reason = (
+                "identity",
+                f"belongs to a user identity ({', '.join(hangs[0].columns)} -> {parent})",
+            )
+        elif not refs_tenant and (
+            _REFERENCE_NAME.match(t.name) or (referenced_by_tenant.get(oid) and snap.estimated_rows(t) <= max_rows)
+        ):
+            info.cls, info.reason = "reference", "lookup table tenant tables point at, with no tenant column"
+        elif refs_tenant:
+            info.reason = "references a tenant table through a nullable foreign key, and has no tenant column"
+    for info in infos.values():
+        override = _override(snap, info.table)
+        if override:
+            info.cls, info.reason = override, "configuration (thresholds.table_classes)"
+            if override == "tenant" and info.column is None:
+                info.column = column if column and info.table.oid in has_col.get(column, ()) else None
+    return infos
+
+
+def table_weight(snap: Snapshot, info: TableInfo) -> float:
+    """(1 + log10(1 + rows)) x 1.5 for tables with sensitive columns; half for unknown tables."""
+    if info.cls not in SCORED:
+        return 0.0
+    w = 1 + math.log10(1 + snap.estimated_rows(info.table))
+    if any(_sensitive(c.name) for c in snap.columns_of.get(info.table.oid, [])):
+        w *= 1.5
+    return w * (0.5 if info.cls in ("unknown", "identity") else 1.0)
+
+
+@lru_cache(maxsize=1 << 14)
+def _sensitive(column: str) -> bool:
+    """A column name that says secret or personal data (cached: the same names recur in every table)."""
+    return bool(_SENSITIVE.search(column))
+
+
+def schema_groups(snap: Snapshot) -> list[list[str]]:
+    """Schemas (3 or more) holding the same set of table names: a schema-per-tenant layout."""
+    by_schema: dict[str, set[str]] = defaultdict(set)
+    for t in snap.user_tables:
+        if not t.is_partition:
+            by_schema[t.schema].add(t.name)
+    sig: dict[frozenset[str], list[str]] = defaultdict(list)
+    for schema, names in by_schema.items():
+        if names:
+            sig[frozenset(names)].append(schema)
+    return sorted(sorted(s) for s in sig.values() if len(s) >= 3)
+
+
+# ---- roles ----------------------------------------------------------------------------------------
+
+
+def parse_acl(acl: list[str] | None) -> dict[str, str]:
+    """relacl items `grantee=privs/grantor` -> {grantee or 'public': privilege letters}."""
+    out: dict[str, str] = {}
+    for item in acl or []:
+        grantee, _, rest = item.rpartition("=")
+        privs = rest.split("/")[0].replace("*", "")
+        name = grantee.strip('"').replace('""', '"') or "public"
+        out[name] = out.get(name, "") + privs
+    return out
+
+
+def _granted_roles(snap: Snapshot) -> dict[str, set[str]]:
+    """role -> the roles it is a member of (directly), with inherit/set flags folded in below."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for m in snap.memberships:
+        out[m.member].add(m.role)
+    return out
+
+
+def role_closure(snap: Snapshot, role: str, *, inherit_only: bool = False, set_only: bool = False) -> set[str]:
+    """Roles whose privileges `role` has (inherit_only) or can SET ROLE to (set_only), itself included."""
+    cache = snap.__dict__.setdefault("_role_closure", {})
+    key = (role, inherit_only, set_only)
+    if key not in cache:
+        cache[key] = frozenset(_closure(snap, role, inherit_only, set_only))
+    return set(cache[key])
+
+
+def _closure(snap: Snapshot, role: str, inherit_only: bool, set_only: bool) -> set[str]:
+    seen, stack = {role}, [role]
+    while stack:
+        r = stack.pop()
+        for m in snap.memberships:
+            if m.member != r or m.role in seen:
+                continue
+            if inherit_only and not m.inherit:
+                continue
+            if set_only and not m.can_set:
+                continue
+            seen.add(m.role)
+            stack.append(m.role)
+    return seen
+
+
+def app_roles(snap: Snapshot, infos: dict[int, TableInfo]) -> tuple[list[str], str]:
+    configured = APP_ROLES(snap)
+    known = sorted(r for r in configured if r in snap.role_by_name)
+    missing = sorted(set(configured) - set(known))
+    note = f"; not in this cluster, ignored: {', '.join(missing)}" if missing else ""
+    if known:
+        return known, f"configuration (thresholds.app_roles){note}"
+    scored = [i.table for i in infos.values() if i.cls in SCORED]
+    owners = {t.owner for t in scored}
+    holders: set[str] = set()
+    for t in scored:
+        holders |= {g for g, privs in parse_acl(t.acl).items() if g != t.owner and privs}
+        for p in snap.policies_of.get(t.oid, []):
+            holders |= set(p.roles)
+    holders.discard("public")
+    found = []
+    for r in snap.roles:
+        if not r.login or r.name in owners or (r.name == snap.server.current_user and r.superuser):
+            continue
+        reach = role_closure(snap, r.name, inherit_only=True)
+        if reach & holders or (reach - {r.name}) & owners:
+            found.append(r.name)
+    if found:
+        how = "inferred: login roles holding grants or policy targets on tenant tables, or owner members"
+        return sorted(found), how + note
+    login_owners = sorted(o for o in owners if (role := snap.role_by_name.get(o)) and role.login and not role.superuser)
+    if login_owners:
+        how = "inferred: no other login role can reach the tenant tables, so the owner is the app role"
+        return login_owners, how + note
+    owned = f"tenant tables are owned by {', '.join(sorted(owners))}" if owners else "no tenant tables"
+    return [], f"not identified, set thresholds.app_roles{note}; {owned}"
+
+
+def bypass_reason(snap: Snapshot, role: str, t: Table) -> str | None:
+    """Why `role` skips row-level security on table t, or None."""
+    r = snap.role_by_name.get(role)
+    if r is None:
+        return None
+    if r.superuser:
+        return "superuser"
+    if r.bypassrls:
+        return "BYPASSRLS"
+    if not t.rls_forced:
+        if role == t.owner:
+            return "table owner (RLS not forced)"
+        if t.owner in role_closure(snap, role, inherit_only=True):
+            return f"member of the owner role {t.owner} (RLS not forced)"
+    for target in sorted(role_closure(snap, role, set_only=True) - {role}):
+        tr = snap.role_by_name.get(target)
+        if tr and (tr.superuser or tr.bypassrls):
+            return f"can SET ROLE {target} ({'superuser' if tr.superuser else 'BYPASSRLS'})"
+        if target == t.owner and not t.rls_forced:
+            return f"can SET ROLE {target}, the table owner (RLS not forced)"
+    return None
+
+
+def has_privilege(snap: Snapshot, role: str, t: Table, letters: str) -> bool:
+    """The role can use one of these privileges on t (owner, grant to it, to a role it inherits, or PUBLIC)."""
+    reach = role_closure(snap, role, inherit_only=True)
+    r = snap.role_by_name.get(role)
+    if (r and r.superuser) or t.owner in reach:
+        return True
+    acl = parse_acl(t.acl)
+    return any(any(ch in acl.get(g, "") for ch in letters) for g in (*reach, "public"))
+
+
+def policy_applies(snap: Snapshot, p: Policy, role: str | None) -> bool:
+    if role is None or "public" in p.roles:
+        return True
+    return bool(set(p.roles) & role_closure(snap, role, inherit_only=True))
+
+
+# ---- model statement ------------------------------------------------------------------------------
+
+
+def coverage(ten: Tenancy) -> tuple[int, int]:
+    """(tables carrying the tenant column, tables that hold tenant data), root and reference excluded."""
+    data = ten.of_class("tenant", "indirect", "unknown")
+    return sum(1 for i in data if i.cls == "tenant"), len(data)
+
+
+def model_statement(ten: Tenancy) -> str:
+    direct, total = coverage(ten)
+    col = ten.column
+    if ten.model == "schema":
+        groups = "; ".join(f"{len(g)} schemas like {g[0]}" for g in ten.schema_groups)
+        return f"schema-per-tenant: {groups or 'configured'}; row-level rules do not apply"
+    if ten.model == "none" or col is None:
+        return "no tenant column found: single-tenant or database-per-tenant (set thresholds.tenant_column if not)"
+    if ten.model == "app":
+        return f"application-enforced: {col} on {direct} of {total} tenant tables, no row-level security"
+    return (
+        f"RLS-enforced: {col} on {direct} of {total} tenant tables, row-level security on {ten.rls_tables} of "
+        f"{len(ten.of_class(*SCORED))}"
+    )
+
+
+def describe(snap: Snapshot) -> dict[str, Any]:
+    """The tenant model as the report shows it."""
+    ten = tenancy(snap)
+    counts = Counter(i.cls for i in ten.tables.values())
+    out: dict[str, Any] = {
+        "model": ten.model,
+        "statement": ten.statement,
+        "tenant_column": ten.column,
+        "how_found": ten.how,
+        "confidence": ten.confidence,
+        "root_table": ten.root.qualified if ten.root else None,
+        "tenant_settings": ten.settings,
+        "app_roles": ten.app_roles,
+        "app_roles_how": ten.app_roles_how,
+        "schema_groups": ten.schema_groups,
+        "classes": {c: counts.get(c, 0) for c in CLASSES},
+        "tables": {
+            i.table.qualified: {"class": i.cls, "column": i.column, "reason": i.reason, "via": i.via}
+            for i in sorted(ten.tables.values(), key=lambda i: (i.table.schema, i.table.name))
+        },
+    }
+    if ten.unmatched_classes:  # only then: reports of a run without them stay as they were
+        out["table_classes_unmatched"] = ten.unmatched_classes
+    if ten.unmatched_root:
+        out["tenant_root_unmatched"] = ten.unmatched_root
+    return out
+
+
+# ---- per table and command ------------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    """Whether one command on one table is kept to the tenant for one role: 1 scoped, 0.5 unverified, 0 open."""
+
+    command: str
+    value: float
+    why: str
+    policies: list[str] = field(default_factory=list)  # the policies that leave it open
+
+
+def _combine(
+    exprs: list[tuple[Policy, str | None]], rest: list[tuple[Policy, str | None]], ten: Tenancy, info: TableInfo
+) -> Cell:
+    usable = [(p, e) for p, e in exprs if e is not None]
+    if not usable:
+        return Cell("", 1.0, "denied (no permissive policy admits rows)")
+    scores = [(p, ten.score(info, e)) for p, e in usable]
+    floor = max((ten.score(info, e) for _, e in rest if e is not None), default=0.0)
+    perm = min(s for _, s in scores)
+    value = max(perm, floor)
+    if value >= 1.0:
+        why = "scoped by a restrictive policy" if perm < 1.0 else "scoped"
+        return Cell("", 1.0, why)
+    loose = sorted(p.name for p, s in scores if s < 1.0)
+    return Cell("", value, "unverified helper function" if value > 0 else "not scoped to the tenant", loose)
+
+
+def cells(snap: Snapshot, ten: Tenancy, info: TableInfo, role: str | None) -> dict[str, Cell]:
+    """The verdict per command (SELECT/INSERT/UPDATE/DELETE; UPDATE is the worse of its read and write)."""
+    t = info.table
+    out: dict[str, Cell] = {}
+    bypass = bypass_reason(snap, role, t) if role else None
+    letters = {"SELECT": "r", "INSERT": "a", "UPDATE": "w", "DELETE": "d"}
+    for cmd in COMMANDS:
+        if role and not has_privilege(snap, role, t, letters[cmd]):
+            out[cmd] = Cell(cmd, 1.0, f"{role} has no {cmd} privilege")
+        elif not t.rls_enabled:
+            out[cmd] = Cell(cmd, 0.0, "row-level security is off")
+        elif bypass:
+            out[cmd] = Cell(cmd, 0.0, f"{role} bypasses row-level security: {bypass}")
+        else:
+            out[cmd] = _command_cell(snap, ten, info, role, cmd)
+    return out
+
+
+def _command_cell(snap: Snapshot, ten: Tenancy, info: TableInfo, role: str | None, cmd: str) -> Cell:
+    """The verdict on one command for one role from the policies alone, judged once per table, role and
+    command: the score and the ISO checks ask for the same ones."""
+    key = (info.table.oid, role, cmd)
+    if key not in ten._cells:
+        ten._cells[key] = _judge_command(snap, ten, info, role, cmd)
+    return ten._cells[key]
+
+
+def _judge_command(snap: Snapshot, ten: Tenancy, info: TableInfo, role: str | None, cmd: str) -> Cell:
+    pols = [
+        p
+        for p in snap.policies_of.get(info.table.oid, [])
+        if p.command in (cmd, "ALL") and policy_applies(snap, p, role)
+    ]
+    perm = [p for p in pols if p.permissive]
+    rest = [p for p in pols if not p.permissive]
+    if not perm:
+        return Cell(cmd, 1.0, "denied (no permissive policy)")
+
+    def check(p: Policy) -> str | None:  # INSERT without WITH CHECK admits nothing; ALL/UPDATE reuse USING
+        return p.check_expr if p.check_expr is not None or p.command == "INSERT" else p.using_expr
+
+    if cmd in ("SELECT", "DELETE"):
+        c = _combine([(p, p.using_expr) for p in perm], [(p, p.using_expr) for p in rest], ten, info)
+    elif cmd == "INSERT":
+        c = _combine([(p, check(p)) for p in perm], [(p, check(p)) for p in rest], ten, info)
+    else:
+        read = _combine([(p, p.using_expr) for p in perm], [(p, p.using_expr) for p in rest], ten, info)
+        write = _combine([(p, check(p)) for p in perm], [(p, check(p)) for p in rest], ten, info)
+        c = read if read.value <= write.value else write
+        if read.value < write.value:
+            c = Cell(
+                cmd, read.value, "rows of other tenants can be updated (USING wider than WITH CHECK)", read.policies
+            )
+    c.command = cmd
+    return c
+
+
+# ---- structure and paths around RLS (shared by the checks and the score) -------------------------
+
+
+def _surrogate(snap: Snapshot, t: Table, col: str) -> bool:
+    """Generated keys (identity, serial, random uuid) collide with nobody and leak nothing by existence."""
+    c = snap.column_by_name.get((t.oid, col))
+    if c is None:
+        return False
+    default = (c.default or "").lower()
+    return (
+        bool(c.identity)
+        or "nextval(" in default
+        or "uuid" in default
+        or c.base_type == "uuid"
+        or bool(_RANDOM_NAME.search(col))
+    )
+
+
+def _id_like(snap: Snapshot, t: Table, col: str) -> bool:
+    c = snap.column_by_name.get((t.oid, col))
+    return c is not None and (col == "id" or c.base_type in ("int2", "int4", "int8", "uuid"))
+
+
+def unsafe_foreign_keys(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, TableInfo, Any]]:
+    """FKs between two tables that carry the tenant column, whose key leaves that column out."""
+    return ten.once("unsafe_foreign_keys", lambda: _unsafe_foreign_keys(snap, ten))
+
+
+def _unsafe_foreign_keys(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, TableInfo, Any]]:
+    out = []
+    for child in ten.of_class("tenant"):
+        for con in sorted(snap.constraints_of.get(child.table.oid, []), key=lambda c: c.name):
+            if con.type != "f" or con.parent_oid is not None:
+                continue
+            parent = ten.tables.get(con.ref_table_oid or 0)
+            if parent is None or parent.cls != "tenant" or not parent.column or not child.column:
+                continue
+            pairs = dict(zip(con.columns, con.ref_columns, strict=False))
+            if pairs.get(child.column) == parent.column:
+                continue
+            out.append((child, parent, con))
+    return out
+
+
+def unscoped_uniques(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, Any]]:
+    """Unique indexes on tenant tables that leave the tenant column out (surrogate keys and keys that
+    include an FK to a tenant-owned parent excepted)."""
+    return ten.once("unscoped_uniques", lambda: _unscoped_uniques(snap, ten))
+
+
+def _unscoped_uniques(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, Any]]:
+    out = []
+    for info in ten.of_class("tenant"):
+        t = info.table
+        owned_fk_cols = [
+            set(c.columns)
+            for c in snap.constraints_of.get(t.oid, [])
+            if c.type == "f"
+            and ten.tables.get(c.ref_table_oid or 0, None) is not None
+            and ten.tables[c.ref_table_oid or 0].cls in ("tenant", "indirect", "root")
+        ]
+        for idx in sorted(snap.indexes_of.get(t.oid, []), key=lambda i: i.name):
+            if not idx.is_unique or idx.parent_index_oid is not None or not idx.is_valid:
+                continue
+            cols = [c for c in idx.columns if c]
+            if info.column in cols or (idx.has_expressions and any(info.column in k for k in idx.keys)):
+                continue
+            if any(_surrogate(snap, t, c) for c in cols):
+                continue  # a generated key in it (e.g. a partitioned table's (id, created_at)) is unique alone
+            if any(fk - {info.column} and fk - {info.column} <= set(cols) for fk in owned_fk_cols):
+                continue  # unique within a tenant-owned parent row
+            if idx.is_primary and len(cols) == 1 and not idx.has_expressions and _id_like(snap, t, cols[0]):
+                continue  # a surrogate primary key, generated by the application
+            if cols and all(
+                (col := snap.column_by_name.get((t.oid, c))) is not None and col.base_type == "bool" for c in cols
+            ):
+                continue  # a flag: at most one row per value, a singleton on purpose
+            if any(c.endswith("_id") and _surrogate(snap, t, c) for c in cols):
+                continue  # a uuid reference to a (polymorphic) tenant-owned row is itself global
+            if idx.predicate and info.column and re.search(rf"\b{re.escape(info.column)}\b", idx.predicate):
+                continue  # e.g. UNIQUE (name) WHERE org_id IS NULL: the shared rows, on purpose
+            out.append((info, idx))
+    return out
+
+
+def nullable_tenant_columns(snap: Snapshot, ten: Tenancy) -> list[TableInfo]:
+    out = []
+    for info in ten.of_class("tenant"):
+        col = snap.column_by_name.get((info.table.oid, info.column or ""))
+        if col is not None and not col.not_null:
+            out.append(info)
+    return out
+
+
+def shared_row_signals(snap: Snapshot, ten: Tenancy, info: TableInfo) -> list[str]:
+    """What says a nullable tenant column is NULL on purpose (rows shared by every tenant, e.g. built-in
+    roles): a unique index for the NULL rows (WHERE col IS NULL) or one with the column and NULLS NOT
+    DISTINCT, a partial index on col IS NULL, a CHECK that gives NULL-tenant rows their own rule, or a
+    policy whose USING admits col IS NULL rows. Each signal is one line naming its object."""
+    return ten.once(f"shared_rows:{info.table.oid}", lambda: _shared_row_signals(snap, ten, info))
+
+
+def _shared_row_signals(snap: Snapshot, ten: Tenancy, info: TableInfo) -> list[str]:
+    col = info.column or ""
+    if not col:
+        return []
+    name = re.escape(quote_ident(col))
+    is_null = re.compile(rf"(?<![\w.\"]){name} IS NULL")
+    is_not_null = re.compile(rf"(?<![\w.\"]){name} IS NOT NULL")
+    t = info.table
+    out = []
+    for idx in sorted(snap.indexes_of.get(t.oid, []), key=lambda i: i.name):
+        if idx.parent_index_oid is not None or not idx.is_valid:
+            continue
+        pred = idx.predicate or ""
+        null_rows = bool(is_null.search(pred)) and " OR " not in pred.upper() and "NOT (" not in pred.upper()
+        if idx.is_unique and null_rows:
+            out.append(f"unique index {idx.name} WHERE {pred}")
+        elif idx.is_unique and col in idx.columns and idx.nulls_not_distinct:
+            out.append(f"unique index {idx.name} ({', '.join(idx.keys)}) NULLS NOT DISTINCT")
+        elif null_rows:
+            out.append(f"partial index {idx.name} WHERE {pred}")
+    for con in sorted(snap.constraints_of.get(t.oid, []), key=lambda c: c.name):
+        if con.type != "c":
+            continue
+        text = con.definition
+        # CHECK (col IS NOT NULL) alone is a NOT NULL in disguise (and ISO015's own helper), not a design
+        if (is_null.search(text) and "NOT (" + quote_ident(col) + " IS NULL" not in text) or (
+            is_not_null.search(text) and " OR " in text.upper()
+        ):
+            out.append(f"check {con.name}: {text}")
+    for p in sorted(snap.policies_of.get(t.oid, []), key=lambda p: p.name):
+        branches = [b for b in ten.issues(info, p.using_expr).null_branches if is_null.search(b)]
+        if branches and p.permissive:
+            out.append(f"policy {p.name} admits {branches[0]}")
+    return out
+
+
+def setting_defaults(snap: Snapshot, ten: Tenancy) -> list[tuple[str | None, bool, str]]:
+    """(role or None for the database, this database only, 'name=value') for tenant settings with a default."""
+    names = {s.lower() for s in ten.settings}
+    out = []
+    for rs in snap.role_settings:
+        for item in rs.settings or []:
+            name = item.split("=", 1)[0].strip().lower()
+            if name in names or ("." in name and _TENANT_SETTING_NAME.search(name.split(".", 1)[1])):
+                out.append((rs.role, rs.this_database_only, item))
+    return sorted(out, key=lambda x: (x[0] or "", x[2]))
+
+
+def role_bypasses_owner(snap: Snapshot, role: str, t: Table) -> bool:
+    """The role skips RLS on t: superuser, BYPASSRLS, or owner privileges on a table that does not FORCE it."""
+    return bypass_reason(snap, role, t) is not None and not bypass_reason(snap, role, t).startswith("can SET ROLE")  # type: ignore[union-attr]
+
+
+@dataclass
+class Exposure:
+    """A relation that returns tenant rows without the base table's policies."""
+
+    kind: str  # view, materialized view, foreign table, partition
+    schema: str
+    name: str
+    bases: list[TableInfo]
+    why: str
+    owner: str | None = None
+
+
+def exposures(snap: Snapshot, ten: Tenancy) -> list[Exposure]:
+    out: list[Exposure] = []
+    rls_bases = {i.table.oid: i for i in ten.of_class(*SCORED) if i.table.rls_enabled}
+    for v in sorted(snap.views, key=lambda v: (v.schema, v.name)):
+        bases = [rls_bases[o] for o in v.reads if o in rls_bases]
+        if not bases:
+            continue
+        if v.kind == "m":
+            out.append(
+                Exposure("materialized view", v.schema, v.name, bases, "a materialized view has no RLS", v.owner)
+            )
+            continue
+        if v.security_invoker:
+            continue
+        open_ = [b for b in bases if role_bypasses_owner(snap, v.owner, b.table)]
+        if open_:
+            why = "; ".join(
+                f"{v.owner} is {bypass_reason(snap, v.owner, b.table)} of {b.table.qualified}" for b in open_
+            )
+            out.append(Exposure("view", v.schema, v.name, open_, why, v.owner))
+    for info in ten.of_class(*SCORED):
+        t = info.table
+        if t.kind == "f" and ten.model == "rls":
+            out.append(Exposure("foreign table", t.schema, t.name, [info], "foreign tables cannot have RLS"))
+        if t.is_partitioned and t.rls_enabled:
+            stack = list(snap.partitions_of.get(t.oid, []))
+            while stack:
+                p = stack.pop()
+                stack.extend(snap.partitions_of.get(p.oid, []))
+                if not p.rls_enabled:
+                    out.append(Exposure("partition", p.schema, p.name, [info], f"partition of {t.qualified}"))
+    return sorted(out, key=lambda e: (e.schema, e.name))

@@ -1,0 +1,308 @@
+"""collect(session) -> Snapshot: one query per catalog kind, whatever the number of objects.
+
+A query that cannot run (privileges, timeout, missing extension) leaves its section empty and
+named in snapshot.unavailable with the reason and the GRANT that would unlock it; the checks that
+need it are then skipped, never run on missing data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import logging
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from psycopg import sql
+from psycopg.postgres import types as builtins
+from psycopg.rows import RowFactory
+
+from auditor._version import __version__
+from auditor.base.errors import AuditorError
+from auditor.base.names import qualified, quote_ident
+from auditor.base.process import GC_PAUSED
+from auditor.base.resources import queries_dir
+from auditor.catalog.db import QueryUnavailable, Session
+from auditor.catalog.model import SECTIONS, InFlight, Server, Snapshot, Unavailable, row_fields
+
+log = logging.getLogger("pg_auditor")
+
+# What would unlock a section a least-privileged role cannot read.
+GRANT_HINTS: dict[str, str] = {
+    "partman_config": "GRANT USAGE ON SCHEMA {partman} TO {role}; "
+    "GRANT SELECT ON {partman}.part_config, {partman}.part_config_sub TO {role};",
+    "cron_jobs": "GRANT USAGE ON SCHEMA cron TO {role}; GRANT SELECT ON cron.job TO {role};",
+    "column_stats": "GRANT pg_read_all_data TO {role};  -- PostgreSQL 14+; pg_stats shows readable columns only",
+    "index_stats": "GRANT pg_read_all_data TO {role};  -- PostgreSQL 14+; pg_stats shows readable columns only",
+    "index_builds": "GRANT pg_read_all_stats TO {role};",
+    "table_stats": "GRANT pg_monitor TO {role};",
+    "index_usage": "GRANT pg_monitor TO {role};",
+    "locks": "GRANT pg_monitor TO {role};",
+}
+
+
+# What would show the rest of a section a role read only in part.
+LIMITED_HINTS: dict[str, str] = {
+    "column_stats": "GRANT pg_read_all_data TO {role};  -- PostgreSQL 14+; or a SECURITY DEFINER "
+    "wrapper over pg_stats (docs/setup-role.sql)",
+    "sequences": "GRANT pg_read_all_data TO {role};  -- PostgreSQL 14+; or GRANT SELECT ON ALL SEQUENCES IN SCHEMA ...",
+    "settings": "GRANT pg_read_all_settings TO {role};  -- included in pg_monitor",
+    "cron_jobs": "run as the superuser that owns the jobs, or a SECURITY DEFINER wrapper over cron.job",
+}
+
+
+_DENIED_CATALOG = re.compile(r"permission denied for (?:view|table|relation) (pg_\w+)")
+
+
+def catalog_grant(reason: str, role: str) -> str | None:
+    """A hardened database may revoke PUBLIC's SELECT on a statistics view: name that exact GRANT."""
+    m = _DENIED_CATALOG.search(reason)
+    return f"GRANT SELECT ON pg_catalog.{m.group(1)} TO {role};" if m else None
+
+
+_VERSION_MARK = re.compile(r"--\s*(PG(\d+)\+|before PG(\d+))\s*$")
+
+
+def query_for(name: str, version_num: int) -> str:
+    """queries/NAME.sql for this server: a line that ends in `-- PG16+` is kept on 16 and later only,
+    one that ends in `-- before PG16` only before 16 (a column a newer catalog has, NULL on older ones)."""
+    major = version_num // 10000
+    kept = []
+    for line in (queries_dir() / f"{name}.sql").read_text(encoding="utf-8").splitlines():
+        mark = _VERSION_MARK.search(line)
+        if mark and (major < int(mark.group(2)) if mark.group(2) else major >= int(mark.group(3))):
+            continue
+        kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
+def plain(value: Any) -> Any:
+    """Make a value JSON-native and deterministic: UTC ISO timestamps, ints for integral decimals."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+# Types psycopg loads as something JSON cannot hold (datetime, Decimal, timedelta), and their arrays.
+# Every other column (text, name, oid, int, bool, float, json, text[], int[]) is kept as loaded.
+NEEDS_PLAIN = frozenset(
+    {builtins[t].oid for t in ("timestamptz", "timestamp", "date", "time", "timetz", "interval", "numeric")}
+    | {builtins[t].array_oid for t in ("timestamptz", "timestamp", "date", "time", "timetz", "interval", "numeric")}
+)
+
+
+def rows_of(cls: type) -> RowFactory[Any]:
+    """A psycopg row factory building `cls` rows straight from the values (no dict per row), passing
+    through plain() only the columns whose type needs it: 250,000 rows on a 10,000-table catalog."""
+    wanted = row_fields(cls)
+
+    def factory(cursor: Any) -> Any:
+        desc = cursor.description or []
+        names = [d.name for d in desc]
+        if sorted(names) != sorted(wanted):
+            return lambda values: cls(**dict(zip(names, values, strict=True)))  # raises the usual TypeError
+        order = [names.index(f) for f in wanted]
+        convert = {i for i, d in enumerate(desc) if d.type_code in NEEDS_PLAIN}
+        if not convert:
+            return lambda values: cls(*[values[i] for i in order])
+        return lambda values: cls(*[plain(values[i]) if i in convert else values[i] for i in order])
+
+    return factory
+
+
+def collect(
+    session: Session,
+    schemas: list[str] | None = None,
+    exclude_schemas: list[str] | None = None,
+    meanwhile: Callable[[Snapshot], bool] | None = None,
+) -> Snapshot:
+    """Read every catalog kind once into a Snapshot.
+
+    `meanwhile(snapshot)` is called while the server works on a query, until it returns False (the
+    audit runs the rules whose sections have arrived); sections still in flight stand as InFlight.
+    Not with schema filters, which change the snapshot once everything is read.
+    """
+    try:
+        server_rows = session.fetch("server", query_for("server", 0))
+    except QueryUnavailable as exc:  # without version and role nothing else can be judged
+        raise AuditorError(f"cannot read the server facts (version, role): {exc.reason}") from None
+    server = Server(**{k: plain(v) for k, v in server_rows[0].items()})
+    snap = Snapshot(server=server, tool_version=__version__)
+    role = quote_ident(server.current_user)
+    facts = privilege_facts(session, server)
+
+    # extensions first: whether and where pg_partman and pg_cron live decides two of the other queries
+    store(snap, "extensions", fetch_one(session, "extensions", server), role)
+    plan = section_queries(snap, facts)
+    idle = None
+    if meanwhile is not None and not (schemas or exclude_schemas):
+        for name, _ in plan:
+            setattr(snap, name, InFlight(name))
+        idle = partial(meanwhile, snap)
+    ahead = session.fetch_ahead(((name, query, rows_of(SECTIONS[name])) for name, query in plan), idle)
+    with GC_PAUSED.held():
+        for name, outcome in ahead:
+            store(snap, name, outcome, role)
+
+    note_limits(snap, facts, role)
+    note_locked(snap)
+    if schemas or exclude_schemas:
+        apply_schema_filter(snap, schemas or [], exclude_schemas or [])
+    return snap
+
+
+def fetch_one(session: Session, name: str, server: Server) -> list[Any] | QueryUnavailable:
+    """One section on its own (not run ahead): its rows, or why it could not be read."""
+    try:
+        return session.fetch(name, query_for(name, server.version_num), row_factory=rows_of(SECTIONS[name]))
+    except QueryUnavailable as exc:
+        return exc
+
+
+# Read order: what most rules read first, so they can run while the server reads on. The tenant
+# model needs tables, columns, constraints, policies and roles, and the isolation rules little more:
+# those first, then indexes (the server's longest query, during which the isolation rules run), then
+# the statistics sections, which few rules read. Extensions come before all: whether pg_partman and
+# pg_cron are there decides two queries.
+READ_ORDER = (
+    "extensions", "schemas", "locks", "tables", "columns", "constraints", "policies", "roles", "memberships",
+    "role_settings", "views", "functions", "column_stats", "triggers", "indexes", "sequences",
+    "partman_config", "cron_jobs", "table_stats", "index_usage", "index_stats", "index_builds",
+)  # fmt: skip
+
+
+def section_queries(snap: Snapshot, facts: dict[str, Any]) -> list[tuple[str, str | sql.Composable]]:
+    """The query of every section still to read, in READ_ORDER; extension-backed ones only if installed."""
+    plan: list[tuple[str, str | sql.Composable]] = []
+    for name in READ_ORDER:
+        if name == "extensions":  # read already
+            continue
+        query: str | sql.Composable = query_for(name, snap.server.version_num)
+        if name == "partman_config":
+            ext = snap.installed("pg_partman")
+            if ext is None or ext.schema is None:
+                continue
+            query = sql.SQL(query).format(schema=sql.Identifier(ext.schema))  # type: ignore[arg-type]
+        elif name == "cron_jobs" and snap.installed("pg_cron") is None:
+            continue
+        elif name == "column_stats" and facts.get("column_stats_helper"):
+            query = query_for("column_stats_helper", snap.server.version_num)
+        plan.append((name, query))
+    return plan
+
+
+def store(snap: Snapshot, name: str, outcome: list[Any] | QueryUnavailable, role: str) -> None:
+    """Keep a section's rows, or record why it is unavailable and the GRANT that would unlock it."""
+    if not isinstance(outcome, QueryUnavailable):
+        setattr(snap, name, outcome)
+        return
+    setattr(snap, name, [])
+    hint = GRANT_HINTS.get(name)
+    partman = snap.installed("pg_partman")
+    partman_schema = partman.schema if partman and partman.schema else "partman"
+    grant = catalog_grant(outcome.reason, role) or (
+        hint.format(role=role, partman=quote_ident(partman_schema)) if hint else None
+    )
+    snap.unavailable[name] = Unavailable(outcome.reason, grant)
+    log.debug("section %s unavailable: %s", name, outcome.reason)
+
+
+def privilege_facts(session: Session, server: Server) -> dict[str, Any]:
+    """What a role that is not a superuser cannot see (one query of privilege checks)."""
+    if server.is_superuser:
+        return {}
+    try:
+        return session.fetch("privileges", query_for("privileges", server.version_num))[0]
+    except QueryUnavailable as exc:
+        log.debug("privilege summary unavailable: %s", exc.reason)
+        return {}
+
+
+def note_limits(snap: Snapshot, facts: dict[str, Any], role: str) -> None:
+    """Name the sections this role read only in part (catalog views filter silently by privilege)."""
+    if not facts:
+        return
+    read_all = "pg_read_all_data" in snap.server.privileged_memberships or facts["column_stats_helper"]
+    hidden = facts["tables_without_select"]
+    if hidden and not read_all and snap.available("column_stats"):
+        snap.limited["column_stats"] = Unavailable(
+            f"pg_stats hides the columns of {hidden} of {facts['tables_total']} tables this role may not SELECT",
+            LIMITED_HINTS["column_stats"].format(role=role),
+        )
+    if facts["sequences_hidden"] and snap.available("sequences"):
+        snap.limited["sequences"] = Unavailable(
+            f"last_value hidden for {facts['sequences_hidden']} sequences without SELECT or USAGE",
+            LIMITED_HINTS["sequences"].format(role=role),
+        )
+    if not facts["settings_visible"]:
+        snap.limited["settings"] = Unavailable(
+            "superuser-only settings (shared_preload_libraries) are hidden", LIMITED_HINTS["settings"].format(role=role)
+        )
+    if snap.cron_jobs or (snap.installed("pg_cron") and snap.available("cron_jobs")):
+        snap.limited["cron_jobs"] = Unavailable(
+            "cron.job shows only this role's own jobs (row-level security)", LIMITED_HINTS["cron_jobs"]
+        )
+
+
+def note_locked(snap: Snapshot, shown: int = 20) -> None:
+    """Relations another session holds or waits to lock ACCESS EXCLUSIVE: their sizes and definitions were skipped."""
+    names: dict[int, str] = {t.oid: t.qualified for t in snap.tables}
+    names.update({v.oid: qualified(v.schema, v.name) for v in snap.views})
+    for i in snap.indexes:
+        table = snap.table_by_oid.get(i.table_oid)
+        names[i.oid] = qualified(table.schema if table else "?", i.name)
+    locked = sorted((names[lk.oid], "held" if lk.granted else "waiting") for lk in snap.locks if lk.oid in names)
+    if not locked:
+        return
+    listed = ", ".join(f"{name} ({state})" for name, state in locked[:shown])
+    more = f" and {len(locked) - shown} more" if len(locked) > shown else ""
+    snap.limited["locked_relations"] = Unavailable(
+        f"size and definition skipped for {len(locked)} relations another session holds or waits to lock "
+        f"ACCESS EXCLUSIVE: {listed}{more}",
+        "nothing to grant: audit again once the lock is released",
+    )
+
+
+def schema_matcher(include: list[str], exclude: list[str]):
+    """A predicate over schema names from --schema/--exclude-schema globs."""
+
+    def keep(schema: str) -> bool:
+        if include and not any(fnmatch.fnmatchcase(schema, p) for p in include):
+            return False
+        return not any(fnmatch.fnmatchcase(schema, p) for p in exclude)
+
+    return keep
+
+
+def apply_schema_filter(snap: Snapshot, include: list[str], exclude: list[str]) -> None:
+    """Drop objects outside the chosen schemas, keeping the snapshot consistent by table OID."""
+    keep = schema_matcher(include, exclude)
+    snap.filters = {"schema": include, "exclude_schema": exclude}
+    snap.schemas = [s for s in snap.schemas if keep(s.name)]
+    snap.tables = [t for t in snap.tables if keep(t.schema)]
+    snap.views = [v for v in snap.views if keep(v.schema)]
+    snap.functions = [f for f in snap.functions if keep(f.schema)]
+    snap.sequences = [s for s in snap.sequences if keep(s.schema)]
+    snap.column_stats = [s for s in snap.column_stats if keep(s.schema)]
+    kept = {t.oid for t in snap.tables} | {v.oid for v in snap.views}
+    for name in ("columns", "indexes", "constraints", "triggers", "policies", "table_stats"):
+        setattr(snap, name, [r for r in getattr(snap, name) if r.table_oid in kept])
+    index_oids = {i.oid for i in snap.indexes}
+    snap.index_usage = [u for u in snap.index_usage if u.index_oid in index_oids]
+    snap.index_stats = [s for s in snap.index_stats if s.index_oid in index_oids]
+    snap.index_builds = [b for b in snap.index_builds if b.table_oid in kept]

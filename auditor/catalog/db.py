@@ -1,0 +1,357 @@
+"""The only module that talks to PostgreSQL: libpq conventions, read-only sessions, timeouts, redaction.
+
+Connection resolution follows psql: a positional conninfo (URI or key=value), then -h/-p/-U/-d and
+--service overrides merged by psycopg's conninfo helpers, and libpq fills the rest from PG* variables,
+~/.pgpass and pg_service.conf. DATABASE_URL is used only when nothing else names a database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import errors as pgerrors
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import RowFactory, dict_row
+
+from auditor.base.errors import ConnectError, ConnectionLost
+from auditor.base.process import QUICK_SWITCHES
+from auditor.base.redaction import passwords_in, redact
+
+log = logging.getLogger("pg_auditor")
+
+APP_NAME = "pg-auditor"
+QUERY_MARKER = "/* pg-auditor */ "
+PINNED_SEARCH_PATH = "pg_catalog, pg_temp"
+# Pinned in every audit transaction, local to it (PgBouncer-safe): timeouts, a search_path and output
+# formats that make the report deterministic, no JIT (it compiles catalog queries for seconds that run
+# in milliseconds) and one backend (parallel workers each rebuilt the same hash of every key: x3 CPU on L).
+SETTINGS = (
+    "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true),"
+    " set_config('idle_in_transaction_session_timeout', %s, true), set_config('search_path', %s, true),"
+    " set_config('TimeZone', 'UTC', true), set_config('DateStyle', 'ISO, YMD', true),"
+    " set_config('IntervalStyle', 'postgres', true), set_config('jit', 'off', true),"
+    " set_config('max_parallel_workers_per_gather', '0', true)"
+)
+AHEAD = 2  # executed results waiting to be read: the server stays one query ahead of the client
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Transaction-local limits set inside every read-only transaction (PgBouncer-safe)."""
+
+    statement: str = "60s"
+    lock: str = "2s"
+    idle_in_transaction: str = "60s"
+    connect: int = 10
+
+
+@dataclass
+class Target:
+    """What the user asked to connect to, before libpq fills in the rest."""
+
+    conninfo: str = ""
+    host: str | None = None
+    port: str | None = None
+    user: str | None = None
+    dbname: str | None = None
+    service: str | None = None
+    dsn_env: str = "DATABASE_URL"
+
+    def resolve(self) -> tuple[str, str]:
+        """Return (conninfo, source) where source says which input named the database."""
+        base, source = self.conninfo, "argument"
+        overrides = {
+            k: v
+            for k, v in {"host": self.host, "port": self.port, "user": self.user, "dbname": self.dbname}.items()
+            if v
+        }
+        if self.service:
+            overrides["service"] = self.service
+        if not base and not overrides:
+            env_value = os.environ.get(self.dsn_env)
+            if env_value and not (os.environ.get("PGHOST") or os.environ.get("PGSERVICE")):
+                base, source = env_value, self.dsn_env
+            else:
+                source = "libpq environment"
+        elif not base:
+            source = "options"
+        if base and "=" not in base and "://" not in base:
+            base = make_conninfo(dbname=base)  # psql accepts a bare database name
+        try:
+            return make_conninfo(base, **overrides), source
+        except psycopg.ProgrammingError as exc:
+            secrets = secrets_of(base) or (["?"] if "password" in base.lower() or "@" in base else [])
+            message = mask_parse_error(redact(first_line(exc), secrets), secrets)
+            raise ConnectError(f"invalid connection string: {message}") from None
+
+
+def secrets_of(conninfo: str) -> list[str]:
+    """Every password we could leak: the one in the conninfo (parsed, or found by pattern when libpq
+    cannot parse it, since its parse errors echo the offending token) and PGPASSWORD."""
+    found: list[str] = []
+    try:
+        pw = conninfo_to_dict(conninfo).get("password")
+        if pw:
+            found.append(str(pw))
+    except Exception:  # an unparsable string: the patterns below still find the password
+        pass
+    found += passwords_in(conninfo)
+    if os.environ.get("PGPASSWORD"):
+        found.append(os.environ["PGPASSWORD"])
+    return [s for s in dict.fromkeys(found) if s]
+
+
+class QueryUnavailable(Exception):
+    """One catalog query could not run; the collector records why and carries on."""
+
+    def __init__(self, reason: str, grant: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.grant = grant
+
+
+Fetched = tuple[str, "list[Any] | QueryUnavailable"]  # a section's rows, or why it could not be read
+
+
+@dataclass
+class Session:
+    """One connection; every query in its own short read-only transaction with local timeouts.
+
+    Inside a transaction the caller already opened (tests that roll their DDL back), each query
+    runs in a savepoint instead, and the settings are local to the caller's transaction.
+    """
+
+    conn: psycopg.Connection
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    secrets: list[str] = field(default_factory=list)
+    queries: int = 0
+    rows: int = 0
+    elapsed: float = 0.0
+
+    def fetch(
+        self,
+        name: str,
+        query: str | sql.Composable,
+        retry: bool = True,
+        row_factory: RowFactory[Any] = dict_row,
+    ) -> list[Any]:
+        """Run one catalog query and return its rows (dicts unless a psycopg row factory says otherwise).
+
+        A lock timeout or a hot-standby recovery conflict is retried once; a second failure, a
+        statement timeout or a cancel makes this one query unavailable, never the whole run.
+        """
+        return self.rows_of(name, self.execute(name, query, row_factory, retry))
+
+    def fetch_ahead(
+        self,
+        plan: Iterable[tuple[str, str | sql.Composable, RowFactory[Any]]],
+        idle: Callable[[], bool] | None = None,
+    ) -> Iterator[Fetched]:
+        """Run the queries of `plan` one after another, each in its own transaction, yielding
+        (name, rows or QueryUnavailable) in plan order.
+
+        A thread runs the next query while the caller builds the rows of the last one, so the
+        server's work and the client's overlap; still one connection and one query at a time.
+        Results wait at most AHEAD deep, which bounds the memory of unread results. While no result
+        is ready, `idle()` is called until it returns False (other work that fills the wait).
+        """
+        ahead: queue.Queue[tuple[str, psycopg.Cursor[Any] | BaseException]] = queue.Queue(maxsize=AHEAD)
+        stop = threading.Event()
+
+        def run() -> None:
+            for name, query, row_factory in plan:
+                if stop.is_set():
+                    break
+                try:
+                    ahead.put((name, self.execute(name, query, row_factory)))
+                except QueryUnavailable as exc:
+                    ahead.put((name, exc))
+                except BaseException as exc:  # connection lost, or a bug: the caller raises it
+                    ahead.put((name, exc))
+                    break
+            ahead.put(("", StopIteration()))
+
+        worker = threading.Thread(target=run, name="pg-auditor-fetch", daemon=True)
+        done = False
+        with QUICK_SWITCHES.held():  # the fetch thread must get the GIL soon after data arrives
+            worker.start()
+            try:
+                while True:
+                    while idle is not None and ahead.empty() and idle():
+                        pass
+                    name, outcome = ahead.get()
+                    if isinstance(outcome, StopIteration):
+                        done = True
+                        return
+                    if isinstance(outcome, QueryUnavailable):
+                        yield name, outcome
+                    elif isinstance(outcome, BaseException):
+                        raise outcome
+                    else:
+                        try:
+                            yield name, self.rows_of(name, outcome)
+                        except QueryUnavailable as exc:
+                            yield name, exc
+            finally:
+                stop.set()
+                if not done and worker.is_alive():  # interrupted (Ctrl-C, an error): stop the server's work now
+                    self.cancel()
+                while worker.is_alive():  # drain, so a worker blocked on a full queue can see `stop`
+                    try:
+                        _, pending = ahead.get(timeout=0.05)
+                    except queue.Empty:
+                        continue
+                    if isinstance(pending, psycopg.Cursor):
+                        pending.close()
+                worker.join()
+
+    def cancel(self) -> None:
+        """Ask the server to cancel the query in flight, if any (a no-op on an idle connection)."""
+        try:
+            cancel = getattr(self.conn, "cancel_safe", None) or self.conn.cancel  # cancel_safe: psycopg 3.2+
+            cancel()
+        except psycopg.Error as exc:
+            log.debug("cancel request failed: %s", redact(first_line(exc), self.secrets))
+
+    def execute(
+        self, name: str, query: str | sql.Composable, row_factory: RowFactory[Any], retry: bool = True
+    ) -> psycopg.Cursor[Any]:
+        """Run one query in its own read-only transaction; its rows stay on the returned cursor."""
+        started = time.perf_counter()
+        try:
+            cursor = self._run(query, row_factory)
+        except pgerrors.LockNotAvailable:
+            if not retry:
+                raise QueryUnavailable("a lock held by another session outlasted lock_timeout") from None
+            log.debug("query %s hit lock_timeout; retrying once", name)
+            return self.execute(name, query, row_factory, retry=False)
+        except pgerrors.SerializationFailure as exc:  # 40001: "canceling statement due to conflict with recovery"
+            if retry and not (self.conn.closed or self.conn.broken):
+                log.debug("query %s cancelled by a recovery conflict; retrying once", name)
+                return self.execute(name, query, row_factory, retry=False)
+            raise QueryUnavailable(f"cancelled twice by recovery conflicts: {first_line(exc)}") from None
+        except pgerrors.InsufficientPrivilege as exc:
+            raise QueryUnavailable(f"permission denied: {first_line(exc)}") from None
+        except pgerrors.QueryCanceled as exc:
+            if "statement timeout" in str(exc):
+                raise QueryUnavailable(f"cancelled by statement_timeout ({self.timeouts.statement})") from None
+            raise QueryUnavailable(f"cancelled: {first_line(exc)}") from None
+        except (pgerrors.UndefinedTable, pgerrors.UndefinedFunction, pgerrors.UndefinedColumn) as exc:
+            raise QueryUnavailable(f"not supported here: {first_line(exc)}") from None
+        except psycopg.Error as exc:
+            raise self._failure(name, exc) from None
+        took = time.perf_counter() - started
+        self.queries += 1
+        self.elapsed += took
+        log.debug("query %-20s %6d rows %8.1f ms", name, cursor.rowcount, took * 1000)
+        return cursor
+
+    def rows_of(self, name: str, cursor: psycopg.Cursor[Any]) -> list[Any]:
+        """Build the rows of an executed query (the client's share of the work) and free its result."""
+        try:
+            with cursor:
+                rows = cursor.fetchall()
+        except psycopg.Error as exc:
+            raise self._failure(name, exc) from None
+        self.rows += len(rows)
+        return rows
+
+    def _failure(self, name: str, exc: psycopg.Error) -> Exception:
+        """A lost connection ends the run; any other driver error makes this one query unavailable."""
+        if self.conn.closed or self.conn.broken:
+            return ConnectionLost(f"connection lost during query {name}: {redact(first_line(exc), self.secrets)}")
+        if isinstance(exc, psycopg.OperationalError):
+            return QueryUnavailable(redact(first_line(exc), self.secrets))
+        return QueryUnavailable(f"failed: {redact(first_line(exc), self.secrets)}")
+
+    def _run(self, query: str | sql.Composable, row_factory: RowFactory[Any]) -> psycopg.Cursor[Any]:
+        text = (
+            sql.Composed([sql.SQL(QUERY_MARKER), query])
+            if isinstance(query, sql.Composable)
+            else (QUERY_MARKER + query)
+        )
+        t = self.timeouts
+        cur = self.conn.cursor(row_factory=row_factory)
+        try:
+            with self.conn.transaction():
+                cur.execute(SETTINGS, (t.statement, t.lock, t.idle_in_transaction, PINNED_SEARCH_PATH))
+                self.queries += 1
+                cur.execute(text)  # type: ignore[arg-type]
+        except BaseException:
+            cur.close()
+            raise
+        return cur
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def connect(
+    target: Target,
+    timeouts: Timeouts | None = None,
+    password: str | None = None,
+) -> Session:
+    """Open the one read-only connection an audit uses. Raises ConnectError with a safe one-line message."""
+    timeouts = timeouts or Timeouts()
+    conninfo, source = target.resolve()
+    secrets = secrets_of(conninfo) + ([password] if password else [])
+    kwargs: dict[str, Any] = {"fallback_application_name": APP_NAME, "connect_timeout": timeouts.connect}
+    if password:
+        kwargs["password"] = password
+    try:
+        conn = psycopg.connect(conninfo, autocommit=False, **kwargs)
+    except psycopg.Error as exc:
+        raise ConnectError(f"cannot connect: {describe_connect_error(exc, secrets)}") from None
+    conn.read_only = True
+    log.debug("connected via %s to %s", source, describe(conn))
+    return Session(conn=conn, timeouts=timeouts, secrets=secrets)
+
+
+def describe_connect_error(exc: BaseException, secrets: list[str]) -> str:
+    """libpq's messages span lines and can echo the conninfo: keep where and why, on one line, masked.
+
+    'connection failed: connection to server at "db" (10.0.0.5), port 5432 failed: FATAL:  password
+    authentication failed for user "x"' becomes 'db:5432: password authentication failed for user "x"'.
+    """
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    attempts = [ln for ln in lines if "failed:" in ln]
+    text = (attempts or lines or [type(exc).__name__])[-1]
+    text = re.sub(r"^(connection failed|connection is bad):\s*", "", text)
+    m = _SERVER_FAILED.match(text)
+    if m:
+        where = f"{m.group('host')}:{m.group('port')}" if m.group("host") else f"socket {m.group('socket')}"
+        text = f"{where}: {m.group('reason')}"
+    text = re.sub(r"\b(FATAL|ERROR):\s+", "", text)
+    return mask_parse_error(redact(text, secrets), secrets)
+
+
+def mask_parse_error(text: str, secrets: list[str]) -> str:
+    """libpq's parse errors quote the token they choked on, which may be part of a badly quoted password."""
+    if secrets and ("connection info string" in text or "URI" in text or "connection option" in text):
+        return re.sub(r'".*"', '"***"', text)
+    return text
+
+
+_SERVER_FAILED = re.compile(
+    r'^connection to server (?:at "(?P<host>[^"]*)"(?: \([^)]*\))?, port (?P<port>\d+)|on socket "(?P<socket>[^"]*)")'
+    r" failed: (?P<reason>.*)$"
+)
+
+
+def describe(conn: psycopg.Connection) -> str:
+    """host:port/db as user, from conn.info (psycopg never returns the password there)."""
+    info = conn.info
+    host = info.host if not info.host.startswith("/") else f"socket {info.host}"
+    return f"{info.user}@{host}:{info.port}/{info.dbname}"

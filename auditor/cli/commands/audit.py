@@ -1,0 +1,148 @@
+"""`pg-auditor audit`: one database through the run pipeline, or a fleet of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from auditor.base.errors import AuditorError
+from auditor.cli.app import app
+from auditor.cli.console import (
+    _SECRETS,
+    check_formats,
+    finish,
+    handles_errors,
+    secrets_of_settings,
+    setup_logging,
+    summarize,
+)
+from auditor.cli.options import (
+    ConfigOpt,
+    Connection,
+    DebugOpt,
+    ExcludeSchemaOpt,
+    FromSnapshotOpt,
+    HistoryOpt,
+    IgnoreOpt,
+    SchemaOpt,
+    SelectOpt,
+    SetOpt,
+    open_session,
+    takes_connection,
+)
+
+
+@app.command()
+@handles_errors
+@takes_connection
+def audit(
+    connection: Connection,
+    from_snapshot: FromSnapshotOpt = None,
+    formats: Annotated[
+        list[str] | None,
+        typer.Option("-f", "--format", help="md, html, json, sarif, junit (default: md,html,json)."),
+    ] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Directory for the report files.")] = Path("."),
+    name: Annotated[str, typer.Option("--name", help="File name stem of the report files.")] = "pg-auditor-report",
+    config_file: ConfigOpt = None,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option("--fail-on", help="Exit 1 on findings at or above: critical, high, medium, low, info, never."),
+    ] = None,
+    exit_zero: Annotated[
+        bool, typer.Option("--exit-zero", help="Exit 0 even with findings (2 still on error).")
+    ] = False,
+    baseline_file: Annotated[
+        Path | None,
+        typer.Option("--baseline", help="Baseline (or previous JSON report): mark findings new/known, gate on new."),
+    ] = None,
+    sarif_anchor: Annotated[
+        str | None,
+        typer.Option("--sarif-anchor", help="Repo-relative file for SARIF locations (default: a path per object)."),
+    ] = None,
+    settings: SetOpt = None,
+    history: HistoryOpt = None,
+    compare_to: Annotated[
+        str | None,
+        typer.Option("--compare-to", help="latest, a history RUN_ID, or a JSON report/baseline/snapshot file."),
+    ] = None,
+    label: Annotated[
+        str | None, typer.Option("--label", help="This database's name in the history (default host:port/db).")
+    ] = None,
+    targets: Annotated[
+        Path | None, typer.Option("--targets", help="Audit every database of a targets file (TOML).")
+    ] = None,
+    all_databases: Annotated[
+        bool, typer.Option("--all-databases", help="Audit every database of the server the DSN points at.")
+    ] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Databases audited at once (fleet runs).")] = 4,
+    schema: SchemaOpt = None,
+    exclude_schema: ExcludeSchemaOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Collect the catalogs, run every rule and write the report."""
+    setup_logging(debug)
+    formats = check_formats(formats or ["md", "html", "json"])
+    if targets or all_databases:
+        from auditor.catalog.db import secrets_of
+        from auditor.runs.fleet import run_fleet
+
+        _SECRETS.extend(secrets_of_settings(config_file, history) + secrets_of(connection.dsn or ""))
+        results, paths = run_fleet(
+            server=connection.target(), targets_file=targets,
+            config_file=config_file, cli={"select": select, "ignore": ignore, "fail_on": fail_on,
+            "settings": settings}, formats=formats, out_dir=output,
+            jobs=jobs, history=history, compare_to=compare_to, exit_zero=exit_zero, schema=schema,
+            exclude_schema=exclude_schema, timeouts={"statement_timeout": connection.statement_timeout,
+            "lock_timeout": connection.lock_timeout, "connect_timeout": connection.connect_timeout},
+        )  # fmt: skip
+        for r in results:
+            shown = "n/a" if r.overall is None else r.overall
+            detail = f"score {shown}" if r.status in ("ok", "findings") else (r.error or "")
+            typer.echo(f"{r.name}: {r.status} ({detail})", err=True)
+        for p in paths:
+            typer.echo(str(p))
+        raise typer.Exit(max((r.exit_code for r in results), default=0))
+    from auditor.engine import config as config_mod
+    from auditor.runs import baseline, nightly, notify, single
+
+    cfg = config_mod.apply_cli(config_mod.load(config_file), select, ignore, fail_on, settings)
+    if baseline_file and compare_to:
+        raise AuditorError("--baseline and --compare-to both say what changed: give one")
+    base = baseline.load(baseline_file) if baseline_file else None  # a bad baseline fails before connecting
+    _SECRETS.extend(secrets_of_settings(config_file, history) + notify.secrets_of(cfg))
+    hist = nightly.history_settings(cfg, history)
+    store = nightly.open_history(hist)
+    try:
+        outcome = single.run(
+            single.Job(
+                config=cfg,
+                connect=lambda: open_session(connection),
+                from_snapshot=from_snapshot,
+                schemas=schema,
+                exclude_schemas=exclude_schema,
+                history=store,
+                history_settings=hist,
+                compare_to=compare_to,
+                label=label,
+                failure_label=connection.label,
+                baseline=(base, baseline_file.name) if base is not None and baseline_file is not None else None,
+                formats=formats,
+                out_dir=output,
+                stem=name,
+                sarif_anchor=sarif_anchor,
+                notify=True,
+                exit_zero=exit_zero,
+            )
+        )
+    finally:
+        if store is not None:
+            store.close()
+    for p in outcome.paths:
+        typer.echo(str(p))
+    summarize(outcome.report)
+    finish(outcome.exit_code)

@@ -1,0 +1,55 @@
+"""`pg-auditor collect`: the catalogs read into a snapshot file, to audit elsewhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from auditor.cli.app import app
+from auditor.cli.console import (
+    handles_errors,
+    log,
+    setup_logging,
+)
+from auditor.cli.options import (
+    Connection,
+    DebugOpt,
+    ExcludeSchemaOpt,
+    SchemaOpt,
+    open_session,
+    takes_connection,
+)
+
+
+def collect_snapshot(session: Any, schema: list[str] | None, exclude_schema: list[str] | None) -> Any:
+    """Read the catalogs, then close the connection whatever happened."""
+    from auditor.catalog.collect import collect
+
+    try:
+        return collect(session, schema, exclude_schema)
+    finally:
+        session.conn.close()
+
+
+@app.command()
+@handles_errors
+@takes_connection
+def collect(
+    connection: Connection,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Snapshot file to write.")] = Path("snapshot.json"),
+    schema: SchemaOpt = None,
+    exclude_schema: ExcludeSchemaOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Read the catalogs into a snapshot file, to audit later with `audit --from-snapshot`."""
+    from auditor.catalog import snapshot_file
+
+    setup_logging(debug)
+    session = open_session(connection)
+    queries = session.queries
+    snap = collect_snapshot(session, schema, exclude_schema)
+    snapshot_file.save(snap, output)
+    log.debug("collected with %d queries, %d rows", session.queries - queries, session.rows)
+    typer.echo(str(output))

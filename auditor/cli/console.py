@@ -1,0 +1,135 @@
+"""What the terminal sees: one-line errors with no secrets, logging, the summary and the exit."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+
+from auditor.base.errors import AuditorError
+
+log = logging.getLogger("pg_auditor")
+
+
+_SECRETS: list[str] = []
+
+
+_CONSOLE = False  # set by main(): the process ends with the command (see finish)
+
+
+def mark_console() -> None:
+    """The process is the console command: finish() may end it without the interpreter's teardown."""
+    global _CONSOLE
+    _CONSOLE = True
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = 2) -> None:
+    from auditor.base.redaction import redact
+
+    one_line = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    typer.echo(f"pg-auditor: {redact(one_line, _SECRETS)}", err=True)
+    raise typer.Exit(code)
+
+
+def handles_errors(func: F) -> F:
+    """One line on stderr and exit 2 for anything that goes wrong; a traceback only with --debug."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except AuditorError as exc:
+            fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        except Exception as exc:
+            if log.isEnabledFor(logging.DEBUG):
+                import traceback
+
+                from auditor.base.redaction import redact
+
+                typer.echo(redact(traceback.format_exc(), _SECRETS), err=True)
+            fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def setup_logging(debug: bool) -> None:
+    from auditor.base.redaction import RedactingFilter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("pg-auditor: %(message)s"))
+    handler.addFilter(RedactingFilter(_SECRETS))
+    log.handlers[:] = [handler]
+    log.setLevel(logging.DEBUG if debug else logging.WARNING)
+    log.propagate = False
+
+
+def finish(code: int) -> None:
+    """End a command whose work is all written. From the console, without the interpreter's teardown:
+    freeing a big catalog's snapshot object by object takes 0.15 s (10,000 tables) and frees nothing
+    anyone needs. Under typer's test runner or the Python API, the ordinary way."""
+    if _CONSOLE:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise typer.Exit(code)
+
+
+def secrets_of_settings(config_file: Path | None, history: str | None) -> list[str]:
+    """Passwords in a history URL (command line or config) and the webhook URL: never printed."""
+    from auditor.engine import config as config_mod
+    from auditor.runs import notify
+
+    out = []
+    try:
+        cfg = config_mod.load(config_file)
+    except AuditorError:
+        cfg = None
+    locations = [history, *(((cfg.extra.get("history") or {}).get("url"),) if cfg else ())]
+    for loc in locations:
+        if loc and "://" in str(loc):
+            from auditor.runs.history import secrets_of
+
+            out += secrets_of(str(loc))
+    return out + (notify.secrets_of(cfg) if cfg else [])
+
+
+def summarize(report: Any) -> None:
+    counts = report.counts()
+    scores = ", ".join(f"{a} {s.score if s.score is not None else 'n/a'}" for a, s in report.scores.items())
+    errors = sum(1 for s in report.statuses if s.status == "error")
+    skipped = sum(1 for s in report.statuses if s.status in ("skipped", "not_evaluated"))
+    typer.echo(
+        f"score {report.overall if report.overall is not None else 'n/a'}/100 ({scores}); "
+        + ", ".join(f"{n} {sev}" for sev, n in counts.items() if n)
+        + (f"; {skipped} rules skipped" if skipped else "")
+        + (f"; {errors} rules failed" if errors else ""),
+        err=True,
+    )
+
+
+def check_formats(formats: list[str]) -> list[str]:
+    from auditor.output.render import FORMATS
+
+    out = []
+    for f in formats:
+        for part in f.split(","):
+            part = part.strip().lower()
+            if part not in FORMATS:
+                raise AuditorError(f"unknown format {part!r} (choose from {', '.join(FORMATS)})")
+            if part not in out:
+                out.append(part)
+    return out

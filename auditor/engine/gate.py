@@ -1,0 +1,23 @@
+"""The verdict of a run: which findings fail it, and the exit code that says so."""
+
+from __future__ import annotations
+
+from auditor.engine.report import Finding, Report
+from auditor.rules.registry import SEVERITY_RANK
+
+
+def gating(report: Report, fail_on: str) -> list[Finding]:
+    """The findings that make a run fail: unsuppressed, not accepted in a baseline, at or above fail_on."""
+    if fail_on == "never":
+        return []
+    threshold = SEVERITY_RANK[fail_on]
+    return [f for f in report.active if f.rank >= threshold and f.state != "known"]
+
+
+def exit_code(report: Report, fail_on: str, exit_zero: bool) -> int:
+    """2 when a rule crashed (even with --exit-zero), else 1 when a new, unsuppressed finding reaches fail_on."""
+    if any(s.status == "error" for s in report.statuses):
+        return 2
+    if exit_zero:
+        return 0
+    return 1 if gating(report, fail_on) else 0

@@ -1,0 +1,37 @@
+"""Scores 0-100 per area and overall, with the working kept so the report can show it.
+
+Default model, per area: each evaluated rule contributes its pass ratio (objects judged that have
+no finding) weighted by its severity; a critical finding caps the area at 50. Skipped and
+not-evaluated rules never count as passing: they lower the coverage figure instead. An area can
+have its own model (isolation and partitions do): AREA_SCORERS below names them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from auditor.engine.report import AreaScore, Finding, RuleStatus
+from auditor.engine.scoring.default import EVALUATED, default_area_score
+from auditor.engine.scoring.isolation import isolation_area_score
+from auditor.engine.scoring.partitions import partition_score
+
+AREA_WEIGHT = {"isolation": 40, "indexes": 20, "constraints": 20, "partitions": 20}
+AreaScorer = Callable[[list[Finding], list[RuleStatus], dict[str, Any]], AreaScore]
+AREA_SCORERS: dict[str, AreaScorer] = {"isolation": isolation_area_score, "partitions": partition_score}
+
+
+def score(
+    findings: list[Finding], statuses: list[RuleStatus], extras: dict[str, Any]
+) -> tuple[dict[str, AreaScore], int | None, float]:
+    scores: dict[str, AreaScore] = {}
+    for area in AREA_WEIGHT:
+        if not any(s.area == area for s in statuses):
+            continue
+        scorer = AREA_SCORERS.get(area)
+        scores[area] = scorer(findings, statuses, extras) if scorer else default_area_score(area, findings, statuses)
+    weighted = [(AREA_WEIGHT[a], s.score) for a, s in scores.items() if s.score is not None]
+    overall = round(sum(w * v for w, v in weighted) / sum(w for w, _ in weighted)) if weighted else None
+    evaluated = sum(1 for s in statuses if s.status in EVALUATED)
+    coverage = round(evaluated / len(statuses), 3) if statuses else 0.0
+    return scores, overall, coverage

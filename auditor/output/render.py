@@ -1,0 +1,201 @@
+"""Render a Report: Markdown and HTML through Jinja templates, JSON, SARIF and JUnit through serializers.
+
+Every string from the database is untrusted. HTML autoescapes, and every value printed passes
+through `finalize`, which turns control and bidi-override characters into visible escapes. The
+Markdown environment escapes any plain string it prints (a template cannot forget `|md`); filters
+that build Markdown themselves return `MdText`, which passes as is.
+
+Every output is written to a temporary name and renamed into place, so a report on disk is
+always whole. The same report renders to the same bytes: no clock is read here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup
+
+from auditor.base.resources import templates_dir
+from auditor.engine.report import Finding, Report
+from auditor.output import jsonout, view
+from auditor.output.text import html_finalize, md_code, md_escape, md_finalize, strip_controls
+
+if TYPE_CHECKING:
+    import jinja2
+
+JSON_SCHEMA_VERSION = "1.0"
+FORMATS = ("md", "html", "json", "sarif", "junit")
+EXTENSIONS = {"md": "md", "html": "html", "json": "json", "sarif": "sarif", "junit": "junit.xml"}
+
+
+def envelope(report: Report) -> dict[str, Any]:
+    """The canonical, versioned JSON document (consumers should ignore unknown fields)."""
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "tool": {"name": "pg-auditor", "version": report.tool_version},
+        "database": report.database,
+        "run": report.run,
+        "scores": {
+            "overall": report.overall,
+            "coverage": report.coverage,
+            "areas": {k: asdict(v) for k, v in report.scores.items()},
+        },
+        "counts": report.counts(),
+        "inventory": report.inventory,
+        "unavailable": report.unavailable,
+        "limited": report.limited,
+        "rules": [asdict(s) for s in report.statuses],
+        "findings": [finding_dict(f) for f in report.findings],
+        "context": report.extras,
+    }
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "code": f.code,
+        "slug": f.slug,
+        "area": f.area,
+        "severity": f.severity,
+        "title": f.title,
+        "object": f.obj.as_dict() | {"display": f.obj.display},
+        "message": f.message,
+        "evidence": f.evidence,
+        "fix": f.fix,
+        "fingerprint": f.fingerprint,
+        "members": list(f.members),
+        "points": f.points,
+        "suppressed": f.suppressed,
+        "state": f.state,
+    }
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{round(v * 100)}%"
+
+
+def _when(v: Any) -> str:
+    """An ISO timestamp as a person reads it in a ticket: 2026-11-23 02:00:05 UTC."""
+    from datetime import UTC, datetime
+
+    if not v:
+        return "unknown"
+    try:
+        t = datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+    except ValueError:
+        return str(v)
+    if t.tzinfo is None:
+        return t.strftime("%Y-%m-%d %H:%M:%S")
+    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def clip_sql(sql: str, max_lines: int) -> str:
+    """Long fix SQL (an index per partition of a big table) cut to max_lines, ending in a SQL comment."""
+    lines = sql.splitlines()
+    if len(lines) <= max_lines:
+        return sql
+    rest = len(lines) - max_lines
+    return "\n".join([*lines[:max_lines], f"-- … {rest:,} more lines: the JSON report has the whole fix"])
+
+
+def _signed(v: int | float | None) -> str:
+    if v is None:
+        return ""
+    return f"+{v}" if v > 0 else ("±0" if v == 0 else f"−{abs(v)}")
+
+
+def environment(kind: str) -> jinja2.Environment:
+    import jinja2  # here: a JSON, SARIF or JUnit report has no template to load
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        autoescape=(kind == "html"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        finalize=html_finalize if kind == "html" else md_finalize,
+    )
+    env.filters["md"] = md_escape
+    env.filters["mdcode"] = md_code
+    env.filters["clean"] = strip_controls
+    env.filters["pct"] = _pct
+    env.filters["score"] = lambda v: "n/a" if v is None else str(v)
+    env.filters["signed"] = _signed
+    env.filters["when"] = _when
+    env.filters["clip"] = clip_sql
+    env.filters["evidence"] = view.evidence_items
+    env.filters["table_of"] = lambda f: view.table_of(f) or ""
+    env.filters["area_rank"] = view.area_rank
+    env.globals.update(
+        AREA_LABELS=view.AREA_LABELS,
+        STATUS_LABELS=view.STATUS_LABELS,
+        SEVERITIES=("critical", "high", "medium", "low", "info"),
+        ICONS=view.SEVERITY_ICONS,
+    )
+    return env
+
+
+# ---- HTML script ------------------------------------------------------------------------------
+
+
+def script_hash(html: str) -> str:
+    """The CSP hash of the report's one inline script, so only that script may run."""
+    m = re.search(r"<script>(.*?)</script>", html, re.S)
+    body = m.group(1) if m else ""
+    import base64
+
+    return "sha256-" + base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode("ascii")
+
+
+def _html(report: Report, fail_on: str | None) -> str:
+    env = environment("html")
+    v = view.build(report, view.HTML_CAPS, fail_on)
+    data = {
+        "tables": v["tables"],
+        "areas": [a.area for a in v["areas"]],
+        "shown": v["shown"],
+        "hidden": v["hidden"],
+        "database": report.database.get("name"),
+    }
+    script = (templates_dir() / "report.js").read_text(encoding="utf-8")
+    html = env.get_template("report.html.j2").render(report=report, v=v, data=data, script=Markup(script))
+    return html.replace("__CSP_SCRIPT_HASH__", script_hash(html))
+
+
+def render(report: Report, fmt: str, fail_on: str | None = None) -> str:
+    if fmt == "json":
+        return jsonout.dumps(envelope(report)) + "\n"
+    if fmt == "sarif":
+        from auditor.output.sarif import to_sarif
+
+        return jsonout.dumps(to_sarif(report)) + "\n"
+    if fmt == "junit":
+        from auditor.output.junit import to_junit
+
+        return to_junit(report, fail_on or report.run.get("fail_on") or "high")
+    if fmt == "html":
+        return _html(report, fail_on)
+    if fmt == "md":
+        v = view.build(report, view.MD_CAPS, fail_on)
+        return environment("md").get_template("report.md.j2").render(report=report, v=v)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def write(
+    report: Report, formats: list[str], out_dir: Path, stem: str = "pg-auditor-report", fail_on: str | None = None
+) -> list[Path]:
+    """Write each format whole (temp file then rename) and return the paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rendered = {fmt: render(report, fmt, fail_on) for fmt in formats}  # render all before writing any
+    paths = []
+    for fmt, text in rendered.items():
+        path = out_dir / f"{stem}.{EXTENSIONS[fmt]}"
+        tmp = path.with_name(path.name + ".partial")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+        paths.append(path)
+    return paths

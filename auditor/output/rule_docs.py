@@ -1,0 +1,110 @@
+"""docs/rules/<CODE>.md for every rule and docs/rules/README.md as their index, made from the rules.
+
+A rule's page is its metadata (area, default severity, what it reads and needs, its thresholds,
+whether its findings carry fix SQL) above its docstring. The pages are generated, never edited:
+`python -m auditor.output.rule_docs [DIR]` writes them, and a test fails when they are stale.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import sys
+from pathlib import Path
+
+from auditor.base.thresholds import Threshold
+from auditor.catalog.collect import GRANT_HINTS, LIMITED_HINTS
+from auditor.rules import load_all
+from auditor.rules.registry import Rule
+
+DOCS_DIR = Path("docs") / "rules"
+GENERATED = "<!-- Generated from the rule's docstring by `python -m auditor.output.rule_docs`: do not edit. -->"
+
+
+def thresholds_of(rule: Rule) -> list[Threshold]:
+    """The thresholds the rule's own module reads (declared there or imported into it)."""
+    module = sys.modules[rule.func.__module__]
+    names = {n.id for n in ast.walk(ast.parse(inspect.getsource(module))) if isinstance(n, ast.Name)}
+    found = {v.key: v for k, v in vars(module).items() if k in names and isinstance(v, Threshold)}
+    return [found[k] for k in sorted(found)]
+
+
+def has_fix(rule: Rule) -> bool:
+    """Whether the rule's findings can carry fix SQL: some Hit(...) in its module is given a fix."""
+    tree = ast.parse(inspect.getsource(sys.modules[rule.func.__module__]))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Hit":
+            for kw in node.keywords:
+                if kw.arg == "fix" and not (isinstance(kw.value, ast.Constant) and kw.value.value is None):
+                    return True
+    return False
+
+
+def privileges(rule: Rule) -> str:
+    """What the auditing role needs beyond CONNECT for this rule to run in full."""
+    hints = []
+    for section in rule.requires:
+        hint = GRANT_HINTS.get(section) or LIMITED_HINTS.get(section)
+        if hint and hint not in hints:
+            hints.append(hint)
+    if not hints:
+        return "none beyond CONNECT: the catalogs it reads are readable by every role"
+    return "; ".join(f"`{h.format(role='auditor', partman='partman')}`" for h in hints)
+
+
+def rule_page(rule: Rule) -> str:
+    facts = [
+        ("Area", rule.area),
+        ("Default severity", rule.severity),
+        ("Finding about", f"a {rule.subject}" + (f" (population: `{rule.population}`)" if rule.population else "")),
+        ("Reads", ", ".join(f"`{s}`" for s in rule.requires) or "the catalog sections every rule reads"),
+        ("Server", f"PostgreSQL {rule.min_version // 10000}+" if rule.min_version else "PostgreSQL 13+"),
+        ("Fix SQL", "yes: each finding carries the SQL that fixes it" if has_fix(rule) else "no: a finding to judge"),
+        ("Privileges", privileges(rule)),
+    ]
+    limits = thresholds_of(rule)
+    body = rule.doc.split("\n", 1)[1].strip() if "\n" in rule.doc else ""
+    lines = [GENERATED, "", f"# {rule.code}: {rule.title}", "", f"`{rule.slug}`", "", "| | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in facts]
+    if limits:
+        lines += ["", "## Thresholds", "", "Set in `[tool.pg-auditor.thresholds]` or with `--set KEY=VALUE`.", ""]
+        lines += [f"- `{t.key}` (default `{t.default!r}`): {t.help}" for t in limits]
+    lines += ["", body, ""]
+    return "\n".join(lines)
+
+
+def index_page(rules: dict[str, Rule]) -> str:
+    lines = [GENERATED, "", "# Rules", "", f"{len(rules)} rules in four areas. Each page says why the rule matters,",
+             "what it checks, a bad and a good example, how to fix it, and its false positives.", "",
+             "| Code | Title | Area | Default severity | Fix SQL |", "|---|---|---|---|---|"]  # fmt: skip
+    for code, r in rules.items():
+        lines.append(f"| [{code}]({code}.md) | {r.title} | {r.area} | {r.severity} | {'yes' if has_fix(r) else ''} |")
+    return "\n".join(lines) + "\n"
+
+
+def pages() -> dict[str, str]:
+    """Every generated file, by name."""
+    rules = load_all()
+    out = {f"{code}.md": rule_page(r) for code, r in rules.items()}
+    out["README.md"] = index_page(rules)
+    return out
+
+
+def write(directory: Path = DOCS_DIR) -> list[Path]:
+    """Write the pages and remove pages of rules that no longer exist."""
+    directory.mkdir(parents=True, exist_ok=True)
+    wanted = pages()
+    for stale in directory.glob("*.md"):
+        if stale.name not in wanted:
+            stale.unlink()
+    paths = []
+    for name, text in wanted.items():
+        path = directory / name
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+if __name__ == "__main__":
+    for p in write(Path(sys.argv[1]) if len(sys.argv) > 1 else DOCS_DIR):
+        print(p)
