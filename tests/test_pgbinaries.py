@@ -6,9 +6,8 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-import pytest
-
 import pgbinaries as pb
+import pytest
 
 
 def test_pick_version_prefers_newest_final_then_prerelease():

@@ -69,6 +69,7 @@ ANALYZE;
 @pytest.fixture(scope="module", params=MAJORS, ids=lambda m: f"pg{m}")
 def cluster(request):
     from pgbinaries import ensure_postgres
+
     from auditor.pgserver.tempcluster import TempCluster
 
     major = request.param

@@ -13,8 +13,8 @@ import psycopg
 
 from auditor.catalog.db import Target, Timeouts, connect
 from auditor.engine.config import Config
-from auditor.runs import single
 from auditor.pgserver.tempcluster import TempCluster
+from auditor.runs import single
 
 log = logging.getLogger("pg_auditor")
 DEMO_DIR = Path(__file__).resolve().parent

@@ -1,7 +1,7 @@
 """A throwaway PostgreSQL cluster on a free loopback port in a temp dir, for `demo` and the tests.
 
-Uses initdb/pg_ctl from PG_AUDITOR_PG_BINDIR, PATH, `pg_config --bindir`, or (for another major)
-a bindir the caller gives (the tests fetch other majors with tests/pgbinaries.py). As root the server runs as an unprivileged user, since
+Uses initdb/pg_ctl from PG_AUDITOR_PG_BINDIR, PATH, `pg_config --bindir`, or a bindir the caller
+gives (the tests fetch other majors with tests/pgbinaries.py). As root the server runs as an unprivileged user, since
 PostgreSQL refuses to run as root.
 """
 
