@@ -61,9 +61,9 @@ def pg_server() -> Iterator[Server]:
         major, partman = _server_facts(dsn)
         yield Server(dsn, major, partman)
         return
-    from pgbinaries import PostgresBinariesError, ensure_postgres
-
     from auditor.pgserver.tempcluster import ClusterError, TempCluster, find_bindir
+
+    from pgbinaries import PostgresBinariesError, ensure_postgres
 
     major_env = os.environ.get("PG_AUDITOR_TEST_MAJOR")
     try:

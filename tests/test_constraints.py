@@ -6,10 +6,11 @@ import time
 
 import psycopg
 import pytest
-from scratch import scratch_database, snapshot_of
-from support import hits, snapshot_after
 
 from auditor.rules import load_all
+
+from scratch import scratch_database, snapshot_of
+from support import hits, snapshot_after
 
 
 def by_table(found: list) -> dict:

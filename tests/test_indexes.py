@@ -9,12 +9,13 @@ import dataclasses
 import re
 
 import pytest
-from support import hits, snapshot_after
 
 from auditor.catalog.model import IndexBuild, IndexUsage, TableStats
 from auditor.engine import run_rule
 from auditor.engine.config import Config
 from auditor.rules import load_all
+
+from support import hits, snapshot_after
 
 
 def run_fix(conn, fix: str) -> None:

@@ -8,12 +8,13 @@ import dataclasses
 
 import psycopg
 import pytest
-from scratch import scratch_database
-from support import hits, objects, snapshot_after
 
 from auditor.analysis.isolation_model import model_for
 from auditor.analysis.tenancy import cells, describe, tenancy
 from auditor.catalog.model import ColumnStats
+
+from scratch import scratch_database
+from support import hits, objects, snapshot_after
 
 CTX = "NULLIF(current_setting('app.current_org', true), '')::bigint"
 

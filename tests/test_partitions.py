@@ -11,9 +11,10 @@ import json
 from pathlib import Path
 
 import pytest
-from support import hits, objects, snapshot_after
 
 from auditor.catalog.model import Extension, PartmanConfig, Snapshot
+
+from support import hits, objects, snapshot_after
 
 FIXTURES = Path(__file__).parent / "fixtures" / "partman"
 

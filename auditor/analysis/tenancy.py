@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 
+from auditor.analysis.acl import letters_by_grantee as parse_acl
 from auditor.analysis.policy_expr import ExprIssues, Subject, column_refs, issues, parse, score_expr, settings_in
 from auditor.base.names import quote_ident
 from auditor.base.thresholds import threshold
@@ -458,17 +459,6 @@ def schema_groups(snap: Snapshot) -> list[list[str]]:
 
 
 # ---- roles ----------------------------------------------------------------------------------------
-
-
-def parse_acl(acl: list[str] | None) -> dict[str, str]:
-    """relacl items `grantee=privs/grantor` -> {grantee or 'public': privilege letters}."""
-    out: dict[str, str] = {}
-    for item in acl or []:
-        grantee, _, rest = item.rpartition("=")
-        privs = rest.split("/")[0].replace("*", "")
-        name = grantee.strip('"').replace('""', '"') or "public"
-        out[name] = out.get(name, "") + privs
-    return out
 
 
 def _granted_roles(snap: Snapshot) -> dict[str, set[str]]:

@@ -87,10 +87,16 @@ class Report:
         return [f for f in self.findings if not f.suppressed]
 
     def counts(self) -> dict[str, int]:
-        out = {s: 0 for s in SEVERITIES}
-        for f in self.active:
-            out[f.severity] += 1
-        return out
+        """Active (unsuppressed) findings per severity, every severity present."""
+        return severity_counts(self.active)
+
+
+def severity_counts(findings: list[Finding]) -> dict[str, int]:
+    """Findings per severity, most severe first, every severity present: the one roll-up of the reports."""
+    out = dict.fromkeys(SEVERITIES, 0)
+    for f in findings:
+        out[f.severity] += 1
+    return out
 
 
 def report_from_dict(doc: dict[str, Any]) -> Report:

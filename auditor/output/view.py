@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.engine.gate import gating
-from auditor.engine.report import Finding, Report, RuleStatus
-from auditor.rules.registry import SEVERITIES, SEVERITY_RANK
+from auditor.engine.report import Finding, Report, RuleStatus, severity_counts
+from auditor.rules.registry import SEVERITY_RANK
 
 AREA_ORDER = ("isolation", "indexes", "constraints", "partitions")
 AREA_LABELS = {
@@ -84,11 +84,6 @@ def band(score: int | None) -> str:
     if score is None:
         return "none"
     return "good" if score >= 90 else "fair" if score >= 50 else "poor"
-
-
-def severity_counts(findings: list[Finding]) -> dict[str, int]:
-    counts = Counter(f.severity for f in findings)
-    return {s: counts.get(s, 0) for s in SEVERITIES}
 
 
 def top_key(f: Finding) -> tuple[Any, ...]:

@@ -103,7 +103,9 @@ APPS: dict[str, dict] = {
                 "member_removes_owner": [
                     f"delete from basejump.account_user where account_id = '{ACME}' and user_id = '{ALICE}'"
                 ],
-                "member_reads_invitation_tokens": [f"select count(*) from basejump.invitations where account_id = '{ACME}'"],
+                "member_reads_invitation_tokens": [
+                    f"select count(*) from basejump.invitations where account_id = '{ACME}'"
+                ],
             },
             "anon": {
                 "truncate_accounts": ["truncate basejump.accounts cascade"],
@@ -170,7 +172,9 @@ APPS: dict[str, dict] = {
                 "truncate_messages": ["truncate messages cascade"],
             },
             "anon": {
-                "read_shared_chat_messages": [f"select count(*) from messages where chat_id = {md5uuid('alice-chat-shared')}"],
+                "read_shared_chat_messages": [
+                    f"select count(*) from messages where chat_id = {md5uuid('alice-chat-shared')}"
+                ],
                 "update_any_row": [f"update chats set name = 'pwned' where user_id = '{ALICE}'"],
                 "truncate_profiles": ["truncate profiles cascade"],
                 "execute_service_key_function": [
@@ -276,7 +280,7 @@ def prove(app: str, dbname: str, leak: dict | None = None) -> dict:
             become(conn, p, spec["users"])
             res = {}
             for name, stmts in cases.items():
-                exc, cur = None, None
+                cur = None
                 try:
                     with conn.transaction(force_rollback=True):
                         for s in stmts:

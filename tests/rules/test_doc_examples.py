@@ -14,7 +14,6 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from scratch import scratch_database
 
 from auditor.catalog.collect import collect
 from auditor.catalog.db import Session
@@ -22,6 +21,8 @@ from auditor.engine import run_rule
 from auditor.engine.config import Config
 from auditor.rules import load_all
 from auditor.rules.registry import Rule
+
+from scratch import scratch_database
 
 SECTIONS = ("Why it matters", "What it checks", "Bad", "Good", "Fix", "False positives")
 HEADING = re.compile(r"^## (.+)$", re.M)

@@ -14,9 +14,11 @@ from typing import ClassVar
 
 import psycopg
 import pytest
+from tests.test_cli import cli
 
 from tests.support import create_database, drop_database
-from tests.test_cli import cli
+
+from paths import ROOT
 
 GOOD = "CREATE TABLE parent (id int PRIMARY KEY); CREATE TABLE child (id int PRIMARY KEY, p int REFERENCES parent);"
 CLEAN = "CREATE TABLE parent (id int PRIMARY KEY);"
@@ -231,7 +233,7 @@ def test_cron_example_runs_the_fleet_and_never_overlaps(fleet, tmp_path, pgpass)
     shim = bin_dir / "pg-auditor"
     shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m auditor "$@"\n')
     shim.chmod(0o755)
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(ROOT)
     run_env = {**os.environ, **env, **pgpass, "PGA_HOME": str(home), "PGA_CONF": str(conf), "PYTHONPATH": root}
     run_env["PATH"] = f"{bin_dir}:{os.environ['PATH']}"
 

@@ -68,9 +68,9 @@ ANALYZE;
 
 @pytest.fixture(scope="module", params=MAJORS, ids=lambda m: f"pg{m}")
 def cluster(request):
-    from pgbinaries import ensure_postgres
-
     from auditor.pgserver.tempcluster import TempCluster
+
+    from pgbinaries import ensure_postgres
 
     major = request.param
     started = time.perf_counter()

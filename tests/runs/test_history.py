@@ -10,9 +10,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from tests.test_cli import cli
 
 from tests.support import create_database, drop_database
-from tests.test_cli import cli
 
 DB = "pga_nightly"
 SCHEMA = """

@@ -8,12 +8,13 @@ import shlex
 import shutil
 import subprocess
 import tomllib
-from pathlib import Path
 
 import pytest
 import yaml
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+from paths import ROOT
+
+EXAMPLES = ROOT / "examples"
 
 
 def audit_options() -> set[str]:

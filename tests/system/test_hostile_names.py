@@ -9,7 +9,6 @@ import json
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -22,6 +21,8 @@ from auditor.catalog.collect import collect
 from auditor.catalog.db import Session
 from auditor.output import render
 from tests.scratch import scratch_database
+
+from paths import ROOT
 
 NASTY = [
     'Robert"); DROP TABLE students;--',
@@ -78,7 +79,7 @@ class Tags(HTMLParser):
 
 
 # The only elements the HTML may hold are the ones its template writes; a database name never adds one.
-TEMPLATE = (Path(__file__).resolve().parent.parent / "templates" / "report.html.j2").read_text(encoding="utf-8")
+TEMPLATE = (ROOT / "templates" / "report.html.j2").read_text(encoding="utf-8")
 HTML_TAGS = {t.lower() for t in re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)", TEMPLATE)}
 SCRIPTS = len(re.findall(r"<script\b", TEMPLATE))
 UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")

@@ -9,11 +9,12 @@ from collections import OrderedDict
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reports import big, frozen
 
 from auditor.output import jsonout
 from auditor.output.render import envelope
 from auditor.output.sarif import to_sarif
+
+from reports import big, frozen
 
 
 def reference(obj, indent=2):

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
 
 from auditor.demo.run import run_demo
 
-SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "report-1.0.schema.json"
+from paths import ROOT
+
+SCHEMA = ROOT / "schemas" / "report-1.0.schema.json"
 
 
 @pytest.mark.slow

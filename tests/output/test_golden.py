@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
-from reports import FROZEN, frozen
 
 from auditor.engine.report import report_from_dict
 from auditor.output.render import EXTENSIONS, FORMATS, envelope, render
 
-GOLDEN = Path(__file__).parent / "golden"
+from paths import TESTS
+from reports import FROZEN, frozen
+
+GOLDEN = TESTS / "golden"
 
 
 @pytest.fixture(autouse=True)

@@ -1,16 +1,21 @@
-"""No module of auditor imports another in a cycle, at module level or inside a function.
+"""The layers hold: import-linter's contracts (pyproject.toml) pass, and no module imports another in a cycle.
 
-import-linter (run by test_layers) checks the layers; this finds cycles between single modules,
-late imports included, since a function-local import is still a dependency. Imports under
-`if TYPE_CHECKING:` are left out: they never run.
+import-linter checks that each layer imports only from the layers below it; the cycle finder here
+looks at single modules, late (function-local) imports included, since those are dependencies too.
+Imports under `if TYPE_CHECKING:` are left out: they never run.
 """
 
 from __future__ import annotations
 
 import ast
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[2] / "auditor"
+from paths import ROOT
+
+PACKAGE = ROOT / "auditor"
 
 
 def module_name(path: Path) -> str:
@@ -95,3 +100,11 @@ def test_no_import_cycles() -> None:
 
 def test_the_finder_finds_a_cycle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_import_linter_contracts_are_kept() -> None:
+    exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or shutil.which("lint-imports")
+    assert exe, "import-linter is not installed (it is in the test extras)"
+    out = subprocess.run([exe], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    assert "broken" in out.stdout and "0 broken" in out.stdout

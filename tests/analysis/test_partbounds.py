@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 from auditor.analysis.partbounds import (
     MAXVALUE,
@@ -22,7 +21,9 @@ from auditor.analysis.partbounds import (
 )
 from auditor.analysis.partman import parse_interval, parse_row
 
-FIXTURES = Path(__file__).parent / "fixtures" / "partman"
+from paths import FIXTURES
+
+FIXTURES = FIXTURES / "partman"
 UTC = dt.UTC
 
 

@@ -6,8 +6,9 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-import pgbinaries as pb
 import pytest
+
+import pgbinaries as pb
 
 
 def test_pick_version_prefers_newest_final_then_prerelease():

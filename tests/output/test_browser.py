@@ -11,9 +11,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from reports import NASTY_TABLE, frozen
 
 from auditor.output.render import render
+
+from reports import NASTY_TABLE, frozen
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 FLAGS = [

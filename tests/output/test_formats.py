@@ -6,19 +6,20 @@ import json
 import re
 import time
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
-from reports import NASTY_TABLE, big, frozen
 
 from auditor.base.resources import schemas_dir
 from auditor.output.render import envelope, render, script_hash
 from auditor.output.sarif import FINGERPRINT_KEY, MAX_RESULTS
 from auditor.output.text import md_escape, strip_controls
 
-SARIF_SCHEMA = json.loads((Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json").read_text())
+from paths import TESTS
+from reports import NASTY_TABLE, big, frozen
+
+SARIF_SCHEMA = json.loads((TESTS / "schemas" / "sarif-schema-2.1.0.json").read_text())
 REPORT_SCHEMA = json.loads((schemas_dir() / "report-1.0.schema.json").read_text())
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from support import snapshot_after
-
 from auditor.engine import run
 from auditor.engine.config import Config, from_mapping
 from auditor.engine.suppress import parse
+
+from support import snapshot_after
 
 SCHEMA = """
 CREATE SCHEMA s;

@@ -33,9 +33,9 @@ ANALYZE;
 
 @pytest.fixture(scope="module")
 def standby(pg_server) -> Iterator[tuple[str, str]]:
-    from pgbinaries import ensure_postgres
-
     from auditor.pgserver.tempcluster import TempCluster, find_bindir
+
+    from pgbinaries import ensure_postgres
 
     if pg_server.cluster is None:
         pytest.skip("needs a throwaway cluster (not PG_AUDITOR_TEST_DSN)")
