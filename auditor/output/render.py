@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
     import jinja2
 
 JSON_SCHEMA_VERSION = "1.0"
-FORMATS = ("md", "html", "json", "sarif", "junit")
-EXTENSIONS = {"md": "md", "html": "html", "json": "json", "sarif": "sarif", "junit": "junit.xml"}
 
 
 def envelope(report: Report) -> dict[str, Any]:
@@ -166,23 +165,50 @@ def _html(report: Report, fail_on: str | None) -> str:
     return html.replace("__CSP_SCRIPT_HASH__", script_hash(html))
 
 
+def _json(report: Report, fail_on: str | None) -> str:
+    return jsonout.dumps(envelope(report)) + "\n"
+
+
+def _sarif(report: Report, fail_on: str | None) -> str:
+    from auditor.output.sarif import to_sarif  # late: only runs that ask for SARIF load it
+
+    return jsonout.dumps(to_sarif(report)) + "\n"
+
+
+def _junit(report: Report, fail_on: str | None) -> str:
+    from auditor.output.junit import to_junit  # late: only runs that ask for JUnit load it
+
+    return to_junit(report, fail_on or report.run.get("fail_on") or "high")
+
+
+def _markdown(report: Report, fail_on: str | None) -> str:
+    v = view.build(report, view.MD_CAPS, fail_on)
+    return environment("md").get_template("report.md.j2").render(report=report, v=v)
+
+
+@dataclass(frozen=True)
+class Format:
+    """One report format: the file extension it is written with and the function that renders it."""
+
+    extension: str
+    render: Callable[[Report, str | None], str]
+
+
+# The formats, in the order --help and the docs name them. A new format is one writer and one row.
+WRITERS: dict[str, Format] = {
+    "md": Format("md", _markdown),
+    "html": Format("html", _html),
+    "json": Format("json", _json),
+    "sarif": Format("sarif", _sarif),
+    "junit": Format("junit.xml", _junit),
+}
+FORMATS = tuple(WRITERS)
+
+
 def render(report: Report, fmt: str, fail_on: str | None = None) -> str:
-    if fmt == "json":
-        return jsonout.dumps(envelope(report)) + "\n"
-    if fmt == "sarif":
-        from auditor.output.sarif import to_sarif
-
-        return jsonout.dumps(to_sarif(report)) + "\n"
-    if fmt == "junit":
-        from auditor.output.junit import to_junit
-
-        return to_junit(report, fail_on or report.run.get("fail_on") or "high")
-    if fmt == "html":
-        return _html(report, fail_on)
-    if fmt == "md":
-        v = view.build(report, view.MD_CAPS, fail_on)
-        return environment("md").get_template("report.md.j2").render(report=report, v=v)
-    raise ValueError(f"unknown format {fmt!r}")
+    if fmt not in WRITERS:
+        raise ValueError(f"unknown format {fmt!r}")
+    return WRITERS[fmt].render(report, fail_on)
 
 
 def write(
@@ -193,7 +219,7 @@ def write(
     rendered = {fmt: render(report, fmt, fail_on) for fmt in formats}  # render all before writing any
     paths = []
     for fmt, text in rendered.items():
-        path = out_dir / f"{stem}.{EXTENSIONS[fmt]}"
+        path = out_dir / f"{stem}.{WRITERS[fmt].extension}"
         tmp = path.with_name(path.name + ".partial")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)

@@ -12,7 +12,7 @@ import os
 import pytest
 
 from auditor.engine.report import report_from_dict
-from auditor.output.render import EXTENSIONS, FORMATS, envelope, render
+from auditor.output.render import FORMATS, WRITERS, envelope, render
 
 from paths import TESTS
 from reports import FROZEN, frozen
@@ -32,7 +32,7 @@ def frozen_rule_docs(monkeypatch):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_golden(fmt: str) -> None:
     text = render(frozen(), fmt)
-    path = GOLDEN / f"report.{EXTENSIONS[fmt]}"
+    path = GOLDEN / f"report.{WRITERS[fmt].extension}"
     if os.environ.get("UPDATE_GOLDEN") == "1":
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"no golden file {path.name}: run with UPDATE_GOLDEN=1"
