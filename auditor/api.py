@@ -18,15 +18,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from auditor.catalog import db
+from auditor.engine import config as config_mod
 from auditor.engine.config import Config
 from auditor.engine.gate import exit_code
 from auditor.engine.report import Report
+from auditor.output import render
+from auditor.runs import nightly, single
 
 __all__ = ["Config", "Report", "audit", "exit_code", "load_config", "write"]
 
 
 def load_config(config: Config | str | Path | None) -> Config:
-    from auditor.engine import config as config_mod
 
     if config is None:
         return Config()
@@ -57,8 +60,6 @@ def audit(
     compare_to: "latest", a run id, or a JSON report / baseline / snapshot file.
     label: the target's name in the history (default host:port/dbname).
     """
-    from auditor.catalog import db
-    from auditor.runs import nightly, single
 
     cfg = load_config(config)
     settings = nightly.history_settings(cfg, history if isinstance(history, str) else None)
@@ -89,6 +90,5 @@ def audit(
 
 def write(report: Report, formats: Sequence[str], out_dir: Path, stem: str = "pg-auditor-report") -> list[Path]:
     """Render the report to files (md, html, json...) in out_dir; returns the paths."""
-    from auditor.output import render
 
     return render.write(report, list(formats), Path(out_dir), stem)

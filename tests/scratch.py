@@ -56,13 +56,17 @@ def snapshot_of(dsn: str, timeouts: Timeouts | None = None) -> Snapshot:
         session.conn.close()
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """pg-auditor as a user runs it: a subprocess with this worktree first on the path."""
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """pg-auditor as a user runs it: a subprocess of this checkout, whatever the working directory
+    (an installed pg-auditor may be another one)."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "auditor", *args],
         capture_output=True,
         text=True,
+        cwd=cwd,
         timeout=timeout,
         env=full_env,
         check=False,

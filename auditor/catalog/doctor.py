@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from psycopg.conninfo import conninfo_to_dict
+
 from auditor.base.names import quote_ident
 from auditor.catalog.collect import collect
 from auditor.catalog.db import Session, Target
@@ -128,7 +130,6 @@ def grants_for(snap: Snapshot) -> list[str]:
 
 
 def diagnose(session: Session, target: Target, prompted: bool = False) -> Diagnosis:
-    from psycopg.conninfo import conninfo_to_dict
 
     conninfo, source = target.resolve()
     given = conninfo_to_dict(conninfo)

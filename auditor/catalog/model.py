@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from auditor.base.names import qualified
+from auditor.catalog.constraintdef import BUILT, constraint_definition
 from auditor.catalog.indexdef import index_definition
 
 SNAPSHOT_FORMAT = 1
@@ -228,7 +229,6 @@ def _built_on_first_read(cls: type, name: str, build: Callable[[Any], Any]) -> N
 
 
 def _constraint_definition(con: Constraint) -> str | None:
-    from auditor.catalog.constraintdef import BUILT, constraint_definition
 
     return constraint_definition(con) if con.type in BUILT else None
 

@@ -33,6 +33,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, code: int = 2) -> None:
+    # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
     from auditor.base.redaction import redact
 
     one_line = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
@@ -55,6 +56,7 @@ def handles_errors(func: F) -> F:
             fail("interrupted", 130)
         except Exception as exc:
             if log.isEnabledFor(logging.DEBUG):
+                # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
                 import traceback
 
                 from auditor.base.redaction import redact
@@ -66,6 +68,7 @@ def handles_errors(func: F) -> F:
 
 
 def setup_logging(debug: bool) -> None:
+    # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
     from auditor.base.redaction import RedactingFilter
 
     handler = logging.StreamHandler(sys.stderr)
@@ -90,6 +93,7 @@ def finish(code: int) -> None:
 
 def secrets_of_settings(config_file: Path | None, history: str | None) -> list[str]:
     """Passwords in a history URL (command line or config) and the webhook URL: never printed."""
+    # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
     from auditor.engine import config as config_mod
     from auditor.runs import notify
 
@@ -122,6 +126,7 @@ def summarize(report: Any) -> None:
 
 
 def check_formats(formats: list[str]) -> list[str]:
+    # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
     from auditor.output.render import FORMATS
 
     out = []

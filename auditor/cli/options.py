@@ -85,12 +85,14 @@ class Connection:
     connect_timeout: int
 
     def target(self) -> Any:
+        # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
         from auditor.catalog.db import Target
 
         return Target(self.dsn or "", self.host, self.port, self.user, self.dbname, self.service)
 
     def label(self) -> str:
         """The history's name for a database the run never reached."""
+        # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
         from auditor.runs import nightly
 
         return nightly.guess_label(self.dsn, self.host, self.port, self.dbname, self.service)
@@ -144,6 +146,7 @@ def takes_connection(func: F) -> F:
 
 def open_session(connection: Connection) -> Any:
     """Connect read-only; every password met on the way joins the secrets that are never printed."""
+    # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
     from auditor.catalog.db import Timeouts, connect, secrets_of
 
     password = getpass.getpass("Password: ") if connection.prompt else None

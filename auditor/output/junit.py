@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from auditor.engine.report import Finding, Report
+from auditor.output.text import strip_controls
 from auditor.rules.registry import SEVERITY_RANK
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -21,7 +22,6 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]
 
 def xml_text(value: object) -> str:
     """Text a CI dashboard shows: controls and bidi overrides visible, nothing XML 1.0 forbids."""
-    from auditor.output.text import strip_controls
 
     return _XML_INVALID.sub(lambda m: f"\\u{ord(m.group()):04x}", strip_controls(str(value)))
 

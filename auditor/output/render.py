@@ -11,10 +11,12 @@ always whole. The same report renders to the same bytes: no clock is read here.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,7 +80,6 @@ def _pct(v: float | None) -> str:
 
 def _when(v: Any) -> str:
     """An ISO timestamp as a person reads it in a ticket: 2026-11-23 02:00:05 UTC."""
-    from datetime import UTC, datetime
 
     if not v:
         return "unknown"
@@ -145,7 +146,6 @@ def script_hash(html: str) -> str:
     """The CSP hash of the report's one inline script, so only that script may run."""
     m = re.search(r"<script>(.*?)</script>", html, re.S)
     body = m.group(1) if m else ""
-    import base64
 
     return "sha256-" + base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode("ascii")
 

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from auditor.engine.report import Finding, Report
 from auditor.output.text import strip_controls
+from auditor.rules import load_all
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "pgAuditor/v1"
@@ -107,7 +108,6 @@ def _result(report: Report, f: Finding, index: dict[str, int], anchor: str | Non
 
 def rule_docs() -> dict[str, str]:
     """Each rule's documentation, for the help GitHub shows beside an alert."""
-    from auditor.rules import load_all
 
     return {code: r.doc for code, r in load_all().items()}
 

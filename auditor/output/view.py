@@ -8,11 +8,13 @@ that points at the JSON report, which always has everything.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from auditor.base.names import qualified
 from auditor.engine.gate import gating
 from auditor.engine.report import Finding, Report, RuleStatus, severity_counts
 from auditor.rules.registry import SEVERITY_RANK
@@ -203,7 +205,6 @@ def table_choices(groups: list[RuleGroup], limit: int = TABLE_CHOICES) -> list[s
 
 def table_of(f: Finding) -> str | None:
     """The table a finding belongs to, for the table filter."""
-    from auditor.base.names import qualified
 
     name = f.obj.table or (f.obj.name if f.obj.kind in ("table", "partitioned table") else None)
     return qualified(f.obj.schema, name) if name and f.obj.schema else name
@@ -266,7 +267,6 @@ EVIDENCE_TEXT_MAX = 400  # characters of one evidence line in Markdown and HTML
 
 def evidence_items(evidence: dict[str, Any]) -> list[tuple[str, str]]:
     """Evidence as (label, text) pairs: lists joined, nested values as compact JSON."""
-    import json
 
     out = []
     for key in sorted(evidence):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.base.errors import AuditorError
-from auditor.engine.report import Report
+from auditor.engine.report import Report, report_from_dict
 
 BASELINE_VERSION = 1
 
@@ -66,8 +66,6 @@ def load(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BaselineError(f"cannot read baseline {path}: {exc}") from None
     if isinstance(doc, dict) and "schema_version" in doc and "findings" in doc:
-        from auditor.engine.report import report_from_dict
-
         try:
             return build(report_from_dict(doc))
         except (KeyError, TypeError) as exc:

@@ -34,8 +34,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from psycopg import ProgrammingError
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
 from auditor.base.errors import AuditorError, ConfigError
+from auditor.catalog.db import Target, Timeouts, connect
+from auditor.engine import config as config_mod
 from auditor.engine.config import Config, from_mapping
+from auditor.output.render import environment
+from auditor.runs import nightly, single
 
 log = logging.getLogger("pg_auditor")
 
@@ -70,8 +77,6 @@ class TargetResult:
 
 def load_targets(path: Path) -> tuple[list[FleetTarget], dict[str, Any]]:
     """The targets and the [defaults] config mapping. Passwords in a DSN are refused."""
-    from psycopg import ProgrammingError
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -117,9 +122,6 @@ def load_targets(path: Path) -> tuple[list[FleetTarget], dict[str, Any]]:
 
 def discover_databases(server_dsn: str, connect_timeout: int = 10) -> tuple[list[FleetTarget], list[TargetResult]]:
     """Every database on the server we may connect to; templates and databases refusing connections skipped."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    from auditor.catalog.db import Target, Timeouts, connect
 
     base = conninfo_to_dict(Target(conninfo=server_dsn).resolve()[0])
     if base.get("dbname") or base.get("service"):
@@ -157,7 +159,6 @@ def discover_databases(server_dsn: str, connect_timeout: int = 10) -> tuple[list
 
 def target_config(t: FleetTarget, base: Config, defaults: dict[str, Any], cli: dict[str, Any]) -> Config:
     """Base config (or the target's own file), then [defaults], then the target's keys, then the command line."""
-    from auditor.engine import config as config_mod
 
     if t.config_path is not None:
         cfg = config_mod.load(t.config_path)
@@ -229,8 +230,6 @@ class FleetRun:
 
     def one(self, t: FleetTarget) -> TargetResult:
         """One target through the run pipeline; its failure becomes its row, never the others'."""
-        from auditor.catalog.db import Target, Timeouts, connect
-        from auditor.runs import nightly, single
 
         cfg = self.configs[t.name]
         started = time.time()
@@ -296,7 +295,6 @@ def summary_exit_code(results: list[TargetResult]) -> int:
 
 def write_index(results: list[TargetResult], out_dir: Path, title: str = "pg-auditor fleet") -> list[Path]:
     """index.html (one row per target, worst first) and index.json, each written whole."""
-    from auditor.output.render import environment
 
     out_dir.mkdir(parents=True, exist_ok=True)
     order = sorted(
@@ -339,8 +337,6 @@ def run_fleet(
 
     server is the db.Target the DSN and -h/-p/-U/-d/--service options describe (--all-databases only).
     """
-    from auditor.engine import config as config_mod
-    from auditor.runs import nightly
 
     base = config_mod.load(config_file)
     defaults: dict[str, Any] = {}

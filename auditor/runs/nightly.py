@@ -18,11 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from psycopg.conninfo import conninfo_to_dict
+
+from auditor import engine
 from auditor.base.errors import AuditorError, ConfigError
+from auditor.catalog import snapshot_file
+from auditor.catalog.db import Target
 from auditor.catalog.model import Snapshot
 from auditor.engine.config import Config
 from auditor.engine.report import Report
-from auditor.runs import baseline, drift
+from auditor.output.render import envelope
+from auditor.runs import baseline, drift, notify
 
 log = logging.getLogger("pg_auditor")
 
@@ -105,9 +111,6 @@ def previous_from_file(path: Path, cfg: Config) -> Previous:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CompareError(f"cannot read {path}: {exc}") from None
     if isinstance(doc, dict) and "server" in doc and "format" in doc:
-        from auditor import engine
-        from auditor.catalog import snapshot_file
-
         snap = snapshot_file.from_dict(doc)
         old = engine.run(snap, cfg)
         when = old.database.get("collected_at")
@@ -176,8 +179,6 @@ def after_run(
     if previous is not None:
         apply_previous(report, previous, digest)
     if history is not None:
-        from auditor.output.render import envelope
-
         run_id = history.record(report, target, envelope(report), digest)
         report.run["history_id"] = run_id
         if keep_runs or keep_days:
@@ -191,11 +192,8 @@ def after_run(
 
 def guess_label(dsn: str | None, host: str | None, port: str | None, dbname: str | None, service: str | None) -> str:
     """host:port/dbname from what the user gave, for a run that failed before the server could say."""
-    from auditor.catalog.db import Target
 
     try:
-        from psycopg.conninfo import conninfo_to_dict
-
         params = conninfo_to_dict(Target(dsn or "", host, port, None, dbname, service).resolve()[0])
     except Exception:
         return dbname or service or "database"
@@ -207,7 +205,6 @@ def guess_label(dsn: str | None, host: str | None, port: str | None, dbname: str
 
 def run_failed(cfg: Config, history: Any, target: str, exc: BaseException) -> None:
     """Record a run that produced no report and send the failure notification; never raises."""
-    from auditor.runs import notify
 
     error = str(exc)
     if history is not None:

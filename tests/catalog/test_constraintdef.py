@@ -16,7 +16,8 @@ from psycopg.rows import dict_row
 from auditor.catalog.collect import query_for
 from auditor.catalog.db import PINNED_SEARCH_PATH
 from auditor.catalog.snapshot_file import from_dict, load, save, to_dict
-from tests.scratch import admin, scratch_database, snapshot_of
+
+from scratch import admin, scratch_database, snapshot_of
 
 DB = "pga_condef"
 ACTIONS = ["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"]

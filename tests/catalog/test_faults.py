@@ -18,7 +18,8 @@ import pytest
 from auditor import engine
 from auditor.catalog.db import Session, Timeouts
 from auditor.rules.registry import RULES, rule
-from tests.scratch import run_cli, scratch_database, snapshot_of
+
+from scratch import run_cli, scratch_database, snapshot_of
 
 DB = "pga_faults"
 SCHEMA = """

@@ -22,7 +22,8 @@ from auditor.catalog.collect import collect
 from auditor.catalog.db import PINNED_SEARCH_PATH, Session
 from auditor.catalog.indexdef import index_definition, top_level_collations
 from auditor.catalog.model import Index, row_fields
-from tests.scratch import admin, scratch_database, snapshot_of
+
+from scratch import admin, scratch_database, snapshot_of
 
 DB = "pga_indexdef"
 

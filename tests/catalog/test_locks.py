@@ -18,8 +18,9 @@ import pytest
 from auditor import engine
 from auditor.catalog.db import Timeouts
 from auditor.output import render
-from tests.scratch import run_cli, scratch_database, snapshot_of
-from tests.support import debug_log, waited_on_a_lock
+
+from scratch import run_cli, scratch_database, snapshot_of
+from support import debug_log, waited_on_a_lock
 
 DB = "pga_locks"
 SCHEMA = """

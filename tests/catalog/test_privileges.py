@@ -17,7 +17,8 @@ import pytest
 from auditor import engine
 from auditor.output import render
 from auditor.rules.registry import RULES, rule
-from tests.scratch import ROOT, admin, run_cli, scratch_database, snapshot_of
+
+from scratch import ROOT, admin, run_cli, scratch_database, snapshot_of
 
 DB = "pga_priv"
 MON, BARE, HELPER = "pga_priv_mon", "pga_priv_bare", "pgauditor"

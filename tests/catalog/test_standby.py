@@ -17,7 +17,8 @@ from auditor import engine
 from auditor.engine import STANDBY_NOTE
 from auditor.output import render
 from auditor.rules.registry import RULES, Hit, Obj, rule
-from tests.scratch import snapshot_of
+
+from scratch import snapshot_of
 
 SCHEMA = """
 CREATE SCHEMA app;

@@ -47,7 +47,7 @@ def test_all_formats_from_one_run_written_before_the_failing_exit(db, tmp_path):
     doc = json.loads((tmp_path / "pg-auditor-report.json").read_text())
     assert doc["run"]["fail_on"] == "medium"
     assert [f["code"] for f in doc["findings"]] == ["IDX001"]
-    from test_formats import validate_report_json, validate_sarif
+    from validate import validate_report_json, validate_sarif
 
     validate_report_json(doc)
     validate_sarif(json.loads((tmp_path / "pg-auditor-report.sarif").read_text()))

@@ -17,7 +17,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from tests.scratch import admin, run_cli
+from scratch import admin, run_cli
 
 ROLE = "pga_secret"
 PASSWORD = "Zq@ss:w/o'r\"d\\ %40 =kx y"

@@ -10,7 +10,8 @@ from auditor.catalog.db import Target, connect
 from auditor.catalog.model import SECTIONS, InFlight, NotCollectedYet, Snapshot
 from auditor.demo.run import DEMO_DIR
 from auditor.output import render
-from tests.scratch import scratch_database
+
+from scratch import scratch_database
 
 
 def test_read_order_names_every_section_once():

@@ -6,44 +6,16 @@ import json
 import re
 import time
 import xml.etree.ElementTree as ET
-from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
+from validate import validate_report_json, validate_sarif
 
-from auditor.base.resources import schemas_dir
 from auditor.output.render import envelope, render, script_hash
 from auditor.output.sarif import FINGERPRINT_KEY, MAX_RESULTS
 from auditor.output.text import md_escape, strip_controls
 
-from paths import TESTS
 from reports import NASTY_TABLE, big, frozen
-
-SARIF_SCHEMA = json.loads((TESTS / "schemas" / "sarif-schema-2.1.0.json").read_text())
-REPORT_SCHEMA = json.loads((schemas_dir() / "report-1.0.schema.json").read_text())
-
-
-def validate_report_json(doc: dict) -> None:
-    jsonschema.Draft202012Validator.check_schema(REPORT_SCHEMA)
-    jsonschema.Draft202012Validator(REPORT_SCHEMA).validate(doc)
-
-
-def validate_sarif(doc: dict) -> None:
-    """The official schema, plus GitHub's ingestion rules that the schema does not express."""
-    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(doc)
-    for run in doc["runs"]:
-        declared = [r["id"] for r in run["tool"]["driver"]["rules"]]
-        assert len(declared) == len(set(declared))
-        for res in run["results"]:
-            assert res["ruleId"] in declared
-            assert declared[res["ruleIndex"]] == res["ruleId"]
-            assert res["partialFingerprints"][FINGERPRINT_KEY]
-            for loc in res["locations"]:
-                uri = loc["physicalLocation"]["artifactLocation"]["uri"]  # GitHub rejects the file without it
-                parts = urlsplit(uri)
-                assert not parts.scheme and not parts.netloc and not uri.startswith("/"), uri  # relative (GH1005)
-                assert re.fullmatch(r"[A-Za-z0-9._~%/-]+", uri), uri  # nothing a URI parser could reject
-                assert loc["physicalLocation"]["region"]["startLine"] >= 1
 
 
 def test_json_validates_against_the_published_schema() -> None:

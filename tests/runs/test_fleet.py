@@ -14,11 +14,10 @@ from typing import ClassVar
 
 import psycopg
 import pytest
-from tests.test_cli import cli
-
-from tests.support import create_database, drop_database
 
 from paths import ROOT
+from scratch import run_cli as cli
+from support import create_database, drop_database
 
 GOOD = "CREATE TABLE parent (id int PRIMARY KEY); CREATE TABLE child (id int PRIMARY KEY, p int REFERENCES parent);"
 CLEAN = "CREATE TABLE parent (id int PRIMARY KEY);"
@@ -222,7 +221,7 @@ def test_webhook_delivery_failure_is_a_warning_without_the_url(pg_server, tmp_pa
 
 def test_cron_example_runs_the_fleet_and_never_overlaps(fleet, tmp_path, pgpass):
     """The cron.d line as cron would run it (sh, its variables); flock -n turns a second start away."""
-    from tests.test_examples import cron_entry
+    from example_files import cron_entry
 
     env, command = cron_entry()
     home, conf, bin_dir = tmp_path / "home", tmp_path / "conf", tmp_path / "bin"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from tests.test_cli import cli
 
-from tests.support import create_database, drop_database
+from scratch import run_cli as cli
+from support import create_database, drop_database
 
 DB = "pga_nightly"
 SCHEMA = """

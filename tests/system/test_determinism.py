@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from tests.scratch import run_cli, scratch_database
+from scratch import run_cli, scratch_database
 
 SCHEMA = (
     """

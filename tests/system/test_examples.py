@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import py_compile
-import re
 import shlex
 import shutil
 import subprocess
@@ -11,10 +10,7 @@ import tomllib
 
 import pytest
 import yaml
-
-from paths import ROOT
-
-EXAMPLES = ROOT / "examples"
+from example_files import EXAMPLES, cron_entry
 
 
 def audit_options() -> set[str]:
@@ -93,22 +89,6 @@ def test_systemd_units_verify(tmp_path):
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stderr.strip() == "", out.stderr
-
-
-def cron_entry() -> tuple[dict[str, str], str]:
-    """The variables and the command of the cron.d example, with cron's `\\%` turned back into `%`."""
-    env, command = {}, ""
-    for line in (EXAMPLES / "cron" / "pg-auditor.cron").read_text().splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        if re.match(r"^[A-Z_]+=", line):
-            key, _, value = line.partition("=")
-            env[key] = value
-            continue
-        fields = line.split(None, 6)
-        assert len(fields) == 7 and fields[5] == "auditor", "cron.d lines are: 5 schedule fields, user, command"
-        command = fields[6].replace("\\%", "%")
-    return env, command
 
 
 def test_cron_line_is_well_formed():

@@ -20,9 +20,9 @@ from auditor import engine
 from auditor.catalog.collect import collect
 from auditor.catalog.db import Session
 from auditor.output import render
-from tests.scratch import scratch_database
 
 from paths import ROOT
+from scratch import scratch_database
 
 NASTY = [
     'Robert"); DROP TABLE students;--',

@@ -13,7 +13,8 @@ from auditor.catalog import snapshot_file
 from auditor.output.text import strip_controls
 from auditor.output.view import EVIDENCE_TEXT_MAX, evidence_items
 from bench.generate import Size, batches
-from tests.support import snapshot_after
+
+from support import snapshot_after
 
 INVISIBLE = {0x00AD, 0x061C, 0x180E, 0xFEFF} | set(range(0x7F, 0xA0)) | set(range(0x200B, 0x2010))
 INVISIBLE |= set(range(0x2028, 0x202F)) | set(range(0x2060, 0x206A))

@@ -21,8 +21,9 @@ from auditor import engine
 from auditor.catalog.db import Timeouts
 from auditor.output import render
 from auditor.rules import load_all
-from tests.scratch import snapshot_of
-from tests.support import debug_log, waited_on_a_lock
+
+from scratch import snapshot_of
+from support import debug_log, waited_on_a_lock
 
 MAJORS = [int(m) for m in os.environ.get("PG_AUDITOR_MAJORS", "13 14 15 16 17 18").split()]
 

@@ -88,6 +88,7 @@ def audit(
     setup_logging(debug)
     formats = check_formats(formats or ["md", "html", "json"])
     if targets or all_databases:
+        # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
         from auditor.catalog.db import secrets_of
         from auditor.runs.fleet import run_fleet
 

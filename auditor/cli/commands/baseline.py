@@ -46,6 +46,7 @@ def write_baseline(
     debug: DebugOpt = False,
 ) -> None:
     """Record today's findings as accepted: `audit --baseline FILE` then fails only on new ones."""
+    # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
     from auditor.engine import config as config_mod
     from auditor.runs import baseline
 

@@ -25,6 +25,7 @@ from auditor.cli.options import (
 
 def collect_snapshot(session: Any, schema: list[str] | None, exclude_schema: list[str] | None) -> Any:
     """Read the catalogs, then close the connection whatever happened."""
+    # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
     from auditor.catalog.collect import collect
 
     try:

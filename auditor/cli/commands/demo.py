@@ -27,6 +27,7 @@ def demo(
     debug: DebugOpt = False,
 ) -> None:
     """Start a throwaway PostgreSQL, load a sample multi-tenant SaaS schema, audit it and write the report."""
+    # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
     from auditor.demo.run import run_demo
 
     setup_logging(debug)

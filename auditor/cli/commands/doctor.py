@@ -26,6 +26,7 @@ def doctor(
     debug: DebugOpt = False,
 ) -> None:
     """Show what this role can read, the GRANTs for the rest, and which libpq files and variables applied."""
+    # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
     from auditor.catalog.doctor import diagnose, format_diagnosis
 
     setup_logging(debug)

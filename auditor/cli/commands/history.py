@@ -33,6 +33,7 @@ def show_history(
     debug: DebugOpt = False,
 ) -> None:
     """List the recorded runs with their scores (and apply retention with --prune)."""
+    # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
     from auditor.engine import config as config_mod
     from auditor.runs import nightly
 

@@ -19,6 +19,7 @@ def list_rules(
     thresholds: Annotated[bool, typer.Option("--thresholds", help="List the tunable thresholds instead.")] = False,
 ) -> None:
     """List every rule: code, severity, slug and title."""
+    # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
     from auditor.base.thresholds import THRESHOLDS
     from auditor.rules import load_all
 
@@ -35,6 +36,7 @@ def list_rules(
 @handles_errors
 def show_rule(code: Annotated[str, typer.Argument(help="Rule code (IDX001) or slug.")]) -> None:
     """Print a rule's documentation: why it matters, an example and the fix."""
+    # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
     from auditor.rules import find_rule
 
     r = find_rule(code)
