@@ -1,0 +1,148 @@
+"""Real public schemas of several stacks, audited and compared with a reviewer's expected findings.
+
+Each folder of tests/realschemas/ holds a real project's DDL and an `expected.toml` a reviewer wrote
+by reading the catalog: `[[expected]]` findings that must be reported (at `min_severity` or above)
+and `[[rejected]]` ones that are false. The test fails on a finding at medium or above that is not
+expected (a false positive) and on an expected finding that is missing. Schemas on which the tool is
+not right yet are marked xfail(strict=True): the day they pass, the marker must go.
+"""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from auditor.engine import Run
+from auditor.engine.config import Config
+from auditor.rules.registry import SEVERITY_RANK
+
+from paths import TESTS
+from scratch import scratch_database, snapshot_of
+
+REAL = TESTS / "realschemas"
+SUPABASE_STUB = REAL / "_supabase" / "supabase_stub.sql"
+JUDGED = SEVERITY_RANK["medium"]
+
+# Schemas the tool does not read right yet, with the issue that fixes them (strict: remove when fixed).
+NOT_YET = {
+    "basejump": "issue 15: membership RLS, Supabase roles",
+    "chatbot_ui": "issue 15: per-user tenancy, Supabase roles",
+    "documenso": "issues 15 and 17: hierarchical tenancy, global-by-design uniques",
+    "lago": "issues 15 and 17",
+    "gitlab": "issues 15 and 17: hierarchical keys, loose foreign keys, partitioned FKs",
+    "pagila": "issue 15: tenancy invented on a single-tenant app",
+}
+
+
+@dataclass(frozen=True)
+class Judged:
+    code: str
+    obj: str
+    min_severity: str
+
+
+def expectations(folder: Path) -> tuple[list[Judged], list[Judged]]:
+    """The reviewer's expected and rejected findings (one entry may list several objects)."""
+    doc = tomllib.loads((folder / "expected.toml").read_text(encoding="utf-8"))
+
+    def entries(key: str, severity_key: str) -> list[Judged]:
+        out = []
+        for e in doc.get(key, []):
+            objs = e.get("objects") or [e["object"]]
+            out += [Judged(e["code"], o, e.get(severity_key, "medium")) for o in objs]
+        return out
+
+    return entries("expected", "min_severity"), entries("rejected", "reported_severity")
+
+
+def load_files(folder: Path) -> list[Path]:
+    files = [SUPABASE_STUB] if (folder / "rls_expected.toml").exists() else []
+    files.append(folder / "schema.sql.gz" if (folder / "schema.sql.gz").exists() else folder / "schema.sql")
+    if (folder / "seed.sql").exists():
+        files.append(folder / "seed.sql")
+    return files
+
+
+def psql(dsn: str, path: Path) -> None:
+    """Load a file as its project documents it: psql with ON_ERROR_STOP (the files use psql's \\set)."""
+    data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    out = subprocess.run(
+        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-f", "-"],
+        input=data,
+        capture_output=True,
+        cwd=path.parent,
+        check=False,
+    )
+    assert out.returncode == 0, f"{path.name} did not load: {out.stderr.decode()[-2000:]}"
+
+
+@pytest.fixture
+def real_database(pg_server, request) -> Iterator[str]:
+    """The schema loaded into a scratch database and analyzed; roles it created are dropped after."""
+    folder = REAL / request.param
+    with psycopg.connect(pg_server.dsn_for(), autocommit=True) as conn:
+        before = {r[0] for r in conn.execute("SELECT rolname FROM pg_roles")}
+    try:
+        with scratch_database(pg_server, f"pga_real_{request.param}") as dsn:
+            for path in load_files(folder):
+                psql(dsn, path)
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute("ANALYZE")
+            yield dsn
+    finally:
+        with psycopg.connect(pg_server.dsn_for(), autocommit=True) as conn:
+            for (role,) in conn.execute("SELECT rolname FROM pg_roles").fetchall():
+                if role not in before:
+                    conn.execute(f'DROP OWNED BY "{role}"')
+                    conn.execute(f'DROP ROLE "{role}"')
+
+
+def audit(dsn: str) -> list:
+    """The active findings at medium and above, as the default configuration reports them."""
+    report = Run(Config()).finish(snapshot_of(dsn), {"source": "test"})
+    return [f for f in report.active if SEVERITY_RANK[f.severity] >= JUDGED]
+
+
+def schemas() -> list:
+    names = sorted(p.name for p in REAL.iterdir() if (p / "expected.toml").exists())
+    return [
+        pytest.param(n, marks=pytest.mark.xfail(reason=NOT_YET[n], strict=True)) if n in NOT_YET else n for n in names
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("real_database", schemas(), indirect=True)
+def test_findings_match_the_review(real_database: str, request) -> None:
+    name = request.node.callspec.params["real_database"]
+    expected, _rejected = expectations(REAL / name)
+    found = audit(real_database)
+    reported = {(f.code, f.obj.display): f.severity for f in found}
+    wanted = {(e.code, e.obj): e.min_severity for e in expected}
+    missing = sorted(
+        f"{code} {obj} (at least {sev})"
+        for (code, obj), sev in wanted.items()
+        if SEVERITY_RANK.get(reported.get((code, obj), "info"), 0) < SEVERITY_RANK[sev] or (code, obj) not in reported
+    )
+    false = sorted(f"{code} {sev} {obj}" for (code, obj), sev in reported.items() if (code, obj) not in wanted)
+    true = len(reported) - len(false)
+    precision = true / len(reported) if reported else 1.0
+    print(f"{name}: {len(reported)} at medium+, {true} expected (precision {precision:.0%}), {len(missing)} missing")
+    assert not false and not missing, (
+        f"{name}: precision {precision:.0%}; unexpected at medium+: {false[:40]}; missing: {missing[:40]}"
+    )
+
+
+def test_expectation_files_parse() -> None:
+    for folder in REAL.iterdir():
+        if (folder / "expected.toml").exists():
+            expected, rejected = expectations(folder)
+            assert expected, f"{folder.name}: no [[expected]] entries"
+            for e in expected + rejected:
+                assert e.min_severity in SEVERITY_RANK, (folder.name, e)
