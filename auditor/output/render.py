@@ -186,6 +186,12 @@ def _markdown(report: Report, fail_on: str | None) -> str:
     return environment("md").get_template("report.md.j2").render(report=report, v=v)
 
 
+def _fix_script(report: Report, fail_on: str | None) -> str:
+    from auditor.output.fix_script import fix_script  # late: only runs that ask for the script load it
+
+    return fix_script(report, fail_on)
+
+
 @dataclass(frozen=True)
 class Format:
     """One report format: the file extension it is written with and the function that renders it."""
@@ -201,6 +207,7 @@ WRITERS: dict[str, Format] = {
     "json": Format("json", _json),
     "sarif": Format("sarif", _sarif),
     "junit": Format("junit.xml", _junit),
+    "sql": Format("sql", _fix_script),
 }
 FORMATS = tuple(WRITERS)
 

@@ -1,6 +1,6 @@
 """Golden files: every format rendered from one frozen report must not change by accident.
 
-Regenerate after an intended change with `UPDATE_GOLDEN=1 pytest tests/test_golden.py`, then read
+Regenerate after an intended change with `UPDATE_GOLDEN=1 pytest tests/output/test_golden.py`, then read
 the diff like code.
 """
 

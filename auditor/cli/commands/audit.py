@@ -42,7 +42,9 @@ def audit(
     from_snapshot: FromSnapshotOpt = None,
     formats: Annotated[
         list[str] | None,
-        typer.Option("-f", "--format", help="md, html, json, sarif, junit (default: md,html,json)."),
+        typer.Option(
+            "-f", "--format", help="md, html, json, sarif, junit, sql: the fix script (default: md,html,json)."
+        ),
     ] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="Directory for the report files.")] = Path("."),
     name: Annotated[str, typer.Option("--name", help="File name stem of the report files.")] = "pg-auditor-report",

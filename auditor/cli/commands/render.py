@@ -20,7 +20,7 @@ from auditor.cli.console import (
 def render_report(
     report_file: Annotated[Path, typer.Argument(help="A JSON report written by `audit -f json`.")],
     formats: Annotated[
-        list[str] | None, typer.Option("-f", "--format", help="md, html, json, sarif, junit (default md,html).")
+        list[str] | None, typer.Option("-f", "--format", help="md, html, json, sarif, junit, sql (default md,html).")
     ] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="Directory for the report files.")] = Path("."),
     name: Annotated[str | None, typer.Option("--name", help="File name stem (default: the JSON file's).")] = None,
