@@ -16,7 +16,7 @@ from auditor.engine.report import Finding, Report
 
 # Dependency order of the areas' fixes; within a rank, the report's own order (severity first).
 FIX_ORDER = {"PAR": 0, "IDX": 1, "ISO014": 2, "CON": 3, "ISO": 4}
-_NO_TRANSACTION = re.compile(r"\b(CONCURRENTLY|VACUUM)\b|^\s*(BEGIN|COMMIT|START TRANSACTION)\b", re.I | re.M)
+_NO_TRANSACTION = re.compile(r"\b(CONCURRENTLY|VACUUM)\b|^\s*(BEGIN|COMMIT|START TRANSACTION|CALL)\b", re.I | re.M)
 
 
 def _rank(f: Finding) -> int:
@@ -43,7 +43,7 @@ def block(f: Finding, number: int, total: int, same_as: int | None = None) -> st
         return "\n".join([*head, f"-- fixed by block {same_as} above", ""])
     body = f.fix.strip() if f.fix else ""
     if _NO_TRANSACTION.search(_code(body)):
-        head.append("-- not wrapped in a transaction (CONCURRENTLY, VACUUM, or it manages its own)")
+        head.append("-- not wrapped in a transaction (CONCURRENTLY, VACUUM, CALL, or it manages its own)")
         return "\n".join([*head, body, ""])
     return "\n".join([*head, "BEGIN;", body, "COMMIT;", ""])
 
