@@ -4,7 +4,7 @@ The fixes come in dependency order (partitions before the indexes on them, index
 and foreign keys that need them), each block headed by its finding in our own words, nothing cut.
 `\\set ON_ERROR_STOP on` stops the script at the first failing statement. A fix whose statements can
 run in a transaction is wrapped in one, so a failing step takes its whole fix back; a fix with
-CONCURRENTLY (or VACUUM) cannot be, and runs statement by statement.
+CONCURRENTLY, VACUUM or a CALL (procedures commit on their own) cannot be, and runs statement by statement.
 """
 
 from __future__ import annotations
