@@ -17,11 +17,13 @@ ROLLUP_TABLES = threshold(
     "rollup_tables", 10, "tables of one schema from which a per-table finding becomes one finding for the schema"
 )
 
+# type families: keys and references compare within them
 INTEGER_WIDTH = {"int2": 16, "int4": 32, "int8": 64}
 INTEGER_MAX = {"int2": 2**15 - 1, "int4": 2**31 - 1, "int8": 2**63 - 1}
 TEXT_TYPES = {"text", "varchar", "bpchar", "citext"}
 
 
+# which tables are judged, and lookups on them
 def judged_tables(snap: Snapshot) -> list[Table]:
     """Ordinary and partitioned tables the application owns, partitions left out (judged via their root).
     Built once per snapshot: most CON rules and every roll-up ask for it."""
@@ -80,6 +82,7 @@ def polymorphic_ids(snap: Snapshot, t: Table) -> dict[str, str]:
     }
 
 
+# evidence lists kept short, and the per-schema roll-up of per-table results (CON007, CON008, CON015)
 def sample(items: list[str], limit: int = 20) -> list[str]:
     return items if len(items) <= limit else [*items[:limit], f"... and {len(items) - limit} more"]
 
@@ -119,6 +122,7 @@ def schema_hit(snap: Snapshot, schema: str, items: list[tuple[Table, list[str], 
     )
 
 
+# the foreign keys CON003, CON004, CON012 and CON013 judge
 def foreign_keys(snap: Snapshot) -> Iterator[tuple[Table, Constraint, Table | None]]:
     """Foreign keys of application tables, each once (partition clones left out)."""
     user = {t.oid for t in snap.user_tables}
@@ -127,6 +131,7 @@ def foreign_keys(snap: Snapshot) -> Iterator[tuple[Table, Constraint, Table | No
             yield snap.table_by_oid[con.table_oid], con, snap.table_by_oid.get(con.ref_table_oid or 0)
 
 
+# the words of names that measure something: CON007 bounds them, CON010 compares their types
 UNIT_RANGE = {
     "confidence": (0, 1),
     "probability": (0, 1),
@@ -150,6 +155,7 @@ def measure_words(name: str) -> tuple[str, ...]:
     return words
 
 
+# names that mean different things in different tables: never a reference (CON002) nor a drift (CON010)
 GENERIC_NAMES = {
     "id", "name", "value", "code", "data", "description", "status", "state", "type", "kind", "key", "title",
     "metadata", "settings", "options", "properties", "payload", "body", "content", "label", "position",

@@ -33,9 +33,10 @@ def missing_primary_key(snap: Snapshot) -> Iterator[Hit]:
     every change ship the whole row and the subscriber scan for it.
 
     ## What it checks
-    Every ordinary and partitioned table of the application (extension schemas left out) with no
-    PRIMARY KEY constraint. A partitioned table is judged on its parent: a primary key declared there
-    holds on every partition, so partitions are not reported one by one.
+    Every ordinary and partitioned table of the application with no PRIMARY KEY constraint (a schema
+    given over to an extension, such as pg_partman's with its template tables, is left out). A
+    partitioned table is judged on its parent: a primary key declared there holds on every
+    partition, so partitions are not reported one by one.
 
     When the table already has a unique index on NOT NULL columns (valid, not partial, no
     expressions), the key exists in all but name and the finding is milder (low): promote that index.

@@ -46,11 +46,11 @@ def updated_at_without_trigger(snap: Snapshot) -> Iterator[Hit]:
 
     ## What it checks
     The tables with an `updated_at` column, schema by schema. A schema is judged only when at least
-    one of them has an enabled BEFORE UPDATE ... FOR EACH ROW trigger (on the table or its
-    partitioned root) and those are at least as many as the ones without; then each table without
-    one is reported, with the function the others use. Schemas where no table has such a trigger
-    (the ORM sets the column) are not judged. A disabled trigger counts as missing, and the fix
-    enables it. Any BEFORE UPDATE row trigger counts: the rule does not read the function's body.
+    one of them has an enabled BEFORE UPDATE ... FOR EACH ROW trigger and those are at least as
+    many as the ones without; then each table without one is reported, with the function the others
+    use. Schemas where no table has such a trigger (the ORM sets the column) are not judged. A
+    disabled trigger counts as missing, and the fix enables it. Any BEFORE UPDATE row trigger
+    counts: the rule does not read the function's body.
 
     ## Bad
     ```sql

@@ -66,8 +66,8 @@ def sequence_exhaustion(snap: Snapshot) -> Iterator[Hit]:
     smaller of the sequence's maximum and the type's maximum of the column it feeds (its owner, or a
     column whose default calls `nextval` on it): a bigint sequence feeding an integer column runs out
     at the integer's limit. Sequences that CYCLE, and sequences never used, are left out. When the
-    auditing role may read none of the sequences the rule is not evaluated (it says which GRANT
-    unlocks it) rather than passing silently.
+    auditing role may read none of the sequences, the rule reports itself not evaluated rather than
+    passing silently.
 
     ## Bad
     ```sql
