@@ -10,7 +10,9 @@ from __future__ import annotations
 import ast
 import inspect
 import sys
+import types
 from pathlib import Path
+from typing import Any
 
 from auditor.base.thresholds import Threshold
 from auditor.catalog.collect import GRANT_HINTS, LIMITED_HINTS
@@ -18,14 +20,34 @@ from auditor.rules import load_all
 from auditor.rules.registry import Rule
 
 DOCS_DIR = Path("docs") / "rules"
+OURS = ("auditor.rules", "auditor.analysis")  # whose functions may read thresholds
 GENERATED = "<!-- Generated from the rule's docstring by `python -m auditor.output.rule_docs`: do not edit. -->"
 
 
 def thresholds_of(rule: Rule) -> list[Threshold]:
-    """The thresholds the rule's own module reads (declared there or imported into it)."""
-    module = sys.modules[rule.func.__module__]
-    names = {n.id for n in ast.walk(ast.parse(inspect.getsource(module))) if isinstance(n, ast.Name)}
-    found = {v.key: v for k, v in vars(module).items() if k in names and isinstance(v, Threshold)}
+    """The thresholds the rule reads: named in its function or in any of our functions it calls."""
+    found: dict[str, Threshold] = {}
+    seen: set[int] = set()
+    stack: list[Any] = [rule.func]
+    while stack:
+        func = stack.pop()
+        if id(func) in seen:
+            continue
+        seen.add(id(func))
+        codes = [func.__code__]
+        names: set[str] = set()
+        while codes:
+            code = codes.pop()
+            names.update(code.co_names)
+            codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+        for name in names:
+            value = func.__globals__.get(name)
+            if isinstance(value, Threshold):
+                found[value.key] = value
+            elif isinstance(value, types.FunctionType) and value.__module__.startswith(
+                ("auditor.rules", "auditor.analysis")
+            ):
+                stack.append(value)
     return [found[k] for k in sorted(found)]
 
 

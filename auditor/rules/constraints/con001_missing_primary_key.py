@@ -1,0 +1,165 @@
+"""CON001: a table with no primary key; the fix promotes a unique index when one already is a key in all but name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.base.names import column_list, index_name, qualified, quote_ident
+from auditor.catalog.model import Snapshot
+from auditor.rules.common import table_obj
+from auditor.rules.constraints._shared import (
+    constraint_name,
+    judged_tables,
+    primary_key,
+)
+from auditor.rules.registry import Hit, rule
+
+
+@rule(
+    "CON001",
+    "missing-primary-key",
+    severity="high",
+    subject="table",
+    requires=("tables", "columns", "constraints", "indexes"),
+    population="tables",
+)
+def missing_primary_key(snap: Snapshot) -> Iterator[Hit]:
+    """Table without a primary key.
+
+    ## Why it matters
+    Without a primary key nothing stops duplicate rows, rows cannot be addressed one by one (ORMs,
+    admin tools and `DELETE ... WHERE id =` all assume a key), and logical replication cannot
+    replicate UPDATE or DELETE on the table unless it is set to REPLICA IDENTITY FULL, which makes
+    every change ship the whole row and the subscriber scan for it.
+
+    ## What it checks
+    Every ordinary and partitioned table of the application with no PRIMARY KEY constraint (a schema
+    given over to an extension, such as pg_partman's with its template tables, is left out). A
+    partitioned table is judged on its parent: a primary key declared there holds on every
+    partition, so partitions are not reported one by one.
+
+    When the table already has a unique index on NOT NULL columns (valid, not partial, no
+    expressions), the key exists in all but name and the finding is milder (low): promote that index.
+    A unique index on a nullable column, or a partial one, does not count: it does not stop duplicates.
+
+    ## Bad
+    ```sql
+    CREATE TABLE audit_log (at timestamptz NOT NULL, actor text, action text);
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE audit_log (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at timestamptz NOT NULL, actor text, action text
+    );
+    ```
+
+    ## Fix
+    ```sql
+    -- an existing unique index on NOT NULL columns:
+    ALTER TABLE audit_log ADD CONSTRAINT audit_log_pkey PRIMARY KEY USING INDEX audit_log_id_key;
+    -- otherwise a surrogate key (rewrites the table under an ACCESS EXCLUSIVE lock):
+    ALTER TABLE audit_log ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;
+    ```
+    On a partitioned table the key must include the partition key columns. An index that backs a
+    UNIQUE constraint cannot be promoted: the finding's fix then builds a twin unique index
+    CONCURRENTLY and promotes that one.
+
+    ## False positives
+    An append-only table that nobody updates, deletes from or replicates row by row (a raw event
+    feed, a staging table reloaded in bulk) can do without a key. Say so on the table:
+    `COMMENT ON TABLE audit_log IS 'pg-auditor: ignore CON001 -- append-only, never replicated'`,
+    or turn the rule off with `--ignore CON001` or `ignore = ["CON001"]` in the config.
+    """
+    for t in judged_tables(snap):
+        if primary_key(snap, t):
+            continue
+        cols = {c.name: c for c in snap.columns_of.get(t.oid, [])}
+        evidence: dict[str, object] = {"estimated_rows": snap.estimated_rows(t), "replica_identity": t.replica_identity}
+        if t.is_partitioned:
+            evidence["partition_key"] = t.partition_key
+            evidence["partitions"] = len(snap.leaf_partitions(t))
+        unique = sorted(
+            (
+                i
+                for i in snap.indexes_of.get(t.oid, [])
+                if i.is_unique
+                and i.is_valid
+                and i.predicate is None
+                and not i.has_expressions
+                and all(cols[c].not_null for c in i.columns if c in cols)
+            ),
+            key=lambda i: (i.key_count, i.name),
+        )
+        pkey = constraint_name(t.name, [], "pkey")
+        if unique:
+            best = unique[0]
+            evidence["unique_not_null_index"] = best.name
+            cols_sql = column_list([c for c in best.columns if c])
+            if t.is_partitioned or best.parent_index_oid is not None:
+                fix = (
+                    f"-- builds a twin of {best.name} (USING INDEX is not allowed here); drop {best.name} after:\n"
+                    f"ALTER TABLE {t.qualified} ADD PRIMARY KEY ({cols_sql});"
+                )
+            elif best.backs_constraint:
+                # an index that backs a UNIQUE constraint cannot be promoted: build a twin without blocking
+                fix = (
+                    f"CREATE UNIQUE INDEX CONCURRENTLY {quote_ident(pkey)} ON {t.qualified} ({cols_sql});\n"
+                    f"ALTER TABLE {t.qualified} ADD CONSTRAINT {quote_ident(pkey)} PRIMARY KEY USING INDEX "
+                    f"{quote_ident(pkey)};\n"
+                    f"-- then, if no foreign key references it: ALTER TABLE {t.qualified} DROP CONSTRAINT "
+                    f"{quote_ident(best.constraint_name or best.name)};"
+                )
+            else:
+                fix = (
+                    f"ALTER TABLE {t.qualified} ADD CONSTRAINT {quote_ident(pkey)} PRIMARY KEY USING INDEX "
+                    f"{quote_ident(best.name)};"
+                )
+            yield Hit(
+                obj=table_obj(t),
+                message=f"no primary key; unique index {best.name} on NOT NULL columns already stops duplicates "
+                "and could become it (logical replication and many tools want a declared key)",
+                evidence=evidence,
+                fix=fix,
+                severity="low",
+            )
+            continue
+        key_cols = ["id", *[c for c in t.partition_key_columns if c != "id"]]
+        if "id" in cols:
+            note = "-- id must hold no NULLs and no duplicates; SET NOT NULL scans the table.\n"
+            if t.is_partitioned:
+                fix = note + f"ALTER TABLE {t.qualified} ADD PRIMARY KEY ({column_list(key_cols)});"
+            else:
+                fix = (
+                    note + f"CREATE UNIQUE INDEX CONCURRENTLY {quote_ident(pkey)} ON {t.qualified} (id);\n"
+                    f"ALTER TABLE {t.qualified} ADD CONSTRAINT {quote_ident(pkey)} PRIMARY KEY USING INDEX "
+                    f"{quote_ident(pkey)};"
+                )
+        elif t.is_partitioned:
+            fix = (
+                "-- a partitioned table's key must include its partition key columns "
+                f"({', '.join(t.partition_key_columns) or t.partition_key});\n"
+                "-- adding the column rewrites every partition under an ACCESS EXCLUSIVE lock:\n"
+            )
+            if snap.server.major >= 17:
+                fix += f"ALTER TABLE {t.qualified} ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY;\n"
+            else:  # identity columns on partitioned tables with partitions arrived in PostgreSQL 17
+                seq = qualified(t.schema, index_name(t.name, ["id"], "seq"))
+                fix += (
+                    f"CREATE SEQUENCE {seq} AS bigint;\n"
+                    f"ALTER TABLE {t.qualified} ADD COLUMN id bigint NOT NULL DEFAULT nextval('{seq}');\n"
+                    f"ALTER SEQUENCE {seq} OWNED BY {t.qualified}.id;\n"
+                )
+            fix += f"ALTER TABLE {t.qualified} ADD PRIMARY KEY ({column_list(key_cols)});"
+        else:
+            fix = (
+                "-- rewrites the table under an ACCESS EXCLUSIVE lock; plan a window for a large table:\n"
+                f"ALTER TABLE {t.qualified} ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;"
+            )
+        yield Hit(
+            obj=table_obj(t),
+            message="no primary key and no unique index on NOT NULL columns: duplicate rows cannot be prevented",
+            evidence=evidence,
+            fix=fix,
+        )

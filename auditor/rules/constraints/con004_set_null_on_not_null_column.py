@@ -1,0 +1,119 @@
+"""CON004: a foreign key action that sets NULL (or a missing default) on a NOT NULL column, so deletes fail."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from auditor.base.names import column_list, quote_ident
+from auditor.catalog.model import Snapshot
+from auditor.rules.common import constraint_obj
+from auditor.rules.constraints._shared import (
+    foreign_keys,
+)
+from auditor.rules.registry import Hit, rule
+
+_SET_NULL = re.compile(r"ON (DELETE|UPDATE) SET (NULL|DEFAULT)(?: \(([^)]*)\))?")
+
+
+@rule(
+    "CON004",
+    "set-null-on-not-null-column",
+    severity="high",
+    subject="constraint",
+    requires=("tables", "columns", "constraints"),
+    population="foreign_keys",
+)
+def set_null_on_not_null_column(snap: Snapshot) -> Iterator[Hit]:
+    """ON DELETE SET NULL (or SET DEFAULT with no default) on a NOT NULL column.
+
+    ## Why it matters
+    The action is only tried when a referenced row is deleted (or its key updated): then setting
+    the NOT NULL column to NULL fails, so the parent's DELETE fails with a not-null violation in
+    production, long after the schema passed review. SET DEFAULT on a column with no default is
+    the same thing.
+
+    ## What it checks
+    Every foreign key whose ON DELETE or ON UPDATE action is SET NULL or SET DEFAULT, for the columns
+    the action sets (all the key's columns, or the list of `SET NULL (col, ...)` on PostgreSQL 15+):
+    a NOT NULL column is reported for SET NULL, and for SET DEFAULT when it has no default (or a
+    default of NULL).
+
+    ## Bad
+    ```sql
+    CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);
+    CREATE TABLE tasks (id bigint PRIMARY KEY,
+                        owner_id bigint NOT NULL REFERENCES users ON DELETE SET NULL);
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);
+    CREATE TABLE tasks (id bigint PRIMARY KEY,
+                        owner_id bigint REFERENCES users ON DELETE SET NULL);  -- a task may lose its owner
+    CREATE TABLE sessions (id bigint PRIMARY KEY,
+                           user_id bigint NOT NULL REFERENCES users ON DELETE CASCADE);
+    ```
+
+    ## Fix
+    Decide what a deleted parent means: keep the rows and allow NULL, or delete them with it.
+    ```sql
+    ALTER TABLE tasks ALTER COLUMN owner_id DROP NOT NULL;
+    -- or
+    ALTER TABLE tasks DROP CONSTRAINT tasks_owner_id_fkey,
+        ADD CONSTRAINT tasks_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES users ON DELETE CASCADE NOT VALID;
+    ALTER TABLE tasks VALIDATE CONSTRAINT tasks_owner_id_fkey;
+    ```
+    For SET DEFAULT, giving the column a default is the third way.
+
+    ## False positives
+    Hardly any: the declared action cannot succeed. If referenced rows are never deleted (they are
+    only soft-deleted) the failure never happens, but the declaration still says something false.
+    Suppress on the constraint:
+    `COMMENT ON CONSTRAINT tasks_owner_id_fkey ON tasks IS 'pg-auditor: ignore CON004 -- users are never deleted'`
+    (a comment on the table covers it too); or `--ignore CON004` / `ignore = ["CON004"]` in the config.
+    """
+    for t, con, ref in foreign_keys(snap):
+        for m in _SET_NULL.finditer(con.definition):
+            event, action, listed = m.group(1), m.group(2), m.group(3)
+            targets = [c.strip().strip('"') for c in listed.split(",")] if listed else con.columns
+            bad = []
+            for name in targets:
+                col = snap.column_by_name.get((t.oid, name))
+                if col is None or not col.not_null:
+                    continue
+                if action == "DEFAULT" and col.default is not None and col.default.upper() != "NULL":
+                    continue
+                bad.append(name)
+            if not bad:
+                continue
+            if action == "NULL":
+                drop = "\n".join(f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(c)} DROP NOT NULL;" for c in bad)
+            else:
+                drop = "\n".join(
+                    f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(c)} SET DEFAULT ...;  -- pick a default"
+                    for c in bad
+                )
+            body = re.sub(rf"ON {event} SET {action}(?: \([^)]*\))?", f"ON {event} CASCADE", con.definition)
+            fix = (
+                f"-- keep the rows when the parent goes (allow NULL):\n{drop}\n"
+                f"-- or delete them with it:\n"
+                f"ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(con.name)},\n"
+                f"    ADD CONSTRAINT {quote_ident(con.name)} {body} NOT VALID;\n"
+                f"ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {quote_ident(con.name)};"
+            )
+            if action == "DEFAULT":
+                fix = fix.replace(
+                    "-- keep the rows when the parent goes (allow NULL):", "-- give the column a default:"
+                )
+            yield Hit(
+                obj=constraint_obj(t, con),
+                message=(
+                    f"ON {event} SET {action} on NOT NULL column(s) {column_list(bad)}: "
+                    f"{'deleting' if event == 'DELETE' else 'updating the key of'} a referenced row in "
+                    f"{ref.qualified if ref else 'the parent'} will fail"
+                ),
+                evidence={"columns": bad, "definition": con.definition},
+                fix=fix,
+            )
+            break

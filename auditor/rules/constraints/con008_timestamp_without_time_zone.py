@@ -1,0 +1,117 @@
+"""CON008: `timestamp without time zone` columns, per table or rolled up per schema."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from auditor.base.names import column_list, quote_ident
+from auditor.catalog.model import Snapshot, Table
+from auditor.rules.common import dependent_views_note, table_obj
+from auditor.rules.constraints._shared import (
+    judged_tables,
+    rollup,
+    schema_hit,
+)
+from auditor.rules.registry import Hit, rule
+
+
+def timestamptz_fix(t: Table, cols: list[str]) -> str:
+    keyed = [c for c in cols if c in t.partition_key_columns]
+    cols = [c for c in cols if c not in keyed]
+    note = (
+        f"-- {column_list(keyed)} is in the partition key of {t.qualified}: its type cannot be altered in place;\n"
+        "-- it changes only by recreating the partitioned table."
+        if keyed
+        else ""
+    )
+    if not cols:
+        return note
+    alters = ",\n    ".join(f"ALTER COLUMN {quote_ident(c)} TYPE timestamptz" for c in cols)
+    return (note + "\n" if note else "") + f"ALTER TABLE {t.qualified}\n    {alters};"
+
+
+@rule(
+    "CON008",
+    "timestamp-without-time-zone",
+    severity="low",
+    subject="table",
+    requires=("tables", "columns"),
+)
+def timestamp_without_time_zone(snap: Snapshot) -> Iterator[Hit]:
+    """Columns of type `timestamp without time zone`.
+
+    ## Why it matters
+    A `timestamp` stores wall-clock digits with no zone. Which zone they meant lives only in the
+    application's convention: a session with another TimeZone, a report tool, a daylight-saving
+    change or a second service writing local time and the values silently shift by hours, and
+    comparisons with `now()` (a timestamptz) convert using the session's zone. `timestamptz`
+    stores an instant and costs the same 8 bytes.
+
+    ## What it checks
+    Columns of type `timestamp` (any precision) in the application's tables. One finding per table,
+    or one for the whole schema when most of its tables do it (a Rails or Django schema typically
+    uses `timestamp` everywhere: the `rollup_tables` threshold, or 3+ tables making up 80% of the
+    schema), with the columns listed in the evidence. A column in a partitioned table's partition key
+    cannot be altered in place: the fix says so instead of altering it. When views read the
+    tables, the fix warns that the ALTER fails until they are dropped and recreated.
+
+    ## Bad
+    ```sql
+    CREATE TABLE events (id bigint PRIMARY KEY, kind text NOT NULL, created_at timestamp NOT NULL DEFAULT now());
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE events (id bigint PRIMARY KEY, kind text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+    ```
+
+    ## Fix
+    ```sql
+    -- If the stored values are UTC (Rails, Django and most ORMs write UTC), with TimeZone = UTC
+    -- PostgreSQL 12+ changes the type without rewriting the table (indexes on it are rebuilt);
+    -- it still takes an ACCESS EXCLUSIVE lock while it runs:
+    SET timezone = 'UTC';
+    ALTER TABLE events ALTER COLUMN created_at TYPE timestamptz;
+    ```
+
+    ## False positives
+    Values that are wall-clock times on purpose: a shop's opening hour, an appointment in the
+    customer's local time with the zone kept in another column, a date-time copied from a document.
+    Suppress on the table:
+    `COMMENT ON TABLE events IS 'pg-auditor: ignore CON008 -- local times, zone in events.tz'`.
+    A finding rolled up for a schema is about the schema object, which a comment does not cover: use
+    `[[tool.pg-auditor.ignore-objects]]` with `rule = "CON008"` and `object = "<schema>"`, or
+    `--ignore CON008` / `ignore = ["CON008"]` in the config.
+    """
+    per_table: list[tuple[Table, list[str], str]] = []
+    for t in judged_tables(snap):
+        cols = [c.name for c in snap.columns_of.get(t.oid, []) if c.base_type == "timestamp"]
+        if cols:
+            per_table.append((t, cols, timestamptz_fix(t, cols)))
+    preamble = (
+        "-- Only if the stored values are UTC. With TimeZone = UTC, PostgreSQL 12+ changes the type without\n"
+        "-- rewriting the table (indexes on the columns are rebuilt); each ALTER holds an ACCESS EXCLUSIVE lock.\n"
+        "SET timezone = 'UTC';\n"
+    )
+    for schema, items in rollup(snap, per_table):
+        if schema is not None:
+            hit = schema_hit(
+                snap,
+                schema,
+                items,
+                "{columns} timestamp without time zone columns in {tables} of {of} tables of {schema}",
+                "columns",
+            )
+            hit.fix = dependent_views_note(snap, [t for t, _, _ in items]) + preamble + (hit.fix or "")
+            names = Counter(c for _, cols, _ in items for c in cols)
+            hit.evidence["most_common"] = [f"{n} ({k} tables)" for n, k in names.most_common(5)]
+            yield hit
+            continue
+        t, cols, fix = items[0]
+        yield Hit(
+            obj=table_obj(t),
+            message=f"{column_list(cols)} {'are' if len(cols) > 1 else 'is'} timestamp without time zone",
+            evidence={"columns": cols},
+            fix=dependent_views_note(snap, [t]) + preamble + fix,
+        )

@@ -1,0 +1,136 @@
+"""CON010: one column name, several types across a schema's tables."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from functools import lru_cache
+
+from auditor.base.names import quote_ident
+from auditor.catalog.model import Column, Snapshot, Table
+from auditor.rules.common import dependent_views_note
+from auditor.rules.constraints._shared import (
+    GENERIC_NAMES,
+    INTEGER_WIDTH,
+    MEASURES,
+    TEXT_TYPES,
+    judged_tables,
+    measure_words,
+    sample,
+)
+from auditor.rules.registry import Hit, Obj, rule
+
+
+def type_label(c: Column) -> str:
+    """The type as a DBA compares it: timestamp(6) is timestamp (6 is the default precision)."""
+    return _type_label(c.type)
+
+
+@lru_cache(maxsize=1 << 10)
+def _type_label(type_name: str) -> str:
+    return re.sub(r"^(timestamp|time)\(6\)", r"\1", type_name)
+
+
+def drift_matters(name: str) -> bool:
+    """Names that mean the same thing in every table: keys (*_id) and times (*_at), and named amounts."""
+    if name in GENERIC_NAMES:
+        return False
+    if name.endswith(("_id", "_at", "_on")) or name == "tenant":
+        return True
+    words = measure_words(name)
+    return bool(words) and words[-1] in MEASURES
+
+
+@rule(
+    "CON010",
+    "column-type-drift",
+    severity="low",
+    subject="column",
+    requires=("tables", "columns"),
+)
+def column_type_drift(snap: Snapshot) -> Iterator[Hit]:
+    """The same column name with different types across tables.
+
+    ## Why it matters
+    `org_id bigint` in most tables and `org_id integer` in a few means the narrow ones overflow
+    first, joins between them cast, and foreign keys between them are mismatched. `created_at
+    timestamptz` beside `created_at timestamp` compares instants with wall-clock times.
+    `precise_amount numeric(30,5)` beside `numeric(40,15)` rounds the same quantity differently
+    depending on the table it went through.
+
+    ## What it checks
+    Names that mean the same thing wherever they appear: `*_id` keys, `*_at`/`*_on` times, and
+    measures (`units`, `*_amount`, `*_cents`, `*_price`, `*_rate`, `*_confidence`, `*_percent` ...).
+    Generic names (`id`, `name`, `status`, `value`, `sequential_id` ...) are left out: they carry
+    different things in different tables. One finding per column name and schema, listing each
+    type with its tables; `timestamp(6)` counts as `timestamp`. Differences of type family
+    (bigint vs uuid) are medium, the rest low. The fix aligns the other tables on the type most
+    tables use; when no type is the majority it asks to choose one.
+
+    ## Bad
+    ```sql
+    CREATE TABLE orgs (id bigint PRIMARY KEY, name text NOT NULL);
+    CREATE TABLE projects (id bigint PRIMARY KEY, org_id bigint NOT NULL REFERENCES orgs);
+    CREATE TABLE invoices (id bigint PRIMARY KEY, org_id integer NOT NULL REFERENCES orgs);
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE orgs (id bigint PRIMARY KEY, name text NOT NULL);
+    CREATE TABLE projects (id bigint PRIMARY KEY, org_id bigint NOT NULL REFERENCES orgs);
+    CREATE TABLE invoices (id bigint PRIMARY KEY, org_id bigint NOT NULL REFERENCES orgs);
+    ```
+
+    ## Fix
+    ```sql
+    ALTER TABLE invoices ALTER COLUMN org_id TYPE bigint;  -- rewrites the table
+    ```
+
+    ## False positives
+    One name for different things in different tables: an `external_id` that is a uuid from one
+    partner and a number from another. The finding is about the column name in the schema, not one
+    table, so a comment on a table or column does not cover it (a comment on the schema covers all its
+    findings). Suppress it by name in the config: `[[tool.pg-auditor.ignore-objects]]` with
+    `rule = "CON010"`, `object = "public.external_id"` and a reason; or `--ignore CON010` /
+    `ignore = ["CON010"]`.
+    """
+    seen: dict[tuple[str, str], dict[str, list[tuple[Table, Column]]]] = defaultdict(lambda: defaultdict(list))
+    for t in judged_tables(snap):
+        for col in snap.columns_of.get(t.oid, []):
+            if drift_matters(col.name.lower()):
+                seen[(t.schema, col.name)][type_label(col)].append((t, col))
+    for schema, name in sorted(seen):
+        types = seen[(schema, name)]
+        if len(types) < 2:
+            continue
+        ranked = sorted(types.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        majority, major_rows = ranked[0]
+        families = {rows[0][1].base_type if rows[0][1].base_type not in INTEGER_WIDTH else "int" for _, rows in ranked}
+        families = {"text" if f in TEXT_TYPES else f for f in families}
+        severity = "medium" if len(families) > 1 else "low"
+        odd = [(t, c) for _, rows in ranked[1:] for t, c in rows]
+        tie = len(ranked) > 1 and len(ranked[1][1]) == len(major_rows)
+        evidence = {
+            "types": {ty: sample(sorted(t.qualified for t, _ in rows), 15) for ty, rows in ranked},
+            "tables_per_type": {ty: len(rows) for ty, rows in ranked},
+        }
+        if tie:
+            fix = f"-- no type is the majority: choose one for {quote_ident(name)} and align the others"
+        else:
+            fix = dependent_views_note(snap, [t for t, _ in odd]) + (
+                f"-- align on {majority} (the type most tables use); changing a type rewrites the table under an\n"
+                "-- ACCESS EXCLUSIVE lock (dropping a numeric or varchar limit does not):\n"
+                + "\n".join(
+                    f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(c.name)} TYPE {major_rows[0][1].type};"
+                    for t, c in sorted(odd, key=lambda tc: (tc[0].schema, tc[0].name))
+                )
+            )
+        yield Hit(
+            obj=Obj("column", schema=schema, name=name),
+            message=f"{name} has {len(ranked)} types across {sum(len(r) for _, r in ranked)} tables: "
+            + ", ".join(f"{ty} ({len(rows)})" for ty, rows in ranked),
+            evidence=evidence,
+            fix=fix,
+            severity=severity,
+        )

@@ -1,0 +1,88 @@
+"""CON012: a multi-column foreign key that MATCH SIMPLE skips when one of its columns is NULL."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from auditor.base.names import column_list, quote_ident
+from auditor.catalog.model import Snapshot
+from auditor.rules.common import constraint_obj
+from auditor.rules.constraints._shared import (
+    foreign_keys,
+)
+from auditor.rules.registry import Hit, rule
+
+
+@rule(
+    "CON012",
+    "foreign-key-partly-null",
+    severity="medium",
+    subject="constraint",
+    requires=("tables", "columns", "constraints"),
+    population="foreign_keys",
+)
+def foreign_key_partly_null(snap: Snapshot) -> Iterator[Hit]:
+    """Multi-column foreign key with nullable columns and MATCH SIMPLE.
+
+    ## Why it matters
+    With the default MATCH SIMPLE, a row where any one of the key's columns is NULL is not checked
+    at all: `(org_id, project_id) = (7, NULL)` passes, and so does `(NULL, 42)` pointing at a
+    project of no tenant, which is how cross-tenant references slip in. Make the columns NOT NULL,
+    or declare the key MATCH FULL (all NULL or none).
+
+    ## What it checks
+    Every foreign key of two or more columns, not declared MATCH FULL, with at least one nullable
+    column among them (each key once: the clones on partitions are left out).
+
+    ## Bad
+    ```sql
+    CREATE TABLE projects (org_id bigint NOT NULL, id bigint NOT NULL, PRIMARY KEY (org_id, id));
+    CREATE TABLE tasks (id bigint PRIMARY KEY, org_id bigint, project_id bigint,
+                        FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id));
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE projects (org_id bigint NOT NULL, id bigint NOT NULL, PRIMARY KEY (org_id, id));
+    CREATE TABLE tasks (id bigint PRIMARY KEY, org_id bigint NOT NULL, project_id bigint NOT NULL,
+                        FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id));
+    ```
+
+    ## Fix
+    ```sql
+    ALTER TABLE tasks ALTER COLUMN org_id SET NOT NULL;  -- scans the table
+    -- or
+    ALTER TABLE tasks DROP CONSTRAINT tasks_org_id_project_id_fkey,
+        ADD CONSTRAINT tasks_org_id_project_id_fkey FOREIGN KEY (org_id, project_id)
+        REFERENCES projects (org_id, id) MATCH FULL NOT VALID;
+    ALTER TABLE tasks VALIDATE CONSTRAINT tasks_org_id_project_id_fkey;
+    ```
+
+    ## False positives
+    An optional parent: `org_id NOT NULL` with `project_id` nullable, where a NULL project means "no
+    project". MATCH SIMPLE then does what is meant (and MATCH FULL would forbid it); the risk left is
+    only a bug writing a partial key. Suppress on the constraint:
+    `COMMENT ON CONSTRAINT tasks_org_id_project_id_fkey ON tasks IS 'pg-auditor: ignore CON012 -- project is optional'`
+    (a comment on the table covers it too); or `--ignore CON012` / `ignore = ["CON012"]` in the config.
+    """
+    for t, con, _ref in foreign_keys(snap):
+        if len(con.columns) < 2 or con.match_type == "f":
+            continue
+        nullable = [c for c in con.columns if not snap.column_by_name[(t.oid, c)].not_null]
+        if not nullable:
+            continue
+        full = re.sub(r"(REFERENCES .+?\((?:\"[^\"]*\"|[^)\"])*\))", r"\1 MATCH FULL", con.definition, count=1)
+        yield Hit(
+            obj=constraint_obj(t, con),
+            message=f"{column_list(nullable)} may be NULL, and then MATCH SIMPLE skips the check for the whole row",
+            evidence={"nullable_columns": nullable, "definition": con.definition},
+            fix=(
+                "-- either (SET NOT NULL scans the table):\n"
+                + "\n".join(f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(c)} SET NOT NULL;" for c in nullable)
+                + "\n-- or all-or-nothing NULLs:\n"
+                f"ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(con.name)},\n"
+                f"    ADD CONSTRAINT {quote_ident(con.name)} {full} NOT VALID;\n"
+                f"ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {quote_ident(con.name)};"
+            ),
+        )

@@ -1,0 +1,170 @@
+"""CON015: a multi-column unique key that NULLs in a nullable column let repeat."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+
+from auditor.base.names import column_list, index_name, qualified, quote_ident
+from auditor.catalog.model import Snapshot, Table
+from auditor.rules.constraints._shared import (
+    checked_columns,
+    judged_tables,
+    rollup,
+    schema_hit,
+)
+from auditor.rules.registry import Hit, Obj, rule
+
+_DEF_TAIL = re.compile(r" (?:WITH \(|TABLESPACE |WHERE )")
+
+
+def nulls_not_distinct_sql(definition: str, name: str) -> str:
+    """The index's definition rebuilt CONCURRENTLY under a new name, with NULLS NOT DISTINCT."""
+    head, _, rest = definition.partition(" ON ")
+    new_head = head.replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX CONCURRENTLY ", 1)
+    new_head = new_head[: new_head.rindex(" ") + 1] + quote_ident(name)
+    m = _DEF_TAIL.search(rest)
+    at = m.start() if m else len(rest)
+    return f"{new_head} ON {rest[:at]} NULLS NOT DISTINCT{rest[at:]};"
+
+
+def excluded_by_predicate(column: str, predicate: str | None) -> bool:
+    """A partial index whose WHERE (an AND of terms) compares the column leaves its NULL rows out."""
+    if not predicate or " OR " in predicate.upper():
+        return False
+    name = re.escape(quote_ident(column))
+    if re.search(rf"(?<![\w.\"]){name} IS NULL", predicate):
+        return False
+    return bool(re.search(rf"(?<![\w.\"]){name}(?:\)?::\w[\w ]*)? (?:IS NOT NULL|=|<>|<|>|<=|>=|IN |~)", predicate))
+
+
+@rule(
+    "CON015",
+    "nullable-unique-key",
+    severity="low",
+    subject="index",
+    requires=("tables", "columns", "indexes"),
+    population="indexes",
+)
+def nullable_unique_key(snap: Snapshot) -> Iterator[Hit]:
+    """Multi-column unique key with a nullable column: rows with a NULL there are never duplicates.
+
+    ## Why it matters
+    A unique index treats NULLs as distinct, so `UNIQUE (org_id, code, category)` lets any number
+    of `(7, 'x', NULL)` rows in. That is sometimes intended, but more often the duplicates the
+    index was written to stop slip through for exactly the rows where an optional column is empty.
+
+    ## What it checks
+    Unique indexes and constraints (primary keys left out) of two or more key columns, without
+    expressions and not NULLS NOT DISTINCT, with a nullable key column. Single-column unique keys are
+    left out (many NULLs in an optional unique column are normal), and so are columns a partial
+    index's WHERE leaves the NULLs of out (`WHERE col IS NOT NULL`, `col = ...`) and columns a CHECK
+    constraint mentions (an exclusive arc such as `CHECK ((a IS NOT NULL) <> (b IS NOT NULL))` makes
+    the NULLs deliberate). Indexes are reported one by one, or once for a schema where many of its
+    tables have them (the `rollup_tables` threshold, or 3+ tables making up 80% of the schema).
+
+    ## Bad
+    ```sql
+    CREATE TABLE integration_customers (id bigint PRIMARY KEY, customer_id bigint NOT NULL,
+                                        category text, code text NOT NULL);
+    CREATE UNIQUE INDEX integration_customers_key ON integration_customers (customer_id, category, code);
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE integration_customers (id bigint PRIMARY KEY, customer_id bigint NOT NULL,
+                                        category text NOT NULL, code text NOT NULL);
+    CREATE UNIQUE INDEX integration_customers_key ON integration_customers (customer_id, category, code);
+    ```
+
+    ## Fix
+    On PostgreSQL 15+, treat NULLs as equal (or make the column NOT NULL):
+    ```sql
+    CREATE UNIQUE INDEX CONCURRENTLY integration_customers_key_nnd
+        ON integration_customers (customer_id, category, code) NULLS NOT DISTINCT;
+    DROP INDEX CONCURRENTLY integration_customers_key;
+    ALTER INDEX integration_customers_key_nnd RENAME TO integration_customers_key;
+    ```
+    The new index fails to build if such duplicates already exist: that is the finding proved. An
+    index that backs a UNIQUE constraint, or one on a partitioned table, gets the SET NOT NULL fix only.
+
+    ## False positives
+    Many of these are intended: a NULL in the optional column means "not scoped" and several such rows
+    are allowed. Suppress on the index:
+    `COMMENT ON INDEX integration_customers_key IS 'pg-auditor: ignore CON015 -- rows without a category may repeat'`
+    (a comment on the table covers it too). A finding rolled up for a schema is about the schema
+    object, which a comment does not cover: use `[[tool.pg-auditor.ignore-objects]]` with
+    `rule = "CON015"` and `object = "<schema>"`, or `--ignore CON015` / `ignore = ["CON015"]`.
+    """
+    tables = {t.oid: t for t in judged_tables(snap)}
+    per_index: list[tuple[Table, list[str], str, Hit]] = []
+    for idx in snap.indexes:
+        t = tables.get(idx.table_oid)
+        if t is None or not idx.is_unique or idx.is_primary or idx.parent_index_oid is not None:
+            continue
+        if idx.key_count < 2 or idx.has_expressions or idx.nulls_not_distinct:
+            continue
+        keys = [c for c in idx.columns[: idx.key_count] if c]
+        ruled = checked_columns(snap, t)  # CHECK (a IS NOT NULL) <> (b IS NOT NULL): the NULLs are by design
+        nullable = [
+            c
+            for c in keys
+            if not snap.column_by_name[(t.oid, c)].not_null
+            and not excluded_by_predicate(c, idx.predicate)
+            and c not in ruled
+        ]
+        if not nullable:
+            continue
+        evidence: dict[str, object] = {"definition": idx.definition, "nullable_columns": nullable}
+        if idx.constraint_name:
+            evidence["constraint"] = idx.constraint_name
+        not_null = "\n".join(
+            f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(c)} SET NOT NULL;  -- scans the table"
+            for c in nullable
+        )
+        if snap.server.major >= 15 and not idx.constraint_name and not t.is_partitioned:
+            twin = index_name(idx.name, [], "nnd")
+            fix = (
+                "-- treat NULLs as equal (fails to build if such duplicates exist already):\n"
+                + nulls_not_distinct_sql(idx.definition, twin)
+                + f"\nDROP INDEX CONCURRENTLY {qualified(t.schema, idx.name)};\n"
+                f"ALTER INDEX {qualified(t.schema, twin)} RENAME TO {quote_ident(idx.name)};\n"
+                f"-- or, if the column should never be empty:\n{not_null}"
+            )
+        else:
+            fix = not_null
+        hit = Hit(
+            obj=Obj("index", t.schema, t.name, idx.name),
+            message=f"unique on {column_list(keys)}, but rows where {column_list(nullable)} "
+            f"{'is' if len(nullable) == 1 else 'are'} NULL are never duplicates of each other",
+            evidence=evidence,
+            fix=fix,
+        )
+        per_index.append((t, [f"{idx.name} ({', '.join(nullable)} nullable)"], fix, hit))
+    by_table: dict[int, tuple[Table, list[str], list[str]]] = {}
+    for t, names, fix, _hit in per_index:
+        item = by_table.setdefault(t.oid, (t, [], []))
+        item[1].extend(names)
+        item[2].append(fix)
+    items = [(t, names, "\n".join(fixes)) for t, names, fixes in by_table.values()]
+    hits_of: dict[int, list[Hit]] = defaultdict(list)
+    for item in per_index:
+        hits_of[item[0].oid].append(item[3])
+    for schema, group in rollup(snap, items):
+        if schema is None:
+            yield from hits_of[group[0][0].oid]
+            continue
+        hit = schema_hit(
+            snap,
+            schema,
+            group,
+            "{columns} multi-column unique indexes in {tables} tables of {schema} let rows with a NULL key column "
+            "repeat: review which are intended",
+            "indexes",
+        )
+        hit.fix = (
+            "-- some of these are intended: run only the blocks for indexes whose NULL rows must be unique too\n"
+            + (hit.fix or "")
+        )
+        yield hit

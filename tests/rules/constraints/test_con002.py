@@ -1,0 +1,70 @@
+"""CON002 implied-foreign-key on a real PostgreSQL: what fires, what must not, and fix SQL run as printed."""
+
+from __future__ import annotations
+
+from support import hits, snapshot_after
+
+
+def by_table(found: list) -> dict:
+    return {f.obj.table: f for f in found}
+
+
+def run_fix(conn, fix: str) -> None:
+    """Run fix SQL as printed (CONCURRENTLY cannot run in the test's transaction: drop that word only)."""
+    conn.execute(fix.replace(" CONCURRENTLY", ""))
+
+
+FK_SCHEMA = """
+CREATE SCHEMA t;
+CREATE TABLE t.customers (id uuid PRIMARY KEY);
+CREATE TABLE t.categories (id bigint PRIMARY KEY);
+CREATE TABLE t.invoices (id uuid PRIMARY KEY, customer_id uuid NOT NULL, voided_invoice_id uuid,
+                         external_id varchar, sequential_id int);
+CREATE TABLE t.posts (id bigint PRIMARY KEY, category_id integer, customer_id bigint);
+CREATE TABLE t.linked (id bigint PRIMARY KEY, customer_id uuid REFERENCES t.customers);
+CREATE TABLE t.notes (id bigint PRIMARY KEY, customer_type varchar, customer_id uuid, invoice_id uuid);
+CREATE TABLE t.charges (id uuid PRIMARY KEY, parent_id uuid);
+CREATE TABLE t.adjusted (id bigint PRIMARY KEY, invoice_type int, invoice_id uuid);  -- an int kind, not polymorphic
+CREATE TABLE t.pagw (pagw_id int PRIMARY KEY);
+CREATE TABLE t.usage (id bigint PRIMARY KEY, pagw_id int);
+CREATE TABLE t.ar_internal_metadata (key varchar PRIMARY KEY, value varchar);
+CREATE TABLE t.settings (id bigint PRIMARY KEY, key varchar);
+CREATE TABLE t.ev (id bigint, customer_id uuid, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE t.ev_2024 PARTITION OF t.ev FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE t.accounts (org_id bigint, id bigint, PRIMARY KEY (org_id, id));
+CREATE TABLE t.ledger (id bigint PRIMARY KEY, org_id bigint NOT NULL, account_id bigint NOT NULL);
+CREATE TABLE t.global_ledger (id bigint PRIMARY KEY, account_id bigint);  -- no org_id: no key to point at
+"""
+
+
+def test_implied_foreign_keys(conn):
+    found = by_table(hits(snapshot_after(conn, FK_SCHEMA), "CON002"))
+    refs = {table: f.evidence["references"] for table, f in found.items()}
+    assert refs == {
+        "invoices": {"customer_id": "t.customers(id)", "voided_invoice_id": "t.invoices(id)"},
+        "posts": {"category_id": "t.categories(id)"},  # -ies plural; customer_id bigint is not a uuid key
+        "notes": {"invoice_id": "t.invoices(id)"},
+        "adjusted": {"invoice_id": "t.invoices(id)"},
+        "charges": {"parent_id": "t.charges(id)"},  # self-reference
+        "usage": {"pagw_id": "t.pagw(pagw_id)"},  # same name and type as another table's key
+        "ev": {"customer_id": "t.customers(id)"},  # judged on the partitioned parent, not per partition
+        "ledger": {"account_id": "t.accounts(org_id, id) as (org_id, account_id)"},  # tenant-scoped key
+    }
+    # linked has its FK; settings.key is a generic name (ar_internal_metadata's key is no target)
+    assert found["posts"].evidence["types_differ"] == {"category_id": "integer vs bigint"}
+    assert found["invoices"].message.startswith("2 columns look like references")
+    # polymorphic (customer_type, customer_id) is named in the evidence, never flagged
+    assert found["notes"].evidence["polymorphic_pairs_not_flagged"] == ["(customer_type, customer_id)"]
+
+
+def test_implied_foreign_key_fixes_run(conn):
+    found = by_table(hits(snapshot_after(conn, FK_SCHEMA), "CON002"))
+    fix = found["invoices"].fix
+    assert "NOT VALID;\nALTER TABLE t.invoices VALIDATE CONSTRAINT invoices_customer_id_fkey;" in fix
+    run_fix(conn, fix)
+    run_fix(conn, found["ev"].fix)  # partitioned: plain ADD before PostgreSQL 18
+    run_fix(conn, found["usage"].fix)
+    assert "FOREIGN KEY (org_id, account_id) REFERENCES t.accounts (org_id, id) NOT VALID" in found["ledger"].fix
+    run_fix(conn, found["ledger"].fix)
+    left = by_table(hits(snapshot_after(conn, "SELECT 1"), "CON002"))
+    assert {"invoices", "ev", "usage", "ledger"}.isdisjoint(left) and "posts" in left

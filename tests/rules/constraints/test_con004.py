@@ -1,0 +1,44 @@
+"""CON004 set-null-on-not-null-column on a real PostgreSQL: what fires, what must not, and fix SQL run as printed."""
+
+from __future__ import annotations
+
+from support import hits, snapshot_after
+
+
+def by_table(found: list) -> dict:
+    return {f.obj.table: f for f in found}
+
+
+def run_fix(conn, fix: str) -> None:
+    """Run fix SQL as printed (CONCURRENTLY cannot run in the test's transaction: drop that word only)."""
+    conn.execute(fix.replace(" CONCURRENTLY", ""))
+
+
+SET_NULL_SCHEMA = """
+CREATE SCHEMA t;
+CREATE TABLE t.users (id bigint PRIMARY KEY, org bigint NOT NULL, UNIQUE (org, id));
+CREATE TABLE t.bad (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES t.users ON DELETE SET NULL);
+CREATE TABLE t.fine (id bigint PRIMARY KEY, user_id bigint REFERENCES t.users ON DELETE SET NULL);
+CREATE TABLE t.no_default (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES t.users ON DELETE SET DEFAULT);
+CREATE TABLE t.with_default (id bigint PRIMARY KEY,
+                             user_id bigint NOT NULL DEFAULT 0 REFERENCES t.users ON DELETE SET DEFAULT);
+"""
+
+
+SET_NULL_COLUMNS = """
+CREATE TABLE t.cols (id bigint PRIMARY KEY, org bigint NOT NULL, user_id bigint,
+                     FOREIGN KEY (org, user_id) REFERENCES t.users (org, id) ON DELETE SET NULL (user_id));
+"""
+
+
+def test_set_null_on_not_null(conn, pg_server):
+    ddl = SET_NULL_SCHEMA + (SET_NULL_COLUMNS if pg_server.major >= 15 else "")  # SET NULL (columns): 15+
+    found = by_table(hits(snapshot_after(conn, ddl), "CON004"))
+    assert set(found) == {"bad", "no_default"}
+    assert found["bad"].evidence["columns"] == ["user_id"]
+    # the fix runs and the delete that would have failed now works
+    run_fix(conn, found["bad"].fix.split("-- or delete them with it:")[0])
+    conn.execute("INSERT INTO t.users VALUES (1, 1); INSERT INTO t.bad VALUES (1, 1); DELETE FROM t.users")
+    cascade = found["no_default"].fix.split("-- or delete them with it:\n")[1]
+    run_fix(conn, cascade)
+    assert not hits(snapshot_after(conn, "SELECT 1"), "CON004")

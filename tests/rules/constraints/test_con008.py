@@ -1,0 +1,69 @@
+"""CON008 timestamp-without-time-zone on a real PostgreSQL: what fires, what must not, and fix SQL run as printed."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from support import hits, snapshot_after
+
+
+def by_table(found: list) -> dict:
+    return {f.obj.table: f for f in found}
+
+
+def run_fix(conn, fix: str) -> None:
+    """Run fix SQL as printed (CONCURRENTLY cannot run in the test's transaction: drop that word only)."""
+    conn.execute(fix.replace(" CONCURRENTLY", ""))
+
+
+def test_timestamp_without_time_zone(conn):
+    ddl = """
+    CREATE SCHEMA t;
+    CREATE TABLE t.a (id int PRIMARY KEY, created_at timestamp, updated_at timestamp(6), ok timestamptz);
+    CREATE TABLE t.b (id int PRIMARY KEY, at timestamptz);
+    CREATE TABLE t.c (id int PRIMARY KEY, at timestamptz);
+    CREATE TABLE t.p (id int, at timestamp NOT NULL, seen timestamp) PARTITION BY RANGE (at);
+    CREATE TABLE t.p_1 PARTITION OF t.p FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+    """
+    found = by_table(hits(snapshot_after(conn, ddl), "CON008"))
+    assert set(found) == {"a", "p"}
+    assert found["a"].evidence["columns"] == ["created_at", "updated_at"]
+    run_fix(conn, found["a"].fix)
+    assert "in the partition key" in found["p"].fix  # cannot be altered in place: said, not attempted
+    run_fix(conn, found["p"].fix)
+    left = by_table(hits(snapshot_after(conn, "SELECT 1"), "CON008"))
+    assert set(left) == {"p"} and left["p"].evidence["columns"] == ["at"]
+
+
+def test_timestamp_rolls_up_in_small_schema_when_nearly_everywhere(conn):
+    ddl = "CREATE SCHEMA t;" + "".join(f"CREATE TABLE t.x{i} (id int, at timestamp);" for i in range(4))
+    (f,) = hits(snapshot_after(conn, ddl + "CREATE TABLE t.y (id int, at timestamptz);"), "CON008")
+    assert f.obj.kind == "schema" and "in 4 of 5 tables" in f.message
+
+
+def test_timestamp_rolls_up_when_everywhere(conn):
+    ddl = "CREATE SCHEMA t;" + "".join(f"CREATE TABLE t.x{i} (id int, created_at timestamp);" for i in range(12))
+    (f,) = hits(snapshot_after(conn, ddl), "CON008")
+    assert f.obj.kind == "schema" and f.obj.name == "t"
+    assert "12 timestamp without time zone columns in 12 of 12 tables" in f.message
+    assert f.evidence["most_common"] == ["created_at (12 tables)"]
+
+
+def test_type_change_fixes_warn_about_views_that_block_them(conn):
+    snap = snapshot_after(
+        conn,
+        "CREATE SCHEMA tv; CREATE TABLE tv.log (id bigint PRIMARY KEY, at timestamp NOT NULL);"
+        "CREATE VIEW tv.recent AS SELECT id, at FROM tv.log;",
+    )
+    (f,) = [f for f in hits(snap, "CON008") if f.obj.schema == "tv"]
+    assert "1 view(s) read these tables (tv.recent)" in f.fix
+    # As the note says: the ALTER fails while the view exists, and runs once it is dropped and recreated.
+    alter = f.fix[f.fix.index("ALTER TABLE") :].split(";")[0]
+    conn.execute("SAVEPOINT s")
+    with pytest.raises(psycopg.errors.FeatureNotSupported):
+        conn.execute(alter)
+    conn.execute("ROLLBACK TO SAVEPOINT s")
+    conn.execute("DROP VIEW tv.recent")
+    conn.execute(alter)
+    conn.execute("CREATE VIEW tv.recent AS SELECT id, at FROM tv.log")

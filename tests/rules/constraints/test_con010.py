@@ -1,0 +1,31 @@
+"""CON010 column-type-drift on a real PostgreSQL: what fires, what must not, and fix SQL run as printed."""
+
+from __future__ import annotations
+
+from support import hits, snapshot_after
+
+
+def run_fix(conn, fix: str) -> None:
+    """Run fix SQL as printed (CONCURRENTLY cannot run in the test's transaction: drop that word only)."""
+    conn.execute(fix.replace(" CONCURRENTLY", ""))
+
+
+def test_column_type_drift(conn):
+    ddl = """
+    CREATE SCHEMA t;
+    CREATE TABLE t.a (id bigint PRIMARY KEY, org_id bigint, name text, created_at timestamp, owner_id uuid,
+                      units numeric(30,10), item_type text);
+    CREATE TABLE t.b (id int PRIMARY KEY, org_id bigint, name varchar(10), created_at timestamp(6), owner_id uuid,
+                      units numeric(30,10), item_type int);
+    CREATE TABLE t.c (id int PRIMARY KEY, org_id integer, name char(3), created_at timestamp, owner_id bigint,
+                      units numeric);
+    """
+    found = {f.obj.name: f for f in hits(snapshot_after(conn, ddl), "CON010")}
+    # id/name are generic, item_type means different things per table; timestamp(6) is timestamp
+    assert set(found) == {"org_id", "owner_id", "units"}
+    assert found["units"].fix.endswith("ALTER TABLE t.c ALTER COLUMN units TYPE numeric(30,10);")
+    assert found["org_id"].obj.display == "t.org_id"
+    assert found["org_id"].severity == "low" and found["owner_id"].severity == "medium"
+    assert found["org_id"].fix.endswith("ALTER TABLE t.c ALTER COLUMN org_id TYPE bigint;")
+    run_fix(conn, found["org_id"].fix)
+    assert "org_id" not in {f.obj.name for f in hits(snapshot_after(conn, "SELECT 1"), "CON010")}

@@ -1,0 +1,46 @@
+"""CON015 nullable-unique-key on a real PostgreSQL: what fires, what must not, and fix SQL run as printed."""
+
+from __future__ import annotations
+
+import pytest
+
+from support import hits, snapshot_after
+
+
+def run_fix(conn, fix: str) -> None:
+    """Run fix SQL as printed (CONCURRENTLY cannot run in the test's transaction: drop that word only)."""
+    conn.execute(fix.replace(" CONCURRENTLY", ""))
+
+
+UNIQUE_SCHEMA = """
+CREATE SCHEMA t;
+CREATE TABLE t.ic (id bigint PRIMARY KEY, customer_id bigint NOT NULL, category text, code text,
+                   deleted_at timestamptz, kind text, plan_id bigint, subscription_id bigint,
+                   CHECK ((plan_id IS NOT NULL) <> (subscription_id IS NOT NULL)));
+CREATE UNIQUE INDEX ic_cat_code ON t.ic (customer_id, category, code);
+CREATE UNIQUE INDEX ic_single ON t.ic (code);
+CREATE UNIQUE INDEX ic_partial_ok ON t.ic (customer_id, code) WHERE code IS NOT NULL;
+CREATE UNIQUE INDEX ic_partial_eq ON t.ic (customer_id, kind) WHERE kind = 'main' AND deleted_at IS NULL;
+CREATE UNIQUE INDEX ic_partial_other ON t.ic (customer_id, category) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX ic_arc ON t.ic (customer_id, plan_id);
+CREATE UNIQUE INDEX ic_nnd ON t.ic (customer_id, code, category) NULLS NOT DISTINCT;
+CREATE TABLE t.u (a int NOT NULL, b int, UNIQUE (a, b));
+"""
+
+
+def test_nullable_unique_key(conn, pg_server):
+    if pg_server.major < 15:
+        pytest.skip("NULLS NOT DISTINCT needs PostgreSQL 15")
+    found = {f.obj.name: f for f in hits(snapshot_after(conn, UNIQUE_SCHEMA), "CON015")}
+    # single-column, IS NOT NULL / = predicates, exclusive arcs ruled by a CHECK, NULLS NOT DISTINCT: left out
+    assert set(found) == {"ic_cat_code", "ic_partial_other", "u_a_b_key"}
+    assert found["ic_cat_code"].evidence["nullable_columns"] == ["category", "code"]
+    assert "SET NOT NULL" in found["u_a_b_key"].fix and "NULLS NOT DISTINCT" not in found["u_a_b_key"].fix
+    fix = found["ic_partial_other"].fix.split("-- or, if the column")[0]
+    assert "NULLS NOT DISTINCT WHERE (deleted_at IS NULL);" in fix
+    run_fix(conn, fix.replace("DROP INDEX CONCURRENTLY", "DROP INDEX"))
+    run_fix(
+        conn, found["ic_cat_code"].fix.split("-- or, if the column")[0].replace("DROP INDEX CONCURRENTLY", "DROP INDEX")
+    )
+    left = {f.obj.name for f in hits(snapshot_after(conn, "SELECT 1"), "CON015")}
+    assert left == {"u_a_b_key"}
