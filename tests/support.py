@@ -76,3 +76,18 @@ def debug_log() -> Iterator[list[logging.LogRecord]]:
 def waited_on_a_lock(records: list[logging.LogRecord]) -> list[str]:
     """The queries that hit lock_timeout (each is retried once, so a wait shows here)."""
     return [r.getMessage() for r in records if "lock_timeout" in r.getMessage()]
+
+
+def by_table(found: list) -> dict:
+    """Findings by their table's name."""
+    return {f.obj.table: f for f in found}
+
+
+def by_column(found: list) -> dict:
+    """Findings by (table, column or object name)."""
+    return {(f.obj.table, f.obj.name): f for f in found}
+
+
+def run_fix(conn: psycopg.Connection, fix: str) -> None:
+    """Run fix SQL as printed (CONCURRENTLY cannot run in the test's transaction: drop that word only)."""
+    conn.execute(fix.replace(" CONCURRENTLY", ""))

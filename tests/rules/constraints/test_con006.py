@@ -7,17 +7,7 @@ import time
 import psycopg
 
 from scratch import scratch_database, snapshot_of
-from support import hits, snapshot_after
-
-
-def by_column(found: list) -> dict:
-    return {(f.obj.table, f.obj.name): f for f in found}
-
-
-def run_fix(conn, fix: str) -> None:
-    """Run fix SQL as printed (CONCURRENTLY cannot run in the test's transaction: drop that word only)."""
-    conn.execute(fix.replace(" CONCURRENTLY", ""))
-
+from support import by_column, hits, run_fix, snapshot_after
 
 ENUM_SCHEMA = """
 CREATE SCHEMA t;

@@ -5,17 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from support import hits, snapshot_after
-
-
-def by_table(found: list) -> dict:
-    return {f.obj.table: f for f in found}
-
-
-def run_fix(conn, fix: str) -> None:
-    """Run fix SQL as printed (CONCURRENTLY cannot run in the test's transaction: drop that word only)."""
-    conn.execute(fix.replace(" CONCURRENTLY", ""))
-
+from support import by_table, hits, run_fix, snapshot_after
 
 NUMBERS_SCHEMA = """
 CREATE SCHEMA t;

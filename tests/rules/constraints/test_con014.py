@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from support import hits, snapshot_after
-
-
-def run_fix(conn, fix: str) -> None:
-    """Run fix SQL as printed (CONCURRENTLY cannot run in the test's transaction: drop that word only)."""
-    conn.execute(fix.replace(" CONCURRENTLY", ""))
+from support import hits, run_fix, snapshot_after
 
 
 def test_discouraged_column_types(conn):

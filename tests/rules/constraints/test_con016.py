@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-from support import hits, snapshot_after
-
-
-def by_column(found: list) -> dict:
-    return {(f.obj.table, f.obj.name): f for f in found}
-
-
-def run_fix(conn, fix: str) -> None:
-    """Run fix SQL as printed (CONCURRENTLY cannot run in the test's transaction: drop that word only)."""
-    conn.execute(fix.replace(" CONCURRENTLY", ""))
+from support import by_column, hits, run_fix, snapshot_after
 
 
 def test_boolean_stored_as_text(conn):
