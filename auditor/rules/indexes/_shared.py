@@ -9,16 +9,12 @@ from typing import Any
 
 from auditor.base.names import qualified, quote_ident
 from auditor.catalog.model import Index, Snapshot, Table
-from auditor.rules.common import (
-    leads_with,
-)
+from auditor.rules.common import leads_with
 from auditor.rules.registry import Skip, threshold
 
 INDEX_STATS_MIN_DAYS = threshold(
     "index_stats_min_days", 7, "usage statistics younger than this many days leave usage-based rules not evaluated"
 )
-
-
 INDEX_MIN_BYTES = threshold(
     "index_min_bytes", 1024 * 1024, "indexes smaller than this are not worth a finding in size-driven index rules"
 )

@@ -42,32 +42,65 @@ def why_not_serving(i: Index, columns: list[str]) -> str:
 def unindexed_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     """Foreign key with no index leading with its columns.
 
-    ## Why is this bad?
+    ## Why it matters
     Deleting or updating a referenced row makes PostgreSQL look up the referencing rows. With no
     index leading with the foreign key's columns that is a sequential scan of the referencing table
     per parent row, under a lock: ON DELETE CASCADE and SET NULL turn one delete into many scans.
     Joins from parent to child suffer the same way.
 
-    ## What counts as covered
-    A valid btree index whose first columns are exactly the key's columns, in any order, with no
-    predicate or only `col IS NOT NULL` on key columns (the lookup `col = $1` implies it, so the
-    planner uses such an index for the check). A hash index on exactly a one-column key also serves
-    the lookup. Any other partial index, an invalid one (failed CREATE INDEX CONCURRENTLY) or one
-    where the key columns come after another column does not count. A partitioned table is judged
-    on its parent.
+    ## What it checks
+    Every foreign key on an application table needs an index that serves its lookup: a valid btree
+    index whose first columns are exactly the key's columns, in any order, with no predicate or only
+    `col IS NOT NULL` on key columns (the lookup `col = $1` implies it, so the planner uses such an
+    index for the check). A hash index on exactly a one-column key also serves the lookup. Any other
+    partial index, an invalid one (failed CREATE INDEX CONCURRENTLY) or one where the key columns come
+    after another column does not count; the evidence names such indexes and why. A partitioned table
+    is judged on its parent.
 
-    ## Example
+    The finding is high on a table of `large_table_rows` (1,000,000) estimated rows or more, and on a
+    table of ten times `small_table_rows` (10,000) or more when the key cascades (ON DELETE CASCADE,
+    SET NULL or SET DEFAULT); low on a table under `small_table_rows` (1,000) that does not cascade;
+    medium otherwise.
+
+    ## Bad
     ```sql
-    CREATE TABLE invoices (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers ON DELETE CASCADE);
+    CREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL);
+    CREATE TABLE invoices (
+        id bigint PRIMARY KEY,
+        customer_id bigint NOT NULL REFERENCES customers ON DELETE CASCADE,
+        total numeric(12, 2) NOT NULL
+    );
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL);
+    CREATE TABLE invoices (
+        id bigint PRIMARY KEY,
+        customer_id bigint NOT NULL REFERENCES customers ON DELETE CASCADE,
+        total numeric(12, 2) NOT NULL
+    );
+    CREATE INDEX invoices_customer_id_idx ON invoices (customer_id);
     ```
 
     ## Fix
     ```sql
     CREATE INDEX CONCURRENTLY invoices_customer_id_idx ON invoices (customer_id);
     ```
+    On a partitioned table, where the parent cannot be indexed CONCURRENTLY, the finding's fix creates
+    the index `ON ONLY` the parent, builds it concurrently on each partition and attaches each one.
     When an index already leads with the tenant column and then the key column, a tenant-scoped
     composite foreign key `(org_id, customer_id) REFERENCES customers (org_id, id)` uses it and also
     stops rows of one tenant pointing at another tenant's rows.
+
+    ## False positives
+    A parent whose rows are never deleted and whose key never changes (currencies, countries, plans)
+    never triggers the lookup, and a small child table is scanned in no time (such findings are low).
+    Joins from parent to child may still want the index. To accept the finding, ignore the rule
+    (`--ignore IDX001`, or `ignore = ["IDX001"]` in the config) or tag the constraint (or its table):
+    ```sql
+    COMMENT ON CONSTRAINT invoices_currency_fkey ON invoices IS 'pg-auditor: ignore IDX001 -- never deleted';
+    ```
     """
     tenant_names = TENANT_COLUMNS(snap)
     large, small = LARGE_TABLE_ROWS(snap), SMALL_TABLE_ROWS(snap)

@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.catalog.model import Index, Snapshot
-from auditor.rules.common import (
-    human_bytes,
-    index_obj,
-)
+from auditor.rules.common import human_bytes, index_obj
 from auditor.rules.indexes._shared import drop_index_sql, duplicate_groups, family, index_bytes, recreate_sql
 from auditor.rules.registry import Hit, rule
 
@@ -34,7 +31,7 @@ def index_sizes(snap: Snapshot, a: Index, b: Index, children: dict[int, list[Ind
 def duplicate_index(snap: Snapshot) -> Iterator[Hit]:
     """Index identical to another index on the same table.
 
-    ## Why is this bad?
+    ## Why it matters
     Two indexes with the same method, keys (columns or expressions), operator classes, collations,
     sort order, INCLUDE columns and predicate answer exactly the same queries. The second one is
     pure cost: every INSERT, every non-HOT UPDATE and every DELETE's vacuum writes both, both take
@@ -42,16 +39,30 @@ def duplicate_index(snap: Snapshot) -> Iterator[Hit]:
     KEY or UNIQUE constraint is the most common case (`id bigint PRIMARY KEY` plus `CREATE INDEX ON
     t (id)`, often from an ORM migration).
 
+    ## What it checks
+    Valid indexes on the same table (exclusion constraints aside) that agree on method, keys,
+    operator classes, collations, sort order, INCLUDE columns, predicate and NULLS NOT DISTINCT. A
+    btree read backwards counts as the same order: `(a DESC NULLS FIRST)` is a twin of `(a)`, while
+    `(a DESC NULLS LAST)` is not. Storage parameters and tablespace do not make two indexes different.
+    Partition copies of a partitioned index are judged once, on the parent; a local index on a
+    partition that repeats the parent's attached copy is reported. Invalid indexes are IDX004's
+    business.
+
     ## Which one is kept
     The one backing the primary key, then a unique constraint, then another constraint, then a
-    unique index, then a plain one; between equals, the first by name. Partition copies of a
-    partitioned index are judged once, on the parent. Invalid indexes are IDX004's business.
+    unique index, then a plain one; between equals, the first by name. A partition's attached copy
+    of its parent's index is always kept, since it cannot be dropped alone.
 
-    ## Example
+    ## Bad
     ```sql
-    CREATE TABLE accounts (id bigint PRIMARY KEY, email text UNIQUE);
+    CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL UNIQUE);
     CREATE INDEX accounts_id_idx ON accounts (id);
     CREATE UNIQUE INDEX accounts_email_key2 ON accounts (email);
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL UNIQUE);
     ```
 
     ## Fix
@@ -60,7 +71,17 @@ def duplicate_index(snap: Snapshot) -> Iterator[Hit]:
     DROP INDEX CONCURRENTLY accounts_email_key2;
     ```
     A duplicate that backs a constraint is dropped with `ALTER TABLE ... DROP CONSTRAINT`; foreign
-    keys that use its index must be re-pointed first (the fix says which).
+    keys that use its index must be re-pointed first (the fix says which). The finding's fix also
+    carries the statement that recreates the index.
+
+    ## False positives
+    A twin is never useful to the planner, but it may be wanted for a while: a replacement built
+    before the old index is dropped (to rename it, change its fillfactor or tablespace), or a unique
+    index that foreign keys still reference. Ignore the rule (`--ignore IDX002`, `ignore = ["IDX002"]`)
+    or tag the index:
+    ```sql
+    COMMENT ON INDEX accounts_email_key2 IS 'pg-auditor: ignore IDX002 -- replaces accounts_email_key';
+    ```
     """
     children = snap.attached_indexes_of
     for t, keep, dups in duplicate_groups(snap):

@@ -6,10 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from auditor.catalog.model import Index, Snapshot
-from auditor.rules.common import (
-    human_bytes,
-    index_obj,
-)
+from auditor.rules.common import human_bytes, index_obj
 from auditor.rules.indexes._shared import (
     drop_index_sql,
     duplicate_groups,
@@ -46,28 +43,51 @@ def covers_prefix(a: Index, b: Index) -> bool:
 def redundant_index(snap: Snapshot) -> Iterator[Hit]:
     """Index whose keys are a left prefix of another index's keys.
 
-    ## Why is this bad?
+    ## Why it matters
     A btree index on `(a, b)` serves every lookup and sort an index on `(a)` serves, so `(a)` costs
     writes, cache and disk for nothing the longer index cannot do. Almost always an index added
     before (or after) a composite index, by hand or by an ORM.
+
+    ## What it checks
+    A valid, non-unique btree that backs no constraint, whose keys (columns or expressions) with their
+    operator classes, collations and sort order are the leading keys of another valid btree with the
+    same predicate, when the longer index also carries its INCLUDE columns (as keys or INCLUDE). An
+    index is also covered by one with the same keys and more INCLUDE columns. The shortest covering
+    index is named, the others listed. Exact twins are IDX002's and are not reported again here. The
+    finding is medium for a redundant index of 100 MB or more.
 
     ## What is not redundant
     A unique index or one that backs a constraint (it enforces uniqueness on fewer columns); a
     partial index unless the longer index has the very same predicate; a full index next to a
     partial one; indexes with different operator classes, collations or sort order on the shared
     keys; an index whose INCLUDE columns the longer one does not carry; other access methods.
-    When the longer index is much wider (see `sizes`), a lookup on `a` alone reads more pages
-    through it: keep the short one if that lookup is the hot path.
 
-    ## Example
+    ## Bad
     ```sql
+    CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL, created_at timestamptz NOT NULL);
     CREATE INDEX orders_customer_idx ON orders (customer_id);
+    CREATE INDEX orders_customer_created_idx ON orders (customer_id, created_at);
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL, created_at timestamptz NOT NULL);
     CREATE INDEX orders_customer_created_idx ON orders (customer_id, created_at);
     ```
 
     ## Fix
     ```sql
     DROP INDEX CONCURRENTLY orders_customer_idx;
+    ```
+    The finding's fix also carries the statement that recreates the index.
+
+    ## False positives
+    When the longer index is much wider (see `sizes`; the message says so from three times the
+    size), a lookup on the leading keys alone reads more pages through it: keep the short index if
+    that lookup is the hot path. Ignore the rule (`--ignore IDX003`, `ignore = ["IDX003"]`) or tag
+    the index:
+    ```sql
+    COMMENT ON INDEX orders_customer_idx IS 'pg-auditor: ignore IDX003 -- hot lookup, 5x smaller';
     ```
     """
     children = snap.attached_indexes_of

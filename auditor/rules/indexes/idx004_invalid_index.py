@@ -8,10 +8,7 @@ from typing import Any
 
 from auditor.base.names import qualified
 from auditor.catalog.model import Snapshot
-from auditor.rules.common import (
-    human_bytes,
-    index_obj,
-)
+from auditor.rules.common import human_bytes, index_obj
 from auditor.rules.indexes._shared import index_bytes, user_indexes
 from auditor.rules.registry import Hit, rule
 
@@ -20,29 +17,56 @@ from auditor.rules.registry import Hit, rule
 def invalid_index(snap: Snapshot) -> Iterator[Hit]:
     """Invalid index, left by a failed CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY.
 
-    ## Why is this bad?
+    ## Why it matters
     When `CREATE INDEX CONCURRENTLY` fails (a deadlock, a cancelled statement, a duplicate value for
     a unique index) it leaves the index behind, marked invalid. The planner never uses it, yet once
     it is "ready" every write still maintains it, and an invalid unique index still rejects
     duplicates. Migrations that believe the index exists run slow queries; a later `CREATE INDEX IF
     NOT EXISTS` silently keeps the broken one. `REINDEX CONCURRENTLY` leaves `_ccnew`/`_ccold`
-    indexes the same way. (A partitioned index left invalid by `ON ONLY` is reported by PAR007,
-    with the partitions that lack it.)
+    indexes the same way.
+
+    ## What it checks
+    Every index on an application table whose `pg_index.indisvalid` is false. A leftover of
+    `REINDEX CONCURRENTLY` (named `..._ccnew` or `..._ccold`) is named as such, and its fix drops it.
+    The finding is high when the index is ready (writes maintain it) or unique, medium otherwise. A
+    partitioned index left invalid by `ON ONLY` is reported by PAR007, with the partitions that lack
+    it.
 
     An index being built by a running `CREATE INDEX CONCURRENTLY` is also invalid until it
     finishes: tables with a build in progress (`pg_stat_progress_create_index`) are left out; a
     role without pg_read_all_stats cannot see other users' builds, so the fix says to check.
 
-    ## Example
+    ## Bad (not run: only a failed CREATE INDEX CONCURRENTLY leaves one, and it cannot run in a transaction)
     ```sql
+    CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);
+    INSERT INTO users VALUES (1, 'ana@example.com'), (2, 'ana@example.com');
     CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);
-    -- ERROR: could not create unique index ... Key (email)=(a@x) is duplicated.
+    -- ERROR:  could not create unique index "users_email_key"
+    -- DETAIL:  Key (email)=(ana@example.com) is duplicated.
+    -- users_email_key stays behind, invalid
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);
+    INSERT INTO users VALUES (1, 'ana@example.com'), (2, 'bo@example.com');
+    CREATE UNIQUE INDEX users_email_key ON users (email);
     ```
 
     ## Fix
     ```sql
     DROP INDEX CONCURRENTLY users_email_key;            -- not wanted, or leftover _ccnew/_ccold
     REINDEX INDEX CONCURRENTLY users_email_key;          -- wanted (fix duplicates first if unique)
+    ```
+
+    ## False positives
+    An index whose build is running right now, started by another role, when the auditing role
+    lacks pg_read_all_stats (part of pg_monitor) to see it in `pg_stat_progress_create_index`: check
+    there and run the audit again after the build. Otherwise an invalid index is always a leftover.
+    To accept it meanwhile, ignore the rule (`--ignore IDX004`, `ignore = ["IDX004"]`) or tag the
+    index:
+    ```sql
+    COMMENT ON INDEX users_email_key IS 'pg-auditor: ignore IDX004 -- rebuilt in tonight''s window';
     ```
     """
     building = {b.table_oid for b in snap.index_builds}

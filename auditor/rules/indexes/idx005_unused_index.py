@@ -7,10 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from auditor.catalog.model import Snapshot
-from auditor.rules.common import (
-    human_bytes,
-    index_obj,
-)
+from auditor.rules.common import human_bytes, index_obj
 from auditor.rules.indexes._shared import (
     INDEX_MIN_BYTES,
     drop_index_sql,
@@ -43,26 +40,32 @@ UNUSED_INDEX_DAYS = threshold(
 def unused_index(snap: Snapshot) -> Iterator[Hit]:
     """Index never scanned since the usage statistics were reset.
 
-    ## Why is this bad?
+    ## Why it matters
     An index nobody reads still costs on every write (and stops HOT updates when its columns
     change), takes disk, cache, backup and replication bandwidth, and lengthens every VACUUM.
 
-    ## How it is judged
+    ## What it checks
     `pg_stat_user_indexes.idx_scan` is 0 for the index and, for a partitioned index, for every
     partition's copy; on PostgreSQL 16+ an index whose `last_idx_scan` is older than
     `unused_index_days` (35) also counts. Indexes that back a primary key, unique or exclusion
     constraint, unique indexes (they enforce something even unread), the only index serving a
     foreign key's lookups (IDX001 would fire), invalid indexes (IDX004) and indexes under
-    `index_min_bytes` (1 MB) are left out. The finding gives the size and the statistics' age;
-    with statistics younger than `index_stats_min_days` (7) the rule is *not evaluated*.
+    `index_min_bytes` (1 MB) are left out. The finding gives the size and the statistics' age, and
+    is medium from 100 MB; with statistics younger than `index_stats_min_days` (7) the rule is *not
+    evaluated*.
 
-    Counters are per server: an index unused on the primary may serve queries on a replica, and a
-    monthly report may need it once a month. Counters start at zero after a `pg_restore`, a
-    failover, a crash or `pg_stat_reset()`. Look at the replicas and the calendar before dropping.
-
-    ## Example
+    ## Bad (not run: it needs index usage counters gathered over at least 7 days)
     ```sql
-    CREATE INDEX orders_legacy_ref_idx ON orders (legacy_ref);  -- idx_scan = 0 for months
+    CREATE TABLE orders (id bigint PRIMARY KEY, legacy_ref text, created_at timestamptz NOT NULL);
+    CREATE INDEX orders_legacy_ref_idx ON orders (legacy_ref);
+    -- months later, with the index over 1 MB:
+    SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'orders_legacy_ref_idx';  -- 0
+    ```
+
+    ## Good (not run: it needs index usage counters gathered over at least 7 days)
+    ```sql
+    CREATE TABLE orders (id bigint PRIMARY KEY, legacy_ref text, created_at timestamptz NOT NULL);
+    -- no index on legacy_ref: nothing looks orders up by it
     ```
 
     ## Fix
@@ -70,6 +73,15 @@ def unused_index(snap: Snapshot) -> Iterator[Hit]:
     DROP INDEX CONCURRENTLY orders_legacy_ref_idx;
     ```
     The finding's fix also carries the statement that recreates it.
+
+    ## False positives
+    Counters are per server: an index unused on the primary may serve queries on a replica, and a
+    monthly report may need it once a month. Counters start at zero after a `pg_restore`, a
+    failover, a crash or `pg_stat_reset()`. Look at the replicas and the calendar before dropping.
+    To keep such an index, ignore the rule (`--ignore IDX005`, `ignore = ["IDX005"]`) or tag it:
+    ```sql
+    COMMENT ON INDEX orders_legacy_ref_idx IS 'pg-auditor: ignore IDX005 -- read by the replica''s reports';
+    ```
     """
     window = stats_window(snap)
     children = snap.attached_indexes_of

@@ -7,25 +7,15 @@ from typing import Any
 
 from auditor.base.names import qualified, quote_literal
 from auditor.catalog.model import Snapshot
-from auditor.rules.common import (
-    LARGE_TABLE_ROWS,
-    human_bytes,
-    table_obj,
-)
+from auditor.rules.common import LARGE_TABLE_ROWS, human_bytes, table_obj
 from auditor.rules.indexes._shared import stats_window, table_stats
 from auditor.rules.registry import Hit, rule, threshold
 
 SEQ_SCAN_MIN_ROWS = threshold("seq_scan_min_rows", 10_000, "tables with fewer estimated rows are never seq-scan heavy")
-
-
 SEQ_SCAN_MIN_COUNT = threshold("seq_scan_min_count", 100, "sequential scans a table needs before it can be flagged")
-
-
 SEQ_SCAN_MAX_INDEX_SHARE = threshold(
     "seq_scan_max_index_share", 0.95, "a table whose share of index scans is under this is read mostly sequentially"
 )
-
-
 SEQ_SCAN_MIN_ROWS_PER_SCAN = threshold(
     "seq_scan_min_rows_per_scan", 1_000, "average rows a sequential scan must read (LIMIT probes read few)"
 )
@@ -42,23 +32,32 @@ SEQ_SCAN_MIN_ROWS_PER_SCAN = threshold(
 def seq_scan_heavy_table(snap: Snapshot) -> Iterator[Hit]:
     """Large table read mostly by sequential scans: a missing index.
 
-    ## Why is this bad?
+    ## Why it matters
     A query that filters a large table on a column no index leads with reads the whole table, every
     time. Few index scans against many sequential scans that each read many rows is the signal (the
-    one pghero calls "missing indexes"): a table of `seq_scan_min_rows` (10,000) estimated rows or
-    more, at least `seq_scan_min_count` (100) sequential scans, under `seq_scan_max_index_share`
-    (95 %) of its scans through an index, and sequential scans that read at least
-    `seq_scan_min_rows_per_scan` (1,000) rows on average (a `LIMIT 1` probe reads few and is
-    harmless). Partitions count toward their partitioned parent. With statistics younger than
-    `index_stats_min_days` the rule is *not evaluated*.
+    one pghero calls "missing indexes").
 
-    Batch jobs, `pg_dump` and analytics legitimately read whole tables; the counters cannot tell
-    them apart from a missing index, so the fix is a query that finds the statements first.
+    ## What it checks
+    A table of `seq_scan_min_rows` (10,000) estimated rows or more, with at least
+    `seq_scan_min_count` (100) sequential scans, under `seq_scan_max_index_share` (95 %) of its scans
+    through an index, and sequential scans that read at least `seq_scan_min_rows_per_scan` (1,000)
+    rows on average (a `LIMIT 1` probe reads few and is harmless). Partitions count toward their
+    partitioned parent. The finding is high on a table of `large_table_rows` (1,000,000) or more
+    read under half through indexes, low under 100,000 rows. With statistics younger than
+    `index_stats_min_days` (7) the rule is *not evaluated*.
 
-    ## Example
+    ## Bad (not run: it needs table scan counters gathered over at least 7 days)
     ```sql
-    -- 40 000 rows, 12 000 sequential scans, 30 index scans:
+    CREATE TABLE invoices (id bigint PRIMARY KEY, org_id bigint NOT NULL, external_id text NOT NULL);
+    -- 40 000 rows; over a week, 12 000 sequential scans against 30 index scans, from:
     SELECT * FROM invoices WHERE external_id = $1;   -- external_id has no index
+    ```
+
+    ## Good (not run: it needs table scan counters gathered over at least 7 days)
+    ```sql
+    CREATE TABLE invoices (id bigint PRIMARY KEY, org_id bigint NOT NULL, external_id text NOT NULL);
+    CREATE INDEX invoices_external_id_idx ON invoices (external_id);
+    SELECT * FROM invoices WHERE external_id = $1;   -- an index scan
     ```
 
     ## Fix
@@ -66,6 +65,17 @@ def seq_scan_heavy_table(snap: Snapshot) -> Iterator[Hit]:
     SELECT calls, round(total_exec_time) AS total_ms, rows, query
     FROM pg_stat_statements WHERE query ILIKE '%invoices%' ORDER BY total_exec_time DESC LIMIT 20;
     CREATE INDEX CONCURRENTLY invoices_external_id_idx ON invoices (external_id);
+    ```
+    Find the statements first, EXPLAIN them, then index their WHERE and JOIN columns. Without
+    pg_stat_statements the finding's fix says how to install it, or to find the statements in the
+    logs (`log_min_duration_statement`).
+
+    ## False positives
+    Batch jobs, `pg_dump` and analytics legitimately read whole tables; the counters cannot tell
+    them apart from a missing index. For a table only such jobs read, ignore the rule
+    (`--ignore IDX006`, `ignore = ["IDX006"]`) or tag the table:
+    ```sql
+    COMMENT ON TABLE invoices IS 'pg-auditor: ignore IDX006 -- read in full by the nightly export';
     ```
     """
     window = stats_window(snap)

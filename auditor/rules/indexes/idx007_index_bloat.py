@@ -10,16 +10,11 @@ from typing import Any
 
 from auditor.base.names import qualified
 from auditor.catalog.model import Index, IndexStats, Snapshot
-from auditor.rules.common import (
-    human_bytes,
-    index_obj,
-)
+from auditor.rules.common import human_bytes, index_obj
 from auditor.rules.indexes._shared import NO_STATS, block_size, family, user_indexes
 from auditor.rules.registry import Hit, Skip, rule, threshold
 
 INDEX_BLOAT_MIN_BYTES = threshold("index_bloat_min_bytes", 50 * 1024 * 1024, "estimated wasted bytes worth a rebuild")
-
-
 INDEX_BLOAT_MIN_PERCENT = threshold("index_bloat_min_percent", 30, "estimated wasted share of an index worth a rebuild")
 
 
@@ -65,12 +60,12 @@ def estimate_btree(i: Index, st: IndexStats, bs: int, maxalign: int) -> BloatEst
 def index_bloat(snap: Snapshot) -> Iterator[Hit]:
     """Btree index much larger than its rows need (estimated bloat).
 
-    ## Why is this bad?
+    ## Why it matters
     Deleted and updated rows leave btree pages half empty; VACUUM makes the space reusable for the
     same key range but never gives it back. A bloated index reads more pages per lookup, takes more
     cache and disk, and slows down every VACUUM and base backup. Rebuilding it reclaims the space.
 
-    ## How it is estimated
+    ## What it checks
     Without pgstattuple and without reading the index: the size a freshly built btree would take,
     from the index's `reltuples`, the average width and NULL fraction of each key in `pg_stats`,
     the tuple and page overheads and the fillfactor (default 90), compared with `relpages`. This is
@@ -78,18 +73,44 @@ def index_bloat(snap: Snapshot) -> Iterator[Hit]:
     loads, and needs fresh statistics (ANALYZE). Btree deduplication (PostgreSQL 13+) makes indexes
     on repeated values smaller than the estimate: their bloat is under-estimated, never over.
     Indexes without statistics for every key are not estimated. A finding needs
-    `index_bloat_min_bytes` (50 MB) and `index_bloat_min_percent` (30 %) of waste; a partitioned
-    index sums its partitions' copies and names the worst ones.
+    `index_bloat_min_bytes` (50 MB) and `index_bloat_min_percent` (30 %) of waste, and is high from
+    1 GB of waste; a partitioned index sums its partitions' copies and names the worst ones. When no
+    btree can be estimated (no statistics) while some have ten pages or more, the rule is *not
+    evaluated*.
 
-    ## Example
-    An index on `events (created_at)` of 12 GB where 3 GB would hold its 40 M rows, after a purge
-    of old events.
+    ## Bad
+    ```sql
+    CREATE TABLE sessions (token text PRIMARY KEY, user_id bigint NOT NULL, expires_at timestamptz NOT NULL);
+    INSERT INTO sessions
+    SELECT repeat(md5(g::text), 6), g % 5000, now() + (g % 10 - 9) * interval '1 day'
+    FROM generate_series(1, 200000) g;
+    DELETE FROM sessions WHERE expires_at < now();   -- the purge of expired sessions: 9 in 10 rows
+    ANALYZE sessions;
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE sessions (token text PRIMARY KEY, user_id bigint NOT NULL, expires_at timestamptz NOT NULL);
+    INSERT INTO sessions
+    SELECT repeat(md5(g::text), 6), g % 5000, now() + interval '1 day'
+    FROM generate_series(1, 20000) g;
+    ANALYZE sessions;
+    ```
 
     ## Fix
     ```sql
-    REINDEX INDEX CONCURRENTLY events_created_at_idx;
+    REINDEX INDEX CONCURRENTLY sessions_pkey;
     ```
     `REINDEX CONCURRENTLY` needs free disk for a second copy of the index while it runs.
+
+    ## False positives
+    The estimate can be wrong where said above; before a rebuild, `pgstatindex()` from pgstattuple
+    measures the index (`avg_leaf_density`). A table that soon grows back to its old size (a queue, a
+    table purged and reloaded daily) reuses much of the free space, so a rebuild buys little there.
+    Ignore the rule (`--ignore IDX007`, `ignore = ["IDX007"]`) or tag the index:
+    ```sql
+    COMMENT ON INDEX sessions_pkey IS 'pg-auditor: ignore IDX007 -- refills every morning';
+    ```
     """
     bs = block_size(snap)
     maxalign = 8 if re.search(r"64-bit|x86_64|aarch64|amd64|ppc64", snap.server.version) else 4

@@ -6,10 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from auditor.catalog.model import Snapshot
-from auditor.rules.common import (
-    create_index_sql,
-    index_obj,
-)
+from auditor.rules.common import create_index_sql, index_obj
 from auditor.rules.indexes._shared import drop_index_sql, user_indexes
 from auditor.rules.registry import Hit, rule
 
@@ -31,17 +28,29 @@ def is_container(col: Any) -> bool:
 def btree_on_container_column(snap: Snapshot) -> Iterator[Hit]:
     """Btree index on an array, jsonb, hstore or tsvector column, where GIN fits.
 
-    ## Why is this bad?
+    ## Why it matters
     A btree compares whole values: it serves `tags = '{a,b}'` but none of the operators these types
     are queried with (`@>`, `<@`, `&&`, `?`, `@@`), so containment searches still read the table.
     Large values also hit the btree row limit (about 2.7 kB): an INSERT with a big document or
-    array then fails with "index row size exceeds btree maximum". Unique indexes and constraints are
-    left out (they enforce whole-value uniqueness on purpose).
+    array then fails with "index row size exceeds btree maximum".
 
-    ## Example
+    ## What it checks
+    A valid btree index with a key column of an array type, jsonb, hstore or tsvector. Expressions
+    on such a column (`(tags[1])`, `((doc->>'id'))`) are fine, and unique indexes and constraints are
+    left out (they enforce whole-value uniqueness on purpose). When a GIN or GiST index on the column
+    exists already, the fix only drops the btree.
+
+    ## Bad
     ```sql
-    CREATE INDEX documents_tags_idx ON documents (tags);        -- tags text[]
-    SELECT * FROM documents WHERE tags @> ARRAY['invoice'];    -- cannot use it
+    CREATE TABLE documents (id bigint PRIMARY KEY, org_id bigint NOT NULL, tags text[] NOT NULL);
+    CREATE INDEX documents_tags_idx ON documents (tags);
+    -- SELECT * FROM documents WHERE tags @> ARRAY['invoice'];   cannot use it
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE documents (id bigint PRIMARY KEY, org_id bigint NOT NULL, tags text[] NOT NULL);
+    CREATE INDEX documents_tags_gin_idx ON documents USING gin (tags);
     ```
 
     ## Fix
@@ -49,8 +58,15 @@ def btree_on_container_column(snap: Snapshot) -> Iterator[Hit]:
     CREATE INDEX CONCURRENTLY documents_tags_gin_idx ON documents USING gin (tags);
     DROP INDEX CONCURRENTLY documents_tags_idx;
     ```
-    For jsonb queried only with `@>`, `USING gin (doc jsonb_path_ops)` is smaller and faster. When the
-    btree serves whole-value equality on purpose, keep it.
+    For jsonb queried only with `@>`, `USING gin (doc jsonb_path_ops)` is smaller and faster. The
+    other keys of a composite btree need the btree_gin extension to go into the same GIN index.
+
+    ## False positives
+    A btree that serves whole-value equality (`WHERE tags = $1`) or sorting on purpose is right:
+    keep it. Ignore the rule (`--ignore IDX008`, `ignore = ["IDX008"]`) or tag the index:
+    ```sql
+    COMMENT ON INDEX documents_tags_idx IS 'pg-auditor: ignore IDX008 -- looked up by the whole tag set';
+    ```
     """
     for t, i in user_indexes(snap):
         if i.method != "btree" or i.is_unique or i.constraint_name or not i.is_valid:

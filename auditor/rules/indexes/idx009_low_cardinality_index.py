@@ -7,11 +7,7 @@ from typing import Any
 
 from auditor.base.names import index_name, quote_ident, quote_literal
 from auditor.catalog.model import Snapshot
-from auditor.rules.common import (
-    create_index_sql,
-    human_bytes,
-    index_obj,
-)
+from auditor.rules.common import create_index_sql, human_bytes, index_obj
 from auditor.rules.indexes._shared import (
     INDEX_MIN_BYTES,
     drop_index_sql,
@@ -39,21 +35,36 @@ LOW_CARDINALITY_MAX_DISTINCT = threshold(
 def low_cardinality_index(snap: Snapshot) -> Iterator[Hit]:
     """Single-column index on a boolean or a column with only a few distinct values.
 
-    ## Why is this bad?
+    ## Why it matters
     An index on `is_active` or on a three-valued `status` can only narrow a scan to the rows with
     the rare value; for the common value the planner rightly prefers a sequential scan. The index
     still indexes every row, and every write maintains it. When the values are skewed, a partial
     index on the rare value(s) is a fraction of the size and does the same job; when they are
     even, the index serves nothing.
 
-    ## How it is judged
+    ## What it checks
     A valid, non-unique, non-partial btree on one column that is boolean or has at most
     `low_cardinality_max_distinct` (3) distinct values in `pg_stats`, at least `index_min_bytes`
-    (1 MB). Composite indexes that start with such a column are fine (the next key narrows).
+    (1 MB). Composite indexes that start with such a column are fine (the next key narrows). When
+    one value holds 75 % of the rows or more, the fix is a partial index on the others; otherwise it
+    is to drop the index. The evidence gives the index's scans (`idx_scan`).
 
-    ## Example
+    ## Bad
     ```sql
+    CREATE TABLE jobs (id bigint PRIMARY KEY, queue text NOT NULL, done boolean NOT NULL,
+                       created_at timestamptz NOT NULL DEFAULT now());
+    INSERT INTO jobs (id, queue, done) SELECT g, 'default', g % 100 <> 0 FROM generate_series(1, 200000) g;
     CREATE INDEX jobs_done_idx ON jobs (done);    -- 99 % of rows are done = true
+    ANALYZE jobs;
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE jobs (id bigint PRIMARY KEY, queue text NOT NULL, done boolean NOT NULL,
+                       created_at timestamptz NOT NULL DEFAULT now());
+    INSERT INTO jobs (id, queue, done) SELECT g, 'default', g % 100 <> 0 FROM generate_series(1, 200000) g;
+    CREATE INDEX jobs_pending_idx ON jobs (created_at) WHERE NOT done;
+    ANALYZE jobs;
     ```
 
     ## Fix
@@ -62,7 +73,16 @@ def low_cardinality_index(snap: Snapshot) -> Iterator[Hit]:
     DROP INDEX CONCURRENTLY jobs_done_idx;
     ```
     Better still, index what the queries for the rare rows sort or filter by next, e.g.
-    `ON jobs (created_at) WHERE NOT done`.
+    `ON jobs (created_at) WHERE NOT done`. The finding's fix also carries the statement that
+    recreates the index.
+
+    ## False positives
+    Before ANALYZE, or on a young table whose values are still few, the distinct count misleads. An
+    index the planner does use for the rare value (see `idx_scan`) works; the partial index is still
+    smaller. Ignore the rule (`--ignore IDX009`, `ignore = ["IDX009"]`) or tag the index:
+    ```sql
+    COMMENT ON INDEX jobs_done_idx IS 'pg-auditor: ignore IDX009 -- replaced in the next release';
+    ```
     """
     max_distinct, min_bytes = LOW_CARDINALITY_MAX_DISTINCT(snap), INDEX_MIN_BYTES(snap)
     children = snap.attached_indexes_of

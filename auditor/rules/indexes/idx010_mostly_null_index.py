@@ -6,11 +6,7 @@ from collections.abc import Iterator
 
 from auditor.base.names import index_name, quote_ident
 from auditor.catalog.model import Index, Snapshot, Table
-from auditor.rules.common import (
-    create_index_sql,
-    human_bytes,
-    index_obj,
-)
+from auditor.rules.common import create_index_sql, human_bytes, index_obj
 from auditor.rules.indexes._shared import INDEX_MIN_BYTES, NO_STATS, drop_index_sql, family, index_bytes, user_indexes
 from auditor.rules.registry import Hit, Skip, rule, threshold
 
@@ -43,20 +39,36 @@ def definition_on(i: Index, table: Table, target: Table, name: str) -> str | Non
 def mostly_null_index(snap: Snapshot) -> Iterator[Hit]:
     """Index whose leading column is mostly NULL: a partial index would be a fraction of its size.
 
-    ## Why is this bad?
+    ## Why it matters
     A btree stores a NULL entry for every row, so an index on `deleted_at`, `parent_id` or
     `external_ref` that is NULL in 90 % of rows is mostly NULL entries that lookups like
     `col = $1` never read. `WHERE col IS NOT NULL` keeps only the useful entries; `col = $1`, range
     conditions, joins and foreign-key checks imply it, so the planner still uses the partial index.
 
-    ## How it is judged
+    ## What it checks
     A valid, non-unique, non-partial btree whose first key column has a `null_frac` of at least
-    `partial_index_null_fraction` (0.5) in `pg_stats`, at least `index_min_bytes` (1 MB). Queries
-    that look for `col IS NULL` need the full index: check them before swapping.
+    `partial_index_null_fraction` (0.5) in `pg_stats`, at least `index_min_bytes` (1 MB). When no
+    index has planner statistics (no ANALYZE yet), the rule is *not evaluated*.
 
-    ## Example
+    ## Bad
     ```sql
+    CREATE TABLE subscriptions (id bigint PRIMARY KEY, org_id bigint NOT NULL, canceled_at timestamptz);
+    INSERT INTO subscriptions
+    SELECT g, g % 1000, CASE WHEN g % 20 = 0 THEN now() - g * interval '1 minute' END
+    FROM generate_series(1, 200000) g;
     CREATE INDEX subscriptions_canceled_at_idx ON subscriptions (canceled_at);  -- 95 % NULL
+    ANALYZE subscriptions;
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE subscriptions (id bigint PRIMARY KEY, org_id bigint NOT NULL, canceled_at timestamptz);
+    INSERT INTO subscriptions
+    SELECT g, g % 1000, CASE WHEN g % 20 = 0 THEN now() - g * interval '1 minute' END
+    FROM generate_series(1, 200000) g;
+    CREATE INDEX subscriptions_canceled_at_partial_idx ON subscriptions (canceled_at)
+        WHERE canceled_at IS NOT NULL;
+    ANALYZE subscriptions;
     ```
 
     ## Fix
@@ -64,6 +76,14 @@ def mostly_null_index(snap: Snapshot) -> Iterator[Hit]:
     CREATE INDEX CONCURRENTLY subscriptions_canceled_at_partial_idx ON subscriptions (canceled_at)
         WHERE canceled_at IS NOT NULL;
     DROP INDEX CONCURRENTLY subscriptions_canceled_at_idx;
+    ```
+
+    ## False positives
+    Queries that look for `col IS NULL`, or that sort by the column with no condition that implies
+    `col IS NOT NULL` (`ORDER BY canceled_at LIMIT 20`), need the full index: check them before
+    swapping. Ignore the rule (`--ignore IDX010`, `ignore = ["IDX010"]`) or tag the index:
+    ```sql
+    COMMENT ON INDEX subscriptions_canceled_at_idx IS 'pg-auditor: ignore IDX010 -- serves IS NULL';
     ```
     """
     min_frac, min_bytes = PARTIAL_INDEX_NULL_FRACTION(snap), INDEX_MIN_BYTES(snap)

@@ -6,10 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from auditor.catalog.model import Snapshot
-from auditor.rules.common import (
-    human_bytes,
-    table_obj,
-)
+from auditor.rules.common import human_bytes, table_obj
 from auditor.rules.indexes._shared import (
     drop_index_sql,
     droppable,
@@ -25,8 +22,6 @@ from auditor.rules.registry import Hit, rule, threshold
 WRITE_HEAVY_MAX_INDEXES = threshold(
     "write_heavy_max_indexes", 8, "indexes from which a write-heavy table counts as over-indexed"
 )
-
-
 WRITE_HEAVY_MIN_WRITES = threshold(
     "write_heavy_min_writes", 100_000, "rows written (inserted, updated, deleted) before a table can be write-heavy"
 )
@@ -43,25 +38,54 @@ WRITE_HEAVY_MIN_WRITES = threshold(
 def over_indexed_write_heavy_table(snap: Snapshot) -> Iterator[Hit]:
     """Write-heavy table carrying many indexes.
 
-    ## Why is this bad?
+    ## Why it matters
     Every INSERT and DELETE, and every UPDATE that cannot be HOT, writes each index: ten indexes make
     a row write eleven page writes, eleven WAL records, and as many pages for VACUUM to visit. On a
     table that is written more than it is read, each index must earn that cost.
 
-    ## How it is judged
+    ## What it checks
     At least `write_heavy_max_indexes` (8) indexes, at least `write_heavy_min_writes` (100,000) rows
     written since the statistics reset, and more rows written than scans run (sequential plus index).
-    Partitions count toward their parent. The evidence lists the indexes with no scans: the first
-    to question. With statistics younger than `index_stats_min_days` it is *not evaluated*.
+    Partitions count toward their parent. The evidence lists the indexes with no scans, the first
+    to question (those that enforce something or alone serve a foreign key aside); the finding is
+    medium from three of them. With statistics younger than `index_stats_min_days` (7) it is *not
+    evaluated*.
 
-    ## Example
-    An `events` table taking 5 M inserts a day with 12 indexes, 4 of them never scanned.
+    ## Bad (not run: it needs table and index counters gathered over at least 7 days)
+    ```sql
+    CREATE TABLE events (id bigint PRIMARY KEY, org_id bigint NOT NULL, user_id bigint, session_id uuid,
+                         type text NOT NULL, source text, legacy_source text, created_at timestamptz NOT NULL);
+    CREATE INDEX events_org_id_idx ON events (org_id);
+    CREATE INDEX events_user_id_idx ON events (user_id);
+    CREATE INDEX events_session_id_idx ON events (session_id);
+    CREATE INDEX events_type_idx ON events (type);
+    CREATE INDEX events_source_idx ON events (source);
+    CREATE INDEX events_legacy_source_idx ON events (legacy_source);
+    CREATE INDEX events_created_at_idx ON events (created_at);
+    -- 5 million inserts a day, a few thousand scans; 4 of the 8 indexes are never scanned
+    ```
+
+    ## Good (not run: it needs table and index counters gathered over at least 7 days)
+    ```sql
+    CREATE TABLE events (id bigint PRIMARY KEY, org_id bigint NOT NULL, user_id bigint, session_id uuid,
+                         type text NOT NULL, source text, legacy_source text, created_at timestamptz NOT NULL);
+    CREATE INDEX events_org_id_created_at_idx ON events (org_id, created_at);
+    CREATE INDEX events_user_id_idx ON events (user_id);
+    ```
 
     ## Fix
     ```sql
     DROP INDEX CONCURRENTLY events_legacy_source_idx;   -- indexes with no scans, after checking replicas
     ```
     Then merge indexes sharing a leading column into one composite index where the queries allow.
+
+    ## False positives
+    A log or audit table written all day and read rarely may need each index to answer fast when
+    it is read, and counters are per server (a replica may be reading). Ignore the rule
+    (`--ignore IDX011`, `ignore = ["IDX011"]`) or tag the table:
+    ```sql
+    COMMENT ON TABLE events IS 'pg-auditor: ignore IDX011 -- every index serves incident forensics';
+    ```
     """
     window = stats_window(snap)
     max_indexes, min_writes = WRITE_HEAVY_MAX_INDEXES(snap), WRITE_HEAVY_MIN_WRITES(snap)
