@@ -80,11 +80,11 @@ def findings_after(dsn: str, rule: Rule, sql: str) -> set[str]:
 @pytest.mark.parametrize("code", sorted(RULES))
 def test_bad_example_fires_and_good_one_does_not(code: str, examples_db: str) -> None:
     rule = RULES[code]
-    before = findings_after(examples_db, rule, "")
     bad, bad_not_run = example(rule, "Bad")
     good, good_not_run = example(rule, "Good")
     if bad_not_run and good_not_run:
         pytest.skip(f"{code}: examples shown, not run: {bad_not_run}")
+    before = findings_after(examples_db, rule, "")
     if not bad_not_run:
         assert findings_after(examples_db, rule, bad) - before, f"{code} stayed silent on its ## Bad example"
     if not good_not_run:

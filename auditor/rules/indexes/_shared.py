@@ -1,0 +1,256 @@
+"""What two or more index rules share: index families, usage windows, drop/recreate SQL, key signatures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from auditor.base.names import qualified, quote_ident
+from auditor.catalog.model import Index, Snapshot, Table
+from auditor.rules.common import leads_with
+from auditor.rules.registry import Skip, threshold
+
+INDEX_STATS_MIN_DAYS = threshold(
+    "index_stats_min_days", 7, "usage statistics younger than this many days leave usage-based rules not evaluated"
+)
+INDEX_MIN_BYTES = threshold(
+    "index_min_bytes", 1024 * 1024, "indexes smaller than this are not worth a finding in size-driven index rules"
+)
+
+
+_NOT_NULL_TERM = re.compile(r'^\(*\s*("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\s+IS\s+NOT\s+NULL\s*\)*$', re.I)
+
+
+def not_null_columns(predicate: str) -> set[str] | None:
+    """The columns of a predicate made only of `col IS NOT NULL` terms joined by AND; None otherwise."""
+    out: set[str] = set()
+    for term in re.split(r"\s+AND\s+", predicate.strip()):
+        m = _NOT_NULL_TERM.match(term.strip())
+        if not m:
+            return None
+        name = m.group(1)
+        out.add(name[1:-1].replace('""', '"') if name.startswith('"') else name)
+    return out
+
+
+def serves_lookup(i: Index, columns: list[str]) -> bool:
+    """Can the index serve `WHERE col1 = $1 AND ...` on exactly these columns (the lookup behind a foreign key)?"""
+    if not i.is_valid:
+        return False
+    if i.method == "hash":
+        return i.predicate is None and i.columns == columns
+    if i.method != "btree" or not leads_with(i, columns):
+        return False
+    if i.predicate is None:
+        return True
+    implied = not_null_columns(i.predicate)
+    return implied is not None and implied <= set(columns)
+
+
+def user_indexes(snap: Snapshot) -> list[tuple[Table, Index]]:
+    """Top-level indexes (not a partition's attached copy) on the application's tables, sorted by name."""
+    return snap.once("user_indexes", lambda: _user_indexes(snap))
+
+
+def _user_indexes(snap: Snapshot) -> list[tuple[Table, Index]]:
+    out = []
+    for t in snap.user_tables:
+        for i in snap.indexes_of.get(t.oid, []):
+            if i.parent_index_oid is None or i.parent_index_oid not in snap.index_by_oid:
+                out.append((t, i))
+    return sorted(out, key=lambda ti: (ti[0].schema, ti[0].name, ti[1].name))
+
+
+def family(i: Index, children: dict[int, list[Index]]) -> list[Index]:
+    """The index and every index attached below it (a partitioned index's per-partition copies)."""
+    out, stack = [], [i]
+    while stack:
+        cur = stack.pop()
+        out.append(cur)
+        stack.extend(children.get(cur.oid, []))
+    return out
+
+
+def family_usage(snap: Snapshot, members: list[Index]) -> list[Any]:
+    """Usage counters of an index and its partition copies (pg_stat_user_indexes has no row for a parent)."""
+    return [snap.usage_of[m.oid] for m in members if m.oid in snap.usage_of]
+
+
+def block_size(snap: Snapshot) -> int:
+    return int(snap.server.settings.get("block_size") or 8192)
+
+
+def index_bytes(snap: Snapshot, members: list[Index]) -> int:
+    return sum(m.bytes if m.bytes is not None else m.relpages * block_size(snap) for m in members)
+
+
+def concurrently(definition: str) -> str:
+    """pg_get_indexdef output as a CREATE INDEX CONCURRENTLY (for a plain table's index)."""
+    return re.sub(r"^CREATE (UNIQUE )?INDEX ", r"CREATE \1INDEX CONCURRENTLY ", definition, count=1)
+
+
+def recreate_sql(i: Index) -> str:
+    """The statement that brings a dropped index back."""
+    if i.is_partitioned:
+        return i.definition.replace(" ON ONLY ", " ON ", 1) + ";"
+    return concurrently(i.definition) + ";"
+
+
+def drop_index_sql(snap: Snapshot, t: Table, i: Index) -> str:
+    """DROP that runs as-is: CONCURRENTLY on a plain table; a constraint's index goes with its constraint.
+    Foreign keys that reference through this (unique) index block the drop: they are named first."""
+    if i.constraint_name:
+        sql = f"ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(i.constraint_name)};"
+    elif i.is_partitioned:
+        sql = (
+            f"-- a partitioned index cannot be dropped CONCURRENTLY: this locks {t.qualified} and its partitions\n"
+            f"DROP INDEX {qualified(t.schema, i.name)};"
+        )
+    else:
+        sql = f"DROP INDEX CONCURRENTLY {qualified(t.schema, i.name)};"
+    users = sorted(
+        f"{snap.table_by_oid[c.table_oid].qualified}.{c.name}"
+        for c in snap.foreign_keys_by_index.get(i.oid, [])
+        if c.parent_oid is None and c.table_oid in snap.table_by_oid
+    )
+    if users:
+        sql = f"-- foreign keys rely on this index and block the drop; re-point them first: {', '.join(users)}\n{sql}"
+    return sql
+
+
+def keep_rank(i: Index) -> tuple[int, int, str]:
+    """Which of two equivalent indexes to keep: primary key, unique constraint, unique index, then plain."""
+    if i.is_primary:
+        kind = 0
+    elif i.constraint_type == "u":
+        kind = 1
+    elif i.constraint_name:
+        kind = 2
+    elif i.is_unique:
+        kind = 3
+    else:
+        kind = 4
+    return (kind, 0 if i.is_valid else 1, i.name)
+
+
+def sort_order(options: list[int], n: int) -> tuple[int, ...]:
+    """The key order up to a backward scan: (a DESC NULLS FIRST) reads as (a) backwards, so both map to
+    the same tuple (indoption bit 1 is DESC, bit 2 NULLS FIRST; inverting every key flips both)."""
+    opts = tuple(options[:n])
+    return min(opts, tuple(o ^ 3 for o in opts))
+
+
+def key_signature(i: Index) -> tuple[Any, ...]:
+    """What makes two indexes answer the same lookups: method, keys, opclasses, collations, order, predicate."""
+    n = i.key_count
+    return (
+        i.method,
+        tuple(i.keys),
+        tuple(i.opclasses[:n]),
+        tuple(i.collations[:n]),
+        sort_order(i.options, n) if i.method == "btree" else tuple(i.options[:n]),
+        i.predicate or "",
+        i.nulls_not_distinct,
+    )
+
+
+def parse_time(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    out = dt.datetime.fromisoformat(value)
+    return out if out.tzinfo else out.replace(tzinfo=dt.UTC)
+
+
+@dataclass
+class StatsWindow:
+    since: str
+    days: float
+    basis: str
+
+    def evidence(self) -> dict[str, Any]:
+        return {
+            "statistics_since": self.since,
+            "statistics_age_days": round(self.days, 1),
+            "statistics_basis": self.basis,
+        }
+
+
+def stats_window(snap: Snapshot) -> StatsWindow:
+    """How long the usage counters have been counting; Skip (not evaluated) when too short to judge."""
+    collected = parse_time(snap.server.collected_at) or dt.datetime.now(dt.UTC)
+    if snap.server.stats_reset:
+        since, basis = snap.server.stats_reset, "pg_stat_database.stats_reset"
+    elif snap.server.postmaster_start:
+        since = snap.server.postmaster_start
+        basis = "server start: statistics never reset, so this is a lower bound of their age"
+    else:
+        raise Skip("the age of the usage statistics is unknown", not_evaluated=True)
+    start = parse_time(since)
+    assert start is not None
+    window = StatsWindow(since, (collected - start).total_seconds() / 86400, basis)
+    minimum = INDEX_STATS_MIN_DAYS(snap)
+    if window.days < minimum:
+        raise Skip(
+            f"usage statistics cover {window.days:.1f} days (since {since}, {basis}); "
+            f"at least {minimum} are needed (threshold index_stats_min_days)",
+            not_evaluated=True,
+        )
+    return window
+
+
+def duplicate_groups(snap: Snapshot) -> list[tuple[Table, Index, list[Index]]]:
+    """(table, index kept, indexes that duplicate it) for every set of identical valid indexes.
+
+    A partition's attached copy of its parent's index takes part (a local index on the partition can
+    repeat it) and is kept first, since it cannot be dropped alone; attached copies are never reported:
+    their parents are. Built once per snapshot: IDX002 reports the groups, IDX003 leaves them out."""
+    return snap.once("duplicate_groups", lambda: _duplicate_groups(snap))
+
+
+def _duplicate_groups(snap: Snapshot) -> list[tuple[Table, Index, list[Index]]]:
+    same_keys: dict[tuple[int, tuple[str, ...]], list[tuple[Table, Index]]] = {}
+    for t in snap.user_tables:
+        for i in snap.indexes_of.get(t.oid, []):
+            if i.is_valid and not i.is_exclusion:
+                same_keys.setdefault((t.oid, tuple(i.keys)), []).append((t, i))
+    groups: dict[tuple[int, tuple[Any, ...]], list[tuple[Table, Index]]] = {}
+    for candidates in same_keys.values():
+        if len(candidates) < 2:
+            continue  # duplicates share their table and keys: only those that do need the full signature
+        for t, i in candidates:
+            key = (t.oid, (*key_signature(i), tuple(sorted(i.include_columns))))
+            groups.setdefault(key, []).append((t, i))
+    out = []
+    for members in groups.values():
+        ranked = sorted((i for _, i in members), key=lambda i: (i.parent_index_oid is None, keep_rank(i)))
+        dups = [i for i in ranked[1:] if i.parent_index_oid is None]
+        if dups:
+            out.append((members[0][0], ranked[0], dups))
+    return sorted(out, key=lambda g: (g[0].schema, g[0].name, g[1].name))
+
+
+def sole_fk_cover(snap: Snapshot, t: Table, i: Index) -> list[str]:
+    """Foreign keys on t that only this index serves (dropping it would make IDX001 fire)."""
+    out = []
+    for con in snap.constraints_of.get(t.oid, []):
+        if con.type != "f" or con.parent_oid is not None or not serves_lookup(i, con.columns):
+            continue
+        if not any(o.oid != i.oid and serves_lookup(o, con.columns) for o in snap.indexes_of.get(t.oid, [])):
+            out.append(con.name)
+    return sorted(out)
+
+
+def droppable(i: Index) -> bool:
+    """An index that enforces nothing: valid, not unique, backing no constraint."""
+    return i.is_valid and not i.is_unique and not i.constraint_name and not i.is_exclusion
+
+
+def table_stats(snap: Snapshot, t: Table) -> list[Any]:
+    """Activity counters of a table, or of every leaf partition of a partitioned one."""
+    parts = snap.leaf_partitions(t) if t.is_partitioned else [t]
+    return [snap.stats_of[p.oid] for p in parts if p.oid in snap.stats_of]
+
+
+NO_STATS = "no index has planner statistics for its keys (run ANALYZE, or let this role read the tables' pg_stats)"

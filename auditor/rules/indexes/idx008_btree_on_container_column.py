@@ -1,0 +1,103 @@
+"""IDX008: a btree on an array, jsonb, hstore or tsvector column, which serves none of their operators."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from auditor.catalog.model import Snapshot
+from auditor.rules.common import create_index_sql, index_obj
+from auditor.rules.indexes._shared import drop_index_sql, user_indexes
+from auditor.rules.registry import Hit, rule
+
+CONTAINER_TYPES = {"jsonb", "hstore", "tsvector"}
+
+
+def is_container(col: Any) -> bool:
+    return col.type_category == "A" or col.base_type in CONTAINER_TYPES
+
+
+@rule(
+    "IDX008",
+    "btree-on-container-column",
+    severity="low",
+    subject="index",
+    requires=("indexes", "columns"),
+    population="indexes",
+)
+def btree_on_container_column(snap: Snapshot) -> Iterator[Hit]:
+    """Btree index on an array, jsonb, hstore or tsvector column, where GIN fits.
+
+    ## Why it matters
+    A btree compares whole values: it serves `tags = '{a,b}'` but none of the operators these types
+    are queried with (`@>`, `<@`, `&&`, `?`, `@@`), so containment searches still read the table.
+    Large values also hit the btree row limit (about 2.7 kB): an INSERT with a big document or
+    array then fails with "index row size exceeds btree maximum".
+
+    ## What it checks
+    A valid btree index with a key column of an array type, jsonb, hstore or tsvector. Expressions
+    on such a column (`(tags[1])`, `((doc->>'id'))`) are fine, and unique indexes and constraints are
+    left out (they enforce whole-value uniqueness on purpose). When a GIN or GiST index on the column
+    exists already, the fix only drops the btree.
+
+    ## Bad
+    ```sql
+    CREATE TABLE documents (id bigint PRIMARY KEY, org_id bigint NOT NULL, tags text[] NOT NULL);
+    CREATE INDEX documents_tags_idx ON documents (tags);
+    -- SELECT * FROM documents WHERE tags @> ARRAY['invoice'];   cannot use it
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE documents (id bigint PRIMARY KEY, org_id bigint NOT NULL, tags text[] NOT NULL);
+    CREATE INDEX documents_tags_gin_idx ON documents USING gin (tags);
+    ```
+
+    ## Fix
+    ```sql
+    CREATE INDEX CONCURRENTLY documents_tags_gin_idx ON documents USING gin (tags);
+    DROP INDEX CONCURRENTLY documents_tags_idx;
+    ```
+    For jsonb queried only with `@>`, `USING gin (doc jsonb_path_ops)` is smaller and faster. The
+    other keys of a composite btree need the btree_gin extension to go into the same GIN index.
+
+    ## False positives
+    A btree that serves whole-value equality (`WHERE tags = $1`) or sorting on purpose is right:
+    keep it. Ignore the rule (`--ignore IDX008`, `ignore = ["IDX008"]`) or tag the index:
+    ```sql
+    COMMENT ON INDEX documents_tags_idx IS 'pg-auditor: ignore IDX008 -- looked up by the whole tag set';
+    ```
+    """
+    for t, i in user_indexes(snap):
+        if i.method != "btree" or i.is_unique or i.constraint_name or not i.is_valid:
+            continue
+        cols = [snap.column_by_name.get((t.oid, c)) for c in i.columns[: i.key_count] if c]
+        bad = [c for c in cols if c is not None and is_container(c)]
+        if not bad:
+            continue
+        names = [c.name for c in bad]
+        gin = [
+            o.name
+            for o in snap.indexes_of.get(t.oid, [])
+            if o.method in ("gin", "gist") and any(n in o.columns for n in names)
+        ]
+        lines = [
+            f"-- {c.name} ({c.type}): if queries test containment or overlap rather than whole-value equality"
+            if not gin
+            else f"-- {c.name} ({c.type}) already has {', '.join(sorted(gin))}: this btree only serves equality"
+            for c in bad
+        ]
+        if not gin:
+            lines += [create_index_sql(snap, t, [c.name], using="gin") for c in bad]
+        if i.key_count > len(bad):
+            lines.append("-- the other keys need the btree_gin extension to go into the same GIN index")
+        lines.append(drop_index_sql(snap, t, i))
+        yield Hit(
+            obj=index_obj(t, i),
+            message=(
+                f"btree index {i.name} on {', '.join(f'{c.name} ({c.type})' for c in bad)}: "
+                "serves whole-value equality only, not containment"
+            ),
+            evidence={"definition": i.definition, "columns": {c.name: c.type for c in bad}, "gin_indexes": sorted(gin)},
+            fix="\n".join(lines),
+        )
