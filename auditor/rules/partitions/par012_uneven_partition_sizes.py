@@ -1,0 +1,81 @@
+"""PAR012: one partition far larger than the others, or too large for its interval."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterator
+
+from auditor.analysis.partbounds import TIME_TYPES
+from auditor.catalog.model import Snapshot
+from auditor.rules.common import human_bytes, table_obj
+from auditor.rules.partitions._shared import layout_of, now_of, user_parents
+from auditor.rules.registry import Hit, rule, threshold
+
+SKEW_RATIO = threshold("partition_skew_ratio", 10, "largest / median partition size that counts as uneven")
+
+LARGEST_PARTITION_BYTES = threshold(
+    "partition_max_bytes", 100 * 1024**3, "a partition larger than this suggests a finer interval"
+)
+
+
+@rule(
+    "PAR012",
+    "uneven-partition-sizes",
+    severity="low",
+    subject="partitioned table",
+    requires=("tables",),
+    population="partition_sets",
+)
+def uneven_partition_sizes(snap: Snapshot) -> Iterator[Hit]:
+    """Very uneven partition sizes, or a partition too large for its interval.
+
+    ## Why is this bad?
+    Partitioning pays off when partitions are comparable: one partition 10x the median (a hot tenant in a
+    list or hash set, a traffic change in a time set) concentrates vacuum, index and lock work in one
+    table, and retention drops little. A single partition above `partition_max_bytes` suggests a finer
+    interval. Empty future partitions and the default are left out.
+
+    ## Example
+    A list set by tenant where one tenant's partition holds 400 GB and the median partition 2 GB.
+
+    ## Fix
+    Sub-partition or split the hot partition, or shorten the interval for new partitions.
+    """
+    now = now_of(snap)
+    ratio_limit, big = SKEW_RATIO(snap), LARGEST_PARTITION_BYTES(snap)
+    for t in user_parents(snap, roots_only=True):
+        leaves = [p for p in snap.leaf_partitions(t) if not p.is_default_partition and p.total_bytes is not None]
+        layout = layout_of(snap, t)
+        if layout is not None and layout.key_type in TIME_TYPES:
+            future = {p.name for p in layout.parts if p.lower != "MINVALUE" and p.lower > now}
+            leaves = [p for p in leaves if p.name not in future]
+        if len(leaves) < 4:
+            continue
+        sizes = sorted(((p.total_bytes or 0), p.name) for p in leaves)
+        median = statistics.median(s for s, _ in sizes)
+        largest, largest_name = sizes[-1]
+        ratio = largest / median if median else None
+        skewed = ratio is not None and ratio >= ratio_limit
+        if not skewed and largest < big:
+            continue
+        ev = {
+            "partitions": len(leaves),
+            "largest": f"{largest_name} ({human_bytes(largest)})",
+            "median": human_bytes(int(median)),
+            "largest_over_median": round(ratio, 1) if ratio else None,
+            "top": [f"{n} ({human_bytes(s)})" for s, n in sizes[-3:][::-1]],
+        }
+        msg = (
+            f"largest partition {largest_name} is {ratio:.0f}x the median ({human_bytes(largest)} vs "
+            f"{human_bytes(int(median))})"
+            if skewed
+            else f"partition {largest_name} is {human_bytes(largest)}: consider a finer interval"
+        )
+        yield Hit(
+            obj=table_obj(t),
+            message=msg,
+            evidence=ev,
+            fix=f"-- split {largest_name}: sub-partition it, or shorten the interval of new partitions of "
+            f"{t.qualified}",
+            severity="medium" if (ratio or 0) >= 5 * ratio_limit or largest >= big else "low",
+        )

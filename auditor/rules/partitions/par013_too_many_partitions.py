@@ -1,0 +1,66 @@
+"""PAR013: more partitions than the planner and the shared lock table handle well."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.catalog.model import Snapshot
+from auditor.rules.common import table_obj
+from auditor.rules.partitions._shared import user_parents
+from auditor.rules.registry import Hit, rule, threshold
+
+MANY_PARTITIONS = threshold("partition_count_warn", 1000, "leaf partitions per set from which planning suffers")
+
+TOO_MANY_PARTITIONS = threshold("partition_count_high", 5000, "leaf partitions per set that is clearly too many")
+
+
+@rule(
+    "PAR013",
+    "too-many-partitions",
+    severity="medium",
+    subject="partitioned table",
+    requires=("tables", "indexes"),
+    population="partition_sets",
+)
+def too_many_partitions(snap: Snapshot) -> Iterator[Hit]:
+    """Too many partitions for the planner or the lock table.
+
+    ## Why is this bad?
+    Every partition a query cannot prune is opened and locked with each of its indexes; a few thousand
+    partitions slow planning for every query that touches the set, and a query that locks more than
+    the shared lock table holds (`max_locks_per_transaction x (max_connections + max_prepared_transactions)`)
+    fails with "out of shared memory".
+
+    ## Example
+    Five years of hourly partitions: 43,800 leaves, each with three indexes.
+
+    ## Fix
+    Coarser intervals or retention for old partitions; raise `max_locks_per_transaction` (restart).
+    """
+    settings = snap.server.settings or {}
+    try:
+        slots = int(settings["max_locks_per_transaction"]) * (
+            int(settings["max_connections"]) + int(settings.get("max_prepared_transactions", 0))
+        )
+    except (KeyError, ValueError):
+        slots = None
+    warn, high = MANY_PARTITIONS(snap), TOO_MANY_PARTITIONS(snap)
+    for t in user_parents(snap, roots_only=True):
+        leaves = snap.leaf_partitions(t)
+        locks = sum(1 + len(snap.indexes_of.get(p.oid, [])) for p in leaves)
+        over_locks = slots is not None and locks > slots // 2
+        if len(leaves) < warn and not over_locks:
+            continue
+        ev = {"leaf_partitions": len(leaves), "locks_for_unpruned_query": locks, "lock_table_slots": slots}
+        msg = f"{len(leaves)} leaf partitions"
+        if over_locks:
+            msg += f"; an unpruned query takes {locks} locks, over half the shared lock table ({slots})"
+        need = max(64, -(-2 * locks // max(1, int(settings.get("max_connections", 100)))))
+        yield Hit(
+            obj=table_obj(t),
+            message=msg,
+            evidence=ev,
+            fix=f"ALTER SYSTEM SET max_locks_per_transaction = {need};  -- needs a restart\n"
+            f"-- and prefer coarser intervals or retention for {t.qualified}",
+            severity="high" if len(leaves) >= high or (slots is not None and locks > slots) else "medium",
+        )
