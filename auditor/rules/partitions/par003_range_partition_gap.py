@@ -24,16 +24,54 @@ from auditor.rules.registry import Hit, rule
 def range_partition_gap(snap: Snapshot) -> Iterator[Hit]:
     """Gaps between range partitions.
 
-    ## Why is this bad?
+    ## Why it matters
     Values between one partition's upper bound and the next one's lower bound belong to no partition:
     inserts fail there, or land in the default (which then blocks creating the partition). Gaps come
     from dropped or detached partitions and from hand-made bounds that do not meet.
 
-    ## Example
-    `FROM ('2024-01-01') TO ('2024-02-01')` followed by `FROM ('2024-03-01') TO ('2024-04-01')`.
+    ## What it checks
+    Every range-partitioned table (sub-partitions too), partitions being detached left out. When the key
+    type can be ordered (integers, dates, timestamps), it walks the bounds in order and reports each upper
+    bound that is not the next partition's lower bound. For other key types it compares bound text: upper
+    bounds that start no other partition, when there is more than one (one of them is the set's end). High
+    without a default partition, medium with one (rows are not lost, but they block the partition).
+
+    ## Bad
+    ```sql
+    -- January and March exist, February was dropped by a retention script run too early.
+    CREATE TABLE invoices (
+        org_id    bigint        NOT NULL,
+        issued_on date          NOT NULL,
+        total     numeric(12,2) NOT NULL
+    ) PARTITION BY RANGE (issued_on);
+    CREATE TABLE invoices_2024_01 PARTITION OF invoices FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
+    CREATE TABLE invoices_2024_03 PARTITION OF invoices FOR VALUES FROM ('2024-03-01') TO ('2024-04-01');
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE invoices (
+        org_id    bigint        NOT NULL,
+        issued_on date          NOT NULL,
+        total     numeric(12,2) NOT NULL
+    ) PARTITION BY RANGE (issued_on);
+    CREATE TABLE invoices_2024_01 PARTITION OF invoices FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
+    CREATE TABLE invoices_2024_02 PARTITION OF invoices FOR VALUES FROM ('2024-02-01') TO ('2024-03-01');
+    CREATE TABLE invoices_2024_03 PARTITION OF invoices FOR VALUES FROM ('2024-03-01') TO ('2024-04-01');
+    ```
 
     ## Fix
-    Create a partition for each gap (bounds copied from the neighbours, so they meet exactly).
+    Create a partition for each gap (bounds copied from the neighbours, so they meet exactly):
+    ```sql
+    CREATE TABLE public.invoices_2024_02 PARTITION OF public.invoices FOR VALUES FROM ('2024-02-01') TO ('2024-03-01');
+    ```
+    If the default already holds rows of the gap, move them out first (see PAR006).
+
+    ## False positives
+    A gap left on purpose (a range that must reject inserts, such as a period closed for audit) is a
+    finding to accept: `COMMENT ON TABLE invoices IS 'pg-auditor: ignore PAR003 -- 2023 closed, inserts
+    must fail'`. For key types that cannot be ordered (text, for instance), the bound-text comparison lists
+    every dangling upper bound, the set's real end among them; judge the list before creating partitions.
     """
     for t in user_parents(snap):
         if t.partition_strategy != "r":

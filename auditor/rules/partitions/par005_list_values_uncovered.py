@@ -23,17 +23,62 @@ from auditor.rules.registry import Hit, rule
 def list_values_uncovered(snap: Snapshot) -> Iterator[Hit]:
     """List-partitioned set without a default that covers fewer values than the table its key references.
 
-    ## Why is this bad?
+    ## Why it matters
     A LIST set keyed on a tenant (or any referenced table) with one partition per value and no default
     rejects rows for every value without a partition: a new tenant cannot write until someone creates
     its partition. The referenced table's row estimate says how many values exist.
 
-    ## Example
-    `ticket_search PARTITION BY LIST (org_id)` with partitions for 3 organisations, no default, and 50
-    rows in `organizations`.
+    ## What it checks
+    List-partitioned tables with a single-column key and no default partition, whose key column is a
+    foreign key to another table that has been analyzed. It compares the number of values the partitions
+    list (NULL left out) with the referenced table's estimated rows, and fires when the table holds more
+    rows than there are values with a partition. Sets whose key references nothing are not judged: the
+    rule cannot know which values exist.
+
+    ## Bad
+    ```sql
+    -- One partition per organisation, three created, fifty organisations signed up.
+    CREATE TABLE orgs (id bigint PRIMARY KEY, name text NOT NULL);
+    INSERT INTO orgs SELECT g, 'org ' || g FROM generate_series(1, 50) g;
+    ANALYZE orgs;
+    CREATE TABLE ticket_search (
+        org_id    bigint NOT NULL REFERENCES orgs,
+        ticket_id bigint NOT NULL,
+        document  tsvector
+    ) PARTITION BY LIST (org_id);
+    CREATE TABLE ticket_search_1 PARTITION OF ticket_search FOR VALUES IN (1);
+    CREATE TABLE ticket_search_2 PARTITION OF ticket_search FOR VALUES IN (2);
+    CREATE TABLE ticket_search_3 PARTITION OF ticket_search FOR VALUES IN (3);
+    ```
+
+    ## Good
+    ```sql
+    -- The same, with a default partition for every organisation without a partition of its own.
+    CREATE TABLE orgs (id bigint PRIMARY KEY, name text NOT NULL);
+    INSERT INTO orgs SELECT g, 'org ' || g FROM generate_series(1, 50) g;
+    ANALYZE orgs;
+    CREATE TABLE ticket_search (
+        org_id    bigint NOT NULL REFERENCES orgs,
+        ticket_id bigint NOT NULL,
+        document  tsvector
+    ) PARTITION BY LIST (org_id);
+    CREATE TABLE ticket_search_1 PARTITION OF ticket_search FOR VALUES IN (1);
+    CREATE TABLE ticket_search_2 PARTITION OF ticket_search FOR VALUES IN (2);
+    CREATE TABLE ticket_search_3 PARTITION OF ticket_search FOR VALUES IN (3);
+    CREATE TABLE ticket_search_default PARTITION OF ticket_search DEFAULT;
+    ```
 
     ## Fix
-    Add a default partition (or create partitions for the missing values as part of tenant onboarding).
+    Add a default partition (or create partitions for the missing values as part of tenant onboarding):
+    ```sql
+    CREATE TABLE public.ticket_search_default PARTITION OF public.ticket_search DEFAULT;
+    ```
+
+    ## False positives
+    A set that must accept rows only for some tenants (the others are served elsewhere) rejects the rest on
+    purpose: `COMMENT ON TABLE ticket_search IS 'pg-auditor: ignore PAR005 -- only enterprise tenants'`.
+    The count is an estimate: a referenced table with many deleted or inactive rows overstates the values
+    in use until it is analyzed again.
     """
     for t in user_parents(snap):
         if t.partition_strategy != "l" or default_of(snap, t) is not None or len(t.partition_key_columns) != 1:

@@ -38,19 +38,63 @@ from auditor.rules.registry import Hit, rule
 def default_partition_has_rows(snap: Snapshot) -> Iterator[Hit]:
     """Default partition holding rows (estimated).
 
-    ## Why is this bad?
+    ## Why it matters
     Rows in a range set's default belong to ranges that have no partition. Creating the partition for
     them fails ("updated partition constraint for default partition ... would be violated"), pg_partman's
     maintenance fails the same way, and every later partition creation scans the default under an
     ACCESS EXCLUSIVE lock. Queries on those dates cannot prune. A list set's default is often deliberate
-    ("everyone else"), so it is reported as low. Judged on reltuples / live tuples, no scan.
+    ("everyone else"), so it is reported as low.
 
-    ## Example
-    A monthly set whose partitions ended in August: everything since lives in `events_default`.
+    ## What it checks
+    The default partition of every partitioned table (sub-partitions too), judged on its estimates with no
+    scan: `reltuples`, or the statistics collector's live tuples when larger. A default never analyzed that
+    already has data pages counts too (its estimate is unknown, its size is not). High for a range set, low
+    for a list set.
+
+    ## Bad
+    ```sql
+    -- The monthly partitions stop at January 2024: a March row goes to the default.
+    CREATE TABLE events (
+        org_id     bigint      NOT NULL,
+        created_at timestamptz NOT NULL,
+        payload    jsonb
+    ) PARTITION BY RANGE (created_at);
+    CREATE TABLE events_2024_01 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
+    CREATE TABLE events_default PARTITION OF events DEFAULT;
+    INSERT INTO events VALUES (1, '2024-03-15', '{"kind": "login"}');
+    ANALYZE events;
+    ```
+
+    ## Good
+    ```sql
+    -- Every row has its partition; the default stays empty.
+    CREATE TABLE events (
+        org_id     bigint      NOT NULL,
+        created_at timestamptz NOT NULL,
+        payload    jsonb
+    ) PARTITION BY RANGE (created_at);
+    CREATE TABLE events_2024_01 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
+    CREATE TABLE events_2024_03 PARTITION OF events FOR VALUES FROM ('2024-03-01') TO ('2024-04-01');
+    CREATE TABLE events_default PARTITION OF events DEFAULT;
+    INSERT INTO events VALUES (1, '2024-03-15', '{"kind": "login"}');
+    ANALYZE events;
+    ```
 
     ## Fix
     Move the rows into proper partitions: pg_partman's `partition_data_proc` for managed sets, else
-    create each partition beside the default, move its rows, and ATTACH it.
+    create each partition beside the default, move its rows, and ATTACH it. First see which ranges the
+    rows belong to (this scans the default):
+    ```sql
+    SELECT date_trunc('month', created_at) AS starts, count(*) FROM ONLY events_default GROUP BY 1 ORDER BY 1;
+    ```
+    then, per range, create the partition with `LIKE`, `INSERT ... SELECT` the rows from `ONLY events_default`,
+    delete them there, and `ATTACH PARTITION`, in one transaction (the finding's fix spells it out).
+
+    ## False positives
+    A list set's default that catches "every other value" on purpose is reported as low; ignore it on the
+    table when that is the design: `COMMENT ON TABLE ticket_search IS 'pg-auditor: ignore PAR006 -- small
+    tenants share the default'`. The estimate can lag: after rows were moved out, run `ANALYZE` on the
+    default before judging again.
     """
     now = now_of(snap)
     for t in user_parents(snap):
