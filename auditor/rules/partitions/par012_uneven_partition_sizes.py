@@ -29,17 +29,67 @@ LARGEST_PARTITION_BYTES = threshold(
 def uneven_partition_sizes(snap: Snapshot) -> Iterator[Hit]:
     """Very uneven partition sizes, or a partition too large for its interval.
 
-    ## Why is this bad?
+    ## Why it matters
     Partitioning pays off when partitions are comparable: one partition 10x the median (a hot tenant in a
     list or hash set, a traffic change in a time set) concentrates vacuum, index and lock work in one
     table, and retention drops little. A single partition above `partition_max_bytes` suggests a finer
-    interval. Empty future partitions and the default are left out.
+    interval.
 
-    ## Example
-    A list set by tenant where one tenant's partition holds 400 GB and the median partition 2 GB.
+    ## What it checks
+    Top-level partitioned sets with at least four leaf partitions, on their total size (heap, indexes and
+    TOAST, as the catalog records it after VACUUM or ANALYZE). Empty future partitions of a time set and the
+    default are left out. It fires when the largest partition is at least `partition_skew_ratio` (10)
+    times the median, or larger than `partition_max_bytes` (100 GB). Medium at five times the ratio or above
+    the size limit, low otherwise.
+
+    ## Bad
+    ```sql
+    -- One tenant's partition holds almost every row.
+    CREATE TABLE usage_events (
+        org_id bigint      NOT NULL,
+        kind   text        NOT NULL,
+        at     timestamptz NOT NULL
+    ) PARTITION BY LIST (org_id);
+    CREATE TABLE usage_events_1 PARTITION OF usage_events FOR VALUES IN (1);
+    CREATE TABLE usage_events_2 PARTITION OF usage_events FOR VALUES IN (2);
+    CREATE TABLE usage_events_3 PARTITION OF usage_events FOR VALUES IN (3);
+    CREATE TABLE usage_events_4 PARTITION OF usage_events FOR VALUES IN (4);
+    INSERT INTO usage_events SELECT 1 + g % 3, 'api_call', now() FROM generate_series(1, 300) g;
+    INSERT INTO usage_events SELECT 4, 'api_call', now() FROM generate_series(1, 50000) g;
+    ANALYZE usage_events;  -- sizes are read from the catalog (relpages), kept by VACUUM and ANALYZE
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE usage_events (
+        org_id bigint      NOT NULL,
+        kind   text        NOT NULL,
+        at     timestamptz NOT NULL
+    ) PARTITION BY LIST (org_id);
+    CREATE TABLE usage_events_1 PARTITION OF usage_events FOR VALUES IN (1);
+    CREATE TABLE usage_events_2 PARTITION OF usage_events FOR VALUES IN (2);
+    CREATE TABLE usage_events_3 PARTITION OF usage_events FOR VALUES IN (3);
+    CREATE TABLE usage_events_4 PARTITION OF usage_events FOR VALUES IN (4);
+    INSERT INTO usage_events SELECT 1 + g % 4, 'api_call', now() FROM generate_series(1, 20000) g;
+    ANALYZE usage_events;
+    ```
 
     ## Fix
-    Sub-partition or split the hot partition, or shorten the interval for new partitions.
+    Sub-partition or split the hot partition, or shorten the interval for new partitions:
+    ```sql
+    -- give the hot tenant its own sub-partitioned set
+    BEGIN;
+    ALTER TABLE usage_events DETACH PARTITION usage_events_4;
+    CREATE TABLE usage_events_4_new PARTITION OF usage_events FOR VALUES IN (4) PARTITION BY RANGE (at);
+    -- create its monthly partitions, move the rows from usage_events_4, drop it
+    COMMIT;
+    ```
+
+    ## False positives
+    A set whose partitions differ by nature (a current partition taking all writes beside small archived
+    ones, one region far larger than the others) may be uneven by design; raise `partition_skew_ratio` for
+    the run, or ignore it on the table: `COMMENT ON TABLE usage_events IS 'pg-auditor: ignore PAR012 --
+    tenant 4 is the platform itself'`.
     """
     now = now_of(snap)
     ratio_limit, big = SKEW_RATIO(snap), LARGEST_PARTITION_BYTES(snap)

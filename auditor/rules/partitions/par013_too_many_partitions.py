@@ -25,17 +25,65 @@ TOO_MANY_PARTITIONS = threshold("partition_count_high", 5000, "leaf partitions p
 def too_many_partitions(snap: Snapshot) -> Iterator[Hit]:
     """Too many partitions for the planner or the lock table.
 
-    ## Why is this bad?
+    ## Why it matters
     Every partition a query cannot prune is opened and locked with each of its indexes; a few thousand
     partitions slow planning for every query that touches the set, and a query that locks more than
     the shared lock table holds (`max_locks_per_transaction x (max_connections + max_prepared_transactions)`)
     fails with "out of shared memory".
 
-    ## Example
-    Five years of hourly partitions: 43,800 leaves, each with three indexes.
+    ## What it checks
+    Top-level partitioned sets: their number of leaf partitions, and the locks a query that prunes nothing
+    takes (one per leaf and one per index of it). It fires from `partition_count_warn` (1000) leaves, or when
+    those locks exceed half the shared lock table. High from `partition_count_high` (5000) leaves or when they
+    exceed the whole lock table, medium otherwise.
+
+    ## Bad
+    ```sql
+    -- Daily partitions kept for three years: 1,096 leaves.
+    CREATE TABLE metrics (
+        org_id      bigint           NOT NULL,
+        recorded_on date             NOT NULL,
+        value       double precision NOT NULL
+    ) PARTITION BY RANGE (recorded_on);
+    DO $$
+    DECLARE day date;
+    BEGIN
+        FOR day IN SELECT generate_series(date '2022-01-01', date '2024-12-31', interval '1 day')::date LOOP
+            EXECUTE format('CREATE TABLE %I PARTITION OF metrics FOR VALUES FROM (%L) TO (%L)',
+                           'metrics_' || to_char(day, 'YYYYMMDD'), day, day + 1);
+        END LOOP;
+    END $$;
+    ```
+
+    ## Good
+    ```sql
+    -- The same three years in monthly partitions: 36 leaves.
+    CREATE TABLE metrics (
+        org_id      bigint           NOT NULL,
+        recorded_on date             NOT NULL,
+        value       double precision NOT NULL
+    ) PARTITION BY RANGE (recorded_on);
+    DO $$
+    DECLARE month date;
+    BEGIN
+        FOR month IN SELECT generate_series(date '2022-01-01', date '2024-12-01', interval '1 month')::date LOOP
+            EXECUTE format('CREATE TABLE %I PARTITION OF metrics FOR VALUES FROM (%L) TO (%L)',
+                           'metrics_' || to_char(month, 'YYYY_MM'), month, month + interval '1 month');
+        END LOOP;
+    END $$;
+    ```
 
     ## Fix
-    Coarser intervals or retention for old partitions; raise `max_locks_per_transaction` (restart).
+    Coarser intervals or retention for old partitions; raise `max_locks_per_transaction` (restart):
+    ```sql
+    ALTER SYSTEM SET max_locks_per_transaction = 256;  -- needs a restart
+    ```
+
+    ## False positives
+    A set whose every query prunes to a few partitions (the key is always in the WHERE clause, and plans are
+    checked) pays little for its count at run time; raise `partition_count_warn` for it, or ignore it on the
+    table: `COMMENT ON TABLE metrics IS 'pg-auditor: ignore PAR013 -- every query filters on recorded_on'`.
+    Planning still opens every partition for statements that cannot prune (some UPDATEs, joins, ANALYZE).
     """
     settings = snap.server.settings or {}
     try:

@@ -36,18 +36,58 @@ TIME_COLUMN_NAMES = ("created_at", "occurred_at", "inserted_at", "logged_at", "t
 def partitioning_candidate(snap: Snapshot) -> Iterator[Hit]:
     """Large unpartitioned table that is a partitioning candidate.
 
-    ## Why is this bad?
+    ## Why it matters
     Past tens of gigabytes or a hundred million rows, one table means vacuum, index builds and deletes of
     old data all work on the whole heap. Append-only, time-ordered tables (events, audit, logs) gain the
     most: retention becomes DROP/DETACH of old partitions instead of DELETE, and queries on recent data
-    prune to a few partitions. Thresholds: `partition_candidate_bytes`, `partition_candidate_rows`.
+    prune to a few partitions.
 
-    ## Example
-    `audit_log` with 300 million rows, only INSERTs, queried by `occurred_at` for the last week.
+    ## What it checks
+    Ordinary tables that are neither partitions nor part of an inheritance tree nor a pg_partman template,
+    from `partition_candidate_bytes` (50 GB) or `partition_candidate_rows` (100 million estimated rows). It
+    looks for a time column (`created_at`, `occurred_at`, ... first, else the first date or timestamp
+    column) and whether the table is append-only (updates and deletes under 1% of inserts) or named like a
+    log (`event`, `audit`, `log`, `history`, ...): medium with a time column and one of those, low otherwise.
+
+    ## Bad (not run: needs a table of 100 million rows or 50 GB)
+    ```sql
+    CREATE TABLE audit_log (
+        id          bigint GENERATED ALWAYS AS IDENTITY,
+        org_id      bigint      NOT NULL,
+        actor_id    bigint,
+        action      text        NOT NULL,
+        occurred_at timestamptz NOT NULL DEFAULT now()
+    );
+    -- 300 million rows, only INSERTs, queried by occurred_at for the last week
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE audit_log (
+        id          bigint GENERATED ALWAYS AS IDENTITY,
+        org_id      bigint      NOT NULL,
+        actor_id    bigint,
+        action      text        NOT NULL,
+        occurred_at timestamptz NOT NULL DEFAULT now()
+    ) PARTITION BY RANGE (occurred_at);
+    CREATE TABLE audit_log_2025_01 PARTITION OF audit_log FOR VALUES FROM ('2025-01-01') TO ('2025-02-01');
+    ```
 
     ## Fix
     Plan a migration: a partitioned copy by the time column (pg_partman can create and maintain it),
-    then backfill in batches and swap names. Not a one-statement change.
+    then backfill in batches and swap names. Not a one-statement change:
+    ```sql
+    CREATE TABLE audit_log_partitioned (LIKE audit_log INCLUDING ALL) PARTITION BY RANGE (occurred_at);
+    -- the primary key must include occurred_at
+    SELECT partman.create_parent('public.audit_log_partitioned', 'occurred_at', '1 month');  -- pg_partman 5.x
+    -- backfill in batches by occurred_at, then swap names in one transaction
+    ```
+
+    ## False positives
+    A large table that is mostly read by primary key and rarely purged gains little: partitioning adds
+    planning cost and a primary key that must include the partition key. Accept it on the table:
+    `COMMENT ON TABLE documents IS 'pg-auditor: ignore PAR015 -- key lookups only, no retention'`, or raise
+    the thresholds (`--set partition_candidate_bytes=...`).
     """
     min_bytes, min_rows = CANDIDATE_BYTES(snap), CANDIDATE_ROWS(snap)
     templates = {split_name(p.template_table) for p in partman_sets(snap) if p.template_table}

@@ -50,19 +50,54 @@ def parse_acl(acl: list[str] | None, owner: str) -> dict[str, set[str]]:
 def partition_privileges_differ(snap: Snapshot) -> Iterator[Hit]:
     """Partitions granted privileges their parent does not grant.
 
-    ## Why is this bad?
+    ## Why it matters
     Privileges are checked on the table a query names: a role granted on a partition reads or writes
     it directly, whatever the parent allows. Grants made partition by partition (by a migration, a
     maintenance script, `GRANT ... ON ALL TABLES IN SCHEMA`) drift from the parent's, and new
-    partitions do not get them. A partition without RLS under a row-level secured parent is reported
-    once, by the isolation analyzer (ISO019): this rule leaves those partitions to it.
+    partitions do not get them.
 
-    ## Example
-    `GRANT SELECT, DELETE ON events_2024 TO reporting` while `events` grants `reporting` nothing.
+    ## What it checks
+    Every partition of every top-level set (sub-partitions too), compared with its direct parent: the
+    privileges a role other than the partition's owner holds on the partition and not on the parent. High
+    when PUBLIC is among them, medium otherwise. A partition without RLS under a row-level secured parent is
+    reported once, by the isolation analyzer (ISO019): this rule leaves those partitions to it.
+
+    ## Bad
+    ```sql
+    CREATE ROLE reporting NOLOGIN;
+    CREATE TABLE invoices (
+        org_id    bigint        NOT NULL,
+        issued_on date          NOT NULL,
+        total     numeric(12,2) NOT NULL
+    ) PARTITION BY RANGE (issued_on);
+    CREATE TABLE invoices_2024 PARTITION OF invoices FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+    GRANT SELECT, DELETE ON invoices_2024 TO reporting;  -- the parent grants reporting nothing
+    ```
+
+    ## Good
+    ```sql
+    CREATE ROLE reporting NOLOGIN;
+    CREATE TABLE invoices (
+        org_id    bigint        NOT NULL,
+        issued_on date          NOT NULL,
+        total     numeric(12,2) NOT NULL
+    ) PARTITION BY RANGE (issued_on);
+    CREATE TABLE invoices_2024 PARTITION OF invoices FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+    GRANT SELECT ON invoices TO reporting;  -- access goes through the parent
+    ```
 
     ## Fix
     Revoke the partition-level grants (access goes through the parent), and grant on the parent what
-    the role needs.
+    the role needs:
+    ```sql
+    REVOKE ALL ON public.invoices_2024 FROM reporting;
+    GRANT SELECT ON public.invoices TO reporting;
+    ```
+
+    ## False positives
+    A role meant to reach one partition only (an archive reader allowed last year's invoices and nothing
+    else) is a deliberate grant; document it on the set: `COMMENT ON TABLE invoices IS 'pg-auditor: ignore
+    PAR016 -- auditors read the closed year directly'`.
     """
     for t in user_parents(snap, roots_only=True):
         drift = []
