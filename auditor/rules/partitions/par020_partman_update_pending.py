@@ -18,13 +18,29 @@ from auditor.rules.registry import Hit, Obj, rule
 def partman_update_pending(snap: Snapshot) -> Iterator[Hit]:
     """pg_partman's installed version is older than the one the server has files for.
 
-    ## Why is this bad?
+    ## Why it matters
     The package was upgraded but `ALTER EXTENSION pg_partman UPDATE` never ran: the SQL functions are
     the old ones (with the bugs fixed since), while a newer background worker library may already be
     loaded; pg_partman 5.3.1+ warns about the mismatch and on PostgreSQL 18 refuses it.
 
-    ## Example
-    pg_partman 4.7.2 installed, the server's package at 4.7.4 (or 5.1.0).
+    ## What it checks
+    `pg_extension.extversion` against `pg_available_extensions.default_version` for pg_partman. Low for a
+    minor update, medium when the major version differs (4.x installed, 5.x available), which needs the
+    upgrade steps below.
+
+    ## Bad (not run: needs a server package newer than the installed extension, a package upgrade rather than SQL)
+    ```sql
+    -- pg_partman 4.7.2 installed; the server's package was upgraded to 4.7.4 (or 5.1.0) since.
+    CREATE SCHEMA partman;
+    CREATE EXTENSION pg_partman SCHEMA partman VERSION '4.7.2';
+    ```
+
+    ## Good
+    ```sql
+    -- Installed at the version the server's package provides.
+    CREATE SCHEMA partman;
+    CREATE EXTENSION pg_partman SCHEMA partman;
+    ```
 
     ## Fix
     ```sql
@@ -32,6 +48,11 @@ def partman_update_pending(snap: Snapshot) -> Iterator[Hit]:
     ```
     From 4.x to 5.x read the upgrade notes first: trigger-based sets block it (PAR026), part_config is
     recreated (grants on it are lost) and quarterly/weekly suffixes stop working (PAR027).
+
+    ## False positives
+    An update staged on purpose (the package is installed on every node first, `ALTER EXTENSION` is run in
+    a later window) shows here in between: ignore it for that run with `--ignore PAR020`, or in the config
+    with `[[tool.pg-auditor.ignore-objects]]` (`rule = "PAR020"`, `object = "pg_partman"`, and a reason).
     """
     ext = snap.installed("pg_partman")
     if ext is None or not ext.default_version or ext.default_version == ext.installed_version:

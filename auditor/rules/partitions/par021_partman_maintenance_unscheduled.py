@@ -23,21 +23,62 @@ from auditor.rules.registry import Hit, Obj, rule
 def partman_maintenance_unscheduled(snap: Snapshot) -> Iterator[Hit]:
     """pg_partman sets with automatic maintenance on, and nothing that runs it.
 
-    ## Why is this bad?
+    ## Why it matters
     pg_partman creates future partitions and applies retention only when `run_maintenance` runs. It
     runs from its background worker (`pg_partman_bgw` in `shared_preload_libraries` and
     `pg_partman_bgw.dbname` naming this database) or from a scheduler such as pg_cron. With neither, the
     premade partitions run out and rows go to the default (or fail), typically months after setup.
 
-    ## Example
-    `create_parent('public.events', 'created_at', 'native', 'monthly')` on a managed service without the
-    background worker, and no pg_cron job.
+    ## What it checks
+    pg_partman sets whose `automatic_maintenance` is on and whose parent exists. They count as maintained
+    when the background worker is preloaded with `pg_partman_bgw.dbname` naming this database, or when an
+    active pg_cron job of this database calls `run_maintenance`. One finding for the extension, listing the
+    sets. High; medium when pg_cron lives in another database (`cron.database_name`) or its job table could
+    not be read, since a job may exist there.
+
+    ## Bad
+    ```sql
+    -- A monthly set created on a server without the background worker, and no pg_cron job.
+    CREATE SCHEMA partman;
+    CREATE EXTENSION pg_partman SCHEMA partman;
+    CREATE TABLE events (
+        org_id     bigint      NOT NULL,
+        created_at timestamptz NOT NULL,
+        payload    jsonb
+    ) PARTITION BY RANGE (created_at);
+    SELECT partman.create_parent('public.events', 'created_at', 'native', 'monthly');  -- 5.x: (..., '1 month')
+    ```
+
+    ## Good (not run: needs pg_cron installed, or pg_partman_bgw in shared_preload_libraries and a restart)
+    ```sql
+    CREATE SCHEMA partman;
+    CREATE EXTENSION pg_partman SCHEMA partman;
+    CREATE TABLE events (
+        org_id     bigint      NOT NULL,
+        created_at timestamptz NOT NULL,
+        payload    jsonb
+    ) PARTITION BY RANGE (created_at);
+    SELECT partman.create_parent('public.events', 'created_at', 'native', 'monthly');
+    SELECT cron.schedule('pg_partman maintenance', '7 * * * *', $$SELECT partman.run_maintenance()$$);
+    ```
 
     ## Fix
     Schedule it with pg_cron, or configure the background worker (needs a restart):
     ```sql
     SELECT cron.schedule('pg_partman maintenance', '7 * * * *', $$CALL partman.run_maintenance_proc()$$);
+    -- or
+    ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements,pg_partman_bgw';
+    ALTER SYSTEM SET pg_partman_bgw.dbname = 'app';
+    ALTER SYSTEM SET pg_partman_bgw.interval = 3600;
     ```
+
+    ## False positives
+    Maintenance run by something the auditor cannot see (a cron job on an application host, a Kubernetes
+    CronJob, pg_cron in another database whose job table this role cannot read) keeps the sets healthy; PAR001
+    and PAR002 would show it failing. Ignore the rule in the config with `[[tool.pg-auditor.ignore-objects]]`
+    (`rule = "PAR021"`, `object = "pg_partman"`, `reason = "maintained by the app's hourly job"`), or set
+    `automatic_maintenance = 'off'` on sets that are maintained by explicit `run_maintenance('schema.table')`
+    calls.
     """
     sets = [p for p in configured_sets(snap) if p.maintained and parent_of(snap, p) is not None]
     if not sets:

@@ -26,17 +26,41 @@ PARTMAN_STALE_HOURS = threshold(
 def partman_maintenance_stale(snap: Snapshot) -> Iterator[Hit]:
     """pg_partman 5.1+ set whose maintenance_last_run is old: scheduled maintenance is failing.
 
-    ## Why is this bad?
+    ## Why it matters
     `maintenance_last_run` is updated only when that set's maintenance completes. A scheduler exists, so
     an old or empty value means it errors every time: a config row for a dropped table, rows in the
     default, a weekly/quarterly suffix after the 5.x upgrade, or a stuck advisory lock. The errors reach
     only the server log (or pg_cron's job_run_details).
 
-    ## Example
-    `maintenance_last_run` three weeks old on an hourly-maintained set, because a set before it was dropped.
+    ## What it checks
+    Only when something schedules maintenance (the background worker for this database, or an active
+    pg_cron job; otherwise PAR021 reports that) and the config rows have a `maintenance_last_run` column
+    (pg_partman 5.1+): each top-level set with automatic maintenance on whose last completed run is empty
+    or older than `partman_stale_hours` (48), or twice the worker's interval when that is longer.
+
+    ## Bad (not run: needs pg_partman 5.1+ with the background worker or pg_cron, and a maintenance that fails for days)
+    ```sql
+    -- maintenance_last_run three weeks old on an hourly-maintained set, because a set before it was dropped.
+    SELECT parent_table, maintenance_last_run FROM partman.part_config;
+    --  public.events | 2025-05-02 07:07:00+00
+    ```
+
+    ## Good (not run: needs pg_partman 5.1+ with the background worker or pg_cron)
+    ```sql
+    SELECT parent_table, maintenance_last_run FROM partman.part_config;
+    --  public.events | (within the last hour)
+    ```
 
     ## Fix
-    Run maintenance for the set by hand and read the error; fix its cause.
+    Run maintenance for the set by hand and read the error; fix its cause:
+    ```sql
+    SELECT partman.run_maintenance('public.events');  -- read the error it raises
+    ```
+
+    ## False positives
+    A set paused on purpose (`automatic_maintenance` left on while a migration holds its lock) shows as stale
+    until it resumes. When maintenance runs less often than every two days by design, raise
+    `partman_stale_hours` rather than ignore the rule.
     """
     sched = scheduler(snap)
     if not sched.scheduled:

@@ -21,18 +21,51 @@ from auditor.rules.registry import Hit, Obj, rule
 def partman_orphaned_config(snap: Snapshot) -> Iterator[Hit]:
     """pg_partman config row for a table that no longer exists.
 
-    ## Why is this bad?
+    ## Why it matters
     The table was dropped without `undo_partition`/config cleanup. `run_maintenance()` raises "Given
     parent table not found in system catalogs" on it: the function rolls back every set, the 5.x
     procedure stops and skips the sets after it, and `check_default()` fails outright (5.1).
 
-    ## Example
-    `DROP TABLE public.events CASCADE` on a pg_partman set, leaving its part_config row.
+    ## What it checks
+    Every row of `part_config` and `part_config_sub` whose `parent_table` names no table. When the audit is
+    limited to some schemas, rows for the schemas left out are not judged (the table may exist there). The
+    evidence lists the maintained sets that sort after it, which 5.x's procedure skips.
+
+    ## Bad
+    ```sql
+    CREATE SCHEMA partman;
+    CREATE EXTENSION pg_partman SCHEMA partman;
+    CREATE TABLE events (
+        org_id     bigint      NOT NULL,
+        created_at timestamptz NOT NULL,
+        payload    jsonb
+    ) PARTITION BY RANGE (created_at);
+    SELECT partman.create_parent('public.events', 'created_at', 'native', 'monthly');
+    DROP TABLE events CASCADE;  -- its part_config row stays
+    ```
+
+    ## Good
+    ```sql
+    CREATE SCHEMA partman;
+    CREATE EXTENSION pg_partman SCHEMA partman;
+    CREATE TABLE events (
+        org_id     bigint      NOT NULL,
+        created_at timestamptz NOT NULL,
+        payload    jsonb
+    ) PARTITION BY RANGE (created_at);
+    SELECT partman.create_parent('public.events', 'created_at', 'native', 'monthly');
+    DROP TABLE events CASCADE;
+    DELETE FROM partman.part_config WHERE parent_table = 'public.events';
+    ```
 
     ## Fix
     ```sql
     DELETE FROM partman.part_config WHERE parent_table = 'schema.table';
     ```
+
+    ## False positives
+    None while maintenance runs for this database: the row breaks it. A table renamed rather than dropped
+    looks the same; then update the row's `parent_table` to the new name instead of deleting it.
     """
     filters = snap.filters.get("schema") or snap.filters.get("exclude_schema")
     seen_schemas = {t.schema for t in snap.tables}

@@ -39,20 +39,56 @@ def default_only(snap: Snapshot, t: Table) -> Table | None:
 def partman_set_unregistered(snap: Snapshot) -> Iterator[Hit]:
     """Time-range set not registered with pg_partman in a database that uses it.
 
-    ## Why is this bad?
+    ## Why it matters
     pg_partman maintains the sets in part_config; a range set beside them that is not registered gets
     no new partitions and no retention unless someone creates them by hand, which is how coverage ends
     (PAR001).
 
-    ## Example
-    pg_partman manages `public.observations`; `public.events` beside it is partitioned by month by hand.
+    ## What it checks
+    When pg_partman is installed: top-level range sets keyed on a time column (date, timestamp, timestamptz)
+    that are not in `part_config` or `part_config_sub` and are not open to `MAXVALUE`. Low. A set whose only
+    partition is the default is reported here rather than by PAR001 (one finding for the set): high when it
+    holds rows, medium while it is empty.
 
-    A set whose only partition is the default is reported here rather than by PAR001 (one finding for the
-    set): high when it holds rows, medium while it is empty.
+    ## Bad
+    ```sql
+    -- pg_partman is installed; events beside it is partitioned by month by hand.
+    CREATE SCHEMA partman;
+    CREATE EXTENSION pg_partman SCHEMA partman;
+    CREATE TABLE events (
+        org_id     bigint      NOT NULL,
+        created_at timestamptz NOT NULL,
+        payload    jsonb
+    ) PARTITION BY RANGE (created_at);
+    CREATE TABLE events_p2025_01 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2025-02-01');
+    CREATE TABLE events_p2025_02 PARTITION OF events FOR VALUES FROM ('2025-02-01') TO ('2025-03-01');
+    ```
+
+    ## Good
+    ```sql
+    CREATE SCHEMA partman;
+    CREATE EXTENSION pg_partman SCHEMA partman;
+    CREATE TABLE events (
+        org_id     bigint      NOT NULL,
+        created_at timestamptz NOT NULL,
+        payload    jsonb
+    ) PARTITION BY RANGE (created_at);
+    SELECT partman.create_parent('public.events', 'created_at', 'native', 'monthly');  -- 5.x: (..., '1 month')
+    ```
 
     ## Fix
     Register it with `create_parent` (existing partitions must follow pg_partman's naming and bounds),
-    or document who maintains it.
+    or document who maintains it:
+    ```sql
+    SELECT partman.create_parent('public.events', 'created_at', '1 month');  -- pg_partman 5.x
+    ```
+    A set with a default partition of its own: detach and rename that default first (create_parent attaches
+    its own `<parent>_default`), then put its rows back through the parent; the finding's fix spells it out.
+
+    ## False positives
+    A set maintained by something else (a migration tool, a scheduled function of the application) is not
+    left alone, only not pg_partman's; say who maintains it on the table: `COMMENT ON TABLE events IS
+    'pg-auditor: ignore PAR024 -- partitions created by the nightly job'`. PAR001 and PAR002 still watch it.
     """
     if snap.installed("pg_partman") is None:
         return

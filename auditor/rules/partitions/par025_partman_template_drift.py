@@ -22,17 +22,58 @@ from auditor.rules.registry import Hit, rule
 def partman_template_drift(snap: Snapshot) -> Iterator[Hit]:
     """pg_partman template table with indexes some existing children lack (or a template that is gone).
 
-    ## Why is this bad?
+    ## Why it matters
     pg_partman copies what the parent cannot carry (unique indexes without the partition key, for
     example) from the template table when it creates a child; changing the template later is not
     retroactive. Children made before the change lack the index, so the uniqueness or the lookup it
     gives exists on some partitions only. A template_table that no longer exists breaks child creation.
 
-    ## Example
-    `CREATE UNIQUE INDEX ON partman.template_public_events (id)` after two years of monthly children.
+    ## What it checks
+    Each top-level pg_partman set with a `template_table`: whether that table exists, and for each index of
+    the template, the set's leaf partitions (the default included) that have no index of the same shape and
+    uniqueness. One finding per template index; medium for a unique index, low otherwise.
+
+    ## Bad
+    ```sql
+    -- A unique index added to the template after the children were created.
+    CREATE SCHEMA partman;
+    CREATE EXTENSION pg_partman SCHEMA partman;
+    CREATE TABLE events (
+        id         bigint      NOT NULL,
+        org_id     bigint      NOT NULL,
+        created_at timestamptz NOT NULL
+    ) PARTITION BY RANGE (created_at);
+    SELECT partman.create_parent('public.events', 'created_at', 'native', 'monthly');
+    CREATE UNIQUE INDEX ON partman.template_public_events (id);
+    ```
+
+    ## Good
+    ```sql
+    -- The index is on the template before pg_partman creates the children, so every child gets it.
+    CREATE SCHEMA partman;
+    CREATE EXTENSION pg_partman SCHEMA partman;
+    CREATE TABLE events (
+        id         bigint      NOT NULL,
+        org_id     bigint      NOT NULL,
+        created_at timestamptz NOT NULL
+    ) PARTITION BY RANGE (created_at);
+    CREATE TABLE events_template (LIKE events);
+    CREATE UNIQUE INDEX ON events_template (id);
+    SELECT partman.create_parent('public.events', 'created_at', 'native', 'monthly',
+                                 p_template_table := 'public.events_template');
+    ```
 
     ## Fix
-    Create the template's missing indexes on the children that lack them (CONCURRENTLY).
+    Create the template's missing indexes on the children that lack them (CONCURRENTLY):
+    ```sql
+    CREATE UNIQUE INDEX CONCURRENTLY events_p2025_01_id_key ON public.events_p2025_01 USING btree (id);
+    -- ... one per child listed in the finding
+    ```
+
+    ## False positives
+    An index meant for new children only (old partitions are read rarely and not worth the build) is a
+    choice: `COMMENT ON TABLE events IS 'pg-auditor: ignore PAR025 -- index for new months only'`. A unique
+    index present on some partitions only does not enforce uniqueness across the set either way (PAR009).
     """
     for pset in configured_sets(snap):
         t = parent_of(snap, pset)

@@ -21,18 +21,42 @@ from auditor.rules.registry import Hit, rule
 def partman_legacy_suffix(snap: Snapshot) -> Iterator[Hit]:
     """pg_partman set with a quarterly or ISO-weekly child suffix, which 5.x maintenance rejects.
 
-    ## Why is this bad?
+    ## Why it matters
     pg_partman 5.x names children `YYYYMMDD` and raises "no longer supported" for 4.x quarterly
     (`YYYY"q"Q`) and ISO-weekly (`IYYY"w"IW`) sets. On 5.x their maintenance fails, and with the
     procedure every set after them is skipped; on 4.x they block a clean upgrade.
 
-    ## Example
-    `create_parent('public.reports', 'at', 'native', 'quarterly')` on 4.x (suffix `YYYY"q"Q`), then the
-    upgrade to 5.x.
+    ## What it checks
+    Top-level pg_partman sets whose `datetime_string` is one of the 4.x quarterly or ISO-weekly suffixes.
+    Critical on 5.x (maintenance fails now), medium on 4.x (it will after the upgrade).
+
+    ## Bad
+    ```sql
+    CREATE SCHEMA partman;
+    CREATE EXTENSION pg_partman SCHEMA partman;
+    CREATE TABLE reports (org_id bigint NOT NULL, at timestamptz NOT NULL, body jsonb) PARTITION BY RANGE (at);
+    SELECT partman.create_parent('public.reports', 'at', 'native', 'quarterly');  -- suffix YYYY"q"Q
+    ```
+
+    ## Good
+    ```sql
+    CREATE SCHEMA partman;
+    CREATE EXTENSION pg_partman SCHEMA partman;
+    CREATE TABLE reports (org_id bigint NOT NULL, at timestamptz NOT NULL, body jsonb) PARTITION BY RANGE (at);
+    SELECT partman.create_parent('public.reports', 'at', 'native', 'monthly');  -- suffix YYYY_MM
+    ```
 
     ## Fix
     Rename the children to the `YYYYMMDD` suffix and update `datetime_string` (pg_partman's 5.0 upgrade
-    notes describe it), or recreate the set.
+    notes describe it), or recreate the set:
+    ```sql
+    -- rename each child to <parent>_pYYYYMMDD (its start date), then:
+    UPDATE partman.part_config SET datetime_string = 'YYYYMMDD' WHERE parent_table = 'public.reports';
+    ```
+
+    ## False positives
+    None on 5.x. On 4.x with no upgrade planned the set works; accept it on the table until the upgrade is
+    planned: `COMMENT ON TABLE reports IS 'pg-auditor: ignore PAR027 -- rename before the 5.x upgrade'`.
     """
     major = partman_major(snap) or 0
     for pset in configured_sets(snap):

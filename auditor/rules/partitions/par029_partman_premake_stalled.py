@@ -23,19 +23,58 @@ from auditor.rules.registry import Hit, rule
 def partman_premake_stalled(snap: Snapshot) -> Iterator[Hit]:
     """pg_partman time set with infinite_time_partitions off whose data stopped arriving.
 
-    ## Why is this bad?
+    ## Why it matters
     pg_partman counts `premake` from the partition holding the newest row, not from now. When data stops
     (a paused feature, a quiet tenant), maintenance stops creating partitions; when it resumes past the
-    last child, rows land in the default, and maintenance then fails on them. Judged on row estimates of
-    analyzed partitions: the newest partition holding rows ends before now.
+    last child, rows land in the default, and maintenance then fails on them.
 
-    ## Example
-    A monthly set whose feature was paused in March: maintenance still counts premake from March.
+    ## What it checks
+    Time-based pg_partman sets with `infinite_time_partitions` off, judged on the row estimates of their
+    partitions: when every partition has been analyzed and the newest one holding rows ends before now.
+    A never analyzed partition leaves the set unjudged (its estimate says nothing).
+
+    ## Bad
+    ```sql
+    -- A monthly set whose feature was paused two months ago: maintenance still counts premake from then.
+    CREATE SCHEMA partman;
+    CREATE EXTENSION pg_partman SCHEMA partman;
+    CREATE TABLE events (
+        org_id     bigint      NOT NULL,
+        created_at timestamptz NOT NULL,
+        payload    jsonb
+    ) PARTITION BY RANGE (created_at);
+    SELECT partman.create_parent('public.events', 'created_at', 'native', 'monthly');
+    INSERT INTO events SELECT g % 20, date_trunc('month', now()) - interval '2 months' + interval '1 day', '{}'
+    FROM generate_series(1, 500) g;
+    ANALYZE events;
+    ```
+
+    ## Good
+    ```sql
+    CREATE SCHEMA partman;
+    CREATE EXTENSION pg_partman SCHEMA partman;
+    CREATE TABLE events (
+        org_id     bigint      NOT NULL,
+        created_at timestamptz NOT NULL,
+        payload    jsonb
+    ) PARTITION BY RANGE (created_at);
+    SELECT partman.create_parent('public.events', 'created_at', 'native', 'monthly');
+    UPDATE partman.part_config SET infinite_time_partitions = true WHERE parent_table = 'public.events';
+    INSERT INTO events SELECT g % 20, date_trunc('month', now()) - interval '2 months' + interval '1 day', '{}'
+    FROM generate_series(1, 500) g;
+    ANALYZE events;
+    ```
 
     ## Fix
     ```sql
     UPDATE partman.part_config SET infinite_time_partitions = true WHERE parent_table = 'schema.table';
+    SELECT partman.run_maintenance('schema.table');
     ```
+
+    ## False positives
+    A set that will get no new rows (the feature was retired) needs no future partitions; accept it on the
+    table: `COMMENT ON TABLE events IS 'pg-auditor: ignore PAR029 -- feature retired in March'`. Estimates
+    can lag: a partition written since its last ANALYZE still counts as empty.
     """
     now = now_of(snap)
     for pset in configured_sets(snap):

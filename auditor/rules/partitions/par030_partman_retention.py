@@ -24,19 +24,60 @@ from auditor.rules.registry import Hit, rule
 def partman_retention(snap: Snapshot) -> Iterator[Hit]:
     """pg_partman retention that is missing, shorter than one interval, or leaving detached tables behind.
 
-    ## Why is this bad?
+    ## Why it matters
     - No retention on a time set: it grows without bound (info; fine when that is the intent).
     - Retention shorter than one partition interval: each partition is dropped (or detached) as soon as
       it ends, so little or no history is kept; usually a unit mistake ('1 day' on a monthly set).
     - `retention_keep_table` on (the default) with no `retention_schema`: expired children are only
       detached, and the tables pile up beside the set, still taking space.
 
-    ## Example
-    `retention = '1 day'` on a monthly set; or retention with `retention_keep_table` left on.
+    ## What it checks
+    Top-level pg_partman sets whose parent exists: a time set without `retention` (info); a `retention`
+    shorter than `partition_interval` (high; id sets compare the numbers); and, with `retention_keep_table`
+    on and no `retention_schema`, ordinary tables beside the parent named like its children (`<parent>_p...`)
+    that are no longer attached (low). One finding per case, so each can be ignored on its own.
+
+    ## Bad
+    ```sql
+    -- '1 day' of retention on a monthly set: each month is dropped the day after it ends.
+    CREATE SCHEMA partman;
+    CREATE EXTENSION pg_partman SCHEMA partman;
+    CREATE TABLE events (
+        org_id     bigint      NOT NULL,
+        created_at timestamptz NOT NULL,
+        payload    jsonb
+    ) PARTITION BY RANGE (created_at);
+    SELECT partman.create_parent('public.events', 'created_at', 'native', 'monthly');
+    UPDATE partman.part_config SET retention = '1 day' WHERE parent_table = 'public.events';
+    ```
+
+    ## Good
+    ```sql
+    CREATE SCHEMA partman;
+    CREATE EXTENSION pg_partman SCHEMA partman;
+    CREATE TABLE events (
+        org_id     bigint      NOT NULL,
+        created_at timestamptz NOT NULL,
+        payload    jsonb
+    ) PARTITION BY RANGE (created_at);
+    SELECT partman.create_parent('public.events', 'created_at', 'native', 'monthly');
+    UPDATE partman.part_config SET retention = '12 months', retention_keep_table = false
+    WHERE parent_table = 'public.events';
+    ```
 
     ## Fix
     Set retention to the history you need; set `retention_keep_table = false` (and drop the leftovers
-    once they are not needed).
+    once they are not needed):
+    ```sql
+    UPDATE partman.part_config SET retention = '12 months', retention_keep_table = false
+    WHERE parent_table = 'public.events';
+    ```
+
+    ## False positives
+    A set kept forever on purpose gets the info finding only; ignore it there:
+    `COMMENT ON TABLE events IS 'pg-auditor: ignore PAR030 -- kept for legal reasons'`. Tables named like the
+    set's children but made for something else (an export, a backup copy) count as leftovers; rename them or
+    move them to another schema.
     """
     for pset in configured_sets(snap):
         t = parent_of(snap, pset)
