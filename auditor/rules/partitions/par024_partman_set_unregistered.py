@@ -1,0 +1,148 @@
+"""PAR024: a time-range set beside pg_partman that pg_partman does not maintain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.analysis.partman import partman_major, partman_schema
+from auditor.base.names import qualified, quote_ident, quote_literal
+from auditor.catalog.model import Snapshot, Table
+from auditor.rules.common import table_obj
+from auditor.rules.partitions._shared import (
+    EMPTY_SET,
+    children,
+    default_only_severity,
+    layout_of,
+    partman_owns,
+    set_is_empty,
+    user_parents,
+)
+from auditor.rules.registry import Hit, rule
+
+
+def default_only(snap: Snapshot, t: Table) -> Table | None:
+    """The default partition of a range set whose only partition is that default."""
+    kids = children(snap, t)
+    if t.partition_strategy != "r" or len(kids) != 1 or not kids[0].is_default_partition:
+        return None
+    return kids[0]
+
+
+@rule(
+    "PAR024",
+    "partman-set-unregistered",
+    severity="low",
+    subject="partitioned table",
+    requires=("extensions", "partman_config", "tables", "columns"),
+    population="partition_sets",
+)
+def partman_set_unregistered(snap: Snapshot) -> Iterator[Hit]:
+    """Time-range set not registered with pg_partman in a database that uses it.
+
+    ## Why it matters
+    pg_partman maintains the sets in part_config; a range set beside them that is not registered gets
+    no new partitions and no retention unless someone creates them by hand, which is how coverage ends
+    (PAR001).
+
+    ## What it checks
+    When pg_partman is installed: top-level range sets keyed on a time column (date, timestamp, timestamptz)
+    that are not in `part_config` or `part_config_sub` and are not open to `MAXVALUE`. Low. A set whose only
+    partition is the default is reported here rather than by PAR001 (one finding for the set): high when it
+    holds rows, medium while it is empty.
+
+    ## Bad
+    ```sql
+    -- pg_partman is installed; events beside it is partitioned by month by hand.
+    CREATE SCHEMA partman;
+    CREATE EXTENSION pg_partman SCHEMA partman;
+    CREATE TABLE events (
+        org_id     bigint      NOT NULL,
+        created_at timestamptz NOT NULL,
+        payload    jsonb
+    ) PARTITION BY RANGE (created_at);
+    CREATE TABLE events_p2025_01 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2025-02-01');
+    CREATE TABLE events_p2025_02 PARTITION OF events FOR VALUES FROM ('2025-02-01') TO ('2025-03-01');
+    ```
+
+    ## Good
+    ```sql
+    CREATE SCHEMA partman;
+    CREATE EXTENSION pg_partman SCHEMA partman;
+    CREATE TABLE events (
+        org_id     bigint      NOT NULL,
+        created_at timestamptz NOT NULL,
+        payload    jsonb
+    ) PARTITION BY RANGE (created_at);
+    SELECT partman.create_parent('public.events', 'created_at', 'native', 'monthly');  -- 5.x: (..., '1 month')
+    ```
+
+    ## Fix
+    Register it with `create_parent` (existing partitions must follow pg_partman's naming and bounds),
+    or document who maintains it:
+    ```sql
+    SELECT partman.create_parent('public.events', 'created_at', '1 month');  -- pg_partman 5.x
+    ```
+    A set with a default partition of its own: detach and rename that default first (create_parent attaches
+    its own `<parent>_default`), then put its rows back through the parent; the finding's fix spells it out.
+
+    ## False positives
+    A set maintained by something else (a migration tool, a scheduled function of the application) is not
+    left alone, only not pg_partman's; say who maintains it on the table: `COMMENT ON TABLE events IS
+    'pg-auditor: ignore PAR024 -- partitions created by the nightly job'`. PAR001 and PAR002 still watch it.
+    """
+    if snap.installed("pg_partman") is None:
+        return
+    templates = {t.name for t in snap.tables if t.schema == partman_schema(snap)}
+    major = partman_major(snap) or 5
+    schema = quote_ident(partman_schema(snap))
+    for t in user_parents(snap, roots_only=True):
+        if not partman_owns(snap, t):  # registered, not a time range, or open-ended: nothing to create
+            continue
+        layout = layout_of(snap, t)
+        step = layout.step if layout else None
+        interval = step.label if step else "1 month"
+        name = quote_literal(f"{t.schema}.{t.name}")
+        key = quote_literal(t.partition_key_columns[0])
+        if major >= 5:
+            call = f"SELECT {schema}.create_parent({name}, {key}, {quote_literal(interval)});"
+        else:
+            keyword = {"1 month": "monthly", "1 day": "daily", "7 days": "weekly", "1 year": "yearly"}.get(interval)
+            call = f"SELECT {schema}.create_parent({name}, {key}, 'native', {quote_literal(keyword or interval)});"
+        ev = {"key": t.partition_key, "interval": interval, "partitions": len(children(snap, t))}
+        before, after = ["-- check that existing partitions follow pg_partman's naming first"], []
+        template = f"template_{t.schema}_{t.name}"
+        if template in templates:
+            ev["template_table"] = f"{partman_schema(snap)}.{template} exists: the set was registered once"
+            before.append(
+                f"-- create_parent makes its own template table; move the old one aside (compare its indexes after):\n"
+                f"ALTER TABLE {schema}.{quote_ident(template)} RENAME TO {quote_ident((template + '_old')[:63])};"
+            )
+        default = next((c for c in children(snap, t) if c.is_default_partition), None)
+        if default is not None:  # create_parent attaches its own <parent>_default: detach this one first
+            aside = qualified(default.schema, (default.name + "_before_partman")[:63])
+            before.append(
+                f"ALTER TABLE {t.qualified} DETACH PARTITION {default.qualified};\n"
+                f"ALTER TABLE {default.qualified} RENAME TO {quote_ident((default.name + '_before_partman')[:63])};"
+            )
+            after.append(
+                "-- put its rows back through the parent (they land in their partitions or the new default):\n"
+                f"INSERT INTO {t.qualified} SELECT * FROM {aside};\nDROP TABLE {aside};"
+            )
+        message = f"range set by {t.partition_key_columns[0]} not registered in pg_partman: nothing creates its "
+        message += "partitions"
+        severity = None
+        only = default_only(snap, t)
+        if only is not None:  # PAR001 leaves this shape to this rule: one finding, PAR001's strength
+            empty = set_is_empty(snap, t)
+            ev["default_only"] = only.name
+            ev["set_empty"] = empty
+            message += f"; its only partition is the default {only.name}, where every row lands"
+            message += EMPTY_SET if empty else ""
+            severity = default_only_severity(snap, t)
+        yield Hit(
+            obj=table_obj(t),
+            message=message,
+            evidence=ev,
+            fix="\n".join([*before, call, *after]),
+            severity=severity,
+        )

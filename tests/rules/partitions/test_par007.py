@@ -1,0 +1,19 @@
+"""PAR007 invalid-partitioned-index: an ON ONLY index left invalid, and the fix that attaches or builds."""
+
+from __future__ import annotations
+
+from support import hits, snapshot_after
+
+
+def test_invalid_partitioned_index_and_fix(conn, indexes_ddl, run_fix):
+    snap = snapshot_after(conn, indexes_ddl)
+    found = hits(snap, "PAR007")
+    assert [(f.obj.table, f.obj.name) for f in found] == [("ev", "ev_body_idx")]
+    f = found[0]
+    assert f.evidence["partitions_missing_it"] == ["ev_2", "ev_3"]
+    assert "ATTACH PARTITION t.ev_2_body_hand" in f.fix  # reuses the matching index instead of building one
+    assert "CREATE INDEX CONCURRENTLY ev_3_body_idx ON t.ev_3 USING btree (body);" in f.fix
+    run_fix(conn, f.fix)
+    valid = conn.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = 't.ev_body_idx'::regclass").fetchone()[0]
+    assert valid
+    assert not hits(snapshot_after(conn, "SELECT 1"), "PAR007")
