@@ -1,0 +1,232 @@
+"""What the isolation rules share: the tenant model guard, policy SQL, grouping, and the tenancy context.
+
+Every rule reads the same tenant model (auditor.analysis.tenancy) and the same score model
+(auditor.analysis.isolation_model), so the findings, their points and the model statement agree.
+Row-level rules skip on a schema-per-tenant layout and when no tenant column can be found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from auditor.analysis.isolation_model import model_for
+from auditor.analysis.tenancy import ISOLATION_MODEL, SCORED, TableInfo, Tenancy, describe, exposures, tenancy
+from auditor.base.names import qualified, quote_ident, quote_literal
+from auditor.catalog.model import Snapshot, Table
+from auditor.rules.registry import SEVERITY_RANK, Hit, Obj, Skip, context, threshold
+
+GROUP_OVER = threshold("isolation_group_over", 8, "more near-identical isolation findings than this become one line")
+
+RLS = ("tables", "policies", "columns", "constraints")
+
+
+@context("tenancy")
+def tenancy_context(snap: Snapshot) -> dict[str, Any]:
+    out = describe(snap)
+    out["score"] = model_for(snap).as_dict()
+    out["isolation_model_forced"] = ISOLATION_MODEL(snap) or None
+    return out
+
+
+def _tenant(snap: Snapshot, *, rows: bool = True) -> Tenancy:
+    """The tenant model, or Skip when row-level rules do not apply."""
+    ten = tenancy(snap)
+    if rows and ten.model == "schema":
+        raise Skip(f"{ten.statement}")
+    if ten.column is None:
+        raise Skip("no tenant column found (set thresholds.tenant_column if the database is multi-tenant)")
+    return ten
+
+
+def _setting(ten: Tenancy) -> str:
+    return ten.settings[0] if ten.settings else "app.tenant_id"
+
+
+def _col_type(snap: Snapshot, t: Table, col: str) -> str:
+    c = snap.column_by_name.get((t.oid, col))
+    return c.type if c else "text"
+
+
+def _predicate(snap: Snapshot, ten: Tenancy, info: TableInfo) -> str | None:
+    """The tenant predicate for a table: its own column, or EXISTS through a NOT NULL key to its parent."""
+
+    def ctx(t: Table, col: str) -> str:
+        return f"NULLIF(current_setting({quote_literal(_setting(ten))}, true), '')::{_col_type(snap, t, col)}"
+
+    if info.column:
+        return f"{quote_ident(info.column)} = {ctx(info.table, info.column)}"
+    t = info.table
+    for con in sorted(snap.constraints_of.get(t.oid, []), key=lambda c: c.name):
+        parent = ten.tables.get(con.ref_table_oid or 0)
+        if con.type != "f" or parent is None or not parent.column:
+            continue
+        if not all((c := snap.column_by_name.get((t.oid, col))) and c.not_null for col in con.columns):
+            continue
+        joins = " AND ".join(
+            f"p.{quote_ident(rc)} = {quote_ident(t.name)}.{quote_ident(c)}"
+            for c, rc in zip(con.columns, con.ref_columns, strict=False)
+        )
+        pcol = parent.column
+        return f"EXISTS (SELECT 1 FROM {parent.table.qualified} p WHERE {joins} AND p.{quote_ident(pcol)} = " + (
+            f"{ctx(parent.table, pcol)})"
+        )
+    return None
+
+
+def policy_sql(
+    snap: Snapshot, ten: Tenancy, info: TableInfo, name: str = "tenant_isolation", restrictive: bool = False
+) -> str | None:
+    """A tenant policy that fails closed when the setting is missing or empty (None when no predicate fits)."""
+    pred = _predicate(snap, ten, info)
+    if pred is None:
+        return None
+    mode = " AS RESTRICTIVE" if restrictive else ""
+    head = f"CREATE POLICY {quote_ident(name)} ON {info.table.qualified}{mode}"
+    return f"{head}\n    USING ({pred})\n    WITH CHECK ({pred});"
+
+
+def enable_rls_sql(snap: Snapshot, ten: Tenancy, info: TableInfo) -> str | None:
+    policy = policy_sql(snap, ten, info)
+    if policy is None:
+        return None
+    return (
+        f"{policy}\n"
+        f"ALTER TABLE {info.table.qualified} ENABLE ROW LEVEL SECURITY;\n"
+        f"ALTER TABLE {info.table.qualified} FORCE ROW LEVEL SECURITY;"
+    )
+
+
+def _db(snap: Snapshot) -> Obj:
+    return Obj("database", name=snap.server.database)
+
+
+def bounded(snap: Snapshot, hits: Iterable[Hit], what: str) -> Iterator[Hit]:
+    """Many near-identical hits become one line, with every object and fix in the evidence."""
+    items = sorted(hits, key=lambda h: (h.obj.schema or "", h.obj.table or "", h.obj.name or "", h.members))
+    if len(items) <= GROUP_OVER(snap):
+        yield from items
+        return
+    schemas = {h.obj.schema for h in items}
+    obj = Obj("schema", name=next(iter(schemas))) if len(schemas) == 1 and None not in schemas else _db(snap)
+    worst = max((h.severity for h in items if h.severity), key=lambda s: SEVERITY_RANK[s], default=None)
+    examples = ", ".join(h.obj.display for h in items[:3])
+    fixes = [h.fix for h in items if h.fix]
+    fix = None
+    if fixes:
+        fix = "\n".join(fixes[:3])
+        if len(fixes) > 3:
+            fix += f"\n-- ... and {len(fixes) - 3} more like these (all of them in evidence.fixes)"
+    points = [h.points for h in items if h.points]
+    yield Hit(
+        obj=obj,
+        message=f"{len(items)} {what} (e.g. {examples})",
+        evidence={
+            "count": len(items),
+            "objects": [h.obj.display for h in items],
+            "details": [{"object": h.obj.display, "message": h.message, **h.evidence} for h in items],
+            "fixes": fixes,
+        },
+        fix=fix,
+        severity=worst,
+        points=round(sum(points), 1) if points else None,
+        members=(what,),
+    )
+
+
+def _pts(snap: Snapshot, t: Table | str, *dims: str) -> float | None:
+    name = t if isinstance(t, str) else t.qualified
+    pts = model_for(snap).table_points(name, dims or ("read", "write", "struct"))
+    return pts or None
+
+
+def _policy_hits(snap: Snapshot, pick: str) -> Iterator[Hit]:
+    """Walk every policy on an RLS tenant table and yield the hits of one kind of flaw."""
+    ten = _tenant(snap)
+    for info in ten.of_class(*SCORED):
+        t = info.table
+        for p in sorted(snap.policies_of.get(t.oid, []), key=lambda p: p.name):
+            obj = Obj("policy", t.schema, t.name, p.name)
+            found = [
+                (which, ten.issues(info, e)) for which, e in (("USING", p.using_expr), ("WITH CHECK", p.check_expr))
+            ]
+            mode = "PERMISSIVE" if p.permissive else "RESTRICTIVE"
+            base = {
+                "command": p.command,
+                "mode": mode,
+                "roles": p.roles,
+                "using": p.using_expr,
+                "with_check": p.check_expr,
+            }
+            if pick == "unscoped":
+                trues = [w for w, i in found if i.always_true]
+                unref = [w for w, i in found if i.no_tenant_reference and not i.setting_escapes]
+                if (trues or unref) and p.permissive:
+                    what = (
+                        f"{' and '.join(trues)} (true)"
+                        if trues
+                        else "does not reference "
+                        + (f"{info.column} or a tenant setting" if info.column else "a tenant setting")
+                    )
+                    yield Hit(
+                        obj,
+                        f"policy {p.name} ({p.command}) on {t.qualified}: {what}",
+                        base,
+                        fix=f"DROP POLICY {quote_ident(p.name)} ON {t.qualified};\n{new}"
+                        if (new := policy_sql(snap, ten, info, f"{p.name}_tenant"))
+                        else None,
+                    )
+            elif pick in _FLAWS and (p.permissive or pick != "escape"):
+                attr, key, text = _FLAWS[pick]
+                items = [x for _, i in found for x in getattr(i, attr)]
+                if items:
+                    yield Hit(obj, f"policy {p.name} on {t.qualified} {text} ({items[0]})", base | {key: items})
+
+
+# pick -> (ExprIssues attribute, evidence key, message)
+_FLAWS = {
+    "null": (
+        "null_branches",
+        "branches",
+        "admits rows through an IS NULL branch: rows without a tenant, or sessions without one, see them",
+    ),
+    "current_user": ("current_user", "atoms", "compares the tenant with the role name"),
+    "escape": ("setting_escapes", "branches", "opens rows on a setting any session can change"),
+}
+
+
+def not_null_sql(t: Table, col: str) -> str:
+    """SET NOT NULL without a long ACCESS EXCLUSIVE scan: a NOT VALID check, validated, then dropped."""
+    cname = quote_ident(f"{t.name}_{col}_not_null"[:63])
+    return (
+        f"ALTER TABLE {t.qualified} ADD CONSTRAINT {cname} CHECK ({quote_ident(col)} IS NOT NULL) NOT VALID;\n"
+        f"ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {cname};\n"
+        f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(col)} SET NOT NULL;\n"
+        f"ALTER TABLE {t.qualified} DROP CONSTRAINT {cname};"
+    )
+
+
+def _exposure_hits(snap: Snapshot, kinds: tuple[str, ...]) -> Iterator[Hit]:
+    ten = _tenant(snap)
+    for e in exposures(snap, ten):
+        if e.kind not in kinds:
+            continue
+        bases = ", ".join(b.table.qualified for b in e.bases)
+        obj_kind = "table" if e.kind == "partition" else e.kind
+        if e.kind == "view":
+            fix = f"ALTER VIEW {qualified(e.schema, e.name)} SET (security_invoker = true);  -- PostgreSQL 15+"
+        elif e.kind == "partition":
+            fix = (
+                f"ALTER TABLE {qualified(e.schema, e.name)} ENABLE ROW LEVEL SECURITY;\n"
+                f"ALTER TABLE {qualified(e.schema, e.name)} FORCE ROW LEVEL SECURITY;\n"
+                f"-- and copy the parent's policies, or REVOKE ALL ON {qualified(e.schema, e.name)} FROM the app roles"
+            )
+        else:
+            fix = f"REVOKE ALL ON {qualified(e.schema, e.name)} FROM PUBLIC;  -- and from application roles"
+        yield Hit(
+            obj=Obj(obj_kind, e.schema, e.name, None),
+            message=f"{e.kind} {qualified(e.schema, e.name)} returns rows of {bases} without its policies: {e.why}",
+            evidence={"bases": [b.table.qualified for b in e.bases], "owner": e.owner},
+            fix=fix,
+            points=_pts(snap, f"{e.schema}.{e.name}", "read"),
+        )

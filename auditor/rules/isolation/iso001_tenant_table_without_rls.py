@@ -1,0 +1,105 @@
+"""ISO001: tenant data with row-level security off, the gap every other isolation rule assumes closed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.catalog.model import Snapshot
+from auditor.rules.common import table_obj
+from auditor.rules.isolation._shared import RLS, _db, _pts, _tenant, enable_rls_sql
+from auditor.rules.registry import Hit, rule
+
+
+@rule("ISO001", "tenant-table-without-rls", severity="high", subject="table", requires=RLS, population="tables")
+def tenant_table_without_rls(snap: Snapshot) -> Iterator[Hit]:
+    """Table holding tenant data without row-level security.
+
+    ## Why it matters
+    Without RLS every query that forgets `WHERE org_id = ...` (a new endpoint, a report, a console
+    session) returns or changes every tenant's rows; the database cannot stop it. When no tenant
+    table has RLS the schema is application-enforced: that is reported once, as the model, not
+    once per table.
+
+    ## What it checks
+    Every table the tenant model counts as tenant data must have row-level security enabled: a table
+    that carries the tenant column (critical), one that reaches a tenant table through a NOT NULL
+    foreign key, and the root tenant table (high). Foreign tables cannot have RLS at all: ISO018 reports
+    them. When no tenant table has RLS, one finding on the database states the application-enforced
+    model, lists every table, and gives the fix for the table that weighs most in the score (its rows,
+    and columns with sensitive names). Skipped on a schema-per-tenant layout and when no tenant column
+    is found.
+
+    ## Bad
+    ```sql
+    CREATE TABLE invoices (id bigint PRIMARY KEY, org_id bigint NOT NULL, total numeric);
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE invoices (id bigint PRIMARY KEY, org_id bigint NOT NULL, total numeric);
+    CREATE POLICY tenant_isolation ON invoices
+        USING (org_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint)
+        WITH CHECK (org_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint);
+    ALTER TABLE invoices ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE invoices FORCE ROW LEVEL SECURITY;
+    ```
+
+    ## Fix
+    ```sql
+    CREATE POLICY tenant_isolation ON invoices
+        USING (org_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint)
+        WITH CHECK (org_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint);
+    ALTER TABLE invoices ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE invoices FORCE ROW LEVEL SECURITY;
+    ```
+    Set the tenant per transaction (`SET LOCAL app.tenant_id = ...`, or `set_config(..., true)`)
+    so a pooled connection never carries another tenant's context.
+
+    ## False positives
+    A table the model wrongly counts as tenant data (a global price list that happens to carry
+    `org_id`, say): classify it in the configuration, `table_classes = {"public.plans" = "reference"}`
+    under `[tool.pg-auditor.thresholds]`, or tag it:
+    `COMMENT ON TABLE plans IS 'pg-auditor: ignore ISO001 -- global price list, no tenant rows'`.
+    A team that enforces isolation in the application on purpose gets the one database-level finding;
+    no comment covers a database, so leave the rule out (`--ignore ISO001`, or `ignore = ["ISO001"]` in
+    the configuration) and set `isolation_model = "app"` to make readiness the area's headline score.
+    """
+    ten = _tenant(snap)
+    # Foreign tables cannot have RLS at all: ISO018 reports them.
+    missing = [i for i in ten.of_class("tenant", "indirect", "root") if not i.table.rls_enabled and i.table.kind != "f"]
+    if ten.model == "app":
+        if not missing:
+            return
+        first = max(
+            (i for i in missing if i.cls == "tenant"), key=lambda i: (i.weight, i.table.name), default=missing[0]
+        )
+        direct = sum(1 for i in missing if i.cls == "tenant")
+        yield Hit(
+            obj=_db(snap),
+            message=(
+                f"isolation is enforced by the application only: none of the {len(missing)} tables holding tenant "
+                f"data has row-level security ({direct} carry {ten.column}); one missing WHERE {ten.column} = ... "
+                "shows or changes every tenant's rows"
+            ),
+            evidence={"tables": [i.table.qualified for i in missing], "tenant_column": ten.column},
+            fix=(
+                "-- per table, starting with the one that weighs most in the score (its rows, and columns with"
+                f" sensitive names):\n{enable_rls_sql(snap, ten, first)}"
+            ),
+            points=round(sum(_pts(snap, i.table, "read", "write") or 0 for i in missing), 1),
+            members=("application-enforced",),
+        )
+        return
+    for info in missing:
+        yield Hit(
+            obj=table_obj(info.table),
+            message=f"{info.table.qualified} holds tenant data ({info.reason}) but row-level security is off",
+            evidence={
+                "class": info.cls,
+                "tenant_column": info.column,
+                "estimated_rows": snap.estimated_rows(info.table),
+            },
+            fix=enable_rls_sql(snap, ten, info),
+            severity="critical" if info.cls == "tenant" else "high",
+            points=_pts(snap, info.table, "read", "write"),
+        )

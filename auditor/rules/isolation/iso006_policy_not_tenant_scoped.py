@@ -1,0 +1,63 @@
+"""ISO006: one permissive policy that admits everything opens its command, whatever the others say."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.catalog.model import Snapshot
+from auditor.rules.isolation._shared import RLS, _policy_hits
+from auditor.rules.registry import Hit, rule
+
+
+@rule("ISO006", "policy-not-tenant-scoped", severity="high", subject="policy", requires=RLS)
+def policy_not_tenant_scoped(snap: Snapshot) -> Iterator[Hit]:
+    """Permissive policy that does not scope rows to the tenant.
+
+    ## Why it matters
+    Permissive policies are OR-ed: one policy that admits everything opens the table for its
+    command and roles, whatever the other policies say. A restrictive tenant floor neutralises it
+    (ISO005 says whether the command is open in the end); the policy is still reported, since
+    dropping the floor later silently opens the table.
+
+    ## What it checks
+    Every permissive policy on a table holding tenant data whose USING or WITH CHECK is `true`, or
+    that references neither the tenant column nor a tenant setting. A policy keyed on another setting
+    is ISO010's, one that compares the tenant with the role name ISO009's. Skipped on a
+    schema-per-tenant layout and when no tenant column is found.
+
+    ## Bad
+    ```sql
+    CREATE TABLE invoices (id bigint PRIMARY KEY, org_id bigint NOT NULL, total numeric);
+    CREATE POLICY tenant_read ON invoices FOR SELECT
+        USING (org_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint);
+    CREATE POLICY api_insert ON invoices FOR INSERT WITH CHECK (true);
+    ALTER TABLE invoices ENABLE ROW LEVEL SECURITY;
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE invoices (id bigint PRIMARY KEY, org_id bigint NOT NULL, total numeric);
+    CREATE POLICY tenant_read ON invoices FOR SELECT
+        USING (org_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint);
+    CREATE POLICY api_insert ON invoices FOR INSERT
+        WITH CHECK (org_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint);
+    ALTER TABLE invoices ENABLE ROW LEVEL SECURITY;
+    ```
+
+    ## Fix
+    Compare the tenant column with the session's tenant in both USING and WITH CHECK: the finding's
+    fix drops the policy and creates a scoped one in its place.
+    ```sql
+    DROP POLICY api_insert ON invoices;
+    CREATE POLICY api_insert_tenant ON invoices
+        USING (org_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint)
+        WITH CHECK (org_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint);
+    ```
+
+    ## False positives
+    An open policy granted `TO` a trusted cross-tenant role only (support staff, a reporting role that
+    the application never uses) is open on purpose. Findings on a policy are covered by a comment on
+    its table: `COMMENT ON TABLE invoices IS 'pg-auditor: ignore ISO006 -- support_read is TO support'`,
+    or by an `ignore-objects` entry for that policy alone (`object = "public.invoices.support_read"`).
+    """
+    yield from _policy_hits(snap, "unscoped")

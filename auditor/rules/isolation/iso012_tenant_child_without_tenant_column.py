@@ -1,0 +1,90 @@
+"""ISO012: tenant data without the tenant column, scoped only through joins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.base.names import column_list, quote_ident
+from auditor.catalog.model import Snapshot
+from auditor.rules.common import table_obj
+from auditor.rules.isolation._shared import RLS, _col_type, _tenant, bounded
+from auditor.rules.registry import Hit, rule
+
+
+@rule("ISO012", "tenant-child-without-tenant-column", severity="medium", subject="table", requires=RLS)
+def tenant_child_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
+    """Table that references a tenant table but carries no tenant column.
+
+    ## Why it matters
+    Events, attachments, outbox, idempotency and audit tables hanging off a tenant table are tenant
+    data. Without the column, a policy needs a join through the parent (slower, easy to get wrong),
+    every query must join to filter, and purging or exporting one tenant cannot be done by key.
+
+    ## What it checks
+    Tables without the tenant column that have a foreign key to a table holding tenant data (one that
+    carries the tenant column, the root tenant table, or a table that reaches them through a key).
+    Medium when the key is NOT NULL (the table is tenant data through its parent); high when it is
+    nullable, since rows without a parent belong to no tenant and the model cannot classify the table.
+    Skipped on a schema-per-tenant layout and when no tenant column is found. More than
+    `isolation_group_over` such tables become one finding.
+
+    ## Bad
+    ```sql
+    CREATE TABLE requests (id bigint PRIMARY KEY, org_id bigint NOT NULL, title text);
+    CREATE TABLE request_events (id bigint PRIMARY KEY, request_id bigint NOT NULL REFERENCES requests, kind text);
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE requests (id bigint PRIMARY KEY, org_id bigint NOT NULL, title text, UNIQUE (org_id, id));
+    CREATE TABLE request_events (id bigint PRIMARY KEY, org_id bigint NOT NULL, request_id bigint NOT NULL,
+        kind text, FOREIGN KEY (org_id, request_id) REFERENCES requests (org_id, id));
+    ```
+
+    ## Fix
+    ```sql
+    ALTER TABLE request_events ADD COLUMN org_id bigint;
+    UPDATE request_events e SET org_id = r.org_id FROM requests r WHERE r.id = e.request_id;  -- in batches
+    ALTER TABLE request_events ADD CONSTRAINT request_events_org_id_not_null CHECK (org_id IS NOT NULL) NOT VALID;
+    ```
+
+    ## False positives
+    A small child table that is always read through its parent, with a policy that joins to it, can
+    live without the column: the finding is about cost and convenience, not a leak. Tag it:
+    `COMMENT ON TABLE request_events IS 'pg-auditor: ignore ISO012 -- scoped through requests'`. A
+    grouped finding (on a schema or the database) is not covered by comments on single tables; raise
+    `isolation_group_over` to see them one by one.
+    """
+    ten = _tenant(snap)
+    hits = []
+    for info in ten.of_class("indirect", "unknown"):
+        t = info.table
+        refs = [
+            c
+            for c in snap.constraints_of.get(t.oid, [])
+            if c.type == "f"
+            and ten.tables.get(c.ref_table_oid or 0)
+            and ten.tables[c.ref_table_oid or 0].cls in ("tenant", "indirect", "root")
+        ]
+        if not refs:
+            continue
+        typ = _col_type(snap, ten.root, ten.tables[ten.root.oid].column or "id") if ten.root else "bigint"
+        col = quote_ident(ten.column or "tenant_id")
+        hits.append(
+            Hit(
+                obj=table_obj(t),
+                message=f"{t.qualified} hangs off tenant data ({info.reason}) but has no {ten.column} column",
+                evidence={
+                    "class": info.cls,
+                    "via": info.via,
+                    "references": sorted(
+                        f"{column_list(c.columns)} -> {snap.table_by_oid[c.ref_table_oid].qualified}"
+                        for c in refs
+                        if c.ref_table_oid in snap.table_by_oid
+                    ),
+                },
+                fix=f"ALTER TABLE {t.qualified} ADD COLUMN {col} {typ};  -- backfill from the parent, then NOT NULL",
+                severity="high" if info.cls == "unknown" else None,
+            )
+        )
+    yield from bounded(snap, hits, f"tables hang off tenant data without {ten.column}")

@@ -1,0 +1,112 @@
+"""ISO013: foreign-key checks bypass RLS, so a key without the tenant column crosses tenants."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from auditor.analysis.isolation_model import FK_CUT, model_for
+from auditor.analysis.tenancy import unsafe_foreign_keys
+from auditor.base.names import column_list, quote_ident
+from auditor.catalog.model import FK_ACTIONS, Snapshot, Table
+from auditor.rules.isolation._shared import RLS, _tenant, bounded
+from auditor.rules.registry import Hit, Obj, rule
+
+
+@rule("ISO013", "cross-tenant-foreign-key", severity="medium", subject="constraint", requires=RLS)
+def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
+    """Foreign key between tenant tables that leaves the tenant column out.
+
+    ## Why it matters
+    Foreign-key checks bypass row-level security, so with `(project_id) REFERENCES projects (id)`
+    a row of tenant A can point at tenant B's project (and learn that it exists). A key that
+    includes the tenant column makes that impossible in the schema, not just in the application.
+
+    ## What it checks
+    Foreign keys from a table that carries the tenant column to another table that carries it, whose
+    columns do not pair the child's tenant column with the parent's. Keys to the root tenant table are
+    the tenant itself and are not reported. Low when the referenced key is a uuid (pointing at another
+    tenant's row then takes a leaked id). Skipped on a schema-per-tenant layout and when no tenant column
+    is found. More than `isolation_group_over` such keys become one finding, whose fixes run in order.
+
+    ## Bad
+    ```sql
+    CREATE TABLE projects (id bigint PRIMARY KEY, org_id bigint NOT NULL, name text);
+    CREATE TABLE tasks (id bigint PRIMARY KEY, org_id bigint NOT NULL, project_id bigint REFERENCES projects,
+        title text);
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE projects (id bigint PRIMARY KEY, org_id bigint NOT NULL, name text, UNIQUE (org_id, id));
+    CREATE TABLE tasks (id bigint PRIMARY KEY, org_id bigint NOT NULL, project_id bigint, title text,
+        FOREIGN KEY (org_id, project_id) REFERENCES projects (org_id, id));
+    ```
+
+    ## Fix
+    ```sql
+    ALTER TABLE projects ADD CONSTRAINT projects_org_id_id_key UNIQUE (org_id, id);
+    ALTER TABLE tasks ADD CONSTRAINT tasks_project_tenant_fkey FOREIGN KEY (org_id, project_id)
+        REFERENCES projects (org_id, id) NOT VALID;
+    ALTER TABLE tasks VALIDATE CONSTRAINT tasks_project_tenant_fkey;
+    ```
+    The finding's fix builds the unique index CONCURRENTLY when the parent lacks one, keeps the key's
+    ON DELETE action (SET NULL only on the key's own columns, never the tenant), then drops the old key.
+
+    ## False positives
+    A reference that crosses tenants by design (a marketplace order pointing at another tenant's
+    listing): tag the key,
+    `COMMENT ON CONSTRAINT orders_listing_id_fkey ON orders IS 'pg-auditor: ignore ISO013 -- cross-tenant by design'`.
+    A grouped finding (on a schema or the database) is not covered by comments on single keys.
+    """
+    ten = _tenant(snap)
+    hits = []
+    keyed: set[int] = set()  # parents given their (tenant, key) unique index by an earlier fix
+    unsafe = unsafe_foreign_keys(snap, ten)
+    per_table = Counter(child.table.oid for child, _, _ in unsafe)
+    sm = model_for(snap)
+    for child, parent, con in unsafe:
+        ct, pt = child.table, parent.table
+        ccol, pcol = child.column or "", parent.column or ""
+        name = f"{con.name}_tenant"
+        key_name = f"{pt.name}_{pcol}_{'_'.join(con.ref_columns)}_key"
+        has_key = pt.oid in keyed or any(
+            i.is_unique and i.predicate is None and set(c for c in i.columns if c) == {pcol, *con.ref_columns}
+            for i in snap.indexes_of.get(pt.oid, [])
+        )
+        keyed.add(pt.oid)
+        conc = "" if pt.is_partitioned else "CONCURRENTLY "
+        fix = (
+            ""
+            if has_key
+            else f"CREATE UNIQUE INDEX {conc}{quote_ident(key_name[:63])} ON {pt.qualified} "
+            f"({column_list([pcol, *con.ref_columns])});\n"
+        )
+        action = ""
+        if con.on_delete == "n":  # only the key's own columns go NULL, never the tenant (PostgreSQL 15+)
+            action = f" ON DELETE SET NULL ({column_list(con.columns)})"
+        elif con.on_delete in ("c", "r"):
+            action = f" ON DELETE {FK_ACTIONS[con.on_delete]}"
+        fix += (
+            f"ALTER TABLE {ct.qualified} ADD CONSTRAINT {quote_ident(name[:63])} FOREIGN KEY "
+            f"({column_list([ccol, *con.columns])}) REFERENCES {pt.qualified} ({column_list([pcol, *con.ref_columns])})"
+            f"{action} NOT VALID;\nALTER TABLE {ct.qualified} VALIDATE CONSTRAINT {quote_ident(name[:63])};\n"
+            f"ALTER TABLE {ct.qualified} DROP CONSTRAINT {quote_ident(con.name)};"
+        )
+        hits.append(
+            Hit(
+                obj=Obj("constraint", ct.schema, ct.name, con.name),
+                message=f"{ct.qualified} ({column_list(con.columns)}) -> {pt.qualified} without {ccol}: a row can "
+                "point at another tenant's row",
+                evidence={"columns": con.columns, "references": pt.qualified, "ref_columns": con.ref_columns},
+                fix=fix,
+                severity="low" if _uuid_key(snap, pt, con.ref_columns) else None,
+                points=sm.struct_points(ct.qualified, FK_CUT, per_table[ct.oid]),
+            )
+        )
+    yield from bounded(snap, hits, f"foreign keys between tenant tables leave out {ten.column}")
+
+
+def _uuid_key(snap: Snapshot, t: Table, columns: list[str]) -> bool:
+    """Random uuid keys cannot be guessed, so pointing at another tenant's row takes a leaked id."""
+    return all((c := snap.column_by_name.get((t.oid, col))) is not None and c.base_type == "uuid" for col in columns)

@@ -1,0 +1,88 @@
+"""ISO015: a row without a tenant belongs to nobody, or to everyone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.analysis.isolation_model import NULLABLE_CUT, model_for
+from auditor.analysis.tenancy import nullable_tenant_columns, shared_row_signals
+from auditor.catalog.model import Snapshot
+from auditor.rules.common import column_obj
+from auditor.rules.isolation._shared import RLS, _tenant, bounded, not_null_sql
+from auditor.rules.registry import Hit, rule
+
+
+@rule("ISO015", "nullable-tenant-column", severity="medium", subject="column", requires=RLS)
+def nullable_tenant_column(snap: Snapshot) -> Iterator[Hit]:
+    """Nullable tenant column.
+
+    ## Why it matters
+    A row with no tenant belongs to nobody: policies comparing `org_id = ...` hide it, policies with
+    `OR org_id IS NULL` show it to everyone, and application filters disagree on which.
+
+    ## What it checks
+    The tenant column of every table that carries it, when it allows NULL. High when the planner
+    statistics show NULL rows. A column that is NULL by design, for rows every tenant shares (built-in
+    roles, default plans), is reported at info with no fix and no points off, when the schema says so:
+    a unique index for the NULL rows (`UNIQUE (name) WHERE org_id IS NULL`) or one with the column and
+    NULLS NOT DISTINCT, a partial index on `org_id IS NULL`, a CHECK giving NULL-tenant rows their own
+    rule (`CHECK (org_id IS NULL OR ...)`), or a policy whose USING admits `org_id IS NULL` rows (ISO007
+    still reports that policy). Skipped on a schema-per-tenant layout and when no tenant column is
+    found. More than `isolation_group_over` such columns become one finding.
+
+    ## Bad
+    ```sql
+    CREATE TABLE orgs (id bigint PRIMARY KEY, name text NOT NULL);
+    CREATE TABLE invoices (id bigint PRIMARY KEY, org_id bigint REFERENCES orgs, total numeric);
+    ```
+
+    ## Good
+    ```sql
+    CREATE TABLE orgs (id bigint PRIMARY KEY, name text NOT NULL);
+    CREATE TABLE invoices (id bigint PRIMARY KEY, org_id bigint NOT NULL REFERENCES orgs, total numeric);
+    ```
+
+    ## Fix
+    ```sql
+    ALTER TABLE invoices ADD CONSTRAINT invoices_org_id_not_null CHECK (org_id IS NOT NULL) NOT VALID;
+    ALTER TABLE invoices VALIDATE CONSTRAINT invoices_org_id_not_null;
+    ALTER TABLE invoices ALTER COLUMN org_id SET NOT NULL;  -- PostgreSQL 12+ uses the valid CHECK, no scan
+    ALTER TABLE invoices DROP CONSTRAINT invoices_org_id_not_null;  -- the NOT NULL replaces it
+    ```
+
+    ## False positives
+    Shared NULL-tenant rows the schema does not mark in one of the ways above: add the mark (the
+    partial unique index is usually wanted anyway), or tag the column,
+    `COMMENT ON COLUMN plans.org_id IS 'pg-auditor: ignore ISO015 -- NULL plans are the public ones'`.
+    A grouped finding (on a schema or the database) is not covered by comments on single columns.
+    """
+    ten = _tenant(snap)
+    hits = []
+    for info in nullable_tenant_columns(snap, ten):
+        t, col = info.table, info.column or ""
+        st = snap.column_stats_of.get((t.schema, t.name, col))
+        nulls = f"; statistics say {st.null_frac:.1%} of rows have no tenant" if st and st.null_frac > 0 else ""
+        shared = shared_row_signals(snap, ten, info)
+        if shared:
+            hits.append(
+                Hit(
+                    obj=column_obj(t, col),
+                    message=f"{t.qualified}.{col} is nullable, and looks intentional: NULL rows are shared by every "
+                    f"tenant ({shared[0]}{f' and {len(shared) - 1} more' if len(shared) > 1 else ''}){nulls}; "
+                    "make sure policies and application filters treat them as shared",
+                    evidence={"null_frac": st.null_frac if st else None, "shared_rows": shared},
+                    severity="info",
+                )
+            )
+            continue
+        hits.append(
+            Hit(
+                obj=column_obj(t, col),
+                message=f"{t.qualified}.{col} is nullable{nulls}",
+                evidence={"null_frac": st.null_frac if st else None},
+                fix=not_null_sql(t, col),
+                severity="high" if st and st.null_frac > 0 else None,
+                points=model_for(snap).struct_points(t.qualified, NULLABLE_CUT),
+            )
+        )
+    yield from bounded(snap, hits, f"tenant tables allow a NULL {ten.column}")

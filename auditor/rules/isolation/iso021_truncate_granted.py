@@ -1,0 +1,69 @@
+"""ISO021: TRUNCATE ignores row-level security and empties every tenant at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.analysis.isolation_model import truncate_roles
+from auditor.analysis.tenancy import SCORED, TableInfo
+from auditor.base.names import quote_ident
+from auditor.catalog.model import Snapshot
+from auditor.rules.isolation._shared import RLS, _pts, _tenant
+from auditor.rules.registry import Hit, Obj, rule
+
+
+@rule("ISO021", "truncate-granted", severity="high", subject="table", requires=RLS)
+def truncate_granted(snap: Snapshot) -> Iterator[Hit]:
+    """TRUNCATE granted to an application role (or PUBLIC) on tenant data.
+
+    ## Why it matters
+    TRUNCATE applies to the whole table and is not subject to row-level security: one tenant's
+    session can empty every tenant's rows.
+
+    ## What it checks
+    Tables holding tenant data on which an application role (thresholds.app_roles, else inferred from
+    grants and policy targets) or PUBLIC holds TRUNCATE through a grant, to itself or to a role whose
+    privileges it inherits; the owner's own right is not counted. One finding per role, with every
+    table. Skipped on a schema-per-tenant layout and when no tenant column is found.
+
+    ## Bad
+    ```sql
+    CREATE ROLE app_user LOGIN;
+    CREATE TABLE invoices (id bigint PRIMARY KEY, org_id bigint NOT NULL, total numeric);
+    GRANT ALL ON invoices TO app_user;
+    ```
+
+    ## Good
+    ```sql
+    CREATE ROLE app_user LOGIN;
+    CREATE TABLE invoices (id bigint PRIMARY KEY, org_id bigint NOT NULL, total numeric);
+    GRANT SELECT, INSERT, UPDATE, DELETE ON invoices TO app_user;
+    ```
+
+    ## Fix
+    ```sql
+    REVOKE TRUNCATE ON invoices FROM app_user;
+    ```
+
+    ## False positives
+    A role that truncates on purpose (an ETL role that reloads staging tables) counted as an
+    application role: name the real application roles with `app_roles = ["app_user"]`. A finding is
+    about a role, so no comment covers it; accept one with an `ignore-objects` entry
+    (`rule = "ISO021"`, `object = "etl_user"`, and a reason).
+    """
+    ten = _tenant(snap)
+    by_role: dict[str, list[TableInfo]] = {}
+    for info in ten.of_class(*SCORED):
+        for role in truncate_roles(ten, info, snap):
+            by_role.setdefault(role, []).append(info)
+    for role, infos in sorted(by_role.items()):
+        tables = [i.table.qualified for i in infos]
+        grantee = "PUBLIC" if role == "public" else quote_ident(role)
+        yield Hit(
+            obj=Obj("role", name=role),
+            message=f"{role} may TRUNCATE {len(tables)} tenant table(s) ({', '.join(tables[:3])}"
+            f"{', ...' if len(tables) > 3 else ''}); TRUNCATE ignores row-level security",
+            evidence={"tables": tables},
+            fix="\n".join(f"REVOKE TRUNCATE ON {t} FROM {grantee};" for t in tables),
+            points=round(sum(_pts(snap, i.table, "write") or 0 for i in infos), 1) or None,
+        )

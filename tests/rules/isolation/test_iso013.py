@@ -1,0 +1,27 @@
+"""ISO013 cross-tenant-foreign-key: findings and fixes that run, one by one and grouped."""
+
+from __future__ import annotations
+
+from support import hits, snapshot_after
+
+
+def test_iso013_cross_tenant_fk(rls, conn, run):
+    found = run(rls, "ISO013")
+    # tasks.project_id leaves org_id out; comments' composite key includes it; FKs to the root are the key itself.
+    assert {f.obj.name for f in found} == {"tasks_project_id_fkey"}
+    assert not found[0].fix.startswith("CREATE UNIQUE INDEX")  # projects already has UNIQUE (org_id, id)
+    for stmt in found[0].fix.replace("CONCURRENTLY ", "").split(";\n"):
+        conn.execute(stmt)
+    again = hits(snapshot_after(conn, "SELECT 1"), "ISO013")
+    assert not again
+
+
+def test_grouped_fk_fixes_run_in_order(conn, app_schema):
+    snap = snapshot_after(conn, app_schema)
+    (f,) = hits(snap, "ISO013")
+    fixes = f.evidence["fixes"]
+    assert sum("CREATE UNIQUE INDEX" in x for x in fixes) == 29  # one per parent (t0 is referenced twice)
+    for fix in fixes:
+        for stmt in fix.replace("CONCURRENTLY ", "").split(";\n"):
+            conn.execute(stmt)
+    assert not hits(snapshot_after(conn, "SELECT 1"), "ISO013")

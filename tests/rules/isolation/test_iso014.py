@@ -1,0 +1,98 @@
+"""ISO014 unique-without-tenant-column: which keys are global, and fixes that run on every server version."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import psycopg
+import pytest
+from support import hits, snapshot_after
+
+CTX = "NULLIF(current_setting('app.current_org', true), '')::bigint"  # as in conftest's RLS_SCHEMA
+
+
+def test_iso014_unique_without_tenant(rls, conn, run):
+    found = run(rls, "ISO014")
+    # tasks.number is global; comments (task_id, body) includes an FK to a tenant-owned parent; PKs are surrogate.
+    assert {f.obj.name for f in found} == {"tasks_number_key"}
+    for stmt in found[0].fix.replace("CONCURRENTLY ", "").split(";\n"):
+        conn.execute(stmt)
+    assert not hits(snapshot_after(conn, "SELECT 1"), "ISO014")
+
+
+def test_iso014_key_with_a_generated_column_is_not_global(rls, conn, run):
+    # A partitioned table's primary key must hold the partition key: (id, created_at) with a generated id
+    # can collide with nobody. A natural key widened the same way still leaks across tenants.
+    conn.execute(
+        "CREATE TABLE app.evlog (id bigint GENERATED ALWAYS AS IDENTITY, org_id bigint NOT NULL"
+        " REFERENCES app.orgs, code text NOT NULL, created_at timestamptz NOT NULL, PRIMARY KEY (id, created_at),"
+        " UNIQUE (code, created_at)) PARTITION BY RANGE (created_at);"
+        "CREATE TABLE app.evlog_2025 PARTITION OF app.evlog FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');"
+        "ALTER TABLE app.evlog ENABLE ROW LEVEL SECURITY"
+    )
+    found = {f.obj.name for f in run(snapshot_after(conn, "SELECT 1"), "ISO014") if f.obj.table == "evlog"}
+    assert found == {"evlog_code_created_at_key"}
+
+
+def test_iso014_key_used_by_a_foreign_key_is_not_dropped_blindly(rls, conn, run):
+    snap = snapshot_after(
+        conn,
+        "CREATE TABLE app.refs (id bigint PRIMARY KEY, org_id bigint NOT NULL, n text REFERENCES app.tasks (number));",
+    )
+    (f,) = [f for f in run(snap, "ISO014") if f.obj.name == "tasks_number_key"]
+    assert "-- ALTER TABLE app.tasks DROP CONSTRAINT tasks_number_key;" in f.fix
+
+
+TAGS = (
+    "CREATE TABLE app.tags (id bigint PRIMARY KEY, org_id bigint REFERENCES app.orgs, code text UNIQUE);"
+    f"CREATE POLICY tenant ON app.tags USING (org_id = {CTX});"
+    "ALTER TABLE app.tags ENABLE ROW LEVEL SECURITY;"
+)
+
+
+def _apply(conn, fix):
+    for stmt in fix.replace("CONCURRENTLY ", "").split(";\n"):
+        conn.execute(stmt)
+
+
+def _tags_fix(run, snap) -> str:
+    (f,) = [f for f in run(snap, "ISO014") if f.obj.table == "tags"]
+    assert f.evidence["tenant_column_nullable"] is True
+    return f.fix
+
+
+def test_iso014_nullable_tenant_uses_nulls_not_distinct(rls, conn, pg_server, run):
+    if pg_server.major < 15:
+        pytest.skip("NULLS NOT DISTINCT needs PostgreSQL 15")
+    fix = _tags_fix(run, snapshot_after(conn, TAGS))
+    assert "NULLS NOT DISTINCT" in fix and "org_id is nullable" in fix and "SET NOT NULL" not in fix
+    (tasks,) = [f for f in run(rls, "ISO014") if f.obj.table == "tasks"]
+    assert "NULLS NOT DISTINCT" not in tasks.fix and "nullable" not in tasks.fix  # tasks.org_id is NOT NULL
+    _apply(conn, fix)
+    assert not [f for f in run(snapshot_after(conn, "SELECT 1"), "ISO014") if f.obj.table == "tags"]
+    conn.execute("INSERT INTO app.tags VALUES (1, NULL, 'a')")
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        conn.execute("INSERT INTO app.tags VALUES (2, NULL, 'a')")
+
+
+def _before_15(snap):
+    return dataclasses.replace(snap, server=dataclasses.replace(snap.server, version_num=140000))
+
+
+def test_iso014_nullable_tenant_before_15_sets_not_null_first(rls, conn, run):
+    fix = _tags_fix(run, _before_15(snapshot_after(conn, TAGS)))
+    assert "NULLS NOT DISTINCT needs PostgreSQL 15" in fix and "(ISO015)" in fix
+    assert fix.index("SET NOT NULL") < fix.index("CREATE UNIQUE INDEX") and "NULLS NOT DISTINCT;" not in fix
+    _apply(conn, fix)
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        conn.execute("INSERT INTO app.tags VALUES (2, NULL, 'a')")
+
+
+def test_iso014_shared_rows_before_15_get_their_own_index(rls, conn, run):
+    snap = snapshot_after(conn, TAGS + "ALTER TABLE app.tags ADD CHECK (org_id IS NULL OR code <> '');")
+    fix = _tags_fix(run, _before_15(snap))
+    assert "SET NOT NULL" not in fix and "WHERE org_id IS NULL;" in fix
+    _apply(conn, fix)
+    conn.execute("INSERT INTO app.orgs VALUES (1, 'o'); INSERT INTO app.tags VALUES (1, NULL, 'a'), (2, 1, 'a')")
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        conn.execute("INSERT INTO app.tags VALUES (3, NULL, 'a')")
