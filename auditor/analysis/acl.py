@@ -7,6 +7,7 @@ letter marks the grant option. A NULL list means the owner's default privileges.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 PRIVILEGE_NAMES = {
@@ -74,3 +75,20 @@ def letters_by_grantee(acl: list[str] | None) -> dict[str, str]:
         name = item.grantee or "public"
         out[name] = out.get(name, "") + item.privileges
     return out
+
+
+TABLE_PRIVILEGES = "rawdDxtm"  # the letters a table's ACL can hold
+
+
+def table_privileges(acl: list[str] | None, owner: str) -> dict[str, set[str]]:
+    """{grantee, or 'PUBLIC': privilege names} of a table; a NULL list (the owner's defaults) and an owner
+    holding every table privilege both read as {owner: {'ALL'}}."""
+    if acl is None:
+        return {owner: {"ALL"}}
+    out: dict[str, set[str]] = defaultdict(set)
+    for item in parse(acl):
+        out[item.grantee or "PUBLIC"] |= {PRIVILEGE_NAMES[ch] for ch in item.privileges if ch in TABLE_PRIVILEGES}
+    for grantee, privs in out.items():
+        if grantee == owner and len(privs) >= 7:
+            out[grantee] = {"ALL"}
+    return dict(out)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import ast
 import inspect
 import sys
+import textwrap
 import types
 from pathlib import Path
-from typing import Any
 
 from auditor.base.thresholds import Threshold
 from auditor.catalog.collect import GRANT_HINTS, LIMITED_HINTS
@@ -24,36 +24,53 @@ OURS = ("auditor.rules", "auditor.analysis")  # whose functions may read thresho
 GENERATED = "<!-- Generated from the rule's docstring by `python -m auditor.output.rule_docs`: do not edit. -->"
 
 
-def thresholds_of(rule: Rule) -> list[Threshold]:
-    """The thresholds the rule reads: named in its function or in any of our functions it calls."""
-    found: dict[str, Threshold] = {}
+def reached(rule: Rule) -> list[types.FunctionType]:
+    """The rule's function and every function of ours it calls, directly or not."""
+    out: list[types.FunctionType] = []
     seen: set[int] = set()
-    stack: list[Any] = [rule.func]
+    stack: list[types.FunctionType] = [rule.func]
     while stack:
         func = stack.pop()
         if id(func) in seen:
             continue
         seen.add(id(func))
-        codes = [func.__code__]
-        names: set[str] = set()
-        while codes:
-            code = codes.pop()
-            names.update(code.co_names)
-            codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
-        for name in names:
+        out.append(func)
+        for name in _names(func.__code__):
+            value = func.__globals__.get(name)
+            if isinstance(value, types.FunctionType) and value.__module__.startswith(OURS):
+                stack.append(value)
+    return out
+
+
+def _names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+def thresholds_of(rule: Rule) -> list[Threshold]:
+    """The thresholds the rule reads: named in its function or in any of our functions it calls."""
+    found: dict[str, Threshold] = {}
+    for func in reached(rule):
+        for name in _names(func.__code__):
             value = func.__globals__.get(name)
             if isinstance(value, Threshold):
                 found[value.key] = value
-            elif isinstance(value, types.FunctionType) and value.__module__.startswith(
-                ("auditor.rules", "auditor.analysis")
-            ):
-                stack.append(value)
     return [found[k] for k in sorted(found)]
 
 
 def has_fix(rule: Rule) -> bool:
-    """Whether the rule's findings can carry fix SQL: some Hit(...) in its module is given a fix."""
-    tree = ast.parse(inspect.getsource(sys.modules[rule.func.__module__]))
+    """Whether the rule's findings can carry fix SQL: it, or a function of ours it calls, gives a Hit a fix."""
+    return any(_gives_fix(func) for func in reached(rule))
+
+
+def _gives_fix(func: types.FunctionType) -> bool:
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (OSError, TypeError):
+        return False
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Hit":
             for kw in node.keywords:

@@ -73,6 +73,8 @@ def findings_after(dsn: str, rule: Rule, sql: str) -> set[str]:
             status, found = run_rule(rule, collect(Session(conn=conn)), Config())
         finally:
             conn.rollback()
+    if not sql and status.status == "skipped":  # the empty database: nothing to judge (no tenant column...)
+        return set()
     assert status.status in ("ok", "findings"), f"{rule.code} did not run: {status.status} {status.reason}"
     return {f"{f.code} {f.obj.display} {f.members}" for f in found}
 

@@ -2,41 +2,14 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 
+from auditor.analysis.acl import table_privileges
 from auditor.base.names import quote_ident
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import table_obj
 from auditor.rules.partitions._shared import descendants, user_parents
 from auditor.rules.registry import Hit, rule
-
-_PRIVS = {
-    "r": "SELECT",
-    "a": "INSERT",
-    "w": "UPDATE",
-    "d": "DELETE",
-    "D": "TRUNCATE",
-    "x": "REFERENCES",
-    "t": "TRIGGER",
-    "m": "MAINTAIN",
-}
-
-
-def parse_acl(acl: list[str] | None, owner: str) -> dict[str, set[str]]:
-    """aclitem text ('grantee=arwd/grantor') -> {grantee: privileges}; NULL means the owner's defaults."""
-    if acl is None:
-        return {owner: {"ALL"}}
-    out: dict[str, set[str]] = defaultdict(set)
-    for item in acl:
-        grantee, _, rest = item.partition("=")
-        privs = rest.split("/", 1)[0]
-        name = grantee.strip('"') or "PUBLIC"
-        out[name] |= {_PRIVS[ch] for ch in privs if ch in _PRIVS}
-    for grantee, privs in out.items():
-        if grantee == owner and len(privs) >= 7:
-            out[grantee] = {"ALL"}
-    return dict(out)
 
 
 @rule(
@@ -106,7 +79,7 @@ def partition_privileges_differ(snap: Snapshot) -> Iterator[Hit]:
             parent = snap.table_by_oid.get(p.parent_oid or 0) or t
             if parent.rls_enabled and not p.rls_enabled:
                 continue  # ISO019 (partition-without-rls) reports this partition
-            mine, theirs = parse_acl(p.acl, p.owner), parse_acl(parent.acl, parent.owner)
+            mine, theirs = table_privileges(p.acl, p.owner), table_privileges(parent.acl, parent.owner)
             extra = {g: sorted(v - theirs.get(g, set())) for g, v in mine.items() if g != p.owner}
             extra = {g: v for g, v in extra.items() if v and "ALL" not in theirs.get(g, set())}
             if not extra:

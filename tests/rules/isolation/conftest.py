@@ -9,6 +9,7 @@ rolled back with it. `run` runs one rule with `plain` (the plain application rol
 from __future__ import annotations
 
 import pytest
+
 from support import hits, snapshot_after
 
 CTX = "NULLIF(current_setting('app.current_org', true), '')::bigint"

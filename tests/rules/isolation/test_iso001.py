@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from support import hits, snapshot_after
-
 from auditor.analysis.isolation_model import model_for
 from auditor.analysis.tenancy import tenancy
+
+from support import hits, snapshot_after
 
 
 def test_iso001_rls_model_flags_each_table(rls, run, tables):

@@ -6,6 +6,7 @@ import dataclasses
 
 import psycopg
 import pytest
+
 from support import hits, snapshot_after
 
 CTX = "NULLIF(current_setting('app.current_org', true), '')::bigint"  # as in conftest's RLS_SCHEMA

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from support import hits, snapshot_after
 
 from auditor.analysis.isolation_model import model_for
 from auditor.catalog.model import ColumnStats
+
+from support import hits, snapshot_after
 
 CTX = "NULLIF(current_setting('app.current_org', true), '')::bigint"  # as in conftest's RLS_SCHEMA
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from support import hits, snapshot_after
 
 from auditor.analysis.isolation_model import model_for
 from auditor.analysis.tenancy import cells, describe, tenancy
+
+from support import hits, snapshot_after
 
 
 def test_model_detection_and_classes(rls):
