@@ -78,9 +78,10 @@ def run(job: Job) -> Outcome:
     notify.settings(cfg)  # [notify] checked now (raises ConfigError), not after the audit
     nightly.history_settings(cfg)
     nightly.check_compare_to(job.compare_to, job.history)
-    staging = render.prepare(job.out_dir, job.stem, job.formats) if job.formats else None
+    staging = None
     target = None
     try:
+        staging = render.prepare(job.out_dir, job.stem, job.formats) if job.formats else None
         report, snap = check(job)
         target = nightly.target_label(report, job.label)
         if job.baseline is not None:
