@@ -218,7 +218,8 @@ class History:
 
     def _migrate_once(self) -> int:
         with self.engine.begin() as conn:
-            conn.execute(sa.schema.CreateTable(meta, if_not_exists=True))
+            if not sa.inspect(conn).has_table(meta.name):  # a role that may only read never needs CREATE
+                conn.execute(sa.schema.CreateTable(meta, if_not_exists=True))
             row = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).first()
             version = int(row[0]) if row else 0
             if version > SCHEMA_VERSION:

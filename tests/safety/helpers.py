@@ -4,7 +4,6 @@ and a least-privileged login role with a password (host connections need one on 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +65,7 @@ class SafetyDb:
 
 def audit(*args: str, env: dict[str, str] | None = None, timeout: float = 300):
     """`pg-auditor audit` as a user runs it, with no config file found from a test's directory."""
-    return run_cli("audit", *args, env={"PGPASSFILE": os.devnull, **(env or {})}, cwd=Path("/"), timeout=timeout)
+    return run_cli("audit", *args, env={"PGPASSFILE": "/nonexistent/pgpass", **(env or {})}, cwd=Path("/"), timeout=timeout)
 
 
 def reports_in(out: Path, stem: str = "pg-auditor-report") -> dict[str, str]:
