@@ -1,5 +1,6 @@
-"""Helpers of the safety tests, and the database they audit: a small multi-tenant schema with findings, a sequence in use,
-and a least-privileged login role with a password (host connections need one on the test cluster)."""
+"""Helpers of the safety tests, and the database they audit: a small multi-tenant schema with findings,
+a sequence in use, and a least-privileged login role with a password (the test cluster asks for one
+on host connections)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,9 @@ class SafetyDb:
 
 def audit(*args: str, env: dict[str, str] | None = None, timeout: float = 300):
     """`pg-auditor audit` as a user runs it, with no config file found from a test's directory."""
-    return run_cli("audit", *args, env={"PGPASSFILE": "/nonexistent/pgpass", **(env or {})}, cwd=Path("/"), timeout=timeout)
+    return run_cli(
+        "audit", *args, env={"PGPASSFILE": "/nonexistent/pgpass", **(env or {})}, cwd=Path("/"), timeout=timeout
+    )
 
 
 def reports_in(out: Path, stem: str = "pg-auditor-report") -> dict[str, str]:
