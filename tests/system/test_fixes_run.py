@@ -27,7 +27,24 @@ RULES = load_all()
 MEDIUM = SEVERITY_RANK["medium"]
 
 # Fixes that do not yet clear their finding on their own bad case, with what happens (issue 16).
-NOT_YET: dict[str, str] = {}
+NOT_YET: dict[str, str] = {
+    "CON006": "the CHECK is printed commented out, for the DBA to confirm the values: the finding stays",
+    "CON007": "the range CHECKs are printed commented out after a count of the rows they would reject",
+    "CON010": "aligns one column; the finding is about the name across tables and stays until all agree",
+    "ISO012": "adding the tenant column leaves it nullable and its foreign key single-column (ISO013, ISO015)",
+    "ISO013": "the composite foreign key is MATCH SIMPLE over a nullable column (CON012)",
+    "ISO018": "the fix revokes from the roles it names; the copy stays readable by another",
+    "ISO020": "pinning search_path leaves the function executable by PUBLIC",
+    "PAR006": "moves the rows of the default only for the ranges it creates",
+    "PAR009": "the per-partition unique index it suggests does not make the key unique across the set",
+    "PAR011": "advice to review, not a change the finding can see",
+    "PAR012": "advice to review, not a change the finding can see",
+    "PAR013": "advice to review, not a change the finding can see",
+    "PAR021": "ALTER SYSTEM of pg_partman_bgw.* needs the library preloaded first (a restart)",
+    "PAR024": "registering the set with pg_partman creates partitions maintenance does not yet run (PAR021, PAR003)",
+    "PAR025": "the fix's new partitions come without the unique index PAR009 expects",
+    "PAR026": "advice to review, not a change the finding can see",
+}
 
 
 def audit(dsn: str) -> dict[str, object]:
