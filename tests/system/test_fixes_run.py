@@ -30,20 +30,20 @@ MEDIUM = SEVERITY_RANK["medium"]
 NOT_YET: dict[str, str] = {
     "CON006": "the CHECK is printed commented out, for the DBA to confirm the values: the finding stays",
     "CON007": "the range CHECKs are printed commented out after a count of the rows they would reject",
-    "CON010": "aligns one column; the finding is about the name across tables and stays until all agree",
+    "CON010": "with no majority type the fix is only a comment asking the DBA to choose one",
     "ISO012": "adding the tenant column leaves it nullable and its foreign key single-column (ISO013, ISO015)",
     "ISO013": "the composite foreign key is MATCH SIMPLE over a nullable column (CON012)",
-    "ISO018": "the fix revokes from the roles it names; the copy stays readable by another",
-    "ISO020": "pinning search_path leaves the function executable by PUBLIC",
-    "PAR006": "moves the rows of the default only for the ranges it creates",
-    "PAR009": "the per-partition unique index it suggests does not make the key unique across the set",
-    "PAR011": "advice to review, not a change the finding can see",
-    "PAR012": "advice to review, not a change the finding can see",
-    "PAR013": "advice to review, not a change the finding can see",
+    "ISO018": "revokes from PUBLIC only; the application roles' grants are left to a comment",
+    "ISO020": "pins search_path and revokes PUBLIC, yet the function still runs as a role that bypasses RLS",
+    "PAR006": "after the fix and ANALYZE the default partition still reports rows (not diagnosed yet)",
+    "PAR009": "the fix is advice in comments: widen the key to hold the partition key",
+    "PAR011": "the migration to native partitioning is printed as comments with placeholders to fill in",
+    "PAR012": "advice in a comment (sub-partition or shorten the interval), no statement",
+    "PAR013": "raises max_locks_per_transaction (a restart) and leaves the partition count as it is",
     "PAR021": "ALTER SYSTEM of pg_partman_bgw.* needs the library preloaded first (a restart)",
     "PAR024": "registering the set with pg_partman creates partitions maintenance does not yet run (PAR021, PAR003)",
     "PAR025": "the fix's new partitions come without the unique index PAR009 expects",
-    "PAR026": "advice to review, not a change the finding can see",
+    "PAR026": "the migration to native partitioning is a documented procedure, printed as comments",
 }
 
 
@@ -108,6 +108,8 @@ def test_fix_clears_its_finding_and_adds_none(bad_case: tuple[str, str], request
     for f in mine:
         out = run_fix(copy_dsn, f.fix)
         assert out.returncode == 0, f"{code} fix failed on {f.obj.display}: {out.stderr.strip()[-800:]}"
+    with psycopg.connect(copy_dsn, autocommit=True) as conn:  # estimates as they are after the change
+        conn.execute("ANALYZE")
     after = audit(copy_dsn)
     fixed = {m.fingerprint for m in mine}
     left = [f.obj.display for f in after.values() if f.code == code and f.fingerprint in fixed]
