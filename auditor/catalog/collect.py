@@ -226,7 +226,8 @@ def store(snap: Snapshot, name: str, outcome: list[Any] | QueryUnavailable, role
         setattr(snap, name, outcome)
         return
     setattr(snap, name, [])
-    hint = GRANT_HINTS.get(name)
+    # A GRANT unlocks a section only the role may not read: not one cancelled by a timeout or a lock.
+    hint = GRANT_HINTS.get(name) if outcome.reason.startswith("permission denied") else None
     partman = snap.installed("pg_partman")
     partman_schema = partman.schema if partman and partman.schema else "partman"
     grant = catalog_grant(outcome.reason, role) or (

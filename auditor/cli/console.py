@@ -150,16 +150,18 @@ def secrets_of_settings(config_file: Path | None, history: str | None) -> list[s
 
 def summarize(report: Any) -> None:
     counts = report.counts()
-    scores = ", ".join(f"{a} {s.score if s.score is not None else 'n/a'}" for a, s in report.scores.items())
+    star = "*" if report.partial else ""
+    scores = ", ".join(f"{a} {'n/a' if s.score is None else f'{s.score}{star}'}" for a, s in report.scores.items())
     errors = sum(1 for s in report.statuses if s.status == "error")
     skipped = sum(1 for s in report.statuses if s.status in ("skipped", "not_evaluated"))
     if report.partial:
         lost = ", ".join(sorted(report.unavailable))
         echo(f"pg-auditor: partial audit: not read: {lost} (the report says why)", err=True)
-    partial = " (partial)" if report.partial else ""
+    overall = "n/a" if report.overall is None else f"{report.overall}{star}/100"
+    partial = " (partial: * scores cover only what was read)" if report.partial else ""
+    found = ", ".join(f"{n} {sev}" for sev, n in counts.items() if n) or "no findings"
     echo(
-        f"score {report.overall if report.overall is not None else 'n/a'}/100{partial} ({scores}); "
-        + ", ".join(f"{n} {sev}" for sev, n in counts.items() if n)
+        f"score {overall}{partial} ({scores}); {found}"
         + (f"; {skipped} rules skipped" if skipped else "")
         + (f"; {errors} rules failed" if errors else ""),
         err=True,

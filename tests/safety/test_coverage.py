@@ -43,7 +43,8 @@ def test_revoked_pg_locks_costs_only_the_lock_facts_and_exits_2_with_the_report(
     html_top = files["html"].split('<section class="cards"', 1)[0]
     assert 'id="not-read"' in html_top and "<code>locks</code>" in html_top
     assert "partial audit: not read: locks" in run.stderr
-    assert "(partial)" in run.stderr.splitlines()[-1]
+    last = run.stderr.splitlines()[-1]
+    assert "(partial: * scores cover only what was read)" in last and "100/100" not in last
     # opting out is explicit, and the report still says it is partial
     assert allowed.returncode == 0, allowed.stderr
     assert json_report(tmp_path / "allowed")["scores"]["partial"] is True
