@@ -5,6 +5,8 @@ COPY pyproject.toml README.md ./
 COPY auditor ./auditor
 COPY queries ./queries
 COPY templates ./templates
+COPY schemas ./schemas
+COPY LICENSE ./
 RUN pip install --no-cache-dir . && rm -rf /src && useradd --create-home --uid 10001 auditor
 USER auditor
 WORKDIR /reports

@@ -63,6 +63,16 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+PIPE_CLOSED = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader closed the pipe
+
+
+def reader_gone() -> None:
+    """Stdout's reader closed the pipe: nothing more can be said there, and nothing is wrong to say."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's own final flush fails no more
+    raise typer.Exit(PIPE_CLOSED)
+
+
 def handles_errors(func: F) -> F:
     """One line on stderr and exit 2 for anything that goes wrong; a traceback only with --debug."""
 
@@ -72,6 +82,8 @@ def handles_errors(func: F) -> F:
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
+        except BrokenPipeError:  # the reader went away (`pg-auditor rules | head`): end quietly, as `yes` does
+            reader_gone()
         except AuditorError as exc:
             fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:

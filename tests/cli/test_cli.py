@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
+from paths import ROOT
 from scratch import run_cli as cli
 
 
@@ -104,3 +108,21 @@ def test_collect_then_audit_offline(pg_server, tmp_path):
 def test_unknown_format_is_usage_error(tmp_path):
     out = cli("audit", "--from-snapshot", "x.json", "-f", "pdf", cwd=tmp_path)
     assert out.returncode == 2 and "unknown format 'pdf'" in out.stderr
+
+
+def test_a_pipe_closed_early_ends_quietly() -> None:
+    """`pg-auditor rules | head -1`: no error line, the exit status a shell gives a writer whose reader left."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line is written
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "auditor", "rules"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert out.returncode == 141 and out.stderr == b"", out.stderr

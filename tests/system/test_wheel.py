@@ -63,3 +63,29 @@ def test_wheel_installs_and_runs(tmp_path):
         cwd=tmp_path,
     )
     assert where.returncode == 0 and str(env_dir) in where.stdout and "_queries" in where.stdout
+
+
+@pytest.mark.slow
+def test_the_dockerfiles_copy_set_builds(tmp_path):
+    """The image copies only some files: what pyproject.toml refers to must be among them (there is no
+    Docker engine here, so the COPY lines are replayed into a folder and built as the image would)."""
+    src = tmp_path / "image-src"
+    src.mkdir()
+    for line in (ROOT / "Dockerfile").read_text().splitlines():
+        if line.startswith("COPY "):
+            *sources, dest = line.split()[1:]
+            for name in sources:
+                target = src / (name if dest.endswith("/") and dest in ("./", ".") else dest.rstrip("/"))
+                if (ROOT / name).is_dir():
+                    shutil.copytree(ROOT / name, target, ignore=shutil.ignore_patterns("__pycache__"))
+                else:
+                    shutil.copy2(ROOT / name, target)
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "dist"), str(src)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    assert next((tmp_path / "dist").glob("pg_auditor-*.whl"))
