@@ -75,7 +75,8 @@ PROVENANCE_WORDS = {"original", "initial", "imported", "deleted", "former", "old
 HISTORY_WORDS = {
     "log", "logs", "audit", "audits", "history", "histories", "archive", "archived", "archives", "backup", "backups",
 }  # fmt: skip
-# ... and, when the table is partitioned or declares no foreign key at all, an ingest stream (events may arrive before their parents)
+# ... and, when the table is partitioned or declares no foreign key at all, an ingest stream
+# (events may arrive before their parents)
 STREAM_WORDS = {"event", "events", "tracking", "telemetry", "metrics"}
 # the words of a tenant or sharding key, the column a hierarchy pushes down to every level
 HIERARCHY_WORDS = {"organization", "organisation", "namespace", "project", "group", "tenant", "account", "workspace",
@@ -320,6 +321,8 @@ def _resolve(snap: Snapshot, t: Table, column: str) -> Reference | None:
         return _skip(t, column, "a cursor (position in a stream), not a row")
     if is_id and any(x in EXTERNAL_WORDS for x in w[:-1]):
         return _skip(t, column, "another system's id")
+    if is_id and any(x in EXTERNAL_WORDS - {"foreign", "legacy"} for x in words(t.name)):
+        return _skip(t, column, "another system's id (the table mirrors that system)")
     found = _by_stem(snap, t, col, idx)
     if found is _NAMED_UNFIT:
         return None
@@ -347,11 +350,11 @@ def _resolve(snap: Snapshot, t: Table, column: str) -> Reference | None:
 
 
 def copied_from_parent(snap: Snapshot, t: Table, column: str, target: Table) -> Table | None:
-    """The parent (through a foreign key the table has) that carries the same column: the column is then a
-    denormalised copy (a sharding or tenant key pushed down a hierarchy; asked for those names only), whose rows follow their parent's
-    life cycle. Only when the parent's column has no foreign key either: the whole hierarchy carries the key
-    unenforced by design (across databases, say), so the copy lacking one is a weak finding. When the
-    parent's column is enforced, the child's copy lacking it is a plain gap."""
+    """The parent (through a foreign key the table has) that carries the same column: the column is then
+    a denormalised copy (a sharding or tenant key pushed down a hierarchy; asked for those names only),
+    whose rows follow their parent's life cycle. Only when the parent's column has no foreign key
+    either: the whole hierarchy carries the key unenforced by design (across databases, say), so the
+    copy lacking one is a weak finding. When the parent's column is enforced, a copy lacking it is a gap."""
     for fk in foreign_keys_on(snap, t):
         parent = snap.table_by_oid.get(fk.ref_table_oid or 0)
         if parent is None or parent.oid in (t.oid, target.oid) or column in fk.columns:
