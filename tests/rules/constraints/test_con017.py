@@ -1,4 +1,4 @@
-"""CON017 not-null-by-check: a validated CHECK (col IS NOT NULL) converted to a real NOT NULL, fix run and re-audited."""
+"""CON017 not-null-by-check: a validated CHECK (col IS NOT NULL) made a real NOT NULL; fix run, re-audited."""
 
 from __future__ import annotations
 

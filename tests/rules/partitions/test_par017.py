@@ -31,8 +31,8 @@ def test_constraint_on_some_partitions(conn):
     }
     fk = next(f for f in found if f.evidence["constraint"].startswith("FOREIGN"))
     assert fk.evidence["on_partitions"] == [
-        'pay_2024_customer Id_fkey on t.pay_2024',
-        'pay_2025_customer Id_fkey on t.pay_2025',
+        "pay_2024_customer Id_fkey on t.pay_2024",
+        "pay_2025_customer Id_fkey on t.pay_2025",
     ]
     run_fix(conn, fk.fix)
     left = hits(snapshot_after(conn, "SELECT 1"), "PAR017")
