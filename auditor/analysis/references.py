@@ -321,7 +321,7 @@ def _resolve(snap: Snapshot, t: Table, column: str) -> Reference | None:
         return _skip(t, column, "a cursor (position in a stream), not a row")
     if is_id and any(x in EXTERNAL_WORDS for x in w[:-1]):
         return _skip(t, column, "another system's id")
-    if is_id and any(x in EXTERNAL_WORDS - {"foreign", "legacy"} for x in words(t.name)):
+    if is_id and words(t.name)[:1] and words(t.name)[0] in EXTERNAL_WORDS - {"external", "foreign", "legacy"}:
         return _skip(t, column, "another system's id (the table mirrors that system)")
     found = _by_stem(snap, t, col, idx)
     if found is _NAMED_UNFIT:

@@ -35,9 +35,9 @@ JUDGED = SEVERITY_RANK["medium"]
 NOT_YET = {
     "basejump": "issue 15: membership RLS, Supabase roles",
     "chatbot_ui": "issue 15: per-user tenancy, Supabase roles",
-    "documenso": "issues 15 and 17: hierarchical tenancy, global-by-design uniques",
-    "lago": "issues 15 and 17",
-    "gitlab": "issues 15 and 17: hierarchical keys, loose foreign keys, partitioned FKs",
+    "documenso": "issue 15: hierarchical tenancy, global-by-design uniques (and 2 IDX001 on tiny admin tables)",
+    "lago": "issue 15 (IDX/CON/PAR right since issue 17)",
+    "gitlab": "issue 15: hierarchical keys (IDX/CON/PAR at 95% since issue 17; cross-database references left)",
     "pagila": "issue 15: tenancy invented on a single-tenant app",
 }
 

@@ -30,17 +30,21 @@ def implied_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     and failed exports. The constraint also documents the relationship for every tool and reader.
 
     ## What it checks
-    A column named `<thing>_id` whose type matches the single-column primary key of a table named
-    `<thing>`, `<thing>s`, `<thing>es` or `<thing>ies` (leading qualifiers dropped, so
-    `voided_invoice_id` finds `invoices`), `parent_id` of the same type as its own table's key, or
-    a column with the same name and type as another table's single-column primary key
-    (`pagw_id` -> `pagw (pagw_id)`). A tenant-scoped key `accounts (org_id, id)` matches
-    `account_id` in a table that has `org_id`, and the fix is the composite key
-    `(org_id, account_id) -> accounts (org_id, id)`, which also stops cross-tenant references.
-    Columns already in a foreign key are left alone, and so are
-    Rails polymorphic pairs (`owner_type` + `owner_id`): they point at several tables, so no foreign
-    key can hold them; they are listed in the report's context and in the evidence of the table's
-    finding. One finding per table, listing each column with the table it points at.
+    Each column of an application table, resolved as `analysis.references` does it: `<thing>_id` to a
+    table `<thing>s` (`-es`, `-ies`; leading qualifiers dropped, so `voided_invoice_id` finds
+    `invoices`; the table's own prefix tried, so `shop_orders.item_id` finds `shop_items`; camelCase
+    and quoted names read as words, so `"orderId"` finds `"Order"`), then a table keyed by the very
+    column name (`pagw_id` -> `pagw (pagw_id)`), a 1:1 side table's key followed to its parent, and
+    `parent_id` to its own table. A tenant-scoped key `accounts (org_id, id)` matches `account_id` in
+    a table that has `org_id`, and the fix is the composite key. Left alone: columns in a foreign key
+    (on the table or on its partitions: PAR017 reports keys declared on some partitions only), columns
+    declared in `[tool.pg-auditor.references]` (references the application enforces itself), the
+    table's own primary key, generic names (`uuid`), cursors (`last_event_id`), other systems' ids
+    (`external_*`, `sentry_*`, a `slack_*` table's ids) and Rails polymorphic pairs. One finding per
+    table, medium; low when every column's evidence is weak: a provenance column (`original_*`), a
+    history or audit table, an event stream that is partitioned or FK-free, a tenant or sharding key
+    copied from a parent whose own copy has no foreign key either, negative values seen (sentinel
+    ids), or a partitioned table that declares no foreign key at all.
 
     ## Bad
     ```sql
