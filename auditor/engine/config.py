@@ -30,6 +30,7 @@ KNOWN_KEYS = {
     "history",
     "notify",
     "allow-partial",
+    "references",
 }
 # Top-level conveniences for the two settings every multi-tenant audit needs; they are thresholds.
 LIST_SETTINGS = {"tenant-columns": "tenant_columns", "app-roles": "app_roles"}
@@ -165,6 +166,9 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
             if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
                 raise ConfigError(f"{source}: {key} must be a non-empty list of names")
             cfg.thresholds[name] = value
+    if "references" in data:
+        # references the application enforces itself: "table.column" = "table(column)" (analysis.references)
+        cfg.thresholds["references"] = check_threshold("references", data["references"], f"{source}: references")
     entries = data.get("ignore-objects") or []
     if not isinstance(entries, list):
         raise ConfigError(f"{source}: ignore-objects must be an array of tables ([[tool.pg-auditor.ignore-objects]])")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.analysis.notnull import is_not_null
 from auditor.base.names import column_list, index_name, qualified, quote_ident
-from auditor.catalog.model import Snapshot
+from auditor.catalog.model import Snapshot, Table
 from auditor.rules.common import table_obj
 from auditor.rules.constraints._shared import (
     constraint_name,
@@ -36,7 +37,10 @@ def missing_primary_key(snap: Snapshot) -> Iterator[Hit]:
     Every ordinary and partitioned table of the application with no PRIMARY KEY constraint (a schema
     given over to an extension, such as pg_partman's with its template tables, is left out). A
     partitioned table is judged on its parent: a primary key declared there holds on every
-    partition, so partitions are not reported one by one.
+    partition, so partitions are not reported one by one. High, except: low when a unique index on
+    NOT NULL columns (a validated `CHECK (col IS NOT NULL)` counts) could become the key, or a unique
+    index on a constant keeps the table to one row; medium when the statistics count exactly one row
+    (a settings table).
 
     When the table already has a unique index on NOT NULL columns (valid, not partial, no
     expressions), the key exists in all but name and the finding is milder (low): promote that index.
@@ -88,7 +92,7 @@ def missing_primary_key(snap: Snapshot) -> Iterator[Hit]:
                 and i.is_valid
                 and i.predicate is None
                 and not i.has_expressions
-                and all(cols[c].not_null for c in i.columns if c in cols)
+                and all(is_not_null(snap, t.oid, c) for c in i.columns if c in cols)
             ),
             key=lambda i: (i.key_count, i.name),
         )
@@ -157,9 +161,31 @@ def missing_primary_key(snap: Snapshot) -> Iterator[Hit]:
                 "-- rewrites the table under an ACCESS EXCLUSIVE lock; plan a window for a large table:\n"
                 f"ALTER TABLE {t.qualified} ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;"
             )
+        single = single_row(snap, t)
+        if single:
+            evidence["single_row"] = single
         yield Hit(
             obj=table_obj(t),
-            message="no primary key and no unique index on NOT NULL columns: duplicate rows cannot be prevented",
+            message="no primary key and no unique index on NOT NULL columns: duplicate rows cannot be prevented"
+            + (f" ({single})" if single else ""),
             evidence=evidence,
             fix=fix,
+            severity="low" if single and "constant" in single else ("medium" if single else None),
         )
+
+
+def single_row(snap: Snapshot, t: Table) -> str | None:
+    """Why the table holds one row: a unique index on a constant (the singleton pattern; duplicates are
+    already impossible) or statistics that count exactly one row (a settings table: high is too much)."""
+    for i in snap.indexes_of.get(t.oid, []):
+        if (
+            i.is_unique
+            and i.is_valid
+            and i.predicate is None
+            and i.keys
+            and all(k.strip("() ").lower() in ("true", "1", "'x'") for k in i.keys)
+        ):
+            return f"unique index {i.name} on a constant keeps it to one row"
+    if t.kind == "r" and t.reltuples == 1:
+        return "one row by the statistics: a settings table"
+    return None

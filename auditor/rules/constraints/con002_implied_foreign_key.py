@@ -1,120 +1,15 @@
-"""CON002: columns that name and type a reference no foreign key declares; name matching lives here."""
+"""CON002: columns that name and type a reference no foreign key declares (resolution in analysis.references)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 
+from auditor.analysis.references import CONFIDENCE_RANK, LOW, Reference, foreign_keys_on, polymorphic_ids, resolve
 from auditor.base.names import column_list, quote_ident
-from auditor.catalog.model import Column, Snapshot, Table
-from auditor.rules.common import TENANT_COLUMNS, table_obj
-from auditor.rules.constraints._shared import (
-    GENERIC_NAMES,
-    INTEGER_WIDTH,
-    TEXT_TYPES,
-    add_constraint_sql,
-    constraint_name,
-    fk_columns,
-    judged_tables,
-    polymorphic_ids,
-    primary_key,
-)
+from auditor.catalog.model import Snapshot
+from auditor.rules.common import table_obj
+from auditor.rules.constraints._shared import add_constraint_sql, constraint_name, judged_tables
 from auditor.rules.registry import Hit, rule
-
-
-def app_schemas(snap: Snapshot) -> list[str]:
-    return sorted({t.schema for t in snap.user_tables})
-
-
-INFRA_TABLES = {
-    "ar_internal_metadata", "schema_migrations", "flyway_schema_history", "databasechangelog",
-    "databasechangeloglock", "alembic_version", "django_migrations", "knex_migrations", "goose_db_version",
-}  # fmt: skip
-IRREGULAR_PLURALS = {"person": "people", "child": "children", "man": "men", "woman": "women", "datum": "data"}
-SELF_REFERENCE_STEMS = {"parent"}
-
-
-def plural_forms(stem: str) -> list[str]:
-    forms = [stem, stem + "s", stem + "es"]
-    if stem.endswith("y") and len(stem) > 1 and stem[-2] not in "aeiou":
-        forms.append(stem[:-1] + "ies")
-    if stem in IRREGULAR_PLURALS:
-        forms.append(IRREGULAR_PLURALS[stem])
-    return forms
-
-
-def same_family(a: Column, b: Column) -> bool:
-    if a.base_type in INTEGER_WIDTH and b.base_type in INTEGER_WIDTH:
-        return True
-    if a.base_type in TEXT_TYPES and b.base_type in TEXT_TYPES:
-        return True
-    return a.base_type == b.base_type
-
-
-def single_key(snap: Snapshot, t: Table) -> str | None:
-    """The column of a single-column primary key, or None."""
-    pk = primary_key(snap, t)
-    return pk.columns[0] if pk and len(pk.columns) == 1 else None
-
-
-def implied_target(
-    snap: Snapshot, t: Table, col: Column, keyed: dict[str, list[Table]], all_schemas: list[str]
-) -> tuple[Table, list[str], list[str]] | None:
-    """(table, its key columns, this table's columns) a column's name and type say it references, or None.
-
-    A tenant-scoped key (org_id, id) is matched too when this table has the tenant column: the
-    reference is then the composite (org_id, customer_id) -> customers (org_id, id).
-    """
-    # 1. a table whose single-column primary key has this very name and type (pagw.pagw_id <- other.pagw_id)
-    for target in keyed.get(col.name, []) if col.name.lower() not in GENERIC_NAMES else []:
-        if target.oid != t.oid and target.name not in INFRA_TABLES:
-            ref = snap.column_by_name[(target.oid, col.name)]
-            if same_family(col, ref):
-                return target, [col.name], [col.name]
-    # 2. <stem>_id -> table stem / stems / ...ies, dropping leading qualifiers (voided_invoice_id -> invoices)
-    words = col.name.lower().split("_")
-    if len(words) < 2 or words[-1] != "id":
-        return None
-    stems = ["_".join(words[i:-1]) for i in range(len(words) - 1)]
-    schemas = [t.schema, *(s for s in all_schemas if s != t.schema)]
-    for stem in stems:
-        if stem in SELF_REFERENCE_STEMS:
-            pk = single_key(snap, t)
-            if pk and same_family(col, snap.column_by_name[(t.oid, pk)]):
-                return t, [pk], [col.name]
-            continue
-        for schema in schemas:
-            for name in plural_forms(stem):
-                target = snap.table_by_name.get((schema, name))
-                if target is None or target.is_partition or target.kind not in ("r", "p"):
-                    continue
-                found = key_for(snap, t, col, target)
-                if found:
-                    return target, *found
-    return None
-
-
-def key_for(snap: Snapshot, t: Table, col: Column, target: Table) -> tuple[list[str], list[str]] | None:
-    """The target's key columns and ours, when its primary key is (id) or (tenant, id) and the types fit."""
-    pk = primary_key(snap, target)
-    if pk is None or (target.oid == t.oid and col.name in pk.columns):
-        return None
-    if len(pk.columns) == 1:
-        return (
-            ([pk.columns[0]], [col.name])
-            if same_family(col, snap.column_by_name[(target.oid, pk.columns[0])])
-            else None
-        )
-    if len(pk.columns) != 2:
-        return None
-    tenant = next((c for c in TENANT_COLUMNS(snap) if c in pk.columns and (t.oid, c) in snap.column_by_name), None)
-    if tenant is None or tenant == col.name:
-        return None
-    other = next(c for c in pk.columns if c != tenant)
-    if not same_family(col, snap.column_by_name[(target.oid, other)]):
-        return None
-    order = {tenant: tenant, other: col.name}
-    return list(pk.columns), [order[c] for c in pk.columns]
 
 
 @rule(
@@ -135,17 +30,21 @@ def implied_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     and failed exports. The constraint also documents the relationship for every tool and reader.
 
     ## What it checks
-    A column named `<thing>_id` whose type matches the single-column primary key of a table named
-    `<thing>`, `<thing>s`, `<thing>es` or `<thing>ies` (leading qualifiers dropped, so
-    `voided_invoice_id` finds `invoices`), `parent_id` of the same type as its own table's key, or
-    a column with the same name and type as another table's single-column primary key
-    (`pagw_id` -> `pagw (pagw_id)`). A tenant-scoped key `accounts (org_id, id)` matches
-    `account_id` in a table that has `org_id`, and the fix is the composite key
-    `(org_id, account_id) -> accounts (org_id, id)`, which also stops cross-tenant references.
-    Columns already in a foreign key are left alone, and so are
-    Rails polymorphic pairs (`owner_type` + `owner_id`): they point at several tables, so no foreign
-    key can hold them; they are listed in the report's context and in the evidence of the table's
-    finding. One finding per table, listing each column with the table it points at.
+    Each column of an application table, resolved as `analysis.references` does it: `<thing>_id` to a
+    table `<thing>s` (`-es`, `-ies`; leading qualifiers dropped, so `voided_invoice_id` finds
+    `invoices`; the table's own prefix tried, so `shop_orders.item_id` finds `shop_items`; camelCase
+    and quoted names read as words, so `"orderId"` finds `"Order"`), then a table keyed by the very
+    column name (`pagw_id` -> `pagw (pagw_id)`), a 1:1 side table's key followed to its parent, and
+    `parent_id` to its own table. A tenant-scoped key `accounts (org_id, id)` matches `account_id` in
+    a table that has `org_id`, and the fix is the composite key. Left alone: columns in a foreign key
+    (on the table or on its partitions: PAR017 reports keys declared on some partitions only), columns
+    declared in `[tool.pg-auditor.references]` (references the application enforces itself), the
+    table's own primary key, generic names (`uuid`), cursors (`last_event_id`), other systems' ids
+    (`external_*`, `sentry_*`, a `slack_*` table's ids) and Rails polymorphic pairs. One finding per
+    table, medium; low when every column's evidence is weak: a provenance column (`original_*`), a
+    history or audit table, an event stream that is partitioned or FK-free, a tenant or sharding key
+    copied from a parent whose own copy has no foreign key either, negative values seen (sentinel
+    ids), or a partitioned table that declares no foreign key at all.
 
     ## Bad
     ```sql
@@ -180,73 +79,78 @@ def implied_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     `COMMENT ON TABLE invoices IS 'pg-auditor: ignore CON002 -- customer_id is the CRM id'`; or
     `--ignore CON002` / `ignore = ["CON002"]` in the config.
     """
-    tables = judged_tables(snap)
-    all_schemas = app_schemas(snap)
-    keyed: dict[str, list[Table]] = defaultdict(list)
-    for target in tables:
-        pk = single_key(snap, target)
-        if pk and pk != "id":
-            keyed[pk].append(target)
-    for t in tables:
-        covered = fk_columns(snap, t)
-        poly = polymorphic_ids(snap, t)
-        own_pk = primary_key(snap, t)
-        found: list[tuple[Column, Table, list[str], list[str]]] = []
-        for col in snap.columns_of.get(t.oid, []):
-            if col.name in covered or col.name in poly or col.generated:
-                continue
-            if col.name not in keyed and not col.name.lower().endswith("_id"):
-                continue
-            if own_pk and own_pk.columns == [col.name] and col.name not in keyed:
-                continue
-            implied = implied_target(snap, t, col, keyed, all_schemas)
-            if implied is not None:
-                found.append((col, *implied))
+    for t in judged_tables(snap):
+        resolved = [resolve(snap, t, c.name) for c in snap.columns_of.get(t.oid, [])]
+        found: list[Reference] = [r for r in resolved if r is not None and r.resolved and not r.enforced]
         if not found:
             continue
-        evidence: dict[str, object] = {
-            "references": {
-                c.name: f"{target.qualified}({column_list(refs)})"
-                + (f" as ({column_list(mine)})" if len(mine) > 1 else "")
-                for c, target, refs, mine in found
-            },
-            "estimated_rows": snap.estimated_rows(t),
-        }
-        key_type = {
-            c.name: snap.column_by_name[(target.oid, refs[mine.index(c.name)])] for c, target, refs, mine in found
-        }
-        differs = {c.name: f"{c.type} vs {key_type[c.name].type}" for c, *_ in found if c.type != key_type[c.name].type}
-        if differs:
-            evidence["types_differ"] = differs
-        if not covered:
-            evidence["note"] = (
-                "the table has no foreign key at all: if that is deliberate (an ingest or log table), "
-                "suppress this finding with the reason"
-            )
-        if poly:
-            evidence["polymorphic_pairs_not_flagged"] = sorted(f"({v}, {k})" for k, v in poly.items())
-        fixes = []
-        for col, target, refs, mine in found:
-            name = constraint_name(t.name, mine, "fkey")
-            body = f"FOREIGN KEY ({column_list(mine)}) REFERENCES {target.qualified} ({column_list(refs)})"
-            match = " AND ".join(f"p.{quote_ident(r)} = c.{quote_ident(m)}" for r, m in zip(refs, mine, strict=True))
-            orphans = (
-                f"-- orphans first: SELECT count(*) FROM {t.qualified} c WHERE c.{quote_ident(col.name)} IS NOT NULL\n"
-                f"--   AND NOT EXISTS (SELECT 1 FROM {target.qualified} p WHERE {match});\n"
-            )
-            if t.is_partitioned and snap.server.major < 18:
-                fix = orphans + "-- NOT VALID is not allowed on a partitioned table before PostgreSQL 18:\n"
-                fixes.append(fix + add_constraint_sql(t, name, body, validate=False))
-            else:
-                fixes.append(orphans + add_constraint_sql(t, name, body))
-        listed = ", ".join(f"{c.name} -> {target.qualified}" for c, target, *_ in found)
-        yield Hit(
-            obj=table_obj(t),
-            message=(
-                f"{listed} looks like a reference but has no foreign key"
-                if len(found) == 1
-                else f"{len(found)} columns look like references but have no foreign key: {listed}"
-            ),
-            evidence=evidence,
-            fix="\n".join(fixes),
+        skipped = {r.column: r.reason for r in resolved if r is not None and not r.resolved}
+        any_fk = bool(foreign_keys_on(snap, t))
+        yield table_hit(snap, t, found, skipped, any_fk)
+
+
+def table_hit(snap: Snapshot, t, found: list[Reference], skipped: dict[str, str], any_fk: bool) -> Hit:
+    """One finding for the table; medium when a column's reference is sure, low when the evidence is weak
+    (only low-confidence columns, or a table that declares no foreign key at all: FK-free on purpose)."""
+    evidence: dict[str, object] = {
+        "references": {
+            r.column: f"{r.target.qualified}({column_list(list(r.target_columns))})"
+            + (f" as ({column_list(list(r.columns))})" if len(r.columns) > 1 else "")
+            for r in found
+        },
+        "why": {r.column: f"{r.reason} ({r.confidence} confidence)" for r in found},
+        "estimated_rows": snap.estimated_rows(t),
+    }
+    key_type = {
+        r.column: snap.column_by_name[(r.target.oid, r.target_columns[r.columns.index(r.column)])] for r in found
+    }
+    differs = {
+        r.column: f"{snap.column_by_name[(t.oid, r.column)].type} vs {key_type[r.column].type}"
+        for r in found
+        if snap.column_by_name[(t.oid, r.column)].type != key_type[r.column].type
+    }
+    if differs:
+        evidence["types_differ"] = differs
+    severity = None
+    if not any_fk and t.is_partitioned:
+        evidence["note"] = (
+            "the table declares no foreign key at all: an ingest, log or archive table is often FK-free on purpose "
+            "(rows whose parent arrives later or is deleted first); low until someone says otherwise"
         )
+        severity = "low"
+    elif max(CONFIDENCE_RANK[r.confidence] for r in found) <= CONFIDENCE_RANK[LOW]:
+        severity = "low"
+    poly = polymorphic_ids(snap, t)
+    if poly:
+        evidence["polymorphic_pairs_not_flagged"] = sorted(f"({v}, {k})" for k, v in poly.items())
+    if skipped:
+        evidence["not_references"] = {c: why for c, why in sorted(skipped.items()) if c not in poly}
+        if not evidence["not_references"]:
+            del evidence["not_references"]
+    fixes = []
+    for r in found:
+        target, refs, mine = r.target, list(r.target_columns), list(r.columns)
+        name = constraint_name(t.name, mine, "fkey")
+        body = f"FOREIGN KEY ({column_list(mine)}) REFERENCES {target.qualified} ({column_list(refs)})"
+        match = " AND ".join(f"p.{quote_ident(a)} = c.{quote_ident(b)}" for a, b in zip(refs, mine, strict=True))
+        orphans = (
+            f"-- orphans first: SELECT count(*) FROM {t.qualified} c WHERE c.{quote_ident(r.column)} IS NOT NULL\n"
+            f"--   AND NOT EXISTS (SELECT 1 FROM {target.qualified} p WHERE {match});\n"
+        )
+        if t.is_partitioned and snap.server.major < 18:
+            fix = orphans + "-- NOT VALID is not allowed on a partitioned table before PostgreSQL 18:\n"
+            fixes.append(fix + add_constraint_sql(t, name, body, validate=False))
+        else:
+            fixes.append(orphans + add_constraint_sql(t, name, body))
+    listed = ", ".join(f"{r.column} -> {r.target.qualified}" for r in found)
+    return Hit(
+        obj=table_obj(t),
+        message=(
+            f"{listed} looks like a reference but has no foreign key"
+            if len(found) == 1
+            else f"{len(found)} columns look like references but have no foreign key: {listed}"
+        ),
+        evidence=evidence,
+        fix="\n".join(fixes),
+        severity=severity,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.base.names import column_list, quote_ident
-from auditor.catalog.model import Column, Snapshot
+from auditor.catalog.model import Column, Snapshot, Table
 from auditor.rules.common import constraint_obj
 from auditor.rules.constraints._shared import (
     INTEGER_MAX,
@@ -35,6 +35,24 @@ def type_mismatch(col: Column, ref: Column) -> tuple[str, str] | None:
     return "medium", f"{col.type} vs {ref.type}: every check and join casts, and the planner misestimates"
 
 
+HIGH_SHARE, LOW_SHARE = 0.5, 0.1
+
+
+def narrow_share(snap: Snapshot, ref: Table, rcol: Column, col: Column) -> float | None:
+    """How much of the narrower column's range the referenced key's sequence has used (its last value over
+    the narrow type's maximum); None when no readable sequence feeds the key. High from half, low under a
+    tenth: an int referencing a bigint key at 0 % of the int range is years from failing."""
+    if not snap.available("sequences"):
+        return None
+    seq = next(
+        (s for s in snap.sequences if s.owner_table_oid == ref.oid and s.owner_column == rcol.name and s.readable),
+        None,
+    )
+    if seq is None:
+        return None
+    return max(seq.last_value or 0, 0) / INTEGER_MAX[col.base_type]
+
+
 @rule(
     "CON003",
     "foreign-key-type-mismatch",
@@ -54,7 +72,9 @@ def foreign_key_type_mismatch(snap: Snapshot) -> Iterator[Hit]:
 
     ## What it checks
     Every foreign key of an application table, once (the clones on partitions are left out), column
-    by column against the referenced column. A narrower integer is high; a shorter varchar, or
+    by column against the referenced column. A narrower integer is high, unless the referenced key's
+    sequence is readable and has used less than half of the narrow type's range (medium), or less than
+    a tenth (low: years from failing; the evidence gives the share); a shorter varchar, or
     varchar referencing text, is medium; a wider integer, or other text types that differ, is low;
     any other difference of type is medium. The finding takes the worst of its columns.
 
@@ -98,6 +118,13 @@ def foreign_key_type_mismatch(snap: Snapshot) -> Iterator[Hit]:
                 diffs.append((col, rcol, *found))
         if not diffs:
             continue
+        used = {}
+        for i, (c, r, sev, why) in enumerate(diffs):
+            share = narrow_share(snap, ref, r, c) if sev == "high" else None
+            if share is not None:
+                used[c.name] = f"{share:.1%} of {c.type}'s range used by the referenced key's sequence"
+                if share < HIGH_SHARE:
+                    diffs[i] = (c, r, "low" if share < LOW_SHARE else "medium", why)
         rank = {"low": 0, "medium": 1, "high": 2}
         severity = max((d[2] for d in diffs), key=rank.__getitem__)
         fix = ["-- changing an integer width rewrites the table and its indexes under an ACCESS EXCLUSIVE lock:"]
@@ -109,6 +136,7 @@ def foreign_key_type_mismatch(snap: Snapshot) -> Iterator[Hit]:
                 "columns": {c.name: c.type for c, *_ in diffs},
                 "references": f"{ref.qualified}({column_list(con.ref_columns)})",
                 "referenced_types": {r.name: r.type for _, r, *_ in diffs},
+                **({"sequence_used": used} if used else {}),
             },
             fix="\n".join(fix),
             severity=severity,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from auditor.analysis.notnull import check_not_null, is_not_null
 from auditor.base.names import column_list, quote_ident
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import constraint_obj
@@ -36,8 +37,8 @@ def set_null_on_not_null_column(snap: Snapshot) -> Iterator[Hit]:
     ## What it checks
     Every foreign key whose ON DELETE or ON UPDATE action is SET NULL or SET DEFAULT, for the columns
     the action sets (all the key's columns, or the list of `SET NULL (col, ...)` on PostgreSQL 15+):
-    a NOT NULL column is reported for SET NULL, and for SET DEFAULT when it has no default (or a
-    default of NULL).
+    a NOT NULL column (declared, or held by a validated `CHECK (col IS NOT NULL)`) is reported for SET
+    NULL, and for SET DEFAULT when it has no default (or a default of NULL).
 
     ## Bad
     ```sql
@@ -80,7 +81,7 @@ def set_null_on_not_null_column(snap: Snapshot) -> Iterator[Hit]:
             bad = []
             for name in targets:
                 col = snap.column_by_name.get((t.oid, name))
-                if col is None or not col.not_null:
+                if col is None or not is_not_null(snap, t.oid, name):
                     continue
                 if action == "DEFAULT" and col.default is not None and col.default.upper() != "NULL":
                     continue
@@ -88,7 +89,13 @@ def set_null_on_not_null_column(snap: Snapshot) -> Iterator[Hit]:
             if not bad:
                 continue
             if action == "NULL":
-                drop = "\n".join(f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(c)} DROP NOT NULL;" for c in bad)
+                checks = check_not_null(snap, t.oid)
+                drop = "\n".join(
+                    f"ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(checks[c].name)};"
+                    if c in checks and not snap.column_by_name[(t.oid, c)].not_null
+                    else f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(c)} DROP NOT NULL;"
+                    for c in bad
+                )
             else:
                 drop = "\n".join(
                     f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(c)} SET DEFAULT ...;  -- pick a default"

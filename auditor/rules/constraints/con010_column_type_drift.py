@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from functools import lru_cache
 
+from auditor.analysis.references import resolve
 from auditor.base.names import quote_ident
 from auditor.catalog.model import Column, Snapshot, Table
 from auditor.rules.common import dependent_views_note
@@ -42,6 +43,51 @@ def drift_matters(name: str) -> bool:
     return bool(words) and words[-1] in MEASURES
 
 
+TIME_TYPES = {"timestamp", "timestamptz", "date"}
+NUMBER_TYPES = {*INTEGER_WIDTH, "numeric", "float4", "float8"}
+
+
+def family(base_type: str) -> str:
+    """What a DBA calls a different kind of value. timestamp vs timestamptz is one family (CON008 reports
+    the missing time zone), and so are int, numeric and float (a different scale, not a different thing)."""
+    if base_type in TEXT_TYPES:
+        return "text"
+    if base_type in TIME_TYPES:
+        return "time"
+    if base_type in NUMBER_TYPES:
+        return "number"
+    return base_type
+
+
+def unrelated_left_out(
+    snap: Snapshot, name: str, types: dict[str, list[tuple[Table, Column]]]
+) -> dict[str, list[tuple[Table, Column]]]:
+    """Leave out the columns that only share the name: an id that references another table than the
+    majority's (worker_id -> two worker tables keyed by uuid and bigint) or another system's id
+    (slack_integrations.user_id). Times and amounts are kept as they are."""
+    if not name.lower().endswith("_id"):
+        return types
+
+    def target(t: Table) -> int | None:
+        ref = resolve(snap, t, name)
+        if ref is None:
+            return None
+        return ref.target.oid if ref.target is not None else -1  # -1: not a reference (external, cursor ...)
+
+    counts: dict[int | None, int] = defaultdict(int)
+    for rows in types.values():
+        for t, _ in rows:
+            counts[target(t)] += 1
+    known = {k: v for k, v in counts.items() if k not in (None, -1)}
+    main = max(known, key=lambda k: known[k]) if known else None
+    out: dict[str, list[tuple[Table, Column]]] = {}
+    for ty, rows in types.items():
+        kept = [(t, c) for t, c in rows if target(t) in (None, main)]
+        if kept:
+            out[ty] = kept
+    return out
+
+
 @rule(
     "CON010",
     "column-type-drift",
@@ -65,8 +111,11 @@ def column_type_drift(snap: Snapshot) -> Iterator[Hit]:
     Generic names (`id`, `name`, `status`, `value`, `sequential_id` ...) are left out: they carry
     different things in different tables. One finding per column name and schema, listing each
     type with its tables; `timestamp(6)` counts as `timestamp`. Differences of type family
-    (bigint vs uuid) are medium, the rest low. The fix aligns the other tables on the type most
-    tables use; when no type is the majority it asks to choose one.
+    (bigint vs uuid, bigint vs text) are medium, the rest low: `timestamp` vs `timestamptz` (CON008
+    reports the missing time zone), `date` vs `timestamp`, integer vs numeric. Id columns that only
+    share a name are left out: one referencing another table than most of them do (`worker_id` of two
+    worker tables), or another system's id (`slack_integrations.user_id`). The fix aligns the other
+    tables on the type most tables use; when no type is the majority it asks to choose one.
 
     ## Bad
     ```sql
@@ -104,10 +153,12 @@ def column_type_drift(snap: Snapshot) -> Iterator[Hit]:
         types = seen[(schema, name)]
         if len(types) < 2:
             continue
+        types = unrelated_left_out(snap, name, types)
+        if len(types) < 2:
+            continue
         ranked = sorted(types.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         majority, major_rows = ranked[0]
-        families = {rows[0][1].base_type if rows[0][1].base_type not in INTEGER_WIDTH else "int" for _, rows in ranked}
-        families = {"text" if f in TEXT_TYPES else f for f in families}
+        families = {family(rows[0][1].base_type) for _, rows in ranked}
         severity = "medium" if len(families) > 1 else "low"
         odd = [(t, c) for _, rows in ranked[1:] for t, c in rows]
         tie = len(ranked) > 1 and len(ranked[1][1]) == len(major_rows)

@@ -1,17 +1,25 @@
-"""CON012: a multi-column foreign key that MATCH SIMPLE skips when one of its columns is NULL."""
+"""CON012: a multi-column foreign key that MATCH SIMPLE skips when two or more of its columns may be NULL."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 
+from auditor.analysis.notnull import is_not_null
 from auditor.base.names import column_list, quote_ident
-from auditor.catalog.model import Snapshot
+from auditor.catalog.model import Snapshot, Table
 from auditor.rules.common import constraint_obj
 from auditor.rules.constraints._shared import (
     foreign_keys,
 )
 from auditor.rules.registry import Hit, rule
+
+
+def tied_by_check(snap: Snapshot, t: Table, columns: list[str]) -> bool:
+    """A validated CHECK that mentions every one of the columns: it may well make them all-or-nothing."""
+    return any(
+        c.type == "c" and c.validated and set(columns) <= set(c.columns) for c in snap.constraints_of.get(t.oid, [])
+    )
 
 
 @rule(
@@ -32,8 +40,12 @@ def foreign_key_partly_null(snap: Snapshot) -> Iterator[Hit]:
     or declare the key MATCH FULL (all NULL or none).
 
     ## What it checks
-    Every foreign key of two or more columns, not declared MATCH FULL, with at least one nullable
-    column among them (each key once: the clones on partitions are left out).
+    Every foreign key of two or more columns, not declared MATCH FULL, with two or more nullable
+    columns among them (each key once: the clones on partitions are left out). A column held by a
+    validated `CHECK (col IS NOT NULL)` counts as NOT NULL, and a validated CHECK mentioning all the
+    nullable columns (`num_nulls(a, b) IN (0, 2)`) is taken to tie them together. With one nullable
+    column the key is an optional reference (`(partition_id NOT NULL, job_id NULL)` means "no job"),
+    which MATCH SIMPLE handles as meant.
 
     ## Bad
     ```sql
@@ -60,17 +72,15 @@ def foreign_key_partly_null(snap: Snapshot) -> Iterator[Hit]:
     ```
 
     ## False positives
-    An optional parent: `org_id NOT NULL` with `project_id` nullable, where a NULL project means "no
-    project". MATCH SIMPLE then does what is meant (and MATCH FULL would forbid it); the risk left is
-    only a bug writing a partial key. Suppress on the constraint:
+    Both columns nullable on purpose, with the application always writing both or neither. Suppress on the constraint:
     `COMMENT ON CONSTRAINT tasks_org_id_project_id_fkey ON tasks IS 'pg-auditor: ignore CON012 -- project is optional'`
     (a comment on the table covers it too); or `--ignore CON012` / `ignore = ["CON012"]` in the config.
     """
     for t, con, _ref in foreign_keys(snap):
         if len(con.columns) < 2 or con.match_type == "f":
             continue
-        nullable = [c for c in con.columns if not snap.column_by_name[(t.oid, c)].not_null]
-        if not nullable:
+        nullable = [c for c in con.columns if not is_not_null(snap, t.oid, c)]
+        if len(nullable) < 2 or tied_by_check(snap, t, nullable):
             continue
         full = re.sub(r"(REFERENCES .+?\((?:\"[^\"]*\"|[^)\"])*\))", r"\1 MATCH FULL", con.definition, count=1)
         yield Hit(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.base.names import column_list
-from auditor.catalog.model import FK_ACTIONS, Index, Snapshot
+from auditor.catalog.model import FK_ACTIONS, Constraint, Index, Snapshot, Table
 from auditor.rules.common import (
     LARGE_TABLE_ROWS,
     SMALL_TABLE_ROWS,
@@ -31,6 +31,16 @@ def why_not_serving(i: Index, columns: list[str]) -> str:
     return f"{i.method}, not btree"
 
 
+def id_columns(con: Constraint, ref: Table | None) -> list[str]:
+    """The columns of a foreign key that find the rows: all of them, except those matching the referenced
+    table's partition key. (partition_id, job_id) -> p_ci_jobs (partition_id, id) is found by job_id when
+    ids come from one sequence; the partition column only routes the check to a partition."""
+    if ref is None or not ref.is_partitioned:
+        return con.columns
+    keep = [c for c, r in zip(con.columns, con.ref_columns, strict=False) if r not in ref.partition_key_columns]
+    return keep or con.columns
+
+
 @rule(
     "IDX001",
     "unindexed-foreign-key",
@@ -54,7 +64,9 @@ def unindexed_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     `col IS NOT NULL` on key columns (the lookup `col = $1` implies it, so the planner uses such an
     index for the check). A hash index on exactly a one-column key also serves the lookup. Any other
     partial index, an invalid one (failed CREATE INDEX CONCURRENTLY) or one where the key columns come
-    after another column does not count; the evidence names such indexes and why. A partitioned table
+    after another column does not count; the evidence names such indexes and why. A key referencing a
+    partitioned table through its partition column, `(partition_id, job_id) -> p_ci_jobs (partition_id,
+    id)`, is served by an index leading with `job_id` alone: the ids find the rows. A partitioned table
     is judged on its parent.
 
     The finding is high on a table of `large_table_rows` (1,000,000) estimated rows or more, and on a
@@ -113,6 +125,9 @@ def unindexed_foreign_key(snap: Snapshot) -> Iterator[Hit]:
         if any(serves_lookup(i, con.columns) for i in indexes):
             continue
         ref = snap.table_by_oid.get(con.ref_table_oid or 0)
+        lookup = id_columns(con, ref)
+        if lookup != con.columns and any(serves_lookup(i, lookup) for i in indexes):
+            continue
         rows = snap.estimated_rows(table)
         on_delete = FK_ACTIONS.get(con.on_delete or "a", "NO ACTION")
         cascades = con.on_delete in ("c", "n", "d")

@@ -29,8 +29,10 @@ def btree_on_container_column(snap: Snapshot) -> Iterator[Hit]:
     """Btree index on an array, jsonb, hstore or tsvector column, where GIN fits.
 
     ## Why it matters
-    A btree compares whole values: it serves `tags = '{a,b}'` but none of the operators these types
-    are queried with (`@>`, `<@`, `&&`, `?`, `@@`), so containment searches still read the table.
+    A btree compares whole values: it serves `tags = '{a,b}'`, sorting and range comparisons (on an
+    array, `traversal_ids >= '{1,2}' AND traversal_ids < '{1,3}'` finds a subtree of a hierarchy), but
+    none of the containment operators these types are queried with (`@>`, `<@`, `&&`, `?`, `@@`), so
+    containment searches still read the table.
     Large values also hit the btree row limit (about 2.7 kB): an INSERT with a big document or
     array then fails with "index row size exceeds btree maximum".
 
@@ -62,8 +64,9 @@ def btree_on_container_column(snap: Snapshot) -> Iterator[Hit]:
     other keys of a composite btree need the btree_gin extension to go into the same GIN index.
 
     ## False positives
-    A btree that serves whole-value equality (`WHERE tags = $1`) or sorting on purpose is right:
-    keep it. Ignore the rule (`--ignore IDX008`, `ignore = ["IDX008"]`) or tag the index:
+    A btree that serves whole-value equality (`WHERE tags = $1`), sorting, or range scans over an
+    array (hierarchy paths such as `traversal_ids`) on purpose is right: keep it, since a GIN index
+    serves none of those. Ignore the rule (`--ignore IDX008`, `ignore = ["IDX008"]`) or tag the index:
     ```sql
     COMMENT ON INDEX documents_tags_idx IS 'pg-auditor: ignore IDX008 -- looked up by the whole tag set';
     ```
@@ -91,12 +94,17 @@ def btree_on_container_column(snap: Snapshot) -> Iterator[Hit]:
             lines += [create_index_sql(snap, t, [c.name], using="gin") for c in bad]
         if i.key_count > len(bad):
             lines.append("-- the other keys need the btree_gin extension to go into the same GIN index")
+        if any(c.type.endswith("[]") for c in bad):
+            lines.append(
+                "-- a GIN index serves no range comparison: keep this btree if queries scan the array by range\n"
+                "-- (traversal_ids >= ... AND traversal_ids < ..., a hierarchy path); otherwise:"
+            )
         lines.append(drop_index_sql(snap, t, i))
         yield Hit(
             obj=index_obj(t, i),
             message=(
                 f"btree index {i.name} on {', '.join(f'{c.name} ({c.type})' for c in bad)}: "
-                "serves whole-value equality only, not containment"
+                "serves whole-value comparisons (equality, ranges, sorting), not containment"
             ),
             evidence={"definition": i.definition, "columns": {c.name: c.type for c in bad}, "gin_indexes": sorted(gin)},
             fix="\n".join(lines),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.base.names import column_list
-from auditor.catalog.model import Snapshot
+from auditor.catalog.model import Snapshot, Table, Trigger
 from auditor.rules.common import table_obj
 from auditor.rules.partitions._shared import build_on_parent_sql, local_index_groups
 from auditor.rules.registry import Hit, rule
@@ -30,7 +30,10 @@ def per_partition_unique(snap: Snapshot) -> Iterator[Hit]:
     ## What it checks
     For every partitioned table, the valid unique indexes of its direct partitions that are attached to no
     parent index and whose shape the parent has no index for, grouped by shape. The evidence says whether
-    the key includes the partition key: then the parent can enforce it; otherwise it cannot.
+    the key includes the partition key: then the parent can enforce it; otherwise it cannot. A
+    single-column key on a table whose BEFORE INSERT row trigger assigns the id (a function named like
+    `assign_<table>_id_value`: every row takes the next value of one sequence, whatever it was given) is
+    low: the ids cannot collide across partitions.
 
     ## Bad
     ```sql
@@ -88,15 +91,42 @@ def per_partition_unique(snap: Snapshot) -> Iterator[Hit]:
                 f"-- CREATE UNIQUE INDEX ON {t.qualified} ({column_list(wider)});\n"
                 "-- or keep the unique values in an unpartitioned table with its own UNIQUE constraint."
             )
+        evidence = {
+            "index": shape,
+            "on_partitions": sorted(i.name for i in have.values()),
+            "includes_partition_key": covers_key,
+        }
+        forced = id_assigning_trigger(snap, t) if len(cols) == 1 else None
+        if forced is not None:
+            evidence["ids_forced_by_trigger"] = f"{forced.name} ({forced.function}), BEFORE INSERT"
         yield Hit(
             obj=table_obj(t),
             message=f"unique index {shape} exists on {len(have)} of {len(kids)} partitions only: "
-            "uniqueness is not enforced across the set",
-            evidence={
-                "index": shape,
-                "on_partitions": sorted(i.name for i in have.values()),
-                "includes_partition_key": covers_key,
-            },
+            "uniqueness is not enforced across the set"
+            + ("; a trigger assigns the ids from one sequence, so they cannot collide" if forced else ""),
+            evidence=evidence,
             fix=fix,
             members=(shape,),
+            severity="low" if forced else None,
         )
+
+
+ASSIGN_WORDS = {"assign", "set", "generate", "force", "next"}
+
+
+def id_assigning_trigger(snap: Snapshot, t: Table) -> Trigger | None:
+    """An enabled BEFORE INSERT row trigger on the parent whose function, by its name, assigns the id
+    (`assign_ci_runners_id_value`): every row gets an id from one sequence whatever the INSERT said."""
+    for trig in snap.triggers_of.get(t.oid, []):
+        name = trig.function.rsplit(".", 1)[-1].lower()
+        words = set(name.split("_"))
+        if (
+            trig.timing == "BEFORE"
+            and "INSERT" in trig.events
+            and trig.level == "ROW"
+            and trig.enabled != "D"
+            and "id" in words
+            and words & ASSIGN_WORDS
+        ):
+            return trig
+    return None

@@ -37,7 +37,7 @@ def uneven_partition_sizes(snap: Snapshot) -> Iterator[Hit]:
 
     ## What it checks
     Top-level partitioned sets with at least four leaf partitions, on their total size (heap, indexes and
-    TOAST, as the catalog records it after VACUUM or ANALYZE). Empty future partitions of a time set and the
+    TOAST, as the catalog records it after VACUUM or ANALYZE). Empty partitions (no heap pages) and the
     default are left out. It fires when the largest partition is at least `partition_skew_ratio` (10)
     times the median, or larger than `partition_max_bytes` (100 GB). Medium at five times the ratio or above
     the size limit, low otherwise.
@@ -99,6 +99,9 @@ def uneven_partition_sizes(snap: Snapshot) -> Iterator[Hit]:
         if layout is not None and layout.key_type in TIME_TYPES:
             future = {p.name for p in layout.parts if p.lower != "MINVALUE" and p.lower > now}
             leaves = [p for p in leaves if p.name not in future]
+        # empty partitions (no heap pages: created ahead, or emptied by retention) say nothing about skew;
+        # a median over them makes any partition with rows look huge
+        leaves = [p for p in leaves if (p.table_bytes or 0) > 0]
         if len(leaves) < 4:
             continue
         sizes = sorted(((p.total_bytes or 0), p.name) for p in leaves)

@@ -57,3 +57,18 @@ def test_missing_primary_key_fixes_run(conn):
         run_fix(conn, found[table].fix)
     left = by_table(hits(snapshot_after(conn, "SELECT 1"), "CON001"))
     assert set(left) == {"unique_nullable", "partial_unique"}
+
+
+def test_one_row_tables_are_not_high(conn):
+    ddl = """
+    CREATE SCHEMA one;
+    CREATE TABLE one.singleton (setting text);
+    CREATE UNIQUE INDEX singleton_one_row ON one.singleton ((true));
+    CREATE TABLE one.settings (setting text);
+    INSERT INTO one.settings VALUES ('x');
+    ANALYZE one.settings;
+    CREATE TABLE one.by_check (code text, CONSTRAINT code_nn CHECK (code IS NOT NULL));
+    CREATE UNIQUE INDEX ON one.by_check (code);
+    """
+    found = {f.obj.table: f for f in hits(snapshot_after(conn, ddl), "CON001") if f.obj.schema == "one"}
+    assert {t: f.severity for t, f in found.items()} == {"singleton": "low", "settings": "medium", "by_check": "low"}

@@ -32,3 +32,19 @@ def test_set_null_on_not_null(conn, pg_server):
     cascade = found["no_default"].fix.split("-- or delete them with it:\n")[1]
     run_fix(conn, cascade)
     assert not hits(snapshot_after(conn, "SELECT 1"), "CON004")
+
+
+def test_not_null_by_check_counts(conn):
+    """A validated CHECK (col IS NOT NULL) makes ON DELETE SET NULL fail just as NOT NULL does; the fix drops
+    the CHECK (DROP NOT NULL would do nothing)."""
+    ddl = """
+    CREATE SCHEMA k;
+    CREATE TABLE k.users (id bigint PRIMARY KEY);
+    CREATE TABLE k.notes (id bigint PRIMARY KEY, user_id bigint REFERENCES k.users ON DELETE SET NULL,
+                          CONSTRAINT check_user CHECK (user_id IS NOT NULL));
+    """
+    (found,) = [f for f in hits(snapshot_after(conn, ddl), "CON004") if f.obj.schema == "k"]
+    keep = found.fix.split("-- or delete them with it:\n")[0]
+    assert "DROP CONSTRAINT check_user" in keep
+    run_fix(conn, keep)
+    assert not [f for f in hits(snapshot_after(conn, "SELECT 1"), "CON004") if f.obj.schema == "k"]

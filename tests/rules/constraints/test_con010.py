@@ -24,3 +24,28 @@ def test_column_type_drift(conn):
     assert found["org_id"].fix.endswith("ALTER TABLE t.c ALTER COLUMN org_id TYPE bigint;")
     run_fix(conn, found["org_id"].fix)
     assert "org_id" not in {f.obj.name for f in hits(snapshot_after(conn, "SELECT 1"), "CON010")}
+
+
+def test_time_zone_drift_is_low_and_unrelated_ids_are_left_out(conn):
+    found = {
+        f.obj.name: f
+        for f in hits(
+            snapshot_after(
+                conn,
+                """
+                CREATE SCHEMA d;
+                CREATE TABLE d.a (id bigint PRIMARY KEY, created_at timestamptz, worker_id uuid);
+                CREATE TABLE d.b (id bigint PRIMARY KEY, created_at timestamp, worker_id bigint);
+                CREATE TABLE d.c (id bigint PRIMARY KEY, created_at timestamptz);
+                CREATE TABLE d.uuid_workers (id uuid PRIMARY KEY);
+                CREATE TABLE d.int_workers (id bigint PRIMARY KEY);
+                ALTER TABLE d.a ADD FOREIGN KEY (worker_id) REFERENCES d.uuid_workers;
+                ALTER TABLE d.b ADD FOREIGN KEY (worker_id) REFERENCES d.int_workers;
+                """,
+            ),
+            "CON010",
+        )
+        if f.obj.schema == "d"
+    }
+    assert found["created_at"].severity == "low"  # CON008 reports the missing time zone
+    assert "worker_id" not in found  # each references its own worker table, with that table's key type

@@ -101,3 +101,24 @@ def test_lookup_plans(conn):
         conn.execute(f"PREPARE q_{table}(bigint) AS {lookup}")
         plan = "\n".join(r[0] for r in conn.execute(f"EXPLAIN EXECUTE q_{table}(1)"))
         assert ("Index" in plan) is expect, plan
+
+
+def test_partitioned_reference_served_by_the_id_index(conn):
+    """(partition_id, job_id) -> jobs (partition_id, id): an index leading with job_id finds the rows; one
+    on partition_id alone, or nothing, does not."""
+    snap = snapshot_after(
+        conn,
+        """
+        CREATE SCHEMA p;
+        CREATE TABLE p.jobs (id bigint NOT NULL, partition_id bigint NOT NULL, PRIMARY KEY (id, partition_id))
+            PARTITION BY LIST (partition_id);
+        CREATE TABLE p.jobs_100 PARTITION OF p.jobs FOR VALUES IN (100);
+        CREATE TABLE p.served (id bigint PRIMARY KEY, partition_id bigint NOT NULL, job_id bigint,
+            FOREIGN KEY (partition_id, job_id) REFERENCES p.jobs (partition_id, id) ON DELETE CASCADE);
+        CREATE INDEX ON p.served (job_id);
+        CREATE TABLE p.unserved (id bigint PRIMARY KEY, partition_id bigint NOT NULL, job_id bigint,
+            FOREIGN KEY (partition_id, job_id) REFERENCES p.jobs (partition_id, id) ON DELETE CASCADE);
+        CREATE INDEX ON p.unserved (partition_id);
+        """,
+    )
+    assert {f.obj.table for f in hits(snap, "IDX001") if f.obj.schema == "p"} == {"unserved"}
