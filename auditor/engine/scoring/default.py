@@ -1,4 +1,9 @@
-"""The default area model: each evaluated rule's pass ratio weighted by its severity; a critical caps at 50."""
+"""The default area model: each evaluated rule's pass ratio weighted by its severity; a critical caps at 50.
+
+A rule's severity here is the one its findings show: the worst of its active findings when it has
+some (a rule may raise or lower a finding's severity on evidence), its configured severity when it
+has none. So the scores table never says "high" beside findings that all say "low".
+"""
 
 from __future__ import annotations
 
@@ -17,8 +22,10 @@ def default_area_score(area: str, findings: list[Finding], statuses: list[RuleSt
     coverage = len(evaluated) / len(mine) if mine else 0.0
     working: list[dict[str, Any]] = []
     total_w = earned = 0.0
+    shown = shown_severities(area, findings)
     for s in evaluated:
-        weight = SEVERITY_WEIGHT[s.severity]
+        severity = shown.get(s.code, s.severity)
+        weight = SEVERITY_WEIGHT[severity]
         if s.population == 0:
             working.append(row(s, weight, None, "nothing to judge"))
             continue
@@ -28,7 +35,7 @@ def default_area_score(area: str, findings: list[Finding], statuses: list[RuleSt
             ratio = 1.0 if s.findings == 0 else 0.5
         total_w += weight
         earned += weight * ratio
-        working.append(row(s, weight, ratio, None))
+        working.append(row(s, weight, ratio, None) | {"severity": severity})
     caps = []
     score = round(100 * earned / total_w) if total_w else (100 if evaluated else None)
     criticals = [f for f in findings if f.area == area and f.severity == "critical" and not f.suppressed]
@@ -53,3 +60,12 @@ def row(s: RuleStatus, weight: int, ratio: float | None, note: str | None) -> di
         "points_lost": 0.0,
         "note": note,
     }
+
+
+def shown_severities(area: str, findings: list[Finding]) -> dict[str, str]:
+    """Per rule code, the worst severity among its active findings in the area."""
+    worst: dict[str, Finding] = {}
+    for f in findings:
+        if f.area == area and not f.suppressed and (f.code not in worst or f.rank > worst[f.code].rank):
+            worst[f.code] = f
+    return {code: f.severity for code, f in worst.items()}
