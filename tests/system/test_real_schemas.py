@@ -32,12 +32,10 @@ JUDGED = SEVERITY_RANK["medium"]
 
 # Schemas the tool does not read right yet, with the issue that fixes them (strict: remove when fixed).
 NOT_YET = {
-    "basejump": "issue 15: membership RLS, Supabase roles",
-    "chatbot_ui": "issue 15: per-user tenancy, Supabase roles",
+    "chatbot_ui": "issue 17: CON010 reads a homonym (models.model_id text vs model_workspaces.model_id uuid) as drift",
     "documenso": "issues 15 and 17: hierarchical tenancy, global-by-design uniques",
     "lago": "issues 15 and 17",
     "gitlab": "issues 15 and 17: hierarchical keys, loose foreign keys, partitioned FKs",
-    "pagila": "issue 15: tenancy invented on a single-tenant app",
 }
 
 

@@ -11,7 +11,18 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from auditor.analysis.isolation_model import model_for
-from auditor.analysis.tenancy import ISOLATION_MODEL, SCORED, TableInfo, Tenancy, describe, exposures, tenancy
+from auditor.analysis.policy_expr import shares
+from auditor.analysis.tenancy import (
+    ISOLATION_MODEL,
+    SCORED,
+    TableInfo,
+    Tenancy,
+    describe,
+    exposures,
+    membership_tables,
+    policy_applies,
+    tenancy,
+)
 from auditor.base.names import qualified, quote_ident, quote_literal
 from auditor.catalog.model import Snapshot, Table
 from auditor.rules.registry import SEVERITY_RANK, Hit, Obj, Skip, context, threshold
@@ -34,6 +45,8 @@ def _tenant(snap: Snapshot, *, rows: bool = True) -> Tenancy:
     ten = tenancy(snap)
     if rows and ten.model == "schema":
         raise Skip(f"{ten.statement}")
+    if ten.model == "none":
+        raise Skip(f"isolation not applicable: {ten.statement}")
     if ten.column is None:
         raise Skip("no tenant column found (set thresholds.tenant_column if the database is multi-tenant)")
     return ten
@@ -101,15 +114,18 @@ def _db(snap: Snapshot) -> Obj:
     return Obj("database", name=snap.server.database)
 
 
-def bounded(snap: Snapshot, hits: Iterable[Hit], what: str) -> Iterator[Hit]:
-    """Many near-identical hits become one line, with every object and fix in the evidence."""
+def bounded(snap: Snapshot, hits: Iterable[Hit], what: str, default: str | None = None) -> Iterator[Hit]:
+    """Many near-identical hits become one line, with every object and fix in the evidence. `default`
+    is the rule's own severity, which a hit without one has: the line takes the worst of them."""
     items = sorted(hits, key=lambda h: (h.obj.schema or "", h.obj.table or "", h.obj.name or "", h.members))
     if len(items) <= GROUP_OVER(snap):
         yield from items
         return
     schemas = {h.obj.schema for h in items}
     obj = Obj("schema", name=next(iter(schemas))) if len(schemas) == 1 and None not in schemas else _db(snap)
-    worst = max((h.severity for h in items if h.severity), key=lambda s: SEVERITY_RANK[s], default=None)
+    worst = max(
+        (h.severity or default for h in items if h.severity or default), key=lambda s: SEVERITY_RANK[s], default=None
+    )
     examples = ", ".join(h.obj.display for h in items[:3])
     fixes = [h.fix for h in items if h.fix]
     fix = None
@@ -159,28 +175,96 @@ def _policy_hits(snap: Snapshot, pick: str) -> Iterator[Hit]:
                 "with_check": p.check_expr,
             }
             if pick == "unscoped":
-                trues = [w for w, i in found if i.always_true]
-                unref = [w for w, i in found if i.no_tenant_reference and not i.setting_escapes]
-                if (trues or unref) and p.permissive:
-                    what = (
-                        f"{' and '.join(trues)} (true)"
-                        if trues
-                        else "does not reference "
-                        + (f"{info.column} or a tenant setting" if info.column else "a tenant setting")
-                    )
-                    yield Hit(
-                        obj,
-                        f"policy {p.name} ({p.command}) on {t.qualified}: {what}",
-                        base,
-                        fix=f"DROP POLICY {quote_ident(p.name)} ON {t.qualified};\n{new}"
-                        if (new := policy_sql(snap, ten, info, f"{p.name}_tenant"))
-                        else None,
-                    )
+                if p.permissive and _reaches_app(snap, ten, p):
+                    hit = _unscoped_hit(snap, ten, info, p, obj, base)
+                    if hit is not None:
+                        yield hit
             elif pick in _FLAWS and (p.permissive or pick != "escape"):
                 attr, key, text = _FLAWS[pick]
                 items = [x for _, i in found for x in getattr(i, attr)]
                 if items:
-                    yield Hit(obj, f"policy {p.name} on {t.qualified} {text} ({items[0]})", base | {key: items})
+                    severity = ("critical" if p.permissive else "high") if pick == "untrusted" else None
+                    yield Hit(
+                        obj,
+                        f"policy {p.name} on {t.qualified} {text} ({items[0]})",
+                        base | {key: items},
+                        severity=severity,
+                    )
+
+
+def _reaches_app(snap: Snapshot, ten: Tenancy, p: Any) -> bool:
+    """The policy applies to an application role (any policy counts when none is identified)."""
+    return not ten.app_roles or any(policy_applies(snap, p, r) for r in ten.app_roles)
+
+
+_KIND_TEXT = {
+    "true": "true",
+    "helper": "a helper function the auditor cannot read (needs review)",
+    "link": "a subquery on rows other users can write, keyed on this row's own id",
+    "flag": "a flag any writer of the row can set",
+    "parent-flag": "a flag on the parent row",
+    "setting-only": "the session's context without comparing a column of the row",
+    "literal": "a constant tenant",
+    "loose": "a loose comparison (<>, LIKE) with the tenant",
+    "other": "neither the tenant nor the current user",
+}
+
+
+def _unscoped_hit(snap: Snapshot, ten: Tenancy, info: TableInfo, p: Any, obj: Obj, base: dict[str, Any]) -> Hit | None:
+    """ISO006's verdict on one permissive policy: what it opens, and how sure the catalog makes us."""
+    t = info.table
+    if p.command == "INSERT" and info.cls == "root":
+        return None  # a new tenant: it opens no existing row
+    reading = p.command == "SELECT"
+    open_parts = []
+    for which, e in (("USING", p.using_expr), ("WITH CHECK", p.check_expr)):
+        r = reading and which == "USING"
+        if e is not None and ten.score(info, e, r) < 1.0:
+            open_parts.append((which, [k for k in ten.open_kinds(info, e, r) if k != "untrusted"]))
+    open_parts = [(w, k) for w, k in open_parts if k]
+    if not open_parts:
+        if reading and shares(p.using_expr, ten.subject(info)):
+            return Hit(
+                obj,
+                f"policy {p.name} (SELECT) on {t.qualified} shares rows their owner marks shared "
+                "(a flag on the row or its parent); the write policies decide who can set it",
+                base | {"kinds": ["shared by flag"]},
+                severity="info",
+            )
+        return None
+    kinds = sorted({k for _, ks in open_parts for k in ks})
+    whiches = [w for w, _ in open_parts]
+    if kinds == ["true"]:
+        what = f"{' and '.join(whiches)} (true)"
+    else:
+        what = "; ".join(f"{w} rests on {', '.join(_KIND_TEXT.get(k, k) for k in ks)}" for w, ks in open_parts)
+    write_only = p.command in ("INSERT", "UPDATE", "DELETE") or whiches == ["WITH CHECK"]
+    joins = write_only and p.command in ("INSERT", "UPDATE", "ALL") and t.oid in membership_tables(snap, ten)
+    if kinds == ["helper"]:
+        severity = "medium"
+    elif joins:
+        severity = "critical"
+        what += ": any user can add themselves to any tenant, then read it through the membership check"
+    else:
+        severity = "high"
+    new = policy_sql(snap, ten, info, f"{p.name}_tenant")
+    fix = None
+    if ten.shape == "column" and new:
+        fix = f"DROP POLICY {quote_ident(p.name)} ON {t.qualified};\n{new}"
+    elif joins:
+        fix = (
+            f"DROP POLICY {quote_ident(p.name)} ON {t.qualified};  -- joining a tenant goes through an invitation"
+            " (a SECURITY DEFINER function that checks it), not a policy any user passes"
+        )
+    elif kinds == ["true"] and p.command == "SELECT":
+        fix = f"DROP POLICY {quote_ident(p.name)} ON {t.qualified};  -- the scoped policies keep each user's own rows"
+    return Hit(
+        obj,
+        f"policy {p.name} ({p.command}) on {t.qualified}: {what}",
+        base | {"kinds": kinds},
+        fix=fix,
+        severity=severity,
+    )
 
 
 # pick -> (ExprIssues attribute, evidence key, message)
@@ -192,6 +276,11 @@ _FLAWS = {
     ),
     "current_user": ("current_user", "atoms", "compares the tenant with the role name"),
     "escape": ("setting_escapes", "branches", "opens rows on a setting any session can change"),
+    "untrusted": (
+        "untrusted",
+        "atoms",
+        "trusts a claim the user can edit (user_metadata is set by the user through the auth API)",
+    ),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.analysis.tenancy import has_privilege
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import table_obj
 from auditor.rules.isolation._shared import RLS, _db, _pts, _tenant, enable_rls_sql
@@ -91,6 +92,7 @@ def tenant_table_without_rls(snap: Snapshot) -> Iterator[Hit]:
         )
         return
     for info in missing:
+        reachable = not ten.app_roles or any(has_privilege(snap, r, info.table, "rawd") for r in ten.app_roles)
         yield Hit(
             obj=table_obj(info.table),
             message=f"{info.table.qualified} holds tenant data ({info.reason}) but row-level security is off",
@@ -100,6 +102,6 @@ def tenant_table_without_rls(snap: Snapshot) -> Iterator[Hit]:
                 "estimated_rows": snap.estimated_rows(info.table),
             },
             fix=enable_rls_sql(snap, ten, info),
-            severity="critical" if info.cls == "tenant" else "high",
+            severity=("critical" if info.cls == "tenant" else "high") if reachable else "low",
             points=_pts(snap, info.table, "read", "write"),
         )

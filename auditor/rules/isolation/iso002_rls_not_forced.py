@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.analysis.tenancy import SCORED, bypass_reason
+from auditor.analysis.tenancy import SCORED, bypass_reason, role_closure
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import table_obj
 from auditor.rules.isolation._shared import RLS, _pts, _tenant, bounded
@@ -65,20 +65,35 @@ def rls_not_forced(snap: Snapshot) -> Iterator[Hit]:
         t = info.table
         if not t.rls_enabled or t.rls_forced:
             continue
+        owner = snap.role_by_name.get(t.owner)
+        if owner is not None and (owner.superuser or owner.bypassrls):
+            continue  # FORCE does not apply to a superuser or BYPASSRLS owner: it would change nothing
         owners = [
             r for r in ten.app_roles if bypass_reason(snap, r, t) and "owner" in (bypass_reason(snap, r, t) or "")
         ]
+        members = sorted(
+            r.name
+            for r in snap.roles
+            if r.login
+            and r.name != t.owner
+            and not r.superuser
+            and t.owner in role_closure(snap, r.name, inherit_only=True)
+        )
         msg = f"{t.qualified} has row-level security but not FORCE: its owner {t.owner} and members of it skip policies"
         if owners:
             msg += f"; application role(s) {', '.join(owners)} do"
+        elif members:
+            msg += f"; login role(s) {', '.join(members)} inherit the owner's privileges"
+        else:
+            msg += "; no application role or other login role does (only sessions as the owner itself)"
         hits.append(
             Hit(
                 obj=table_obj(t),
                 message=msg,
-                evidence={"owner": t.owner, "application_roles_skipping": owners},
+                evidence={"owner": t.owner, "application_roles_skipping": owners, "login_members": members},
                 fix=f"ALTER TABLE {t.qualified} FORCE ROW LEVEL SECURITY;",
-                severity="high" if owners else None,
+                severity="high" if owners else (None if members else "low"),
                 points=_pts(snap, t, "read", "write") if owners else None,
             )
         )
-    yield from bounded(snap, hits, "tables with row-level security not forced")
+    yield from bounded(snap, hits, "tables with row-level security not forced", "medium")

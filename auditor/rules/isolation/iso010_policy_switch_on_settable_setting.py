@@ -48,3 +48,4 @@ def policy_switch_on_settable_setting(snap: Snapshot) -> Iterator[Hit]:
     accept it, `COMMENT ON TABLE invoices IS 'pg-auditor: ignore ISO010 -- reason'`.
     """
     yield from _policy_hits(snap, "escape")
+    yield from _policy_hits(snap, "untrusted")

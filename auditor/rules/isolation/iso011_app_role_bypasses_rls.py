@@ -70,7 +70,14 @@ def app_role_bypasses_rls(snap: Snapshot) -> Iterator[Hit]:
     `object = "etl_user"`, and a reason), or leave the rule out with `--ignore ISO011`.
     """
     ten = _tenant(snap)
-    if ten.model != "rls":
+    for name, why in sorted(ten.bypass_roles.items()):
+        yield Hit(
+            obj=Obj("role", name=name),
+            message=f"{name} has BYPASSRLS and is not an application role: {why}",
+            evidence={"inventory": True, "why": why},
+            severity="info",
+        )
+    if ten.model not in ("rls", "user"):
         raise Skip(f"no row-level security to bypass ({ten.statement})")
     rls = [i for i in ten.of_class(*SCORED) if i.table.rls_enabled]
     for role in ten.app_roles:

@@ -84,7 +84,7 @@ def tenant_child_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
                     ),
                 },
                 fix=f"ALTER TABLE {t.qualified} ADD COLUMN {col} {typ};  -- backfill from the parent, then NOT NULL",
-                severity="high" if info.cls == "unknown" else None,
+                severity="high" if info.cls == "unknown" else ("low" if ten.model == "app" else None),
             )
         )
-    yield from bounded(snap, hits, f"tables hang off tenant data without {ten.column}")
+    yield from bounded(snap, hits, f"tables hang off tenant data without {ten.column}", "medium")

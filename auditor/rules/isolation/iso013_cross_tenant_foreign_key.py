@@ -6,7 +6,8 @@ from collections import Counter
 from collections.abc import Iterator
 
 from auditor.analysis.isolation_model import FK_CUT, model_for
-from auditor.analysis.tenancy import unsafe_foreign_keys
+from auditor.analysis.policy_expr import shares
+from auditor.analysis.tenancy import TableInfo, Tenancy, has_privilege, unsafe_foreign_keys
 from auditor.base.names import column_list, quote_ident
 from auditor.catalog.model import FK_ACTIONS, Snapshot, Table
 from auditor.rules.isolation._shared import RLS, _tenant, bounded
@@ -25,8 +26,10 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     ## What it checks
     Foreign keys from a table that carries the tenant column to another table that carries it, whose
     columns do not pair the child's tenant column with the parent's. Keys to the root tenant table are
-    the tenant itself and are not reported. Low when the referenced key is a uuid (pointing at another
-    tenant's row then takes a leaked id). Skipped on a schema-per-tenant layout and when no tenant column
+    the tenant itself and are not reported, and neither are keys on tables no application role can
+    write (no user can make the reference). Low when the referenced key is a uuid (pointing at another
+    tenant's row then takes a leaked id), unless the parent's rows are shared with other tenants by a
+    policy (their ids are then not secret). Skipped on a schema-per-tenant layout and when no tenant column
     is found. More than `isolation_group_over` such keys become one finding, whose fixes run in order.
 
     ## Bad
@@ -67,6 +70,8 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     sm = model_for(snap)
     for child, parent, con in unsafe:
         ct, pt = child.table, parent.table
+        if ten.app_roles and not any(has_privilege(snap, r, ct, "aw") for r in ten.app_roles):
+            continue  # no application role writes the child: no user can make the reference
         ccol, pcol = child.column or "", parent.column or ""
         name = f"{con.name}_tenant"
         key_name = f"{pt.name}_{pcol}_{'_'.join(con.ref_columns)}_key"
@@ -100,11 +105,20 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
                 "point at another tenant's row",
                 evidence={"columns": con.columns, "references": pt.qualified, "ref_columns": con.ref_columns},
                 fix=fix,
-                severity="low" if _uuid_key(snap, pt, con.ref_columns) else None,
+                severity="low" if _uuid_key(snap, pt, con.ref_columns) and not _ids_shared(snap, ten, parent) else None,
                 points=sm.struct_points(ct.qualified, FK_CUT, per_table[ct.oid]),
             )
         )
-    yield from bounded(snap, hits, f"foreign keys between tenant tables leave out {ten.column}")
+    yield from bounded(snap, hits, f"foreign keys between tenant tables leave out {ten.column}", "medium")
+
+
+def _ids_shared(snap: Snapshot, ten: Tenancy, parent: TableInfo) -> bool:
+    """The parent's rows (their ids with them) are readable by other tenants through a sharing policy."""
+    subj = ten.subject(parent)
+    return any(
+        p.permissive and p.command in ("SELECT", "ALL") and shares(p.using_expr, subj)
+        for p in snap.policies_of.get(parent.table.oid, [])
+    )
 
 
 def _uuid_key(snap: Snapshot, t: Table, columns: list[str]) -> bool:

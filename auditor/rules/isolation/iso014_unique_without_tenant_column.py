@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from auditor.analysis.isolation_model import UNIQUE_CUT, model_for
-from auditor.analysis.tenancy import shared_row_signals, unscoped_uniques
+from auditor.analysis.tenancy import global_by_design, shared_row_signals, unscoped_uniques
 from auditor.base.names import qualified, quote_ident
 from auditor.catalog.model import Snapshot
 from auditor.rules.isolation._shared import RLS, _tenant, bounded, not_null_sql
@@ -67,6 +67,7 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     sm = model_for(snap)
     for info, idx in uniques:
         t = info.table
+        by_design = global_by_design(snap, ten, info, idx)
         keys = [info.column or "", *idx.keys]
         new = f"{t.name}_{'_'.join(c for c in [info.column or '', *(c or 'expr' for c in idx.columns)])}_key"
         where = f" WHERE {idx.predicate}" if idx.predicate else ""
@@ -104,7 +105,7 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
             Hit(
                 obj=Obj("index", t.schema, t.name, idx.name),
                 message=f"unique {idx.name} ({', '.join(idx.keys)}) on {t.qualified} is global, not per tenant: "
-                "cross-tenant collisions and existence leaks",
+                + (f"global by design, {by_design}" if by_design else "cross-tenant collisions and existence leaks"),
                 evidence={
                     "keys": idx.keys,
                     "predicate": idx.predicate,
@@ -114,7 +115,8 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
                 fix=f"{pre}CREATE UNIQUE INDEX {conc}{quote_ident(new[:63])} ON {t.qualified} ({', '.join(keys)})"
                 f"{nnd}{where};\n"
                 + (f"-- then, once no foreign key uses it:\n-- {drop}" if idx.oid in referenced else drop),
-                points=sm.struct_points(t.qualified, UNIQUE_CUT, per_table[t.oid]),
+                severity="low" if by_design else None,
+                points=None if by_design else sm.struct_points(t.qualified, UNIQUE_CUT, per_table[t.oid]),
             )
         )
-    yield from bounded(snap, hits, f"unique keys on tenant tables leave out {ten.column}")
+    yield from bounded(snap, hits, f"unique keys on tenant tables leave out {ten.column}", "medium")

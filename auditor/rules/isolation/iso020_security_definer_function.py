@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
-from auditor.catalog.model import Snapshot
+from auditor.analysis.acl import letters_by_grantee
+from auditor.analysis.helpers import strip_comments, tables_named, uses_user_check
+from auditor.analysis.tenancy import API_ROLES, Tenancy, role_closure, tenancy
+from auditor.base.names import quote_ident
+from auditor.catalog.model import Function, Snapshot
 from auditor.rules.isolation._shared import bounded
 from auditor.rules.registry import Hit, Obj, rule
 
@@ -54,38 +59,113 @@ def security_definer_function(snap: Snapshot) -> Iterator[Hit]:
     (`rule = "ISO020"`, `object = "auth.check_key*"`, and a reason), or a comment on its schema,
     `COMMENT ON SCHEMA auth IS 'pg-auditor: ignore ISO020 -- reviewed definer functions'`.
     """
-    owner_bypass = {}
-    for f in snap.functions:
-        r = snap.role_by_name.get(f.owner)
-        owner_bypass[f.owner] = bool(r and (r.superuser or r.bypassrls))
+    ten = tenancy(snap)
+    tenant_names = _tenant_table_names(ten)
+    policy_text = "\n".join(e for p in snap.policies for e in (p.using_expr, p.check_expr) if e)
     hits = []
     for f in sorted(snap.functions, key=lambda f: (f.schema, f.name, f.arguments)):
         if not f.security_definer:
             continue
+        owner = snap.role_by_name.get(f.owner)
+        owner_bypass = bool(owner and (owner.superuser or owner.bypassrls))
         pinned = any(c.lower().startswith("search_path=") for c in f.config)
+        callers = [] if f.returns_trigger else executors(snap, f, ten.app_roles)
+        body = strip_comments(f.body or "")
+        touched = sorted(n for n in tables_named(body) if n in tenant_names or n.split(".")[-1] in tenant_names)
+        checked = uses_user_check(snap, f) or _token_check(f, body)
+        unqualified = sorted(n for n in tables_named(body) if "." not in n)
         problems = []
         if not pinned:
             problems.append("no pinned search_path")
-        if owner_bypass.get(f.owner):
+        if owner_bypass:
             problems.append(f"owner {f.owner} bypasses row-level security")
-        if f.public_execute:
-            problems.append("PUBLIC may execute it")
-        fix_lines = []
-        if not pinned:
-            fix_lines.append(f"ALTER FUNCTION {f.signature} SET search_path = pg_catalog, pg_temp;")
-        if f.public_execute:
-            fix_lines.append(f"REVOKE EXECUTE ON FUNCTION {f.signature} FROM PUBLIC;")
-        sev = (
-            "high" if not pinned and f.public_execute else ("low" if pinned and not owner_bypass.get(f.owner) else None)
-        )
+        if callers:
+            problems.append(f"executable by {', '.join(callers)}")
+        if touched and not checked and callers:
+            problems.append(f"touches {', '.join(touched[:3])} without checking the current user's membership")
+        if f.returns_trigger:
+            sev = "low"
+        elif callers and (not pinned or (touched and not checked)):
+            sev = "high"
+        elif pinned and (checked or not touched) and "PUBLIC" not in callers and "anon" not in callers:
+            sev = "low"
+        else:
+            sev = None
         hits.append(
             Hit(
                 obj=Obj("function", f.schema, None, f"{f.name}({f.arguments})"),
                 message=f"SECURITY DEFINER {f.signature} runs as {f.owner}: {', '.join(problems) or 'review'}",
-                evidence={"owner": f.owner, "config": f.config, "public_execute": f.public_execute},
-                fix="\n".join(fix_lines) or None,
+                evidence={
+                    "owner": f.owner,
+                    "config": f.config,
+                    "public_execute": f.public_execute,
+                    "callers": callers,
+                    "touches": touched,
+                    "checks_current_user": checked,
+                },
+                fix=_fix(snap, f, pinned, unqualified, policy_text, ten.app_roles) or None,
                 severity=sev,
                 points=1.0 if not pinned else None,
             )
         )
-    yield from bounded(snap, hits, "SECURITY DEFINER functions")
+    yield from bounded(snap, hits, "SECURITY DEFINER functions", "medium")
+
+
+def _tenant_table_names(ten: Tenancy) -> set[str]:
+    if ten.column is None and ten.model != "schema":
+        return set()
+    infos = ten.of_class("root", "tenant", "indirect")
+    return {f"{i.table.schema}.{i.table.name}" for i in infos} | {i.table.name for i in infos}
+
+
+def _token_check(f: Function, body: str) -> bool:
+    """The body finds its rows by a secret the caller must know (an invitation token) passed as an argument."""
+    for arg in f.arg_names:
+        if arg and re.search(rf"\b\w*(token|secret|code|key)\w*\s*=\s*(\w+\.)?{re.escape(arg)}\b", body, re.I):
+            return True
+    return False
+
+
+def executors(snap: Snapshot, f: Function, app_roles: list[str]) -> list[str]:
+    """Who may call the function: PUBLIC (the default, or granted), and application roles holding EXECUTE
+    themselves or through a role they inherit (API roles anon/authenticated named when granted)."""
+    if f.acl is None:
+        return ["PUBLIC"]
+    grants = letters_by_grantee(f.acl)
+    out = ["PUBLIC"] if "X" in grants.get("public", "") else []
+    named = set(app_roles) | {r for r in API_ROLES if r in snap.role_by_name}
+    for role in sorted(named):
+        if any("X" in grants.get(g, "") for g in role_closure(snap, role, inherit_only=True)):
+            out.append(role)
+    return out
+
+
+def _fix(
+    snap: Snapshot, f: Function, pinned: bool, unqualified: list[str], policy_text: str, app_roles: list[str]
+) -> str:
+    """Fix SQL that keeps the app working: a helper the policies call keeps EXECUTE for the roles the
+    policies run as, and a body with unqualified names keeps its own schema on the search_path."""
+    lines = []
+    if not pinned:
+        if unqualified:
+            lines.append(
+                f"ALTER FUNCTION {f.signature} SET search_path = {quote_ident(f.schema)}, pg_temp;"
+                f"  -- the body names {', '.join(unqualified[:3])} unqualified"
+            )
+        else:
+            lines.append(f"ALTER FUNCTION {f.signature} SET search_path = pg_catalog, pg_temp;")
+    if f.returns_trigger:
+        return "\n".join(lines)
+    called_by_policies = bool(re.search(rf"\b{re.escape(f.name)}\s*\(", policy_text))
+    grants = letters_by_grantee(f.acl) if f.acl is not None else {"public": "X"}
+    if "X" in grants.get("public", ""):
+        if called_by_policies:
+            keep = [r for r in app_roles if r != "anon"] or ["<the roles the policies run as>"]
+            lines.append(
+                f"GRANT EXECUTE ON FUNCTION {f.signature} TO {', '.join(quote_ident(r) for r in keep)};"
+                "  -- policies call it: their roles keep EXECUTE"
+            )
+        lines.append(f"REVOKE EXECUTE ON FUNCTION {f.signature} FROM PUBLIC;")
+    if "X" in grants.get("anon", "") and not called_by_policies:
+        lines.append(f"REVOKE EXECUTE ON FUNCTION {f.signature} FROM anon;  -- signed-out visitors")
+    return "\n".join(lines)
