@@ -224,7 +224,7 @@ def classify_atom(text: str, subj: Subject) -> str:
     user = bool(USER_CONTEXT.search(bare)) or "context" in kinds
     if own and "membership" in kinds:
         return "membership"  # has_role_on_account(account_id): the current user's memberships
-    if own and ctx and subquery:
+    if own and user and subquery:
         return "membership"  # EXISTS (SELECT 1 FROM members m WHERE m.team_id = t.team_id AND m.user_id = auth.uid())
     if own and user and not loose and _EQUAL_OP.search(bare):
         return "user"  # owner = auth.uid(), (storage.foldername(name))[1] = auth.uid()::text: narrower than a tenant

@@ -350,16 +350,16 @@ def _corroborated(
     snap: Snapshot, tables: list[Table], column: str, has_col: dict[str, set[int]], root: Table | None
 ) -> bool:
     """A tenant column found by names and foreign keys alone is taken only when the schema backs it: a
-    tenant's name (organisation, account, workspace, team, tenant; not a shop's customer) on three
+    tenant's name (organisation, account, workspace, team, tenant; not a shop's customer) on two
     tables or more, or the column on half the tables that hold data."""
     carrying = len(has_col.get(column, ()))
     data = [t for t in tables if not _FRAMEWORK.match(t.name)]
     strong = _snake(column) in {_snake(n) for n in TENANT_COLUMNS(snap)} or bool(
         root is not None and _ROOT_NAME.match(root.name) and not _WEAK_ROOT.match(root.name)
     )
-    if strong and carrying >= 3:
+    if strong and carrying >= 2:
         return True
-    return bool(data) and carrying >= max(3, len(data) / 2)
+    return bool(data) and carrying >= max(1, len(data) / 2)
 
 
 _WEAK_ROOT = re.compile(r"^customers?$", re.I)  # a shop's customers are rows of the shop, rarely its tenants

@@ -197,6 +197,9 @@ def _reaches_app(snap: Snapshot, ten: Tenancy, p: Any) -> bool:
     return not ten.app_roles or any(policy_applies(snap, p, r) for r in ten.app_roles)
 
 
+# Atom kinds another rule reports: ISO007 (IS NULL branch), ISO009 (role names), ISO010 (user-editable claims)
+_OTHER_RULES = frozenset({"null-branch", "current-user", "role-identity", "untrusted"})
+
 _KIND_TEXT = {
     "true": "true",
     "helper": "a helper function the auditor cannot read (needs review)",
@@ -220,7 +223,10 @@ def _unscoped_hit(snap: Snapshot, ten: Tenancy, info: TableInfo, p: Any, obj: Ob
     for which, e in (("USING", p.using_expr), ("WITH CHECK", p.check_expr)):
         r = reading and which == "USING"
         if e is not None and ten.score(info, e, r) < 1.0:
-            open_parts.append((which, [k for k in ten.open_kinds(info, e, r) if k != "untrusted"]))
+            kinds = [k for k in ten.open_kinds(info, e, r) if k not in _OTHER_RULES]
+            if ten.issues(info, e).setting_escapes:
+                kinds = [k for k in kinds if k != "setting-only"]  # ISO010: a switch on a settable setting
+            open_parts.append((which, kinds))
     open_parts = [(w, k) for w, k in open_parts if k]
     if not open_parts:
         if reading and shares(p.using_expr, ten.subject(info)):

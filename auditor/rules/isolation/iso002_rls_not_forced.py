@@ -22,14 +22,20 @@ def rls_not_forced(snap: Snapshot) -> Iterator[Hit]:
 
     ## What it checks
     Tables holding (or possibly holding) tenant data whose row-level security is enabled but not
-    forced. The finding is high, and counts in the score, when an application role skips the policies
-    because it owns the table or is a member of the owner role; medium otherwise (only the owner and its
-    members, not the application, skip them today). Skipped on a schema-per-tenant layout and when no
-    tenant column is found. More than `isolation_group_over` such tables become one finding.
+    forced, unless the owner is a superuser or BYPASSRLS role (FORCE does not apply to those: the
+    advice would change nothing). The finding is high, and counts in the score, when an application
+    role skips the policies because it owns the table or is a member of the owner role; medium when
+    another login role inherits the owner's privileges; low when only sessions as the owner itself
+    skip them (a platform service that owns its tables on purpose, a migrations role). Skipped on a
+    schema-per-tenant layout and when no tenant column is found. More than `isolation_group_over`
+    such tables become one finding.
 
     ## Bad
     ```sql
+    CREATE ROLE app_owner NOLOGIN;
+    CREATE ROLE migrator LOGIN IN ROLE app_owner;  -- inherits the owner's privileges
     CREATE TABLE invoices (id bigint PRIMARY KEY, org_id bigint NOT NULL, total numeric);
+    ALTER TABLE invoices OWNER TO app_owner;
     CREATE POLICY tenant_isolation ON invoices
         USING (org_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint);
     ALTER TABLE invoices ENABLE ROW LEVEL SECURITY;  -- and nothing else
@@ -37,7 +43,10 @@ def rls_not_forced(snap: Snapshot) -> Iterator[Hit]:
 
     ## Good
     ```sql
+    CREATE ROLE app_owner NOLOGIN;
+    CREATE ROLE migrator LOGIN IN ROLE app_owner;
     CREATE TABLE invoices (id bigint PRIMARY KEY, org_id bigint NOT NULL, total numeric);
+    ALTER TABLE invoices OWNER TO app_owner;
     CREATE POLICY tenant_isolation ON invoices
         USING (org_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint);
     ALTER TABLE invoices ENABLE ROW LEVEL SECURITY;
@@ -53,8 +62,8 @@ def rls_not_forced(snap: Snapshot) -> Iterator[Hit]:
 
     ## False positives
     When no application role is the owner or a member of it (the owner is a migrations role nobody
-    else can SET ROLE to), the finding stays medium and nothing leaks today; FORCE is still the safer
-    default. To accept it for one table:
+    else can SET ROLE to), the finding stays medium (low when no other login role inherits the
+    owner's privileges) and nothing leaks today; FORCE is still the safer default. To accept it for one table:
     `COMMENT ON TABLE invoices IS 'pg-auditor: ignore ISO002 -- owned by the migrations role only'`,
     or for every table `--ignore ISO002` (`ignore = ["ISO002"]` in the configuration). A grouped
     finding (on a schema or the database) is not covered by comments on single tables.
