@@ -25,6 +25,7 @@ from auditor.analysis.tenancy import (
     nullable_tenant_columns,
     parse_acl,
     per_snapshot,
+    polymorphic_key,
     role_closure,
     setting_defaults,
     shared_row_signals,
@@ -159,8 +160,8 @@ def _structure(snap: Snapshot, ten: Tenancy) -> dict[int, dict[str, float]]:
     out: dict[int, dict[str, float]] = {}
     stats = snap.column_stats_of
     for info in nullable_tenant_columns(snap, ten):
-        if shared_row_signals(snap, ten, info):
-            continue  # NULL on purpose, for rows every tenant shares (ISO015 says so at info)
+        if shared_row_signals(snap, ten, info) or polymorphic_key(snap, info.table, info.column or ""):
+            continue  # NULL on purpose: rows every tenant shares, or a row keyed by another key (ISO015: info)
         st = stats.get((info.table.schema, info.table.name, info.column or ""))
         out.setdefault(info.table.oid, {})[NULLABLE_CUT] = 0.6 if st and st.null_frac > 0 else 0.4
     for child, parent, con in unsafe_foreign_keys(snap, ten):

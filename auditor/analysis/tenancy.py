@@ -1115,11 +1115,35 @@ def global_by_design(snap: Snapshot, ten: Tenancy, info: TableInfo, idx: Any) ->
     return None
 
 
+def checked_not_null(snap: Snapshot, t: Table, col: str) -> str | None:
+    """The name of a validated CHECK (col IS NOT NULL): NOT NULL in all but the catalog flag."""
+    pattern = re.compile(rf"^CHECK \(+{re.escape(quote_ident(col))} IS NOT NULL\)+$")
+    for con in snap.constraints_of.get(t.oid, []):
+        if con.type == "c" and con.validated and pattern.match(con.definition or ""):
+            return con.name
+    return None
+
+
+def polymorphic_key(snap: Snapshot, t: Table, col: str) -> tuple[str, list[str]] | None:
+    """(constraint, the other key columns) of a CHECK (num_nonnulls(a, b, col) = 1): the row is keyed by
+    exactly one of them, so col is NULL by design on the rows another key owns."""
+    for con in snap.constraints_of.get(t.oid, []):
+        if con.type != "c" or not con.definition:
+            continue
+        for m in re.finditer(r"num_nonnulls\(([^()]*)\)\s*=\s*1", con.definition):
+            names = [n.strip().strip('"') for n in m.group(1).split(",")]
+            if col in names:
+                return con.name, [n for n in names if n != col]
+    return None
+
+
 def nullable_tenant_columns(snap: Snapshot, ten: Tenancy) -> list[TableInfo]:
+    """Tenant tables whose tenant column may be NULL: not NOT NULL, and no validated CHECK (col IS NOT
+    NULL) saying the same (a polymorphic key, NULL by design, is kept: ISO015 says so at info)."""
     out = []
     for info in ten.of_class("tenant"):
         col = snap.column_by_name.get((info.table.oid, info.column or ""))
-        if col is not None and not col.not_null:
+        if col is not None and not col.not_null and not checked_not_null(snap, info.table, col.name):
             out.append(info)
     return out
 

@@ -7,7 +7,14 @@ from collections.abc import Iterator
 
 from auditor.analysis.isolation_model import FK_CUT, model_for
 from auditor.analysis.policy_expr import shares
-from auditor.analysis.tenancy import TableInfo, Tenancy, has_privilege, unsafe_foreign_keys
+from auditor.analysis.tenancy import (
+    TableInfo,
+    Tenancy,
+    checked_not_null,
+    has_privilege,
+    polymorphic_key,
+    unsafe_foreign_keys,
+)
 from auditor.base.names import column_list, quote_ident
 from auditor.catalog.model import FK_ACTIONS, Snapshot, Table
 from auditor.rules.isolation._shared import RLS, _tenant, bounded
@@ -72,6 +79,10 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
         ct, pt = child.table, parent.table
         if ten.app_roles and not any(has_privilege(snap, r, ct, "aw") for r in ten.app_roles):
             continue  # no application role writes the child: no user can make the reference
+        if polymorphic_key(snap, ct, child.column or ""):
+            continue  # the row is keyed by one of several keys: this key is its tenant (hierarchical tenancy)
+        ccolumn = snap.column_by_name.get((ct.oid, child.column or ""))
+        nullable = ccolumn is not None and not ccolumn.not_null and not checked_not_null(snap, ct, ccolumn.name)
         ccol, pcol = child.column or "", parent.column or ""
         name = f"{con.name}_tenant"
         key_name = f"{pt.name}_{pcol}_{'_'.join(con.ref_columns)}_key"
@@ -96,8 +107,11 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
             f"ALTER TABLE {ct.qualified} ADD CONSTRAINT {quote_ident(name[:63])} FOREIGN KEY "
             f"({column_list([ccol, *con.columns])}) REFERENCES {pt.qualified} ({column_list([pcol, *con.ref_columns])})"
             f"{action} NOT VALID;\nALTER TABLE {ct.qualified} VALIDATE CONSTRAINT {quote_ident(name[:63])};\n"
-            f"ALTER TABLE {ct.qualified} DROP CONSTRAINT {quote_ident(con.name)};"
         )
+        if nullable:  # MATCH SIMPLE skips a composite key on rows whose tenant column is NULL: keep the old one
+            fix += f"-- {con.name} stays: {ccol} is nullable, and the new key is not checked where it is NULL"
+        else:
+            fix += f"ALTER TABLE {ct.qualified} DROP CONSTRAINT {quote_ident(con.name)};"
         hits.append(
             Hit(
                 obj=Obj("constraint", ct.schema, ct.name, con.name),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.analysis.isolation_model import NULLABLE_CUT, model_for
-from auditor.analysis.tenancy import nullable_tenant_columns, shared_row_signals
+from auditor.analysis.tenancy import nullable_tenant_columns, polymorphic_key, shared_row_signals
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import column_obj
 from auditor.rules.isolation._shared import RLS, _tenant, bounded, not_null_sql
@@ -57,11 +57,24 @@ def nullable_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     A grouped finding (on a schema or the database) is not covered by comments on single columns.
     """
     ten = _tenant(snap)
-    hits = []
+    hits: list[Hit] = []
+    by_design: list[Hit] = []
     for info in nullable_tenant_columns(snap, ten):
         t, col = info.table, info.column or ""
         st = snap.column_stats_of.get((t.schema, t.name, col))
         nulls = f"; statistics say {st.null_frac:.1%} of rows have no tenant" if st and st.null_frac > 0 else ""
+        poly = polymorphic_key(snap, t, col)
+        if poly:
+            by_design.append(
+                Hit(
+                    obj=column_obj(t, col),
+                    message=f"{t.qualified}.{col} is nullable by design: CHECK {poly[0]} keys each row by exactly one "
+                    f"of {col}, {', '.join(poly[1])} (hierarchical tenancy){nulls}",
+                    evidence={"null_frac": st.null_frac if st else None, "polymorphic_check": poly[0]},
+                    severity="info",
+                )
+            )
+            continue
         shared = shared_row_signals(snap, ten, info)
         if shared:
             hits.append(
@@ -85,4 +98,5 @@ def nullable_tenant_column(snap: Snapshot) -> Iterator[Hit]:
                 points=model_for(snap).struct_points(t.qualified, NULLABLE_CUT),
             )
         )
-    yield from bounded(snap, hits, f"tenant tables allow a NULL {ten.column}")
+    yield from bounded(snap, hits, f"tenant tables allow a NULL {ten.column}", "medium")
+    yield from bounded(snap, by_design, f"tenant tables keyed by one of several keys, {ten.column} among them")
