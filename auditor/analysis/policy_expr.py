@@ -288,6 +288,35 @@ def open_kinds(expr: str | None, subj: Subject, reading: bool = False) -> list[s
     return list(dict.fromkeys(out))
 
 
+def scoped_core(expr: str | None, subj: Subject, reading: bool = False) -> str | None:
+    """The expression with its open OR-branches removed (`user_id = auth.uid() OR user_id IS NULL` ->
+    `user_id = auth.uid()`), or None when nothing scoped is left: what a policy admits on purpose."""
+    if expr is None:
+        return None
+
+    def core(n: Node) -> str | None:
+        if score_node(n, subj, reading) >= SCOPED:
+            return n.text
+        if n.op == "or":
+            kept = [c for c in (core(ch) for ch in n.children) if c]
+            return " OR ".join(f"({k})" for k in kept) if kept else None
+        return None
+
+    return core(parse(expr))
+
+
+def without_branches(expr: str, drop: list[str]) -> str | None:
+    """The expression without the top-level OR-branches named (None when nothing would be left)."""
+    root = parse(expr)
+    if root.op != "or":
+        return None
+    wanted = {_outer_strip(d) for d in drop}
+    kept = [c.text for c in root.children if _outer_strip(c.text) not in wanted]
+    if not kept or len(kept) == len(root.children):
+        return None
+    return " OR ".join(f"({k})" for k in kept)
+
+
 def shares(expr: str | None, subj: Subject) -> bool:
     """The expression opens rows by a sharing flag (on read)."""
     if expr is None:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from auditor.analysis.isolation_model import model_for
-from auditor.analysis.policy_expr import shares
+from auditor.analysis.policy_expr import scoped_core, shares, without_branches
 from auditor.analysis.tenancy import (
     ISOLATION_MODEL,
     SCORED,
@@ -100,14 +100,51 @@ def policy_sql(
 
 
 def enable_rls_sql(snap: Snapshot, ten: Tenancy, info: TableInfo) -> str | None:
+    """ENABLE (and FORCE where it changes something); a tenant policy first when the table has none."""
+    t = info.table
+    owner = snap.role_by_name.get(t.owner)
+    force = (
+        ""
+        if owner is not None and (owner.superuser or owner.bypassrls)
+        else (f"\nALTER TABLE {t.qualified} FORCE ROW LEVEL SECURITY;")
+    )
+    if snap.policies_of.get(t.oid):  # its own policies take effect again
+        return f"ALTER TABLE {t.qualified} ENABLE ROW LEVEL SECURITY;{force}"
     policy = policy_sql(snap, ten, info)
     if policy is None:
         return None
-    return (
-        f"{policy}\n"
-        f"ALTER TABLE {info.table.qualified} ENABLE ROW LEVEL SECURITY;\n"
-        f"ALTER TABLE {info.table.qualified} FORCE ROW LEVEL SECURITY;"
-    )
+    return f"{policy}\nALTER TABLE {t.qualified} ENABLE ROW LEVEL SECURITY;{force}"
+
+
+def floor_sql(snap: Snapshot, ten: Tenancy, info: TableInfo, commands: list[str]) -> str | None:
+    """Restrictive policies that keep each open command to what the table's policies admit on purpose:
+    per command, the OR of the scoped parts of its permissive policies (membership checks, the user's
+    own rows, shared rows on read), so members keep their rows. None when a command has no scoped part."""
+    t = info.table
+    subj = ten.subject(info)
+    out = []
+    for cmd in commands:
+        pols = [p for p in snap.policies_of.get(t.oid, []) if p.permissive and p.command in (cmd, "ALL")]
+        using = [scoped_core(p.using_expr, subj, cmd == "SELECT") for p in pols] if cmd != "INSERT" else []
+        checks = []
+        if cmd in ("INSERT", "UPDATE"):
+            checks = [
+                scoped_core(p.check_expr if p.check_expr is not None else p.using_expr, subj)
+                for p in pols
+                if p.check_expr is not None or p.command != "INSERT"
+            ]
+        using_cores = sorted({c for c in using if c})
+        check_cores = sorted({c for c in checks if c})
+        if (cmd != "INSERT" and not using_cores) or (cmd in ("INSERT", "UPDATE") and not check_cores):
+            return None
+        name = quote_ident(f"{cmd.lower()}_floor")
+        sql = f"CREATE POLICY {name} ON {t.qualified} AS RESTRICTIVE FOR {cmd}"
+        if using_cores:
+            sql += f"\n    USING ({' OR '.join(f'({c})' for c in using_cores)})"
+        if check_cores:
+            sql += f"\n    WITH CHECK ({' OR '.join(f'({c})' for c in check_cores)})"
+        out.append(sql + ";")
+    return "\n".join(out) or None
 
 
 def _db(snap: Snapshot) -> Obj:
@@ -188,8 +225,29 @@ def _policy_hits(snap: Snapshot, pick: str) -> Iterator[Hit]:
                         obj,
                         f"policy {p.name} on {t.qualified} {text} ({items[0]})",
                         base | {key: items},
+                        fix=_flaw_fix(t, p, pick, items),
                         severity=severity,
                     )
+
+
+def _flaw_fix(t: Table, p: Any, pick: str, items: list[str]) -> str | None:
+    """Drop the open branches and keep the rest of the policy; drop a policy that trusts a user-editable claim."""
+    name = f"{quote_ident(p.name)} ON {t.qualified}"
+    if pick == "untrusted":
+        return (
+            f"DROP POLICY {name};  -- user_metadata is the user's to edit: key access on app_metadata (set by the"
+            " service role only) or a membership table instead"
+        )
+    if pick not in ("null", "escape"):
+        return None
+    parts = []
+    for which, expr in (("USING", p.using_expr), ("WITH CHECK", p.check_expr)):
+        if expr is None:
+            continue
+        kept = without_branches(expr, items)
+        if kept is not None:
+            parts.append(f"{which} ({kept})")
+    return f"ALTER POLICY {name} {' '.join(parts)};" if parts else None
 
 
 def _reaches_app(snap: Snapshot, ten: Tenancy, p: Any) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 from auditor.analysis.tenancy import SCORED, _command_cell, has_privilege
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import table_obj
-from auditor.rules.isolation._shared import RLS, _pts, _tenant, policy_sql
+from auditor.rules.isolation._shared import RLS, _pts, _tenant, floor_sql, policy_sql
 from auditor.rules.registry import Hit, rule
 
 
@@ -93,7 +93,8 @@ def command_not_tenant_scoped(snap: Snapshot) -> Iterator[Hit]:
             message=f"{', '.join(cmds)} on {t.qualified} not kept to the tenant"
             + (f" (policies {', '.join(pols)})" if pols else ""),
             evidence={"commands": open_cmds},
-            fix=policy_sql(snap, ten, info, "tenant_floor", restrictive=True),
+            fix=floor_sql(snap, ten, info, cmds)
+            or (policy_sql(snap, ten, info, "tenant_floor", restrictive=True) if ten.shape == "column" else None),
             severity="critical" if "SELECT" in cmds and info.cls == "tenant" else None,
             points=_pts(snap, t, *dims),
         )
