@@ -1,7 +1,7 @@
 """Read the SQL helper functions that policies, views and SECURITY DEFINER functions call.
 
 A policy such as `USING (basejump.has_role_on_account(account_id))` is only as good as the helper's
-body. LANGUAGE sql bodies (and plpgsql bodies that are one `RETURN ...;`) are in pg_proc: this module
+body. LANGUAGE sql bodies (and plpgsql bodies that are one `RETURN ...;` or `RETURN QUERY ...;`) are in pg_proc: this module
 reads them, follows the helpers they call to a bounded depth, and says what predicate they produce:
 
 - `membership`: looks the current user (auth.uid(), current_user, request.jwt.claim*) up in a table:
@@ -198,7 +198,9 @@ def readable_body(f: Function) -> str | None:
     if f.language == "plpgsql":
         m = _PLPGSQL_RETURN.match(body)
         if m and ";" not in m.group("expr"):
-            return "SELECT " + m.group("expr")
+            expr = m.group("expr")
+            query = re.match(r"query\s+(.*)$", expr, re.IGNORECASE | re.DOTALL)  # RETURN QUERY SELECT ...
+            return query.group(1) if query else "SELECT " + expr
     return None
 
 
