@@ -1,8 +1,9 @@
 """Read the SQL helper functions that policies, views and SECURITY DEFINER functions call.
 
 A policy such as `USING (basejump.has_role_on_account(account_id))` is only as good as the helper's
-body. LANGUAGE sql bodies (and plpgsql bodies that are one `RETURN ...;` or `RETURN QUERY ...;`) are in pg_proc: this module
-reads them, follows the helpers they call to a bounded depth, and says what predicate they produce:
+body. LANGUAGE sql bodies (and plpgsql bodies that are one `RETURN ...;` or `RETURN QUERY ...;`) are
+in pg_proc: this module reads them, follows the helpers they call to a bounded depth, and says what
+predicate they produce:
 
 - `membership`: looks the current user (auth.uid(), current_user, request.jwt.claim*) up in a table:
   the rows of the tenants the user belongs to (tenant-scoped);

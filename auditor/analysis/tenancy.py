@@ -538,7 +538,7 @@ def _classify(
             if override:
                 info.cls, info.reason = override, "configuration (thresholds.table_classes)"
         return infos
-    # Indirect: a NOT NULL foreign key path (depth <= 3) to a tenant table or the root.
+    # Indirect: a foreign key path (depth <= 3) to a tenant table or the root whose columns always hold a key.
     scoped = {oid for oid, i in infos.items() if i.cls in ("tenant", "root")}
     for _ in range(3):
         added = {}
@@ -548,9 +548,7 @@ def _classify(
             for con in sorted(snap.constraints_of.get(oid, []), key=lambda c: c.name):
                 if con.type != "f" or con.ref_table_oid not in scoped or con.ref_table_oid == oid:
                     continue
-                if all(
-                    snap.column_by_name.get((oid, c)) and snap.column_by_name[(oid, c)].not_null for c in con.columns
-                ):
+                if all(_keyed(snap, infos[oid].table, c) for c in con.columns):
                     parent = infos[con.ref_table_oid]
                     added[oid] = [f"{', '.join(con.columns)} -> {parent.table.qualified}", *parent.via]
                     break
@@ -603,6 +601,13 @@ def _classify(
             if override == "tenant" and info.column is None:
                 info.column = column if column and info.table.oid in has_col.get(column, ()) else None
     return infos
+
+
+def _keyed(snap: Snapshot, t: Table, col: str) -> bool:
+    """The column always holds a key: NOT NULL, a validated CHECK (col IS NOT NULL), or one branch of a
+    CHECK (num_nonnulls(...) = 1) (hierarchical tenancy: each row keyed by exactly one of several keys)."""
+    c = snap.column_by_name.get((t.oid, col))
+    return c is not None and (c.not_null or bool(checked_not_null(snap, t, col)) or bool(polymorphic_key(snap, t, col)))
 
 
 def table_weight(snap: Snapshot, info: TableInfo) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from auditor.analysis.helpers import Helpers, readable_body
-from auditor.analysis.policy_expr import Subject, classify_atom, score_expr, scoped_core, without_branches
+from auditor.analysis.policy_expr import Subject, classify_atom, scoped_core, score_expr, without_branches
 from auditor.catalog.model import Function
 
 UID = """select coalesce(nullif(current_setting('request.jwt.claim.sub', true), ''),

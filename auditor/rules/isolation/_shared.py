@@ -7,9 +7,11 @@ Row-level rules skip on a schema-per-tenant layout and when no tenant column can
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from auditor.analysis.acl import letters_by_grantee
 from auditor.analysis.isolation_model import model_for
 from auditor.analysis.policy_expr import scoped_core, shares, without_branches
 from auditor.analysis.tenancy import (
@@ -359,6 +361,27 @@ def not_null_sql(t: Table, col: str) -> str:
     )
 
 
+def _policies_read(snap: Snapshot, schema: str, name: str) -> list[str]:
+    """Policies whose expressions name the relation (qualified, or bare when it is in public)."""
+    pattern = re.compile(
+        rf"(?<![\w.\"]){re.escape(qualified(schema, name))}(?![\w\"])"
+        + (rf"|(?<![\w.\"]){re.escape(quote_ident(name))}(?![\w\"(])" if schema == "public" else ""),
+    )
+    return sorted(p.name for p in snap.policies if any(pattern.search(e or "") for e in (p.using_expr, p.check_expr)))
+
+
+def _grantees(snap: Snapshot, schema: str, name: str) -> list[str]:
+    """Who holds SELECT on a view: PUBLIC and each role granted it (explicit grants count, not only PUBLIC)."""
+    view = next((v for v in snap.views if v.schema == schema and v.name == name), None)
+    acl = letters_by_grantee(view.acl if view else None)
+    out = ["PUBLIC"] if "r" in acl.get("public", "") else []
+    return out + sorted(
+        quote_ident(g)
+        for g, letters in acl.items()
+        if g != "public" and "r" in letters and g != (view.owner if view else "")
+    )
+
+
 def _exposure_hits(snap: Snapshot, kinds: tuple[str, ...]) -> Iterator[Hit]:
     ten = _tenant(snap)
     for e in exposures(snap, ten):
@@ -366,7 +389,14 @@ def _exposure_hits(snap: Snapshot, kinds: tuple[str, ...]) -> Iterator[Hit]:
             continue
         bases = ", ".join(b.table.qualified for b in e.bases)
         obj_kind = "table" if e.kind == "partition" else e.kind
-        if e.kind == "view":
+        if e.kind == "view" and _policies_read(snap, e.schema, e.name):
+            grantees = _grantees(snap, e.schema, e.name)
+            fix = (
+                f"-- policies read {qualified(e.schema, e.name)}: security_invoker would make them recurse"
+                " (infinite recursion detected in policy); keep it for the policies and take it from the roles:\n"
+                + "\n".join(f"REVOKE SELECT ON {qualified(e.schema, e.name)} FROM {g};" for g in grantees)
+            )
+        elif e.kind == "view":
             fix = f"ALTER VIEW {qualified(e.schema, e.name)} SET (security_invoker = true);  -- PostgreSQL 15+"
         elif e.kind == "partition":
             fix = (

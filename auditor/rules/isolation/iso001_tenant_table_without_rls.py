@@ -23,12 +23,15 @@ def tenant_table_without_rls(snap: Snapshot) -> Iterator[Hit]:
 
     ## What it checks
     Every table the tenant model counts as tenant data must have row-level security enabled: a table
-    that carries the tenant column (critical), one that reaches a tenant table through a NOT NULL
-    foreign key, and the root tenant table (high). Foreign tables cannot have RLS at all: ISO018 reports
-    them. When no tenant table has RLS, one finding on the database states the application-enforced
-    model, lists every table, and gives the fix for the table that weighs most in the score (its rows,
-    and columns with sensitive names). Skipped on a schema-per-tenant layout and when no tenant column
-    is found.
+    that carries the tenant column (critical), one that reaches a tenant table through a foreign key
+    that always holds a key, and the root tenant table (high). Low when no application role holds a
+    privilege on the table (nothing reaches it today). Foreign tables cannot have RLS at all: ISO018
+    reports them. When no tenant table has RLS, one finding on the database states the
+    application-enforced model, lists every table, and gives the fix for the table that weighs most in
+    the score (its rows, and columns with sensitive names). The fix of a table that already has
+    policies only enables (and forces, unless the owner bypasses RLS anyway) row-level security.
+    Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
+    or `isolation_model = "none"`).
 
     ## Bad
     ```sql

@@ -24,11 +24,14 @@ def app_role_bypasses_rls(snap: Snapshot) -> Iterator[Hit]:
 
     ## What it checks
     Each application role, against every table holding tenant data with row-level security on. The
-    application roles come from thresholds.app_roles, else from grants and policy targets on tenant
-    tables (login roles holding them, or members of the owner). Critical when the role is a superuser,
-    has BYPASSRLS or can SET ROLE into such a role; high when it skips policies only as the owner or a
-    member of the owner on tables that do not FORCE row-level security. Skipped unless the schema uses
-    row-level security.
+    application roles come from thresholds.app_roles, else as PostgreSQL resolves them: login roles
+    holding grants or policy targets on tenant tables (or members of the owner), roles a NOINHERIT
+    login role reaches by SET ROLE that hold DML grants (PostgREST's authenticator -> anon,
+    authenticated), and roles the policies name that hold DML grants. Critical when the role is a
+    superuser, has BYPASSRLS or can SET ROLE into such a role; high when it skips policies only as the
+    owner or a member of the owner on tables that do not FORCE row-level security. BYPASSRLS roles that
+    are not application roles but can read or write tenant data (Supabase's service_role) are listed
+    at info, with the login roles that reach them. Skipped unless the schema uses row-level security.
 
     ## Bad
     ```sql

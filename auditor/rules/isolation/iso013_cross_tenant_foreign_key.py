@@ -34,10 +34,14 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     Foreign keys from a table that carries the tenant column to another table that carries it, whose
     columns do not pair the child's tenant column with the parent's. Keys to the root tenant table are
     the tenant itself and are not reported, and neither are keys on tables no application role can
-    write (no user can make the reference). Low when the referenced key is a uuid (pointing at another
-    tenant's row then takes a leaked id), unless the parent's rows are shared with other tenants by a
-    policy (their ids are then not secret). Skipped on a schema-per-tenant layout and when no tenant column
-    is found. More than `isolation_group_over` such keys become one finding, whose fixes run in order.
+    write (no user can make the reference) nor keys of a row whose tenant column is one branch of a
+    `num_nonnulls(...) = 1` CHECK (the key itself is its tenant, hierarchical tenancy). Low when the
+    referenced key is a uuid (pointing at another tenant's row then takes a leaked id), unless the
+    parent's rows are shared with other tenants by a policy (their ids are then not secret). When the
+    child's tenant column is nullable the fix keeps the old key (a composite key is not checked where
+    the tenant is NULL). More than `isolation_group_over` such keys become one finding, whose fixes run
+    in order. Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
+    or `isolation_model = "none"`).
 
     ## Bad
     ```sql

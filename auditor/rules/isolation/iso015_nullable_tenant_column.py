@@ -21,14 +21,18 @@ def nullable_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     `OR org_id IS NULL` show it to everyone, and application filters disagree on which.
 
     ## What it checks
-    The tenant column of every table that carries it, when it allows NULL. High when the planner
-    statistics show NULL rows. A column that is NULL by design, for rows every tenant shares (built-in
-    roles, default plans), is reported at info with no fix and no points off, when the schema says so:
-    a unique index for the NULL rows (`UNIQUE (name) WHERE org_id IS NULL`) or one with the column and
-    NULLS NOT DISTINCT, a partial index on `org_id IS NULL`, a CHECK giving NULL-tenant rows their own
-    rule (`CHECK (org_id IS NULL OR ...)`), or a policy whose USING admits `org_id IS NULL` rows (ISO007
-    still reports that policy). Skipped on a schema-per-tenant layout and when no tenant column is
-    found. More than `isolation_group_over` such columns become one finding.
+    The tenant column of every table that carries it, when it allows NULL and no validated
+    `CHECK (col IS NOT NULL)` says otherwise (that is NOT NULL in all but the catalog flag). High when
+    the planner statistics show NULL rows. A column that is NULL by design is reported at info with no
+    fix and no points off: one branch of a `CHECK (num_nonnulls(organization_id, namespace_id,
+    project_id) = 1)` (each row keyed by exactly one of several keys, hierarchical tenancy), or rows
+    every tenant shares (built-in roles, default plans) when the schema says so: a unique index for the
+    NULL rows (`UNIQUE (name) WHERE org_id IS NULL`) or one with the column and NULLS NOT DISTINCT, a
+    partial index on `org_id IS NULL`, a CHECK giving NULL-tenant rows their own rule
+    (`CHECK (org_id IS NULL OR ...)`), or a policy whose USING admits `org_id IS NULL` rows (ISO007
+    still reports that policy). More than `isolation_group_over` such columns become one finding.
+    Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
+    or `isolation_model = "none"`).
 
     ## Bad
     ```sql

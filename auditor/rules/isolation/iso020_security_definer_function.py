@@ -25,11 +25,17 @@ def security_definer_function(snap: Snapshot) -> Iterator[Hit]:
     not SECURITY DEFINER run as the invoker, under RLS, and are not reported.
 
     ## What it checks
-    Every SECURITY DEFINER function outside the system schemas and extensions, with what makes it
-    risky: no pinned search_path, an owner that is a superuser or BYPASSRLS, EXECUTE granted to PUBLIC.
-    High when the search_path is not pinned and PUBLIC may execute it; low when it is pinned and its
-    owner does not bypass row-level security (left to review); medium otherwise. It needs no tenant
-    model. More than `isolation_group_over` such functions become one finding.
+    Every SECURITY DEFINER function outside the system schemas and extensions, with who can call it
+    (PUBLIC, application roles, the API roles anon/authenticated, by their grants), whether its body
+    touches tables holding tenant data, and whether it checks the current user first (auth.uid(),
+    current_user, a membership helper, to three calls deep) or finds its rows by a secret argument (an
+    invitation token). High when a caller can reach it and its search_path is not pinned, or it touches
+    tenant data without such a check; low when it is pinned and touches no tenant data, or checks the
+    user and neither PUBLIC nor anon may call it; low for trigger functions (nobody calls them
+    directly); medium otherwise. The fix keeps the app working: a helper the policies call keeps
+    EXECUTE for the roles they run as before PUBLIC loses it, and a body that names relations
+    unqualified keeps its own schema on the pinned search_path. It needs no tenant model. More than
+    `isolation_group_over` such functions become one finding.
 
     ## Bad
     ```sql
@@ -87,7 +93,7 @@ def security_definer_function(snap: Snapshot) -> Iterator[Hit]:
             sev = "low"
         elif callers and (not pinned or (touched and not checked)):
             sev = "high"
-        elif pinned and (checked or not touched) and "PUBLIC" not in callers and "anon" not in callers:
+        elif pinned and (not touched or (checked and "PUBLIC" not in callers and "anon" not in callers)):
             sev = "low"
         else:
             sev = None

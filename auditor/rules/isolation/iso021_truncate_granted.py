@@ -21,10 +21,13 @@ def truncate_granted(snap: Snapshot) -> Iterator[Hit]:
     session can empty every tenant's rows.
 
     ## What it checks
-    Tables holding tenant data on which an application role (thresholds.app_roles, else inferred from
-    grants and policy targets) or PUBLIC holds TRUNCATE through a grant, to itself or to a role whose
-    privileges it inherits; the owner's own right is not counted. One finding per role, with every
-    table. Skipped on a schema-per-tenant layout and when no tenant column is found.
+    Tables holding tenant data on which an application role (thresholds.app_roles, else as ISO011
+    resolves them, Supabase's anon and authenticated included) or PUBLIC holds TRUNCATE, REFERENCES or
+    TRIGGER through a grant, to itself or to a role whose privileges it inherits; the owner's own right
+    is not counted. These act on the whole table, where no policy applies. One finding per role, with
+    every table: high with TRUNCATE, medium for REFERENCES and TRIGGER alone.
+    Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
+    or `isolation_model = "none"`).
 
     ## Bad
     ```sql
