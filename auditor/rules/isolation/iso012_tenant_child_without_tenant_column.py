@@ -25,7 +25,6 @@ def tenant_child_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     carries the tenant column, the root tenant table, or a table that reaches them through a key).
     Medium when the key always holds a value (NOT NULL, a validated CHECK, or one branch of a
     `num_nonnulls(...) = 1` CHECK: the table is tenant data through its parent, a hierarchical key);
-    low for those when isolation is application-enforced (derived tenancy is a design choice there);
     high when the key is nullable, since rows without a parent belong to no tenant and the model cannot
     classify the table. More than `isolation_group_over` such tables become one finding.
     Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
@@ -87,7 +86,7 @@ def tenant_child_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
                     ),
                 },
                 fix=f"ALTER TABLE {t.qualified} ADD COLUMN {col} {typ};  -- backfill from the parent, then NOT NULL",
-                severity="high" if info.cls == "unknown" else ("low" if ten.model == "app" else None),
+                severity="high" if info.cls == "unknown" else None,
             )
         )
     yield from bounded(snap, hits, f"tables hang off tenant data without {ten.column}", "medium")

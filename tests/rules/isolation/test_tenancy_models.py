@@ -148,3 +148,14 @@ def test_isolation_model_is_validated_and_none_or_user_forced(conn):
     snap = snapshot_after(conn, PER_USER)
     snap.settings = {"isolation_model": "none"}
     assert tenancy(snap).model == "none" and status_of(snap, "ISO005").status == "skipped"
+
+
+def test_a_wrong_isolation_model_stops_the_run_before_connecting():
+    from scratch import run_cli
+
+    out = run_cli("audit", "host=/nonexistent dbname=x", "--set", "isolation_model=banana")
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "pg-auditor: --set: threshold 'isolation_model': 'banana' is not an isolation model "
+        "(one of rls, app, schema, user, none, or '' to detect it)"
+    ]
