@@ -1107,7 +1107,7 @@ def global_by_design(snap: Snapshot, ten: Tenancy, info: TableInfo, idx: Any) ->
     if not cols or idx.has_expressions:
         return None
     named = [c for c in cols if _GLOBAL_NAME.search(c)]
-    if named and len(cols) <= 2:
+    if named and len(cols) <= 2 and not _IDENTITY_NAME.match(t.name):  # a tenant's own users: per tenant
         return f"{', '.join(named)} names something unique across tenants (a URL, a domain, an email, a provider's id)"
     fk_cols = [con.columns for con in snap.constraints_of.get(t.oid, []) if con.type == "f"]
     if len(cols) == 1 and [cols[0]] in fk_cols:

@@ -257,8 +257,9 @@ def _reaches_app(snap: Snapshot, ten: Tenancy, p: Any) -> bool:
     return not ten.app_roles or any(policy_applies(snap, p, r) for r in ten.app_roles)
 
 
-# Atom kinds another rule reports: ISO007 (IS NULL branch), ISO009 (role names), ISO010 (user-editable claims)
-_OTHER_RULES = frozenset({"null-branch", "current-user", "role-identity", "untrusted"})
+# Atom kinds another rule reports: ISO007 (IS NULL branch), ISO009 (the tenant against the role name),
+# ISO010 (user-editable claims)
+_OTHER_RULES = frozenset({"null-branch", "current-user", "untrusted"})
 
 _KIND_TEXT = {
     "true": "true",
@@ -270,6 +271,7 @@ _KIND_TEXT = {
     "literal": "a constant tenant",
     "loose": "a loose comparison (<>, LIKE) with the tenant",
     "other": "neither the tenant nor the current user",
+    "role-identity": "the database role (current_user), the same for every tenant behind one pool",
 }
 
 

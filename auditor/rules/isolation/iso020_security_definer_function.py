@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 from auditor.analysis.acl import letters_by_grantee
 from auditor.analysis.helpers import strip_comments, tables_named, uses_user_check
-from auditor.analysis.tenancy import API_ROLES, Tenancy, role_closure, tenancy
+from auditor.analysis.tenancy import API_ROLES, Tenancy, bypass_reason, role_closure, tenancy
 from auditor.base.names import quote_ident
-from auditor.catalog.model import Function, Snapshot
+from auditor.catalog.model import Function, Snapshot, Table
 from auditor.rules.isolation._shared import bounded
 from auditor.rules.registry import Hit, Obj, rule
 
@@ -27,12 +27,13 @@ def security_definer_function(snap: Snapshot) -> Iterator[Hit]:
     ## What it checks
     Every SECURITY DEFINER function outside the system schemas and extensions, with who can call it
     (PUBLIC, application roles, the API roles anon/authenticated, by their grants), whether its body
-    touches tables holding tenant data, and whether it checks the current user first (auth.uid(),
-    current_user, a membership helper, to three calls deep) or finds its rows by a secret argument (an
-    invitation token). High when a caller can reach it and its search_path is not pinned, or it touches
-    tenant data without such a check; low when it is pinned and touches no tenant data, or checks the
-    user and neither PUBLIC nor anon may call it; low for trigger functions (nobody calls them
-    directly); medium otherwise. The fix keeps the app working: a helper the policies call keeps
+    touches tables holding tenant data around their policies (its owner is a superuser, BYPASSRLS, or
+    owns a table that does not FORCE row-level security), and whether it checks the current user first
+    (auth.uid(), current_user, a membership helper, to three calls deep) or finds its rows by a secret
+    argument (an invitation token). High when a caller can reach it and its search_path is not pinned,
+    or it touches tenant data without such a check; low when it is pinned and touches no tenant data, or
+    checks the user and neither PUBLIC nor anon may call it; low for trigger functions (nobody calls
+    them directly); medium otherwise. The fix keeps the app working: a helper the policies call keeps
     EXECUTE for the roles they run as before PUBLIC loses it, and a body that names relations
     unqualified keeps its own schema on the pinned search_path. It needs no tenant model. More than
     `isolation_group_over` such functions become one finding.
@@ -77,7 +78,12 @@ def security_definer_function(snap: Snapshot) -> Iterator[Hit]:
         pinned = any(c.lower().startswith("search_path=") for c in f.config)
         callers = [] if f.returns_trigger else executors(snap, f, ten.app_roles)
         body = strip_comments(f.body or "")
-        touched = sorted(n for n in tables_named(body) if n in tenant_names or n.split(".")[-1] in tenant_names)
+        touched = sorted(
+            n
+            for n in tables_named(body)
+            if (t := tenant_names.get(n) or tenant_names.get(n.split(".")[-1])) is not None
+            and bypass_reason(snap, f.owner, t) is not None  # under the policies anyway otherwise (FORCE)
+        )
         checked = uses_user_check(snap, f) or _token_check(f, body)
         unqualified = sorted(n for n in tables_named(body) if "." not in n)
         problems = []
@@ -117,11 +123,12 @@ def security_definer_function(snap: Snapshot) -> Iterator[Hit]:
     yield from bounded(snap, hits, "SECURITY DEFINER functions", "medium")
 
 
-def _tenant_table_names(ten: Tenancy) -> set[str]:
-    if ten.column is None and ten.model != "schema":
-        return set()
+def _tenant_table_names(ten: Tenancy) -> dict[str, Table]:
+    """Tables holding tenant data by qualified and bare name."""
+    if ten.column is None:
+        return {}
     infos = ten.of_class("root", "tenant", "indirect")
-    return {f"{i.table.schema}.{i.table.name}" for i in infos} | {i.table.name for i in infos}
+    return {f"{i.table.schema}.{i.table.name}": i.table for i in infos} | {i.table.name: i.table for i in infos}
 
 
 def _token_check(f: Function, body: str) -> bool:
