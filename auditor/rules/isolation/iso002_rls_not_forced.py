@@ -32,10 +32,10 @@ def rls_not_forced(snap: Snapshot) -> Iterator[Hit]:
 
     ## Bad
     ```sql
-    CREATE ROLE app_owner NOLOGIN;
-    CREATE ROLE migrator LOGIN IN ROLE app_owner;  -- inherits the owner's privileges
+    CREATE ROLE billing_owner NOLOGIN;
+    CREATE ROLE billing_migrator LOGIN IN ROLE billing_owner;  -- inherits the owner's privileges
     CREATE TABLE invoices (id bigint PRIMARY KEY, org_id bigint NOT NULL, total numeric);
-    ALTER TABLE invoices OWNER TO app_owner;
+    ALTER TABLE invoices OWNER TO billing_owner;
     CREATE POLICY tenant_isolation ON invoices
         USING (org_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint);
     ALTER TABLE invoices ENABLE ROW LEVEL SECURITY;  -- and nothing else
@@ -43,10 +43,10 @@ def rls_not_forced(snap: Snapshot) -> Iterator[Hit]:
 
     ## Good
     ```sql
-    CREATE ROLE app_owner NOLOGIN;
-    CREATE ROLE migrator LOGIN IN ROLE app_owner;
+    CREATE ROLE billing_owner NOLOGIN;
+    CREATE ROLE billing_migrator LOGIN IN ROLE billing_owner;
     CREATE TABLE invoices (id bigint PRIMARY KEY, org_id bigint NOT NULL, total numeric);
-    ALTER TABLE invoices OWNER TO app_owner;
+    ALTER TABLE invoices OWNER TO billing_owner;
     CREATE POLICY tenant_isolation ON invoices
         USING (org_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint);
     ALTER TABLE invoices ENABLE ROW LEVEL SECURITY;
