@@ -1,11 +1,8 @@
 -- Columns of user tables, partitioned tables, foreign tables and materialized views.
 -- pg_get_expr/pg_get_*def open the relation: not called on ones locked ACCESS EXCLUSIVE (granted or waiting).
 WITH locked AS (
-    SELECT DISTINCT l.relation AS oid
-    FROM pg_locks l
-    WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.relation IS NOT NULL
-      AND l.pid <> pg_backend_pid()  -- our own locks never block us
-      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    -- the relations of locks.sql, read once on its own and passed in by the collector (unset in psql: none)
+    SELECT unnest(COALESCE(NULLIF(current_setting('pg_auditor.locked', true), ''), '{}')::oid[]) AS oid
 )
 SELECT
     a.attrelid::bigint AS table_oid,

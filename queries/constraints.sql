@@ -7,11 +7,8 @@
 -- quoted. pg_get_constraintdef for them was about a fifth of this query on a 40,000-constraint catalog.
 -- Key column names come from one bulk unnest joined to pg_attribute, not a subquery per constraint.
 WITH locked AS (
-    SELECT DISTINCT l.relation AS oid
-    FROM pg_locks l
-    WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.relation IS NOT NULL
-      AND l.pid <> pg_backend_pid()  -- our own locks never block us
-      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    -- the relations of locks.sql, read once on its own and passed in by the collector (unset in psql: none)
+    SELECT unnest(COALESCE(NULLIF(current_setting('pg_auditor.locked', true), ''), '{}')::oid[]) AS oid
 ),
 key_names AS (
     SELECT

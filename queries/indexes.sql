@@ -8,11 +8,8 @@
 -- Sizes are relpages estimates (no relation is opened, so no locks and no file access). The expression functions
 -- wait behind an AccessExclusiveLock, so they are not called for indexes of locked relations.
 WITH RECURSIVE locked AS (
-    SELECT DISTINCT l.relation AS oid
-    FROM pg_locks l
-    WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.relation IS NOT NULL
-      AND l.pid <> pg_backend_pid()  -- our own locks never block us
-      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    -- the relations of locks.sql, read once on its own and passed in by the collector (unset in psql: none)
+    SELECT unnest(COALESCE(NULLIF(current_setting('pg_auditor.locked', true), ''), '{}')::oid[]) AS oid
 ),
 locked_indexes AS (
     SELECT DISTINCT i.indexrelid

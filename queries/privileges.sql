@@ -17,10 +17,10 @@ SELECT
                        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'))::int
         AS tables_total,
     (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+     WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND c.relpersistence <> 't'
        AND NOT EXISTS (SELECT 1 FROM pg_depend d
                        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-       AND CASE WHEN c.relkind = 'S' THEN NOT has_sequence_privilege(c.oid, 'SELECT,USAGE') END)::int AS sequences_hidden,
+       AND CASE WHEN c.relkind = 'S' THEN NOT has_sequence_privilege(c.oid, 'SELECT') END)::int AS sequences_hidden,
     (SELECT count(*) FROM pg_settings s WHERE s.name = 'shared_preload_libraries')::int AS settings_visible,
     COALESCE(CASE WHEN has_schema_privilege(to_regnamespace('pgauditor'), 'USAGE')
                   THEN has_function_privilege(to_regprocedure('pgauditor.column_stats()'), 'EXECUTE') END,

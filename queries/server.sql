@@ -18,7 +18,7 @@ SELECT
     (SELECT d.stats_reset FROM pg_stat_database d WHERE d.datname = current_database()) AS stats_reset,
     pg_postmaster_start_time() AS postmaster_start,
     pg_is_in_recovery() AS in_recovery,
-    pg_database_size(current_database()) AS database_bytes,
+    NULL::bigint AS database_bytes,  -- read apart, bounded and optional (database_size.sql): it stats every file
     now() AS collected_at,
     (SELECT s.setting FROM pg_settings s WHERE s.name = 'shared_preload_libraries') AS shared_preload_libraries,
     COALESCE((

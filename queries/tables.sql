@@ -4,11 +4,8 @@
 -- costs seconds on 10,000 tables and can queue behind DDL. `locked` names relations someone holds (or
 -- waits for) an AccessExclusiveLock on.
 WITH locked AS (
-    SELECT DISTINCT l.relation AS oid
-    FROM pg_locks l
-    WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.relation IS NOT NULL
-      AND l.pid <> pg_backend_pid()  -- our own locks never block us
-      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    -- the relations of locks.sql, read once on its own and passed in by the collector (unset in psql: none)
+    SELECT unnest(COALESCE(NULLIF(current_setting('pg_auditor.locked', true), ''), '{}')::oid[]) AS oid
 ),
 index_pages AS (
     SELECT i.indrelid AS oid, sum(ic.relpages)::bigint AS pages

@@ -1,10 +1,7 @@
 -- Views and materialized views: owner, security options and the relations they read.
 WITH locked AS (
-    SELECT DISTINCT l.relation AS oid
-    FROM pg_locks l
-    WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.relation IS NOT NULL
-      AND l.pid <> pg_backend_pid()  -- our own locks never block us
-      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    -- the relations of locks.sql, read once on its own and passed in by the collector (unset in psql: none)
+    SELECT unnest(COALESCE(NULLIF(current_setting('pg_auditor.locked', true), ''), '{}')::oid[]) AS oid
 ), reads AS (
     SELECT rw.ev_class AS view_oid, array_agg(DISTINCT d.refobjid::bigint ORDER BY d.refobjid::bigint) AS oids
     FROM pg_rewrite rw

@@ -27,9 +27,11 @@ def admin(dsn: str, statements: str) -> None:
 
 @contextmanager
 def scratch_database(server, name: str, ddl: str = "", roles: tuple[str, ...] = ()) -> Iterator[str]:
-    """A fresh database loaded with DDL; yields its superuser DSN and drops it (and the roles) after."""
+    """A fresh database loaded with DDL; yields its superuser DSN and drops it after, with every role
+    created meanwhile (roles are cluster-wide: one left behind would change other tests' audits)."""
     base = server.dsn_for()
     with psycopg.connect(base, autocommit=True) as conn:
+        before = {r for (r,) in conn.execute("SELECT rolname FROM pg_roles")}
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     dsn = server.dsn_for(name)
@@ -44,7 +46,10 @@ def scratch_database(server, name: str, ddl: str = "", roles: tuple[str, ...] = 
                 (name,),
             )
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-            for role in roles:
+            created = {r for (r,) in conn.execute("SELECT rolname FROM pg_roles")} - before
+            for role in sorted(created):
+                conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            for role in sorted(created | set(roles)):
                 conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 

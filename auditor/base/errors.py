@@ -23,3 +23,7 @@ class ConfigError(AuditorError):
 
 class SnapshotError(AuditorError):
     """A snapshot file that cannot be read or is of an unknown version."""
+
+
+class OutputError(AuditorError):
+    """The report cannot be written where -o says (read-only, full, a file in the way, no permission)."""

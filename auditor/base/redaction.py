@@ -14,6 +14,9 @@ from urllib.parse import unquote
 _KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*(?:'|$)|\S+)", re.IGNORECASE)
 _URI_USERINFO = re.compile(r"(\w+://[^:/@\s]*:)([^\s/?]*)(@)")
 _QUERY_PASSWORD = re.compile(r"([?&]password=)([^&\s]*)", re.IGNORECASE)
+# A password as written by hand in a URI: everything between the user's ':' and the last '@' before the
+# query string, spaces, '/' and '@' included (libpq cannot parse it; its errors may echo it).
+_URI_USERINFO_WIDE = re.compile(r"\w+://[^:/@\s]*:([^?]*)@")
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
@@ -33,6 +36,8 @@ def passwords_in(conninfo: str) -> list[str]:
     for pattern in (_URI_USERINFO, _QUERY_PASSWORD):
         for m in pattern.finditer(conninfo):
             found += [m.group(2), unquote(m.group(2))]
+    for m in _URI_USERINFO_WIDE.finditer(conninfo):
+        found += [m.group(1), unquote(m.group(1))]
     for m in _KV_PASSWORD.finditer(conninfo):
         raw = m.group(2)
         found += [raw, re.sub(r"\\(.)", r"\1", raw.strip("'"))]

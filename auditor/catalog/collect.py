@@ -18,9 +18,10 @@ from typing import Any
 
 from psycopg import sql
 from psycopg.postgres import types as builtins
-from psycopg.rows import RowFactory
+from psycopg.rows import RowFactory, dict_row
 
 from auditor._version import __version__
+from auditor.base.durations import duration_ms
 from auditor.base.errors import AuditorError
 from auditor.base.names import qualified, quote_ident
 from auditor.base.process import GC_PAUSED
@@ -148,6 +149,10 @@ def collect(
 
     # extensions first: whether and where pg_partman and pg_cron live decides two of the other queries
     store(snap, "extensions", fetch_one(session, "extensions", server), role)
+    # pg_locks once, on its own: the relation queries skip what it lists (session.locked), and a role that
+    # may not read it loses the lock facts only, never the sections that would have joined it
+    store(snap, "locks", fetch_one(session, "locks", server), role)
+    session.locked = [lk.oid for lk in snap.locks]
     plan = section_queries(snap, facts)
     idle = None
     if meanwhile is not None and not (schemas or exclude_schemas):
@@ -155,9 +160,18 @@ def collect(
             setattr(snap, name, InFlight(name))
         idle = partial(meanwhile, snap)
     ahead = session.fetch_ahead(((name, query, rows_of(SECTIONS[name])) for name, query in plan), idle)
+    sequences: list[Any] | QueryUnavailable | None = None
     with GC_PAUSED.held():
         for name, outcome in ahead:
+            if name == "sequences":  # held back (still in flight for the rules) until their last values are in
+                sequences = outcome
+                continue
             store(snap, name, outcome, role)
+        if sequences is not None:
+            if not isinstance(sequences, QueryUnavailable):
+                read_sequence_values(session, snap, sequences)
+            store(snap, "sequences", sequences, role)
+    read_database_size(session, snap)
 
     note_limits(snap, facts, role)
     note_locked(snap)
@@ -190,7 +204,7 @@ def section_queries(snap: Snapshot, facts: dict[str, Any]) -> list[tuple[str, st
     """The query of every section still to read, in READ_ORDER; extension-backed ones only if installed."""
     plan: list[tuple[str, str | sql.Composable]] = []
     for name in READ_ORDER:
-        if name == "extensions":  # read already
+        if name in ("extensions", "locks"):  # read already
             continue
         query: str | sql.Composable = query_for(name, snap.server.version_num)
         if name == "partman_config":
@@ -212,7 +226,8 @@ def store(snap: Snapshot, name: str, outcome: list[Any] | QueryUnavailable, role
         setattr(snap, name, outcome)
         return
     setattr(snap, name, [])
-    hint = GRANT_HINTS.get(name)
+    # A GRANT unlocks a section only the role may not read: not one cancelled by a timeout or a lock.
+    hint = GRANT_HINTS.get(name) if outcome.reason.startswith("permission denied") else None
     partman = snap.installed("pg_partman")
     partman_schema = partman.schema if partman and partman.schema else "partman"
     grant = catalog_grant(outcome.reason, role) or (
@@ -220,6 +235,81 @@ def store(snap: Snapshot, name: str, outcome: list[Any] | QueryUnavailable, role
     )
     snap.unavailable[name] = Unavailable(outcome.reason, grant)
     log.debug("section %s unavailable: %s", name, outcome.reason)
+
+
+# Bounds on the sequences' last values: one query per chunk of sequences (each reads its sequences'
+# one-row relations under AccessShareLock). A chunk is at most max_locks_per_transaction (the lock table's
+# budget per transaction, default 64) and SEQUENCE_CHUNK sequences, so a query never takes more locks
+# than the server plans for, and a database of 10,000 sequences costs some 160 short queries.
+SEQUENCE_CHUNK = 200
+
+
+def read_sequence_values(session: Session, snap: Snapshot, sequences: list[Any]) -> None:
+    """Fill last_value of the sequences this role may SELECT, without pg_sequence_last_value().
+
+    pg_sequences.last_value calls pg_sequence_last_value(), which takes RowExclusiveLock and so waits
+    behind ALTER SEQUENCE (ShareRowExclusiveLock). `SELECT last_value, is_called FROM seq` takes
+    AccessShareLock, which only ACCESS EXCLUSIVE blocks: sequences locks.sql lists are skipped, as
+    tables are, and any other lock met still ends at lock_timeout for that chunk only.
+    """
+    locked = {lk.oid for lk in snap.locks}
+    wanted = [s for s in sequences if s.readable and s.oid not in locked]
+    skipped = [s for s in sequences if s.readable and s.oid in locked]
+    try:
+        per_tx = int(snap.server.settings.get("max_locks_per_transaction") or 64)
+    except ValueError:
+        per_tx = 64
+    size = max(1, min(SEQUENCE_CHUNK, per_tx))
+    chunks = [wanted[i : i + size] for i in range(0, len(wanted), size)]
+    plan = [(f"sequence_values_{n}", sequence_values_query(chunk), dict_row) for n, chunk in enumerate(chunks, 1)]
+    values: dict[int, Any] = {}
+    lost: list[str] = []
+    by_name = {f"sequence_values_{n}": chunk for n, chunk in enumerate(chunks, 1)}
+    for name, outcome in session.fetch_ahead(plan):
+        if isinstance(outcome, QueryUnavailable):
+            lost.append(f"{len(by_name[name])} ({outcome.reason})")
+            continue
+        values.update((r["oid"], r["last_value"]) for r in outcome)
+    for s in wanted:
+        s.last_value = values.get(s.oid)
+    notes = []
+    if skipped:
+        names = ", ".join(qualified(s.schema, s.name) for s in skipped[:20])
+        more = f" and {len(skipped) - 20} more" if len(skipped) > 20 else ""
+        notes.append(f"{len(skipped)} sequences another session holds or waits to lock ACCESS EXCLUSIVE: {names}{more}")
+    if lost:
+        notes.append("sequences whose read failed: " + "; ".join(lost))
+    if notes:
+        snap.limited["sequence_values"] = Unavailable(
+            "last_value not read for " + "; ".join(notes), "nothing to grant: audit again once the lock is released"
+        )
+
+
+def sequence_values_query(chunk: list[Any]) -> sql.Composable:
+    """`SELECT oid, last_value FROM seq UNION ALL ...` over one chunk (NULL before the first nextval)."""
+    return sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {oid}::bigint AS oid, CASE WHEN is_called THEN last_value END AS last_value FROM {seq}").format(
+            oid=sql.Literal(s.oid), seq=sql.Identifier(s.schema, s.name)
+        )
+        for s in chunk
+    )
+
+
+# pg_database_size() stats every file of the database: bounded apart from the statement_timeout of the
+# audit, and optional (the report lacks the figure, nothing else).
+DATABASE_SIZE_TIMEOUT = "5s"
+
+
+def read_database_size(session: Session, snap: Snapshot) -> None:
+    limit = DATABASE_SIZE_TIMEOUT
+    if duration_ms(session.timeouts.statement) not in (None, 0):  # the audit's own limit, when shorter
+        limit = min((DATABASE_SIZE_TIMEOUT, session.timeouts.statement), key=lambda t: duration_ms(t) or 0)
+    try:
+        rows = session.fetch("database_size", query_for("database_size", 0), statement_timeout=limit)
+    except QueryUnavailable as exc:
+        snap.limited["database_size"] = Unavailable(f"the database size was not read: {exc.reason}", None)
+        return
+    snap.server.database_bytes = rows[0]["database_bytes"]
 
 
 def privilege_facts(session: Session, server: Server) -> dict[str, Any]:
@@ -246,7 +336,7 @@ def note_limits(snap: Snapshot, facts: dict[str, Any], role: str) -> None:
         )
     if facts["sequences_hidden"] and snap.available("sequences"):
         snap.limited["sequences"] = Unavailable(
-            f"last_value hidden for {facts['sequences_hidden']} sequences without SELECT or USAGE",
+            f"last_value hidden for {facts['sequences_hidden']} sequences without SELECT",
             LIMITED_HINTS["sequences"].format(role=role),
         )
     if not facts["settings_visible"]:

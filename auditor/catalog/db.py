@@ -40,8 +40,12 @@ SETTINGS = (
     " set_config('idle_in_transaction_session_timeout', %s, true), set_config('search_path', %s, true),"
     " set_config('TimeZone', 'UTC', true), set_config('DateStyle', 'ISO, YMD', true),"
     " set_config('IntervalStyle', 'postgres', true), set_config('jit', 'off', true),"
-    " set_config('max_parallel_workers_per_gather', '0', true)"
+    " set_config('max_parallel_workers_per_gather', '0', true), set_config('pg_auditor.locked', %s, true)"
 )
+# pg_locks is read once, on its own (queries/locks.sql), so a role that may not read it loses only the lock
+# facts; the relations it lists reach every later query as this transaction-local setting, which the
+# queries' `locked` CTE unnests (unset, as in psql, it is an empty list).
+LOCKED_SETTING = "pg_auditor.locked"
 AHEAD = 2  # executed results waiting to be read: the server stays one query ahead of the client
 
 
@@ -68,11 +72,34 @@ class Target:
     dsn_env: str = "DATABASE_URL"
 
     def resolve(self) -> tuple[str, str]:
-        """Return (conninfo, source) where source says which input named the database."""
+        """Return (conninfo, source) where source says which input named the database.
+
+        `-d` given a URI or key=value pairs is expanded as psql expands it (its parts, then the other
+        options); `-h`, `-p`, `-U` and `--service` given one are refused, never passed on to libpq
+        (which would take the string, password and all, for a host name).
+        """
         base, source = self.conninfo, "argument"
-        overrides = {
+        check_uri(base)
+        for option, value in (("-h/--host", self.host), ("-p/--port", self.port), ("--service", self.service)):
+            if value and ("=" in value or "://" in value):
+                raise ConnectError(f"{option} takes a name, not a connection string: give that as the DSN argument")
+        if self.user and "://" in self.user:
+            raise ConnectError("-U/--username takes a role name, not a connection string")
+        expanded: dict[str, Any] = {}
+        if self.dbname and is_conninfo(self.dbname):
+            check_uri(self.dbname)
+            try:
+                expanded = {k: v for k, v in conninfo_to_dict(self.dbname).items() if v is not None}
+            except psycopg.ProgrammingError:
+                raise ConnectError("invalid connection string given to -d/--dbname (its text is not shown)") from None
+        overrides = expanded | {
             k: v
-            for k, v in {"host": self.host, "port": self.port, "user": self.user, "dbname": self.dbname}.items()
+            for k, v in {
+                "host": self.host,
+                "port": self.port,
+                "user": self.user,
+                "dbname": None if expanded else self.dbname,
+            }.items()
             if v
         }
         if self.service:
@@ -90,9 +117,36 @@ class Target:
         try:
             return make_conninfo(base, **overrides), source
         except psycopg.ProgrammingError as exc:
-            secrets = secrets_of(base) or (["?"] if "password" in base.lower() or "@" in base else [])
-            message = mask_parse_error(redact(first_line(exc), secrets), secrets)
+            # libpq's parse errors quote the text they choked on, which may be a badly quoted password:
+            # whatever their wording, nothing quoted is shown
+            message = mask_quoted(redact(first_line(exc), secrets_of(base)))
             raise ConnectError(f"invalid connection string: {message}") from None
+
+
+def is_conninfo(text: str) -> bool:
+    """What psql expands when given as a database name: a URI or key=value pairs."""
+    return "=" in text or text.startswith(("postgresql://", "postgres://"))
+
+
+def check_uri(text: str) -> None:
+    """Refuse a URI whose password holds an unencoded `@` or `/`: libpq would split it at the first
+    one and take the rest of the password for a host, port or database name (shown in every error)."""
+    if "://" not in text:
+        return
+    rest = text.split("://", 1)[1].split("?", 1)[0]
+    if "@" not in rest:
+        return
+    userinfo = rest.rsplit("@", 1)[0]
+    if "@" in userinfo or "/" in userinfo:
+        raise ConnectError(
+            "the URI's user or password holds an unencoded '@' or '/': percent-encode it (%40, %2F), "
+            "or keep the password in ~/.pgpass or PGPASSWORD"
+        )
+
+
+def mask_quoted(text: str) -> str:
+    """Every quoted token of a libpq parse error masked: it may be part of a password."""
+    return re.sub(r'".*"|".*$', '"***"', text)  # first quote to last: a password may hold quotes itself
 
 
 def secrets_of(conninfo: str) -> list[str]:
@@ -137,6 +191,7 @@ class Session:
     queries: int = 0
     rows: int = 0
     elapsed: float = 0.0
+    locked: list[int] = field(default_factory=list)  # relations under ACCESS EXCLUSIVE (locks.sql), skipped by queries
 
     def fetch(
         self,
@@ -144,13 +199,14 @@ class Session:
         query: str | sql.Composable,
         retry: bool = True,
         row_factory: RowFactory[Any] = dict_row,
+        statement_timeout: str | None = None,
     ) -> list[Any]:
         """Run one catalog query and return its rows (dicts unless a psycopg row factory says otherwise).
 
         A lock timeout or a hot-standby recovery conflict is retried once; a second failure, a
         statement timeout or a cancel makes this one query unavailable, never the whole run.
         """
-        return self.rows_of(name, self.execute(name, query, row_factory, retry))
+        return self.rows_of(name, self.execute(name, query, row_factory, retry, statement_timeout))
 
     def fetch_ahead(
         self,
@@ -224,27 +280,33 @@ class Session:
             log.debug("cancel request failed: %s", redact(first_line(exc), self.secrets))
 
     def execute(
-        self, name: str, query: str | sql.Composable, row_factory: RowFactory[Any], retry: bool = True
+        self,
+        name: str,
+        query: str | sql.Composable,
+        row_factory: RowFactory[Any],
+        retry: bool = True,
+        statement_timeout: str | None = None,
     ) -> psycopg.Cursor[Any]:
         """Run one query in its own read-only transaction; its rows stay on the returned cursor."""
         started = time.perf_counter()
+        limit = statement_timeout or self.timeouts.statement
         try:
-            cursor = self._run(query, row_factory)
+            cursor = self._run(query, row_factory, limit)
         except pgerrors.LockNotAvailable:
             if not retry:
                 raise QueryUnavailable("a lock held by another session outlasted lock_timeout") from None
             log.debug("query %s hit lock_timeout; retrying once", name)
-            return self.execute(name, query, row_factory, retry=False)
+            return self.execute(name, query, row_factory, False, statement_timeout)
         except pgerrors.SerializationFailure as exc:  # 40001: "canceling statement due to conflict with recovery"
             if retry and not (self.conn.closed or self.conn.broken):
                 log.debug("query %s cancelled by a recovery conflict; retrying once", name)
-                return self.execute(name, query, row_factory, retry=False)
+                return self.execute(name, query, row_factory, False, statement_timeout)
             raise QueryUnavailable(f"cancelled twice by recovery conflicts: {first_line(exc)}") from None
         except pgerrors.InsufficientPrivilege as exc:
             raise QueryUnavailable(f"permission denied: {first_line(exc)}") from None
         except pgerrors.QueryCanceled as exc:
             if "statement timeout" in str(exc):
-                raise QueryUnavailable(f"cancelled by statement_timeout ({self.timeouts.statement})") from None
+                raise QueryUnavailable(f"cancelled by statement_timeout ({limit})") from None
             raise QueryUnavailable(f"cancelled: {first_line(exc)}") from None
         except (pgerrors.UndefinedTable, pgerrors.UndefinedFunction, pgerrors.UndefinedColumn) as exc:
             raise QueryUnavailable(f"not supported here: {first_line(exc)}") from None
@@ -274,7 +336,9 @@ class Session:
             return QueryUnavailable(redact(first_line(exc), self.secrets))
         return QueryUnavailable(f"failed: {redact(first_line(exc), self.secrets)}")
 
-    def _run(self, query: str | sql.Composable, row_factory: RowFactory[Any]) -> psycopg.Cursor[Any]:
+    def _run(
+        self, query: str | sql.Composable, row_factory: RowFactory[Any], statement_timeout: str
+    ) -> psycopg.Cursor[Any]:
         text = (
             sql.Composed([sql.SQL(QUERY_MARKER), query])
             if isinstance(query, sql.Composable)
@@ -284,7 +348,8 @@ class Session:
         cur = self.conn.cursor(row_factory=row_factory)
         try:
             with self.conn.transaction():
-                cur.execute(SETTINGS, (t.statement, t.lock, t.idle_in_transaction, PINNED_SEARCH_PATH))
+                locked = "{" + ",".join(str(oid) for oid in self.locked) + "}"
+                cur.execute(SETTINGS, (statement_timeout, t.lock, t.idle_in_transaction, PINNED_SEARCH_PATH, locked))
                 self.queries += 1
                 cur.execute(text)  # type: ignore[arg-type]
         except BaseException:
@@ -339,8 +404,9 @@ def describe_connect_error(exc: BaseException, secrets: list[str]) -> str:
 
 def mask_parse_error(text: str, secrets: list[str]) -> str:
     """libpq's parse errors quote the token they choked on, which may be part of a badly quoted password."""
-    if secrets and ("connection info string" in text or "URI" in text or "connection option" in text):
-        return re.sub(r'".*"', '"***"', text)
+    parse_words = ("connection info string", "URI", "connection option", "unexpected", "invalid", "missing")
+    if any(w in text for w in parse_words):
+        return mask_quoted(text)
     return text
 
 

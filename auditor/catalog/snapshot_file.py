@@ -45,8 +45,8 @@ def from_dict(data: dict[str, Any]) -> Snapshot:
         snap.unavailable = {k: Unavailable(**v) for k, v in data.get("unavailable", {}).items()}
         snap.limited = {k: Unavailable(**v) for k, v in data.get("limited", {}).items()}
         snap.filters = data.get("filters", {})
-    except TypeError as exc:
-        raise SnapshotError(f"snapshot does not match format {SNAPSHOT_FORMAT}: {exc}") from None
+    except (TypeError, AttributeError, ValueError, KeyError) as exc:  # a section of the wrong shape
+        raise SnapshotError(f"snapshot does not match format {SNAPSHOT_FORMAT}: {type(exc).__name__}: {exc}") from None
     return snap
 
 

@@ -23,13 +23,35 @@ _SECRETS: list[str] = []
 _CONSOLE = False  # set by main(): the process ends with the command (see finish)
 
 
+class Terminated(BaseException):
+    """SIGTERM (a scheduler stopping the run): unwinds like Ctrl-C, so the query in flight is cancelled
+    and nothing half-written is left behind, then exits 143 (128 + 15), as the shell reports a kill."""
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 def mark_console() -> None:
-    """The process is the console command: finish() may end it without the interpreter's teardown."""
+    """The process is the console command: finish() may end it without the interpreter's teardown,
+    and SIGTERM unwinds (Terminated) instead of killing it mid-write."""
     global _CONSOLE
     _CONSOLE = True
+    import signal  # late: only the console command handles signals
+
+    signal.signal(signal.SIGTERM, _terminated)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def echo(text: Any, err: bool = False) -> None:
+    """Print to the terminal as the reports print: names from the database (a role, a database, a
+    target) may hold ESC/OSC sequences (title changes, colours, a cleared screen), shown as \\u001b."""
+    # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
+    from auditor.output.text import strip_controls
+
+    typer.echo(strip_controls(str(text)), err=err)
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -37,7 +59,7 @@ def fail(message: str, code: int = 2) -> None:
     from auditor.base.redaction import redact
 
     one_line = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
-    typer.echo(f"pg-auditor: {redact(one_line, _SECRETS)}", err=True)
+    echo(f"pg-auditor: {redact(one_line, _SECRETS)}", err=True)
     raise typer.Exit(code)
 
 
@@ -54,6 +76,11 @@ def handles_errors(func: F) -> F:
             fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             fail("interrupted", 130)
+        except Terminated:
+            fail("terminated (SIGTERM)", 143)
+        except OSError as exc:  # the machine's, not ours: a full disk, a read-only or missing path
+            where = f": {exc.filename}" if exc.filename else ""
+            fail(f"{exc.strerror or type(exc).__name__}{where}")
         except Exception as exc:
             if log.isEnabledFor(logging.DEBUG):
                 # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
@@ -61,7 +88,7 @@ def handles_errors(func: F) -> F:
 
                 from auditor.base.redaction import redact
 
-                typer.echo(redact(traceback.format_exc(), _SECRETS), err=True)
+                echo(redact(traceback.format_exc(), _SECRETS), err=True)
             fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
 
     return wrapper  # type: ignore[return-value]
@@ -74,9 +101,19 @@ def setup_logging(debug: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("pg-auditor: %(message)s"))
     handler.addFilter(RedactingFilter(_SECRETS))
+    handler.addFilter(_visible_controls)
     log.handlers[:] = [handler]
     log.setLevel(logging.DEBUG if debug else logging.WARNING)
     log.propagate = False
+
+
+def _visible_controls(record: logging.LogRecord) -> bool:
+    """A log line shows control characters (from database names) as escapes, as echo() does."""
+    from auditor.output.text import strip_controls
+
+    record.msg = strip_controls(record.getMessage())
+    record.args = None
+    return True
 
 
 def finish(code: int) -> None:
@@ -113,12 +150,18 @@ def secrets_of_settings(config_file: Path | None, history: str | None) -> list[s
 
 def summarize(report: Any) -> None:
     counts = report.counts()
-    scores = ", ".join(f"{a} {s.score if s.score is not None else 'n/a'}" for a, s in report.scores.items())
+    star = "*" if report.partial else ""
+    scores = ", ".join(f"{a} {'n/a' if s.score is None else f'{s.score}{star}'}" for a, s in report.scores.items())
     errors = sum(1 for s in report.statuses if s.status == "error")
     skipped = sum(1 for s in report.statuses if s.status in ("skipped", "not_evaluated"))
-    typer.echo(
-        f"score {report.overall if report.overall is not None else 'n/a'}/100 ({scores}); "
-        + ", ".join(f"{n} {sev}" for sev, n in counts.items() if n)
+    if report.partial:
+        lost = ", ".join(sorted(report.unavailable))
+        echo(f"pg-auditor: partial audit: not read: {lost} (the report says why)", err=True)
+    overall = "n/a" if report.overall is None else f"{report.overall}{star}/100"
+    partial = " (partial: * scores cover only what was read)" if report.partial else ""
+    found = ", ".join(f"{n} {sev}" for sev, n in counts.items() if n) or "no findings"
+    echo(
+        f"score {overall}{partial} ({scores}); {found}"
         + (f"; {skipped} rules skipped" if skipped else "")
         + (f"; {errors} rules failed" if errors else ""),
         err=True,

@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from auditor.base.errors import ConfigError
 from auditor.cli.console import _SECRETS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,10 +56,12 @@ ExcludeSchemaOpt = Annotated[
 ]
 
 
-StatementTimeoutOpt = Annotated[str, typer.Option("--statement-timeout", help="Per-query statement_timeout.")]
+StatementTimeoutOpt = Annotated[
+    str, typer.Option("--statement-timeout", help="Per-query statement_timeout (500ms, 60s, 2min; off: no limit).")
+]
 
 
-LockTimeoutOpt = Annotated[str, typer.Option("--lock-timeout", help="Per-query lock_timeout.")]
+LockTimeoutOpt = Annotated[str, typer.Option("--lock-timeout", help="Per-query lock_timeout (2s; off: no limit).")]
 
 
 ConnectTimeoutOpt = Annotated[int, typer.Option("--connect-timeout", help="Seconds to wait for the server.")]
@@ -134,6 +137,13 @@ def takes_connection(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*, dsn, host, port, username, dbname, service, password, statement_timeout, lock_timeout,
                 connect_timeout, **kwargs: Any) -> Any:  # fmt: skip
+        # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
+        from auditor.base.durations import check_timeout
+
+        statement_timeout = check_timeout("--statement-timeout", statement_timeout)
+        lock_timeout = check_timeout("--lock-timeout", lock_timeout)
+        if connect_timeout < 1:
+            raise ConfigError("--connect-timeout must be at least 1 second (libpq reads 0 as: wait forever)")
         connection = Connection(
             dsn, host, port, username, dbname, service, password, statement_timeout, lock_timeout, connect_timeout
         )

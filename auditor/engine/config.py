@@ -7,6 +7,7 @@ turns a rule off.
 from __future__ import annotations
 
 import fnmatch
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ KNOWN_KEYS = {
     "app-roles",
     "history",
     "notify",
-    "targets",
+    "allow-partial",
 }
 # Top-level conveniences for the two settings every multi-tenant audit needs; they are thresholds.
 LIST_SETTINGS = {"tenant-columns": "tenant_columns", "app-roles": "app_roles"}
@@ -46,6 +47,7 @@ class Config:
     select: list[str] = field(default_factory=list)  # codes or prefixes; empty means all
     ignore: list[str] = field(default_factory=list)
     fail_on: str = "high"
+    allow_partial: bool = False  # a run whose sections were not all read may exit 0/1 (default: exit 2)
     severity: dict[str, str] = field(default_factory=dict)
     thresholds: dict[str, Any] = field(default_factory=dict)
     ignore_objects: list[ObjectIgnore] = field(default_factory=list)
@@ -89,18 +91,33 @@ def object_names(obj: Any) -> list[str]:
     return names
 
 
+def split_codes(values: str | list[str]) -> list[str]:
+    """The one parser of rule codes for every path that selects or suppresses (--select, --ignore, the
+    config's lists and ignore-objects, COMMENT tags): separated by commas or spaces, upper-cased."""
+    items = [values] if isinstance(values, str) else values
+    return [c.upper() for v in items for c in re.split(r"[,\s]+", v) if c]
+
+
+def is_code(code: str) -> bool:
+    """The one validation: a rule code, or a prefix of at least the area's three letters (IDX, IDX00)."""
+    rules = load_all()
+    return code in rules or (code[:3] in AREAS and any(r.startswith(code) for r in rules))
+
+
 def _codes(values: Any, where: str) -> list[str]:
     if isinstance(values, str):
         values = [values]
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise ConfigError(f"{where} must be a list of rule codes or prefixes")
-    rules = load_all()
     out = []
     for v in values:
-        code = v.strip().upper()
-        if code not in rules and not (code[:3] in AREAS and any(r.startswith(code) for r in rules)):
-            raise ConfigError(f"{where}: unknown rule code or prefix {v!r}")
-        out.append(code)
+        codes = split_codes(v)
+        if not codes:
+            raise ConfigError(f"{where}: empty rule code")
+        for code in codes:
+            if not is_code(code):
+                raise ConfigError(f"{where}: unknown rule code or prefix {code!r}")
+            out.append(code)
     return out
 
 
@@ -111,6 +128,10 @@ def _severity(value: Any, where: str) -> str:
 
 
 def from_mapping(data: dict[str, Any], source: str) -> Config:
+    if "targets" in data:
+        raise ConfigError(
+            f"{source}: targets is not a config key: list the databases in a targets file, given with --targets"
+        )
     unknown = set(data) - KNOWN_KEYS
     if unknown:
         raise ConfigError(f"{source}: unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(KNOWN_KEYS))})")
@@ -121,6 +142,10 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
         cfg.ignore = _codes(data["ignore"], f"{source}: ignore")
     if "fail-on" in data:
         cfg.fail_on = _fail_on(data["fail-on"], source)
+    if "allow-partial" in data:
+        if not isinstance(data["allow-partial"], bool):
+            raise ConfigError(f"{source}: allow-partial must be true or false")
+        cfg.allow_partial = data["allow-partial"]
     rules = load_all()
     severities = data.get("severity") or {}
     if not isinstance(severities, dict):
@@ -153,7 +178,7 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
             raise ConfigError(f"{where} needs an object glob")
         rule = _codes([entry.get("rule", "")], where)[0]
         cfg.ignore_objects.append(ObjectIgnore(rule, str(entry["object"]), str(entry["reason"]).strip()))
-    cfg.extra = {k: data[k] for k in ("history", "notify", "targets") if k in data}
+    cfg.extra = {k: data[k] for k in ("history", "notify") if k in data}
     return cfg
 
 
@@ -235,12 +260,15 @@ def apply_cli(
     ignore: list[str] | None = None,
     fail_on: str | None = None,
     thresholds: list[str] | None = None,
+    allow_partial: bool = False,
 ) -> Config:
     """Command-line values beat the file's."""
+    if allow_partial:
+        cfg.allow_partial = True
     if select:
-        cfg.select = _codes([c for s in select for c in s.split(",") if c], "--select")
+        cfg.select = _codes(select, "--select")
     if ignore:
-        cfg.ignore = _codes([c for s in ignore for c in s.split(",") if c], "--ignore")
+        cfg.ignore = _codes(ignore, "--ignore")
     if fail_on:
         cfg.fail_on = _fail_on(fail_on, "--fail-on")
     for item in thresholds or []:

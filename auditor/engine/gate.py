@@ -14,9 +14,12 @@ def gating(report: Report, fail_on: str) -> list[Finding]:
     return [f for f in report.active if f.rank >= threshold and f.state != "known"]
 
 
-def exit_code(report: Report, fail_on: str, exit_zero: bool) -> int:
-    """2 when a rule crashed (even with --exit-zero), else 1 when a new, unsuppressed finding reaches fail_on."""
+def exit_code(report: Report, fail_on: str, exit_zero: bool, allow_partial: bool = False) -> int:
+    """2 when a rule crashed or a section was not read (even with --exit-zero; a partial audit passes only
+    with allow_partial, --allow-partial), else 1 when a new, unsuppressed finding reaches fail_on."""
     if any(s.status == "error" for s in report.statuses):
+        return 2
+    if report.partial and not allow_partial:
         return 2
     if exit_zero:
         return 0

@@ -83,6 +83,11 @@ class Report:
     limited: dict[str, dict[str, str | None]] = field(default_factory=dict)  # sections read only in part
 
     @property
+    def partial(self) -> bool:
+        """A section was not read (timeout, privilege, lock, a missing view): the scores cover only what was."""
+        return bool(self.unavailable)
+
+    @property
     def active(self) -> list[Finding]:
         return [f for f in self.findings if not f.suppressed]
 

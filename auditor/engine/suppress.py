@@ -23,13 +23,18 @@ Tags = list[tuple[list[str], str]]
 
 
 def parse(comment: str | None) -> Tags:
-    """[(codes, reason)] for every tag in a comment."""
+    """[(codes, reason)] for every tag in a comment. Codes are parsed and validated as --ignore and the
+    config's are (config.split_codes, config.is_code): a code that is not a rule or an area prefix
+    (`I`, `C`, `P`, a typo) suppresses nothing, and a tag left without a valid code is not honoured."""
     if not comment or "pg-auditor" not in comment.lower():
         return []
+    from auditor.engine.config import is_code, split_codes  # late: config loads every rule module
+
     out = []
     for m in TAG.finditer(comment):
-        codes = [c.strip().upper() for c in re.split(r"[,\s]+", m.group(1)) if c.strip()]
-        out.append((codes, m.group(2).strip()))
+        codes = [c for c in split_codes(m.group(1)) if is_code(c)]
+        if codes:
+            out.append((codes, m.group(2).strip()))
     return out
 
 

@@ -5,15 +5,19 @@ through `finalize`, which turns control and bidi-override characters into visibl
 Markdown environment escapes any plain string it prints (a template cannot forget `|md`); filters
 that build Markdown themselves return `MdText`, which passes as is.
 
-Every output is written to a temporary name and renamed into place, so a report on disk is
-always whole. The same report renders to the same bytes: no clock is read here.
+Every run's outputs are written to a staging directory beside them and then renamed into place
+together, so a report on disk is always whole and of one run. The same report renders to the same
+bytes: no clock is read here.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -22,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
+from auditor.base.errors import OutputError
 from auditor.base.resources import templates_dir
 from auditor.engine.report import Finding, Report
 from auditor.output import jsonout, view
@@ -43,6 +48,7 @@ def envelope(report: Report) -> dict[str, Any]:
         "scores": {
             "overall": report.overall,
             "coverage": report.coverage,
+            "partial": report.partial,
             "areas": {k: asdict(v) for k, v in report.scores.items()},
         },
         "counts": report.counts(),
@@ -107,7 +113,12 @@ def _signed(v: int | float | None) -> str:
     return f"+{v}" if v > 0 else ("±0" if v == 0 else f"−{abs(v)}")
 
 
-def environment(kind: str) -> jinja2.Environment:
+def _score(partial: bool) -> Callable[[Any], str]:
+    """A score as the reports show it: n/a, or marked * when sections were not read (never a clean 100)."""
+    return lambda v: "n/a" if v is None else (f"{v}*" if partial else str(v))
+
+
+def environment(kind: str, partial: bool = False) -> jinja2.Environment:
     import jinja2  # here: a JSON, SARIF or JUnit report has no template to load
 
     env = jinja2.Environment(
@@ -123,7 +134,7 @@ def environment(kind: str) -> jinja2.Environment:
     env.filters["mdcode"] = md_code
     env.filters["clean"] = strip_controls
     env.filters["pct"] = _pct
-    env.filters["score"] = lambda v: "n/a" if v is None else str(v)
+    env.filters["score"] = _score(partial)
     env.filters["signed"] = _signed
     env.filters["when"] = _when
     env.filters["clip"] = clip_sql
@@ -151,7 +162,7 @@ def script_hash(html: str) -> str:
 
 
 def _html(report: Report, fail_on: str | None) -> str:
-    env = environment("html")
+    env = environment("html", report.partial)
     v = view.build(report, view.HTML_CAPS, fail_on)
     data = {
         "tables": v["tables"],
@@ -183,7 +194,7 @@ def _junit(report: Report, fail_on: str | None) -> str:
 
 def _markdown(report: Report, fail_on: str | None) -> str:
     v = view.build(report, view.MD_CAPS, fail_on)
-    return environment("md").get_template("report.md.j2").render(report=report, v=v)
+    return environment("md", report.partial).get_template("report.md.j2").render(report=report, v=v)
 
 
 def _fix_script(report: Report, fail_on: str | None) -> str:
@@ -218,17 +229,77 @@ def render(report: Report, fmt: str, fail_on: str | None = None) -> str:
     return WRITERS[fmt].render(report, fail_on)
 
 
+def _cannot(out_dir: Path, exc: OSError) -> OutputError:
+    why = exc.strerror or type(exc).__name__
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        why = "a file is in the way (-o names a directory)"
+    return OutputError(f"cannot write the reports to {out_dir}: {why}")
+
+
+@dataclass(frozen=True)
+class Staging:
+    """Where a run's formats are written before they are moved into out_dir, and the directories
+    prepare() created (removed again, when empty, if the run leaves nothing)."""
+
+    path: Path
+    created: tuple[Path, ...] = ()
+
+
+def prepare(out_dir: Path, stem: str, formats: list[str]) -> Staging:
+    """Check the output directory before the audit starts: create it, and in it the staging directory
+    the formats are written to (same filesystem, so moving them in is a rename). Raises OutputError."""
+    created = tuple(p for p in (out_dir, *out_dir.parents) if not p.exists())
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for fmt in formats:
+            path = out_dir / f"{stem}.{WRITERS[fmt].extension}"
+            if path.is_dir():
+                raise OutputError(f"cannot write the reports to {out_dir}: {path.name} is a directory")
+        return Staging(Path(tempfile.mkdtemp(prefix=".pg-auditor-", dir=out_dir)), created)
+    except OSError as exc:
+        raise _cannot(out_dir, exc) from None
+
+
+def discard(staging: Staging | None, keep_dirs: bool = False) -> None:
+    """Remove a staging directory and whatever it holds, and (unless keep_dirs) the directories made
+    for it that stayed empty: a run that failed leaves nothing behind."""
+    if staging is None:
+        return
+    shutil.rmtree(staging.path, ignore_errors=True)
+    if not keep_dirs:
+        for d in staging.created:
+            try:
+                d.rmdir()
+            except OSError:
+                break
+
+
 def write(
-    report: Report, formats: list[str], out_dir: Path, stem: str = "pg-auditor-report", fail_on: str | None = None
+    report: Report,
+    formats: list[str],
+    out_dir: Path,
+    stem: str = "pg-auditor-report",
+    fail_on: str | None = None,
+    staging: Staging | None = None,
 ) -> list[Path]:
-    """Write each format whole (temp file then rename) and return the paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rendered = {fmt: render(report, fmt, fail_on) for fmt in formats}  # render all before writing any
-    paths = []
-    for fmt, text in rendered.items():
-        path = out_dir / f"{stem}.{WRITERS[fmt].extension}"
-        tmp = path.with_name(path.name + ".partial")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-        paths.append(path)
+    """Write every format whole and return the paths: all are rendered and written to a staging directory
+    in out_dir (see prepare), then moved in together, so out_dir never holds one run's Markdown beside
+    another's HTML, nor a half-written file. On failure nothing is moved and the staging is removed."""
+    staging = staging or prepare(out_dir, stem, formats)
+    paths: list[Path] = []
+    try:
+        rendered = {fmt: render(report, fmt, fail_on) for fmt in formats}  # render all before writing any
+        names = [f"{stem}.{WRITERS[fmt].extension}" for fmt in rendered]
+        for name, text in zip(names, rendered.values(), strict=True):
+            with open(staging.path / name, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())  # a full disk says so here, before anything is moved
+        for name in names:
+            os.replace(staging.path / name, out_dir / name)
+            paths.append(out_dir / name)
+    except OSError as exc:
+        raise _cannot(out_dir, exc) from None
+    finally:
+        discard(staging, keep_dirs=bool(paths))
     return paths

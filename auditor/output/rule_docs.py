@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import sys
 import textwrap
 import types
@@ -22,6 +23,28 @@ from auditor.rules.registry import Rule
 DOCS_DIR = Path("docs") / "rules"
 OURS = ("auditor.rules", "auditor.analysis")  # whose functions may read thresholds
 GENERATED = "<!-- Generated from the rule's docstring by `python -m auditor.output.rule_docs`: do not edit. -->"
+
+
+SECTIONS = ("Why it matters", "What it checks", "Bad", "Good", "Fix", "False positives")
+HEADING = re.compile(r"^## (.+)$", re.M)
+SQL_BLOCK = re.compile(r"```sql\n(.*?)```", re.S)
+NOT_RUN = re.compile(r"\(not run: (.+)\)\s*$")
+
+
+def sections(doc: str) -> dict[str, str]:
+    """Heading -> body of each `## ` section of a docstring."""
+    parts = HEADING.split(doc)
+    return {parts[i].strip(): parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+
+
+def example(rule: Rule, kind: str) -> tuple[str, str | None]:
+    """The SQL of the Bad or Good section and, when it is shown but not run, why."""
+    for heading, body in sections(rule.doc).items():
+        if heading.split(" (")[0] == kind:
+            not_run = NOT_RUN.search(heading)
+            blocks = SQL_BLOCK.findall(body)
+            return "\n".join(blocks), not_run.group(1) if not_run else None
+    return "", None
 
 
 def reached(rule: Rule) -> list[types.FunctionType]:

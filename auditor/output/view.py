@@ -134,7 +134,9 @@ def build(report: Report, caps: Caps, fail_on: str | None = None) -> dict[str, A
     shown_compact = sum(len(g.compact) for g in groups)
     return {
         "fail_on": fail_on,
-        "verdict": "error" if status_counts.get("error") else ("fail" if failing else "pass"),
+        "verdict": "error" if status_counts.get("error") or report.partial else ("fail" if failing else "pass"),
+        "partial": report.partial,
+        "not_read": report.unavailable,
         "failing": len(failing),
         "counts": counts,
         "total": sum(counts.values()),
@@ -219,7 +221,9 @@ def status_line(
     if new:
         found += f" ({new} new)"
     score = "n/a" if report.overall is None else f"{report.overall}/100"
-    mark = "❌" if failing else ("⚠️" if evaluated < total or any(counts.values()) else "✅")
+    if report.partial:
+        score += f" (partial: {len(report.unavailable)} section(s) not read)"
+    mark = "❌" if failing else ("⚠️" if evaluated < total or any(counts.values()) or report.partial else "✅")
     db = report.database.get("name") or "database"
     version = re.sub(r"^(PostgreSQL [0-9.a-z]+).*", r"\1", report.database.get("server_version") or "")
     return f"{mark} {found} · score {score} · {db} ({version}) · {evaluated}/{total} rules evaluated"

@@ -13,11 +13,14 @@ not reported as fixed: nobody looked. It is counted as `unverified` instead.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 from auditor.base.errors import AuditorError
 from auditor.engine.report import Report, report_from_dict
+
+log = logging.getLogger("pg_auditor")
 
 BASELINE_VERSION = 1
 
@@ -45,7 +48,14 @@ def build(report: Report) -> dict[str, Any]:
         "collected_at": report.database.get("collected_at"),
         "scores": {"overall": report.overall, **{a: s.score for a, s in report.scores.items()}},
         "entries": entries,
+        "ran": ran(report.statuses),
     }
+
+
+def ran(statuses: list[Any]) -> list[str]:
+    """The rules that ran to the end (ok or findings): only their findings can be compared."""
+    return sorted(s.code if hasattr(s, "code") else s["code"] for s in statuses
+                  if (s.status if hasattr(s, "status") else s.get("status")) in ("ok", "findings"))  # fmt: skip
 
 
 def save(report: Report, path: Path) -> dict[str, Any]:
@@ -82,11 +92,23 @@ def apply(report: Report, baseline: dict[str, Any], label: str) -> dict[str, Any
     """Mark findings new/known and record the comparison in report.extras["changes"]."""
     entries = {e["fingerprint"]: e for e in baseline.get("entries", [])}
     current = {f.fingerprint for f in report.findings}
-    new, known = [], []
+    evaluated = {s.code for s in report.statuses if s.status in ("ok", "findings")}
+    # A rule that did not run on the earlier side (crashed, skipped, deselected) left no findings there:
+    # its findings now are not new, and were never compared. Baselines without the list compare all.
+    before = set(baseline["ran"]) if isinstance(baseline.get("ran"), list) else None
+    not_compared = (
+        sorted({s.code for s in report.statuses if s.code in evaluated and s.code not in before})
+        if before is not None
+        else []
+    )
+    new, known, unmatched = [], [], 0
     for f in report.findings:
+        if before is not None and f.code not in before and f.fingerprint not in entries:
+            f.state = None
+            unmatched += 1
+            continue
         f.state = "known" if f.fingerprint in entries else "new"
         (known if f.state == "known" else new).append(f.fingerprint)
-    evaluated = {s.code for s in report.statuses if s.status in ("ok", "findings")}
     fixed, unverified = [], 0
     for fp, e in sorted(entries.items(), key=lambda kv: (kv[1].get("code", ""), kv[1].get("object", ""), kv[0])):
         if fp in current:
@@ -106,6 +128,13 @@ def apply(report: Report, baseline: dict[str, Any], label: str) -> dict[str, Any
     changes: dict[str, Any] = {"against": label, "new": new, "known": known, "fixed": fixed}
     if unverified:
         changes["unverified"] = unverified
+    if not_compared:
+        changes["not_compared"] = {"rules": not_compared, "findings": unmatched}
+        log.warning(
+            "compared with %s: %d rule(s) did not run there (%s); their %d finding(s) are not marked new",
+            label, len(not_compared), ", ".join(not_compared[:10]) + (" ..." if len(not_compared) > 10 else ""),
+            unmatched,
+        )  # fmt: skip
     old = baseline.get("scores") or {}
     now = {"overall": report.overall, **{a: s.score for a, s in report.scores.items()}}
     deltas = {k: now[k] - old[k] for k in now if isinstance(now.get(k), int) and isinstance(old.get(k), int)}

@@ -23,6 +23,7 @@ Targets file (TOML):
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import logging
@@ -42,12 +43,12 @@ from auditor.catalog.db import Target, Timeouts, connect
 from auditor.engine import config as config_mod
 from auditor.engine.config import Config, from_mapping
 from auditor.output.render import environment
-from auditor.runs import nightly, single
+from auditor.runs import nightly, notify, single
 
 log = logging.getLogger("pg_auditor")
 
 TARGET_KEYS = {"name", "dsn", "service", "config"}
-RANK = {"ok": 0, "findings": 1, "failed": 2}
+RANK = {"ok": 0, "findings": 1, "partial": 2, "failed": 3}
 
 
 @dataclass
@@ -61,7 +62,7 @@ class FleetTarget:
 @dataclass
 class TargetResult:
     name: str
-    status: str  # ok, findings, failed, skipped
+    status: str  # ok, findings, partial, failed, skipped
     exit_code: int
     seconds: float = 0.0
     overall: int | None = None
@@ -168,7 +169,14 @@ def target_config(t: FleetTarget, base: Config, defaults: dict[str, Any], cli: d
     if t.config_path is not None and (defaults or t.overrides):
         merged = from_mapping(defaults | t.overrides, f"target {t.name}")
         cfg = _overlay(cfg, merged, defaults | t.overrides)
-    return config_mod.apply_cli(cfg, cli.get("select"), cli.get("ignore"), cli.get("fail_on"), cli.get("settings"))
+    return config_mod.apply_cli(
+        cfg,
+        cli.get("select"),
+        cli.get("ignore"),
+        cli.get("fail_on"),
+        cli.get("settings"),
+        cli.get("allow_partial", False),
+    )
 
 
 def _mapping_of(cfg: Config) -> dict[str, Any]:
@@ -206,6 +214,19 @@ def slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "target"
 
 
+def unique_slugs(names: list[str]) -> dict[str, str]:
+    """A directory per target, never shared: names that slug alike (`prod/billing`, `prod_billing`, or
+    `Billing` and `billing` on a case-insensitive filesystem) each get a suffix from their own name."""
+    out = {n: slug(n) for n in names}
+    seen: dict[str, int] = {}
+    for s in out.values():
+        seen[s.lower()] = seen.get(s.lower(), 0) + 1
+    for n, s in out.items():
+        if seen[s.lower()] > 1:
+            out[n] = f"{s}-{hashlib.sha256(n.encode('utf-8')).hexdigest()[:8]}"
+    return out
+
+
 @dataclass
 class FleetRun:
     targets: list[FleetTarget]
@@ -220,6 +241,9 @@ class FleetRun:
     schemas: list[str] | None = None
     exclude_schemas: list[str] | None = None
     skipped: list[TargetResult] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.slugs = unique_slugs([t.name for t in self.targets])
 
     def run(self) -> list[TargetResult]:
         """Audit every target, at most `jobs` at once; results in target order."""
@@ -248,7 +272,7 @@ class FleetRun:
             compare_to=self.compare_to,
             label=t.name,
             formats=self.formats,
-            out_dir=self.out_dir / slug(t.name),
+            out_dir=self.out_dir / self.slugs[t.name],
             notify=True,
             exit_zero=self.exit_zero,
         )
@@ -264,7 +288,7 @@ class FleetRun:
         html_path = next((p for p in paths if p.suffix == ".html"), paths[0] if paths else None)
         return TargetResult(
             name=t.name,
-            status="failed" if code == 2 else ("findings" if code == 1 else "ok"),
+            status=status_of(report, code),
             exit_code=code,
             seconds=round(time.time() - started, 2),
             overall=report.overall,
@@ -273,7 +297,7 @@ class FleetRun:
             new=len(changes["new"]) if "new" in changes else None,
             fixed=len(changes["fixed"]) if "fixed" in changes else None,
             deltas=changes.get("score_deltas") or {},
-            error=nightly_rule_errors(report),
+            error=nightly_rule_errors(report) or not_read(report),
             report=html_path.relative_to(self.out_dir).as_posix() if html_path else None,
             history_id=report.run.get("history_id"),
         )
@@ -281,6 +305,17 @@ class FleetRun:
     def failed(self, t: FleetTarget, error: str, started: float) -> TargetResult:
         log.warning("%s: %s", t.name, error)
         return TargetResult(t.name, "failed", 2, seconds=round(time.time() - started, 2), error=error)
+
+
+def status_of(report: Any, code: int) -> str:
+    """ok, findings, partial (sections not read: exit 2 unless allowed) or failed (a rule crashed)."""
+    if code == 2:
+        return "failed" if any(s.status == "error" for s in report.statuses) or not report.partial else "partial"
+    return "findings" if code == 1 else "ok"
+
+
+def not_read(report: Any) -> str | None:
+    return f"partial: not read: {', '.join(sorted(report.unavailable))}" if report.partial else None
 
 
 def nightly_rule_errors(report: Any) -> str | None:
@@ -348,8 +383,11 @@ def run_fleet(
     else:
         targets, skipped = discover_databases(server.resolve()[0], timeouts.get("connect_timeout", 10))
     configs = {t.name: target_config(t, base, defaults, cli) for t in targets}
+    for cfg in configs.values():  # every section of every target's config, before connecting anywhere
+        notify.settings(cfg)
+        nightly.history_settings(cfg)
     settings = nightly.history_settings(base, history)
-    store = nightly.open_history(settings)
+    store = nightly.open_history(settings, timeouts.get("connect_timeout", 10))
     try:
         nightly.check_compare_to(compare_to if compare_to == "latest" else None, store)
         if compare_to and compare_to != "latest":  # a run id or a file belongs to one database, not to all

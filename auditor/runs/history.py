@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import threading
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,7 +77,9 @@ def _create_v1(conn: sa.Connection) -> None:
     # Version 1 is the tables above as first released. A later version adds a function that alters
     # them with explicit DDL (never metadata.create_all, which would describe the newest shape).
     for table in (runs, findings):
-        table.create(conn, checkfirst=True)
+        conn.execute(sa.schema.CreateTable(table, if_not_exists=True))
+        for index in sorted(table.indexes, key=lambda i: str(i.name)):
+            conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
 
 
 # Version N is reached by running MIGRATIONS[N] on a store at version N-1. Append; never edit.
@@ -115,12 +118,16 @@ def to_url(location: str) -> sa.URL:
     """A path means a SQLite file; anything with :// is a SQLAlchemy URL (postgresql:// uses psycopg 3)."""
     if "://" not in location:
         path = Path(location).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HistoryError(f"cannot create the history's directory {path.parent}: {exc.strerror}") from None
         return sa.URL.create("sqlite", database=str(path.resolve()))
     try:
         url = sa.make_url(location)
-    except sa.exc.ArgumentError as exc:
-        raise HistoryError(f"invalid history URL: {exc}") from None
+        url.port  # noqa: B018 - a port that is not a number fails here, as a one-line error
+    except (sa.exc.ArgumentError, ValueError) as exc:
+        raise HistoryError(f"invalid history URL: {_redacted(str(exc), location)}") from None
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
     return url
@@ -131,21 +138,49 @@ def secrets_of(location: str) -> list[str]:
         return []
     try:
         pw = sa.make_url(location).password
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):
         return []
     return [str(pw)] if pw else []
 
 
-class History:
-    """One history store. Thread-safe for a fleet run: writes are serialized by a lock."""
+def _redacted(text: str, location: str) -> str:
+    for secret in secrets_of(location):
+        text = text.replace(secret, "***")
+    return text
 
-    def __init__(self, location: str) -> None:
+
+def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A history read that fails (a dropped connection, a damaged table) as one HistoryError line."""
+
+    def wrapper(self: History, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sa.exc.SQLAlchemyError as exc:
+            raise HistoryError(f"cannot read history {self.safe_url}: {_first_line(exc)}") from None
+
+    wrapper.__name__, wrapper.__doc__ = method.__name__, method.__doc__
+    return wrapper
+
+
+class History:
+    """One history store. Thread-safe for a fleet run: writes are serialized by a lock.
+
+    `timeout` (the audit's --connect-timeout) bounds what the store may make a run wait: the connection to
+    a history server (a server that accepts TCP and never answers fails after it), and, for SQLite, three
+    times it for another writer to let go of the file (30 s by default).
+    """
+
+    def __init__(self, location: str, timeout: int = 10) -> None:
         self.location = location
         url = to_url(location)
         self.safe_url = url.render_as_string(hide_password=True)
         kwargs: dict[str, Any] = {}
         if url.get_backend_name() == "sqlite":
-            kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+            kwargs["connect_args"] = {"timeout": 3 * timeout, "check_same_thread": False}
+        else:
+            kwargs["pool_pre_ping"] = True  # a connection the server dropped is replaced, not used
+            if url.get_backend_name() == "postgresql":
+                kwargs["connect_args"] = {"connect_timeout": timeout}
         try:
             self.engine = sa.create_engine(url, **kwargs)
         except (sa.exc.ArgumentError, ImportError) as exc:
@@ -167,28 +202,41 @@ class History:
     # ---- schema --------------------------------------------------------------------------------
 
     def _migrate(self) -> int:
-        try:
-            with self.engine.begin() as conn:
-                meta.create(conn, checkfirst=True)
-                row = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).first()
-                version = int(row[0]) if row else 0
-                if version > SCHEMA_VERSION:
-                    raise HistoryError(
-                        f"history {self.safe_url} has schema version {version}, newer than this pg-auditor "
-                        f"understands ({SCHEMA_VERSION}); upgrade pg-auditor"
-                    )
-                for step in range(version + 1, SCHEMA_VERSION + 1):
-                    log.debug("history: migrating schema to version %d", step)
-                    MIGRATIONS[step](conn)
-                if version < SCHEMA_VERSION:
-                    values = {"key": "schema_version", "value": str(SCHEMA_VERSION)}
-                    if row:
-                        conn.execute(meta.update().where(meta.c.key == "schema_version").values(values))
-                    else:
-                        conn.execute(meta.insert().values(values))
-                return SCHEMA_VERSION
-        except sa.exc.SQLAlchemyError as exc:
-            raise HistoryError(f"cannot open history {self.safe_url}: {_first_line(exc)}") from None
+        """Create or upgrade the schema. Processes opening a new store at once race to create it: a
+        creation that lost the race (the table or the version row appeared meanwhile) is tried again."""
+        for attempt in range(5):
+            try:
+                return self._migrate_once()
+            except sa.exc.SQLAlchemyError as exc:
+                if attempt == 4 or not isinstance(
+                    exc, sa.exc.IntegrityError | sa.exc.OperationalError | sa.exc.ProgrammingError
+                ):
+                    raise HistoryError(f"cannot open history {self.safe_url}: {_first_line(exc)}") from None
+                log.debug("history: schema creation raced another process (%s); again", _first_line(exc))
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _migrate_once(self) -> int:
+        with self.engine.begin() as conn:
+            if not sa.inspect(conn).has_table(meta.name):  # a role that may only read never needs CREATE
+                conn.execute(sa.schema.CreateTable(meta, if_not_exists=True))
+            row = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).first()
+            version = int(row[0]) if row else 0
+            if version > SCHEMA_VERSION:
+                raise HistoryError(
+                    f"history {self.safe_url} has schema version {version}, newer than this pg-auditor "
+                    f"understands ({SCHEMA_VERSION}); upgrade pg-auditor"
+                )
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                log.debug("history: migrating schema to version %d", step)
+                MIGRATIONS[step](conn)
+            if version < SCHEMA_VERSION:
+                values = {"key": "schema_version", "value": str(SCHEMA_VERSION)}
+                if row:
+                    conn.execute(meta.update().where(meta.c.key == "schema_version").values(values))
+                else:
+                    conn.execute(meta.insert().values(values))
+            return SCHEMA_VERSION
 
     # ---- writing -------------------------------------------------------------------------------
 
@@ -201,7 +249,7 @@ class History:
             "started_at": report.run.get("started_at") or now_iso(),
             "collected_at": report.database.get("collected_at"),
             "tool_version": report.tool_version,
-            "status": "ok",
+            "status": "partial" if getattr(report, "partial", False) else "ok",
             "overall": report.overall,
             "scores": json.dumps(scores, sort_keys=True),
             "counts": json.dumps(report.counts(), sort_keys=True),
@@ -236,6 +284,7 @@ class History:
             except sa.exc.SQLAlchemyError as exc:
                 raise HistoryError(f"cannot write history {self.safe_url}: {_first_line(exc)}") from None
 
+    @_guarded
     def prune(self, keep_runs: int | None = None, keep_days: int | None = None, target: str | None = None) -> int:
         """Retention: drop runs beyond the newest keep_runs per target, or older than keep_days. Returns how many."""
         doomed: set[int] = set()
@@ -265,6 +314,7 @@ class History:
 
     # ---- reading -------------------------------------------------------------------------------
 
+    @_guarded
     def runs(self, target: str | None = None, limit: int = 30, include_failed: bool = True) -> list[StoredRun]:
         """Newest first."""
         q = sa.select(*_summary_columns()).order_by(runs.c.id.desc()).limit(limit)
@@ -275,6 +325,7 @@ class History:
         with self.engine.connect() as conn:
             return [_stored(r) for r in conn.execute(q)]
 
+    @_guarded
     def latest(self, target: str) -> StoredRun | None:
         """The newest successful run of this target, with its findings and digest."""
         q = (
@@ -287,6 +338,7 @@ class History:
             row = conn.execute(q).first()
         return self.get(row[0]) if row else None
 
+    @_guarded
     def get(self, run_id: int) -> StoredRun:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(*_summary_columns(), runs.c.digest).where(runs.c.id == run_id)).first()
@@ -301,6 +353,7 @@ class History:
             ]
         return run
 
+    @_guarded
     def envelope(self, run_id: int) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(runs.c.envelope).where(runs.c.id == run_id)).first()
@@ -313,6 +366,7 @@ class History:
             points.append({"run_id": run.id, "collected_at": run.collected_at or run.started_at, **run.scores})
         return points
 
+    @_guarded
     def targets(self) -> list[str]:
         with self.engine.connect() as conn:
             return [r[0] for r in conn.execute(sa.select(runs.c.target).distinct().order_by(runs.c.target))]

@@ -1,7 +1,7 @@
 """What a nightly run adds to a report: the comparison with an earlier run, the score trend, the history.
 
-`after_run()` is called between the engine and the renderers, by `audit`, by a fleet run and by
-the Python API alike:
+`before_write()` is called between the engine and the renderers and `record()` after the reports
+are written, by `audit`, by a fleet run and by the Python API alike (`after_run()` does both):
 
 1. compare with `--compare-to` (latest | RUN_ID | a JSON report, baseline or snapshot file):
    findings marked new / known, fixed ones listed, score deltas, and schema drift when both
@@ -64,12 +64,13 @@ def history_settings(cfg: Config, cli_location: str | None = None) -> HistorySet
     return out
 
 
-def open_history(settings: HistorySettings):
+def open_history(settings: HistorySettings, timeout: int = 10):
+    """The history store, opened (and its schema checked) before the audit; `timeout` bounds its waits."""
     if not settings.location:
         return None
     from auditor.runs.history import History
 
-    return History(settings.location)
+    return History(settings.location, timeout)
 
 
 class CompareError(AuditorError):
@@ -100,7 +101,11 @@ def previous_run(value: str, history: Any, target: str, cfg: Config) -> Previous
         if run is None:
             log.info("no earlier run of %s in the history: nothing to compare with yet", target)
             return None
-        return Previous(run.label, run.as_baseline(), run.digest)
+        base = run.as_baseline()
+        stored = history.envelope(run.id) or {}
+        if isinstance(stored.get("rules"), list):
+            base["ran"] = baseline.ran([r for r in stored["rules"] if isinstance(r, dict) and "code" in r])
+        return Previous(run.label, base, run.digest)
     return previous_from_file(Path(value), cfg)
 
 
@@ -138,7 +143,10 @@ def baseline_from_envelope(doc: dict[str, Any]) -> dict[str, Any]:
         )
     scores = doc.get("scores") or {}
     areas = {a: (s or {}).get("score") for a, s in (scores.get("areas") or {}).items()}
-    return {"entries": entries, "scores": {"overall": scores.get("overall"), **areas}}
+    out: dict[str, Any] = {"entries": entries, "scores": {"overall": scores.get("overall"), **areas}}
+    if isinstance(doc.get("rules"), list):
+        out["ran"] = baseline.ran([r for r in doc["rules"] if isinstance(r, dict) and "code" in r])
+    return out
 
 
 def apply_previous(report: Report, previous: Previous, digest: dict[str, Any] | None) -> dict[str, Any]:
@@ -169,7 +177,26 @@ def after_run(
     keep_runs: int | None = None,
     keep_days: int | None = None,
 ) -> Report:
-    """Compare, record and trend. The report is complete (and renderable) whatever the history says."""
+    """Compare, record and trend, in one (the Python API's order when nothing is written)."""
+    digest = before_write(report, snap, cfg, history, compare_to, label, trend_runs)
+    record(report, history, digest, keep_runs, keep_days)
+    return report
+
+
+def before_write(
+    report: Report,
+    snap: Snapshot | None,
+    cfg: Config,
+    history: Any = None,
+    compare_to: str | None = None,
+    label: str | None = None,
+    trend_runs: int = DEFAULT_TREND_RUNS,
+) -> dict[str, Any] | None:
+    """What the reports show from the history (comparison, trend); returns the digest record() stores.
+
+    Reads only: the run is recorded after its reports are written (record()). The trend ends with this
+    run, from the report itself.
+    """
     target = target_label(report, label)
     report.run["target"] = target
     previous = previous_run(compare_to, history, target, cfg) if compare_to else None
@@ -178,16 +205,29 @@ def after_run(
     digest = drift.digest(snap) if snap is not None and wanted else None
     if previous is not None:
         apply_previous(report, previous, digest)
-    if history is not None:
-        run_id = history.record(report, target, envelope(report), digest)
-        report.run["history_id"] = run_id
-        if keep_runs or keep_days:
-            pruned = history.prune(keep_runs, keep_days, target)
-            if pruned:
-                log.info("history: retention removed %d old run(s) of %s", pruned, target)
-        if trend_runs > 1:
-            report.extras["trend"] = history.trend(target, trend_runs)
-    return report
+    if history is not None and trend_runs > 1:
+        points = history.trend(target, trend_runs - 1)
+        now = {"overall": report.overall, **{a: s.score for a, s in report.scores.items()}}
+        if not report.partial:  # a partial run's scores are not a point on the line
+            points.append({"run_id": None, "collected_at": report.database.get("collected_at") or "", **now})
+        report.extras["trend"] = points
+    return digest
+
+
+def record(
+    report: Report, history: Any, digest: dict[str, Any] | None, keep_runs: int | None, keep_days: int | None
+) -> int | None:
+    """Store the run (after its reports are written) and apply retention; the run's id."""
+    if history is None:
+        return None
+    target = report.run["target"]
+    run_id = history.record(report, target, envelope(report), digest)
+    report.run["history_id"] = run_id
+    if keep_runs or keep_days:
+        pruned = history.prune(keep_runs, keep_days, target)
+        if pruned:
+            log.info("history: retention removed %d old run(s) of %s", pruned, target)
+    return run_id
 
 
 def guess_label(dsn: str | None, host: str | None, port: str | None, dbname: str | None, service: str | None) -> str:
@@ -195,8 +235,8 @@ def guess_label(dsn: str | None, host: str | None, port: str | None, dbname: str
 
     try:
         params = conninfo_to_dict(Target(dsn or "", host, port, None, dbname, service).resolve()[0])
-    except Exception:
-        return dbname or service or "database"
+    except Exception:  # a name given as is, never a connection string (it may hold a password)
+        return next((v for v in (dbname, service) if v and "=" not in v and "://" not in v), "database")
     if params.get("service") and not params.get("dbname"):
         return f"service={params['service']}"
     h = str(params.get("host") or "localhost")
@@ -253,6 +293,8 @@ def history_lines(stored: list[Any], as_json: bool = False) -> list[str]:
 
 
 def _num(value: Any, status: str) -> str:
+    if status == "partial" and value is not None:
+        return f"{value}*"  # a partial run's score covers only what was read
     if status != "ok":
         return "-"
     return "n/a" if value is None else str(value)

@@ -58,8 +58,7 @@ def settings(cfg: Config) -> NotifySettings | None:
             return None
     if not url:
         raise ConfigError("notify needs webhook or webhook-env")
-    if not str(url).startswith(("https://", "http://")):
-        raise ConfigError("notify: the webhook must be an http(s) URL")
+    check_url(str(url))
     out = NotifySettings(url=str(url))
     if "min-severity" in raw:
         if raw["min-severity"] not in SEVERITIES:
@@ -70,16 +69,38 @@ def settings(cfg: Config) -> NotifySettings | None:
             raise ConfigError("notify: on-failure must be true or false")
         out.on_failure = raw["on-failure"]
     if "timeout" in raw:
-        out.timeout = float(raw["timeout"])
+        value = raw["timeout"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 300:
+            raise ConfigError(f"notify: timeout must be a number of seconds between 0 and 300, not {value!r}")
+        out.timeout = float(value)
     return out
+
+
+def check_url(url: str) -> None:
+    """The webhook as urllib will take it, checked before the audit. The messages never show the URL
+    (a Slack webhook's path is its credential)."""
+    from urllib.parse import urlsplit  # here: only a configured webhook needs it
+
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise ConfigError("notify: the webhook URL holds spaces or control characters (its text is not shown)")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        raise ConfigError("notify: the webhook URL cannot be parsed (its text is not shown)") from None
+    if parts.scheme not in ("https", "http"):
+        raise ConfigError("notify: the webhook must be an http(s) URL")
+    if not parts.hostname:
+        raise ConfigError("notify: the webhook URL names no host")
 
 
 def secrets_of(cfg: Config) -> list[str]:
     """The webhook URL (and its path, which is the credential) for the redaction list."""
     try:
         s = settings(cfg)
-    except ConfigError:
-        return []
+    except ConfigError:  # a webhook that does not pass the checks is still a secret
+        raw = cfg.extra.get("notify")
+        return [str(raw["webhook"])] if isinstance(raw, dict) and raw.get("webhook") else []
     return [s.url] if s else []
 
 
@@ -123,8 +144,19 @@ def post(s: NotifySettings, payload: dict[str, Any]) -> bool:
         log.warning("notify: the webhook answered HTTP %d", exc.code)
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         reason = getattr(exc, "reason", exc)
-        log.warning("notify: cannot reach the webhook: %s", type(reason).__name__ if s.url in str(reason) else reason)
+        log.warning("notify: cannot reach the webhook: %s", _safe(str(reason), s.url) or type(reason).__name__)
+    except Exception as exc:  # urllib's ValueErrors (InvalidURL...) quote the URL: a delivery is never fatal
+        log.warning("notify: cannot send to the webhook: %s", type(exc).__name__)
     return False
+
+
+def _safe(text: str, url: str) -> str:
+    """A delivery error's text, or nothing when it shows any part of the URL beyond the host."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    secret = [url, parts.path, parts.query] + [p for p in parts.path.split("/") if len(p) >= 4]
+    return "" if any(x and x in text for x in secret) else text
 
 
 def on_report(cfg: Config, report: Any, target: str) -> bool:

@@ -1,17 +1,20 @@
 """One audit, end to end: the one pipeline that `pg-auditor audit`, the Python API and a fleet run call.
 
-    compare-to check -> collect (or load a snapshot) and run the rules -> baseline -> compare, record
-    and trend (nightly.after_run) -> write the formats -> notify -> exit code
+    config, compare-to and output checks -> collect (or load a snapshot) and run the rules -> baseline
+    -> compare and trend (nightly.before_write) -> write the formats -> record (nightly.record) -> notify
+    -> exit code
 
 Callers differ only in what they ask of it (a Job): the CLI connects with a prompt and keeps the
 passwords it meets secret, the API writes nothing, a fleet shares one history between targets.
-A run that fails before its reports are written is recorded as failed (history row and failure
-notification) once, here, and the error is raised again for the caller to show.
+A run that fails before its reports are written leaves nothing in the output directory, is recorded
+as failed (history row and failure notification) once, here, and the error is raised again for the
+caller to show.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +31,8 @@ from auditor.engine.gate import exit_code
 from auditor.engine.report import Report
 from auditor.output import render
 from auditor.runs import baseline, nightly, notify
+
+log = logging.getLogger("pg_auditor")
 
 
 @dataclass
@@ -63,31 +68,43 @@ class Outcome:
 
 
 def run(job: Job) -> Outcome:
-    """Audit once as the job says; on failure record it (history, notification) and raise again."""
+    """Audit once as the job says; on failure clean up, record it (history, notification) and raise again.
+
+    Everything the run will need is checked before connecting: the config's sections, --compare-to and
+    the output directory (a staging directory is made in it). The reports are written before the history:
+    a history that refuses the write costs a warning and exit 2, never the reports.
+    """
     cfg = job.config
+    notify.settings(cfg)  # [notify] checked now (raises ConfigError), not after the audit
+    nightly.history_settings(cfg)
     nightly.check_compare_to(job.compare_to, job.history)
+    staging = None
+    target = None
     try:
+        staging = render.prepare(job.out_dir, job.stem, job.formats) if job.formats else None
         report, snap = check(job)
-    except Exception as exc:
-        if job.from_snapshot is None:
-            nightly.run_failed(cfg, job.history, job.label or job.failure_label(), _said(exc))
+        target = nightly.target_label(report, job.label)
+        if job.baseline is not None:
+            baseline.apply(report, *job.baseline)
+        hist = job.history_settings
+        digest = nightly.before_write(report, snap, cfg, job.history, job.compare_to, job.label, hist.trend_runs)
+        if job.sarif_anchor:
+            report.run["sarif_anchor"] = job.sarif_anchor
+        paths = render.write(report, job.formats, job.out_dir, job.stem, cfg.fail_on, staging) if job.formats else []
+    except BaseException as exc:
+        render.discard(staging)  # an interrupted or failed run leaves nothing half-written behind
+        if isinstance(exc, Exception) and (job.from_snapshot is None or target is not None):
+            nightly.run_failed(cfg, job.history, target or job.label or job.failure_label(), _said(exc))
         raise
-    if job.baseline is not None:
-        baseline.apply(report, *job.baseline)
-    hist = job.history_settings
-    nightly.after_run(
-        report, snap, cfg, job.history, job.compare_to, job.label, hist.trend_runs, hist.keep_runs, hist.keep_days
-    )
-    if job.sarif_anchor:
-        report.run["sarif_anchor"] = job.sarif_anchor
+    code = exit_code(report, cfg.fail_on, job.exit_zero, cfg.allow_partial)
     try:
-        paths = render.write(report, job.formats, job.out_dir, job.stem, cfg.fail_on) if job.formats else []
-    except Exception as exc:
-        nightly.run_failed(cfg, job.history, report.run["target"], _said(exc))
-        raise
+        nightly.record(report, job.history, digest, hist.keep_runs, hist.keep_days)
+    except AuditorError as exc:
+        log.warning("%s; the reports are written, the run is not in the history", exc)
+        code = 2
     if job.notify:
         notify.on_report(cfg, report, report.run["target"])
-    return Outcome(report, snap, paths, exit_code(report, cfg.fail_on, job.exit_zero))
+    return Outcome(report, snap, paths, code)
 
 
 def _said(exc: Exception) -> Exception:

@@ -9,7 +9,6 @@ shown but not run.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import psycopg
@@ -19,32 +18,13 @@ from auditor.catalog.collect import collect
 from auditor.catalog.db import Session
 from auditor.engine import run_rule
 from auditor.engine.config import Config
+from auditor.output.rule_docs import SECTIONS, example, sections
 from auditor.rules import load_all
 from auditor.rules.registry import Rule
 
 from scratch import scratch_database
 
-SECTIONS = ("Why it matters", "What it checks", "Bad", "Good", "Fix", "False positives")
-HEADING = re.compile(r"^## (.+)$", re.M)
-SQL_BLOCK = re.compile(r"```sql\n(.*?)```", re.S)
-NOT_RUN = re.compile(r"\(not run: (.+)\)\s*$")
 RULES = load_all()
-
-
-def sections(doc: str) -> dict[str, str]:
-    """Heading -> body of each `## ` section of a docstring."""
-    parts = HEADING.split(doc)
-    return {parts[i].strip(): parts[i + 1] for i in range(1, len(parts) - 1, 2)}
-
-
-def example(rule: Rule, kind: str) -> tuple[str, str | None]:
-    """The SQL of the Bad or Good section and, when it is shown but not run, why."""
-    for heading, body in sections(rule.doc).items():
-        if heading.split(" (")[0] == kind:
-            not_run = NOT_RUN.search(heading)
-            blocks = SQL_BLOCK.findall(body)
-            return "\n".join(blocks), not_run.group(1) if not_run else None
-    return "", None
 
 
 @pytest.mark.parametrize("code", sorted(RULES))

@@ -83,23 +83,14 @@ def psql(dsn: str, path: Path) -> None:
 
 @pytest.fixture
 def real_database(pg_server, request) -> Iterator[str]:
-    """The schema loaded into a scratch database and analyzed; roles it created are dropped after."""
+    """The schema loaded into a scratch database and analyzed (roles it creates are dropped after)."""
     folder = REAL / request.param
-    with psycopg.connect(pg_server.dsn_for(), autocommit=True) as conn:
-        before = {r[0] for r in conn.execute("SELECT rolname FROM pg_roles")}
-    try:
-        with scratch_database(pg_server, f"pga_real_{request.param}") as dsn:
-            for path in load_files(folder):
-                psql(dsn, path)
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute("ANALYZE")
-            yield dsn
-    finally:
-        with psycopg.connect(pg_server.dsn_for(), autocommit=True) as conn:
-            for (role,) in conn.execute("SELECT rolname FROM pg_roles").fetchall():
-                if role not in before:
-                    conn.execute(f'DROP OWNED BY "{role}"')
-                    conn.execute(f'DROP ROLE "{role}"')
+    with scratch_database(pg_server, f"pga_real_{request.param}") as dsn:
+        for path in load_files(folder):
+            psql(dsn, path)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("ANALYZE")
+        yield dsn
 
 
 def audit(dsn: str) -> list:

@@ -12,6 +12,7 @@ from auditor.cli.app import app
 from auditor.cli.console import (
     _SECRETS,
     check_formats,
+    echo,
     finish,
     handles_errors,
     secrets_of_settings,
@@ -58,6 +59,13 @@ def audit(
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit 0 even with findings (2 still on error).")
     ] = False,
+    allow_partial: Annotated[
+        bool,
+        typer.Option(
+            "--allow-partial",
+            help="Exit 0/1 as usual when sections could not be read (default: 2); the report says it is partial.",
+        ),
+    ] = False,
     baseline_file: Annotated[
         Path | None,
         typer.Option("--baseline", help="Baseline (or previous JSON report): mark findings new/known, gate on new."),
@@ -98,7 +106,7 @@ def audit(
         results, paths = run_fleet(
             server=connection.target(), targets_file=targets,
             config_file=config_file, cli={"select": select, "ignore": ignore, "fail_on": fail_on,
-            "settings": settings}, formats=formats, out_dir=output,
+            "settings": settings, "allow_partial": allow_partial}, formats=formats, out_dir=output,
             jobs=jobs, history=history, compare_to=compare_to, exit_zero=exit_zero, schema=schema,
             exclude_schema=exclude_schema, timeouts={"statement_timeout": connection.statement_timeout,
             "lock_timeout": connection.lock_timeout, "connect_timeout": connection.connect_timeout},
@@ -106,20 +114,21 @@ def audit(
         for r in results:
             shown = "n/a" if r.overall is None else r.overall
             detail = f"score {shown}" if r.status in ("ok", "findings") else (r.error or "")
-            typer.echo(f"{r.name}: {r.status} ({detail})", err=True)
+            echo(f"{r.name}: {r.status} ({detail})", err=True)
         for p in paths:
-            typer.echo(str(p))
+            echo(str(p))
         raise typer.Exit(max((r.exit_code for r in results), default=0))
     from auditor.engine import config as config_mod
     from auditor.runs import baseline, nightly, notify, single
 
-    cfg = config_mod.apply_cli(config_mod.load(config_file), select, ignore, fail_on, settings)
+    cfg = config_mod.apply_cli(config_mod.load(config_file), select, ignore, fail_on, settings, allow_partial)
     if baseline_file and compare_to:
         raise AuditorError("--baseline and --compare-to both say what changed: give one")
     base = baseline.load(baseline_file) if baseline_file else None  # a bad baseline fails before connecting
     _SECRETS.extend(secrets_of_settings(config_file, history) + notify.secrets_of(cfg))
     hist = nightly.history_settings(cfg, history)
-    store = nightly.open_history(hist)
+    notify.settings(cfg)  # every config section is checked before anything connects
+    store = nightly.open_history(hist, connection.connect_timeout)
     try:
         outcome = single.run(
             single.Job(
@@ -146,6 +155,6 @@ def audit(
         if store is not None:
             store.close()
     for p in outcome.paths:
-        typer.echo(str(p))
+        echo(str(p))
     summarize(outcome.report)
     finish(outcome.exit_code)

@@ -9,6 +9,7 @@ import typer
 
 from auditor.cli.app import app
 from auditor.cli.console import (
+    echo,
     fail,
     handles_errors,
     setup_logging,
@@ -58,7 +59,7 @@ def write_baseline(
                      schemas=schema, exclude_schemas=exclude_schema)  # fmt: skip
     report, _ = single.check(job)
     doc = baseline.save(report, output)
-    typer.echo(str(output))
-    typer.echo(f"baseline of {len(doc['entries'])} findings", err=True)
+    echo(str(output))
+    echo(f"baseline of {len(doc['entries'])} findings", err=True)
     if any(s.status == "error" for s in report.statuses):
         fail("some rules failed with an error; their findings are not in the baseline (run with --debug)")

@@ -9,6 +9,7 @@ import typer
 
 from auditor.cli.app import app
 from auditor.cli.console import (
+    echo,
     handles_errors,
     log,
     setup_logging,
@@ -53,4 +54,4 @@ def collect(
     snap = collect_snapshot(session, schema, exclude_schema)
     snapshot_file.save(snap, output)
     log.debug("collected with %d queries, %d rows", session.queries - queries, session.rows)
-    typer.echo(str(output))
+    echo(str(output))

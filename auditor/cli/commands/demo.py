@@ -9,6 +9,7 @@ import typer
 
 from auditor.cli.app import app
 from auditor.cli.console import (
+    echo,
     handles_errors,
     setup_logging,
 )
@@ -33,6 +34,6 @@ def demo(
     setup_logging(debug)
     paths, dsn = run_demo(output, keep=keep)
     for p in paths:
-        typer.echo(str(p))
+        echo(str(p))
     if dsn:
-        typer.echo(f"demo server left running: {dsn}", err=True)
+        echo(f"demo server left running: {dsn}", err=True)

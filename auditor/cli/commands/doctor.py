@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import typer
-
 from auditor.cli.app import app
 from auditor.cli.console import (
     _SECRETS,
+    echo,
     handles_errors,
     setup_logging,
 )
@@ -37,4 +36,4 @@ def doctor(
         session.conn.close()
     from auditor.base.redaction import redact
 
-    typer.echo(redact(format_diagnosis(diagnosis), _SECRETS))
+    echo(redact(format_diagnosis(diagnosis), _SECRETS))

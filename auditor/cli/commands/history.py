@@ -9,6 +9,7 @@ import typer
 from auditor.cli.app import app
 from auditor.cli.console import (
     _SECRETS,
+    echo,
     fail,
     handles_errors,
     secrets_of_settings,
@@ -46,8 +47,8 @@ def show_history(
     try:
         if prune:
             n = store.prune(settings.keep_runs, settings.keep_days, target)
-            typer.echo(f"removed {n} run(s)", err=True)
+            echo(f"removed {n} run(s)", err=True)
         for line in nightly.history_lines(store.runs(target, limit), as_json):
-            typer.echo(line)
+            echo(line)
     finally:
         store.close()

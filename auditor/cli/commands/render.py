@@ -11,6 +11,7 @@ from auditor.base.errors import AuditorError
 from auditor.cli.app import app
 from auditor.cli.console import (
     check_formats,
+    echo,
     handles_errors,
 )
 
@@ -40,4 +41,4 @@ def render_report(
         raise AuditorError(f"{report_file} is not a pg-auditor JSON report: {exc}") from None
     stem = name or report_file.name.removesuffix(".json")
     for p in render.write(report, check_formats(formats or ["md", "html"]), output, stem):
-        typer.echo(str(p))
+        echo(str(p))

@@ -8,6 +8,7 @@ import typer
 
 from auditor.cli.app import app
 from auditor.cli.console import (
+    echo,
     fail,
     handles_errors,
 )
@@ -26,10 +27,10 @@ def list_rules(
     rules = load_all()
     if thresholds:
         for key, t in sorted(THRESHOLDS.items()):
-            typer.echo(f"{key} = {t.default!r}\n    {t.help}")
+            echo(f"{key} = {t.default!r}\n    {t.help}")
         return
     for r in rules.values():
-        typer.echo(f"{r.code}  {r.severity:<8}  {r.slug:<40}  {r.title}")
+        echo(f"{r.code}  {r.severity:<8}  {r.slug:<40}  {r.title}")
 
 
 @app.command("rule")
@@ -44,5 +45,5 @@ def show_rule(code: Annotated[str, typer.Argument(help="Rule code (IDX001) or sl
         fail(f"no rule {code!r} (see `pg-auditor rules`)")
         return
     req = f"; needs {', '.join(r.requires)}" if r.requires else ""
-    typer.echo(f"{r.code} {r.slug} ({r.area}, default severity {r.severity}{req})\n")
-    typer.echo(r.doc)
+    echo(f"{r.code} {r.slug} ({r.area}, default severity {r.severity}{req})\n")
+    echo(r.doc)
