@@ -21,9 +21,11 @@ from auditor.analysis.tenancy import (
     Tenancy,
     cells,
     exposures,
+    global_by_design,
     nullable_tenant_columns,
     parse_acl,
     per_snapshot,
+    polymorphic_key,
     role_closure,
     setting_defaults,
     shared_row_signals,
@@ -158,26 +160,32 @@ def _structure(snap: Snapshot, ten: Tenancy) -> dict[int, dict[str, float]]:
     out: dict[int, dict[str, float]] = {}
     stats = snap.column_stats_of
     for info in nullable_tenant_columns(snap, ten):
-        if shared_row_signals(snap, ten, info):
-            continue  # NULL on purpose, for rows every tenant shares (ISO015 says so at info)
+        if shared_row_signals(snap, ten, info) or polymorphic_key(snap, info.table, info.column or ""):
+            continue  # NULL on purpose: rows every tenant shares, or a row keyed by another key (ISO015: info)
         st = stats.get((info.table.schema, info.table.name, info.column or ""))
         out.setdefault(info.table.oid, {})[NULLABLE_CUT] = 0.6 if st and st.null_frac > 0 else 0.4
     for child, parent, con in unsafe_foreign_keys(snap, ten):
         col = snap.column_by_name.get((parent.table.oid, (con.ref_columns or [""])[0]))
         out.setdefault(child.table.oid, {}).setdefault(FK_CUT, 0.2 if col and col.base_type == "uuid" else 0.4)
-    for info, _idx in unscoped_uniques(snap, ten):
-        out.setdefault(info.table.oid, {})[UNIQUE_CUT] = 0.2
+    for info, idx in unscoped_uniques(snap, ten):
+        if global_by_design(snap, ten, info, idx) is None:
+            out.setdefault(info.table.oid, {})[UNIQUE_CUT] = 0.2
     return out
 
 
 def truncate_roles(ten: Tenancy, info: TableInfo, snap: Snapshot) -> list[str]:
     """Application roles (or PUBLIC) that may TRUNCATE the table through a grant."""
+    return granted_roles(ten, info, snap, "D")
+
+
+def granted_roles(ten: Tenancy, info: TableInfo, snap: Snapshot, letter: str) -> list[str]:
+    """Application roles (or PUBLIC) holding one table privilege (an ACL letter) through a grant."""
     acl = parse_acl(info.table.acl)
     out = []
     for role in ten.app_roles:
-        if any("D" in acl.get(g, "") for g in role_closure(snap, role, inherit_only=True) - {info.table.owner}):
+        if any(letter in acl.get(g, "") for g in role_closure(snap, role, inherit_only=True) - {info.table.owner}):
             out.append(role)
-    if "D" in acl.get("public", ""):
+    if letter in acl.get("public", ""):
         out.append("public")
     return out
 

@@ -6,6 +6,9 @@ operand is reliable enough to tell a tenant predicate from `true`, an `OR org_id
 role-identity comparison or a switch on a setting any session can change.
 
 Verdicts are numbers: 1.0 scoped (or denies), 0.5 a helper function we cannot read, 0.0 open.
+Helper functions are judged by their bodies (auditor.analysis.helpers) when the Subject carries them:
+a membership lookup keyed on the current user is tenant-scoped, `owner = auth.uid()` is user-scoped
+(narrower than the tenant), a row flag (`sharing <> 'private'`) shares rows on read only.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
+
+from auditor.analysis.helpers import UNTRUSTED, USER_CONTEXT
 
 _SETTING = re.compile(r"current_setting\('((?:[^']|'')*)'")
 _LITERAL = re.compile(r"'(?:[^']|'')*'")
@@ -28,6 +34,9 @@ _CONTEXT_BUILTIN = (
 # A comparison that does not scope: inequality, pattern matching.
 _LOOSE_OP = re.compile(r"\s(<>|!=|~~\*?|!~~\*?|~\*?|!~\*?|LIKE|ILIKE)\s")
 _CALL = re.compile(r"([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)\s*\(")
+_EQUAL_OP = re.compile(r"\s(=|IN|= ANY)\s|\s= ANY \(")
+# Columns whose name says "shared on purpose": a flag on them opens rows their owner chose to share.
+_SHARING_COLUMN = re.compile(r"shar|public|visib|private|publish|bucket|listed|open|access|global", re.I)
 _NOT_HELPERS = frozenset({"current_setting", "nullif", "coalesce", "any", "all", "array", "exists", "lower", "upper"})
 
 SCOPED, PARTIAL, OPEN = 1.0, 0.5, 0.0
@@ -102,6 +111,9 @@ class Subject:
     table: str
     context_functions: tuple[str, ...] = ()
     indirect: bool = False  # no tenant column: a subquery through the parent is the expected form
+    fk_columns: frozenset[str] = frozenset()  # columns of the table's own foreign keys (to a parent row)
+    all_columns: frozenset[str] = frozenset()  # every column of the table (empty: not known)
+    helpers: Any = field(default=None, compare=False, hash=False)  # auditor.analysis.helpers.Helpers
 
     @property
     def context(self) -> re.Pattern[str]:
@@ -138,15 +150,61 @@ def refs_column(text: str, subj: Subject) -> bool:
     return not subj.columns.isdisjoint(column_refs(text, subj.table))
 
 
+def _helper_kinds(bare: str, subj: Subject) -> list[str]:
+    """The verdict kinds of the functions an atom calls (only those the helpers know)."""
+    if subj.helpers is None:
+        return []
+    out = []
+    for name in dict.fromkeys(_CALL.findall(bare)):
+        if name.split(".")[-1].lower() in _NOT_HELPERS:
+            continue
+        v = subj.helpers.verdict_of_call(name)
+        if v is not None:
+            out.append(v.kind)
+    return out
+
+
+_CAST = re.compile(r'::\s*(?:"[^"]+"|[A-Za-z_][\w$]*)(?:\s*\.\s*(?:"[^"]+"|[A-Za-z_][\w$]*))*(?:\[\])*')
+_KEYWORDS = frozenset(
+    [
+        "and",
+        "or",
+        "not",
+        "in",
+        "is",
+        "null",
+        "true",
+        "false",
+        "any",
+        "all",
+        "some",
+        "exists",
+        "select",
+        "from",
+        "where",
+        "like",
+        "ilike",
+    ]
+)
+
+
+def _own_columns(bare: str, subj: Subject) -> frozenset[str]:
+    """Columns of the subject's table an expression names (casts and keywords are not columns)."""
+    refs = column_refs(_CAST.sub("", bare), subj.table)
+    return refs & subj.all_columns if subj.all_columns else frozenset(r for r in refs if r not in _KEYWORDS)
+
+
 def classify_atom(text: str, subj: Subject) -> str:
-    """tenant, subquery, helper, true, false, null-branch, current-user, role-identity, setting-only,
-    loose, literal or other."""
+    """tenant, subquery, membership, user, helper, flag, parent-flag, link, untrusted, true, false,
+    null-branch, current-user, role-identity, setting-only, loose, literal or other."""
     t = _outer_strip(text)
     if t.lower() == "true":
         return "true"
     if t.lower() in ("false", "NULL".lower()):
         return "false"
     bare = _LITERAL.sub("''", t)
+    if UNTRUSTED.search(t):
+        return "untrusted"
     col = refs_column(t, subj)
     ctx = bool(subj.context.search(t))
     if t.endswith(" IS NULL") and (col or ctx) and " IS NOT NULL" not in t:
@@ -154,30 +212,122 @@ def classify_atom(text: str, subj: Subject) -> str:
     if _ROLE_IDENTITY.search(bare):
         return "current-user" if col else "role-identity"
     subquery = "EXISTS" in bare or "( SELECT" in bare or "(SELECT" in bare
+    own = _own_columns(bare, subj)
+    kinds = _helper_kinds(bare, subj)
+    if "untrusted" in kinds:
+        return "untrusted"
+    loose = bool(_LOOSE_OP.search(bare))
     if col and ctx:
-        return "loose" if _LOOSE_OP.search(bare) and not subquery else "tenant"
+        return "loose" if loose and not subquery else "tenant"
     if ctx and subquery and (subj.indirect or col):
         return "subquery"
+    user = bool(USER_CONTEXT.search(bare)) or "context" in kinds
+    if own and "membership" in kinds:
+        return "membership"  # has_role_on_account(account_id): the current user's memberships
+    if own and user and subquery:
+        return "membership"  # EXISTS (SELECT 1 FROM members m WHERE m.team_id = t.team_id AND m.user_id = auth.uid())
+    if own and user and not loose and _EQUAL_OP.search(bare):
+        return "user"  # owner = auth.uid(), (storage.foldername(name))[1] = auth.uid()::text: narrower than a tenant
     if ctx:
         return "setting-only"
     if col:
         helpers = [c for c in _CALL.findall(bare) if c.split(".")[-1].lower() not in _NOT_HELPERS]
-        return "helper" if helpers else "literal"
+        if kinds and all(k == "flag" for k in kinds):
+            return "flag"
+        return "helper" if helpers and (not kinds or "unknown" in kinds) else "literal"
+    if own and kinds and all(k == "flag" for k in kinds):
+        return "flag"
+    if own and subquery:
+        outer = _own_columns(bare.split("(", 1)[0], subj)
+        return "parent-flag" if outer and outer <= subj.fk_columns else "link"
+    if own and not kinds and not _CALL.findall(bare) and any(_SHARING_COLUMN.search(c) for c in own):
+        return "flag"
+    if own and kinds and "unknown" in kinds:
+        return "helper"
     return "other"
 
 
-def score_node(node: Node, subj: Subject) -> float:
+_SCOPED_KINDS = frozenset({"tenant", "subquery", "false", "membership", "user"})
+SHARED_KINDS = frozenset({"flag", "parent-flag"})  # rows their owner marks shared: open on read by design
+
+
+def score_node(node: Node, subj: Subject, reading: bool = False) -> float:
+    """1 scoped, 0.5 unverified helper, 0 open. reading: the expression only filters rows to read
+    (a SELECT policy's USING), where a sharing flag is the owner's choice, not a leak."""
     if node.op == "or":
-        return min(score_node(c, subj) for c in node.children)
+        return min(score_node(c, subj, reading) for c in node.children)
     if node.op == "and":
-        return max(score_node(c, subj) for c in node.children)
+        return max(score_node(c, subj, reading) for c in node.children)
     kind = classify_atom(node.text, subj)
-    return {"tenant": SCOPED, "subquery": SCOPED, "false": SCOPED, "helper": PARTIAL}.get(kind, OPEN)
+    if kind in _SCOPED_KINDS or (reading and kind in SHARED_KINDS):
+        return SCOPED
+    return PARTIAL if kind == "helper" else OPEN
 
 
-def score_expr(expr: str | None, subj: Subject) -> float | None:
+def score_expr(expr: str | None, subj: Subject, reading: bool = False) -> float | None:
     """None for an absent expression (its meaning depends on the command: see Cell logic)."""
-    return None if expr is None else score_node(parse(expr), subj)
+    return None if expr is None else score_node(parse(expr), subj, reading)
+
+
+def open_kinds(expr: str | None, subj: Subject, reading: bool = False) -> list[str]:
+    """The kinds of the atoms that leave an expression short of scoped (what a finding names)."""
+    if expr is None:
+        return []
+    out: list[str] = []
+
+    def walk(n: Node) -> None:
+        if score_node(n, subj, reading) >= SCOPED:
+            return
+        if n.op == "atom":
+            out.append(classify_atom(n.text, subj))
+            return
+        for c in n.children:
+            walk(c)
+
+    walk(parse(expr))
+    return list(dict.fromkeys(out))
+
+
+def scoped_core(expr: str | None, subj: Subject, reading: bool = False) -> str | None:
+    """The expression with its open OR-branches removed (`user_id = auth.uid() OR user_id IS NULL` ->
+    `user_id = auth.uid()`), or None when nothing scoped is left: what a policy admits on purpose."""
+    if expr is None:
+        return None
+
+    def core(n: Node) -> str | None:
+        if score_node(n, subj, reading) >= SCOPED:
+            return n.text
+        if n.op == "or":
+            kept = [c for c in (core(ch) for ch in n.children) if c]
+            return " OR ".join(f"({k})" for k in kept) if kept else None
+        return None
+
+    return core(parse(expr))
+
+
+def without_branches(expr: str, drop: list[str]) -> str | None:
+    """The expression without the top-level OR-branches named (None when nothing would be left)."""
+    root = parse(expr)
+    if root.op != "or":
+        return None
+    wanted = {_outer_strip(d) for d in drop}
+    kept = [c.text for c in root.children if _outer_strip(c.text) not in wanted]
+    if not kept or len(kept) == len(root.children):
+        return None
+    return " OR ".join(f"({k})" for k in kept)
+
+
+def shares(expr: str | None, subj: Subject) -> bool:
+    """The expression opens rows by a sharing flag (on read)."""
+    if expr is None:
+        return False
+    stack = [parse(expr)]
+    while stack:
+        n = stack.pop()
+        if n.op == "atom" and classify_atom(n.text, subj) in SHARED_KINDS:
+            return True
+        stack.extend(n.children)
+    return False
 
 
 @dataclass
@@ -186,6 +336,7 @@ class ExprIssues:
     null_branches: list[str] = field(default_factory=list)
     current_user: list[str] = field(default_factory=list)
     setting_escapes: list[str] = field(default_factory=list)  # OR branches keyed on a non-tenant setting
+    untrusted: list[str] = field(default_factory=list)  # atoms that read a claim the user can edit
     no_tenant_reference: bool = False
 
 
@@ -206,6 +357,8 @@ def issues(expr: str | None, subj: Subject, tenant_settings: set[str]) -> ExprIs
             out.null_branches.append(n.text)
         elif kind == "current-user":
             out.current_user.append(n.text)
+        elif kind == "untrusted":
+            out.untrusted.append(n.text)
 
     walk(root, False)
     branches = root.children if root.op == "or" else (root,)

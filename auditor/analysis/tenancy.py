@@ -17,7 +17,18 @@ from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 
 from auditor.analysis.acl import letters_by_grantee as parse_acl
-from auditor.analysis.policy_expr import ExprIssues, Subject, column_refs, issues, parse, score_expr, settings_in
+from auditor.analysis.helpers import Helpers, helpers, tables_named
+from auditor.analysis.policy_expr import (
+    ExprIssues,
+    Subject,
+    classify_atom,
+    column_refs,
+    issues,
+    open_kinds,
+    parse,
+    score_expr,
+    settings_in,
+)
 from auditor.base.names import quote_ident
 from auditor.base.thresholds import threshold
 from auditor.catalog.model import Policy, Snapshot, Table
@@ -55,7 +66,23 @@ TABLE_CLASSES = threshold(
 TENANT_SETTINGS = threshold("tenant_settings", [], "custom settings that carry the tenant (e.g. app.current_org)")
 CONTEXT_FUNCTIONS = threshold("context_functions", [], "functions that return the session's tenant (e.g. app.org())")
 REFERENCE_MAX_ROWS = threshold("reference_max_rows", 10_000, "estimated rows up to which a lookup table is reference")
-ISOLATION_MODEL = threshold("isolation_model", "", "force the isolation model: rls, app or schema ('' detects it)")
+MODELS = ("rls", "app", "schema", "user", "none")
+
+
+def check_model(value: str) -> str | None:
+    """isolation_model must name a model: a typo would otherwise be detection in disguise."""
+    if value and value not in MODELS:
+        return f"{value!r} is not an isolation model (one of {', '.join(MODELS)}, or '' to detect it)"
+    return None
+
+
+ISOLATION_MODEL = threshold(
+    "isolation_model",
+    "",
+    "force the isolation model: rls (shared tenant column under RLS), app (enforced by the application), schema "
+    "(schema per tenant), user (each user is the tenant), none (not multi-tenant); '' detects it",
+    check_model,
+)
 
 T = TypeVar("T")
 SCORED = ("root", "tenant", "indirect", "identity", "unknown")  # tables that hold (or may hold) tenant data
@@ -84,7 +111,7 @@ _IDENTITY_NAME = re.compile(r"^(users?|members?|people|persons?|profiles?|identi
 _SENSITIVE = re.compile(
     r"password|passwd|secret|token|api_?key|private_key|ssn|iban|card_number|credit_card|cvv|encrypted", re.I
 )
-_RANDOM_NAME = re.compile(r"token|secret|digest|password|^value$|api_?key$|uuid|guid", re.I)
+_RANDOM_NAME = re.compile(r"token|secret|digest|password|^value$|api_?key$|uuid|guid|idempotency", re.I)
 _TENANT_SETTING_NAME = re.compile(r"(tenant|org|account|workspace|company|team)", re.I)
 _EQUALITY = re.compile(r" = |= ANY| IN \(")
 
@@ -110,13 +137,18 @@ class Tenancy:
     context_functions: tuple[str, ...]
     app_roles: list[str]
     app_roles_how: str
-    model: str  # rls, app, schema, none
+    model: str  # rls, app, schema, user, none
     schema_groups: list[list[str]]
     rls_tables: int = 0
+    shape: str = "column"  # column (one tenant column), membership (helpers look the user up), user (per user)
+    bypass_roles: dict[str, str] = field(default_factory=dict)  # BYPASSRLS roles not used by the app -> how reached
+    helpers: Helpers | None = field(default=None, repr=False, compare=False)
+    fk_columns: dict[int, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
+    all_columns: dict[int, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
     unmatched_classes: list[str] = field(default_factory=list)  # table_classes entries that name no table here
     unmatched_root: str | None = None  # thresholds.tenant_root when it names no table here
     # Verdicts on one table's policy expressions, asked again for every command, role and check.
-    _scores: dict[tuple[int, str], float] = field(default_factory=dict, repr=False, compare=False)
+    _scores: dict[tuple[int, str, bool], float] = field(default_factory=dict, repr=False, compare=False)
     _issues: dict[tuple[int, str], ExprIssues] = field(default_factory=dict, repr=False, compare=False)
     _cells: dict[tuple[int, str | None, str], Cell] = field(default_factory=dict, repr=False, compare=False)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -131,7 +163,20 @@ class Tenancy:
 
     def subject(self, info: TableInfo) -> Subject:
         cols = {info.column} if info.column else set()
-        return Subject(frozenset(cols), info.table.name, self.context_functions, indirect=info.column is None)
+        oid = info.table.oid
+        return Subject(
+            frozenset(cols),
+            info.table.name,
+            self.context_functions,
+            indirect=info.column is None,
+            fk_columns=self.fk_columns.get(oid, frozenset()),
+            all_columns=self.all_columns.get(oid, frozenset()),
+            helpers=self.helpers,
+        )
+
+    def open_kinds(self, info: TableInfo, expr: str | None, reading: bool = False) -> list[str]:
+        """What leaves a policy expression on this table short of scoped (atom kinds)."""
+        return open_kinds(expr, self.subject(info), reading)
 
     def once(self, name: str, build: Callable[[], T]) -> T:
         """build(), computed once for this tenant model: the score and the ISO checks share the result."""
@@ -139,11 +184,12 @@ class Tenancy:
             self._derived[name] = build()
         return self._derived[name]
 
-    def score(self, info: TableInfo, expr: str) -> float:
-        """score_expr of a policy expression on this table, computed once per table and expression."""
-        key = (info.table.oid, expr)
+    def score(self, info: TableInfo, expr: str, reading: bool = False) -> float:
+        """score_expr of a policy expression on this table, computed once per table, expression and
+        whether it only filters rows to read (a SELECT's USING: sharing flags count as the owner's choice)."""
+        key = (info.table.oid, expr, reading)
         if key not in self._scores:
-            self._scores[key] = score_expr(expr, self.subject(info)) or 0.0
+            self._scores[key] = score_expr(expr, self.subject(info), reading) or 0.0
         return self._scores[key]
 
     def issues(self, info: TableInfo, expr: str | None) -> ExprIssues:
@@ -200,10 +246,13 @@ def _find_root(snap: Snapshot, tables: list[Table]) -> tuple[Table | None, dict[
     else:
         cand = [t for t in tables if _ROOT_NAME.match(t.name)]
     best: tuple[int, Table | None, dict[int, str]] = (0, None, {})
+    top = {t.oid for t in tables}  # partitions with their own foreign keys count once, with their parent
     for root in sorted(cand, key=lambda t: (t.schema, t.name)):
         pk = _pk_columns(snap, root)
         fks: dict[int, str] = {}
         for con in snap.constraints_referencing.get(root.oid, []):
+            if con.table_oid not in top:
+                continue
             if con.parent_oid is None and len(con.columns) == 1 and con.ref_columns == pk and con.table_oid != root.oid:
                 fks.setdefault(con.table_oid, con.columns[0])
         if len(fks) > best[0] or (configured and best[1] is None):
@@ -245,22 +294,127 @@ def _policy_columns(snap: Snapshot, tables: list[Table]) -> tuple[Counter[str], 
     return cols, names
 
 
+@dataclass
+class Evidence:
+    """What the policies say the tenant is, as numbers of tables per column."""
+
+    member: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))  # membership helpers
+    user: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))  # col = the current user
+    root_pk: dict[int, int] = field(default_factory=dict)  # a root's own key under a membership check
+
+    def best_user(self) -> tuple[str | None, int]:
+        if not self.user:
+            return None, 0
+        col = max(sorted(self.user), key=lambda c: len(self.user[c]))
+        return col, len(self.user[col])
+
+    def tenant_tables(self) -> int:
+        return len(set().union(*self.member.values(), self.root_pk) if self.member or self.root_pk else set())
+
+
+def _policy_evidence(snap: Snapshot, tables: list[Table], h: Helpers) -> Evidence:
+    """Per column, the tables whose permissive policies scope rows by a membership lookup of the current
+    user, or by comparing the column with the current user (per-user tenancy)."""
+    ev = Evidence()
+    for t in tables:
+        policies = [p for p in snap.policies_of.get(t.oid, []) if p.permissive]
+        if not policies:
+            continue
+        cols = frozenset(c.name for c in snap.columns_of.get(t.oid, []))
+        fks = frozenset(c for con in snap.constraints_of.get(t.oid, []) if con.type == "f" for c in con.columns)
+        subj = Subject(frozenset(), t.name, fk_columns=fks, all_columns=cols, helpers=h)
+        pk = _pk_columns(snap, t)
+        for p in policies:
+            for expr in (p.using_expr, p.check_expr):
+                for atom in _atoms(expr or ""):
+                    kind = classify_atom(atom, subj)
+                    if kind not in ("membership", "user"):
+                        continue
+                    outer = atom.split("(", 1)[0] if kind == "membership" and " IN " in atom else atom
+                    refs = (column_refs(outer, t.name) & cols) or (column_refs(atom, t.name) & cols)
+                    for c in sorted(refs):
+                        if kind == "membership" and pk == [c]:
+                            ev.root_pk[t.oid] = ev.root_pk.get(t.oid, 0) + 1
+                        elif kind == "membership":
+                            ev.member[c].add(t.oid)
+                        else:
+                            ev.user[c].add(t.oid)
+    return ev
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def _corroborated(
+    snap: Snapshot, tables: list[Table], column: str, has_col: dict[str, set[int]], root: Table | None
+) -> bool:
+    """A tenant column found by names and foreign keys alone is taken only when the schema backs it: a
+    tenant's name (organisation, account, workspace, team, tenant; not a shop's customer) on two
+    tables or more, or the column on half the tables that hold data."""
+    carrying = len(has_col.get(column, ()))
+    data = [t for t in tables if not _FRAMEWORK.match(t.name)]
+    strong = _snake(column) in {_snake(n) for n in TENANT_COLUMNS(snap)} or bool(
+        root is not None and _ROOT_NAME.match(root.name) and not _WEAK_ROOT.match(root.name)
+    )
+    if strong and carrying >= 2:
+        return True
+    return bool(data) and carrying >= max(1, len(data) / 2)
+
+
+_WEAK_ROOT = re.compile(r"^customers?$", re.I)  # a shop's customers are rows of the shop, rarely its tenants
+
+
+def _user_root(snap: Snapshot, tables: list[Table], column: str) -> Table | None:
+    """The table the per-user column points at most often (auth.users, users)."""
+    refs: Counter[int] = Counter()
+    for t in tables:
+        for con in snap.constraints_of.get(t.oid, []):
+            if con.type == "f" and con.columns == [column] and con.ref_table_oid:
+                refs[con.ref_table_oid] += 1
+    if not refs:
+        return None
+    oid = min(refs, key=lambda o: (-refs[o], o))
+    return snap.table_by_oid.get(oid)
+
+
 def _build(snap: Snapshot) -> Tenancy:
     tables = _top_tables(snap)
     has_col: dict[str, set[int]] = defaultdict(set)
     for t in tables:
         for c in snap.columns_of.get(t.oid, []):
             has_col[c.name].add(t.oid)
+    h = helpers(snap)
     root, root_fks = _find_root(snap, tables)
     pol_cols, pol_settings = _policy_columns(snap, tables)
+    ev = _policy_evidence(snap, tables, h)
     configured = TENANT_COLUMN(snap)
-    column, how, confidence = None, "no tenant column found", "none"
+    forced = ISOLATION_MODEL(snap)
+    user_col, user_tables = ev.best_user()
+    tenant_tables = max(ev.tenant_tables(), max(pol_cols.values(), default=0))
+    column, how, confidence, shape = None, "no tenant column found", "none", "column"
     if configured:
         column, how, confidence = configured, "configuration (thresholds.tenant_column)", "high"
+        if forced == "user":
+            shape, root, root_fks = "user", None, {}
+    elif forced == "none":
+        how = "configuration (thresholds.isolation_model = 'none'): not multi-tenant"
+    elif user_col and (forced == "user" or (user_tables >= 2 and user_tables > tenant_tables)):
+        column, shape, root, root_fks = user_col, "user", None, {}
+        how = f"per user: {user_col} is compared with the current user in the policies of {user_tables} tables"
+        confidence = "high" if user_tables >= 3 else "medium"
     elif root_fks:
         column = Counter(root_fks.values()).most_common(1)[0][0]
         how = f"single-column foreign keys to {root.qualified} from {len(root_fks)} tables"  # type: ignore[union-attr]
         confidence = "high" if len(root_fks) >= 3 else "medium"
+        if ev.member or ev.root_pk:
+            shape = "membership"
+            how += "; policies check the current user's membership"
+    elif ev.member:
+        column = max(sorted(ev.member), key=lambda c: len(ev.member[c]))
+        shape = "membership"
+        how = f"policies of {len(ev.member[column])} tables check the current user's membership on {column}"
+        confidence = "medium"
     elif pol_cols:
         column = pol_cols.most_common(1)[0][0]
         how = f"compared with a session setting in {pol_cols[column]} policy expression(s)"
@@ -277,6 +431,14 @@ def _build(snap: Snapshot) -> Tenancy:
             count, _, column = max(by_name)
             how = f"column name ({column} on {count} tables)"
             confidence = "medium" if count >= 5 else "low"
+    policy_backed = bool(configured or shape != "column" or (column and column in pol_cols))
+    if column and not policy_backed and not forced and not _corroborated(snap, tables, column, has_col, root):
+        data = sum(1 for t in tables if not _FRAMEWORK.match(t.name))
+        how = (
+            f"not multi-tenant as far as the catalog shows: {column} ({how}) is on {len(has_col.get(column, ()))} "
+            f"of {data} tables and no policy uses it (set thresholds.tenant_column if it is the tenant)"
+        )
+        column, confidence, root, root_fks = None, "none", None, {}
     settings = list(TENANT_SETTINGS(snap)) or [s for s, _ in pol_settings.most_common()]
     if not settings:  # settings that name a tenant in policies that read some setting
         found = {s for p in snap.policies for e in (p.using_expr, p.check_expr) for s in settings_in(e)}
@@ -284,16 +446,22 @@ def _build(snap: Snapshot) -> Tenancy:
     infos = _classify(snap, tables, column, root, root_fks, has_col)
     groups = schema_groups(snap)
     rls_tables = sum(1 for i in infos.values() if i.cls in SCORED and i.table.rls_enabled)
-    forced = ISOLATION_MODEL(snap)
-    if forced in ("rls", "app", "schema"):
+    if forced in MODELS:
         model = forced
     elif column is None:
         model = "schema" if groups else "none"
+    elif shape == "user":
+        model = "user"
     elif rls_tables:
         model = "rls"
     else:
         model = "app"
+    if shape == "user" and column:
+        identity = _user_root(snap, tables, column)
+        if identity is not None and identity.oid in infos and infos[identity.oid].cls in ("unknown", "reference"):
+            infos[identity.oid].cls, infos[identity.oid].reason = "identity", f"the users {column} points at"
     roles, roles_how = app_roles(snap, infos)
+    _read_only_globals(snap, infos, roles)
     ten = Tenancy(
         column=column,
         how=how,
@@ -307,6 +475,14 @@ def _build(snap: Snapshot) -> Tenancy:
         model=model,
         schema_groups=groups,
         rls_tables=rls_tables,
+        shape=shape,
+        bypass_roles=bypass_inventory(snap, infos, roles),
+        helpers=h,
+        fk_columns={
+            t.oid: frozenset(c for con in snap.constraints_of.get(t.oid, []) if con.type == "f" for c in con.columns)
+            for t in tables
+        },
+        all_columns={t.oid: frozenset(c.name for c in snap.columns_of.get(t.oid, [])) for t in tables},
     )
     for info in infos.values():
         info.weight = table_weight(snap, info)
@@ -362,7 +538,7 @@ def _classify(
             if override:
                 info.cls, info.reason = override, "configuration (thresholds.table_classes)"
         return infos
-    # Indirect: a NOT NULL foreign key path (depth <= 3) to a tenant table or the root.
+    # Indirect: a foreign key path (depth <= 3) to a tenant table or the root whose columns always hold a key.
     scoped = {oid for oid, i in infos.items() if i.cls in ("tenant", "root")}
     for _ in range(3):
         added = {}
@@ -372,9 +548,7 @@ def _classify(
             for con in sorted(snap.constraints_of.get(oid, []), key=lambda c: c.name):
                 if con.type != "f" or con.ref_table_oid not in scoped or con.ref_table_oid == oid:
                     continue
-                if all(
-                    snap.column_by_name.get((oid, c)) and snap.column_by_name[(oid, c)].not_null for c in con.columns
-                ):
+                if all(_keyed(snap, infos[oid].table, c) for c in con.columns):
                     parent = infos[con.ref_table_oid]
                     added[oid] = [f"{', '.join(con.columns)} -> {parent.table.qualified}", *parent.via]
                     break
@@ -427,6 +601,13 @@ def _classify(
             if override == "tenant" and info.column is None:
                 info.column = column if column and info.table.oid in has_col.get(column, ()) else None
     return infos
+
+
+def _keyed(snap: Snapshot, t: Table, col: str) -> bool:
+    """The column always holds a key: NOT NULL, a validated CHECK (col IS NOT NULL), or one branch of a
+    CHECK (num_nonnulls(...) = 1) (hierarchical tenancy: each row keyed by exactly one of several keys)."""
+    c = snap.column_by_name.get((t.oid, col))
+    return c is not None and (c.not_null or bool(checked_not_null(snap, t, col)) or bool(polymorphic_key(snap, t, col)))
 
 
 def table_weight(snap: Snapshot, info: TableInfo) -> float:
@@ -494,7 +675,33 @@ def _closure(snap: Snapshot, role: str, inherit_only: bool, set_only: bool) -> s
     return seen
 
 
+_DML = "rawd"
+API_ROLES = ("anon", "authenticated")  # PostgREST / Supabase: requests run as these after SET ROLE
+
+
+def _holders(snap: Snapshot, scored: list[Table]) -> tuple[set[str], set[str]]:
+    """(roles holding DML grants on the tables other than their owners, roles named in their policies)."""
+    grants: set[str] = set()
+    targets: set[str] = set()
+    for t in scored:
+        grants |= {g for g, privs in parse_acl(t.acl).items() if g != t.owner and any(ch in privs for ch in _DML)}
+        for p in snap.policies_of.get(t.oid, []):
+            targets |= set(p.roles)
+    grants.discard("public")
+    targets.discard("public")
+    return grants, targets
+
+
+def _skips_rls(snap: Snapshot, name: str) -> bool:
+    r = snap.role_by_name.get(name)
+    return bool(r and (r.superuser or r.bypassrls))
+
+
 def app_roles(snap: Snapshot, infos: dict[int, TableInfo]) -> tuple[list[str], str]:
+    """The roles the application's queries run as, as PostgreSQL resolves them: login roles holding
+    grants (or owner privileges through membership), roles a NOINHERIT login role reaches by SET ROLE
+    (PostgREST's authenticator -> anon, authenticated), and roles the policies name that hold DML grants.
+    Roles that skip RLS reached only by SET ROLE (service_role) are an inventory, not the app."""
     configured = APP_ROLES(snap)
     known = sorted(r for r in configured if r in snap.role_by_name)
     missing = sorted(set(configured) - set(known))
@@ -503,21 +710,30 @@ def app_roles(snap: Snapshot, infos: dict[int, TableInfo]) -> tuple[list[str], s
         return known, f"configuration (thresholds.app_roles){note}"
     scored = [i.table for i in infos.values() if i.cls in SCORED]
     owners = {t.owner for t in scored}
-    holders: set[str] = set()
-    for t in scored:
-        holders |= {g for g, privs in parse_acl(t.acl).items() if g != t.owner and privs}
-        for p in snap.policies_of.get(t.oid, []):
-            holders |= set(p.roles)
-    holders.discard("public")
-    found = []
+    all_owners = {t.owner for t in snap.user_tables}
+    grants, targets = _holders(snap, scored)
+    holders = grants | targets
+    found: dict[str, str] = {}
     for r in snap.roles:
         if not r.login or r.name in owners or (r.name == snap.server.current_user and r.superuser):
             continue
         reach = role_closure(snap, r.name, inherit_only=True)
         if reach & holders or (reach - {r.name}) & owners:
-            found.append(r.name)
+            found.setdefault(r.name, "login role holding grants or policy targets, or an owner member")
+        for target in sorted(role_closure(snap, r.name, set_only=True) - reach):
+            if target in grants and target not in owners and not _skips_rls(snap, target):
+                found.setdefault(target, f"reached by SET ROLE from login role {r.name}")
+    for name in sorted(grants & targets):
+        if name not in owners and not _skips_rls(snap, name):
+            found.setdefault(name, "named in policies and holding DML grants")
+    for name in API_ROLES:
+        if name in grants and not _skips_rls(snap, name):
+            found.setdefault(name, "PostgREST/Supabase API role holding DML grants")
+    via_set = [n for n, why in found.items() if not snap.role_by_name.get(n) or not snap.role_by_name[n].login]
+    if via_set:  # requests run as these: login roles that own tables are services (storage, auth), not the app
+        found = {n: why for n, why in found.items() if n in via_set or n not in all_owners}
     if found:
-        how = "inferred: login roles holding grants or policy targets on tenant tables, or owner members"
+        how = "inferred: " + "; ".join(f"{n} ({why})" for n, why in sorted(found.items()))
         return sorted(found), how + note
     login_owners = sorted(o for o in owners if (role := snap.role_by_name.get(o)) and role.login and not role.superuser)
     if login_owners:
@@ -525,6 +741,47 @@ def app_roles(snap: Snapshot, infos: dict[int, TableInfo]) -> tuple[list[str], s
         return login_owners, how + note
     owned = f"tenant tables are owned by {', '.join(sorted(owners))}" if owners else "no tenant tables"
     return [], f"not identified, set thresholds.app_roles{note}; {owned}"
+
+
+def bypass_inventory(snap: Snapshot, infos: dict[int, TableInfo], roles: list[str]) -> dict[str, str]:
+    """BYPASSRLS roles (superusers aside) that are not application roles but hold privileges on tables
+    that hold tenant data, with how a login role reaches them: an inventory, reported at info."""
+    scored = [i.table for i in infos.values() if i.cls in SCORED]
+    out: dict[str, str] = {}
+    for r in snap.roles:
+        if not r.bypassrls or r.superuser or r.name in roles:
+            continue
+        touched = [t for t in scored if has_privilege(snap, r.name, t, _DML)]
+        if not touched:
+            continue
+        via = sorted(
+            lr.name
+            for lr in snap.roles
+            if lr.login and lr.name != r.name and r.name in role_closure(snap, lr.name, set_only=True)
+        )
+        reach = f"reached by SET ROLE from {', '.join(via)}" if via else ("logs in" if r.login else "no login role")
+        out[r.name] = f"can read or write {len(touched)} table(s) holding tenant data, skipping RLS; {reach}"
+    return out
+
+
+def _read_only_globals(snap: Snapshot, infos: dict[int, TableInfo], roles: list[str]) -> None:
+    """An unclassified table with no tenant column and no path to one that the application can read but
+    not write (a settings row, a price list) is global by design: reference, not tenant data."""
+    if not roles:
+        return
+    for info in infos.values():
+        if info.cls != "unknown" or _override(snap, info.table):
+            continue
+        t = info.table
+        if any(c.type == "f" for c in snap.constraints_of.get(t.oid, [])):
+            continue
+        if any(has_privilege(snap, r, t, "awd") for r in roles) or not any(
+            has_privilege(snap, r, t, "r") for r in roles
+        ):
+            continue
+        if t.owner in roles:
+            continue
+        info.cls, info.reason = "reference", "no tenant column, read-only to the application roles: global by design"
 
 
 def bypass_reason(snap: Snapshot, role: str, t: Table) -> str | None:
@@ -566,6 +823,31 @@ def policy_applies(snap: Snapshot, p: Policy, role: str | None) -> bool:
     return bool(set(p.roles) & role_closure(snap, role, inherit_only=True))
 
 
+def membership_tables(snap: Snapshot, ten: Tenancy) -> set[int]:
+    """Tables the policies' membership checks read (account_user, team_members): writing a row there
+    joins a tenant, so an open write on one is critical."""
+    return ten.once("membership_tables", lambda: _membership_tables(snap, ten))
+
+
+def _membership_tables(snap: Snapshot, ten: Tenancy) -> set[int]:
+    names: set[str] = set()
+    h = ten.helpers
+    for p in snap.policies:
+        for expr in (p.using_expr, p.check_expr):
+            for atom in _atoms(expr or ""):
+                for call in re.findall(r"([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)\s*\(", atom):
+                    v = h.verdict_of_call(call) if h else None
+                    if v is not None and v.kind == "membership":
+                        names |= set(v.reads)
+                if "SELECT" in atom and re.search(r"auth\.uid\(|current_user|request\.jwt", atom, re.I):
+                    names |= tables_named(atom)
+    out = set()
+    for t in snap.user_tables:
+        if f"{t.schema}.{t.name}" in names or t.name in names:
+            out.add(t.oid)
+    return out
+
+
 # ---- model statement ------------------------------------------------------------------------------
 
 
@@ -582,11 +864,17 @@ def model_statement(ten: Tenancy) -> str:
         groups = "; ".join(f"{len(g)} schemas like {g[0]}" for g in ten.schema_groups)
         return f"schema-per-tenant: {groups or 'configured'}; row-level rules do not apply"
     if ten.model == "none" or col is None:
-        return "no tenant column found: single-tenant or database-per-tenant (set thresholds.tenant_column if not)"
+        return f"isolation not applicable: no tenant model corroborated ({ten.how})"
     if ten.model == "app":
         return f"application-enforced: {col} on {direct} of {total} tenant tables, no row-level security"
+    if ten.model == "user" or ten.shape == "user":
+        return (
+            f"RLS-enforced, per user (each user is the tenant): {col} on {direct} of {total} tables holding user "
+            f"data, row-level security on {ten.rls_tables} of {len(ten.of_class(*SCORED))}"
+        )
+    how = ", through membership checks of the current user" if ten.shape == "membership" else ""
     return (
-        f"RLS-enforced: {col} on {direct} of {total} tenant tables, row-level security on {ten.rls_tables} of "
+        f"RLS-enforced{how}: {col} on {direct} of {total} tenant tables, row-level security on {ten.rls_tables} of "
         f"{len(ten.of_class(*SCORED))}"
     )
 
@@ -612,6 +900,10 @@ def describe(snap: Snapshot) -> dict[str, Any]:
             for i in sorted(ten.tables.values(), key=lambda i: (i.table.schema, i.table.name))
         },
     }
+    if ten.shape != "column":  # only then, like the entries below: reports of other runs stay as they were
+        out["shape"] = ten.shape
+    if ten.bypass_roles:
+        out["bypassrls_roles"] = ten.bypass_roles
     if ten.unmatched_classes:  # only then: reports of a run without them stay as they were
         out["table_classes_unmatched"] = ten.unmatched_classes
     if ten.unmatched_root:
@@ -633,13 +925,17 @@ class Cell:
 
 
 def _combine(
-    exprs: list[tuple[Policy, str | None]], rest: list[tuple[Policy, str | None]], ten: Tenancy, info: TableInfo
+    exprs: list[tuple[Policy, str | None]],
+    rest: list[tuple[Policy, str | None]],
+    ten: Tenancy,
+    info: TableInfo,
+    reading: bool = False,
 ) -> Cell:
     usable = [(p, e) for p, e in exprs if e is not None]
     if not usable:
         return Cell("", 1.0, "denied (no permissive policy admits rows)")
-    scores = [(p, ten.score(info, e)) for p, e in usable]
-    floor = max((ten.score(info, e) for _, e in rest if e is not None), default=0.0)
+    scores = [(p, ten.score(info, e, reading)) for p, e in usable]
+    floor = max((ten.score(info, e, reading) for _, e in rest if e is not None), default=0.0)
     perm = min(s for _, s in scores)
     value = max(perm, floor)
     if value >= 1.0:
@@ -686,12 +982,15 @@ def _judge_command(snap: Snapshot, ten: Tenancy, info: TableInfo, role: str | No
     rest = [p for p in pols if not p.permissive]
     if not perm:
         return Cell(cmd, 1.0, "denied (no permissive policy)")
+    if cmd == "INSERT" and info.cls == "root":
+        return Cell(cmd, 1.0, "a new row of the root table is a new tenant: it opens no existing row")
 
     def check(p: Policy) -> str | None:  # INSERT without WITH CHECK admits nothing; ALL/UPDATE reuse USING
         return p.check_expr if p.check_expr is not None or p.command == "INSERT" else p.using_expr
 
     if cmd in ("SELECT", "DELETE"):
-        c = _combine([(p, p.using_expr) for p in perm], [(p, p.using_expr) for p in rest], ten, info)
+        reading = cmd == "SELECT"
+        c = _combine([(p, p.using_expr) for p in perm], [(p, p.using_expr) for p in rest], ten, info, reading)
     elif cmd == "INSERT":
         c = _combine([(p, check(p)) for p in perm], [(p, check(p)) for p in rest], ten, info)
     else:
@@ -777,8 +1076,8 @@ def _unscoped_uniques(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, Any
                 continue  # a generated key in it (e.g. a partitioned table's (id, created_at)) is unique alone
             if any(fk - {info.column} and fk - {info.column} <= set(cols) for fk in owned_fk_cols):
                 continue  # unique within a tenant-owned parent row
-            if idx.is_primary and len(cols) == 1 and not idx.has_expressions and _id_like(snap, t, cols[0]):
-                continue  # a surrogate primary key, generated by the application
+            if idx.is_primary:
+                continue  # a primary key identifies the row; re-keying it per tenant is a redesign, not a fix
             if cols and all(
                 (col := snap.column_by_name.get((t.oid, c))) is not None and col.base_type == "bool" for c in cols
             ):
@@ -791,11 +1090,65 @@ def _unscoped_uniques(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, Any
     return out
 
 
+_GLOBAL_NAME = re.compile(
+    r"(^|_)(slug|url|domain|hostname|host|selector|email|username|user_name|login|handle|fingerprint|uid"
+    r"|client_key|path|device_code|external_id|provider_id|stripe\w*|plan_?id|price_?id|idempotency\w*)$"
+    r"|^(slug|url|domain|selector|email|username|handle|fingerprint|planId|priceId|externalId|providerId)$",
+    re.I,
+)
+
+
+def global_by_design(snap: Snapshot, ten: Tenancy, info: TableInfo, idx: Any) -> str | None:
+    """Why a unique key without the tenant is global on purpose, or None: names unique across tenants by
+    nature (a URL slug, a domain and its selector, an email, a provider's id), a 1:1 link to another row,
+    or a table that holds one row per tenant."""
+    t = info.table
+    cols = [c for c in idx.columns if c]
+    if not cols or idx.has_expressions:
+        return None
+    named = [c for c in cols if _GLOBAL_NAME.search(c)]
+    if named and len(cols) <= 2 and not _IDENTITY_NAME.match(t.name):  # a tenant's own users: per tenant
+        return f"{', '.join(named)} names something unique across tenants (a URL, a domain, an email, a provider's id)"
+    fk_cols = [con.columns for con in snap.constraints_of.get(t.oid, []) if con.type == "f"]
+    if len(cols) == 1 and [cols[0]] in fk_cols:
+        return f"a 1:1 link: {cols[0]} is a foreign key, unique so that each row has at most one"
+    if info.column and any(
+        i.is_unique and i.predicate is None and [c for c in i.columns if c] == [info.column]
+        for i in snap.indexes_of.get(t.oid, [])
+    ):
+        return f"{t.qualified} holds one row per tenant ({info.column} is unique): its other keys are global names"
+    return None
+
+
+def checked_not_null(snap: Snapshot, t: Table, col: str) -> str | None:
+    """The name of a validated CHECK (col IS NOT NULL): NOT NULL in all but the catalog flag."""
+    pattern = re.compile(rf"^CHECK \(+{re.escape(quote_ident(col))} IS NOT NULL\)+$")
+    for con in snap.constraints_of.get(t.oid, []):
+        if con.type == "c" and con.validated and pattern.match(con.definition or ""):
+            return con.name
+    return None
+
+
+def polymorphic_key(snap: Snapshot, t: Table, col: str) -> tuple[str, list[str]] | None:
+    """(constraint, the other key columns) of a CHECK (num_nonnulls(a, b, col) = 1): the row is keyed by
+    exactly one of them, so col is NULL by design on the rows another key owns."""
+    for con in snap.constraints_of.get(t.oid, []):
+        if con.type != "c" or not con.definition:
+            continue
+        for m in re.finditer(r"num_nonnulls\(([^()]*)\)\s*=\s*1", con.definition):
+            names = [n.strip().strip('"') for n in m.group(1).split(",")]
+            if col in names:
+                return con.name, [n for n in names if n != col]
+    return None
+
+
 def nullable_tenant_columns(snap: Snapshot, ten: Tenancy) -> list[TableInfo]:
+    """Tenant tables whose tenant column may be NULL: not NOT NULL, and no validated CHECK (col IS NOT
+    NULL) saying the same (a polymorphic key, NULL by design, is kept: ISO015 says so at info)."""
     out = []
     for info in ten.of_class("tenant"):
         col = snap.column_by_name.get((info.table.oid, info.column or ""))
-        if col is not None and not col.not_null:
+        if col is not None and not col.not_null and not checked_not_null(snap, info.table, col.name):
             out.append(info)
     return out
 
@@ -895,7 +1248,7 @@ def exposures(snap: Snapshot, ten: Tenancy) -> list[Exposure]:
             out.append(Exposure("view", v.schema, v.name, open_, why, v.owner))
     for info in ten.of_class(*SCORED):
         t = info.table
-        if t.kind == "f" and ten.model == "rls":
+        if t.kind == "f" and ten.model in ("rls", "user"):
             out.append(Exposure("foreign table", t.schema, t.name, [info], "foreign tables cannot have RLS"))
         if t.is_partitioned and t.rls_enabled:
             stack = list(snap.partitions_of.get(t.oid, []))

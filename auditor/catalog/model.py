@@ -330,6 +330,10 @@ class Function:
     config: list[str]
     public_execute: bool
     returns_trigger: bool
+    body: str | None = None  # LANGUAGE sql / plpgsql source (prosrc), cut at 20,000 characters
+    acl: list[str] | None = None  # proacl; None: the default (PUBLIC and the owner may execute)
+    arg_names: list[str] = field(default_factory=list)
+    returns: str = ""
 
     @property
     def signature(self) -> str:

@@ -33,12 +33,10 @@ JUDGED = SEVERITY_RANK["medium"]
 
 # Schemas the tool does not read right yet, with the issue that fixes them (strict: remove when fixed).
 NOT_YET = {
-    "basejump": "issue 15: membership RLS, Supabase roles",
-    "chatbot_ui": "issue 15: per-user tenancy, Supabase roles",
-    "documenso": "issue 15: hierarchical tenancy, global-by-design uniques (and 2 IDX001 on tiny admin tables)",
-    "lago": "issue 15 (IDX/CON/PAR right since issue 17)",
-    "gitlab": "issue 15: hierarchical keys (IDX/CON/PAR at 95% since issue 17; cross-database references left)",
-    "pagila": "issue 15: tenancy invented on a single-tenant app",
+    "chatbot_ui": "CON010 reads a homonym (models.model_id text vs model_workspaces.model_id uuid) as drift",
+    "documenso": "issue 15: grouped ISO012 at high, two ISO013 keys missed; 2 IDX001 on tiny admin tables",
+    "lago": "issue 15: ISO015 on idempotency_records, optional only in the Rails model",
+    "gitlab": "issue 15: no table -> key map for hierarchical tenancy yet; CON002 across GitLab's databases",
 }
 
 

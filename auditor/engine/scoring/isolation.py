@@ -10,7 +10,8 @@ MODEL_LABEL = {
     "rls": "RLS-enforced",
     "app": "application-enforced (not enforced by the database)",
     "schema": "schema-per-tenant",
-    "none": "no tenant model (single-tenant or database-per-tenant)",
+    "user": "RLS-enforced, per user (each user is the tenant)",
+    "none": "not applicable (no tenant model corroborated: single-tenant or database-per-tenant)",
 }
 
 

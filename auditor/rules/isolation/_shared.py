@@ -7,11 +7,24 @@ Row-level rules skip on a schema-per-tenant layout and when no tenant column can
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from auditor.analysis.acl import letters_by_grantee
 from auditor.analysis.isolation_model import model_for
-from auditor.analysis.tenancy import ISOLATION_MODEL, SCORED, TableInfo, Tenancy, describe, exposures, tenancy
+from auditor.analysis.policy_expr import scoped_core, shares, without_branches
+from auditor.analysis.tenancy import (
+    ISOLATION_MODEL,
+    SCORED,
+    TableInfo,
+    Tenancy,
+    describe,
+    exposures,
+    membership_tables,
+    policy_applies,
+    tenancy,
+)
 from auditor.base.names import qualified, quote_ident, quote_literal
 from auditor.catalog.model import Snapshot, Table
 from auditor.rules.registry import SEVERITY_RANK, Hit, Obj, Skip, context, threshold
@@ -34,6 +47,8 @@ def _tenant(snap: Snapshot, *, rows: bool = True) -> Tenancy:
     ten = tenancy(snap)
     if rows and ten.model == "schema":
         raise Skip(f"{ten.statement}")
+    if ten.model == "none":
+        raise Skip(ten.statement)  # "isolation not applicable: ..."
     if ten.column is None:
         raise Skip("no tenant column found (set thresholds.tenant_column if the database is multi-tenant)")
     return ten
@@ -87,29 +102,69 @@ def policy_sql(
 
 
 def enable_rls_sql(snap: Snapshot, ten: Tenancy, info: TableInfo) -> str | None:
+    """ENABLE (and FORCE where it changes something); a tenant policy first when the table has none."""
+    t = info.table
+    owner = snap.role_by_name.get(t.owner)
+    force = (
+        ""
+        if owner is not None and (owner.superuser or owner.bypassrls)
+        else (f"\nALTER TABLE {t.qualified} FORCE ROW LEVEL SECURITY;")
+    )
+    if snap.policies_of.get(t.oid):  # its own policies take effect again
+        return f"ALTER TABLE {t.qualified} ENABLE ROW LEVEL SECURITY;{force}"
     policy = policy_sql(snap, ten, info)
     if policy is None:
         return None
-    return (
-        f"{policy}\n"
-        f"ALTER TABLE {info.table.qualified} ENABLE ROW LEVEL SECURITY;\n"
-        f"ALTER TABLE {info.table.qualified} FORCE ROW LEVEL SECURITY;"
-    )
+    return f"{policy}\nALTER TABLE {t.qualified} ENABLE ROW LEVEL SECURITY;{force}"
+
+
+def floor_sql(snap: Snapshot, ten: Tenancy, info: TableInfo, commands: list[str]) -> str | None:
+    """Restrictive policies that keep each open command to what the table's policies admit on purpose:
+    per command, the OR of the scoped parts of its permissive policies (membership checks, the user's
+    own rows, shared rows on read), so members keep their rows. None when a command has no scoped part."""
+    t = info.table
+    subj = ten.subject(info)
+    out = []
+    for cmd in commands:
+        pols = [p for p in snap.policies_of.get(t.oid, []) if p.permissive and p.command in (cmd, "ALL")]
+        using = [scoped_core(p.using_expr, subj, cmd == "SELECT") for p in pols] if cmd != "INSERT" else []
+        checks = []
+        if cmd in ("INSERT", "UPDATE"):
+            checks = [
+                scoped_core(p.check_expr if p.check_expr is not None else p.using_expr, subj)
+                for p in pols
+                if p.check_expr is not None or p.command != "INSERT"
+            ]
+        using_cores = sorted({c for c in using if c})
+        check_cores = sorted({c for c in checks if c})
+        if (cmd != "INSERT" and not using_cores) or (cmd in ("INSERT", "UPDATE") and not check_cores):
+            return None
+        name = quote_ident(f"{cmd.lower()}_floor")
+        sql = f"CREATE POLICY {name} ON {t.qualified} AS RESTRICTIVE FOR {cmd}"
+        if using_cores:
+            sql += f"\n    USING ({' OR '.join(f'({c})' for c in using_cores)})"
+        if check_cores:
+            sql += f"\n    WITH CHECK ({' OR '.join(f'({c})' for c in check_cores)})"
+        out.append(sql + ";")
+    return "\n".join(out) or None
 
 
 def _db(snap: Snapshot) -> Obj:
     return Obj("database", name=snap.server.database)
 
 
-def bounded(snap: Snapshot, hits: Iterable[Hit], what: str) -> Iterator[Hit]:
-    """Many near-identical hits become one line, with every object and fix in the evidence."""
+def bounded(snap: Snapshot, hits: Iterable[Hit], what: str, default: str | None = None) -> Iterator[Hit]:
+    """Many near-identical hits become one line, with every object and fix in the evidence. `default`
+    is the rule's own severity, which a hit without one has: the line takes the worst of them."""
     items = sorted(hits, key=lambda h: (h.obj.schema or "", h.obj.table or "", h.obj.name or "", h.members))
     if len(items) <= GROUP_OVER(snap):
         yield from items
         return
     schemas = {h.obj.schema for h in items}
     obj = Obj("schema", name=next(iter(schemas))) if len(schemas) == 1 and None not in schemas else _db(snap)
-    worst = max((h.severity for h in items if h.severity), key=lambda s: SEVERITY_RANK[s], default=None)
+    worst = max(
+        (h.severity or default for h in items if h.severity or default), key=lambda s: SEVERITY_RANK[s], default=None
+    )
     examples = ", ".join(h.obj.display for h in items[:3])
     fixes = [h.fix for h in items if h.fix]
     fix = None
@@ -159,28 +214,125 @@ def _policy_hits(snap: Snapshot, pick: str) -> Iterator[Hit]:
                 "with_check": p.check_expr,
             }
             if pick == "unscoped":
-                trues = [w for w, i in found if i.always_true]
-                unref = [w for w, i in found if i.no_tenant_reference and not i.setting_escapes]
-                if (trues or unref) and p.permissive:
-                    what = (
-                        f"{' and '.join(trues)} (true)"
-                        if trues
-                        else "does not reference "
-                        + (f"{info.column} or a tenant setting" if info.column else "a tenant setting")
-                    )
-                    yield Hit(
-                        obj,
-                        f"policy {p.name} ({p.command}) on {t.qualified}: {what}",
-                        base,
-                        fix=f"DROP POLICY {quote_ident(p.name)} ON {t.qualified};\n{new}"
-                        if (new := policy_sql(snap, ten, info, f"{p.name}_tenant"))
-                        else None,
-                    )
+                if p.permissive and _reaches_app(snap, ten, p):
+                    hit = _unscoped_hit(snap, ten, info, p, obj, base)
+                    if hit is not None:
+                        yield hit
             elif pick in _FLAWS and (p.permissive or pick != "escape"):
                 attr, key, text = _FLAWS[pick]
                 items = [x for _, i in found for x in getattr(i, attr)]
                 if items:
-                    yield Hit(obj, f"policy {p.name} on {t.qualified} {text} ({items[0]})", base | {key: items})
+                    severity = ("critical" if p.permissive else "high") if pick == "untrusted" else None
+                    yield Hit(
+                        obj,
+                        f"policy {p.name} on {t.qualified} {text} ({items[0]})",
+                        base | {key: items},
+                        fix=_flaw_fix(t, p, pick, items),
+                        severity=severity,
+                    )
+
+
+def _flaw_fix(t: Table, p: Any, pick: str, items: list[str]) -> str | None:
+    """Drop the open branches and keep the rest of the policy; drop a policy that trusts a user-editable claim."""
+    name = f"{quote_ident(p.name)} ON {t.qualified}"
+    if pick == "untrusted":
+        return (
+            f"DROP POLICY {name};  -- user_metadata is the user's to edit: key access on app_metadata (set by the"
+            " service role only) or a membership table instead"
+        )
+    if pick not in ("null", "escape"):
+        return None
+    parts = []
+    for which, expr in (("USING", p.using_expr), ("WITH CHECK", p.check_expr)):
+        if expr is None:
+            continue
+        kept = without_branches(expr, items)
+        if kept is not None:
+            parts.append(f"{which} ({kept})")
+    return f"ALTER POLICY {name} {' '.join(parts)};" if parts else None
+
+
+def _reaches_app(snap: Snapshot, ten: Tenancy, p: Any) -> bool:
+    """The policy applies to an application role (any policy counts when none is identified)."""
+    return not ten.app_roles or any(policy_applies(snap, p, r) for r in ten.app_roles)
+
+
+# Atom kinds another rule reports: ISO007 (IS NULL branch), ISO009 (the tenant against the role name),
+# ISO010 (user-editable claims)
+_OTHER_RULES = frozenset({"null-branch", "current-user", "untrusted"})
+
+_KIND_TEXT = {
+    "true": "true",
+    "helper": "a helper function the auditor cannot read (needs review)",
+    "link": "a subquery on rows other users can write, keyed on this row's own id",
+    "flag": "a flag any writer of the row can set",
+    "parent-flag": "a flag on the parent row",
+    "setting-only": "the session's context without comparing a column of the row",
+    "literal": "a constant tenant",
+    "loose": "a loose comparison (<>, LIKE) with the tenant",
+    "other": "neither the tenant nor the current user",
+    "role-identity": "the database role (current_user), the same for every tenant behind one pool",
+}
+
+
+def _unscoped_hit(snap: Snapshot, ten: Tenancy, info: TableInfo, p: Any, obj: Obj, base: dict[str, Any]) -> Hit | None:
+    """ISO006's verdict on one permissive policy: what it opens, and how sure the catalog makes us."""
+    t = info.table
+    if p.command == "INSERT" and info.cls == "root":
+        return None  # a new tenant: it opens no existing row
+    reading = p.command == "SELECT"
+    open_parts = []
+    for which, e in (("USING", p.using_expr), ("WITH CHECK", p.check_expr)):
+        r = reading and which == "USING"
+        if e is not None and ten.score(info, e, r) < 1.0:
+            kinds = [k for k in ten.open_kinds(info, e, r) if k not in _OTHER_RULES]
+            if ten.issues(info, e).setting_escapes:
+                kinds = [k for k in kinds if k != "setting-only"]  # ISO010: a switch on a settable setting
+            open_parts.append((which, kinds))
+    open_parts = [(w, k) for w, k in open_parts if k]
+    if not open_parts:
+        if reading and shares(p.using_expr, ten.subject(info)):
+            return Hit(
+                obj,
+                f"policy {p.name} (SELECT) on {t.qualified} shares rows their owner marks shared "
+                "(a flag on the row or its parent); the write policies decide who can set it",
+                base | {"kinds": ["shared by flag"]},
+                severity="info",
+            )
+        return None
+    kinds = sorted({k for _, ks in open_parts for k in ks})
+    whiches = [w for w, _ in open_parts]
+    if kinds == ["true"]:
+        what = f"{' and '.join(whiches)} (true)"
+    else:
+        what = "; ".join(f"{w} rests on {', '.join(_KIND_TEXT.get(k, k) for k in ks)}" for w, ks in open_parts)
+    write_only = p.command in ("INSERT", "UPDATE", "DELETE") or whiches == ["WITH CHECK"]
+    joins = write_only and p.command in ("INSERT", "UPDATE", "ALL") and t.oid in membership_tables(snap, ten)
+    if kinds == ["helper"]:
+        severity = "medium"
+    elif joins:
+        severity = "critical"
+        what += ": any user can add themselves to any tenant, then read it through the membership check"
+    else:
+        severity = "high"
+    new = policy_sql(snap, ten, info, f"{p.name}_tenant")
+    fix = None
+    if ten.shape == "column" and new:
+        fix = f"DROP POLICY {quote_ident(p.name)} ON {t.qualified};\n{new}"
+    elif joins:
+        fix = (
+            f"DROP POLICY {quote_ident(p.name)} ON {t.qualified};  -- joining a tenant goes through an invitation"
+            " (a SECURITY DEFINER function that checks it), not a policy any user passes"
+        )
+    elif kinds == ["true"] and p.command == "SELECT":
+        fix = f"DROP POLICY {quote_ident(p.name)} ON {t.qualified};  -- the scoped policies keep each user's own rows"
+    return Hit(
+        obj,
+        f"policy {p.name} ({p.command}) on {t.qualified}: {what}",
+        base | {"kinds": kinds},
+        fix=fix,
+        severity=severity,
+    )
 
 
 # pick -> (ExprIssues attribute, evidence key, message)
@@ -192,6 +344,11 @@ _FLAWS = {
     ),
     "current_user": ("current_user", "atoms", "compares the tenant with the role name"),
     "escape": ("setting_escapes", "branches", "opens rows on a setting any session can change"),
+    "untrusted": (
+        "untrusted",
+        "atoms",
+        "trusts a claim the user can edit (user_metadata is set by the user through the auth API)",
+    ),
 }
 
 
@@ -206,6 +363,27 @@ def not_null_sql(t: Table, col: str) -> str:
     )
 
 
+def _policies_read(snap: Snapshot, schema: str, name: str) -> list[str]:
+    """Policies whose expressions name the relation (qualified, or bare when it is in public)."""
+    pattern = re.compile(
+        rf"(?<![\w.\"]){re.escape(qualified(schema, name))}(?![\w\"])"
+        + (rf"|(?<![\w.\"]){re.escape(quote_ident(name))}(?![\w\"(])" if schema == "public" else ""),
+    )
+    return sorted(p.name for p in snap.policies if any(pattern.search(e or "") for e in (p.using_expr, p.check_expr)))
+
+
+def _grantees(snap: Snapshot, schema: str, name: str) -> list[str]:
+    """Who holds SELECT on a view: PUBLIC and each role granted it (explicit grants count, not only PUBLIC)."""
+    view = next((v for v in snap.views if v.schema == schema and v.name == name), None)
+    acl = letters_by_grantee(view.acl if view else None)
+    out = ["PUBLIC"] if "r" in acl.get("public", "") else []
+    return out + sorted(
+        quote_ident(g)
+        for g, letters in acl.items()
+        if g != "public" and "r" in letters and g != (view.owner if view else "")
+    )
+
+
 def _exposure_hits(snap: Snapshot, kinds: tuple[str, ...]) -> Iterator[Hit]:
     ten = _tenant(snap)
     for e in exposures(snap, ten):
@@ -213,7 +391,14 @@ def _exposure_hits(snap: Snapshot, kinds: tuple[str, ...]) -> Iterator[Hit]:
             continue
         bases = ", ".join(b.table.qualified for b in e.bases)
         obj_kind = "table" if e.kind == "partition" else e.kind
-        if e.kind == "view":
+        if e.kind == "view" and _policies_read(snap, e.schema, e.name):
+            grantees = _grantees(snap, e.schema, e.name)
+            fix = (
+                f"-- policies read {qualified(e.schema, e.name)}: security_invoker would make them recurse"
+                " (infinite recursion detected in policy); keep it for the policies and take it from the roles:\n"
+                + "\n".join(f"REVOKE SELECT ON {qualified(e.schema, e.name)} FROM {g};" for g in grantees)
+            )
+        elif e.kind == "view":
             fix = f"ALTER VIEW {qualified(e.schema, e.name)} SET (security_invoker = true);  -- PostgreSQL 15+"
         elif e.kind == "partition":
             fix = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.analysis.tenancy import has_privilege
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import table_obj
 from auditor.rules.isolation._shared import RLS, _db, _pts, _tenant, enable_rls_sql
@@ -22,12 +23,15 @@ def tenant_table_without_rls(snap: Snapshot) -> Iterator[Hit]:
 
     ## What it checks
     Every table the tenant model counts as tenant data must have row-level security enabled: a table
-    that carries the tenant column (critical), one that reaches a tenant table through a NOT NULL
-    foreign key, and the root tenant table (high). Foreign tables cannot have RLS at all: ISO018 reports
-    them. When no tenant table has RLS, one finding on the database states the application-enforced
-    model, lists every table, and gives the fix for the table that weighs most in the score (its rows,
-    and columns with sensitive names). Skipped on a schema-per-tenant layout and when no tenant column
-    is found.
+    that carries the tenant column (critical), one that reaches a tenant table through a foreign key
+    that always holds a key, and the root tenant table (high). Low when no application role holds a
+    privilege on the table (nothing reaches it today). Foreign tables cannot have RLS at all: ISO018
+    reports them. When no tenant table has RLS, one finding on the database states the
+    application-enforced model, lists every table, and gives the fix for the table that weighs most in
+    the score (its rows, and columns with sensitive names). The fix of a table that already has
+    policies only enables (and forces, unless the owner bypasses RLS anyway) row-level security.
+    Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
+    or `isolation_model = "none"`).
 
     ## Bad
     ```sql
@@ -91,6 +95,7 @@ def tenant_table_without_rls(snap: Snapshot) -> Iterator[Hit]:
         )
         return
     for info in missing:
+        reachable = not ten.app_roles or any(has_privilege(snap, r, info.table, "rawd") for r in ten.app_roles)
         yield Hit(
             obj=table_obj(info.table),
             message=f"{info.table.qualified} holds tenant data ({info.reason}) but row-level security is off",
@@ -100,6 +105,6 @@ def tenant_table_without_rls(snap: Snapshot) -> Iterator[Hit]:
                 "estimated_rows": snap.estimated_rows(info.table),
             },
             fix=enable_rls_sql(snap, ten, info),
-            severity="critical" if info.cls == "tenant" else "high",
+            severity=("critical" if info.cls == "tenant" else "high") if reachable else "low",
             points=_pts(snap, info.table, "read", "write"),
         )

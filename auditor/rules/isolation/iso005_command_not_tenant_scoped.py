@@ -8,7 +8,7 @@ from typing import Any
 from auditor.analysis.tenancy import SCORED, _command_cell, has_privilege
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import table_obj
-from auditor.rules.isolation._shared import RLS, _pts, _tenant, policy_sql
+from auditor.rules.isolation._shared import RLS, _pts, _tenant, floor_sql, policy_sql
 from auditor.rules.registry import Hit, rule
 
 
@@ -25,11 +25,16 @@ def command_not_tenant_scoped(snap: Snapshot) -> Iterator[Hit]:
     For every table holding tenant data with row-level security on, and for every application role
     that holds the privilege for the command (all policies at once when no application role is
     identified), whether SELECT, INSERT, UPDATE and DELETE are each kept to the tenant by the policies
-    that apply to that role. Fail-closed states (no permissive policy, an INSERT policy without WITH
-    CHECK, a policy without USING) count as scoped: they deny. A policy that calls a helper function the
-    auditor cannot read counts as unverified, which is reported too. Critical when SELECT is open on a
-    table that carries the tenant column. Skipped on a schema-per-tenant layout and when no tenant column
-    is found.
+    that apply to that role. Helper functions are read (LANGUAGE sql, or plpgsql that is one RETURN):
+    a membership lookup of the current user is tenant-scoped, `owner = auth.uid()` is the user's own
+    rows (narrower than the tenant), a sharing flag opens rows on read only. Fail-closed states (no
+    permissive policy, an INSERT policy without WITH CHECK, a policy without USING) count as scoped:
+    they deny; so does an INSERT into the root tenant table (a new tenant). A policy that calls a
+    helper the auditor cannot read is unverified: medium at most, needs review. Critical when SELECT is
+    open on a table that carries the tenant column. The fix is a restrictive policy per open command
+    made of what the table's policies admit on purpose, so members keep their rows.
+    Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
+    or `isolation_model = "none"`).
 
     ## Bad
     ```sql
@@ -82,18 +87,21 @@ def command_not_tenant_scoped(snap: Snapshot) -> Iterator[Hit]:
                     continue
                 cell = _command_cell(snap, ten, info, role, cmd)
                 if cell.value < 1.0 and cmd not in open_cmds:
-                    open_cmds[cmd] = {"role": role, "why": cell.why, "policies": cell.policies}
+                    open_cmds[cmd] = {"role": role, "why": cell.why, "policies": cell.policies, "value": cell.value}
         if not open_cmds:
             continue
         cmds = [c for c in ("SELECT", "INSERT", "UPDATE", "DELETE") if c in open_cmds]
         dims = ("read",) if cmds == ["SELECT"] else ("write",) if "SELECT" not in cmds else ("read", "write")
         pols = sorted({p for v in open_cmds.values() for p in v["policies"]})
+        unverified = all(v["value"] == 0.5 for v in open_cmds.values())  # only helpers we cannot read: review
         yield Hit(
             obj=table_obj(t),
             message=f"{', '.join(cmds)} on {t.qualified} not kept to the tenant"
+            + (" as far as the auditor can read (needs review: a helper function it cannot read)" if unverified else "")
             + (f" (policies {', '.join(pols)})" if pols else ""),
             evidence={"commands": open_cmds},
-            fix=policy_sql(snap, ten, info, "tenant_floor", restrictive=True),
-            severity="critical" if "SELECT" in cmds and info.cls == "tenant" else None,
+            fix=floor_sql(snap, ten, info, cmds)
+            or (policy_sql(snap, ten, info, "tenant_floor", restrictive=True) if ten.shape == "column" else None),
+            severity="medium" if unverified else ("critical" if "SELECT" in cmds and info.cls == "tenant" else None),
             points=_pts(snap, t, *dims),
         )

@@ -20,10 +20,18 @@ def policy_not_tenant_scoped(snap: Snapshot) -> Iterator[Hit]:
     dropping the floor later silently opens the table.
 
     ## What it checks
-    Every permissive policy on a table holding tenant data whose USING or WITH CHECK is `true`, or
-    that references neither the tenant column nor a tenant setting. A policy keyed on another setting
-    is ISO010's, one that compares the tenant with the role name ISO009's. Skipped on a
-    schema-per-tenant layout and when no tenant column is found.
+    Every permissive policy that applies to an application role, on a table holding tenant data,
+    whose USING or WITH CHECK does not keep rows to the tenant once its helpers are read: `true`, a
+    subquery on rows other users write keyed on this row's own id, a flag any writer can set (on a
+    write), the session's context without a column of the row. High; critical when the open write is
+    on a membership table the policies' helpers read (any user can join any tenant); medium when the
+    only doubt is a helper the auditor cannot read. Not reported: the user's own rows
+    (`user_id = auth.uid()`), an INSERT into the root tenant table (a new tenant), and reads opened by a
+    sharing flag on the row or its parent (`sharing <> 'private'`), which are listed at info. A policy
+    keyed on another setting or on a user-editable claim is ISO010's, an IS NULL branch ISO007's, one
+    that compares the tenant with the role name ISO009's.
+    Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
+    or `isolation_model = "none"`).
 
     ## Bad
     ```sql

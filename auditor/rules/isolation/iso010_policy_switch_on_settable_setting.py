@@ -20,7 +20,11 @@ def policy_switch_on_settable_setting(snap: Snapshot) -> Iterator[Hit]:
     ## What it checks
     Every permissive policy on a table holding tenant data whose USING or WITH CHECK, or one of its OR
     branches, is keyed on a custom setting that is not a tenant setting and does not itself keep rows
-    to the tenant. Skipped on a schema-per-tenant layout and when no tenant column is found.
+    to the tenant (high), and every policy that reads a claim the user can edit:
+    `auth.jwt() -> 'user_metadata'` or `raw_user_meta_data`, set by the user through the auth API
+    (critical; high on a restrictive policy). Helper functions that read such a claim count too.
+    Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
+    or `isolation_model = "none"`).
 
     ## Bad
     ```sql
@@ -48,3 +52,4 @@ def policy_switch_on_settable_setting(snap: Snapshot) -> Iterator[Hit]:
     accept it, `COMMENT ON TABLE invoices IS 'pg-auditor: ignore ISO010 -- reason'`.
     """
     yield from _policy_hits(snap, "escape")
+    yield from _policy_hits(snap, "untrusted")

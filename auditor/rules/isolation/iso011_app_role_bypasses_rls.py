@@ -24,11 +24,14 @@ def app_role_bypasses_rls(snap: Snapshot) -> Iterator[Hit]:
 
     ## What it checks
     Each application role, against every table holding tenant data with row-level security on. The
-    application roles come from thresholds.app_roles, else from grants and policy targets on tenant
-    tables (login roles holding them, or members of the owner). Critical when the role is a superuser,
-    has BYPASSRLS or can SET ROLE into such a role; high when it skips policies only as the owner or a
-    member of the owner on tables that do not FORCE row-level security. Skipped unless the schema uses
-    row-level security.
+    application roles come from thresholds.app_roles, else as PostgreSQL resolves them: login roles
+    holding grants or policy targets on tenant tables (or members of the owner), roles a NOINHERIT
+    login role reaches by SET ROLE that hold DML grants (PostgREST's authenticator -> anon,
+    authenticated), and roles the policies name that hold DML grants. Critical when the role is a
+    superuser, has BYPASSRLS or can SET ROLE into such a role; high when it skips policies only as the
+    owner or a member of the owner on tables that do not FORCE row-level security. BYPASSRLS roles that
+    are not application roles but can read or write tenant data (Supabase's service_role) are listed
+    at info, with the login roles that reach them. Skipped unless the schema uses row-level security.
 
     ## Bad
     ```sql
@@ -70,7 +73,14 @@ def app_role_bypasses_rls(snap: Snapshot) -> Iterator[Hit]:
     `object = "etl_user"`, and a reason), or leave the rule out with `--ignore ISO011`.
     """
     ten = _tenant(snap)
-    if ten.model != "rls":
+    for name, why in sorted(ten.bypass_roles.items()):
+        yield Hit(
+            obj=Obj("role", name=name),
+            message=f"{name} has BYPASSRLS and is not an application role: {why}",
+            evidence={"inventory": True, "why": why},
+            severity="info",
+        )
+    if ten.model not in ("rls", "user"):
         raise Skip(f"no row-level security to bypass ({ten.statement})")
     rls = [i for i in ten.of_class(*SCORED) if i.table.rls_enabled]
     for role in ten.app_roles:

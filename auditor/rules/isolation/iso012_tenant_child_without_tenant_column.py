@@ -23,10 +23,12 @@ def tenant_child_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     ## What it checks
     Tables without the tenant column that have a foreign key to a table holding tenant data (one that
     carries the tenant column, the root tenant table, or a table that reaches them through a key).
-    Medium when the key is NOT NULL (the table is tenant data through its parent); high when it is
-    nullable, since rows without a parent belong to no tenant and the model cannot classify the table.
-    Skipped on a schema-per-tenant layout and when no tenant column is found. More than
-    `isolation_group_over` such tables become one finding.
+    Medium when the key always holds a value (NOT NULL, a validated CHECK, or one branch of a
+    `num_nonnulls(...) = 1` CHECK: the table is tenant data through its parent, a hierarchical key);
+    high when the key is nullable, since rows without a parent belong to no tenant and the model cannot
+    classify the table. More than `isolation_group_over` such tables become one finding.
+    Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
+    or `isolation_model = "none"`).
 
     ## Bad
     ```sql
@@ -87,4 +89,4 @@ def tenant_child_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
                 severity="high" if info.cls == "unknown" else None,
             )
         )
-    yield from bounded(snap, hits, f"tables hang off tenant data without {ten.column}")
+    yield from bounded(snap, hits, f"tables hang off tenant data without {ten.column}", "medium")

@@ -6,7 +6,15 @@ from collections import Counter
 from collections.abc import Iterator
 
 from auditor.analysis.isolation_model import FK_CUT, model_for
-from auditor.analysis.tenancy import unsafe_foreign_keys
+from auditor.analysis.policy_expr import shares
+from auditor.analysis.tenancy import (
+    TableInfo,
+    Tenancy,
+    checked_not_null,
+    has_privilege,
+    polymorphic_key,
+    unsafe_foreign_keys,
+)
 from auditor.base.names import column_list, quote_ident
 from auditor.catalog.model import FK_ACTIONS, Snapshot, Table
 from auditor.rules.isolation._shared import RLS, _tenant, bounded
@@ -25,9 +33,15 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     ## What it checks
     Foreign keys from a table that carries the tenant column to another table that carries it, whose
     columns do not pair the child's tenant column with the parent's. Keys to the root tenant table are
-    the tenant itself and are not reported. Low when the referenced key is a uuid (pointing at another
-    tenant's row then takes a leaked id). Skipped on a schema-per-tenant layout and when no tenant column
-    is found. More than `isolation_group_over` such keys become one finding, whose fixes run in order.
+    the tenant itself and are not reported, and neither are keys on tables no application role can
+    write (no user can make the reference) nor keys of a row whose tenant column is one branch of a
+    `num_nonnulls(...) = 1` CHECK (the key itself is its tenant, hierarchical tenancy). Low when the
+    referenced key is a uuid (pointing at another tenant's row then takes a leaked id), unless the
+    parent's rows are shared with other tenants by a policy (their ids are then not secret). When the
+    child's tenant column is nullable the fix keeps the old key (a composite key is not checked where
+    the tenant is NULL). More than `isolation_group_over` such keys become one finding, whose fixes run
+    in order. Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
+    or `isolation_model = "none"`).
 
     ## Bad
     ```sql
@@ -67,6 +81,12 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     sm = model_for(snap)
     for child, parent, con in unsafe:
         ct, pt = child.table, parent.table
+        if ten.app_roles and not any(has_privilege(snap, r, ct, "aw") for r in ten.app_roles):
+            continue  # no application role writes the child: no user can make the reference
+        if polymorphic_key(snap, ct, child.column or ""):
+            continue  # the row is keyed by one of several keys: this key is its tenant (hierarchical tenancy)
+        ccolumn = snap.column_by_name.get((ct.oid, child.column or ""))
+        nullable = ccolumn is not None and not ccolumn.not_null and not checked_not_null(snap, ct, ccolumn.name)
         ccol, pcol = child.column or "", parent.column or ""
         name = f"{con.name}_tenant"
         key_name = f"{pt.name}_{pcol}_{'_'.join(con.ref_columns)}_key"
@@ -91,8 +111,11 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
             f"ALTER TABLE {ct.qualified} ADD CONSTRAINT {quote_ident(name[:63])} FOREIGN KEY "
             f"({column_list([ccol, *con.columns])}) REFERENCES {pt.qualified} ({column_list([pcol, *con.ref_columns])})"
             f"{action} NOT VALID;\nALTER TABLE {ct.qualified} VALIDATE CONSTRAINT {quote_ident(name[:63])};\n"
-            f"ALTER TABLE {ct.qualified} DROP CONSTRAINT {quote_ident(con.name)};"
         )
+        if nullable:  # MATCH SIMPLE skips a composite key on rows whose tenant column is NULL: keep the old one
+            fix += f"-- {con.name} stays: {ccol} is nullable, and the new key is not checked where it is NULL"
+        else:
+            fix += f"ALTER TABLE {ct.qualified} DROP CONSTRAINT {quote_ident(con.name)};"
         hits.append(
             Hit(
                 obj=Obj("constraint", ct.schema, ct.name, con.name),
@@ -100,11 +123,20 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
                 "point at another tenant's row",
                 evidence={"columns": con.columns, "references": pt.qualified, "ref_columns": con.ref_columns},
                 fix=fix,
-                severity="low" if _uuid_key(snap, pt, con.ref_columns) else None,
+                severity="low" if _uuid_key(snap, pt, con.ref_columns) and not _ids_shared(snap, ten, parent) else None,
                 points=sm.struct_points(ct.qualified, FK_CUT, per_table[ct.oid]),
             )
         )
-    yield from bounded(snap, hits, f"foreign keys between tenant tables leave out {ten.column}")
+    yield from bounded(snap, hits, f"foreign keys between tenant tables leave out {ten.column}", "medium")
+
+
+def _ids_shared(snap: Snapshot, ten: Tenancy, parent: TableInfo) -> bool:
+    """The parent's rows (their ids with them) are readable by other tenants through a sharing policy."""
+    subj = ten.subject(parent)
+    return any(
+        p.permissive and p.command in ("SELECT", "ALL") and shares(p.using_expr, subj)
+        for p in snap.policies_of.get(parent.table.oid, [])
+    )
 
 
 def _uuid_key(snap: Snapshot, t: Table, columns: list[str]) -> bool:

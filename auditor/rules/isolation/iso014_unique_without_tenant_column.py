@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from auditor.analysis.isolation_model import UNIQUE_CUT, model_for
-from auditor.analysis.tenancy import shared_row_signals, unscoped_uniques
+from auditor.analysis.tenancy import global_by_design, shared_row_signals, unscoped_uniques
 from auditor.base.names import qualified, quote_ident
 from auditor.catalog.model import Snapshot
 from auditor.rules.isolation._shared import RLS, _tenant, bounded, not_null_sql
@@ -22,13 +22,17 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     number or email tenant A already has, and the error tells B that it exists.
 
     ## What it checks
-    Unique indexes and constraints (primary keys included) on tables that carry the tenant column,
-    whose keys leave that column out. Not reported: keys that hold a generated value (identity, serial,
-    uuid, or a column named like a token or secret), keys that include a foreign key to a tenant-owned
-    parent (unique within that parent), a single-column surrogate primary key, keys made only of
-    booleans, and partial indexes whose predicate names the tenant column (the shared NULL-tenant rows,
-    on purpose). Skipped on a schema-per-tenant layout and when no tenant column is found. More than
-    `isolation_group_over` such keys become one finding.
+    Unique indexes and constraints on tables that carry the tenant column, whose keys leave that column
+    out. Never a primary key (re-keying it is a redesign, and its fix would drop the key). Not reported:
+    keys that hold a generated value (identity, serial, uuid, or a column named like a token, secret or
+    idempotency key), keys that include a foreign key to a tenant-owned parent (unique within that
+    parent), keys made only of booleans, and partial indexes whose predicate names the tenant column
+    (the shared NULL-tenant rows, on purpose). Low, with the reason and no points off, for keys global
+    by design: a URL slug, a domain and its selector, an email, a username, a provider's id, a
+    fingerprint (by column name); a single foreign key column (a 1:1 link); any key of a table that
+    holds one row per tenant. More than `isolation_group_over` such keys become one finding.
+    Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
+    or `isolation_model = "none"`).
 
     ## Bad
     ```sql
@@ -67,6 +71,7 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     sm = model_for(snap)
     for info, idx in uniques:
         t = info.table
+        by_design = global_by_design(snap, ten, info, idx)
         keys = [info.column or "", *idx.keys]
         new = f"{t.name}_{'_'.join(c for c in [info.column or '', *(c or 'expr' for c in idx.columns)])}_key"
         where = f" WHERE {idx.predicate}" if idx.predicate else ""
@@ -104,7 +109,7 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
             Hit(
                 obj=Obj("index", t.schema, t.name, idx.name),
                 message=f"unique {idx.name} ({', '.join(idx.keys)}) on {t.qualified} is global, not per tenant: "
-                "cross-tenant collisions and existence leaks",
+                + (f"global by design, {by_design}" if by_design else "cross-tenant collisions and existence leaks"),
                 evidence={
                     "keys": idx.keys,
                     "predicate": idx.predicate,
@@ -114,7 +119,8 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
                 fix=f"{pre}CREATE UNIQUE INDEX {conc}{quote_ident(new[:63])} ON {t.qualified} ({', '.join(keys)})"
                 f"{nnd}{where};\n"
                 + (f"-- then, once no foreign key uses it:\n-- {drop}" if idx.oid in referenced else drop),
-                points=sm.struct_points(t.qualified, UNIQUE_CUT, per_table[t.oid]),
+                severity="low" if by_design else None,
+                points=None if by_design else sm.struct_points(t.qualified, UNIQUE_CUT, per_table[t.oid]),
             )
         )
-    yield from bounded(snap, hits, f"unique keys on tenant tables leave out {ten.column}")
+    yield from bounded(snap, hits, f"unique keys on tenant tables leave out {ten.column}", "medium")

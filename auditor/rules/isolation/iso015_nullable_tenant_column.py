@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.analysis.isolation_model import NULLABLE_CUT, model_for
-from auditor.analysis.tenancy import nullable_tenant_columns, shared_row_signals
+from auditor.analysis.tenancy import nullable_tenant_columns, polymorphic_key, shared_row_signals
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import column_obj
 from auditor.rules.isolation._shared import RLS, _tenant, bounded, not_null_sql
@@ -21,14 +21,18 @@ def nullable_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     `OR org_id IS NULL` show it to everyone, and application filters disagree on which.
 
     ## What it checks
-    The tenant column of every table that carries it, when it allows NULL. High when the planner
-    statistics show NULL rows. A column that is NULL by design, for rows every tenant shares (built-in
-    roles, default plans), is reported at info with no fix and no points off, when the schema says so:
-    a unique index for the NULL rows (`UNIQUE (name) WHERE org_id IS NULL`) or one with the column and
-    NULLS NOT DISTINCT, a partial index on `org_id IS NULL`, a CHECK giving NULL-tenant rows their own
-    rule (`CHECK (org_id IS NULL OR ...)`), or a policy whose USING admits `org_id IS NULL` rows (ISO007
-    still reports that policy). Skipped on a schema-per-tenant layout and when no tenant column is
-    found. More than `isolation_group_over` such columns become one finding.
+    The tenant column of every table that carries it, when it allows NULL and no validated
+    `CHECK (col IS NOT NULL)` says otherwise (that is NOT NULL in all but the catalog flag). High when
+    the planner statistics show NULL rows. A column that is NULL by design is reported at info with no
+    fix and no points off: one branch of a `CHECK (num_nonnulls(organization_id, namespace_id,
+    project_id) = 1)` (each row keyed by exactly one of several keys, hierarchical tenancy), or rows
+    every tenant shares (built-in roles, default plans) when the schema says so: a unique index for the
+    NULL rows (`UNIQUE (name) WHERE org_id IS NULL`) or one with the column and NULLS NOT DISTINCT, a
+    partial index on `org_id IS NULL`, a CHECK giving NULL-tenant rows their own rule
+    (`CHECK (org_id IS NULL OR ...)`), or a policy whose USING admits `org_id IS NULL` rows (ISO007
+    still reports that policy). More than `isolation_group_over` such columns become one finding.
+    Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
+    or `isolation_model = "none"`).
 
     ## Bad
     ```sql
@@ -57,11 +61,24 @@ def nullable_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     A grouped finding (on a schema or the database) is not covered by comments on single columns.
     """
     ten = _tenant(snap)
-    hits = []
+    hits: list[Hit] = []
+    by_design: list[Hit] = []
     for info in nullable_tenant_columns(snap, ten):
         t, col = info.table, info.column or ""
         st = snap.column_stats_of.get((t.schema, t.name, col))
         nulls = f"; statistics say {st.null_frac:.1%} of rows have no tenant" if st and st.null_frac > 0 else ""
+        poly = polymorphic_key(snap, t, col)
+        if poly:
+            by_design.append(
+                Hit(
+                    obj=column_obj(t, col),
+                    message=f"{t.qualified}.{col} is nullable by design: CHECK {poly[0]} keys each row by exactly one "
+                    f"of {col}, {', '.join(poly[1])} (hierarchical tenancy){nulls}",
+                    evidence={"null_frac": st.null_frac if st else None, "polymorphic_check": poly[0]},
+                    severity="info",
+                )
+            )
+            continue
         shared = shared_row_signals(snap, ten, info)
         if shared:
             hits.append(
@@ -85,4 +102,5 @@ def nullable_tenant_column(snap: Snapshot) -> Iterator[Hit]:
                 points=model_for(snap).struct_points(t.qualified, NULLABLE_CUT),
             )
         )
-    yield from bounded(snap, hits, f"tenant tables allow a NULL {ten.column}")
+    yield from bounded(snap, hits, f"tenant tables allow a NULL {ten.column}", "medium")
+    yield from bounded(snap, by_design, f"tenant tables keyed by one of several keys, {ten.column} among them")

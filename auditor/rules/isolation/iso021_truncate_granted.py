@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.analysis.isolation_model import truncate_roles
+from auditor.analysis.isolation_model import granted_roles
 from auditor.analysis.tenancy import SCORED, TableInfo
 from auditor.base.names import quote_ident
 from auditor.catalog.model import Snapshot
@@ -21,10 +21,13 @@ def truncate_granted(snap: Snapshot) -> Iterator[Hit]:
     session can empty every tenant's rows.
 
     ## What it checks
-    Tables holding tenant data on which an application role (thresholds.app_roles, else inferred from
-    grants and policy targets) or PUBLIC holds TRUNCATE through a grant, to itself or to a role whose
-    privileges it inherits; the owner's own right is not counted. One finding per role, with every
-    table. Skipped on a schema-per-tenant layout and when no tenant column is found.
+    Tables holding tenant data on which an application role (thresholds.app_roles, else as ISO011
+    resolves them, Supabase's anon and authenticated included) or PUBLIC holds TRUNCATE, REFERENCES or
+    TRIGGER through a grant, to itself or to a role whose privileges it inherits; the owner's own right
+    is not counted. These act on the whole table, where no policy applies. One finding per role, with
+    every table: high with TRUNCATE, medium for REFERENCES and TRIGGER alone.
+    Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
+    or `isolation_model = "none"`).
 
     ## Bad
     ```sql
@@ -52,18 +55,42 @@ def truncate_granted(snap: Snapshot) -> Iterator[Hit]:
     (`rule = "ISO021"`, `object = "etl_user"`, and a reason).
     """
     ten = _tenant(snap)
-    by_role: dict[str, list[TableInfo]] = {}
+    by_role: dict[str, dict[str, list[TableInfo]]] = {}
     for info in ten.of_class(*SCORED):
-        for role in truncate_roles(ten, info, snap):
-            by_role.setdefault(role, []).append(info)
-    for role, infos in sorted(by_role.items()):
-        tables = [i.table.qualified for i in infos]
+        for letter, name in _PRIVILEGES.items():
+            for role in granted_roles(ten, info, snap, letter):
+                by_role.setdefault(role, {}).setdefault(name, []).append(info)
+    for role, privs in sorted(by_role.items()):
         grantee = "PUBLIC" if role == "public" else quote_ident(role)
+        parts, fixes = [], {}
+        for name in _PRIVILEGES.values():
+            infos = privs.get(name, [])
+            if not infos:
+                continue
+            tables = [i.table.qualified for i in infos]
+            parts.append(
+                f"{name} {len(tables)} tenant table(s) ({', '.join(tables[:3])}{', ...' if len(tables) > 3 else ''})"
+            )
+            for t in tables:
+                fixes.setdefault(t, []).append(name)
+        truncate = privs.get("TRUNCATE", [])
         yield Hit(
             obj=Obj("role", name=role),
-            message=f"{role} may TRUNCATE {len(tables)} tenant table(s) ({', '.join(tables[:3])}"
-            f"{', ...' if len(tables) > 3 else ''}); TRUNCATE ignores row-level security",
-            evidence={"tables": tables},
-            fix="\n".join(f"REVOKE TRUNCATE ON {t} FROM {grantee};" for t in tables),
-            points=round(sum(_pts(snap, i.table, "write") or 0 for i in infos), 1) or None,
+            message=f"{role} may {'; '.join(parts)}; "
+            + (
+                "TRUNCATE ignores row-level security"
+                if truncate
+                else "REFERENCES and TRIGGER act on the whole table, outside row-level security"
+            ),
+            evidence={
+                "tables": [i.table.qualified for i in truncate],
+                **{k.lower(): [i.table.qualified for i in v] for k, v in privs.items()},
+            },
+            fix="\n".join(f"REVOKE {', '.join(p)} ON {t} FROM {grantee};" for t, p in fixes.items()),
+            severity=None if truncate else "medium",
+            points=round(sum(_pts(snap, i.table, "write") or 0 for i in truncate), 1) or None,
         )
+
+
+# ACL letter -> privilege: what acts on a whole table, where no policy applies
+_PRIVILEGES = {"D": "TRUNCATE", "x": "REFERENCES", "t": "TRIGGER"}
