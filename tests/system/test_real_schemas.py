@@ -69,6 +69,12 @@ def load_files(folder: Path) -> list[Path]:
     return files
 
 
+def database_name(folder: Path) -> str:
+    """The database name the reviewer audited (findings about the database itself are named by it):
+    prove.py's for the Supabase apps, the folder's for the others."""
+    return f"prove_{folder.name}" if (folder / "rls_expected.toml").exists() else folder.name
+
+
 def psql(dsn: str, path: Path) -> None:
     """Load a file as its project documents it: psql with ON_ERROR_STOP (the files use psql's \\set)."""
     data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
@@ -86,7 +92,7 @@ def psql(dsn: str, path: Path) -> None:
 def real_database(pg_server, request) -> Iterator[str]:
     """The schema loaded into a scratch database and analyzed (roles it creates are dropped after)."""
     folder = REAL / request.param
-    with scratch_database(pg_server, f"pga_real_{request.param}") as dsn:
+    with scratch_database(pg_server, database_name(folder)) as dsn:
         for path in load_files(folder):
             psql(dsn, path)
         with psycopg.connect(dsn, autocommit=True) as conn:

@@ -82,7 +82,9 @@ def unrelated_left_out(
     main = max(known, key=lambda k: known[k]) if known else None
     out: dict[str, list[tuple[Table, Column]]] = {}
     for ty, rows in types.items():
-        kept = [(t, c) for t, c in rows if target(t) in (None, main)]
+        # models.model_id beside model_workspaces.model_id -> models(id): on the table the others point
+        # at, the name is that table's own attribute (a provider's model name), not a reference to it
+        kept = [(t, c) for t, c in rows if target(t) in (None, main) and t.oid != main]
         if kept:
             out[ty] = kept
     return out

@@ -49,3 +49,21 @@ def test_time_zone_drift_is_low_and_unrelated_ids_are_left_out(conn):
     }
     assert found["created_at"].severity == "low"  # CON008 reports the missing time zone
     assert "worker_id" not in found  # each references its own worker table, with that table's key type
+
+
+def test_the_name_on_the_table_it_points_at_is_that_tables_own_attribute(conn):
+    """chatbot-ui: models.model_id is the provider's model name (text); model_workspaces.model_id is a uuid
+    foreign key to models(id). One name, two meanings: not drift."""
+    ddl = """
+    CREATE SCHEMA t;
+    CREATE TABLE t.models (id uuid PRIMARY KEY, model_id text NOT NULL);
+    CREATE TABLE t.model_workspaces (model_id uuid REFERENCES t.models, workspace_id uuid,
+                                     PRIMARY KEY (model_id, workspace_id));
+    CREATE TABLE t.model_usage (id bigint PRIMARY KEY, model_id uuid REFERENCES t.models);
+    """
+    assert not [f for f in hits(snapshot_after(conn, ddl), "CON010") if f.obj.name == "model_id"]
+    # still drift when a referencing column disagrees with the key it references
+    drift = ddl + "CREATE TABLE t.model_logs (id bigint PRIMARY KEY, model_id text);"
+    assert [
+        f for f in hits(snapshot_after(conn, "DROP SCHEMA t CASCADE;" + drift), "CON010") if f.obj.name == "model_id"
+    ]
