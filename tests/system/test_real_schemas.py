@@ -33,7 +33,6 @@ JUDGED = SEVERITY_RANK["medium"]
 
 # Schemas the tool does not read right yet, with the issue that fixes them (strict: remove when fixed).
 NOT_YET = {
-    "chatbot_ui": "CON010 reads a homonym (models.model_id text vs model_workspaces.model_id uuid) as drift",
     "documenso": "issue 15: grouped ISO012 at high, two ISO013 keys missed; 2 IDX001 on tiny admin tables",
     "lago": "issue 15: ISO015 on idempotency_records, optional only in the Rails model",
     "gitlab": "issue 15: no table -> key map for hierarchical tenancy yet; CON002 across GitLab's databases",
