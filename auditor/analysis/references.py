@@ -31,7 +31,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
-from auditor.analysis.tenancy import TENANT_COLUMNS
+from auditor.analysis.tenant_columns import TENANT_COLUMNS
 from auditor.base.thresholds import threshold
 from auditor.catalog.model import Column, Constraint, Snapshot, Table
 

@@ -29,15 +29,12 @@ from auditor.analysis.policy_expr import (
     score_expr,
     settings_in,
 )
+from auditor.analysis.references import resolve
+from auditor.analysis.tenant_columns import TENANT_COLUMNS
 from auditor.base.names import quote_ident
 from auditor.base.thresholds import threshold
 from auditor.catalog.model import Policy, Snapshot, Table
 
-TENANT_COLUMNS = threshold(
-    "tenant_columns",
-    ["tenant_id", "org_id", "organization_id", "account_id", "workspace_id", "team_id", "company_id", "tenant"],
-    "column names that carry the tenant, strongest first (configuration beats detection)",
-)
 TENANT_COLUMN = threshold("tenant_column", "", "the tenant column; set it when detection should not guess")
 TENANT_ROOT = threshold("tenant_root", "", "the root tenant table (schema.table) when detection should not guess")
 APP_ROLES = threshold("app_roles", [], "roles the application connects as (else inferred from grants and policies)")
@@ -552,6 +549,11 @@ def _classify(
                     parent = infos[con.ref_table_oid]
                     added[oid] = [f"{', '.join(con.columns)} -> {parent.table.qualified}", *parent.via]
                     break
+            if oid not in added:
+                implied = _implied_path(snap, infos[oid].table, scoped)
+                if implied is not None:
+                    col, target, how = implied
+                    added[oid] = [f"{col} -> {target.qualified} ({how})", *infos[target.oid].via]
         for oid, via in added.items():
             infos[oid].cls, infos[oid].via = "indirect", via
             infos[oid].reason = f"reaches a tenant table through {via[0]}"
@@ -601,6 +603,23 @@ def _classify(
             if override == "tenant" and info.column is None:
                 info.column = column if column and info.table.oid in has_col.get(column, ()) else None
     return infos
+
+
+def _implied_path(snap: Snapshot, t: Table, scoped: set[int]) -> tuple[str, Table, str] | None:
+    """A column with no foreign key that references tenant data: declared in the configuration
+    ([tool.pg-auditor.references], enforced by the application) or resolved by its name (request_id ->
+    requests(id)), and always holding a key. Such a table holds every tenant's rows too."""
+    for col in sorted(c.name for c in snap.columns_of.get(t.oid, [])):
+        ref = resolve(snap, t, col)
+        if ref is None or ref.target is None or ref.target.oid not in scoped or ref.target.oid == t.oid:
+            continue
+        if ref.enforced_by and ref.enforced_by.startswith("foreign key"):
+            continue  # foreign keys are the path above; a nullable one is not a path
+        # any confidence: CON002's "low" says a foreign key is not wanted (an event stream, a history
+        # table), not that the rows belong to no tenant; an audit log of requests is every tenant's data
+        if _keyed(snap, t, col):
+            return col, ref.target, "declared reference" if ref.enforced_by == "declared" else "implied by its name"
+    return None
 
 
 def _keyed(snap: Snapshot, t: Table, col: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.analysis.tenancy import TENANT_COLUMNS  # noqa: F401  (the rules read it from here)
+from auditor.analysis.tenant_columns import TENANT_COLUMNS  # noqa: F401  (the rules read it from here)
 from auditor.base.names import column_list, index_name, qualified, quote_ident
 from auditor.base.thresholds import threshold
 from auditor.catalog.model import Constraint, Index, Snapshot, Table

@@ -159,3 +159,38 @@ def test_a_wrong_isolation_model_stops_the_run_before_connecting():
         "pg-auditor: --set: threshold 'isolation_model': 'banana' is not an isolation model "
         "(one of rls, app, schema, user, none, or '' to detect it)"
     ]
+
+
+IMPLIED = """
+CREATE ROLE t15_app LOGIN;
+CREATE TABLE organizations (id bigint PRIMARY KEY, name text);
+CREATE TABLE requests (id bigint PRIMARY KEY, org_id bigint NOT NULL REFERENCES organizations, body text);
+CREATE TABLE projects (id bigint PRIMARY KEY, org_id bigint NOT NULL REFERENCES organizations);
+CREATE TABLE request_events (id bigint PRIMARY KEY, request_id bigint NOT NULL, payload jsonb);
+CREATE TABLE job_runs (id bigint PRIMARY KEY, job_ref bigint NOT NULL, output text);
+GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO t15_app;
+"""
+
+
+def test_a_table_reached_only_through_an_implied_reference_holds_tenant_data(conn):
+    """request_events.request_id points at requests(id) with no foreign key: it holds every tenant's rows."""
+    snap = snapshot_after(conn, IMPLIED)
+    snap.settings = {"app_roles": ["t15_app"], "isolation_model": "app"}
+    info = {i.table.name: i for i in tenancy(snap).tables.values()}
+    assert info["request_events"].cls == "indirect", info["request_events"].reason
+    assert "request_id -> public.requests (implied by its name)" in info["request_events"].via[0]
+    assert info["job_runs"].cls != "indirect"  # a name that says nothing is no path
+    (iso001,) = hits(snap, "ISO001")  # application-enforced: the finding names every table of tenant data
+    assert "public.request_events" in iso001.evidence["tables"]
+    assert "public.job_runs" not in iso001.evidence["tables"]
+
+
+def test_a_declared_reference_is_a_path_too(conn):
+    snap = snapshot_after(conn, IMPLIED)
+    snap.settings = {
+        "app_roles": ["t15_app"],
+        "isolation_model": "app",
+        "references": {"job_runs.job_ref": "projects(id)"},
+    }
+    info = {i.table.name: i for i in tenancy(snap).tables.values()}
+    assert info["job_runs"].cls == "indirect" and "declared reference" in info["job_runs"].via[0]
