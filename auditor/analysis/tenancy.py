@@ -60,6 +60,28 @@ TABLE_CLASSES = threshold(
     "classification overrides: {'schema.table' or 'table': root|tenant|indirect|reference|identity|framework|unknown}",
     check_table_classes,
 )
+
+
+def check_tenant_keys(value: Any) -> str | None:
+    """What is wrong with a tenant_keys mapping: 'schema.table' or 'table' -> a column or a list of columns."""
+    if not isinstance(value, dict):
+        return "must be a table of 'schema.table' = \"column\" (or a list of columns)"
+    for key, cols in value.items():
+        names = [cols] if isinstance(cols, str) else cols
+        if not isinstance(key, str) or not key.strip() or not isinstance(names, list) or not names:
+            return f"{key!r}: give a column name or a list of column names"
+        if not all(isinstance(n, str) and n for n in names):
+            return f"{key!r}: column names must be non-empty strings"
+    return None
+
+
+TENANT_KEYS = threshold(
+    "tenant_keys",
+    {},
+    "hierarchical tenancy as large apps publish it: {'schema.table' or 'table': the key column, or a list of"
+    " them} by which each table's rows belong to a tenant (a project, a namespace, an organization)",
+    check_tenant_keys,
+)
 TENANT_SETTINGS = threshold("tenant_settings", [], "custom settings that carry the tenant (e.g. app.current_org)")
 CONTEXT_FUNCTIONS = threshold("context_functions", [], "functions that return the session's tenant (e.g. app.org())")
 REFERENCE_MAX_ROWS = threshold("reference_max_rows", 10_000, "estimated rows up to which a lookup table is reference")
@@ -121,6 +143,7 @@ class TableInfo:
     reason: str
     via: list[str] = field(default_factory=list)  # indirect: the FK path to a tenant table
     weight: float = 0.0
+    declared_keys: list[str] = field(default_factory=list)  # its own tenant key(s), from thresholds.tenant_keys
 
 
 @dataclass
@@ -502,6 +525,16 @@ def unmatched_classes(snap: Snapshot, tables: list[Table]) -> list[str]:
     return [f"{key}: {why[key in parts]}" for key in sorted(classes) if key not in names]
 
 
+def declared_keys(snap: Snapshot, t: Table) -> list[str]:
+    """The table's own tenant key columns as the configuration declares them (those it really has)."""
+    keys = TENANT_KEYS(snap)
+    value = keys.get(f"{t.schema}.{t.name}", keys.get(t.name))
+    if not value:
+        return []
+    names = [value] if isinstance(value, str) else list(value)
+    return [n for n in names if (t.oid, n) in snap.column_by_name]
+
+
 def _override(snap: Snapshot, t: Table) -> str | None:
     classes = TABLE_CLASSES(snap)
     value = classes.get(f"{t.schema}.{t.name}", classes.get(t.name))
@@ -527,6 +560,9 @@ def _classify(
             infos[t.oid] = TableInfo(t, "tenant", column, f"has {column}")
         elif t.oid in root_fks:
             infos[t.oid] = TableInfo(t, "tenant", root_fks[t.oid], f"{root_fks[t.oid]} references the root table")
+        elif declared := declared_keys(snap, t):
+            reason = f"declared tenant key {', '.join(declared)} (thresholds.tenant_keys)"
+            infos[t.oid] = TableInfo(t, "indirect", None, reason, [reason], declared_keys=declared)
         else:
             infos[t.oid] = TableInfo(t, "unknown", None, "no tenant column and no path to a tenant table")
     if column is None and root is None:
@@ -536,7 +572,7 @@ def _classify(
                 info.cls, info.reason = override, "configuration (thresholds.table_classes)"
         return infos
     # Indirect: a foreign key path (depth <= 3) to a tenant table or the root whose columns always hold a key.
-    scoped = {oid for oid, i in infos.items() if i.cls in ("tenant", "root")}
+    scoped = {oid for oid, i in infos.items() if i.cls in ("tenant", "root") or i.declared_keys}
     for _ in range(3):
         added = {}
         for oid, info in infos.items():

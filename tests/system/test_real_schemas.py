@@ -110,10 +110,32 @@ def declared_references(folder: Path) -> dict[str, str]:
     return {f"{child}.{e['column']}": f"{e['table']}(id)" for child, entries in loose.items() for e in entries}
 
 
+def declared_tenant_keys(folder: Path) -> dict[str, list[str]]:
+    """The project's published tenant key per table, in pg-auditor's `tenant_keys` form. GitLab's
+    db/docs sharding keys (sharding_keys.tsv: table, schema, `col->table[,col->table]`...)."""
+    path = folder / "sharding_keys.tsv"
+    if not path.exists():
+        return {}
+    keys = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        table, _, sharding, *_ = [*line.split("\t"), "", ""]
+        columns = [part.split("->")[0].strip() for part in sharding.split(",") if part.strip()]
+        if columns:
+            keys[table] = columns
+    return keys
+
+
 def config_for(name: str) -> Config:
-    """The configuration a DBA would write for this schema: its declared references, nothing else."""
-    refs = declared_references(REAL / name)
-    return from_mapping({"references": refs}, f"{name} (test)") if refs else Config()
+    """The configuration a DBA would write for this schema: the references and tenant keys the project
+    itself publishes, nothing else."""
+    mapping: dict[str, object] = {}
+    if refs := declared_references(REAL / name):
+        mapping["references"] = refs
+    if keys := declared_tenant_keys(REAL / name):
+        mapping["thresholds"] = {"tenant_keys": keys}
+    return from_mapping(mapping, f"{name} (test)") if mapping else Config()
 
 
 def audit(dsn: str, name: str) -> list:

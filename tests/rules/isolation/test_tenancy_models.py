@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from auditor.analysis.isolation_model import model_for
-from auditor.analysis.tenancy import tenancy
+from auditor.analysis.tenancy import check_tenant_keys, tenancy
 from auditor.engine.config import ConfigError, check_threshold
 
 from support import hits, snapshot_after
@@ -194,3 +194,40 @@ def test_a_declared_reference_is_a_path_too(conn):
     }
     info = {i.table.name: i for i in tenancy(snap).tables.values()}
     assert info["job_runs"].cls == "indirect" and "declared reference" in info["job_runs"].via[0]
+
+
+HIERARCHY = """
+CREATE ROLE t15_app2 LOGIN;
+CREATE TABLE organizations (id bigint PRIMARY KEY);
+CREATE TABLE namespaces (id bigint PRIMARY KEY, organization_id bigint NOT NULL REFERENCES organizations);
+CREATE TABLE projects (id bigint PRIMARY KEY, namespace_id bigint NOT NULL REFERENCES namespaces);
+CREATE TABLE issues (id bigint PRIMARY KEY, project_id bigint NOT NULL REFERENCES projects, title text);
+CREATE TABLE labels (id bigint PRIMARY KEY, project_id bigint REFERENCES projects,
+                     group_id bigint REFERENCES namespaces, CHECK (num_nonnulls(project_id, group_id) = 1));
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO t15_app2;
+"""
+
+
+def test_declared_tenant_keys_place_each_table_at_its_level_of_the_hierarchy(conn):
+    """GitLab publishes a sharding key per table (project_id, namespace_id, organization_id): a table keyed
+    at its own level is tenant data by design, not a child that lacks organization_id (ISO012)."""
+    snap = snapshot_after(conn, HIERARCHY)
+    snap.settings = {"app_roles": ["t15_app2"], "isolation_model": "app", "tenant_column": "organization_id"}
+    before = {f.obj.table for f in hits(snap, "ISO012")} | {
+        o for f in hits(snap, "ISO012") for o in f.evidence.get("objects", [])
+    }
+    assert "issues" in before or "public.issues" in before
+    snap.settings = {
+        **snap.settings,
+        "tenant_keys": {"issues": "project_id", "public.labels": ["project_id", "group_id"]},
+    }
+    info = {i.table.name: i for i in tenancy(snap).tables.values()}
+    assert info["issues"].declared_keys == ["project_id"] and info["labels"].declared_keys == ["project_id", "group_id"]
+    assert info["issues"].cls == "indirect" and "declared tenant key project_id" in info["issues"].reason
+    flagged = {f.obj.table for f in hits(snap, "ISO012")}
+    assert "issues" not in flagged and "labels" not in flagged
+
+
+def test_tenant_keys_are_validated():
+    assert check_tenant_keys({"issues": "project_id", "s.labels": ["project_id", "group_id"]}) is None
+    assert check_tenant_keys({"issues": []}) and check_tenant_keys(["issues"]) and check_tenant_keys({"x": [1]})
