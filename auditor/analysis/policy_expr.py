@@ -251,32 +251,36 @@ _SCOPED_KINDS = frozenset({"tenant", "subquery", "false", "membership", "user"})
 SHARED_KINDS = frozenset({"flag", "parent-flag"})  # rows their owner marks shared: open on read by design
 
 
-def score_node(node: Node, subj: Subject, reading: bool = False) -> float:
+def score_node(node: Node, subj: Subject, reading: bool = False, writing: bool = False) -> float:
     """1 scoped, 0.5 unverified helper, 0 open. reading: the expression only filters rows to read
-    (a SELECT policy's USING), where a sharing flag is the owner's choice, not a leak."""
+    (a SELECT policy's USING), where a sharing flag is the owner's choice, not a leak. writing: it checks
+    new rows (WITH CHECK), where `user_id = auth.uid()` on a table that carries a tenant column scopes the
+    author, not the tenant: a member could write their own row into another tenant."""
     if node.op == "or":
-        return min(score_node(c, subj, reading) for c in node.children)
+        return min(score_node(c, subj, reading, writing) for c in node.children)
     if node.op == "and":
-        return max(score_node(c, subj, reading) for c in node.children)
+        return max(score_node(c, subj, reading, writing) for c in node.children)
     kind = classify_atom(node.text, subj)
+    if kind == "user" and writing and subj.columns and not subj.indirect:
+        return OPEN
     if kind in _SCOPED_KINDS or (reading and kind in SHARED_KINDS):
         return SCOPED
     return PARTIAL if kind == "helper" else OPEN
 
 
-def score_expr(expr: str | None, subj: Subject, reading: bool = False) -> float | None:
+def score_expr(expr: str | None, subj: Subject, reading: bool = False, writing: bool = False) -> float | None:
     """None for an absent expression (its meaning depends on the command: see Cell logic)."""
-    return None if expr is None else score_node(parse(expr), subj, reading)
+    return None if expr is None else score_node(parse(expr), subj, reading, writing)
 
 
-def open_kinds(expr: str | None, subj: Subject, reading: bool = False) -> list[str]:
+def open_kinds(expr: str | None, subj: Subject, reading: bool = False, writing: bool = False) -> list[str]:
     """The kinds of the atoms that leave an expression short of scoped (what a finding names)."""
     if expr is None:
         return []
     out: list[str] = []
 
     def walk(n: Node) -> None:
-        if score_node(n, subj, reading) >= SCOPED:
+        if score_node(n, subj, reading, writing) >= SCOPED:
             return
         if n.op == "atom":
             out.append(classify_atom(n.text, subj))

@@ -194,9 +194,9 @@ class Tenancy:
             helpers=self.helpers,
         )
 
-    def open_kinds(self, info: TableInfo, expr: str | None, reading: bool = False) -> list[str]:
+    def open_kinds(self, info: TableInfo, expr: str | None, reading: bool = False, writing: bool = False) -> list[str]:
         """What leaves a policy expression on this table short of scoped (atom kinds)."""
-        return open_kinds(expr, self.subject(info), reading)
+        return open_kinds(expr, self.subject(info), reading, writing)
 
     def once(self, name: str, build: Callable[[], T]) -> T:
         """build(), computed once for this tenant model: the score and the ISO checks share the result."""
@@ -204,12 +204,13 @@ class Tenancy:
             self._derived[name] = build()
         return self._derived[name]
 
-    def score(self, info: TableInfo, expr: str, reading: bool = False) -> float:
-        """score_expr of a policy expression on this table, computed once per table, expression and
-        whether it only filters rows to read (a SELECT's USING: sharing flags count as the owner's choice)."""
-        key = (info.table.oid, expr, reading)
+    def score(self, info: TableInfo, expr: str, reading: bool = False, writing: bool = False) -> float:
+        """score_expr of a policy expression on this table, computed once per table, expression and mode:
+        only filtering rows to read (a SELECT's USING: sharing flags count as the owner's choice), or
+        checking new rows (WITH CHECK: the author's own id does not place a row in the right tenant)."""
+        key = (info.table.oid, expr, reading, writing)
         if key not in self._scores:
-            self._scores[key] = score_expr(expr, self.subject(info), reading) or 0.0
+            self._scores[key] = score_expr(expr, self.subject(info), reading, writing) or 0.0
         return self._scores[key]
 
     def issues(self, info: TableInfo, expr: str | None) -> ExprIssues:
@@ -985,12 +986,13 @@ def _combine(
     ten: Tenancy,
     info: TableInfo,
     reading: bool = False,
+    writing: bool = False,
 ) -> Cell:
     usable = [(p, e) for p, e in exprs if e is not None]
     if not usable:
         return Cell("", 1.0, "denied (no permissive policy admits rows)")
-    scores = [(p, ten.score(info, e, reading)) for p, e in usable]
-    floor = max((ten.score(info, e, reading) for _, e in rest if e is not None), default=0.0)
+    scores = [(p, ten.score(info, e, reading, writing)) for p, e in usable]
+    floor = max((ten.score(info, e, reading, writing) for _, e in rest if e is not None), default=0.0)
     perm = min(s for _, s in scores)
     value = max(perm, floor)
     if value >= 1.0:
@@ -1047,10 +1049,10 @@ def _judge_command(snap: Snapshot, ten: Tenancy, info: TableInfo, role: str | No
         reading = cmd == "SELECT"
         c = _combine([(p, p.using_expr) for p in perm], [(p, p.using_expr) for p in rest], ten, info, reading)
     elif cmd == "INSERT":
-        c = _combine([(p, check(p)) for p in perm], [(p, check(p)) for p in rest], ten, info)
+        c = _combine([(p, check(p)) for p in perm], [(p, check(p)) for p in rest], ten, info, writing=True)
     else:
         read = _combine([(p, p.using_expr) for p in perm], [(p, p.using_expr) for p in rest], ten, info)
-        write = _combine([(p, check(p)) for p in perm], [(p, check(p)) for p in rest], ten, info)
+        write = _combine([(p, check(p)) for p in perm], [(p, check(p)) for p in rest], ten, info, writing=True)
         c = read if read.value <= write.value else write
         if read.value < write.value:
             c = Cell(

@@ -263,6 +263,7 @@ _OTHER_RULES = frozenset({"null-branch", "current-user", "untrusted"})
 
 _KIND_TEXT = {
     "true": "true",
+    "user": "the author's own id alone: a new row may name any tenant",
     "helper": "a helper function the auditor cannot read (needs review)",
     "link": "a subquery on rows other users can write, keyed on this row's own id",
     "flag": "a flag any writer of the row can set",
@@ -284,8 +285,9 @@ def _unscoped_hit(snap: Snapshot, ten: Tenancy, info: TableInfo, p: Any, obj: Ob
     open_parts = []
     for which, e in (("USING", p.using_expr), ("WITH CHECK", p.check_expr)):
         r = reading and which == "USING"
-        if e is not None and ten.score(info, e, r) < 1.0:
-            kinds = [k for k in ten.open_kinds(info, e, r) if k not in _OTHER_RULES]
+        w = which == "WITH CHECK"
+        if e is not None and ten.score(info, e, r, w) < 1.0:
+            kinds = [k for k in ten.open_kinds(info, e, r, w) if k not in _OTHER_RULES]
             if ten.issues(info, e).setting_escapes:
                 kinds = [k for k in kinds if k != "setting-only"]  # ISO010: a switch on a settable setting
             open_parts.append((which, kinds))

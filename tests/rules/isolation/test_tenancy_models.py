@@ -231,3 +231,46 @@ def test_declared_tenant_keys_place_each_table_at_its_level_of_the_hierarchy(con
 def test_tenant_keys_are_validated():
     assert check_tenant_keys({"issues": "project_id", "s.labels": ["project_id", "group_id"]}) is None
     assert check_tenant_keys({"issues": []}) and check_tenant_keys(["issues"]) and check_tenant_keys({"x": [1]})
+
+
+WRITE_BY_AUTHOR = """
+CREATE ROLE w15_anon NOLOGIN; CREATE ROLE w15_auth NOLOGIN; CREATE ROLE w15_authenticator LOGIN NOINHERIT;
+GRANT w15_anon, w15_auth TO w15_authenticator;
+CREATE SCHEMA auth;
+CREATE TABLE auth.users (id uuid PRIMARY KEY);
+CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE
+    AS $$ SELECT nullif(current_setting('request.jwt.claim.sub', true), '')::uuid $$;
+CREATE TABLE orgs (id uuid PRIMARY KEY, name text);
+CREATE TABLE members (org_id uuid NOT NULL REFERENCES orgs, user_id uuid NOT NULL REFERENCES auth.users,
+                      PRIMARY KEY (org_id, user_id));
+CREATE FUNCTION orgs_of_user() RETURNS SETOF uuid LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+    AS $$ SELECT org_id FROM public.members WHERE user_id = auth.uid() $$;
+CREATE TABLE notes (id uuid PRIMARY KEY, org_id uuid NOT NULL REFERENCES orgs,
+                    user_id uuid NOT NULL REFERENCES auth.users, body text);
+ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE members ENABLE ROW LEVEL SECURITY;
+ALTER TABLE orgs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY notes_read ON notes FOR SELECT TO w15_auth USING (org_id IN (SELECT orgs_of_user()));
+CREATE POLICY members_read ON members FOR SELECT TO w15_auth USING (user_id = auth.uid());
+CREATE POLICY orgs_read ON orgs FOR SELECT TO w15_auth USING (id IN (SELECT orgs_of_user()));
+GRANT SELECT, INSERT ON notes, members, orgs TO w15_auth;
+"""
+AUTHOR_ONLY = "CREATE POLICY notes_insert ON notes FOR INSERT TO w15_auth WITH CHECK (user_id = auth.uid());"
+AUTHOR_IN_TENANT = (
+    "CREATE POLICY notes_insert ON notes FOR INSERT TO w15_auth"
+    " WITH CHECK (user_id = auth.uid() AND org_id IN (SELECT orgs_of_user()));"
+)
+
+
+def test_a_write_checked_only_by_its_author_may_land_in_another_tenant(conn):
+    """notes carries org_id; its INSERT policy checks user_id = auth.uid() alone: any member can write a
+    note into another organization. The read side (membership) is right; the write side is a hole."""
+    snap = snapshot_after(conn, WRITE_BY_AUTHOR + AUTHOR_ONLY)
+    assert "notes" in {f.obj.table for f in hits(snap, "ISO005") if "INSERT" in f.message}
+    (iso006,) = [f for f in hits(snap, "ISO006") if f.obj.table == "notes"]
+    assert iso006.severity == "high" and "author's own id" in iso006.message
+
+
+def test_a_write_checked_by_author_and_tenant_is_scoped(conn):
+    scoped = snapshot_after(conn, WRITE_BY_AUTHOR + AUTHOR_IN_TENANT)
+    assert not [f for f in hits(scoped, "ISO005") + hits(scoped, "ISO006") if f.obj.table == "notes"]
