@@ -105,6 +105,7 @@ ISOLATION_MODEL = threshold(
 
 T = TypeVar("T")
 SCORED = ("root", "tenant", "indirect", "identity", "unknown")  # tables that hold (or may hold) tenant data
+TENANT_DATA = ("root", "tenant", "indirect")  # tables that surely hold it: the one set the report counts
 COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
 _ROOT_NAME = re.compile(
     r"^(tenants?|organi[sz]ations?|orgs?|accounts?|workspaces?|compan(y|ies)|customers?|teams?)$", re.I
@@ -907,14 +908,15 @@ def _membership_tables(snap: Snapshot, ten: Tenancy) -> set[int]:
 # ---- model statement ------------------------------------------------------------------------------
 
 
-def coverage(ten: Tenancy) -> tuple[int, int]:
-    """(tables carrying the tenant column, tables that hold tenant data), root and reference excluded."""
-    data = ten.of_class("tenant", "indirect", "unknown")
-    return sum(1 for i in data if i.cls == "tenant"), len(data)
+def coverage(ten: Tenancy) -> tuple[int, int, int]:
+    """(tables carrying the tenant column, tables holding tenant data, those with row-level security on):
+    one set of tables, TENANT_DATA, for every count the report shows, ISO001's included."""
+    data = ten.of_class(*TENANT_DATA)
+    return sum(1 for i in data if i.cls == "tenant"), len(data), sum(1 for i in data if i.table.rls_enabled)
 
 
 def model_statement(ten: Tenancy) -> str:
-    direct, total = coverage(ten)
+    direct, total, rls = coverage(ten)
     col = ten.column
     if ten.model == "schema":
         groups = "; ".join(f"{len(g)} schemas like {g[0]}" for g in ten.schema_groups)
@@ -922,16 +924,16 @@ def model_statement(ten: Tenancy) -> str:
     if ten.model == "none" or col is None:
         return f"isolation not applicable: no tenant model corroborated ({ten.how})"
     if ten.model == "app":
-        return f"application-enforced: {col} on {direct} of {total} tenant tables, no row-level security"
+        return f"application-enforced: {col} on {direct} of {total} tables holding tenant data, no row-level security"
     if ten.model == "user" or ten.shape == "user":
         return (
             f"RLS-enforced, per user (each user is the tenant): {col} on {direct} of {total} tables holding user "
-            f"data, row-level security on {ten.rls_tables} of {len(ten.of_class(*SCORED))}"
+            f"data, row-level security on {rls} of {total}"
         )
     how = ", through membership checks of the current user" if ten.shape == "membership" else ""
     return (
-        f"RLS-enforced{how}: {col} on {direct} of {total} tenant tables, row-level security on {ten.rls_tables} of "
-        f"{len(ten.of_class(*SCORED))}"
+        f"RLS-enforced{how}: {col} on {direct} of {total} tables holding tenant data, row-level security on {rls} of "
+        f"{total}"
     )
 
 

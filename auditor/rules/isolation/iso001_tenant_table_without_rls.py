@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.analysis.tenancy import has_privilege
+from auditor.analysis.tenancy import TENANT_DATA, has_privilege
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import table_obj
 from auditor.rules.isolation._shared import RLS, _db, _pts, _tenant, enable_rls_sql
@@ -70,7 +70,7 @@ def tenant_table_without_rls(snap: Snapshot) -> Iterator[Hit]:
     """
     ten = _tenant(snap)
     # Foreign tables cannot have RLS at all: ISO018 reports them.
-    missing = [i for i in ten.of_class("tenant", "indirect", "root") if not i.table.rls_enabled and i.table.kind != "f"]
+    missing = [i for i in ten.of_class(*TENANT_DATA) if not i.table.rls_enabled and i.table.kind != "f"]
     if ten.model == "app":
         if not missing:
             return

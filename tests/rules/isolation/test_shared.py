@@ -145,7 +145,7 @@ def test_isolation_area_score_reports_model(conn, app_schema):
     report = run_engine(snap, Config())
     iso = report.scores["isolation"]
     assert iso.model.startswith("application-enforced")
-    assert iso.notes[0].startswith("application-enforced: organization_id on 30 of 31")
+    assert iso.notes[0].startswith("application-enforced: organization_id on 30 of 32 tables holding tenant data")
     assert any("readiness" in n for n in iso.notes)
     assert report.extras["tenancy"]["classes"]["tenant"] == 30
     assert iso.score <= 15
