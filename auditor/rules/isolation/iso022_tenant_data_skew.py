@@ -10,6 +10,9 @@ from auditor.rules.isolation._shared import RLS, _tenant, bounded
 from auditor.rules.registry import Hit, rule, threshold
 
 SKEW_SHARE = threshold("tenant_skew_share", 0.5, "share of a table's rows one tenant may hold before it is reported")
+SKEW_MIN_ROWS = threshold(
+    "tenant_skew_min_rows", 1_000, "estimated rows under which a table's tenant skew means nothing"
+)
 
 
 @rule("ISO022", "tenant-data-skew", severity="info", subject="table", requires=(*RLS, "column_stats"))
@@ -23,7 +26,8 @@ def tenant_data_skew(snap: Snapshot) -> Iterator[Hit]:
     ## What it checks
     For each table that carries the tenant column, the share of the most common value of that column
     in the planner statistics (`pg_stats.most_common_freqs[1]`), against `tenant_skew_share` (0.5 by
-    default). Tables never analyzed have no statistics and are not judged. Skipped on a
+    default), on tables of at least `tenant_skew_min_rows` estimated rows (1,000: on a handful of rows
+    one tenant always "holds most"). Tables never analyzed have no statistics and are not judged. Skipped on a
     schema-per-tenant layout and when no tenant column is found. More than `isolation_group_over` such
     tables become one finding.
 
@@ -51,9 +55,11 @@ def tenant_data_skew(snap: Snapshot) -> Iterator[Hit]:
     `COMMENT ON TABLE invoices IS 'pg-auditor: ignore ISO022 -- the demo tenant holds most rows'`.
     """
     ten = _tenant(snap)
-    share = SKEW_SHARE(snap)
+    share, min_rows = SKEW_SHARE(snap), SKEW_MIN_ROWS(snap)
     hits = []
     for info in ten.of_class("tenant"):
+        if snap.estimated_rows(info.table) < min_rows:
+            continue
         st = snap.column_stats_of.get((info.table.schema, info.table.name, info.column or ""))
         if st and st.top_frequency and st.top_frequency >= share:
             hits.append(
