@@ -76,7 +76,3 @@ def is_not_null(snap: Snapshot, table_oid: int, column: str) -> bool:
     if col is not None and col.not_null:
         return True
     return column in check_not_null(snap, table_oid)
-
-
-def nullable(snap: Snapshot, table_oid: int, column: str) -> bool:
-    return not is_not_null(snap, table_oid, column)

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from auditor.analysis.acl import letters_by_grantee as parse_acl
 from auditor.analysis.helpers import Helpers, helpers, tables_named
+from auditor.analysis.notnull import is_not_null
 from auditor.analysis.policy_expr import (
     ExprIssues,
     Subject,
@@ -664,7 +665,7 @@ def _keyed(snap: Snapshot, t: Table, col: str) -> bool:
     """The column always holds a key: NOT NULL, a validated CHECK (col IS NOT NULL), or one branch of a
     CHECK (num_nonnulls(...) = 1) (hierarchical tenancy: each row keyed by exactly one of several keys)."""
     c = snap.column_by_name.get((t.oid, col))
-    return c is not None and (c.not_null or bool(checked_not_null(snap, t, col)) or bool(polymorphic_key(snap, t, col)))
+    return c is not None and (is_not_null(snap, t.oid, col) or bool(polymorphic_key(snap, t, col)))
 
 
 def table_weight(snap: Snapshot, info: TableInfo) -> float:
@@ -1179,15 +1180,6 @@ def global_by_design(snap: Snapshot, ten: Tenancy, info: TableInfo, idx: Any) ->
     return None
 
 
-def checked_not_null(snap: Snapshot, t: Table, col: str) -> str | None:
-    """The name of a validated CHECK (col IS NOT NULL): NOT NULL in all but the catalog flag."""
-    pattern = re.compile(rf"^CHECK \(+{re.escape(quote_ident(col))} IS NOT NULL\)+$")
-    for con in snap.constraints_of.get(t.oid, []):
-        if con.type == "c" and con.validated and pattern.match(con.definition or ""):
-            return con.name
-    return None
-
-
 def polymorphic_key(snap: Snapshot, t: Table, col: str) -> tuple[str, list[str]] | None:
     """(constraint, the other key columns) of a CHECK (num_nonnulls(a, b, col) = 1): the row is keyed by
     exactly one of them, so col is NULL by design on the rows another key owns."""
@@ -1207,7 +1199,7 @@ def nullable_tenant_columns(snap: Snapshot, ten: Tenancy) -> list[TableInfo]:
     out = []
     for info in ten.of_class("tenant"):
         col = snap.column_by_name.get((info.table.oid, info.column or ""))
-        if col is not None and not col.not_null and not checked_not_null(snap, info.table, col.name):
+        if col is not None and not is_not_null(snap, info.table.oid, col.name):
             out.append(info)
     return out
 

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from auditor.analysis.notnull import not_null_columns
 from auditor.base.names import qualified, quote_ident
 from auditor.catalog.model import Index, Snapshot, Table
 from auditor.rules.common import leads_with
@@ -20,21 +21,6 @@ INDEX_MIN_BYTES = threshold(
 )
 
 
-_NOT_NULL_TERM = re.compile(r'^\(*\s*("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\s+IS\s+NOT\s+NULL\s*\)*$', re.I)
-
-
-def not_null_columns(predicate: str) -> set[str] | None:
-    """The columns of a predicate made only of `col IS NOT NULL` terms joined by AND; None otherwise."""
-    out: set[str] = set()
-    for term in re.split(r"\s+AND\s+", predicate.strip()):
-        m = _NOT_NULL_TERM.match(term.strip())
-        if not m:
-            return None
-        name = m.group(1)
-        out.add(name[1:-1].replace('""', '"') if name.startswith('"') else name)
-    return out
-
-
 def serves_lookup(i: Index, columns: list[str]) -> bool:
     """Can the index serve `WHERE col1 = $1 AND ...` on exactly these columns (the lookup behind a foreign key)?"""
     if not i.is_valid:
@@ -45,8 +31,8 @@ def serves_lookup(i: Index, columns: list[str]) -> bool:
         return False
     if i.predicate is None:
         return True
-    implied = not_null_columns(i.predicate)
-    return implied is not None and implied <= set(columns)
+    implied = not_null_columns(i.predicate)  # `col IS NOT NULL` terms: the lookup `col = $1` implies them
+    return implied is not None and set(implied) <= set(columns)
 
 
 def user_indexes(snap: Snapshot) -> list[tuple[Table, Index]]:

@@ -6,11 +6,11 @@ from collections import Counter
 from collections.abc import Iterator
 
 from auditor.analysis.isolation_model import FK_CUT, model_for
+from auditor.analysis.notnull import is_not_null
 from auditor.analysis.policy_expr import shares
 from auditor.analysis.tenancy import (
     TableInfo,
     Tenancy,
-    checked_not_null,
     has_privilege,
     polymorphic_key,
     unsafe_foreign_keys,
@@ -86,7 +86,7 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
         if polymorphic_key(snap, ct, child.column or ""):
             continue  # the row is keyed by one of several keys: this key is its tenant (hierarchical tenancy)
         ccolumn = snap.column_by_name.get((ct.oid, child.column or ""))
-        nullable = ccolumn is not None and not ccolumn.not_null and not checked_not_null(snap, ct, ccolumn.name)
+        nullable = ccolumn is not None and not is_not_null(snap, ct.oid, ccolumn.name)
         ccol, pcol = child.column or "", parent.column or ""
         name = f"{con.name}_tenant"
         key_name = f"{pt.name}_{pcol}_{'_'.join(con.ref_columns)}_key"
