@@ -93,6 +93,13 @@ class Connection:
 
         return Target(self.dsn or "", self.host, self.port, self.user, self.dbname, self.service)
 
+    def timeouts(self) -> Any:
+        """The limits every query of this connection runs under (catalog.db.Timeouts)."""
+        # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
+        from auditor.catalog.db import Timeouts
+
+        return Timeouts(statement=self.statement_timeout, lock=self.lock_timeout, connect=self.connect_timeout)
+
     def label(self) -> str:
         """The history's name for a database the run never reached."""
         # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
@@ -157,17 +164,14 @@ def takes_connection(func: F) -> F:
 def open_session(connection: Connection) -> Any:
     """Connect read-only; every password met on the way joins the secrets that are never printed."""
     # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
-    from auditor.catalog.db import Timeouts, connect, secrets_of
+    from auditor.catalog.db import connect, secrets_of
 
     password = getpass.getpass("Password: ") if connection.prompt else None
     if password:
         _SECRETS.append(password)
     if connection.dsn:
         _SECRETS.extend(secrets_of(connection.dsn))
-    timeouts = Timeouts(
-        statement=connection.statement_timeout, lock=connection.lock_timeout, connect=connection.connect_timeout
-    )
-    session = connect(connection.target(), timeouts, password=password)
+    session = connect(connection.target(), connection.timeouts(), password=password)
     _SECRETS.extend(session.secrets)
     return session
 

@@ -237,7 +237,7 @@ class FleetRun:
     history: Any = None
     compare_to: str | None = None
     exit_zero: bool = False
-    timeouts: dict[str, Any] = field(default_factory=dict)
+    timeouts: Timeouts = field(default_factory=Timeouts)
     schemas: list[str] | None = None
     exclude_schemas: list[str] | None = None
     skipped: list[TargetResult] = field(default_factory=list)
@@ -257,14 +257,9 @@ class FleetRun:
 
         cfg = self.configs[t.name]
         started = time.time()
-        timeouts = Timeouts(
-            statement=self.timeouts.get("statement_timeout", "60s"),
-            lock=self.timeouts.get("lock_timeout", "2s"),
-            connect=self.timeouts.get("connect_timeout", 10),
-        )
         job = single.Job(
             config=cfg,
-            connect=lambda: connect(Target(conninfo=t.conninfo), timeouts),
+            connect=lambda: connect(Target(conninfo=t.conninfo), self.timeouts),
             schemas=self.schemas,
             exclude_schemas=self.exclude_schemas,
             history=self.history,
@@ -366,7 +361,7 @@ def run_fleet(
     exit_zero: bool,
     schema: list[str] | None,
     exclude_schema: list[str] | None,
-    timeouts: dict[str, Any],
+    timeouts: Timeouts,
 ) -> tuple[list[TargetResult], list[Path]]:
     """`audit --targets FILE` / `audit --all-databases`: every target's report and the index page.
 
@@ -381,13 +376,13 @@ def run_fleet(
             raise ConfigError("--targets takes its connections from the file; give no DSN or connection options")
         targets, defaults = load_targets(targets_file)
     else:
-        targets, skipped = discover_databases(server.resolve()[0], timeouts.get("connect_timeout", 10))
+        targets, skipped = discover_databases(server.resolve()[0], timeouts.connect)
     configs = {t.name: target_config(t, base, defaults, cli) for t in targets}
     for cfg in configs.values():  # every section of every target's config, before connecting anywhere
         notify.settings(cfg)
         nightly.history_settings(cfg)
     settings = nightly.history_settings(base, history)
-    store = nightly.open_history(settings, timeouts.get("connect_timeout", 10))
+    store = nightly.open_history(settings, timeouts.connect)
     try:
         nightly.check_compare_to(compare_to if compare_to == "latest" else None, store)
         if compare_to and compare_to != "latest":  # a run id or a file belongs to one database, not to all

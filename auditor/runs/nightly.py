@@ -1,7 +1,7 @@
 """What a nightly run adds to a report: the comparison with an earlier run, the score trend, the history.
 
 `before_write()` is called between the engine and the renderers and `record()` after the reports
-are written, by `audit`, by a fleet run and by the Python API alike (`after_run()` does both):
+are written, by the one run pipeline (runs/single.py) that `audit`, a fleet run and the Python API share:
 
 1. compare with `--compare-to` (latest | RUN_ID | a JSON report, baseline or snapshot file):
    findings marked new / known, fixed ones listed, score deltas, and schema drift when both
@@ -164,23 +164,6 @@ def apply_previous(report: Report, previous: Previous, digest: dict[str, Any] | 
 def target_label(report: Report, explicit: str | None = None) -> str:
     """How the history names this database: the fleet target name, else host:port/dbname."""
     return explicit or report.run.get("target") or report.database.get("name") or "database"
-
-
-def after_run(
-    report: Report,
-    snap: Snapshot | None,
-    cfg: Config,
-    history: Any = None,
-    compare_to: str | None = None,
-    label: str | None = None,
-    trend_runs: int = DEFAULT_TREND_RUNS,
-    keep_runs: int | None = None,
-    keep_days: int | None = None,
-) -> Report:
-    """Compare, record and trend, in one (the Python API's order when nothing is written)."""
-    digest = before_write(report, snap, cfg, history, compare_to, label, trend_runs)
-    record(report, history, digest, keep_runs, keep_days)
-    return report
 
 
 def before_write(

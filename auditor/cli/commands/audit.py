@@ -100,7 +100,7 @@ def audit(
     if targets or all_databases:
         # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
         from auditor.catalog.db import secrets_of
-        from auditor.runs.fleet import run_fleet
+        from auditor.runs.fleet import run_fleet, summary_exit_code
 
         _SECRETS.extend(secrets_of_settings(config_file, history) + secrets_of(connection.dsn or ""))
         results, paths = run_fleet(
@@ -108,8 +108,7 @@ def audit(
             config_file=config_file, cli={"select": select, "ignore": ignore, "fail_on": fail_on,
             "settings": settings, "allow_partial": allow_partial}, formats=formats, out_dir=output,
             jobs=jobs, history=history, compare_to=compare_to, exit_zero=exit_zero, schema=schema,
-            exclude_schema=exclude_schema, timeouts={"statement_timeout": connection.statement_timeout,
-            "lock_timeout": connection.lock_timeout, "connect_timeout": connection.connect_timeout},
+            exclude_schema=exclude_schema, timeouts=connection.timeouts(),
         )  # fmt: skip
         for r in results:
             shown = "n/a" if r.overall is None else r.overall
@@ -117,7 +116,7 @@ def audit(
             echo(f"{r.name}: {r.status} ({detail})", err=True)
         for p in paths:
             echo(str(p))
-        raise typer.Exit(max((r.exit_code for r in results), default=0))
+        raise typer.Exit(summary_exit_code(results))
     from auditor.engine import config as config_mod
     from auditor.runs import baseline, nightly, notify, single
 
