@@ -217,13 +217,3 @@ def index_name(table: str, columns: list[str] | tuple[str, ...], suffix: str = "
         longer = max(range(len(parts)), key=lambda i: len(parts[i].encode("utf-8")))
         parts[longer] = parts[longer][:-1]
     return "_".join([*parts, suffix])
-
-
-_COMMENT_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-
-
-def sql_comment(text: str) -> str:
-    """Text made safe inside a `-- ...` SQL comment: a newline (or any control character) in a name
-    would end the comment and turn the rest of the line into SQL, so each is shown as an escape."""
-    return _COMMENT_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}" if m.group() not in "\n\r\t" else
-                               {"\n": "\\n", "\r": "\\r", "\t": " "}[m.group()], text)  # fmt: skip

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from auditor.base.names import sql_comment
+from auditor.base.text import sql_comment
 from auditor.engine.report import Finding, Report
 
 # Dependency order of the areas' fixes; within a rank, the report's own order (severity first).

@@ -11,15 +11,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-# C0/C1 controls, DEL, zero-width and invisible formatting, line/paragraph separators, bidi controls.
-_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
-
-
-def strip_controls(text: str) -> str:
-    """Show control, invisible and bidi-override characters as visible \\uXXXX escapes (Trojan Source)."""
-    if text.isprintable():  # every character above is unprintable to Python: most text needs no regex
-        return text
-    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+from auditor.base.text import strip_controls
 
 
 class MdText(str):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from auditor.base.names import sql_comment
+from auditor.base.text import sql_comment
 from auditor.output.fix_script import FIX_ORDER, fix_script, fixes
 from auditor.output.render import render
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from auditor.base.names import column_list, quote_ident, sql_comment
+from auditor.base.names import column_list, quote_ident
+from auditor.base.text import sql_comment
 from auditor.catalog.model import Constraint, Snapshot, Table
 from auditor.rules.common import table_obj
 from auditor.rules.partitions._shared import user_parents

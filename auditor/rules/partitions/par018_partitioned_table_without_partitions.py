@@ -5,7 +5,8 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterator
 
-from auditor.base.names import qualified, sql_comment
+from auditor.base.names import qualified
+from auditor.base.text import sql_comment
 from auditor.base.thresholds import threshold
 from auditor.catalog.model import Snapshot, Table
 from auditor.rules.common import table_obj
