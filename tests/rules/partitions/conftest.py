@@ -18,6 +18,7 @@ import pytest
 
 from auditor.catalog.model import Extension, PartmanConfig, Snapshot
 
+import support
 from paths import TESTS
 from support import hits
 
@@ -31,10 +32,6 @@ def _run_fix(conn, fix: str) -> None:
     for stmt in (body + "\n").replace("CONCURRENTLY ", "").split(";\n"):
         if stmt.strip():
             conn.execute(stmt)
-
-
-def _by_table(findings) -> dict:
-    return {f.obj.table: f for f in findings}
 
 
 def _monthly(table: str, first: int, last: int, suffix: str) -> str:
@@ -231,7 +228,7 @@ def run_fix():
 
 @pytest.fixture
 def by_table():
-    return _by_table
+    return support.by_table
 
 
 @pytest.fixture
