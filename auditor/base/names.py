@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from auditor.base.text import UNSAFE_CHARS
+
 # PostgreSQL's reserved and type/function-name keywords (those quote_ident quotes), from kwlist.h.
 RESERVED = frozenset(
     [
@@ -181,14 +183,30 @@ RESERVED = frozenset(
 
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
 
+# Characters never printed raw into SQL: a line break would end a `--` comment around a name, and
+# controls, invisible and bidi-override characters hide what a statement does (the set strip_controls shows).
+_UNSAFE = UNSAFE_CHARS
+
+
+def _code_point(ch: str) -> str:
+    cp = ord(ch)
+    return f"\\{cp:04x}" if cp <= 0xFFFF else f"\\+{cp:06x}"
+
 
 @lru_cache(maxsize=1 << 13)
 def quote_ident(name: str) -> str:
     """Quote a name only when PostgreSQL needs it to read it back unchanged (cached: findings and their
-    fixes name the same tables and columns over and over, a million times on a large catalog)."""
+    fixes name the same tables and columns over and over, a million times on a large catalog).
+
+    A name holding a line break or another control character is printed in Unicode-escape form,
+    U&"a\\000ab": the SQL text then holds no such character, so a quoted name can never end a comment
+    or hide a statement. U&"..." identifiers read the same whatever standard_conforming_strings says."""
     if _PLAIN.fullmatch(name) and name not in RESERVED:  # fullmatch: "$" would accept a trailing newline
         return name
-    return '"' + name.replace('"', '""') + '"'
+    body = name.replace('"', '""')
+    if not _UNSAFE.search(name):
+        return '"' + body + '"'
+    return 'U&"' + _UNSAFE.sub(lambda m: _code_point(m.group()), body.replace("\\", "\\\\")) + '"'
 
 
 @lru_cache(maxsize=1 << 13)
@@ -200,12 +218,25 @@ def column_list(columns: list[str] | tuple[str, ...]) -> str:
     return ", ".join(quote_ident(c) for c in columns)
 
 
+_LITERAL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+
+def _literal_escape(ch: str) -> str:
+    cp = ord(ch)
+    if ch in _LITERAL_ESCAPES:
+        return _LITERAL_ESCAPES[ch]
+    return f"\\x{cp:02x}" if cp < 0x80 else f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}"
+
+
 def quote_literal(value: str) -> str:
-    """A standard-conforming string literal (E'' form when it holds a backslash, as quote_literal does)."""
+    """A string literal that reads back unchanged whatever standard_conforming_strings says: plain
+    '...' when it holds no backslash and no control character, else E'...' with the backslash doubled
+    and line breaks and controls as escapes (never raw), so the SQL text holds none of them.
+    (U&'...' is refused when standard_conforming_strings is off; E'...' always works.)"""
     body = value.replace("'", "''")
-    if "\\" in body:
-        return "E'" + body.replace("\\", "\\\\") + "'"
-    return "'" + body + "'"
+    if "\\" not in body and not _UNSAFE.search(body):
+        return "'" + body + "'"
+    return "E'" + _UNSAFE.sub(lambda m: _literal_escape(m.group()), body.replace("\\", "\\\\")) + "'"
 
 
 def index_name(table: str, columns: list[str] | tuple[str, ...], suffix: str = "idx") -> str:

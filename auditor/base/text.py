@@ -8,7 +8,10 @@ from __future__ import annotations
 import re
 
 # C0/C1 controls, DEL, zero-width and invisible formatting, line/paragraph separators, bidi controls.
-_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_INVISIBLE_SET = "\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"
+_INVISIBLE = re.compile(f"[\x00-\x08\x0b-\x1f{_INVISIBLE_SET}]")
+# The same plus tab and newline: what quoting (base/names) never prints raw into SQL.
+UNSAFE_CHARS = re.compile(f"[\x00-\x1f{_INVISIBLE_SET}]")
 
 
 def strip_controls(text: str) -> str:
