@@ -354,4 +354,4 @@ def name_for(parent: str, naming: tuple[str, str] | None, lower: Any) -> str:
         naming = (f"{parent}_p", "%Y%m%d" if isinstance(lower, dt.datetime) else "%d")
     prefix, fmt = naming
     suffix = lower.strftime(fmt) if isinstance(lower, dt.datetime) else str(lower)
-    return (prefix + suffix)[:63]
+    return prefix + suffix  # fitted to 63 bytes, and checked for a clash, by the caller (rules.fixnames)

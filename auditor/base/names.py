@@ -6,6 +6,7 @@ pg_dump would print them: a weird name (mixed case, spaces, quotes, keywords) st
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import lru_cache
 
@@ -239,12 +240,44 @@ def quote_literal(value: str) -> str:
     return "E'" + _UNSAFE.sub(lambda m: _literal_escape(m.group()), body.replace("\\", "\\\\")) + "'"
 
 
-def index_name(table: str, columns: list[str] | tuple[str, ...], suffix: str = "idx") -> str:
-    """A name for a proposed index, within PostgreSQL's 63-byte limit, as CREATE INDEX would derive it."""
-    parts = [table, "_".join(columns)] if columns else [table]
-    # As PostgreSQL's makeObjectName: shorten the longer part, never the suffix, so the name stays
-    # distinct from the table's (a 63-byte table name would otherwise collide with its own index).
-    while len("_".join([*parts, suffix]).encode("utf-8")) > 63:
+def regclass_literal(schema: str, name: str) -> str:
+    """A relation's name as a string literal for a regclass argument (nextval('...')): every part in
+    double quotes, as regclass input reads it (it does not read U&"..." forms), then quote_literal,
+    which escapes any line break."""
+    return quote_literal(".".join('"' + p.replace('"', '""') + '"' for p in (schema, name)))
+
+
+def _shorten(text: str, limit: int) -> str:
+    """text cut to at most `limit` UTF-8 bytes, never inside a character."""
+    return text.encode("utf-8")[: max(limit, 0)].decode("utf-8", errors="ignore")
+
+
+def fit_name(parts: list[str] | tuple[str, ...], suffix: str) -> str:
+    """parts and suffix joined by "_", within PostgreSQL's 63-byte limit (NAMEDATALEN - 1).
+
+    A name that must be cut keeps its suffix and gets a short hash of the whole name before it, so two
+    long names that differ only past the cut (partitions events_..._2024_01 and _02) stay distinct.
+    The longest part is cut first, as PostgreSQL's makeObjectName does, by bytes on a character boundary."""
+    parts = [p for p in parts if p]
+    tail = [suffix] if suffix else []
+    full = "_".join([*parts, *tail])
+    if len(full.encode("utf-8")) <= 63:
+        return full
+    tag = hashlib.sha256(full.encode("utf-8")).hexdigest()[:8]
+    tail = [tag, *tail]
+    budget = 63 - len("_".join(["", *tail]).encode("utf-8"))
+    if len(tail[-1].encode("utf-8")) > 40:  # an absurd suffix: cut it too
+        return _shorten(full, 63 - 9) + "_" + tag
+    while parts and len("_".join(parts).encode("utf-8")) > budget:
         longer = max(range(len(parts)), key=lambda i: len(parts[i].encode("utf-8")))
-        parts[longer] = parts[longer][:-1]
-    return "_".join([*parts, suffix])
+        over = len("_".join(parts).encode("utf-8")) - budget
+        parts[longer] = _shorten(parts[longer], len(parts[longer].encode("utf-8")) - over)
+        if not parts[longer]:
+            del parts[longer]
+    return "_".join([*parts, *tail])
+
+
+def index_name(table: str, columns: list[str] | tuple[str, ...], suffix: str = "idx") -> str:
+    """A name for a proposed index, within PostgreSQL's 63-byte limit (fit_name; no snapshot: for a name
+    checked against the database's existing ones, rules call rules.fixnames.new_name)."""
+    return fit_name([table, "_".join(columns)] if columns else [table], suffix)

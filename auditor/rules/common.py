@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from auditor.analysis.tenant_columns import TENANT_COLUMNS  # noqa: F401  (the rules read it from here)
-from auditor.base.names import column_list, index_name, qualified, quote_ident
+from auditor.base.names import column_list, qualified, quote_ident
+from auditor.base.text import sql_comment
 from auditor.base.thresholds import threshold
 from auditor.catalog.model import Constraint, Index, Snapshot, Table
+from auditor.rules.fixnames import new_name
 from auditor.rules.registry import Obj
 
 LARGE_TABLE_ROWS = threshold("large_table_rows", 1_000_000, "estimated rows from which a table counts as large")
@@ -64,13 +66,13 @@ def create_index_sql(
     partitioned one (CONCURRENTLY is not allowed on a partitioned parent). `using` names the access
     method (btree when None), `where` makes it partial."""
     suffix = "_".join(p for p in (using, "partial" if where else None, "idx") if p)
-    name = name or index_name(t.name, columns, suffix)
+    name = name or new_name(snap, t, [t.name, "_".join(columns)], suffix)
     body = (f" USING {using}" if using else "") + f" ({column_list(columns)})" + (f" WHERE {where}" if where else "")
     if not t.is_partitioned:
         return f"CREATE INDEX CONCURRENTLY {quote_ident(name)} ON {t.qualified}{body};"
     lines = [f"CREATE INDEX {quote_ident(name)} ON ONLY {t.qualified}{body};"]
     for part in snap.leaf_partitions(t):
-        pname = index_name(part.name, columns, suffix)
+        pname = new_name(snap, part, [part.name, "_".join(columns)], suffix)
         lines.append(f"CREATE INDEX CONCURRENTLY {quote_ident(pname)} ON {part.qualified}{body};")
         lines.append(f"ALTER INDEX {qualified(t.schema, name)} ATTACH PARTITION {qualified(part.schema, pname)};")
     return "\n".join(lines)
@@ -83,6 +85,7 @@ def dependent_views_note(snap: Snapshot, tables: list[Table]) -> str:
         return ""
     shown = ", ".join(views[:10]) + (f" and {len(views) - 10} more" if len(views) > 10 else "")
     return (
-        f"-- {len(views)} view(s) read these tables ({shown}); ALTER COLUMN ... TYPE fails for a column a view\n"
-        "-- uses: save their definitions (pg_get_viewdef), drop them, run the ALTERs, then recreate them.\n"
+        f"-- {len(views)} view(s) read these tables ({sql_comment(shown)}); ALTER COLUMN ... TYPE fails for a\n"
+        "-- column a view uses: save their definitions (pg_get_viewdef), drop them, run the ALTERs, then\n"
+        "-- recreate them.\n"
     )

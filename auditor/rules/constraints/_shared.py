@@ -9,8 +9,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from functools import lru_cache
 
-from auditor.base.names import index_name, quote_ident
+from auditor.base.names import quote_ident
 from auditor.catalog.model import Constraint, Snapshot, Table
+from auditor.rules.common import new_name
 from auditor.rules.registry import Hit, Obj, threshold
 
 ROLLUP_TABLES = threshold(
@@ -37,9 +38,9 @@ def judged_per_schema(snap: Snapshot) -> Counter[str]:
     return snap.once("judged_per_schema", lambda: Counter(t.schema for t in judged_tables(snap)))
 
 
-def constraint_name(table: str, columns: list[str], suffix: str) -> str:
-    """The name PostgreSQL would give the constraint (table_cols_suffix, within 63 bytes)."""
-    return index_name(table, columns, suffix)
+def constraint_name(snap: Snapshot, t: Table, columns: list[str], suffix: str) -> str:
+    """A free name for a new constraint, as PostgreSQL would derive it (table_cols_suffix, within 63 bytes)."""
+    return new_name(snap, t, [t.name, "_".join(columns)], suffix, kind="constraint")
 
 
 def add_constraint_sql(t: Table, name: str, body: str, validate: bool = True) -> str:

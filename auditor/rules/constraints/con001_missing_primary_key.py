@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.analysis.notnull import is_not_null
-from auditor.base.names import column_list, index_name, qualified, quote_ident
+from auditor.base.names import column_list, qualified, quote_ident, regclass_literal
+from auditor.base.text import sql_comment
 from auditor.catalog.model import Snapshot, Table
-from auditor.rules.common import table_obj
+from auditor.rules.common import new_name, table_obj
 from auditor.rules.constraints._shared import (
     constraint_name,
     judged_tables,
@@ -96,14 +97,15 @@ def missing_primary_key(snap: Snapshot) -> Iterator[Hit]:
             ),
             key=lambda i: (i.key_count, i.name),
         )
-        pkey = constraint_name(t.name, [], "pkey")
+        pkey = constraint_name(snap, t, [], "pkey")
         if unique:
             best = unique[0]
             evidence["unique_not_null_index"] = best.name
             cols_sql = column_list([c for c in best.columns if c])
             if t.is_partitioned or best.parent_index_oid is not None:
                 fix = (
-                    f"-- builds a twin of {best.name} (USING INDEX is not allowed here); drop {best.name} after:\n"
+                    f"-- builds a twin of {quote_ident(best.name)} (USING INDEX is not allowed here); drop "
+                    f"{quote_ident(best.name)} after:\n"
                     f"ALTER TABLE {t.qualified} ADD PRIMARY KEY ({cols_sql});"
                 )
             elif best.backs_constraint:
@@ -143,16 +145,18 @@ def missing_primary_key(snap: Snapshot) -> Iterator[Hit]:
         elif t.is_partitioned:
             fix = (
                 "-- a partitioned table's key must include its partition key columns "
-                f"({', '.join(t.partition_key_columns) or t.partition_key});\n"
+                f"({column_list(t.partition_key_columns) or sql_comment(t.partition_key or '')});\n"
                 "-- adding the column rewrites every partition under an ACCESS EXCLUSIVE lock:\n"
             )
             if snap.server.major >= 17:
                 fix += f"ALTER TABLE {t.qualified} ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY;\n"
             else:  # identity columns on partitioned tables with partitions arrived in PostgreSQL 17
-                seq = qualified(t.schema, index_name(t.name, ["id"], "seq"))
+                seq_name = new_name(snap, t, [t.name, "id"], "seq")
+                seq = qualified(t.schema, seq_name)
                 fix += (
                     f"CREATE SEQUENCE {seq} AS bigint;\n"
-                    f"ALTER TABLE {t.qualified} ADD COLUMN id bigint NOT NULL DEFAULT nextval('{seq}');\n"
+                    f"ALTER TABLE {t.qualified} ADD COLUMN id bigint NOT NULL "
+                    f"DEFAULT nextval({regclass_literal(t.schema, seq_name)});\n"
                     f"ALTER SEQUENCE {seq} OWNED BY {t.qualified}.id;\n"
                 )
             fix += f"ALTER TABLE {t.qualified} ADD PRIMARY KEY ({column_list(key_cols)});"

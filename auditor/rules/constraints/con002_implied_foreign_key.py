@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from auditor.analysis.references import CONFIDENCE_RANK, LOW, Reference, foreign_keys_on, polymorphic_ids, resolve
 from auditor.base.names import column_list, quote_ident
+from auditor.base.text import sql_comment
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import table_obj
 from auditor.rules.constraints._shared import add_constraint_sql, constraint_name, judged_tables
@@ -130,12 +131,12 @@ def table_hit(snap: Snapshot, t, found: list[Reference], skipped: dict[str, str]
     fixes = []
     for r in found:
         target, refs, mine = r.target, list(r.target_columns), list(r.columns)
-        name = constraint_name(t.name, mine, "fkey")
+        name = constraint_name(snap, t, mine, "fkey")
         body = f"FOREIGN KEY ({column_list(mine)}) REFERENCES {target.qualified} ({column_list(refs)})"
         match = " AND ".join(f"p.{quote_ident(a)} = c.{quote_ident(b)}" for a, b in zip(refs, mine, strict=True))
         orphans = (
             f"-- orphans first: SELECT count(*) FROM {t.qualified} c WHERE c.{quote_ident(r.column)} IS NOT NULL\n"
-            f"--   AND NOT EXISTS (SELECT 1 FROM {target.qualified} p WHERE {match});\n"
+            f"--   AND NOT EXISTS (SELECT 1 FROM {target.qualified} p WHERE {sql_comment(match)});\n"
         )
         if t.is_partitioned and snap.server.major < 18:
             fix = orphans + "-- NOT VALID is not allowed on a partitioned table before PostgreSQL 18:\n"

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from auditor.base.names import quote_ident, quote_literal
+from auditor.base.text import sql_comment
 from auditor.catalog.model import Snapshot, Table
 from auditor.rules.common import column_obj
 from auditor.rules.constraints._shared import (
@@ -169,7 +170,7 @@ def free_text_enum_column(snap: Snapshot) -> Iterator[Hit]:
                 distinct = -stats.n_distinct * max(t.reltuples, 0)
             if distinct is not None and distinct > 50:
                 continue  # many distinct values: free text, not a set of states
-            name = constraint_name(t.name, [col.name], "check")
+            name = constraint_name(snap, t, [col.name], "check")
             evidence: dict[str, object] = {"type": col.type}
             message = f"{col.name} ({col.type}) looks like a fixed set of values but accepts any string"
             severity = None
@@ -213,7 +214,7 @@ def free_text_enum_column(snap: Snapshot) -> Iterator[Hit]:
                     first
                     + "-- then, with those values:\n"
                     + "\n".join(
-                        "-- " + line
+                        "-- " + sql_comment(line)
                         for line in add_constraint_sql(
                             t, name, f"CHECK ({quote_ident(col.name)} IN ('value1', 'value2'))"
                         ).splitlines()

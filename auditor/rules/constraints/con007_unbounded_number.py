@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from auditor.base.names import column_list, quote_ident
+from auditor.base.text import sql_comment
 from auditor.catalog.model import Column, Snapshot, Table
 from auditor.rules.common import table_obj
 from auditor.rules.constraints._shared import (
@@ -141,7 +142,7 @@ def unbounded_number(snap: Snapshot) -> Iterator[Hit]:
             found.append(col.name)
             checks[(t.oid, col.name)] = bound
         if found:
-            per_table.append((t, found, unbounded_fix(t, found, checks)))
+            per_table.append((t, found, unbounded_fix(snap, t, found, checks)))
     for schema, items in rollup(snap, per_table):
         if schema is not None:
             hit = schema_hit(
@@ -171,13 +172,13 @@ def unbounded_number(snap: Snapshot) -> Iterator[Hit]:
         )
 
 
-def unbounded_fix(t: Table, found: list[str], checks: dict[tuple[int, str], str]) -> str:
+def unbounded_fix(snap: Snapshot, t: Table, found: list[str], checks: dict[tuple[int, str], str]) -> str:
     """A read-only count of the rows each inferred CHECK would reject, then the CHECKs commented out.
 
     The bounds come from names, and a name can mislead (a refund or correction stored negative): adding
     them is the DBA's call once the counts are 0 and the application never writes such a value.
     """
-    names = {c: quote_ident(constraint_name(t.name, [c], "check")) for c in found}
+    names = {c: quote_ident(constraint_name(snap, t, [c], "check")) for c in found}
     counts = ",\n       ".join(f"count(*) FILTER (WHERE NOT ({checks[(t.oid, c)]})) AS {quote_ident(c)}" for c in found)
     adds = ",\n    ".join(f"ADD CONSTRAINT {names[c]} CHECK ({checks[(t.oid, c)]}) NOT VALID" for c in found)
     validates = "\n".join(f"ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {names[c]};" for c in found)
@@ -187,5 +188,5 @@ def unbounded_fix(t: Table, found: list[str], checks: dict[tuple[int, str], str]
         f"SELECT {counts}\nFROM {t.qualified};\n"
         "-- the bounds are inferred from the names: uncomment only once you have confirmed the application\n"
         "-- never writes a value outside them (credits, refunds and corrections are often negative)\n"
-        + "\n".join(f"-- {line}" for line in checks_sql.splitlines())
+        + "\n".join(f"-- {sql_comment(line)}" for line in checks_sql.splitlines())
     )

@@ -87,7 +87,7 @@ def boolean_stored_as_text(snap: Snapshot) -> Iterator[Hit]:
             if not boolean_values(stats.common_values):
                 continue
             name = quote_ident(col.name)
-            default = f"\nALTER TABLE {t.qualified} ALTER COLUMN {name} DROP DEFAULT;" if col.default else ""
+            default = f"ALTER TABLE {t.qualified} ALTER COLUMN {name} DROP DEFAULT;\n" if col.default else ""
             restore = (
                 f"\nALTER TABLE {t.qualified} ALTER COLUMN {name} SET DEFAULT ({col.default})::boolean;"
                 if col.default
@@ -97,8 +97,8 @@ def boolean_stored_as_text(snap: Snapshot) -> Iterator[Hit]:
                 obj=column_obj(t, col.name),
                 message=f"{col.name} ({col.type}) only holds {', '.join(sorted(stats.common_values))}: a boolean",
                 evidence={"values_seen": sorted(stats.common_values), "type": col.type},
-                fix="-- rewrites the table under an ACCESS EXCLUSIVE lock:"
+                fix="-- rewrites the table under an ACCESS EXCLUSIVE lock:\n"
                 + default
-                + f"\nALTER TABLE {t.qualified} ALTER COLUMN {name} TYPE boolean USING trim({name})::boolean;"
+                + f"ALTER TABLE {t.qualified} ALTER COLUMN {name} TYPE boolean USING trim({name})::boolean;"
                 + restore,
             )

@@ -9,6 +9,7 @@ from typing import Any
 
 from auditor.analysis.notnull import not_null_columns
 from auditor.base.names import qualified, quote_ident
+from auditor.base.text import sql_comment
 from auditor.catalog.model import Index, Snapshot, Table
 from auditor.rules.common import leads_with
 from auditor.rules.registry import Skip, threshold
@@ -97,12 +98,15 @@ def drop_index_sql(snap: Snapshot, t: Table, i: Index) -> str:
     else:
         sql = f"DROP INDEX CONCURRENTLY {qualified(t.schema, i.name)};"
     users = sorted(
-        f"{snap.table_by_oid[c.table_oid].qualified}.{c.name}"
+        f"{snap.table_by_oid[c.table_oid].qualified}.{quote_ident(c.name)}"
         for c in snap.foreign_keys_by_index.get(i.oid, [])
         if c.parent_oid is None and c.table_oid in snap.table_by_oid
     )
     if users:
-        sql = f"-- foreign keys rely on this index and block the drop; re-point them first: {', '.join(users)}\n{sql}"
+        sql = (
+            "-- foreign keys rely on this index and block the drop; re-point them first: "
+            f"{sql_comment(', '.join(users))}\n{sql}"
+        )
     return sql
 
 

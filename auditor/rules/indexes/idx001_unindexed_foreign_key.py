@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.base.names import column_list
+from auditor.base.names import column_list, quote_ident
 from auditor.catalog.model import FK_ACTIONS, Constraint, Index, Snapshot, Table
 from auditor.rules.common import (
     LARGE_TABLE_ROWS,
@@ -14,6 +14,7 @@ from auditor.rules.common import (
     create_index_sql,
     human_bytes,
     leads_with,
+    new_name,
     plain_btree,
 )
 from auditor.rules.indexes._shared import serves_lookup
@@ -164,15 +165,17 @@ def unindexed_foreign_key(snap: Snapshot) -> Iterator[Hit]:
         )
         if tenant is not None and ref is not None:
             tcol = tenant.columns[0]
+            tenant_fk = quote_ident(new_name(snap, table, [con.name], "tenant", kind="constraint"))
             evidence["tenant_index"] = tenant.name
             fix = (
-                f"-- {tenant.name} leads with {tcol} then the key: a tenant-scoped composite key uses it and keeps\n"
-                f"-- rows from pointing at another tenant's rows (needs UNIQUE ({tcol}, "
+                f"-- {quote_ident(tenant.name)} leads with {quote_ident(tcol)} then the key: a tenant-scoped "
+                "composite key uses it and keeps\n"
+                f"-- rows from pointing at another tenant's rows (needs UNIQUE ({quote_ident(tcol)}, "
                 f"{column_list(con.ref_columns)}) on {ref.qualified}):\n"
-                f"ALTER TABLE {table.qualified} ADD CONSTRAINT {con.name}_tenant FOREIGN KEY "
+                f"ALTER TABLE {table.qualified} ADD CONSTRAINT {tenant_fk} FOREIGN KEY "
                 f"({column_list([tcol, *con.columns])}) REFERENCES {ref.qualified} "
                 f"({column_list([tcol, *con.ref_columns])}) NOT VALID;\n"
-                f"ALTER TABLE {table.qualified} VALIDATE CONSTRAINT {con.name}_tenant;\n"
+                f"ALTER TABLE {table.qualified} VALIDATE CONSTRAINT {tenant_fk};\n"
                 f"-- or, keeping the key as it is:\n{fix}"
             )
         yield Hit(

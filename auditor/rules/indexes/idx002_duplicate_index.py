@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.base.text import sql_comment
 from auditor.catalog.model import Index, Snapshot
 from auditor.rules.common import human_bytes, index_obj
 from auditor.rules.indexes._shared import drop_index_sql, duplicate_groups, family, index_bytes, recreate_sql
@@ -97,5 +98,5 @@ def duplicate_index(snap: Snapshot) -> Iterator[Hit]:
                     "kept": keep.definition,
                     "sizes": index_sizes(snap, d, keep, children),
                 },
-                fix=f"{drop_index_sql(snap, t, d)}\n-- undo: {recreate_sql(d)}",
+                fix=f"{drop_index_sql(snap, t, d)}\n-- undo: {sql_comment(recreate_sql(d))}",
             )

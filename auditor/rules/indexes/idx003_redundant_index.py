@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from auditor.base.text import sql_comment
 from auditor.catalog.model import Index, Snapshot
 from auditor.rules.common import human_bytes, index_obj
 from auditor.rules.indexes._shared import (
@@ -114,6 +115,6 @@ def redundant_index(snap: Snapshot) -> Iterator[Hit]:
             obj=index_obj(t, a),
             message=message,
             evidence=evidence,
-            fix=f"{drop_index_sql(snap, t, a)}\n-- undo: {recreate_sql(a)}",
+            fix=f"{drop_index_sql(snap, t, a)}\n-- undo: {sql_comment(recreate_sql(a))}",
             severity="medium" if a_bytes >= 100 * 1024 * 1024 else None,
         )

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
+from auditor.base.text import sql_comment
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import human_bytes, index_obj
 from auditor.rules.indexes._shared import (
@@ -127,6 +128,6 @@ def unused_index(snap: Snapshot) -> Iterator[Hit]:
             obj=index_obj(t, i),
             message=message,
             evidence=evidence,
-            fix=f"{drop_index_sql(snap, t, i)}\n-- undo: {recreate_sql(i)}",
+            fix=f"{drop_index_sql(snap, t, i)}\n-- undo: {sql_comment(recreate_sql(i))}",
             severity="medium" if size >= 100 * 1024 * 1024 else None,
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from auditor.base.names import column_list, quote_ident
+from auditor.base.text import sql_comment
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import create_index_sql, index_obj
 from auditor.rules.indexes._shared import drop_index_sql, user_indexes
@@ -85,9 +87,11 @@ def btree_on_container_column(snap: Snapshot) -> Iterator[Hit]:
             if o.method in ("gin", "gist") and any(n in o.columns for n in names)
         ]
         lines = [
-            f"-- {c.name} ({c.type}): if queries test containment or overlap rather than whole-value equality"
+            f"-- {quote_ident(c.name)} ({sql_comment(c.type)}): if queries test containment or overlap rather than "
+            "whole-value equality"
             if not gin
-            else f"-- {c.name} ({c.type}) already has {', '.join(sorted(gin))}: this btree only serves equality"
+            else f"-- {quote_ident(c.name)} ({sql_comment(c.type)}) already has {column_list(sorted(gin))}: this "
+            "btree only serves equality"
             for c in bad
         ]
         if not gin:

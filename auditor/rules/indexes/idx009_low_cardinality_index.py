@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.base.names import index_name, quote_ident, quote_literal
+from auditor.base.names import quote_ident, quote_literal
+from auditor.base.text import sql_comment
 from auditor.catalog.model import Snapshot
-from auditor.rules.common import create_index_sql, human_bytes, index_obj
+from auditor.rules.common import create_index_sql, human_bytes, index_obj, new_name
 from auditor.rules.indexes._shared import (
     INDEX_MIN_BYTES,
     drop_index_sql,
@@ -115,9 +116,10 @@ def low_cardinality_index(snap: Snapshot) -> Iterator[Hit]:
             rare = f"{qcol} <> {quote_literal(top)}"
             if boolean:
                 rare = f"NOT {qcol}" if top in ("t", "true") else qcol
-            name = index_name(t.name, [col.name], "partial_idx")
+            name = new_name(snap, t, [t.name, col.name], "partial_idx")
             fix = (
-                f"-- {freq:.0%} of rows hold {top}: index the others only (if queries look for them)\n"
+                f"-- {freq:.0%} of rows hold {quote_literal(str(top))}: index the others only (if queries look "
+                "for them)\n"
                 f"{create_index_sql(snap, t, [col.name], name, where=rare)}\n{drop_index_sql(snap, t, i)}"
             )
         else:
@@ -131,5 +133,5 @@ def low_cardinality_index(snap: Snapshot) -> Iterator[Hit]:
             obj=index_obj(t, i),
             message=f"index {i.name} ({human_bytes(size)}) is on the {what} column {col.name} alone",
             evidence=evidence,
-            fix=fix + f"\n-- undo: {recreate_sql(i)}",
+            fix=fix + f"\n-- undo: {sql_comment(recreate_sql(i))}",
         )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.base.names import index_name, quote_ident
+from auditor.base.names import quote_ident
+from auditor.base.text import sql_comment
 from auditor.catalog.model import Index, Snapshot, Table
-from auditor.rules.common import create_index_sql, human_bytes, index_obj
+from auditor.rules.common import create_index_sql, human_bytes, index_obj, new_name
 from auditor.rules.indexes._shared import INDEX_MIN_BYTES, NO_STATS, drop_index_sql, family, index_bytes, user_indexes
 from auditor.rules.registry import Hit, Skip, rule, threshold
 
@@ -101,12 +102,16 @@ def mostly_null_index(snap: Snapshot) -> Iterator[Hit]:
         if size < min_bytes:
             continue
         where = f"{quote_ident(lead)} IS NOT NULL"
-        name = index_name(t.name, [c or "expr" for c in i.columns], "partial_idx")
+        name = new_name(snap, t, [t.name, "_".join(c or "expr" for c in i.columns)], "partial_idx")
         if i.is_partitioned and all(i.columns) and not i.include_columns and not any(i.options):
             create = create_index_sql(snap, t, [c for c in i.columns if c], name, where=where)
         else:
             body = definition_on(i, t, t, name)
-            create = f"{body} WHERE {where};" if body else f"-- recreate {i.name} with WHERE {where}"
+            create = (
+                f"{body} WHERE {where};"
+                if body
+                else f"-- recreate {quote_ident(i.name)} with WHERE {sql_comment(where)}"
+            )
         yield Hit(
             obj=index_obj(t, i),
             message=(

@@ -27,6 +27,7 @@ from auditor.analysis.tenancy import (
 )
 from auditor.base.names import qualified, quote_ident, quote_literal
 from auditor.catalog.model import Snapshot, Table
+from auditor.rules.common import new_name
 from auditor.rules.registry import SEVERITY_RANK, Hit, Obj, Skip, context, threshold
 
 GROUP_OVER = threshold("isolation_group_over", 8, "more near-identical isolation findings than this become one line")
@@ -171,7 +172,7 @@ def bounded(snap: Snapshot, hits: Iterable[Hit], what: str, default: str | None 
     if fixes:
         fix = "\n".join(fixes[:3])
         if len(fixes) > 3:
-            fix += f"\n-- ... and {len(fixes) - 3} more like these (all of them in evidence.fixes)"
+            fix += f"\n-- ... and {len(fixes) - 3:d} more like these (all of them in evidence.fixes)"
     points = [h.points for h in items if h.points]
     yield Hit(
         obj=obj,
@@ -317,7 +318,7 @@ def _unscoped_hit(snap: Snapshot, ten: Tenancy, info: TableInfo, p: Any, obj: Ob
         what += ": any user can add themselves to any tenant, then read it through the membership check"
     else:
         severity = "high"
-    new = policy_sql(snap, ten, info, f"{p.name}_tenant")
+    new = policy_sql(snap, ten, info, new_name(snap, t, [p.name], "tenant", kind="policy"))
     fix = None
     if ten.shape == "column" and new:
         fix = f"DROP POLICY {quote_ident(p.name)} ON {t.qualified};\n{new}"

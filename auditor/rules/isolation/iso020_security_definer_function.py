@@ -9,6 +9,7 @@ from auditor.analysis.acl import letters_by_grantee
 from auditor.analysis.helpers import strip_comments, tables_named, uses_user_check
 from auditor.analysis.tenancy import API_ROLES, Tenancy, bypass_reason, role_closure, tenancy
 from auditor.base.names import quote_ident
+from auditor.base.text import sql_comment
 from auditor.catalog.model import Function, Snapshot, Table
 from auditor.rules.isolation._shared import bounded
 from auditor.rules.registry import Hit, Obj, rule
@@ -163,7 +164,7 @@ def _fix(
         if unqualified:
             lines.append(
                 f"ALTER FUNCTION {f.signature} SET search_path = {quote_ident(f.schema)}, pg_temp;"
-                f"  -- the body names {', '.join(unqualified[:3])} unqualified"
+                f"  -- the body names {sql_comment(', '.join(unqualified[:3]))} unqualified"
             )
         else:
             lines.append(f"ALTER FUNCTION {f.signature} SET search_path = pg_catalog, pg_temp;")

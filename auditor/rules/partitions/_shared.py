@@ -33,9 +33,10 @@ from auditor.analysis.partman import (
     split_name,
     sub_sets,
 )
-from auditor.base.names import column_list, index_name, qualified, quote_ident, quote_literal
+from auditor.base.names import column_list, fit_name, qualified, quote_ident, quote_literal
+from auditor.base.text import sql_comment
 from auditor.catalog.model import Index, Snapshot, Table
-from auditor.rules.common import table_obj
+from auditor.rules.common import new_name, table_obj
 from auditor.rules.registry import Obj, threshold
 
 PREMAKE = threshold(
@@ -239,6 +240,15 @@ def move_from_default_sql(
     )
 
 
+def partition_name(snap: Snapshot, t: Table, naming: tuple[str, str] | None, lo: Any, existing: set[str]) -> str:
+    """A new partition's name in the set's own pattern (the default pattern when that one is taken), fitted
+    to 63 bytes and free in the schema (new_name)."""
+    name = name_for(t.name, naming, lo)
+    if name in existing:
+        name = name_for(t.name, None, lo)
+    return new_name(snap, t, [name], "")
+
+
 def runway_sql(
     snap: Snapshot, t: Table, layout: RangeLayout, upto: Any, move_until: Any, start: Any = None
 ) -> list[str]:
@@ -257,9 +267,7 @@ def runway_sql(
         if lo >= upto:
             break
         hi = step.add(lo)
-        name = name_for(t.name, naming, lo)
-        if name in existing:
-            name = name_for(t.name, None, lo)
+        name = partition_name(snap, t, naming, lo, existing)
         if default is not None and lo < move_until:
             out.append(move_from_default_sql(snap, t, default, name, lo, hi, layout.key_type))
         else:
@@ -285,9 +293,13 @@ def index_ddl(i: Index, shape: str, table: Table, name: str, concurrently: bool,
     return f"CREATE {unique}INDEX {how}{quote_ident(name)} ON {target} {shape};"
 
 
-def proposed_index_name(table: Table, i: Index) -> str:
+def proposed_index_name(table: Table, i: Index, snap: Snapshot | None = None) -> str:
+    """A name for the copy of index i on table (a partition or parent); with the snapshot, free in the
+    schema and fitted to 63 bytes (new_name), else only fitted (callers still to pass snap)."""
     cols = [c for c in i.columns if c]
-    return index_name(table.name, cols if len(cols) == len(i.columns) else ["expr"], "key" if i.is_unique else "idx")
+    parts = [table.name, "_".join(cols if len(cols) == len(i.columns) else ["expr"])]
+    suffix = "key" if i.is_unique else "idx"
+    return new_name(snap, table, parts, suffix) if snap is not None else fit_name(parts, suffix)
 
 
 def attach_sql(parent_index_q: str, child: Table, child_index: str) -> str:
@@ -298,14 +310,14 @@ def build_on_parent_sql(
     snap: Snapshot, parent: Table, sample: Index, shape: str, have: dict[int, Index], kids: list[Table]
 ) -> str:
     """Create an index ON ONLY the parent, attach the partitions' existing copies, build and attach the rest."""
-    pname = proposed_index_name(parent, sample)
+    pname = proposed_index_name(parent, sample, snap)
     pq = qualified(parent.schema, pname)
     lines = [index_ddl(sample, shape, parent, pname, concurrently=False, only=True)]
     for child in kids:
         if child.oid in have:
             lines.append(attach_sql(pq, child, have[child.oid].name))
         else:
-            cname = proposed_index_name(child, sample)
+            cname = proposed_index_name(child, sample, snap)
             lines.append(index_ddl(sample, shape, child, cname, concurrently=not child.is_partitioned))
             lines.append(attach_sql(pq, child, cname))
     return "\n".join(lines)
@@ -415,9 +427,12 @@ def coverage_fix(snap: Snapshot, cov: Coverage) -> str:
         return "-- the partition width could not be inferred; create the missing partitions by hand"
     upto = step.add(cov.position, cov.target + 1)
     stmts = runway_sql(snap, t, layout, upto, move_until=step.add(cov.position), start=start)
-    head += f"-- {len(stmts)} partition(s) of {step.label}, up to {when(upto)}"
+    head += f"-- {len(stmts)} partition(s) of {sql_comment(step.label)}, up to {sql_comment(when(upto))}"
     if default is not None:
-        head += f"; ranges up to now are moved out of {default.name} first (it takes an ACCESS EXCLUSIVE lock on it)"
+        head += (
+            f"; ranges up to now are moved out of {quote_ident(default.name)} first (it takes an ACCESS"
+            " EXCLUSIVE lock on it)"
+        )
     return "\n".join([head, *stmts])
 
 

@@ -5,11 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.analysis.partbounds import MAXVALUE, name_for, naming_for, parse_bound
-from auditor.base.names import qualified
+from auditor.analysis.partbounds import MAXVALUE, naming_for, parse_bound
+from auditor.base.names import qualified, quote_ident
 from auditor.catalog.model import Snapshot, Table
-from auditor.rules.common import table_obj
-from auditor.rules.partitions._shared import children, create_partition_sql, default_of, layout_of, user_parents, when
+from auditor.rules.common import new_name, table_obj
+from auditor.rules.partitions._shared import (
+    children,
+    create_partition_sql,
+    default_of,
+    layout_of,
+    names_in,
+    partition_name,
+    user_parents,
+    when,
+)
 from auditor.rules.registry import Hit, rule
 
 
@@ -92,15 +101,18 @@ def range_partition_gap(snap: Snapshot) -> Iterator[Hit]:
         for g in gaps:
             if "lo" in g:
                 before = next(p for p in layout.parts if p.name == g["after"])  # type: ignore[union-attr]
-                name = name_for(t.name, naming_for(before.name, before.lower), g["lo"])
+                name = partition_name(snap, t, naming_for(before.name, before.lower), g["lo"], names_in(snap, t.schema))
                 fix_lines.append(create_partition_sql(snap, t, name, g["lo"], g["hi"], layout.key_type))  # type: ignore[union-attr]
             elif g.get("to_raw"):
+                gap = new_name(snap, t, [t.name, "gap", str(len(fix_lines) + 1)], "")
                 fix_lines.append(
-                    f"CREATE TABLE {qualified(t.schema, t.name + '_gap_' + str(len(fix_lines) + 1))} PARTITION OF "
+                    f"CREATE TABLE {qualified(t.schema, gap)} PARTITION OF "
                     f"{t.qualified} FOR VALUES FROM ({g['from_raw']}) TO ({g['to_raw']});"
                 )
         if default is not None and fix_lines:
-            fix_lines.insert(0, f"-- if {default.name} already holds rows of a gap, move them out first (see PAR006)")
+            fix_lines.insert(
+                0, f"-- if {quote_ident(default.name)} already holds rows of a gap, move them out first (see PAR006)"
+            )
         shown = [{k: v for k, v in g.items() if k not in ("lo", "hi")} for g in gaps]
         yield Hit(
             obj=table_obj(t),

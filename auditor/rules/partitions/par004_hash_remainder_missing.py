@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from auditor.analysis.partbounds import hash_missing, parse_bound
 from auditor.base.names import qualified
 from auditor.catalog.model import Snapshot
-from auditor.rules.common import table_obj
+from auditor.rules.common import new_name, table_obj
 from auditor.rules.partitions._shared import children, user_parents
 from auditor.rules.registry import Hit, rule
 
@@ -80,7 +80,7 @@ def hash_remainder_missing(snap: Snapshot) -> Iterator[Hit]:
             continue
         share = len(missing) / modulus
         fix = "\n".join(
-            f"CREATE TABLE {qualified(t.schema, f'{t.name}_p{r}')} PARTITION OF {t.qualified} "
+            f"CREATE TABLE {qualified(t.schema, new_name(snap, t, [t.name, f'p{r}'], ''))} PARTITION OF {t.qualified} "
             f"FOR VALUES WITH (MODULUS {modulus}, REMAINDER {r});"
             for r in missing
         )

@@ -6,6 +6,7 @@ import statistics
 from collections.abc import Iterator
 
 from auditor.analysis.partbounds import TIME_TYPES
+from auditor.base.names import quote_ident
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import human_bytes, table_obj
 from auditor.rules.partitions._shared import layout_of, now_of, user_parents
@@ -128,7 +129,7 @@ def uneven_partition_sizes(snap: Snapshot) -> Iterator[Hit]:
             obj=table_obj(t),
             message=msg,
             evidence=ev,
-            fix=f"-- split {largest_name}: sub-partition it, or shorten the interval of new partitions of "
+            fix=f"-- split {quote_ident(largest_name)}: sub-partition it, or shorten the interval of new partitions of "
             f"{t.qualified}",
             severity="medium" if (ratio or 0) >= 5 * ratio_limit or largest >= big else "low",
         )

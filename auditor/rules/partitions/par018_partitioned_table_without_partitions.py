@@ -9,7 +9,7 @@ from auditor.base.names import qualified
 from auditor.base.text import sql_comment
 from auditor.base.thresholds import threshold
 from auditor.catalog.model import Snapshot, Table
-from auditor.rules.common import table_obj
+from auditor.rules.common import new_name, table_obj
 from auditor.rules.partitions._shared import children, user_parents
 from auditor.rules.registry import Hit, rule
 
@@ -82,7 +82,7 @@ def partitioned_table_without_partitions(snap: Snapshot) -> Iterator[Hit]:
             continue
         runtime = created_at_run_time(snap, t)
         strategy = STRATEGY.get(t.partition_strategy or "", t.partition_strategy or "?")
-        default = qualified(t.schema, f"{t.name}_default"[:63])
+        default = qualified(t.schema, new_name(snap, t, [t.name], "default"))
         yield Hit(
             obj=table_obj(t),
             message=f"{strategy} partitioned with no partition and no default: every INSERT fails"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from auditor.analysis.partman import maintenance_call, parent_of, scheduler
-from auditor.base.names import quote_literal
+from auditor.base.names import quote_ident, quote_literal
 from auditor.catalog.model import Snapshot
 from auditor.rules.partitions._shared import configured_sets
 from auditor.rules.registry import Hit, Obj, rule
@@ -106,15 +106,16 @@ def partman_maintenance_unscheduled(snap: Snapshot) -> Iterator[Hit]:
     fix: list[str] = []
     if sched.cron_database and sched.cron_database != db:
         fix.append(
-            f"-- in database {sched.cron_database}:\nSELECT cron.schedule_in_database('pg_partman maintenance "
-            f"{db}', '7 * * * *', $${call.rstrip(';')}$$, {quote_literal(db)});"
+            f"-- in database {quote_ident(sched.cron_database)}:\nSELECT cron.schedule_in_database("
+            f"{quote_literal('pg_partman maintenance ' + db)}, '7 * * * *', {quote_literal(call.rstrip(';'))}, "
+            f"{quote_literal(db)});"
         )
     elif snap.installed("pg_cron") or sched.cron_database:
-        fix.append(f"SELECT cron.schedule('pg_partman maintenance', '7 * * * *', $${call.rstrip(';')}$$);")
+        fix.append(f"SELECT cron.schedule('pg_partman maintenance', '7 * * * *', {quote_literal(call.rstrip(';'))});")
     else:
         fix.append(
             "-- with pg_cron (CREATE EXTENSION pg_cron in cron.database_name):\n"
-            f"-- SELECT cron.schedule('pg_partman maintenance', '7 * * * *', $${call.rstrip(';')}$$);"
+            f"-- SELECT cron.schedule('pg_partman maintenance', '7 * * * *', {quote_literal(call.rstrip(';'))});"
         )
     preload = [p for p in (snap.server.preloaded or []) if p != "pg_partman_bgw"] + ["pg_partman_bgw"]
     fix.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.analysis.partman import config_table, config_where
+from auditor.base.text import sql_comment
 from auditor.catalog.model import Snapshot
 from auditor.rules.partitions._shared import configured_sets, set_obj
 from auditor.rules.registry import Hit, rule
@@ -67,5 +68,6 @@ def partman_trigger_based(snap: Snapshot) -> Iterator[Hit]:
             message=f"trigger-based pg_partman set (partition_type {pset.partition_type}): blocks the upgrade to 5.x",
             evidence={"partition_type": pset.partition_type, "partition_interval": pset.partition_interval},
             fix="-- migrate to native partitioning (pg_partman doc/migrate_to_native.md), then:\n"
-            f"-- UPDATE {config_table(snap, pset)} SET partition_type = 'native' WHERE {config_where(pset)};",
+            f"-- UPDATE {sql_comment(config_table(snap, pset))} SET partition_type = 'native' "
+            f"WHERE {sql_comment(config_where(pset))};",
         )

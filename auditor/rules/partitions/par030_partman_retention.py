@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from auditor.analysis.partbounds import Step
 from auditor.analysis.partman import PartmanSet, config_table, config_where, parent_of, parse_interval
 from auditor.base.names import quote_literal
+from auditor.base.text import sql_comment
 from auditor.catalog.model import Snapshot, Table
 from auditor.rules.common import human_bytes, table_obj
 from auditor.rules.partitions._shared import configured_sets
@@ -91,8 +92,8 @@ def partman_retention(snap: Snapshot) -> Iterator[Hit]:
                     obj=table_obj(t),
                     message="no retention: the set grows without bound",
                     evidence={"partition_interval": pset.partition_interval},
-                    fix=f"-- when history can expire:\n-- UPDATE {table} SET retention = '<n months>', "
-                    f"retention_keep_table = false WHERE {where};",
+                    fix=f"-- when history can expire:\n-- UPDATE {sql_comment(table)} SET retention = '<n months>', "
+                    f"retention_keep_table = false WHERE {sql_comment(where)};",
                     members=("none",),
                     severity="info",
                 )

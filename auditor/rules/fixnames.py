@@ -1,0 +1,74 @@
+"""Names for the objects fixes create (indexes, constraints, partitions, policies, sequences).
+
+A name a fix invents must fit PostgreSQL's 63 bytes (a longer one is silently truncated, and may then
+equal an existing object's name: ADD fails, and the next step acts on the old object) and must not be
+taken already. new_name builds it from parts (base.names.fit_name: cut by bytes, a hash when cut),
+checks it against the snapshot's names in its namespace and against the names this run already gave
+out, and numbers it when taken. The same request always gets the same answer, so a fix that names
+the same new object twice (CREATE, then ATTACH) names it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from auditor.base.names import fit_name
+from auditor.catalog.model import Snapshot, Table
+
+Kind = Literal["relation", "constraint", "policy"]
+
+
+def _taken(snap: Snapshot, kind: Kind, t: Table) -> set[str]:
+    """The names already used in the namespace a new object of this kind lives in (mutable: names given
+    out are added). Relations (tables, partitions, indexes, views, sequences) share their schema's;
+    constraints are per table, but a unique or primary key also makes an index of that name, so the
+    schema's relation names count too; policies are per table."""
+    if kind == "relation":
+        key: tuple = ("fixnames", "relation", t.schema)
+        return snap.once(key, lambda: _relation_names(snap, t.schema))
+    if kind == "constraint":
+        return _taken_constraints(snap, t) | _taken(snap, "relation", t)
+    return snap.once(
+        ("fixnames", "policy", t.oid),
+        lambda: {p.name for p in snap.policies if p.table_oid == t.oid},
+    )
+
+
+def _taken_constraints(snap: Snapshot, t: Table) -> set[str]:
+    return snap.once(
+        ("fixnames", "constraint", t.oid), lambda: {c.name for c in snap.constraints if c.table_oid == t.oid}
+    )
+
+
+def _relation_names(snap: Snapshot, schema: str) -> set[str]:
+    names = {t.name for t in snap.tables if t.schema == schema}
+    names |= {v.name for v in snap.views if v.schema == schema}
+    names |= {s.name for s in snap.sequences if s.schema == schema}
+    names |= {i.name for i in snap.indexes if (t := snap.table_by_oid.get(i.table_oid)) and t.schema == schema}
+    return names
+
+
+def new_name(snap: Snapshot, t: Table, parts: Sequence[str], suffix: str, *, kind: Kind = "relation") -> str:
+    """A free name for a new object of `kind` on (or, for a relation, beside) table t: parts and suffix
+    joined by "_" (e.g. new_name(snap, t, [t.name, "tenant_id"], "idx")), within 63 bytes, not used in
+    the snapshot nor given out before in this run; "_2", "_3", ... before the suffix when it is."""
+    memo: dict = snap.once(("fixnames", "given"), dict)
+    request = (kind, t.oid, tuple(parts), suffix)
+    if request in memo:
+        return memo[request]
+    taken = _taken(snap, kind, t)
+    name = fit_name(list(parts), suffix)
+    n = 1
+    while name in taken:
+        n += 1
+        name = fit_name([*parts, str(n)], suffix)
+    # Record it where the next request will look: a constraint's name also holds its index's place.
+    if kind == "policy":
+        taken.add(name)
+    else:
+        _taken(snap, "relation", t).add(name)
+    if kind == "constraint":
+        _taken_constraints(snap, t).add(name)
+    memo[request] = name
+    return name
