@@ -43,7 +43,7 @@ def test_partman_5_rows_parse_and_rules(partman, as_partman, observations_ddl):
     snap = as_partman(snapshot_after(partman, observations_ddl), "5.1.0", "part_config_5.1.0.json")
     found = hits(snap, "PAR021")
     assert found and found[0].evidence["sets"] == ["public.observations"]
-    assert "$$CALL partman.run_maintenance_proc()$$" in found[0].fix  # 5.x: the procedure, committing per set
+    assert "'CALL partman.run_maintenance_proc()'" in found[0].fix  # 5.x: the procedure, committing per set
     assert not hits(snap, "PAR028")  # 5.x default: ignore_default_data on
     assert not hits(snap, "PAR030")  # 84 months of retention, nothing left behind
     assert not hits(snap, "PAR002")  # premake 3, three months ahead
