@@ -326,3 +326,19 @@ def test_hostile_schema_every_fix_spares_the_canary(pg_server, hostile_db) -> No
     _, report = hostile_db
     outcome = run_every_fix(pg_server, "pga_hostile_schema", report)
     assert outcome["runs"] > 0
+
+
+# ---- the lexer the checks above rely on ----------------------------------------------------------
+
+
+def test_the_lexer_sees_what_psql_sees() -> None:
+    assert code_only("SELECT 1; -- DROP TABLE x\nSELECT 2").split() == ["SELECT", "1;", "SELECT", "2"]
+    assert "DROP" in code_only('SELECT 1 -- "a\nDROP TABLE x; --"')  # a line break ends the comment
+    assert "DROP" in code_only("SELECT 1 -- a\r DROP")
+    assert "DROP" not in code_only("/* a /* nested */ DROP */ SELECT 1")
+    assert "DROP" not in code_only("SELECT 'it''s; DROP', E'\\' DROP', $f$ DROP $f$, \"x\"\"; DROP\"")
+    assert "DROP" not in code_only("SELECT U&\"a\\000a DROP\", U&'DROP'")
+    assert "DROP" in code_only("SELECT 'a\\' DROP TABLE x; --'")  # a plain string has no backslash escape
+    assert "DROP" in code_only("SELECT $1 DROP")  # a parameter, not a dollar quote
+    assert payload_outside_quotes('ALTER TABLE "x\nDROP TABLE public.canary; --" ADD id int;') == []
+    assert payload_outside_quotes('-- on "x\nDROP TABLE public.canary; --"') == ["DROP TABLE public.canary"]

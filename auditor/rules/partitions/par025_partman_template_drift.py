@@ -103,7 +103,8 @@ def partman_template_drift(snap: Snapshot) -> Iterator[Hit]:
             if not lacking:
                 continue
             lines = [
-                index_ddl(ti, shape, k, proposed_index_name(k, ti), concurrently=not k.is_partitioned) for k in lacking
+                index_ddl(ti, shape, k, proposed_index_name(k, ti, snap), concurrently=not k.is_partitioned)
+                for k in lacking
             ]
             yield Hit(
                 obj=set_obj(snap, pset),
