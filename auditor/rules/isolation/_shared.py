@@ -93,11 +93,13 @@ def _predicate(snap: Snapshot, ten: Tenancy, info: TableInfo) -> str | None:
 def policy_sql(
     snap: Snapshot, ten: Tenancy, info: TableInfo, name: str = "tenant_isolation", restrictive: bool = False
 ) -> str | None:
-    """A tenant policy that fails closed when the setting is missing or empty (None when no predicate fits)."""
+    """A tenant policy that fails closed when the setting is missing or empty (None when no predicate fits).
+    `name` is a base: the policy gets it, fitted and numbered when the table has a policy of that name."""
     pred = _predicate(snap, ten, info)
     if pred is None:
         return None
     mode = " AS RESTRICTIVE" if restrictive else ""
+    name = new_name(snap, info.table, [name], "", kind="policy")
     head = f"CREATE POLICY {quote_ident(name)} ON {info.table.qualified}{mode}"
     return f"{head}\n    USING ({pred})\n    WITH CHECK ({pred});"
 
@@ -318,7 +320,7 @@ def _unscoped_hit(snap: Snapshot, ten: Tenancy, info: TableInfo, p: Any, obj: Ob
         what += ": any user can add themselves to any tenant, then read it through the membership check"
     else:
         severity = "high"
-    new = policy_sql(snap, ten, info, new_name(snap, t, [p.name], "tenant", kind="policy"))
+    new = policy_sql(snap, ten, info, f"{p.name}_tenant")
     fix = None
     if ten.shape == "column" and new:
         fix = f"DROP POLICY {quote_ident(p.name)} ON {t.qualified};\n{new}"

@@ -9,7 +9,7 @@ from auditor.analysis.partbounds import TIME_TYPES
 from auditor.analysis.partman import partman_major, partman_schema, partman_sets, split_name
 from auditor.base.names import qualified, quote_ident, quote_literal
 from auditor.catalog.model import Snapshot
-from auditor.rules.common import human_bytes, table_obj
+from auditor.rules.common import human_bytes, new_name, table_obj
 from auditor.rules.registry import Hit, rule, threshold
 
 CANDIDATE_BYTES = threshold(
@@ -120,7 +120,8 @@ def partitioning_candidate(snap: Snapshot) -> Iterator[Hit]:
         if time_col:
             why.append(f"time column {time_col}")
         key = quote_ident(time_col) if time_col else "<key>"
-        new = qualified(t.schema, t.name + "_partitioned")
+        new_table = new_name(snap, t, [t.name], "partitioned")
+        new = qualified(t.schema, new_table)
         fix = [
             f"-- outline (test on a copy first):\n-- CREATE TABLE {new} (LIKE {t.qualified} INCLUDING ALL) "
             f"PARTITION BY RANGE ({key});  -- the primary key must include {key}",
@@ -128,7 +129,7 @@ def partitioning_candidate(snap: Snapshot) -> Iterator[Hit]:
         if snap.installed("pg_partman") and time_col:
             fix.append(
                 f"-- SELECT {quote_ident(partman_schema(snap))}.create_parent("
-                f"{quote_literal(t.schema + '.' + t.name + '_partitioned')}, {quote_literal(time_col)}, "
+                f"{quote_literal(t.schema + '.' + new_table)}, {quote_literal(time_col)}, "
                 + ("'native', 'monthly');" if (partman_major(snap) or 5) < 5 else "'1 month');")
             )
         fix.append(f"-- backfill in batches by {key}, then swap names in one transaction")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from auditor.analysis.partman import partman_major, partman_schema
 from auditor.base.names import qualified, quote_ident, quote_literal
 from auditor.catalog.model import Snapshot, Table
-from auditor.rules.common import table_obj
+from auditor.rules.common import new_name, table_obj
 from auditor.rules.partitions._shared import (
     EMPTY_SET,
     children,
@@ -112,17 +112,20 @@ def partman_set_unregistered(snap: Snapshot) -> Iterator[Hit]:
         before, after = ["-- check that existing partitions follow pg_partman's naming first"], []
         template = f"template_{t.schema}_{t.name}"
         if template in templates:
+            kept = next(x for x in snap.tables if x.schema == partman_schema(snap) and x.name == template)
+            old = new_name(snap, kept, [template], "old")
             ev["template_table"] = f"{partman_schema(snap)}.{template} exists: the set was registered once"
             before.append(
                 f"-- create_parent makes its own template table; move the old one aside (compare its indexes after):\n"
-                f"ALTER TABLE {schema}.{quote_ident(template)} RENAME TO {quote_ident((template + '_old')[:63])};"
+                f"ALTER TABLE {schema}.{quote_ident(template)} RENAME TO {quote_ident(old)};"
             )
         default = next((c for c in children(snap, t) if c.is_default_partition), None)
         if default is not None:  # create_parent attaches its own <parent>_default: detach this one first
-            aside = qualified(default.schema, (default.name + "_before_partman")[:63])
+            aside_name = new_name(snap, default, [default.name], "before_partman")
+            aside = qualified(default.schema, aside_name)
             before.append(
                 f"ALTER TABLE {t.qualified} DETACH PARTITION {default.qualified};\n"
-                f"ALTER TABLE {default.qualified} RENAME TO {quote_ident((default.name + '_before_partman')[:63])};"
+                f"ALTER TABLE {default.qualified} RENAME TO {quote_ident(aside_name)};"
             )
             after.append(
                 "-- put its rows back through the parent (they land in their partitions or the new default):\n"
