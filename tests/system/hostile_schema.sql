@@ -33,6 +33,12 @@ ALTER TABLE "ord
 ers" ADD CONSTRAINT "chk
 DROP TABLE public.canary; --" CHECK ("no'te" <> E'x\n; DROP TABLE public.canary; --') NOT VALID;
 
+-- IDX001's tenant-scoped alternative: an index leads with the tenant column, then the key.
+CREATE INDEX "tenant
+; DROP TABLE public.canary; --" ON "ord
+ers" (org_id, "cust
+; DROP TABLE public.canary; --_id");
+
 -- IDX002: two partial indexes, the same predicate holding a line break in a literal; IDX003: a prefix.
 CREATE INDEX "dup1
 ; DROP TABLE public.canary; --" ON "ord
