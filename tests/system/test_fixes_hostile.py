@@ -268,9 +268,10 @@ def test_every_fix_spares_the_canary(pg_server, code: str, record_property) -> N
         own_before = any(f.code == code and f.fix for f in audit(dsn).active)
         renamed = rename_to_hostile(dsn)
         with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("CREATE TABLE public.canary (id int PRIMARY KEY)")
             conn.execute("ANALYZE")
         report = audit(dsn)
+        with psycopg.connect(dsn, autocommit=True) as conn:  # after the audit: it must not change the findings
+            conn.execute("CREATE TABLE public.canary (id int PRIMARY KEY)")
         outcome = run_every_fix(pg_server, name, report)
     reached = any(f.code == code and f.fix for f in report.active)
     record_property("hostile", {"renamed": renamed, "reached": reached, "own_fix_before": own_before, **outcome})
