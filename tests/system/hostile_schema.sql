@@ -100,4 +100,19 @@ at");
 INSERT INTO "ev'ents
 ; DROP TABLE public.canary; --" VALUES (1, '2024-06-15', E'login\n; DROP TABLE public.canary; --');
 
+-- ISO002: RLS enabled, not forced, on a table a non-superuser owns; the policy's name and its
+-- predicate's literal hold a line break.
+CREATE ROLE "own'er
+; DROP TABLE public.canary; --" NOLOGIN;
+CREATE TABLE "invo""ices
+--" (id bigint PRIMARY KEY, org_id bigint NOT NULL, "to;tal" numeric);
+ALTER TABLE "invo""ices
+--" OWNER TO "own'er
+; DROP TABLE public.canary; --";
+CREATE POLICY "pol
+; DROP TABLE public.canary; --" ON "invo""ices
+--" USING (org_id = NULLIF(current_setting('app.tenant_id', true), E'\n; DROP TABLE public.canary; --')::bigint);
+ALTER TABLE "invo""ices
+--" ENABLE ROW LEVEL SECURITY;
+
 RESET search_path;

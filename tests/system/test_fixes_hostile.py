@@ -302,7 +302,7 @@ def hostile_db(pg_server) -> Iterator[tuple[str, Report]]:
 # The rules the hostile schema is built to raise, each with a fix.
 HOSTILE_SCHEMA_RULES = {
     "IDX001", "IDX002", "IDX003", "CON002", "CON005", "CON012",
-    "PAR001", "PAR003", "PAR006", "PAR008", "ISO001", "ISO014",
+    "PAR001", "PAR003", "PAR006", "PAR008", "ISO001", "ISO002", "ISO013", "ISO014", "ISO015", "CON001",
 }  # fmt: skip
 
 

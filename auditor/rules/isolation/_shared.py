@@ -25,7 +25,7 @@ from auditor.analysis.tenancy import (
     policy_applies,
     tenancy,
 )
-from auditor.base.names import qualified, quote_ident, quote_literal
+from auditor.base.names import fit_name, qualified, quote_ident, quote_literal
 from auditor.catalog.model import Snapshot, Table
 from auditor.rules.common import new_name
 from auditor.rules.registry import SEVERITY_RANK, Hit, Obj, Skip, context, threshold
@@ -357,9 +357,12 @@ _FLAWS = {
 }
 
 
-def not_null_sql(t: Table, col: str) -> str:
-    """SET NOT NULL without a long ACCESS EXCLUSIVE scan: a NOT VALID check, validated, then dropped."""
-    cname = quote_ident(f"{t.name}_{col}_not_null"[:63])
+def not_null_sql(t: Table, col: str, snap: Snapshot | None = None) -> str:
+    """SET NOT NULL without a long ACCESS EXCLUSIVE scan: a NOT VALID check, validated, then dropped.
+    With the snapshot, the check's name is free on the table (new_name); without, only fitted."""
+    parts = [t.name, col]
+    name = new_name(snap, t, parts, "not_null", kind="constraint") if snap else fit_name(parts, "not_null")
+    cname = quote_ident(name)
     return (
         f"ALTER TABLE {t.qualified} ADD CONSTRAINT {cname} CHECK ({quote_ident(col)} IS NOT NULL) NOT VALID;\n"
         f"ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {cname};\n"

@@ -97,7 +97,7 @@ def nullable_tenant_column(snap: Snapshot) -> Iterator[Hit]:
                 obj=column_obj(t, col),
                 message=f"{t.qualified}.{col} is nullable{nulls}",
                 evidence={"null_frac": st.null_frac if st else None},
-                fix=not_null_sql(t, col),
+                fix=not_null_sql(t, col, snap),
                 severity="high" if st and st.null_frac > 0 else None,
                 points=model_for(snap).struct_points(t.qualified, NULLABLE_CUT),
             )

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from auditor.base.names import column_list, quote_ident
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Constraint, Snapshot, Table
-from auditor.rules.common import table_obj
+from auditor.rules.common import new_name, table_obj
 from auditor.rules.partitions._shared import user_parents
 from auditor.rules.registry import Hit, rule
 
@@ -101,7 +101,8 @@ def constraint_on_some_partitions(snap: Snapshot) -> Iterator[Hit]:
                 continue
             con = have[0][1]
             kind = KINDS[con.type]
-            name = f"{t.name}_{'_'.join(con.columns)}_{'fkey' if con.type == 'f' else 'check'}"[:63]
+            suffix = "fkey" if con.type == "f" else "check"
+            name = new_name(snap, t, [t.name, "_".join(con.columns)], suffix, kind="constraint")
             yield Hit(
                 obj=table_obj(t),
                 message=f"{kind} {key} is declared on {len(have)} of {len(leaves)} partitions and not on the parent: "
