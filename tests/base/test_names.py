@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from auditor.base.names import column_list, qualified, quote_ident, quote_literal
+from auditor.base.names import column_list, qualified, quote_ident, quote_literal, regclass_literal
 from auditor.base.text import UNSAFE_CHARS
 
 HOSTILE = [
@@ -74,3 +74,18 @@ def test_literals_round_trip(conn: psycopg.Connection, scs: str) -> None:
         assert not UNSAFE_CHARS.search(text), text
         assert conn.execute(f"SELECT {text}").fetchone()[0] == value, text
         assert conn.execute(f"SELECT 1 -- {text}\n + 1").fetchone()[0] == 2
+
+
+def test_regclass_literals_name_the_relation(conn: psycopg.Connection) -> None:
+    conn.execute("CREATE SCHEMA " + quote_ident(SCHEMA))
+    for name in HOSTILE:
+        conn.execute(f"CREATE SEQUENCE {qualified(SCHEMA, name)}")
+        text = regclass_literal(SCHEMA, name)
+        assert not UNSAFE_CHARS.search(text), text
+        oid = conn.execute(
+            "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = %s AND c.relname = %s",
+            (SCHEMA, name),
+        ).fetchone()[0]
+        assert conn.execute(f"SELECT {text}::regclass::oid").fetchone()[0] == oid, text
+        assert conn.execute(f"SELECT nextval({text})").fetchone()[0] == 1
