@@ -27,6 +27,7 @@ from auditor.analysis.tenancy import (
 )
 from auditor.base.names import qualified, quote_ident, quote_literal
 from auditor.catalog.model import Snapshot, Table
+from auditor.rules.guarded import constraint_names, do_block, fresh_name, transaction
 from auditor.rules.registry import SEVERITY_RANK, Hit, Obj, Skip, context, threshold
 
 GROUP_OVER = threshold("isolation_group_over", 8, "more near-identical isolation findings than this become one line")
@@ -317,10 +318,11 @@ def _unscoped_hit(snap: Snapshot, ten: Tenancy, info: TableInfo, p: Any, obj: Ob
         what += ": any user can add themselves to any tenant, then read it through the membership check"
     else:
         severity = "high"
-    new = policy_sql(snap, ten, info, f"{p.name}_tenant")
+    new = policy_sql(snap, ten, info, fresh_name(f"{p.name}_tenant", {q.name for q in snap.policies_of.get(t.oid, [])}))
     fix = None
     if ten.shape == "column" and new:
-        fix = f"DROP POLICY {quote_ident(p.name)} ON {t.qualified};\n{new}"
+        # the scoped policy first, then the old one goes, in one transaction: a failed CREATE keeps the old
+        fix = transaction(f"{new}\nDROP POLICY {quote_ident(p.name)} ON {t.qualified};")
     elif joins:
         fix = (
             f"DROP POLICY {quote_ident(p.name)} ON {t.qualified};  -- joining a tenant goes through an invitation"
@@ -354,14 +356,24 @@ _FLAWS = {
 }
 
 
-def not_null_sql(t: Table, col: str) -> str:
-    """SET NOT NULL without a long ACCESS EXCLUSIVE scan: a NOT VALID check, validated, then dropped."""
-    cname = quote_ident(f"{t.name}_{col}_not_null"[:63])
+def not_null_sql(snap: Snapshot, t: Table, col: str) -> str:
+    """SET NOT NULL without a long ACCESS EXCLUSIVE scan: a NOT VALID check, validated, then dropped, the drop
+    guarded: only once the column is NOT NULL, and only a check that says exactly that (never another)."""
+    cname = fresh_name(f"{t.name}_{col}_not_null", constraint_names(snap, t))
+    rel, q = quote_literal(t.qualified), quote_ident(cname)
+    guard = do_block(
+        "  IF NOT EXISTS (SELECT FROM pg_attribute a JOIN pg_constraint c ON c.conrelid = a.attrelid\n"
+        f"      WHERE a.attrelid = {rel}::regclass AND a.attname = {quote_literal(col)} AND a.attnotnull\n"
+        f"        AND c.conname = {quote_literal(cname)} AND c.contype = 'c'\n"
+        f"        AND pg_get_constraintdef(c.oid) = 'CHECK ((' || quote_ident({quote_literal(col)}) || ' IS NOT NULL))')\n"
+        "  THEN\n    RAISE EXCEPTION 'pg-auditor: the column is not NOT NULL yet: its check is kept';\n  END IF;\n"
+        f"  ALTER TABLE {t.qualified} DROP CONSTRAINT {q};"
+    )
     return (
-        f"ALTER TABLE {t.qualified} ADD CONSTRAINT {cname} CHECK ({quote_ident(col)} IS NOT NULL) NOT VALID;\n"
-        f"ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {cname};\n"
+        f"ALTER TABLE {t.qualified} ADD CONSTRAINT {q} CHECK ({quote_ident(col)} IS NOT NULL) NOT VALID;\n"
+        f"ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {q};\n"
         f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(col)} SET NOT NULL;\n"
-        f"ALTER TABLE {t.qualified} DROP CONSTRAINT {cname};"
+        f"{guard}"
     )
 
 

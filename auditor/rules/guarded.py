@@ -1,0 +1,160 @@
+"""Fix SQL that cannot be half applied: a replacement is built and checked at run time before the old
+object goes, and the drop itself sits behind that check, so under psql's ON_ERROR_STOP on and off a
+failed step is never followed by a destructive one.
+
+Two shapes (issue 16):
+- CONCURRENTLY steps cannot run in a transaction, so the new object is built first and a `DO` block
+  (one statement: all or nothing) raises unless it exists, is valid and matches what the fix asked
+  for, and only then, inside the same block, drops the old one. A step that failed leaves an invalid
+  or missing object, the block raises, and the old object stays.
+- Steps that need no CONCURRENTLY go in one transaction (`transaction`): a failure aborts it, the
+  statements after it fail, and COMMIT rolls it back.
+
+The checks read the catalogs when the fix runs, not the snapshot: the old object must still be there,
+and nothing (a foreign key, replica identity, a primary key) may depend on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from auditor.base.names import qualified, quote_ident, quote_literal
+from auditor.catalog.model import Snapshot, Table
+
+_MAX = 63  # NAMEDATALEN - 1: PostgreSQL truncates longer names, silently
+
+
+def _cut(text: str, limit: int) -> str:
+    """The longest prefix of text within limit bytes of UTF-8 (never half a character)."""
+    out = text.encode("utf-8")[:limit]
+    return out.decode("utf-8", errors="ignore")
+
+
+def fresh_name(base: str, taken: Iterable[str]) -> str:
+    """base cut to 63 bytes, with _2, _3, ... when that is taken (a cut name can equal an existing one:
+    a 63-byte `fk` plus `_tenant` is `fk` again).
+    TODO(issue 16): fold into the single name-maker of rules/common.py when it lands."""
+    used = set(taken)
+    name = _cut(base, _MAX)
+    n = 1
+    while name in used:
+        n += 1
+        suffix = f"_{n}"
+        name = _cut(base, _MAX - len(suffix)) + suffix
+    return name
+
+
+def relation_names(snap: Snapshot, schema: str) -> set[str]:
+    """Names in a schema's relation namespace (tables, indexes, sequences, views): an index name must differ
+    from all of them."""
+    table_schema = {t.oid: t.schema for t in snap.tables}
+    names = {t.name for t in snap.tables if t.schema == schema}
+    names |= {i.name for i in snap.indexes if table_schema.get(i.table_oid) == schema}
+    names |= {s.name for s in snap.sequences if s.schema == schema}
+    names |= {v.name for v in snap.views if v.schema == schema}
+    return names
+
+
+def constraint_names(snap: Snapshot, t: Table) -> set[str]:
+    return {c.name for c in snap.constraints_of.get(t.oid, [])}
+
+
+def do_block(body: str) -> str:
+    """A DO block whose dollar-quote tag does not occur in its body (a name may hold `$$`)."""
+    tag = "guard"
+    while f"${tag}$" in body:
+        tag += "_"
+    return f"DO ${tag}$\nBEGIN\n{body}\nEND\n${tag}$;"
+
+
+def transaction(statements: str) -> str:
+    """Statements that need no CONCURRENTLY, all or nothing: under ON_ERROR_STOP off a failed one aborts the
+    transaction, the next ones fail, and COMMIT rolls it back."""
+    return f"BEGIN;\n{statements}\nCOMMIT;"
+
+
+def _lit(text: str) -> str:
+    return quote_literal(text)
+
+
+_LOCK = (
+    "  IF current_setting('lock_timeout') = '0' THEN  -- wait briefly for the lock, never queue forever\n"
+    "    PERFORM set_config('lock_timeout', '5s', true);\n"
+    "  END IF;\n"
+)
+
+
+def _keys(alias: str, first: str = "1") -> str:
+    """An index's key columns as pg_get_indexdef prints them, from the first'th on, as an array."""
+    return f"ARRAY(SELECT pg_get_indexdef({alias}.indexrelid, g, true) FROM generate_series({first}, {alias}.indnkeyatts) g)"
+
+
+def replace_index_sql(
+    t: Table,
+    create: str,
+    new: str,
+    old: str,
+    old_constraint: str | None = None,
+    lead: list[str] | tuple[str, ...] = (),
+    nulls_not_distinct: bool = False,
+    rename: bool = False,
+) -> str:
+    """Build a unique index, then swap: a DO block raises unless the new index (named `new`, in t's schema)
+    is valid, ready, unique, on t, with keys `lead` followed by the old index's keys and the same predicate
+    (and NULLS NOT DISTINCT when asked); unless the old one is neither a primary key, nor replica identity,
+    nor used by a foreign key (pg_depend); and only then drops the old index (or its constraint), renaming
+    the new one to the old name when asked. `create` is the CREATE UNIQUE INDEX statement."""
+    new_q = _lit(qualified(t.schema, new))
+    old_q = _lit(qualified(t.schema, old))
+    lead_sql = ", ".join(f"quote_ident({_lit(c)})" for c in lead)
+    expected = f"ARRAY[{lead_sql}]::text[] || {_keys('o')}" if lead else _keys("o")
+    nnd = " AND n.indnullsnotdistinct" if nulls_not_distinct else ""
+    drop = (
+        f"  ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(old_constraint)};\n"
+        if old_constraint
+        else f"  DROP INDEX {qualified(t.schema, old)};\n"
+    )
+    if rename:
+        drop += f"  ALTER INDEX {qualified(t.schema, new)} RENAME TO {quote_ident(old)};\n"
+    body = (
+        "  IF NOT EXISTS (SELECT FROM pg_index n, pg_index o\n"
+        f"      WHERE n.indexrelid = to_regclass({new_q}) AND o.indexrelid = to_regclass({old_q})\n"
+        f"        AND n.indrelid = o.indrelid AND n.indrelid = {_lit(t.qualified)}::regclass\n"
+        f"        AND n.indisunique AND n.indisvalid AND n.indisready{nnd}\n"
+        f"        AND {_keys('n')} = {expected}\n"
+        "        AND pg_get_expr(n.indpred, n.indrelid, true) IS NOT DISTINCT FROM pg_get_expr(o.indpred, o.indrelid, true))\n"
+        "  THEN\n"
+        "    RAISE EXCEPTION 'pg-auditor: the new unique index is missing or not valid: the old one is kept';\n"
+        "  END IF;\n"
+        "  IF EXISTS (SELECT FROM pg_index o WHERE o.indexrelid = to_regclass("
+        f"{old_q}) AND (o.indisprimary OR o.indisreplident))\n"
+        "    OR EXISTS (SELECT FROM pg_depend d WHERE d.refclassid = 'pg_class'::regclass\n"
+        f"      AND d.refobjid = to_regclass({old_q}) AND d.deptype = 'n')\n"
+        "  THEN\n"
+        "    RAISE EXCEPTION 'pg-auditor: a primary key, replica identity or foreign key uses the old index: kept';\n"
+        "  END IF;\n" + _LOCK + drop
+    ).rstrip("\n")
+    return f"{create}\n{do_block(body)}"
+
+
+def replace_foreign_key_sql(
+    t: Table, new: str, old: str, same_columns: bool = False, extra: str = "", rename: bool = False
+) -> str:
+    """The DO block that drops foreign key `old` of t once `new` is there and validated, references the
+    same table, and holds the old key's columns (exactly them when same_columns); `extra` adds a condition
+    on `n` (the new key's pg_constraint row). Renames the new key to the old name when asked."""
+    exact = " AND n.conkey <@ o.conkey AND n.confkey <@ o.confkey" if same_columns else ""
+    tail = f"  ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(old)};\n"
+    if rename:
+        tail += f"  ALTER TABLE {t.qualified} RENAME CONSTRAINT {quote_ident(new)} TO {quote_ident(old)};\n"
+    body = (
+        "  IF NOT EXISTS (SELECT FROM pg_constraint n, pg_constraint o\n"
+        f"      WHERE n.conrelid = {_lit(t.qualified)}::regclass AND o.conrelid = n.conrelid\n"
+        f"        AND n.conname = {_lit(new)} AND o.conname = {_lit(old)} AND n.contype = 'f' AND o.contype = 'f'\n"
+        "        AND n.convalidated AND n.confrelid = o.confrelid\n"
+        f"        AND n.conkey @> o.conkey AND n.confkey @> o.confkey{exact}{extra})\n"
+        "  THEN\n"
+        "    RAISE EXCEPTION 'pg-auditor: the new foreign key is missing or not validated: the old one is kept';\n"
+        "  END IF;\n" + _LOCK + tail
+    ).rstrip("\n")
+    return do_block(body)
