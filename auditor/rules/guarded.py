@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from auditor.base.names import qualified, quote_ident, quote_literal
+from auditor.base.text import sql_comment
 from auditor.catalog.model import Snapshot, Table
 
 _MAX = 63  # NAMEDATALEN - 1: PostgreSQL truncates longer names, silently
@@ -86,7 +87,10 @@ _LOCK = (
 
 def _keys(alias: str, first: str = "1") -> str:
     """An index's key columns as pg_get_indexdef prints them, from the first'th on, as an array."""
-    return f"ARRAY(SELECT pg_get_indexdef({alias}.indexrelid, g, true) FROM generate_series({first}, {alias}.indnkeyatts) g)"
+    return (
+        f"ARRAY(SELECT pg_get_indexdef({alias}.indexrelid, g, true) "
+        f"FROM generate_series({first}, {alias}.indnkeyatts) g)"
+    )
 
 
 def replace_index_sql(
@@ -122,7 +126,8 @@ def replace_index_sql(
         f"        AND n.indrelid = o.indrelid AND n.indrelid = {_lit(t.qualified)}::regclass\n"
         f"        AND n.indisunique AND n.indisvalid AND n.indisready{nnd}\n"
         f"        AND {_keys('n')} = {expected}\n"
-        "        AND pg_get_expr(n.indpred, n.indrelid, true) IS NOT DISTINCT FROM pg_get_expr(o.indpred, o.indrelid, true))\n"
+        "        AND pg_get_expr(n.indpred, n.indrelid, true)\n"
+        "          IS NOT DISTINCT FROM pg_get_expr(o.indpred, o.indrelid, true))\n"
         "  THEN\n"
         "    RAISE EXCEPTION 'pg-auditor: the new unique index is missing or not valid: the old one is kept';\n"
         "  END IF;\n"
@@ -138,11 +143,18 @@ def replace_index_sql(
 
 
 def replace_foreign_key_sql(
-    t: Table, new: str, old: str, same_columns: bool = False, extra: str = "", rename: bool = False
+    t: Table,
+    new: str,
+    old: str,
+    same_columns: bool = False,
+    extra: str = "",
+    rename: bool = False,
+    role: str = "new",
 ) -> str:
     """The DO block that drops foreign key `old` of t once `new` is there and validated, references the
     same table, and holds the old key's columns (exactly them when same_columns); `extra` adds a condition
-    on `n` (the new key's pg_constraint row). Renames the new key to the old name when asked."""
+    on `n` (the new key's pg_constraint row). Renames the new key to the old name when asked. `role` names
+    the new key in the error (new, or kept when an existing key stays in place of a duplicate)."""
     exact = " AND n.conkey <@ o.conkey AND n.confkey <@ o.confkey" if same_columns else ""
     tail = f"  ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(old)};\n"
     if rename:
@@ -154,7 +166,25 @@ def replace_foreign_key_sql(
         "        AND n.convalidated AND n.confrelid = o.confrelid\n"
         f"        AND n.conkey @> o.conkey AND n.confkey @> o.confkey{exact}{extra})\n"
         "  THEN\n"
-        "    RAISE EXCEPTION 'pg-auditor: the new foreign key is missing or not validated: the old one is kept';\n"
+        f"    RAISE EXCEPTION 'pg-auditor: the {role} foreign key is missing or not validated: the old one is kept';\n"
         "  END IF;\n" + _LOCK + tail
     ).rstrip("\n")
     return do_block(body)
+
+
+def commented(sql: str) -> str:
+    """SQL shown as an alternative, not run: every line a `--` comment, with control characters (a carriage
+    return in a name would end the comment) escaped."""
+    return "\n".join("-- " + sql_comment(line) for line in sql.split("\n"))
+
+
+def swap_foreign_key_sql(snap: Snapshot, t: Table, old: str, definition: str, extra: str = "") -> str:
+    """Replace foreign key `old` by `definition` (FOREIGN KEY ... REFERENCES ...) under the same name: added
+    NOT VALID under a fresh name, validated, and only then (a DO block checking it) the old one dropped and
+    the new one renamed; a validated key is never traded for a NOT VALID one."""
+    new = fresh_name(f"{old}_new", constraint_names(snap, t))
+    return (
+        f"ALTER TABLE {t.qualified} ADD CONSTRAINT {quote_ident(new)} {definition} NOT VALID;\n"
+        f"ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {quote_ident(new)};\n"
+        + replace_foreign_key_sql(t, new, old, same_columns=True, extra=extra, rename=True)
+    )

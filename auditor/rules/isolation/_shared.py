@@ -365,7 +365,8 @@ def not_null_sql(snap: Snapshot, t: Table, col: str) -> str:
         "  IF NOT EXISTS (SELECT FROM pg_attribute a JOIN pg_constraint c ON c.conrelid = a.attrelid\n"
         f"      WHERE a.attrelid = {rel}::regclass AND a.attname = {quote_literal(col)} AND a.attnotnull\n"
         f"        AND c.conname = {quote_literal(cname)} AND c.contype = 'c'\n"
-        f"        AND pg_get_constraintdef(c.oid) = 'CHECK ((' || quote_ident({quote_literal(col)}) || ' IS NOT NULL))')\n"
+        "        AND pg_get_constraintdef(c.oid)\n"
+        f"          = 'CHECK ((' || quote_ident({quote_literal(col)}) || ' IS NOT NULL))')\n"
         "  THEN\n    RAISE EXCEPTION 'pg-auditor: the column is not NOT NULL yet: its check is kept';\n  END IF;\n"
         f"  ALTER TABLE {t.qualified} DROP CONSTRAINT {q};"
     )

@@ -112,7 +112,9 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
             f"{action} NOT VALID;\nALTER TABLE {ct.qualified} VALIDATE CONSTRAINT {quote_ident(name)};\n"
         )
         if nullable:  # MATCH SIMPLE skips a composite key on rows whose tenant column is NULL: keep the old one
-            fix += "-- the old key stays: the tenant column is nullable, and the new key is not checked where it is NULL"
+            fix += (
+                "-- the old key stays: the tenant column is nullable, and the new key is not checked where it is NULL"
+            )
         else:  # the old key goes only once the new one is there and validated
             fix += replace_foreign_key_sql(ct, name, con.name)
         hits.append(
@@ -153,7 +155,9 @@ def _unique_key_sql(snap: Snapshot, pt: Table, columns: list[str]) -> str:
         return ""
     key_name = fresh_name(f"{pt.name}_{'_'.join(columns)}_key", relation_names(snap, pt.schema))
     conc = "" if pt.is_partitioned else "CONCURRENTLY "
-    return f"CREATE UNIQUE INDEX {conc}IF NOT EXISTS {quote_ident(key_name)} ON {pt.qualified} ({column_list(columns)});\n"
+    return (
+        f"CREATE UNIQUE INDEX {conc}IF NOT EXISTS {quote_ident(key_name)} ON {pt.qualified} ({column_list(columns)});\n"
+    )
 
 
 def _child_index_sql(snap: Snapshot, ct: Table, columns: list[str]) -> str:

@@ -115,7 +115,8 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
                 )
             else:
                 pre = f"{why}make it NOT NULL first (ISO015)\n{not_null_sql(snap, t, tenant)}\n"
-        create = f"CREATE UNIQUE INDEX {conc}IF NOT EXISTS {quote_ident(new)} ON {t.qualified} ({', '.join(keys)}){nnd}{where};"
+        on = f"{t.qualified} ({', '.join(keys)}){nnd}{where}"
+        create = f"CREATE UNIQUE INDEX {conc}IF NOT EXISTS {quote_ident(new)} ON {on};"
         if idx.is_primary or idx.oid in referenced:
             # Never drop a primary key or a key a foreign key uses: the new index is built beside it, and the
             # old one goes only after the foreign keys point at the (tenant, ...) key (ISO013's fix).
