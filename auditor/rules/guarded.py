@@ -7,8 +7,8 @@ Two shapes (issue 16):
   (one statement: all or nothing) raises unless it exists, is valid and matches what the fix asked
   for, and only then, inside the same block, drops the old one. A step that failed leaves an invalid
   or missing object, the block raises, and the old object stays.
-- Steps that need no CONCURRENTLY go in one transaction (`transaction`): a failure aborts it, the
-  statements after it fail, and COMMIT rolls it back.
+- Steps that need no CONCURRENTLY go in one transaction (`transaction`): a DO block, one statement,
+  so a failure anywhere rolls back every step before it, whatever encloses it.
 
 The checks read the catalogs when the fix runs, not the snapshot: the old object must still be there,
 and nothing (a foreign key, replica identity, a primary key) may depend on it.
@@ -69,9 +69,11 @@ def do_block(body: str) -> str:
 
 
 def transaction(statements: str) -> str:
-    """Statements that need no CONCURRENTLY, all or nothing: under ON_ERROR_STOP off a failed one aborts the
-    transaction, the next ones fail, and COMMIT rolls it back."""
-    return f"BEGIN;\n{statements}\nCOMMIT;"
+    """Statements that need no CONCURRENTLY, all or nothing. A DO block rather than BEGIN ... COMMIT: one
+    statement is one transaction under ON_ERROR_STOP on and off, and also under ON_ERROR_ROLLBACK (which lets
+    a BEGIN block go on past a failed statement), in a client that wraps each script in its own transaction,
+    and in `-f sql`'s grouping (a COMMIT inside a fix would end the enclosing transaction early)."""
+    return do_block("\n".join("  " + line for line in statements.split("\n")))
 
 
 def _lit(text: str) -> str:

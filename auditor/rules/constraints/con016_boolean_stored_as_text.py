@@ -67,13 +67,15 @@ def boolean_stored_as_text(snap: Snapshot) -> Iterator[Hit]:
     ## Fix
     ```sql
     -- rewrites the table under an ACCESS EXCLUSIVE lock; the cast accepts t/f, true/false, y/n, yes/no, on/off, 1/0:
-    BEGIN;
-    ALTER TABLE users ALTER COLUMN is_admin DROP DEFAULT;
-    ALTER TABLE users ALTER COLUMN is_admin TYPE boolean USING trim(is_admin)::boolean;
-    ALTER TABLE users ALTER COLUMN is_admin SET DEFAULT ('N')::boolean;
-    COMMIT;
+    DO $guard$
+    BEGIN
+      ALTER TABLE users ALTER COLUMN is_admin DROP DEFAULT;
+      ALTER TABLE users ALTER COLUMN is_admin TYPE boolean USING trim(is_admin)::boolean;
+      ALTER TABLE users ALTER COLUMN is_admin SET DEFAULT ('N')::boolean;
+    END
+    $guard$;
     ```
-    One transaction: a value the cast rejects rolls back the DROP DEFAULT too.
+    One `DO` block, one transaction: a value the cast rejects rolls back the DROP DEFAULT too.
 
     ## False positives
     A column that has held two values so far but is meant to take more (a `'0'`/`'1'` level that

@@ -18,8 +18,11 @@ def test_foreign_key_partly_null(conn):
     found = by_table(hits(snapshot_after(conn, ddl), "CON012"))
     assert set(found) == {"both_null", "odd"}
     assert found["both_null"].evidence["nullable_columns"] == ["org", "p_id"]
-    run_fix(conn, found["odd"].fix.split("-- or all-or-nothing NULLs:\n")[1])  # quoted names keep MATCH FULL in place
-    run_fix(conn, found["both_null"].fix.split("-- or all-or-nothing NULLs:\n")[0])
+    run_fix(conn, found["odd"].fix)  # the recommended MATCH FULL runs; quoted names keep it in place
+    named = {n for (n,) in conn.execute("SELECT conname FROM pg_constraint WHERE conrelid = 't.odd'::regclass")}
+    assert named == {"odd_o_i_fkey"}  # the new key took the old one's name
+    required = found["both_null"].fix.split("-- or, instead, make the columns required")[1].split("\n", 1)[1]
+    run_fix(conn, "\n".join(line.removeprefix("-- ") for line in required.splitlines()))
     assert not hits(snapshot_after(conn, "SELECT 1"), "CON012")
 
 

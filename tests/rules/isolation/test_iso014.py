@@ -7,7 +7,7 @@ import dataclasses
 import psycopg
 import pytest
 
-from support import hits, snapshot_after
+from support import hits, run_fix, snapshot_after
 
 CTX = "NULLIF(current_setting('app.current_org', true), '')::bigint"  # as in conftest's RLS_SCHEMA
 
@@ -16,8 +16,7 @@ def test_iso014_unique_without_tenant(rls, conn, run):
     found = run(rls, "ISO014")
     # tasks.number is global; comments (task_id, body) includes an FK to a tenant-owned parent; PKs are surrogate.
     assert {f.obj.name for f in found} == {"tasks_number_key"}
-    for stmt in found[0].fix.replace("CONCURRENTLY ", "").split(";\n"):
-        conn.execute(stmt)
+    run_fix(conn, found[0].fix)
     assert not hits(snapshot_after(conn, "SELECT 1"), "ISO014")
 
 
@@ -41,7 +40,9 @@ def test_iso014_key_used_by_a_foreign_key_is_not_dropped_blindly(rls, conn, run)
         "CREATE TABLE app.refs (id bigint PRIMARY KEY, org_id bigint NOT NULL, n text REFERENCES app.tasks (number));",
     )
     (f,) = [f for f in run(snap, "ISO014") if f.obj.name == "tasks_number_key"]
-    assert "-- ALTER TABLE app.tasks DROP CONSTRAINT tasks_number_key;" in f.fix
+    assert "the old key stays: a foreign key references it" in f.fix and "DROP" not in f.fix
+    run_fix(conn, f.fix)  # the new key is built beside it; the old one, and the foreign key, stay
+    assert conn.execute("SELECT count(*) FROM pg_constraint WHERE conname = 'tasks_number_key'").fetchone() == (1,)
 
 
 TAGS = (
@@ -52,8 +53,7 @@ TAGS = (
 
 
 def _apply(conn, fix):
-    for stmt in fix.replace("CONCURRENTLY ", "").split(";\n"):
-        conn.execute(stmt)
+    run_fix(conn, fix)
 
 
 def _tags_fix(run, snap) -> str:
@@ -66,7 +66,7 @@ def test_iso014_nullable_tenant_uses_nulls_not_distinct(rls, conn, pg_server, ru
     if pg_server.major < 15:
         pytest.skip("NULLS NOT DISTINCT needs PostgreSQL 15")
     fix = _tags_fix(run, snapshot_after(conn, TAGS))
-    assert "NULLS NOT DISTINCT" in fix and "org_id is nullable" in fix and "SET NOT NULL" not in fix
+    assert "NULLS NOT DISTINCT" in fix and "tenant column is nullable" in fix and "SET NOT NULL" not in fix
     (tasks,) = [f for f in run(rls, "ISO014") if f.obj.table == "tasks"]
     assert "NULLS NOT DISTINCT" not in tasks.fix and "nullable" not in tasks.fix  # tasks.org_id is NOT NULL
     _apply(conn, fix)
