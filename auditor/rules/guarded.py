@@ -61,11 +61,13 @@ def constraint_names(snap: Snapshot, t: Table) -> set[str]:
 
 
 def do_block(body: str) -> str:
-    """A DO block whose dollar-quote tag does not occur in its body (a name may hold `$$`)."""
+    """A DO block whose dollar-quote tag does not occur in its body (a name may hold `$$`). Its BEGIN shares
+    the DO's line, so a reader looking for a transaction's BEGIN at the start of a line (`-f sql`) does
+    not take it for one."""
     tag = "guard"
     while f"${tag}$" in body:
         tag += "_"
-    return f"DO ${tag}$\nBEGIN\n{body}\nEND\n${tag}$;"
+    return f"DO ${tag}$ BEGIN\n{body}\nEND ${tag}$;"
 
 
 def transaction(statements: str) -> str:

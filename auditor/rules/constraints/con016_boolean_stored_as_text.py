@@ -67,13 +67,11 @@ def boolean_stored_as_text(snap: Snapshot) -> Iterator[Hit]:
     ## Fix
     ```sql
     -- rewrites the table under an ACCESS EXCLUSIVE lock; the cast accepts t/f, true/false, y/n, yes/no, on/off, 1/0:
-    DO $guard$
-    BEGIN
+    DO $guard$ BEGIN
       ALTER TABLE users ALTER COLUMN is_admin DROP DEFAULT;
       ALTER TABLE users ALTER COLUMN is_admin TYPE boolean USING trim(is_admin)::boolean;
       ALTER TABLE users ALTER COLUMN is_admin SET DEFAULT ('N')::boolean;
-    END
-    $guard$;
+    END $guard$;
     ```
     One `DO` block, one transaction: a value the cast rejects rolls back the DROP DEFAULT too.
 

@@ -49,12 +49,10 @@ def not_null_by_check(snap: Snapshot) -> Iterator[Hit]:
 
     ## Fix
     ```sql
-    DO $guard$
-    BEGIN
+    DO $guard$ BEGIN
       ALTER TABLE notes ALTER COLUMN project_id SET NOT NULL;  -- no scan: the validated CHECK proves it
       ALTER TABLE notes DROP CONSTRAINT check_project_id;
-    END
-    $guard$;
+    END $guard$;
     ```
     One `DO` block, one transaction: a failed SET NOT NULL keeps the CHECK.
     `SET NOT NULL` takes an ACCESS EXCLUSIVE lock, held briefly when the CHECK proves the column

@@ -57,14 +57,12 @@ def policy_not_tenant_scoped(snap: Snapshot) -> Iterator[Hit]:
     fix creates a scoped one and drops the policy in its place, in one `DO` block (one transaction:
     a failed CREATE keeps the old policy).
     ```sql
-    DO $guard$
-    BEGIN
+    DO $guard$ BEGIN
       CREATE POLICY api_insert_tenant ON invoices
           USING (org_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint)
           WITH CHECK (org_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint);
       DROP POLICY api_insert ON invoices;
-    END
-    $guard$;
+    END $guard$;
     ```
 
     ## False positives
