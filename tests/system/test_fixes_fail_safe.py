@@ -42,6 +42,7 @@ class Case:
     lock: str = ""  # a table another session holds ACCESS EXCLUSIVE while the fix runs (lock_timeout 300ms)
     ddl: str = ""  # the bad case, when not the rule's documented Bad example
     alternative: str = ""  # run the commented alternative after this line of the fix, uncommented
+    only: str = ""  # run only the fixes holding this text (the finding the sabotage is about)
     expect: str = ""  # in psql's errors under ON_ERROR_STOP=0: the guard's own message, where there is one
     not_yet: str = ""  # strict xfail: what happens today
 
@@ -159,6 +160,19 @@ CASES = [
         "rows: a json value jsonb rejects, in the statement that also changes the money column",
         sabotage="INSERT INTO payments (id, raw) VALUES (1, '\"\\u0000\"'); ",
         expect="unsupported Unicode escape sequence",
+    ),
+    Case(
+        "IDX002",
+        "gone since the audit: the unique constraint to keep was dropped, so the duplicate is the only one left",
+        sabotage="ALTER TABLE accounts DROP CONSTRAINT accounts_email_key;",
+        only="accounts_email_key2",
+        not_yet="the duplicate is dropped without checking that the index it duplicates is still there",
+    ),
+    Case(
+        "IDX003",
+        "gone since the audit: the wider index to keep was dropped, so the redundant one is the only one left",
+        sabotage="DROP INDEX orders_customer_created_idx;",
+        not_yet="the redundant index is dropped without checking that the wider one is still there",
     ),
     Case(
         "IDX008",
@@ -280,7 +294,7 @@ def test_a_failed_step_drops_nothing(pg_server, case: Case) -> None:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(ddl)
             conn.execute("ANALYZE")
-        fixes = fixes_of(dsn, case.code)
+        fixes = [f for f in fixes_of(dsn, case.code) if case.only in f]
         assert fixes, f"{case.code}: no fix to run on its bad case"
         if case.alternative:
             fixes = [uncommented(f, case.alternative) for f in fixes]
@@ -293,17 +307,18 @@ def test_a_failed_step_drops_nothing(pg_server, case: Case) -> None:
                 with held(copy, case.lock):
                     runs = [psql(copy, fix, stop, bool(case.lock)) for fix in fixes]
                 errors = "\n".join(r.stderr for r in runs)
-                assert "ERROR" in errors, f"{case.code} (ON_ERROR_STOP={stop}): the step did not fail: {case.failure}"
-                if stop == 1:
-                    assert any(r.returncode != 0 for r in runs)
-                elif case.expect:
-                    assert case.expect in errors, f"{case.code} (ON_ERROR_STOP=0): {errors[-800:]}"
                 after = state(copy)
                 lost = {k: v for k, v in before.items() if after.get(k) != v}
                 assert not lost, (
                     f"{case.code} (ON_ERROR_STOP={stop}), {case.failure}: changed or dropped "
                     f"{ {k: (v, after.get(k)) for k, v in lost.items()} }\n{errors[-800:]}"
                 )
+                # the case must have made a step fail, or it proves nothing
+                assert "ERROR" in errors, f"{case.code} (ON_ERROR_STOP={stop}): the step did not fail: {case.failure}"
+                if stop == 1:
+                    assert any(r.returncode != 0 for r in runs)
+                elif case.expect:
+                    assert case.expect in errors, f"{case.code} (ON_ERROR_STOP=0): {errors[-800:]}"
 
 
 @pytest.mark.slow
