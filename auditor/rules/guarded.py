@@ -106,12 +106,14 @@ def replace_index_sql(
     lead: list[str] | tuple[str, ...] = (),
     nulls_not_distinct: bool = False,
     rename: bool = False,
+    also: str = "",
 ) -> str:
     """Build a unique index, then swap: a DO block raises unless the new index (named `new`, in t's schema)
     is valid, ready, unique, on t, with keys `lead` followed by the old index's keys and the same predicate
     (and NULLS NOT DISTINCT when asked); unless the old one is neither a primary key, nor replica identity,
     nor used by a foreign key (pg_depend); and only then drops the old index (or its constraint), renaming
-    the new one to the old name when asked. `create` is the CREATE UNIQUE INDEX statement."""
+    the new one to the old name when asked. `create` is the CREATE UNIQUE INDEX statement; `also` is one more
+    condition the swap needs (SQL, `n` the new index's pg_index row), such as a step before it that worked."""
     new_q = _lit(qualified(t.schema, new))
     old_q = _lit(qualified(t.schema, old))
     lead_sql = ", ".join(f"quote_ident({_lit(c)})" for c in lead)
@@ -131,7 +133,7 @@ def replace_index_sql(
         f"        AND n.indisunique AND n.indisvalid AND n.indisready{nnd}\n"
         f"        AND {_keys('n')} = {expected}\n"
         "        AND pg_get_expr(n.indpred, n.indrelid, true)\n"
-        "          IS NOT DISTINCT FROM pg_get_expr(o.indpred, o.indrelid, true))\n"
+        f"          IS NOT DISTINCT FROM pg_get_expr(o.indpred, o.indrelid, true){also})\n"
         "  THEN\n"
         "    RAISE EXCEPTION 'pg-auditor: the new unique index is missing or not valid: the old one is kept';\n"
         "  END IF;\n"
@@ -180,6 +182,22 @@ def commented(sql: str) -> str:
     """SQL shown as an alternative, not run: every line a `--` comment, with control characters (a carriage
     return in a name would end the comment) escaped."""
     return "\n".join("-- " + sql_comment(line) for line in sql.split("\n"))
+
+
+def not_null_now(column: str) -> str:
+    """A replace_index_sql condition: the column of the new index's table is NOT NULL by now."""
+    return (
+        "\n        AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = n.indrelid"
+        f" AND a.attname = {_lit(column)} AND a.attnotnull)"
+    )
+
+
+def valid_unique_index(schema: str, name: str) -> str:
+    """A replace_index_sql condition: another unique index (one the fix built before) is there and valid."""
+    return (
+        "\n        AND EXISTS (SELECT FROM pg_index s WHERE s.indexrelid = "
+        f"to_regclass({_lit(qualified(schema, name))}) AND s.indisunique AND s.indisvalid)"
+    )
 
 
 def swap_foreign_key_sql(snap: Snapshot, t: Table, old: str, definition: str, extra: str = "") -> str:

@@ -14,6 +14,7 @@ Cases whose fix is not guarded yet are strict xfails with what happens (issue 16
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 from collections.abc import Iterator
@@ -42,6 +43,7 @@ class Case:
     lock: str = ""  # a table another session holds ACCESS EXCLUSIVE while the fix runs (lock_timeout 300ms)
     ddl: str = ""  # the bad case, when not the rule's documented Bad example
     alternative: str = ""  # run the commented alternative after this line of the fix, uncommented
+    before_15: bool = False  # audit as if the server were PostgreSQL 14 (fixes that differ before 15)
     only: str = ""  # run only the fixes holding this text (the finding the sabotage is about)
     expect: str = ""  # in psql's errors under ON_ERROR_STOP=0: the guard's own message, where there is one
     not_yet: str = ""  # strict xfail: what happens today
@@ -87,6 +89,20 @@ CASES = [
         "ALTER TABLE customers ENABLE ROW LEVEL SECURITY; ALTER TABLE invoices ENABLE ROW LEVEL SECURITY;",
         sabotage="CREATE INDEX customers_orgid_email_key ON customers (email);"
         'CREATE INDEX "customers_orgId_email_key" ON customers (email);',
+        expect=NEW_INDEX,
+    ),
+    Case(
+        "ISO014",
+        "rows, before 15: a row without a tenant, so SET NOT NULL fails and the swap must not run",
+        ddl="CREATE TABLE orgs (id bigint PRIMARY KEY, name text NOT NULL);"
+        "CREATE TABLE tags (id bigint PRIMARY KEY, org_id bigint REFERENCES orgs, code text UNIQUE);"
+        "CREATE TABLE notes (id bigint PRIMARY KEY, org_id bigint NOT NULL REFERENCES orgs, body text);"
+        "CREATE POLICY tenant ON tags USING (org_id = NULLIF(current_setting('app.org', true), '')::bigint);"
+        "CREATE POLICY tenant ON notes USING (org_id = NULLIF(current_setting('app.org', true), '')::bigint);"
+        "ALTER TABLE tags ENABLE ROW LEVEL SECURITY; ALTER TABLE notes ENABLE ROW LEVEL SECURITY;",
+        before_15=True,
+        only="tags",
+        sabotage="INSERT INTO tags VALUES (1, NULL, 'a');",
         expect=NEW_INDEX,
     ),
     Case(
@@ -189,8 +205,11 @@ CASES = [
 ]
 
 
-def fixes_of(dsn: str, code: str) -> list[str]:
-    report = Run(Config()).finish(snapshot_of(dsn), {"source": "test"})
+def fixes_of(dsn: str, code: str, before_15: bool = False) -> list[str]:
+    snap = snapshot_of(dsn)
+    if before_15:
+        snap = dataclasses.replace(snap, server=dataclasses.replace(snap.server, version_num=140000))
+    report = Run(Config()).finish(snap, {"source": "test"})
     return [f.fix for f in report.active if f.code == code and f.fix]
 
 
@@ -294,7 +313,7 @@ def test_a_failed_step_drops_nothing(pg_server, case: Case) -> None:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(ddl)
             conn.execute("ANALYZE")
-        fixes = [f for f in fixes_of(dsn, case.code) if case.only in f]
+        fixes = [f for f in fixes_of(dsn, case.code, case.before_15) if case.only in f]
         assert fixes, f"{case.code}: no fix to run on its bad case"
         if case.alternative:
             fixes = [uncommented(f, case.alternative) for f in fixes]

@@ -9,7 +9,13 @@ from auditor.analysis.isolation_model import UNIQUE_CUT, model_for
 from auditor.analysis.tenancy import global_by_design, shared_row_signals, unscoped_uniques
 from auditor.base.names import quote_ident
 from auditor.catalog.model import Snapshot
-from auditor.rules.guarded import fresh_name, relation_names, replace_index_sql
+from auditor.rules.guarded import (
+    fresh_name,
+    not_null_now,
+    relation_names,
+    replace_index_sql,
+    valid_unique_index,
+)
 from auditor.rules.isolation._shared import RLS, _tenant, bounded, not_null_sql
 from auditor.rules.registry import Hit, Obj, rule
 
@@ -63,7 +69,8 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     When the tenant column is nullable, rows without a tenant would no longer be unique among themselves
     (NULLs are distinct): on PostgreSQL 15+ the new index is NULLS NOT DISTINCT; before 15 the fix makes
     the column NOT NULL first (ISO015's fix), or, when NULL rows are shared on purpose (see ISO015),
-    adds a second unique index WHERE the tenant column IS NULL.
+    adds a second unique index WHERE the tenant column IS NULL; the old key goes only once that step
+    worked (the `DO` block checks the column is NOT NULL, or the second index valid).
 
     ## False positives
     A key that must be unique across every tenant on purpose (a login email shared by all tenants, a
@@ -90,7 +97,7 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
         conc = "" if t.is_partitioned else "CONCURRENTLY "
         tcol = snap.column_by_name.get((t.oid, tenant))
         nullable = tcol is not None and not tcol.not_null
-        pre, nnd = "", ""
+        pre, nnd, also = "", "", ""
         if nullable and snap.server.version_num >= 150000:
             pre = (
                 "-- the tenant column is nullable: NULLS NOT DISTINCT keeps rows without a tenant unique among "
@@ -109,12 +116,14 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
                 )
                 null_rows = f"{quote_ident(tenant)} IS NULL"
                 null_rows += f" AND ({idx.predicate})" if idx.predicate else ""
+                also = valid_unique_index(t.schema, shared)  # no swap unless the shared rows are covered
                 pre = (
                     f"{why}the shared rows get their own index\nCREATE UNIQUE INDEX {conc}IF NOT EXISTS "
                     f"{quote_ident(shared)} ON {t.qualified} ({', '.join(idx.keys)}) WHERE {null_rows};\n"
                 )
             else:
                 pre = f"{why}make it NOT NULL first (ISO015)\n{not_null_sql(snap, t, tenant)}\n"
+                also = not_null_now(tenant)  # no swap while rows without a tenant could repeat
         on = f"{t.qualified} ({', '.join(keys)}){nnd}{where}"
         create = f"CREATE UNIQUE INDEX {conc}IF NOT EXISTS {quote_ident(new)} ON {on};"
         if idx.is_primary or idx.oid in referenced:
@@ -127,7 +136,7 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
             )
         else:
             fix = pre + replace_index_sql(
-                t, create, new, idx.name, idx.constraint_name, lead=[tenant], nulls_not_distinct=bool(nnd)
+                t, create, new, idx.name, idx.constraint_name, lead=[tenant], nulls_not_distinct=bool(nnd), also=also
             )
         hits.append(
             Hit(
