@@ -372,3 +372,37 @@ def test_iso014_camel_case_tenant_is_quoted(pg_server) -> None:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("INSERT INTO orgs VALUES (1, 'a'), (2, 'b')")
             conn.execute("""INSERT INTO customers ("orgId", email) VALUES (1, 'x@example.com'), (2, 'x@example.com')""")
+
+
+HOSTILE_TABLE = 'cu"st; DROP TABLE canary; --\n$guard$ \\x'
+HOSTILE_COLUMN = "e'm$$ail\n--"
+
+
+@pytest.mark.slow
+def test_guards_hold_hostile_names(pg_server) -> None:
+    """The DO blocks carry names as literals and identifiers: a name holding quotes, a newline, `--`, `$$` and
+    the block's own dollar tag runs as a name, the guard still checks, and the canary table survives."""
+    t = sql.Identifier(HOSTILE_TABLE).as_string()
+    c = sql.Identifier(HOSTILE_COLUMN).as_string()
+    ddl = (
+        "CREATE TABLE canary (id int); CREATE TABLE orgs (id bigint PRIMARY KEY);"
+        f"CREATE TABLE {t} (id bigint PRIMARY KEY, org_id bigint NOT NULL REFERENCES orgs, {c} text UNIQUE);"
+        "CREATE TABLE notes (id bigint PRIMARY KEY, org_id bigint NOT NULL REFERENCES orgs);"
+        f"CREATE POLICY tenant ON {t} USING (org_id = NULLIF(current_setting('app.org', true), '')::bigint);"
+        "CREATE POLICY tenant ON notes USING (org_id = NULLIF(current_setting('app.org', true), '')::bigint);"
+        f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY; ALTER TABLE notes ENABLE ROW LEVEL SECURITY;"
+    )
+    with scratch_database(pg_server, "pga_failsafe_hostile", ddl) as dsn:
+        (fix,) = fixes_of(dsn, "ISO014")
+        assert "$guard_$" in fix  # the table's name holds $guard$: the block takes another tag
+        out = psql(dsn, fix, 1, False)
+        assert out.returncode == 0, out.stderr
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            assert conn.execute("SELECT to_regclass('canary') IS NOT NULL").fetchone() == (True,)
+            keys = conn.execute(
+                "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = %s::regclass AND indisunique"
+                " AND NOT indisprimary",
+                (t,),
+            ).fetchall()
+        assert len(keys) == 1 and "org_id" in keys[0][0]  # the per-tenant key replaced the global one
+        assert not fixes_of(dsn, "ISO014")
