@@ -104,20 +104,24 @@ def replace_index_sql(
     old: str,
     old_constraint: str | None = None,
     lead: list[str] | tuple[str, ...] = (),
+    trail: list[str] | tuple[str, ...] = (),
     nulls_not_distinct: bool = False,
     rename: bool = False,
     also: str = "",
 ) -> str:
     """Build a unique index, then swap: a DO block raises unless the new index (named `new`, in t's schema)
-    is valid, ready, unique, on t, with keys `lead` followed by the old index's keys and the same predicate
+    is valid, ready, unique, on t, with keys `lead`, the old index's keys, then `trail`, the same predicate
     (and NULLS NOT DISTINCT when asked); unless the old one is neither a primary key, nor replica identity,
     nor used by a foreign key (pg_depend); and only then drops the old index (or its constraint), renaming
     the new one to the old name when asked. `create` is the CREATE UNIQUE INDEX statement; `also` is one more
     condition the swap needs (SQL, `n` the new index's pg_index row), such as a step before it that worked."""
     new_q = _lit(qualified(t.schema, new))
     old_q = _lit(qualified(t.schema, old))
-    lead_sql = ", ".join(f"quote_ident({_lit(c)})" for c in lead)
-    expected = f"ARRAY[{lead_sql}]::text[] || {_keys('o')}" if lead else _keys("o")
+
+    def names(columns: list[str] | tuple[str, ...]) -> str:
+        return "ARRAY[" + ", ".join(f"quote_ident({_lit(c)})" for c in columns) + "]::text[]"
+
+    expected = " || ".join([*([names(lead)] if lead else []), _keys("o"), *([names(trail)] if trail else [])])
     nnd = " AND n.indnullsnotdistinct" if nulls_not_distinct else ""
     drop = (
         f"  ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(old_constraint)};\n"

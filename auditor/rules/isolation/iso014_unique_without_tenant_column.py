@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from auditor.analysis.isolation_model import UNIQUE_CUT, model_for
 from auditor.analysis.tenancy import global_by_design, shared_row_signals, unscoped_uniques
 from auditor.base.names import quote_ident
-from auditor.catalog.model import Snapshot
+from auditor.catalog.model import Index, Snapshot
+from auditor.rules.common import leads_with, plain_btree
 from auditor.rules.guarded import (
     fresh_name,
     not_null_now,
@@ -64,8 +65,10 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     ```
     Each key's fix stands alone: the old key is dropped (a plain DROP INDEX, or DROP CONSTRAINT, under a
     short lock) only inside the `DO` block that checks its replacement first, so a failed CREATE keeps
-    it. A primary key or a key a foreign key references is never dropped: the fix builds the new index
-    and says so; point the foreign keys at the (tenant, ...) key first (ISO013), then drop the old one.
+    it. When the old index is the one a foreign key of the table looks its rows up by, the tenant
+    column goes last, so the new index serves those lookups too. A primary key or a key a foreign key
+    references is never dropped: the fix builds the new index and says so; point the foreign keys at
+    the (tenant, ...) key first (ISO013), then drop the old one.
     When the tenant column is nullable, rows without a tenant would no longer be unique among themselves
     (NULLs are distinct): on PostgreSQL 15+ the new index is NULLS NOT DISTINCT; before 15 the fix makes
     the column NOT NULL first (ISO015's fix), or, when NULL rows are shared on purpose (see ISO015),
@@ -88,7 +91,10 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
         t = info.table
         by_design = global_by_design(snap, ten, info, idx)
         tenant = info.column or ""
-        keys = [quote_ident(tenant), *idx.keys]
+        # the tenant leads, unless the old index is what a foreign key of the table looks its rows up by:
+        # then it goes last, so the new index serves those lookups too (IDX001 otherwise)
+        last = _serves_a_foreign_key(snap, idx)
+        keys = [*idx.keys, quote_ident(tenant)] if last else [quote_ident(tenant), *idx.keys]
         new = fresh_name(
             f"{t.name}_{'_'.join(c for c in [tenant, *(c or 'expr' for c in idx.columns)])}_key",
             relation_names(snap, t.schema),
@@ -136,7 +142,15 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
             )
         else:
             fix = pre + replace_index_sql(
-                t, create, new, idx.name, idx.constraint_name, lead=[tenant], nulls_not_distinct=bool(nnd), also=also
+                t,
+                create,
+                new,
+                idx.name,
+                idx.constraint_name,
+                lead=[] if last else [tenant],
+                trail=[tenant] if last else [],
+                nulls_not_distinct=bool(nnd),
+                also=also,
             )
         hits.append(
             Hit(
@@ -155,3 +169,12 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
             )
         )
     yield from bounded(snap, hits, f"unique keys on tenant tables leave out {ten.column}", "medium")
+
+
+def _serves_a_foreign_key(snap: Snapshot, idx: Index) -> bool:
+    """A foreign key of the index's table leads the index, and no other plain index serves its lookups."""
+    others = [i for i in snap.indexes_of.get(idx.table_oid, []) if i.oid != idx.oid and plain_btree(i)]
+    return any(
+        c.type == "f" and leads_with(idx, c.columns) and not any(leads_with(i, c.columns) for i in others)
+        for c in snap.constraints_of.get(idx.table_oid, [])
+    )

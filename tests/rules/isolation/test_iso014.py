@@ -97,3 +97,21 @@ def test_iso014_shared_rows_before_15_get_their_own_index(rls, conn, run):
     conn.execute("INSERT INTO app.orgs VALUES (1, 'o'); INSERT INTO app.tags VALUES (1, NULL, 'a'), (2, 1, 'a')")
     with pytest.raises(psycopg.errors.UniqueViolation):
         conn.execute("INSERT INTO app.tags VALUES (3, NULL, 'a')")
+
+
+def test_iso014_key_that_serves_a_foreign_key_keeps_serving_it(rls, conn, run):
+    """A unique key the table's foreign key looks its rows up by (a 1:1 link to a shared table): the tenant
+    goes last in the new key, so the lookups keep an index (IDX001 otherwise, as on documenso's Team)."""
+    snap = snapshot_after(
+        conn,
+        "CREATE TABLE app.settings (id bigint PRIMARY KEY);"
+        "CREATE TABLE app.teams (id bigint PRIMARY KEY, org_id bigint NOT NULL REFERENCES app.orgs,"
+        " settings_id bigint UNIQUE REFERENCES app.settings);"
+        f"CREATE POLICY tenant ON app.teams USING (org_id = {CTX}); ALTER TABLE app.teams ENABLE ROW LEVEL SECURITY;",
+    )
+    (f,) = [f for f in run(snap, "ISO014") if f.obj.table == "teams"]
+    assert "ON app.teams (settings_id, org_id)" in f.fix
+    run_fix(conn, f.fix)
+    after = snapshot_after(conn, "SELECT 1")
+    assert not [f for f in run(after, "ISO014") if f.obj.table == "teams"]
+    assert not [f for f in hits(after, "IDX001") if f.obj.name == "teams_settings_id_fkey"]
