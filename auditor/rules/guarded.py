@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from auditor.analysis.tenancy import per_snapshot
 from auditor.base.names import qualified, quote_ident, quote_literal
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Snapshot, Table
@@ -47,13 +48,22 @@ def fresh_name(base: str, taken: Iterable[str]) -> str:
 
 def relation_names(snap: Snapshot, schema: str) -> set[str]:
     """Names in a schema's relation namespace (tables, indexes, sequences, views): an index name must differ
-    from all of them."""
+    from all of them. A copy: the caller may add to it."""
+    return set(per_snapshot("_relation_names", _relation_names, snap).get(schema, ()))
+
+
+def _relation_names(snap: Snapshot) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
     table_schema = {t.oid: t.schema for t in snap.tables}
-    names = {t.name for t in snap.tables if t.schema == schema}
-    names |= {i.name for i in snap.indexes if table_schema.get(i.table_oid) == schema}
-    names |= {s.name for s in snap.sequences if s.schema == schema}
-    names |= {v.name for v in snap.views if v.schema == schema}
-    return names
+    for schema, name in [
+        *((t.schema, t.name) for t in snap.tables),
+        *((table_schema.get(i.table_oid), i.name) for i in snap.indexes),
+        *((s.schema, s.name) for s in snap.sequences),
+        *((v.schema, v.name) for v in snap.views),
+    ]:
+        if schema is not None:
+            out.setdefault(schema, set()).add(name)
+    return out
 
 
 def constraint_names(snap: Snapshot, t: Table) -> set[str]:

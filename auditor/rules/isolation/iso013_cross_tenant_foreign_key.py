@@ -86,6 +86,7 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     """
     ten = _tenant(snap)
     hits = []
+    made: dict[tuple[int, str], str] = {}  # (table, columns) -> the index name given it: one per index, none twice
     unsafe = unsafe_foreign_keys(snap, ten)
     per_table = Counter(child.table.oid for child, _, _ in unsafe)
     sm = model_for(snap)
@@ -98,8 +99,8 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
         ccolumn = snap.column_by_name.get((ct.oid, child.column or ""))
         nullable = ccolumn is not None and not is_not_null(snap, ct.oid, ccolumn.name)
         ccol, pcol = child.column or "", parent.column or ""
-        fix = _unique_key_sql(snap, pt, [pcol, *con.ref_columns])
-        fix += _child_index_sql(snap, ct, [ccol, *con.columns])
+        fix = _unique_key_sql(snap, pt, [pcol, *con.ref_columns], made)
+        fix += _child_index_sql(snap, ct, [ccol, *con.columns], made)
         name = fresh_name(f"{con.name}_tenant", constraint_names(snap, ct))  # never the old key's own name
         action = ""
         if con.on_delete == "n":  # only the key's own columns go NULL, never the tenant (PostgreSQL 15+)
@@ -145,7 +146,18 @@ def _uuid_key(snap: Snapshot, t: Table, columns: list[str]) -> bool:
     return all((c := snap.column_by_name.get((t.oid, col))) is not None and c.base_type == "uuid" for col in columns)
 
 
-def _unique_key_sql(snap: Snapshot, pt: Table, columns: list[str]) -> str:
+def _index_name(snap: Snapshot, t: Table, columns: list[str], suffix: str, made: dict[tuple[int, str], str]) -> str:
+    """The same name each time for one table's index on these columns (members of a grouped finding share
+    it), never a name taken in the snapshot or given to another index of this run (63-byte cuts collide)."""
+    key = (t.oid, f"{suffix}:{','.join(columns)}")
+    if key not in made:
+        made[key] = fresh_name(
+            f"{t.name}_{'_'.join(columns)}_{suffix}", relation_names(snap, t.schema) | set(made.values())
+        )
+    return made[key]
+
+
+def _unique_key_sql(snap: Snapshot, pt: Table, columns: list[str], made: dict[tuple[int, str], str]) -> str:
     """The parent's UNIQUE (tenant, key) the composite key needs, unless it has one: IF NOT EXISTS under a
     name fixed by the snapshot, so each fix of a grouped finding builds it or finds it built, on its own."""
     if any(
@@ -153,19 +165,19 @@ def _unique_key_sql(snap: Snapshot, pt: Table, columns: list[str]) -> str:
         for i in snap.indexes_of.get(pt.oid, [])
     ):
         return ""
-    key_name = fresh_name(f"{pt.name}_{'_'.join(columns)}_key", relation_names(snap, pt.schema))
+    key_name = _index_name(snap, pt, columns, "key", made)
     conc = "" if pt.is_partitioned else "CONCURRENTLY "
     return (
         f"CREATE UNIQUE INDEX {conc}IF NOT EXISTS {quote_ident(key_name)} ON {pt.qualified} ({column_list(columns)});\n"
     )
 
 
-def _child_index_sql(snap: Snapshot, ct: Table, columns: list[str]) -> str:
+def _child_index_sql(snap: Snapshot, ct: Table, columns: list[str], made: dict[tuple[int, str], str]) -> str:
     """The index the composite key's lookups need on the referencing side (IDX001), unless one leads with
     its columns already."""
     if any(plain_btree(i) and leads_with(i, columns) for i in snap.indexes_of.get(ct.oid, [])):
         return ""
-    name = fresh_name(f"{ct.name}_{'_'.join(columns)}_idx", relation_names(snap, ct.schema))
+    name = _index_name(snap, ct, columns, "idx", made)
     if ct.is_partitioned:
         return create_index_sql(snap, ct, columns, name) + "\n"
     return f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {quote_ident(name)} ON {ct.qualified} ({column_list(columns)});\n"
