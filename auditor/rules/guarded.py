@@ -214,13 +214,22 @@ def valid_unique_index(schema: str, name: str) -> str:
     )
 
 
+def not_valid(snap: Snapshot, t: Table) -> tuple[str, str]:
+    """(" NOT VALID", "") for a foreign key added to t, or, where PostgreSQL refuses NOT VALID (a partitioned
+    table before 18), ("", a comment line saying the ADD checks the rows itself)."""
+    if t.is_partitioned and snap.server.major < 18:
+        return "", "-- a partitioned table takes no NOT VALID foreign key before PostgreSQL 18: ADD checks the rows\n"
+    return " NOT VALID", ""
+
+
 def swap_foreign_key_sql(snap: Snapshot, t: Table, old: str, definition: str, extra: str = "") -> str:
     """Replace foreign key `old` by `definition` (FOREIGN KEY ... REFERENCES ...) under the same name: added
     NOT VALID under a fresh name, validated, and only then (a DO block checking it) the old one dropped and
     the new one renamed; a validated key is never traded for a NOT VALID one."""
     new = fresh_name(f"{old}_new", constraint_names(snap, t))
+    nv, note = not_valid(snap, t)
     return (
-        f"ALTER TABLE {t.qualified} ADD CONSTRAINT {quote_ident(new)} {definition} NOT VALID;\n"
+        f"{note}ALTER TABLE {t.qualified} ADD CONSTRAINT {quote_ident(new)} {definition}{nv};\n"
         f"ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {quote_ident(new)};\n"
         + replace_foreign_key_sql(t, new, old, same_columns=True, extra=extra, rename=True)
     )

@@ -94,8 +94,8 @@ def nullable_unique_key(snap: Snapshot) -> Iterator[Hit]:
     ```
     The new index fails to build if such duplicates already exist: that is the finding proved, and the
     old index stays. The drop is a plain DROP INDEX (DROP INDEX CONCURRENTLY cannot run in the block)
-    under a short lock. An index that backs a UNIQUE constraint, or one on a partitioned table, gets the
-    SET NOT NULL fix only.
+    under a short lock. An index that backs a UNIQUE constraint, one a foreign key references, or one
+    on a partitioned table gets the SET NOT NULL fix only.
 
     ## False positives
     Many of these are intended: a NULL in the optional column means "not scoped" and several such rows
@@ -131,7 +131,8 @@ def nullable_unique_key(snap: Snapshot) -> Iterator[Hit]:
             f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(c)} SET NOT NULL;  -- scans the table"
             for c in nullable
         )
-        if snap.server.major >= 15 and not idx.constraint_name and not t.is_partitioned:
+        referenced = any(c.type == "f" and c.index_oid == idx.oid for c in snap.constraints)  # never swapped out
+        if snap.server.major >= 15 and not idx.constraint_name and not t.is_partitioned and not referenced:
             twin = fresh_name(f"{idx.name}_nnd", relation_names(snap, t.schema))
             fix = (
                 "-- treat NULLs as equal (fails to build if such duplicates exist already; the old index goes\n"

@@ -18,7 +18,13 @@ from auditor.analysis.tenancy import (
 from auditor.base.names import column_list, quote_ident
 from auditor.catalog.model import FK_ACTIONS, Snapshot, Table
 from auditor.rules.common import create_index_sql, leads_with, plain_btree
-from auditor.rules.guarded import constraint_names, fresh_name, relation_names, replace_foreign_key_sql
+from auditor.rules.guarded import (
+    constraint_names,
+    fresh_name,
+    not_valid,
+    relation_names,
+    replace_foreign_key_sql,
+)
 from auditor.rules.isolation._shared import RLS, _tenant, bounded
 from auditor.rules.registry import Hit, Obj, rule
 
@@ -107,10 +113,11 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
             action = f" ON DELETE SET NULL ({column_list(con.columns)})"
         elif con.on_delete in ("c", "r"):
             action = f" ON DELETE {FK_ACTIONS[con.on_delete]}"
+        nv, note = not_valid(snap, ct)
         fix += (
-            f"ALTER TABLE {ct.qualified} ADD CONSTRAINT {quote_ident(name)} FOREIGN KEY "
+            f"{note}ALTER TABLE {ct.qualified} ADD CONSTRAINT {quote_ident(name)} FOREIGN KEY "
             f"({column_list([ccol, *con.columns])}) REFERENCES {pt.qualified} ({column_list([pcol, *con.ref_columns])})"
-            f"{action} NOT VALID;\nALTER TABLE {ct.qualified} VALIDATE CONSTRAINT {quote_ident(name)};\n"
+            f"{action}{nv};\nALTER TABLE {ct.qualified} VALIDATE CONSTRAINT {quote_ident(name)};\n"
         )
         if nullable:  # MATCH SIMPLE skips a composite key on rows whose tenant column is NULL: keep the old one
             fix += (

@@ -44,3 +44,19 @@ def test_optional_reference_is_not_a_hole(conn):
                          CHECK (num_nulls(partition_id, job_id) IN (0, 2)));
     """
     assert set(by_table(hits(snapshot_after(conn, ddl), "CON012"))) == {"unchecked"}
+
+
+def test_partitioned_child_takes_no_not_valid_key(conn, pg_server):
+    """Before PostgreSQL 18 a partitioned table refuses a NOT VALID foreign key (as on GitLab's p_ci_builds):
+    the MATCH FULL key is added checked, and the swap still runs whole."""
+    ddl = """
+    CREATE SCHEMA t;
+    CREATE TABLE t.p (org bigint NOT NULL, id bigint NOT NULL, PRIMARY KEY (org, id));
+    CREATE TABLE t.parted (org bigint, p_id bigint, at date NOT NULL, FOREIGN KEY (org, p_id) REFERENCES t.p)
+        PARTITION BY RANGE (at);
+    CREATE TABLE t.parted_1 PARTITION OF t.parted FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+    """
+    (f,) = [f for f in hits(snapshot_after(conn, ddl), "CON012") if f.obj.table == "parted"]
+    assert (" NOT VALID;" in f.fix.split("-- or, instead")[0]) == (pg_server.major >= 18)
+    run_fix(conn, f.fix)
+    assert not [f for f in hits(snapshot_after(conn, "SELECT 1"), "CON012") if f.obj.table == "parted"]
