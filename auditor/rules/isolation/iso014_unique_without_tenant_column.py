@@ -172,9 +172,17 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
 
 
 def _serves_a_foreign_key(snap: Snapshot, idx: Index) -> bool:
-    """A foreign key of the index's table leads the index, and no other plain index serves its lookups."""
-    others = [i for i in snap.indexes_of.get(idx.table_oid, []) if i.oid != idx.oid and plain_btree(i)]
-    return any(
-        c.type == "f" and leads_with(idx, c.columns) and not any(leads_with(i, c.columns) for i in others)
-        for c in snap.constraints_of.get(idx.table_oid, [])
-    )
+    """A foreign key of the index's table, or of one of its partitions (GitLab's ci_runner_machines has
+    them there only), leads the index, and no other plain index serves its lookups."""
+    t = snap.table_by_oid.get(idx.table_oid)
+    tables = [idx.table_oid, *(p.oid for p in snap.leaf_partitions(t))] if t and t.is_partitioned else [idx.table_oid]
+    for oid in tables:
+        others = [
+            i
+            for i in snap.indexes_of.get(oid, [])
+            if i.oid != idx.oid and i.parent_index_oid != idx.oid and plain_btree(i)
+        ]
+        for c in snap.constraints_of.get(oid, []):
+            if c.type == "f" and leads_with(idx, c.columns) and not any(leads_with(i, c.columns) for i in others):
+                return True
+    return False

@@ -115,3 +115,22 @@ def test_iso014_key_that_serves_a_foreign_key_keeps_serving_it(rls, conn, run):
     after = snapshot_after(conn, "SELECT 1")
     assert not [f for f in run(after, "ISO014") if f.obj.table == "teams"]
     assert not [f for f in hits(after, "IDX001") if f.obj.name == "teams_settings_id_fkey"]
+
+
+def test_iso014_key_that_serves_a_partitions_foreign_key_keeps_serving_it(rls, conn, run):
+    """The same when the foreign keys are declared on the partitions only (GitLab's ci_runner_machines)."""
+    snap = snapshot_after(
+        conn,
+        "CREATE TABLE app.settings (id bigint, kind int, PRIMARY KEY (id, kind));"
+        "CREATE TABLE app.machines (org_id bigint NOT NULL REFERENCES app.orgs, settings_id bigint, kind int NOT NULL,"
+        " xid text, UNIQUE (settings_id, kind, xid)) PARTITION BY LIST (kind);"
+        "CREATE TABLE app.machines_1 PARTITION OF app.machines FOR VALUES IN (1);"
+        "ALTER TABLE app.machines_1 ADD CONSTRAINT machines_1_fk FOREIGN KEY (settings_id, kind)"
+        " REFERENCES app.settings;"
+        f"CREATE POLICY tenant ON app.machines USING (org_id = {CTX});"
+        "ALTER TABLE app.machines ENABLE ROW LEVEL SECURITY;",
+    )
+    (f,) = [f for f in run(snap, "ISO014") if f.obj.table == "machines"]
+    assert "ON app.machines (settings_id, kind, xid, org_id)" in f.fix
+    run_fix(conn, f.fix)
+    assert not [f for f in hits(snapshot_after(conn, "SELECT 1"), "IDX001") if f.obj.name == "machines_1_fk"]
