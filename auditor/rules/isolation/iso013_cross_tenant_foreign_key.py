@@ -80,7 +80,8 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     The parent's unique (tenant, key) index and the referencing side's index come in the same fix
     (IF NOT EXISTS, under names fixed when the audit ran), so each fix of a grouped finding runs on its
     own. The new key's name fits 63 bytes and differs from every constraint of the table. It keeps the
-    key's ON DELETE action (SET NULL only on the key's own columns, never the tenant). The old key is
+    key's ON DELETE action (SET NULL only on the key's own columns, never the tenant), its ON UPDATE
+    CASCADE or RESTRICT, and its deferrability. The old key is
     dropped inside a `DO` block that first checks the new one is validated: a failed step keeps it.
     When the child's tenant column is nullable the old key stays.
 
@@ -113,6 +114,10 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
             action = f" ON DELETE SET NULL ({column_list(con.columns)})"
         elif con.on_delete in ("c", "r"):
             action = f" ON DELETE {FK_ACTIONS[con.on_delete]}"
+        if con.on_update in ("c", "r"):  # SET NULL / DEFAULT on update would reach the tenant column too
+            action += f" ON UPDATE {FK_ACTIONS[con.on_update]}"
+        if con.deferrable:  # the application may rely on checking at commit
+            action += " DEFERRABLE" + (" INITIALLY DEFERRED" if con.deferred else "")
         nv, note = not_valid(snap, ct)
         fix += (
             f"{note}ALTER TABLE {ct.qualified} ADD CONSTRAINT {quote_ident(name)} FOREIGN KEY "

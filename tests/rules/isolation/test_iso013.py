@@ -25,3 +25,23 @@ def test_grouped_fk_fixes_run_in_order(conn, app_schema):
     for fix in fixes:
         run_fix(conn, fix)
     assert not hits(snapshot_after(conn, "SELECT 1"), "ISO013")
+
+
+def test_composite_key_keeps_update_action_and_deferrability(rls, conn, run):
+    """The new key keeps ON UPDATE CASCADE and DEFERRABLE INITIALLY DEFERRED (the application may rely on
+    checking at commit), and the old one goes only once it is validated."""
+    snap = snapshot_after(
+        conn,
+        "CREATE TABLE app.links (id bigint PRIMARY KEY, org_id bigint NOT NULL REFERENCES app.orgs,"
+        " project_id bigint CONSTRAINT links_project_fk REFERENCES app.projects ON UPDATE CASCADE"
+        " DEFERRABLE INITIALLY DEFERRED);"
+        "GRANT ALL ON app.links TO iso_app;",
+    )
+    (f,) = [f for f in run(snap, "ISO013") if f.obj.table == "links"]
+    assert "ON UPDATE CASCADE DEFERRABLE INITIALLY DEFERRED NOT VALID" in f.fix
+    run_fix(conn, f.fix)
+    (row,) = conn.execute(
+        "SELECT confupdtype, condeferrable, condeferred, array_length(conkey, 1) FROM pg_constraint"
+        " WHERE conrelid = 'app.links'::regclass AND contype = 'f' AND confrelid = 'app.projects'::regclass"
+    ).fetchall()
+    assert row == ("c", True, True, 2)
