@@ -12,6 +12,7 @@ from auditor.rules.common import constraint_obj
 from auditor.rules.constraints._shared import (
     foreign_keys,
 )
+from auditor.rules.guarded import commented, swap_foreign_key_sql
 from auditor.rules.registry import Hit, rule
 
 _SET_NULL = re.compile(r"ON (DELETE|UPDATE) SET (NULL|DEFAULT)(?: \(([^)]*)\))?")
@@ -57,15 +58,19 @@ def set_null_on_not_null_column(snap: Snapshot) -> Iterator[Hit]:
     ```
 
     ## Fix
-    Decide what a deleted parent means: keep the rows and allow NULL, or delete them with it.
+    Decide what a deleted parent means: keep the rows and allow NULL (what the declared SET NULL says,
+    and what the fix runs), or delete them with it (printed as comments: remove the marks to choose it).
     ```sql
     ALTER TABLE tasks ALTER COLUMN owner_id DROP NOT NULL;
-    -- or
-    ALTER TABLE tasks DROP CONSTRAINT tasks_owner_id_fkey,
-        ADD CONSTRAINT tasks_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES users ON DELETE CASCADE NOT VALID;
-    ALTER TABLE tasks VALIDATE CONSTRAINT tasks_owner_id_fkey;
+    -- or, instead, delete them with it:
+    -- ALTER TABLE tasks ADD CONSTRAINT tasks_owner_id_fkey_new FOREIGN KEY (owner_id) REFERENCES users(id)
+    --     ON DELETE CASCADE NOT VALID;
+    -- ALTER TABLE tasks VALIDATE CONSTRAINT tasks_owner_id_fkey_new;
+    -- DO $guard$ ... drops tasks_owner_id_fkey and renames the new key to it, once the new key is validated
     ```
-    For SET DEFAULT, giving the column a default is the third way.
+    The CASCADE key replaces the old one only after it is validated (a `DO` block checks it), so a
+    failed step keeps the old key. For SET DEFAULT, giving the column a default is the other way; the
+    default is the DBA's to choose, so that fix runs nothing.
 
     ## False positives
     Hardly any: the declared action cannot succeed. If referenced rows are never deleted (they are
@@ -88,7 +93,10 @@ def set_null_on_not_null_column(snap: Snapshot) -> Iterator[Hit]:
                 bad.append(name)
             if not bad:
                 continue
-            if action == "NULL":
+            body = re.sub(rf"ON {event} SET {action}(?: \([^)]*\))?", f"ON {event} CASCADE", con.definition)
+            kind = "confdeltype" if event == "DELETE" else "confupdtype"
+            cascade = swap_foreign_key_sql(snap, t, con.name, body, extra=f" AND n.{kind} = 'c'")
+            if action == "NULL":  # recommended: keep the rows, as the declared SET NULL says
                 checks = check_not_null(snap, t.oid)
                 drop = "\n".join(
                     f"ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(checks[c].name)};"
@@ -96,23 +104,17 @@ def set_null_on_not_null_column(snap: Snapshot) -> Iterator[Hit]:
                     else f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(c)} DROP NOT NULL;"
                     for c in bad
                 )
-            else:
-                drop = "\n".join(
-                    f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(c)} SET DEFAULT ...;  -- pick a default"
+                fix = (
+                    f"-- keep the rows when the parent goes (allow NULL), as the key's SET NULL says:\n{drop}\n"
+                    f"-- or, instead, delete them with it (not run: remove the comment marks to choose it):\n"
+                    + commented(cascade)
+                )
+            else:  # a default is the DBA's to choose: nothing runs
+                fix = "-- choose one (not run):\n-- give the column a default:\n" + "\n".join(
+                    commented(f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(c)} SET DEFAULT <value>;")
                     for c in bad
                 )
-            body = re.sub(rf"ON {event} SET {action}(?: \([^)]*\))?", f"ON {event} CASCADE", con.definition)
-            fix = (
-                f"-- keep the rows when the parent goes (allow NULL):\n{drop}\n"
-                f"-- or delete them with it:\n"
-                f"ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(con.name)},\n"
-                f"    ADD CONSTRAINT {quote_ident(con.name)} {body} NOT VALID;\n"
-                f"ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {quote_ident(con.name)};"
-            )
-            if action == "DEFAULT":
-                fix = fix.replace(
-                    "-- keep the rows when the parent goes (allow NULL):", "-- give the column a default:"
-                )
+                fix += "\n-- or delete the rows with their parent:\n" + commented(cascade)
             yield Hit(
                 obj=constraint_obj(t, con),
                 message=(

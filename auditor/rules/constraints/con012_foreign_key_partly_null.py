@@ -12,6 +12,7 @@ from auditor.rules.common import constraint_obj
 from auditor.rules.constraints._shared import (
     foreign_keys,
 )
+from auditor.rules.guarded import commented, swap_foreign_key_sql
 from auditor.rules.registry import Hit, rule
 
 
@@ -62,14 +63,17 @@ def foreign_key_partly_null(snap: Snapshot) -> Iterator[Hit]:
     ```
 
     ## Fix
+    All-or-nothing NULLs (what the fix runs), or required columns (printed as comments):
     ```sql
-    ALTER TABLE tasks ALTER COLUMN org_id SET NOT NULL;  -- scans the table
-    -- or
-    ALTER TABLE tasks DROP CONSTRAINT tasks_org_id_project_id_fkey,
-        ADD CONSTRAINT tasks_org_id_project_id_fkey FOREIGN KEY (org_id, project_id)
+    ALTER TABLE tasks ADD CONSTRAINT tasks_org_id_project_id_fkey_new FOREIGN KEY (org_id, project_id)
         REFERENCES projects (org_id, id) MATCH FULL NOT VALID;
-    ALTER TABLE tasks VALIDATE CONSTRAINT tasks_org_id_project_id_fkey;
+    ALTER TABLE tasks VALIDATE CONSTRAINT tasks_org_id_project_id_fkey_new;
+    DO $guard$ ... drops tasks_org_id_project_id_fkey and renames the new key to it, once it is validated
+    -- or, instead, make the columns required:
+    -- ALTER TABLE tasks ALTER COLUMN org_id SET NOT NULL;
     ```
+    The old key is dropped only inside a `DO` block that checks the MATCH FULL key is validated: when
+    rows hold one NULL column, VALIDATE fails and the old key stays (drop the NOT VALID one, or fix the rows).
 
     ## False positives
     Both columns nullable on purpose, with the application always writing both or neither. Suppress on the constraint:
@@ -87,12 +91,14 @@ def foreign_key_partly_null(snap: Snapshot) -> Iterator[Hit]:
             obj=constraint_obj(t, con),
             message=f"{column_list(nullable)} may be NULL, and then MATCH SIMPLE skips the check for the whole row",
             evidence={"nullable_columns": nullable, "definition": con.definition},
-            fix=(
-                "-- either (SET NOT NULL scans the table):\n"
-                + "\n".join(f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(c)} SET NOT NULL;" for c in nullable)
-                + "\n-- or all-or-nothing NULLs:\n"
-                f"ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(con.name)},\n"
-                f"    ADD CONSTRAINT {quote_ident(con.name)} {full} NOT VALID;\n"
-                f"ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {quote_ident(con.name)};"
+            fix=(  # recommended: all-or-nothing NULLs keep the columns optional, as they are declared
+                "-- all-or-nothing NULLs (the old key goes only once the MATCH FULL one is validated):\n"
+                + swap_foreign_key_sql(snap, t, con.name, full, extra=" AND n.confmatchtype = 'f'")
+                + "\n-- or, instead, make the columns required (not run; SET NOT NULL scans the table):\n"
+                + commented(
+                    "\n".join(
+                        f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(c)} SET NOT NULL;" for c in nullable
+                    )
+                )
             ),
         )

@@ -11,6 +11,7 @@ from auditor.rules.common import constraint_obj
 from auditor.rules.constraints._shared import (
     foreign_keys,
 )
+from auditor.rules.guarded import commented, replace_foreign_key_sql
 from auditor.rules.registry import Hit, rule
 
 
@@ -32,8 +33,10 @@ def duplicate_foreign_key(snap: Snapshot) -> Iterator[Hit]:
 
     ## What it checks
     The foreign keys of each table, grouped by their column pairs and the referenced table. In a
-    group the validated key with the first name is kept and each other one is reported: low when
-    their ON DELETE and ON UPDATE actions are the same, medium when they differ.
+    group one key is kept, the strongest: enforced, then validated, then MATCH FULL, then not
+    deferrable (with both keys in place the immediate check already decides), then the older (lower
+    oid: the other is the copy a re-run migration added). Each other one is reported: low when their
+    ON DELETE and ON UPDATE actions are the same, medium when they differ.
 
     ## Bad
     ```sql
@@ -50,9 +53,13 @@ def duplicate_foreign_key(snap: Snapshot) -> Iterator[Hit]:
 
     ## Fix
     ```sql
-    ALTER TABLE orders DROP CONSTRAINT fk_orders_customer;
+    DO $guard$ BEGIN
+      -- raises unless orders_customer_id_fkey (the key kept) is there, validated, on the same columns
+      ALTER TABLE orders DROP CONSTRAINT fk_orders_customer;
+    END $guard$;
     ```
-    When the actions differ, keep the one the application relies on.
+    When the actions differ the fix runs nothing: both drops are printed as comments, since only the
+    application knows which action it relies on.
 
     ## False positives
     The middle of a migration that replaces a key by another (a new ON DELETE action: add the new
@@ -67,10 +74,20 @@ def duplicate_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     for members in groups.values():
         if len(members) < 2:
             continue
-        members.sort(key=lambda tc: (not tc[1].validated, tc[1].name))
+        members.sort(key=lambda tc: _strength(tc[1]))
         keep = members[0][1]
         for t, con in members[1:]:
             same = (con.on_delete, con.on_update) == (keep.on_delete, keep.on_update)
+            drop = f"ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(con.name)};"
+            if same:  # dropped only while the kept key is there, validated, on the same columns
+                fix = replace_foreign_key_sql(t, keep.name, con.name, same_columns=True, role="kept")
+            else:  # which action the application relies on is not in the catalog: nothing runs
+                fix = (
+                    "-- the actions differ: keep the one the application relies on (not run):\n"
+                    + commented(drop)
+                    + "\n-- or keep this one and drop the other:\n"
+                    + commented(f"ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(keep.name)};")
+                )
             yield Hit(
                 obj=constraint_obj(t, con),
                 message=f"duplicates {keep.name}"
@@ -81,7 +98,14 @@ def duplicate_foreign_key(snap: Snapshot) -> Iterator[Hit]:
                     f"vs {FK_ACTIONS.get(keep.on_delete or 'a')})"
                 ),
                 evidence={"kept": keep.definition, "duplicate": con.definition},
-                fix=("" if same else "-- the actions differ: keep the one the application relies on\n")
-                + f"ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(con.name)};",
+                fix=fix,
                 severity="low" if same else "medium",
             )
+
+
+def _strength(con: Constraint) -> tuple:
+    """The key kept sorts first: enforced, then validated (a NOT VALID key checks only new rows), then
+    MATCH FULL (it also checks rows with some NULL columns), then not deferrable (checked at once: with
+    both keys in place the immediate one decides already), then the older (the lower oid, the one the
+    schema had first; the newer one is the copy a re-run migration added)."""
+    return (not con.enforced, not con.validated, con.match_type != "f", con.deferrable, con.oid)

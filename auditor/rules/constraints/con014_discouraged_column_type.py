@@ -62,10 +62,11 @@ def discouraged_column_type(snap: Snapshot) -> Iterator[Hit]:
 
     ## Fix
     ```sql
-    -- each rewrites the table under an ACCESS EXCLUSIVE lock:
-    ALTER TABLE payments ALTER COLUMN amount TYPE numeric(19,4);
-    ALTER TABLE payments ALTER COLUMN raw TYPE jsonb;
-    ALTER TABLE payments ALTER COLUMN currency TYPE text;
+    -- rewrites the table once under an ACCESS EXCLUSIVE lock, all columns or none:
+    ALTER TABLE payments
+        ALTER COLUMN amount TYPE numeric(19,4),
+        ALTER COLUMN raw TYPE jsonb,
+        ALTER COLUMN currency TYPE text;
     ```
 
     ## False positives
@@ -89,8 +90,9 @@ def discouraged_column_type(snap: Snapshot) -> Iterator[Hit]:
                 if any(c.base_type == base for c, _ in bad)
             ),
             evidence={"columns": {c.name: c.type for c, _ in bad}},
-            fix="-- each rewrites the table under an ACCESS EXCLUSIVE lock:\n"
-            + "\n".join(
-                f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(c.name)} TYPE {to};" for c, (to, _) in bad
-            ),
+            # one statement: one rewrite, and a value one cast rejects leaves every column as it was
+            fix="-- rewrites the table once under an ACCESS EXCLUSIVE lock, all columns or none:\n"
+            + f"ALTER TABLE {t.qualified}\n"
+            + ",\n".join(f"    ALTER COLUMN {quote_ident(c.name)} TYPE {to}" for c, (to, _) in bad)
+            + ";",
         )

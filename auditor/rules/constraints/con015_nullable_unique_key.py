@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 
-from auditor.base.names import column_list, index_name, qualified, quote_ident
+from auditor.base.names import column_list, quote_ident
 from auditor.catalog.model import Snapshot, Table
 from auditor.rules.constraints._shared import (
     checked_columns,
@@ -14,6 +14,8 @@ from auditor.rules.constraints._shared import (
     rollup,
     schema_hit,
 )
+from auditor.rules.fixnames import new_name
+from auditor.rules.guarded import commented, replace_index_sql
 from auditor.rules.registry import Hit, Obj, rule
 
 _DEF_TAIL = re.compile(r" (?:WITH \(|TABLESPACE |WHERE )")
@@ -22,7 +24,7 @@ _DEF_TAIL = re.compile(r" (?:WITH \(|TABLESPACE |WHERE )")
 def nulls_not_distinct_sql(definition: str, name: str) -> str:
     """The index's definition rebuilt CONCURRENTLY under a new name, with NULLS NOT DISTINCT."""
     head, _, rest = definition.partition(" ON ")
-    new_head = head.replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX CONCURRENTLY ", 1)
+    new_head = head.replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ", 1)
     new_head = new_head[: new_head.rindex(" ") + 1] + quote_ident(name)
     m = _DEF_TAIL.search(rest)
     at = m.start() if m else len(rest)
@@ -79,15 +81,22 @@ def nullable_unique_key(snap: Snapshot) -> Iterator[Hit]:
     ```
 
     ## Fix
-    On PostgreSQL 15+, treat NULLs as equal (or make the column NOT NULL):
+    On PostgreSQL 15+, treat NULLs as equal (what the fix runs; making the column NOT NULL is printed
+    as a comment):
     ```sql
-    CREATE UNIQUE INDEX CONCURRENTLY integration_customers_key_nnd
+    CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS integration_customers_key_nnd
         ON integration_customers (customer_id, category, code) NULLS NOT DISTINCT;
-    DROP INDEX CONCURRENTLY integration_customers_key;
-    ALTER INDEX integration_customers_key_nnd RENAME TO integration_customers_key;
+    DO $guard$ BEGIN
+      -- raises unless integration_customers_key_nnd is valid, NULLS NOT DISTINCT, on the same keys and
+      -- predicate, and unless a primary key, replica identity or foreign key uses the old index
+      DROP INDEX integration_customers_key;
+      ALTER INDEX integration_customers_key_nnd RENAME TO integration_customers_key;
+    END $guard$;
     ```
-    The new index fails to build if such duplicates already exist: that is the finding proved. An
-    index that backs a UNIQUE constraint, or one on a partitioned table, gets the SET NOT NULL fix only.
+    The new index fails to build if such duplicates already exist: that is the finding proved, and the
+    old index stays. The drop is a plain DROP INDEX (DROP INDEX CONCURRENTLY cannot run in the block)
+    under a short lock. An index that backs a UNIQUE constraint, one a foreign key references, or one
+    on a partitioned table gets the SET NOT NULL fix only.
 
     ## False positives
     Many of these are intended: a NULL in the optional column means "not scoped" and several such rows
@@ -123,14 +132,22 @@ def nullable_unique_key(snap: Snapshot) -> Iterator[Hit]:
             f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(c)} SET NOT NULL;  -- scans the table"
             for c in nullable
         )
-        if snap.server.major >= 15 and not idx.constraint_name and not t.is_partitioned:
-            twin = index_name(idx.name, [], "nnd")
+        referenced = any(c.type == "f" and c.index_oid == idx.oid for c in snap.constraints)  # never swapped out
+        if snap.server.major >= 15 and not idx.constraint_name and not t.is_partitioned and not referenced:
+            twin = new_name(snap, t, [idx.name], "nnd")
             fix = (
-                "-- treat NULLs as equal (fails to build if such duplicates exist already):\n"
-                + nulls_not_distinct_sql(idx.definition, twin)
-                + f"\nDROP INDEX CONCURRENTLY {qualified(t.schema, idx.name)};\n"
-                f"ALTER INDEX {qualified(t.schema, twin)} RENAME TO {quote_ident(idx.name)};\n"
-                f"-- or, if the column should never be empty:\n{not_null}"
+                "-- treat NULLs as equal (fails to build if such duplicates exist already; the old index goes\n"
+                "-- only once the new one is valid):\n"
+                + replace_index_sql(
+                    t,
+                    nulls_not_distinct_sql(idx.definition, twin),
+                    twin,
+                    idx.name,
+                    nulls_not_distinct=True,
+                    rename=True,
+                )
+                + "\n-- or, instead, if the column should never be empty (not run):\n"
+                + commented(not_null)
             )
         else:
             fix = not_null

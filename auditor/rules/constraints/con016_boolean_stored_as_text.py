@@ -11,6 +11,7 @@ from auditor.rules.constraints._shared import (
     TEXT_TYPES,
     judged_tables,
 )
+from auditor.rules.guarded import transaction
 from auditor.rules.registry import Hit, rule
 
 BOOLEAN_SPELLINGS = [
@@ -66,10 +67,13 @@ def boolean_stored_as_text(snap: Snapshot) -> Iterator[Hit]:
     ## Fix
     ```sql
     -- rewrites the table under an ACCESS EXCLUSIVE lock; the cast accepts t/f, true/false, y/n, yes/no, on/off, 1/0:
-    ALTER TABLE users ALTER COLUMN is_admin DROP DEFAULT;
-    ALTER TABLE users ALTER COLUMN is_admin TYPE boolean USING trim(is_admin)::boolean;
-    ALTER TABLE users ALTER COLUMN is_admin SET DEFAULT ('N')::boolean;
+    DO $guard$ BEGIN
+      ALTER TABLE users ALTER COLUMN is_admin DROP DEFAULT;
+      ALTER TABLE users ALTER COLUMN is_admin TYPE boolean USING trim(is_admin)::boolean;
+      ALTER TABLE users ALTER COLUMN is_admin SET DEFAULT ('N')::boolean;
+    END $guard$;
     ```
+    One `DO` block, one transaction: a value the cast rejects rolls back the DROP DEFAULT too.
 
     ## False positives
     A column that has held two values so far but is meant to take more (a `'0'`/`'1'` level that
@@ -97,8 +101,13 @@ def boolean_stored_as_text(snap: Snapshot) -> Iterator[Hit]:
                 obj=column_obj(t, col.name),
                 message=f"{col.name} ({col.type}) only holds {', '.join(sorted(stats.common_values))}: a boolean",
                 evidence={"values_seen": sorted(stats.common_values), "type": col.type},
+                # one transaction: a value the cast rejects rolls the DROP DEFAULT back with it
                 fix="-- rewrites the table under an ACCESS EXCLUSIVE lock:\n"
-                + default
-                + f"ALTER TABLE {t.qualified} ALTER COLUMN {name} TYPE boolean USING trim({name})::boolean;"
-                + restore,
+                + transaction(
+                    (
+                        default
+                        + f"\nALTER TABLE {t.qualified} ALTER COLUMN {name} TYPE boolean USING trim({name})::boolean;"
+                        + restore
+                    ).lstrip("\n")
+                ),
             )

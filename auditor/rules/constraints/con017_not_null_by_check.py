@@ -9,6 +9,7 @@ from auditor.base.names import quote_ident
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import column_obj
 from auditor.rules.constraints._shared import judged_tables
+from auditor.rules.guarded import transaction
 from auditor.rules.registry import Hit, rule
 
 
@@ -48,9 +49,12 @@ def not_null_by_check(snap: Snapshot) -> Iterator[Hit]:
 
     ## Fix
     ```sql
-    ALTER TABLE notes ALTER COLUMN project_id SET NOT NULL;  -- no scan: the validated CHECK proves it
-    ALTER TABLE notes DROP CONSTRAINT check_project_id;
+    DO $guard$ BEGIN
+      ALTER TABLE notes ALTER COLUMN project_id SET NOT NULL;  -- no scan: the validated CHECK proves it
+      ALTER TABLE notes DROP CONSTRAINT check_project_id;
+    END $guard$;
     ```
+    One `DO` block, one transaction: a failed SET NOT NULL keeps the CHECK.
     `SET NOT NULL` takes an ACCESS EXCLUSIVE lock, held briefly when the CHECK proves the column
     (PostgreSQL 12+). Before 12 it scans the table under that lock.
 
@@ -70,7 +74,7 @@ def not_null_by_check(snap: Snapshot) -> Iterator[Hit]:
                 message=f"{column} is kept NOT NULL by CHECK {con.name}; a real NOT NULL says the same"
                 + (" and can be set without a scan" if scan_free else ""),
                 evidence={"check": con.name, "definition": con.definition, "scan_free": scan_free},
-                fix=(
+                fix=transaction(  # the CHECK goes only with the NOT NULL that replaces it
                     f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(column)} SET NOT NULL;"
                     + ("  -- no scan: the validated CHECK proves it" if scan_free else "  -- scans the table")
                     + f"\nALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(con.name)};"

@@ -25,9 +25,10 @@ from auditor.analysis.tenancy import (
     policy_applies,
     tenancy,
 )
-from auditor.base.names import fit_name, qualified, quote_ident, quote_literal
+from auditor.base.names import qualified, quote_ident, quote_literal
 from auditor.catalog.model import Snapshot, Table
-from auditor.rules.common import new_name
+from auditor.rules.fixnames import new_name
+from auditor.rules.guarded import do_block, transaction
 from auditor.rules.registry import SEVERITY_RANK, Hit, Obj, Skip, context, threshold
 
 GROUP_OVER = threshold("isolation_group_over", 8, "more near-identical isolation findings than this become one line")
@@ -320,10 +321,11 @@ def _unscoped_hit(snap: Snapshot, ten: Tenancy, info: TableInfo, p: Any, obj: Ob
         what += ": any user can add themselves to any tenant, then read it through the membership check"
     else:
         severity = "high"
-    new = policy_sql(snap, ten, info, f"{p.name}_tenant")
+    new = policy_sql(snap, ten, info, new_name(snap, t, [p.name], "tenant", kind="policy"))
     fix = None
     if ten.shape == "column" and new:
-        fix = f"DROP POLICY {quote_ident(p.name)} ON {t.qualified};\n{new}"
+        # the scoped policy first, then the old one goes, in one transaction: a failed CREATE keeps the old
+        fix = transaction(f"{new}\nDROP POLICY {quote_ident(p.name)} ON {t.qualified};")
     elif joins:
         fix = (
             f"DROP POLICY {quote_ident(p.name)} ON {t.qualified};  -- joining a tenant goes through an invitation"
@@ -357,17 +359,25 @@ _FLAWS = {
 }
 
 
-def not_null_sql(t: Table, col: str, snap: Snapshot | None = None) -> str:
-    """SET NOT NULL without a long ACCESS EXCLUSIVE scan: a NOT VALID check, validated, then dropped.
-    With the snapshot, the check's name is free on the table (new_name); without, only fitted."""
-    parts = [t.name, col]
-    name = new_name(snap, t, parts, "not_null", kind="constraint") if snap else fit_name(parts, "not_null")
-    cname = quote_ident(name)
+def not_null_sql(snap: Snapshot, t: Table, col: str) -> str:
+    """SET NOT NULL without a long ACCESS EXCLUSIVE scan: a NOT VALID check, validated, then dropped, the drop
+    guarded: only once the column is NOT NULL, and only a check that says exactly that (never another)."""
+    cname = new_name(snap, t, [t.name, col], "not_null", kind="constraint")
+    rel, q = quote_literal(t.qualified), quote_ident(cname)
+    guard = do_block(
+        "  IF NOT EXISTS (SELECT FROM pg_attribute a JOIN pg_constraint c ON c.conrelid = a.attrelid\n"
+        f"      WHERE a.attrelid = {rel}::regclass AND a.attname = {quote_literal(col)} AND a.attnotnull\n"
+        f"        AND c.conname = {quote_literal(cname)} AND c.contype = 'c'\n"
+        "        AND pg_get_constraintdef(c.oid)\n"
+        f"          = 'CHECK ((' || quote_ident({quote_literal(col)}) || ' IS NOT NULL))')\n"
+        "  THEN\n    RAISE EXCEPTION 'pg-auditor: the column is not NOT NULL yet: its check is kept';\n  END IF;\n"
+        f"  ALTER TABLE {t.qualified} DROP CONSTRAINT {q};"
+    )
     return (
-        f"ALTER TABLE {t.qualified} ADD CONSTRAINT {cname} CHECK ({quote_ident(col)} IS NOT NULL) NOT VALID;\n"
-        f"ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {cname};\n"
+        f"ALTER TABLE {t.qualified} ADD CONSTRAINT {q} CHECK ({quote_ident(col)} IS NOT NULL) NOT VALID;\n"
+        f"ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {q};\n"
         f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(col)} SET NOT NULL;\n"
-        f"ALTER TABLE {t.qualified} DROP CONSTRAINT {cname};"
+        f"{guard}"
     )
 
 

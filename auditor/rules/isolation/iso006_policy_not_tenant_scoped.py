@@ -54,12 +54,15 @@ def policy_not_tenant_scoped(snap: Snapshot) -> Iterator[Hit]:
 
     ## Fix
     Compare the tenant column with the session's tenant in both USING and WITH CHECK: the finding's
-    fix drops the policy and creates a scoped one in its place.
+    fix creates a scoped one and drops the policy in its place, in one `DO` block (one transaction:
+    a failed CREATE keeps the old policy).
     ```sql
-    DROP POLICY api_insert ON invoices;
-    CREATE POLICY api_insert_tenant ON invoices
-        USING (org_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint)
-        WITH CHECK (org_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint);
+    DO $guard$ BEGIN
+      CREATE POLICY api_insert_tenant ON invoices
+          USING (org_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint)
+          WITH CHECK (org_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint);
+      DROP POLICY api_insert ON invoices;
+    END $guard$;
     ```
 
     ## False positives

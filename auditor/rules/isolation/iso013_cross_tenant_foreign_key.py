@@ -17,6 +17,12 @@ from auditor.analysis.tenancy import (
 )
 from auditor.base.names import column_list, quote_ident
 from auditor.catalog.model import FK_ACTIONS, Snapshot, Table
+from auditor.rules.common import create_index_sql, leads_with, plain_btree
+from auditor.rules.fixnames import new_name
+from auditor.rules.guarded import (
+    not_valid,
+    replace_foreign_key_sql,
+)
 from auditor.rules.isolation._shared import RLS, _tenant, bounded
 from auditor.rules.registry import Hit, Obj, rule
 
@@ -59,13 +65,23 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
 
     ## Fix
     ```sql
-    ALTER TABLE projects ADD CONSTRAINT projects_org_id_id_key UNIQUE (org_id, id);
-    ALTER TABLE tasks ADD CONSTRAINT tasks_project_tenant_fkey FOREIGN KEY (org_id, project_id)
+    CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS projects_org_id_id_key ON projects (org_id, id);
+    CREATE INDEX CONCURRENTLY IF NOT EXISTS tasks_org_id_project_id_idx ON tasks (org_id, project_id);
+    ALTER TABLE tasks ADD CONSTRAINT tasks_project_id_fkey_tenant FOREIGN KEY (org_id, project_id)
         REFERENCES projects (org_id, id) NOT VALID;
-    ALTER TABLE tasks VALIDATE CONSTRAINT tasks_project_tenant_fkey;
+    ALTER TABLE tasks VALIDATE CONSTRAINT tasks_project_id_fkey_tenant;
+    DO $guard$ BEGIN
+      -- raises unless tasks_project_id_fkey_tenant is there, validated, and holds the old key's columns
+      ALTER TABLE tasks DROP CONSTRAINT tasks_project_id_fkey;
+    END $guard$;
     ```
-    The finding's fix builds the unique index CONCURRENTLY when the parent lacks one, keeps the key's
-    ON DELETE action (SET NULL only on the key's own columns, never the tenant), then drops the old key.
+    The parent's unique (tenant, key) index and the referencing side's index come in the same fix
+    (IF NOT EXISTS, under names fixed when the audit ran), so each fix of a grouped finding runs on its
+    own. The new key's name fits 63 bytes and differs from every constraint of the table. It keeps the
+    key's ON DELETE action (SET NULL only on the key's own columns, never the tenant), its ON UPDATE
+    CASCADE or RESTRICT, and its deferrability. The old key is
+    dropped inside a `DO` block that first checks the new one is validated: a failed step keeps it.
+    When the child's tenant column is nullable the old key stays.
 
     ## False positives
     A reference that crosses tenants by design (a marketplace order pointing at another tenant's
@@ -75,7 +91,7 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     """
     ten = _tenant(snap)
     hits = []
-    keyed: set[int] = set()  # parents given their (tenant, key) unique index by an earlier fix
+    made: dict[tuple[int, str], str] = {}  # (table, columns) -> the index name given it: one per index, none twice
     unsafe = unsafe_foreign_keys(snap, ten)
     per_table = Counter(child.table.oid for child, _, _ in unsafe)
     sm = model_for(snap)
@@ -88,34 +104,30 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
         ccolumn = snap.column_by_name.get((ct.oid, child.column or ""))
         nullable = ccolumn is not None and not is_not_null(snap, ct.oid, ccolumn.name)
         ccol, pcol = child.column or "", parent.column or ""
-        name = f"{con.name}_tenant"
-        key_name = f"{pt.name}_{pcol}_{'_'.join(con.ref_columns)}_key"
-        has_key = pt.oid in keyed or any(
-            i.is_unique and i.predicate is None and set(c for c in i.columns if c) == {pcol, *con.ref_columns}
-            for i in snap.indexes_of.get(pt.oid, [])
-        )
-        keyed.add(pt.oid)
-        conc = "" if pt.is_partitioned else "CONCURRENTLY "
-        fix = (
-            ""
-            if has_key
-            else f"CREATE UNIQUE INDEX {conc}{quote_ident(key_name[:63])} ON {pt.qualified} "
-            f"({column_list([pcol, *con.ref_columns])});\n"
-        )
+        fix = _unique_key_sql(snap, pt, [pcol, *con.ref_columns], made)
+        fix += _child_index_sql(snap, ct, [ccol, *con.columns], made)
+        name = new_name(snap, ct, [con.name], "tenant", kind="constraint")  # never the old key's own name
         action = ""
         if con.on_delete == "n":  # only the key's own columns go NULL, never the tenant (PostgreSQL 15+)
             action = f" ON DELETE SET NULL ({column_list(con.columns)})"
         elif con.on_delete in ("c", "r"):
             action = f" ON DELETE {FK_ACTIONS[con.on_delete]}"
+        if con.on_update in ("c", "r"):  # SET NULL / DEFAULT on update would reach the tenant column too
+            action += f" ON UPDATE {FK_ACTIONS[con.on_update]}"
+        if con.deferrable:  # the application may rely on checking at commit
+            action += " DEFERRABLE" + (" INITIALLY DEFERRED" if con.deferred else "")
+        nv, note = not_valid(snap, ct)
         fix += (
-            f"ALTER TABLE {ct.qualified} ADD CONSTRAINT {quote_ident(name[:63])} FOREIGN KEY "
+            f"{note}ALTER TABLE {ct.qualified} ADD CONSTRAINT {quote_ident(name)} FOREIGN KEY "
             f"({column_list([ccol, *con.columns])}) REFERENCES {pt.qualified} ({column_list([pcol, *con.ref_columns])})"
-            f"{action} NOT VALID;\nALTER TABLE {ct.qualified} VALIDATE CONSTRAINT {quote_ident(name[:63])};\n"
+            f"{action}{nv};\nALTER TABLE {ct.qualified} VALIDATE CONSTRAINT {quote_ident(name)};\n"
         )
         if nullable:  # MATCH SIMPLE skips a composite key on rows whose tenant column is NULL: keep the old one
-            fix += f"-- {con.name} stays: {ccol} is nullable, and the new key is not checked where it is NULL"
-        else:
-            fix += f"ALTER TABLE {ct.qualified} DROP CONSTRAINT {quote_ident(con.name)};"
+            fix += (
+                "-- the old key stays: the tenant column is nullable, and the new key is not checked where it is NULL"
+            )
+        else:  # the old key goes only once the new one is there and validated
+            fix += replace_foreign_key_sql(ct, name, con.name)
         hits.append(
             Hit(
                 obj=Obj("constraint", ct.schema, ct.name, con.name),
@@ -142,3 +154,38 @@ def _ids_shared(snap: Snapshot, ten: Tenancy, parent: TableInfo) -> bool:
 def _uuid_key(snap: Snapshot, t: Table, columns: list[str]) -> bool:
     """Random uuid keys cannot be guessed, so pointing at another tenant's row takes a leaked id."""
     return all((c := snap.column_by_name.get((t.oid, col))) is not None and c.base_type == "uuid" for col in columns)
+
+
+def _index_name(snap: Snapshot, t: Table, columns: list[str], suffix: str, made: dict[tuple[int, str], str]) -> str:
+    """The same name each time for one table's index on these columns (members of a grouped finding share
+    it), never a name taken in the snapshot or given to another index of this run (63-byte cuts collide)."""
+    key = (t.oid, f"{suffix}:{','.join(columns)}")
+    if key not in made:
+        made[key] = new_name(snap, t, [t.name, *columns], suffix)
+    return made[key]
+
+
+def _unique_key_sql(snap: Snapshot, pt: Table, columns: list[str], made: dict[tuple[int, str], str]) -> str:
+    """The parent's UNIQUE (tenant, key) the composite key needs, unless it has one: IF NOT EXISTS under a
+    name fixed by the snapshot, so each fix of a grouped finding builds it or finds it built, on its own."""
+    if any(
+        i.is_unique and i.is_valid and i.predicate is None and set(c for c in i.columns if c) == set(columns)
+        for i in snap.indexes_of.get(pt.oid, [])
+    ):
+        return ""
+    key_name = _index_name(snap, pt, columns, "key", made)
+    conc = "" if pt.is_partitioned else "CONCURRENTLY "
+    return (
+        f"CREATE UNIQUE INDEX {conc}IF NOT EXISTS {quote_ident(key_name)} ON {pt.qualified} ({column_list(columns)});\n"
+    )
+
+
+def _child_index_sql(snap: Snapshot, ct: Table, columns: list[str], made: dict[tuple[int, str], str]) -> str:
+    """The index the composite key's lookups need on the referencing side (IDX001), unless one leads with
+    its columns already."""
+    if any(plain_btree(i) and leads_with(i, columns) for i in snap.indexes_of.get(ct.oid, [])):
+        return ""
+    name = _index_name(snap, ct, columns, "idx", made)
+    if ct.is_partitioned:
+        return create_index_sql(snap, ct, columns, name) + "\n"
+    return f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {quote_ident(name)} ON {ct.qualified} ({column_list(columns)});\n"

@@ -7,8 +7,15 @@ from collections.abc import Iterator
 
 from auditor.analysis.isolation_model import UNIQUE_CUT, model_for
 from auditor.analysis.tenancy import global_by_design, shared_row_signals, unscoped_uniques
-from auditor.base.names import qualified, quote_ident
-from auditor.catalog.model import Snapshot
+from auditor.base.names import quote_ident
+from auditor.catalog.model import Index, Snapshot
+from auditor.rules.common import leads_with, plain_btree
+from auditor.rules.fixnames import new_name
+from auditor.rules.guarded import (
+    not_null_now,
+    replace_index_sql,
+    valid_unique_index,
+)
 from auditor.rules.isolation._shared import RLS, _tenant, bounded, not_null_sql
 from auditor.rules.registry import Hit, Obj, rule
 
@@ -48,14 +55,24 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
 
     ## Fix
     ```sql
-    CREATE UNIQUE INDEX CONCURRENTLY customers_org_id_email_key ON customers (org_id, email);
-    ALTER TABLE customers DROP CONSTRAINT customers_email_key;
+    CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS customers_org_id_email_key ON customers (org_id, email);
+    DO $guard$ BEGIN
+      -- raises unless the new index is valid, on customers, keyed (org_id, <the old keys>) with the
+      -- old predicate, and unless the old key is a primary key, replica identity or used by a foreign key
+      ALTER TABLE customers DROP CONSTRAINT customers_email_key;
+    END $guard$;
     ```
+    Each key's fix stands alone: the old key is dropped (a plain DROP INDEX, or DROP CONSTRAINT, under a
+    short lock) only inside the `DO` block that checks its replacement first, so a failed CREATE keeps
+    it. When the old index is the one a foreign key of the table looks its rows up by, the tenant
+    column goes last, so the new index serves those lookups too. A primary key or a key a foreign key
+    references is never dropped: the fix builds the new index and says so; point the foreign keys at
+    the (tenant, ...) key first (ISO013), then drop the old one.
     When the tenant column is nullable, rows without a tenant would no longer be unique among themselves
     (NULLs are distinct): on PostgreSQL 15+ the new index is NULLS NOT DISTINCT; before 15 the fix makes
     the column NOT NULL first (ISO015's fix), or, when NULL rows are shared on purpose (see ISO015),
-    adds a second unique index WHERE the tenant column IS NULL. When a foreign key uses the old key, the
-    fix leaves its DROP commented out: move the foreign key first.
+    adds a second unique index WHERE the tenant column IS NULL; the old key goes only once that step
+    worked (the `DO` block checks the column is NOT NULL, or the second index valid).
 
     ## False positives
     A key that must be unique across every tenant on purpose (a login email shared by all tenants, a
@@ -72,39 +89,62 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     for info, idx in uniques:
         t = info.table
         by_design = global_by_design(snap, ten, info, idx)
-        keys = [info.column or "", *idx.keys]
-        new = f"{t.name}_{'_'.join(c for c in [info.column or '', *(c or 'expr' for c in idx.columns)])}_key"
+        tenant = info.column or ""
+        # the tenant leads, unless the old index is what a foreign key of the table looks its rows up by:
+        # then it goes last, so the new index serves those lookups too (IDX001 otherwise)
+        last = _serves_a_foreign_key(snap, idx)
+        keys = [*idx.keys, quote_ident(tenant)] if last else [quote_ident(tenant), *idx.keys]
+        new = new_name(snap, t, [t.name, tenant, *(c or "expr" for c in idx.columns)], "key")
         where = f" WHERE {idx.predicate}" if idx.predicate else ""
         conc = "" if t.is_partitioned else "CONCURRENTLY "
-        drop = (
-            f"ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(idx.constraint_name)};"
-            if idx.constraint_name
-            else f"DROP INDEX {conc}{qualified(t.schema, idx.name)};"
-        )
-        tcol = snap.column_by_name.get((t.oid, info.column or ""))
+        tcol = snap.column_by_name.get((t.oid, tenant))
         nullable = tcol is not None and not tcol.not_null
-        pre, nnd = "", ""
+        pre, nnd, also = "", "", ""
         if nullable and snap.server.version_num >= 150000:
             pre = (
-                f"-- {info.column} is nullable: NULLS NOT DISTINCT keeps rows without a tenant unique among "
+                "-- the tenant column is nullable: NULLS NOT DISTINCT keeps rows without a tenant unique among "
                 "themselves (NULLs are distinct otherwise)\n"
             )
             nnd = " NULLS NOT DISTINCT"
         elif nullable:
             why = (
-                f"-- {info.column} is nullable, and a unique index does not stop duplicates among rows where it is "
-                "NULL (NULLs are distinct; NULLS NOT DISTINCT needs PostgreSQL 15): "
+                "-- the tenant column is nullable, and a unique index does not stop duplicates among rows where it "
+                "is NULL (NULLs are distinct; NULLS NOT DISTINCT needs PostgreSQL 15): "
             )
             if shared_row_signals(snap, ten, info):  # NULL on purpose (ISO015): keep the shared rows unique apart
-                shared = f"{t.name}_{'_'.join(c or 'expr' for c in idx.columns)}_shared_key"
-                null_rows = f"{quote_ident(info.column or '')} IS NULL"
+                shared = new_name(snap, t, [t.name, *(c or "expr" for c in idx.columns)], "shared_key")
+                null_rows = f"{quote_ident(tenant)} IS NULL"
                 null_rows += f" AND ({idx.predicate})" if idx.predicate else ""
+                also = valid_unique_index(t.schema, shared)  # no swap unless the shared rows are covered
                 pre = (
-                    f"{why}the shared rows get their own index\nCREATE UNIQUE INDEX {conc}{quote_ident(shared[:63])} "
-                    f"ON {t.qualified} ({', '.join(idx.keys)}) WHERE {null_rows};\n"
+                    f"{why}the shared rows get their own index\nCREATE UNIQUE INDEX {conc}IF NOT EXISTS "
+                    f"{quote_ident(shared)} ON {t.qualified} ({', '.join(idx.keys)}) WHERE {null_rows};\n"
                 )
             else:
-                pre = f"{why}make it NOT NULL first (ISO015)\n{not_null_sql(t, info.column or '')}\n"
+                pre = f"{why}make it NOT NULL first (ISO015)\n{not_null_sql(snap, t, tenant)}\n"
+                also = not_null_now(tenant)  # no swap while rows without a tenant could repeat
+        on = f"{t.qualified} ({', '.join(keys)}){nnd}{where}"
+        create = f"CREATE UNIQUE INDEX {conc}IF NOT EXISTS {quote_ident(new)} ON {on};"
+        if idx.is_primary or idx.oid in referenced:
+            # Never drop a primary key or a key a foreign key uses: the new index is built beside it, and the
+            # old one goes only after the foreign keys point at the (tenant, ...) key (ISO013's fix).
+            fix = (
+                f"{pre}{create}\n-- the old key stays: "
+                + ("it is the primary key" if idx.is_primary else "a foreign key references it")
+                + "; move what uses it to the new key first, then drop it"
+            )
+        else:
+            fix = pre + replace_index_sql(
+                t,
+                create,
+                new,
+                idx.name,
+                idx.constraint_name,
+                lead=[] if last else [tenant],
+                trail=[tenant] if last else [],
+                nulls_not_distinct=bool(nnd),
+                also=also,
+            )
         hits.append(
             Hit(
                 obj=Obj("index", t.schema, t.name, idx.name),
@@ -116,11 +156,26 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
                     "primary": idx.is_primary,
                     "tenant_column_nullable": nullable,
                 },
-                fix=f"{pre}CREATE UNIQUE INDEX {conc}{quote_ident(new[:63])} ON {t.qualified} ({', '.join(keys)})"
-                f"{nnd}{where};\n"
-                + (f"-- then, once no foreign key uses it:\n-- {drop}" if idx.oid in referenced else drop),
+                fix=fix,
                 severity="low" if by_design else None,
                 points=None if by_design else sm.struct_points(t.qualified, UNIQUE_CUT, per_table[t.oid]),
             )
         )
     yield from bounded(snap, hits, f"unique keys on tenant tables leave out {ten.column}", "medium")
+
+
+def _serves_a_foreign_key(snap: Snapshot, idx: Index) -> bool:
+    """A foreign key of the index's table, or of one of its partitions (GitLab's ci_runner_machines has
+    them there only), leads the index, and no other plain index serves its lookups."""
+    t = snap.table_by_oid.get(idx.table_oid)
+    tables = [idx.table_oid, *(p.oid for p in snap.leaf_partitions(t))] if t and t.is_partitioned else [idx.table_oid]
+    for oid in tables:
+        others = [
+            i
+            for i in snap.indexes_of.get(oid, [])
+            if i.oid != idx.oid and i.parent_index_oid != idx.oid and plain_btree(i)
+        ]
+        for c in snap.constraints_of.get(oid, []):
+            if c.type == "f" and leads_with(idx, c.columns) and not any(leads_with(i, c.columns) for i in others):
+                return True
+    return False

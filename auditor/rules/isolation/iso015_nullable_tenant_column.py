@@ -53,6 +53,8 @@ def nullable_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     ALTER TABLE invoices ALTER COLUMN org_id SET NOT NULL;  -- PostgreSQL 12+ uses the valid CHECK, no scan
     ALTER TABLE invoices DROP CONSTRAINT invoices_org_id_not_null;  -- the NOT NULL replaces it
     ```
+    The finding's fix drops the CHECK inside a `DO` block that first checks the column is NOT NULL and
+    the CHECK is the one it added, so a failed step never removes it (or another constraint).
 
     ## False positives
     Shared NULL-tenant rows the schema does not mark in one of the ways above: add the mark (the
@@ -97,7 +99,7 @@ def nullable_tenant_column(snap: Snapshot) -> Iterator[Hit]:
                 obj=column_obj(t, col),
                 message=f"{t.qualified}.{col} is nullable{nulls}",
                 evidence={"null_frac": st.null_frac if st else None},
-                fix=not_null_sql(t, col, snap),
+                fix=not_null_sql(snap, t, col),
                 severity="high" if st and st.null_frac > 0 else None,
                 points=model_for(snap).struct_points(t.qualified, NULLABLE_CUT),
             )

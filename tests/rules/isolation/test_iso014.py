@@ -7,7 +7,7 @@ import dataclasses
 import psycopg
 import pytest
 
-from support import hits, snapshot_after
+from support import hits, run_fix, snapshot_after
 
 CTX = "NULLIF(current_setting('app.current_org', true), '')::bigint"  # as in conftest's RLS_SCHEMA
 
@@ -16,8 +16,7 @@ def test_iso014_unique_without_tenant(rls, conn, run):
     found = run(rls, "ISO014")
     # tasks.number is global; comments (task_id, body) includes an FK to a tenant-owned parent; PKs are surrogate.
     assert {f.obj.name for f in found} == {"tasks_number_key"}
-    for stmt in found[0].fix.replace("CONCURRENTLY ", "").split(";\n"):
-        conn.execute(stmt)
+    run_fix(conn, found[0].fix)
     assert not hits(snapshot_after(conn, "SELECT 1"), "ISO014")
 
 
@@ -41,7 +40,9 @@ def test_iso014_key_used_by_a_foreign_key_is_not_dropped_blindly(rls, conn, run)
         "CREATE TABLE app.refs (id bigint PRIMARY KEY, org_id bigint NOT NULL, n text REFERENCES app.tasks (number));",
     )
     (f,) = [f for f in run(snap, "ISO014") if f.obj.name == "tasks_number_key"]
-    assert "-- ALTER TABLE app.tasks DROP CONSTRAINT tasks_number_key;" in f.fix
+    assert "the old key stays: a foreign key references it" in f.fix and "DROP" not in f.fix
+    run_fix(conn, f.fix)  # the new key is built beside it; the old one, and the foreign key, stay
+    assert conn.execute("SELECT count(*) FROM pg_constraint WHERE conname = 'tasks_number_key'").fetchone() == (1,)
 
 
 TAGS = (
@@ -52,8 +53,7 @@ TAGS = (
 
 
 def _apply(conn, fix):
-    for stmt in fix.replace("CONCURRENTLY ", "").split(";\n"):
-        conn.execute(stmt)
+    run_fix(conn, fix)
 
 
 def _tags_fix(run, snap) -> str:
@@ -66,7 +66,7 @@ def test_iso014_nullable_tenant_uses_nulls_not_distinct(rls, conn, pg_server, ru
     if pg_server.major < 15:
         pytest.skip("NULLS NOT DISTINCT needs PostgreSQL 15")
     fix = _tags_fix(run, snapshot_after(conn, TAGS))
-    assert "NULLS NOT DISTINCT" in fix and "org_id is nullable" in fix and "SET NOT NULL" not in fix
+    assert "NULLS NOT DISTINCT" in fix and "tenant column is nullable" in fix and "SET NOT NULL" not in fix
     (tasks,) = [f for f in run(rls, "ISO014") if f.obj.table == "tasks"]
     assert "NULLS NOT DISTINCT" not in tasks.fix and "nullable" not in tasks.fix  # tasks.org_id is NOT NULL
     _apply(conn, fix)
@@ -97,3 +97,40 @@ def test_iso014_shared_rows_before_15_get_their_own_index(rls, conn, run):
     conn.execute("INSERT INTO app.orgs VALUES (1, 'o'); INSERT INTO app.tags VALUES (1, NULL, 'a'), (2, 1, 'a')")
     with pytest.raises(psycopg.errors.UniqueViolation):
         conn.execute("INSERT INTO app.tags VALUES (3, NULL, 'a')")
+
+
+def test_iso014_key_that_serves_a_foreign_key_keeps_serving_it(rls, conn, run):
+    """A unique key the table's foreign key looks its rows up by (a 1:1 link to a shared table): the tenant
+    goes last in the new key, so the lookups keep an index (IDX001 otherwise, as on documenso's Team)."""
+    snap = snapshot_after(
+        conn,
+        "CREATE TABLE app.settings (id bigint PRIMARY KEY);"
+        "CREATE TABLE app.teams (id bigint PRIMARY KEY, org_id bigint NOT NULL REFERENCES app.orgs,"
+        " settings_id bigint UNIQUE REFERENCES app.settings);"
+        f"CREATE POLICY tenant ON app.teams USING (org_id = {CTX}); ALTER TABLE app.teams ENABLE ROW LEVEL SECURITY;",
+    )
+    (f,) = [f for f in run(snap, "ISO014") if f.obj.table == "teams"]
+    assert "ON app.teams (settings_id, org_id)" in f.fix
+    run_fix(conn, f.fix)
+    after = snapshot_after(conn, "SELECT 1")
+    assert not [f for f in run(after, "ISO014") if f.obj.table == "teams"]
+    assert not [f for f in hits(after, "IDX001") if f.obj.name == "teams_settings_id_fkey"]
+
+
+def test_iso014_key_that_serves_a_partitions_foreign_key_keeps_serving_it(rls, conn, run):
+    """The same when the foreign keys are declared on the partitions only (GitLab's ci_runner_machines)."""
+    snap = snapshot_after(
+        conn,
+        "CREATE TABLE app.settings (id bigint, kind int, PRIMARY KEY (id, kind));"
+        "CREATE TABLE app.machines (org_id bigint NOT NULL REFERENCES app.orgs, settings_id bigint, kind int NOT NULL,"
+        " xid text, UNIQUE (settings_id, kind, xid)) PARTITION BY LIST (kind);"
+        "CREATE TABLE app.machines_1 PARTITION OF app.machines FOR VALUES IN (1);"
+        "ALTER TABLE app.machines_1 ADD CONSTRAINT machines_1_fk FOREIGN KEY (settings_id, kind)"
+        " REFERENCES app.settings;"
+        f"CREATE POLICY tenant ON app.machines USING (org_id = {CTX});"
+        "ALTER TABLE app.machines ENABLE ROW LEVEL SECURITY;",
+    )
+    (f,) = [f for f in run(snap, "ISO014") if f.obj.table == "machines"]
+    assert "ON app.machines (settings_id, kind, xid, org_id)" in f.fix
+    run_fix(conn, f.fix)
+    assert not [f for f in hits(snapshot_after(conn, "SELECT 1"), "IDX001") if f.obj.name == "machines_1_fk"]

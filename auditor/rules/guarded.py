@@ -1,0 +1,187 @@
+"""Fix SQL that cannot be half applied: a replacement is built and checked at run time before the old
+object goes, and the drop itself sits behind that check, so under psql's ON_ERROR_STOP on and off a
+failed step is never followed by a destructive one.
+
+Two shapes (issue 16):
+- CONCURRENTLY steps cannot run in a transaction, so the new object is built first and a `DO` block
+  (one statement: all or nothing) raises unless it exists, is valid and matches what the fix asked
+  for, and only then, inside the same block, drops the old one. A step that failed leaves an invalid
+  or missing object, the block raises, and the old object stays.
+- Steps that need no CONCURRENTLY go in one transaction (`transaction`): a DO block, one statement,
+  so a failure anywhere rolls back every step before it, whatever encloses it.
+
+The checks read the catalogs when the fix runs, not the snapshot: the old object must still be there,
+and nothing (a foreign key, replica identity, a primary key) may depend on it.
+"""
+
+from __future__ import annotations
+
+from auditor.base.names import qualified, quote_ident, quote_literal
+from auditor.base.text import sql_comment
+from auditor.catalog.model import Snapshot, Table
+from auditor.rules.fixnames import new_name
+
+
+def do_block(body: str) -> str:
+    """A DO block whose dollar-quote tag does not occur in its body (a name may hold `$$`). Its BEGIN shares
+    the DO's line, so a reader looking for a transaction's BEGIN at the start of a line (`-f sql`) does
+    not take it for one."""
+    tag = "guard"
+    while f"${tag}$" in body:
+        tag += "_"
+    return f"DO ${tag}$ BEGIN\n{body}\nEND ${tag}$;"
+
+
+def transaction(statements: str) -> str:
+    """Statements that need no CONCURRENTLY, all or nothing. A DO block rather than BEGIN ... COMMIT: one
+    statement is one transaction under ON_ERROR_STOP on and off, and also under ON_ERROR_ROLLBACK (which lets
+    a BEGIN block go on past a failed statement), in a client that wraps each script in its own transaction,
+    and in `-f sql`'s grouping (a COMMIT inside a fix would end the enclosing transaction early)."""
+    return do_block("\n".join("  " + line for line in statements.split("\n")))
+
+
+def _lit(text: str) -> str:
+    return quote_literal(text)
+
+
+_LOCK = (
+    "  IF current_setting('lock_timeout') = '0' THEN  -- wait briefly for the lock, never queue forever\n"
+    "    PERFORM set_config('lock_timeout', '5s', true);\n"
+    "  END IF;\n"
+)
+
+
+def _keys(alias: str, first: str = "1") -> str:
+    """An index's key columns as pg_get_indexdef prints them, from the first'th on, as an array."""
+    return (
+        f"ARRAY(SELECT pg_get_indexdef({alias}.indexrelid, g, true) "
+        f"FROM generate_series({first}, {alias}.indnkeyatts) g)"
+    )
+
+
+def replace_index_sql(
+    t: Table,
+    create: str,
+    new: str,
+    old: str,
+    old_constraint: str | None = None,
+    lead: list[str] | tuple[str, ...] = (),
+    trail: list[str] | tuple[str, ...] = (),
+    nulls_not_distinct: bool = False,
+    rename: bool = False,
+    also: str = "",
+) -> str:
+    """Build a unique index, then swap: a DO block raises unless the new index (named `new`, in t's schema)
+    is valid, ready, unique, on t, with keys `lead`, the old index's keys, then `trail`, the same predicate
+    (and NULLS NOT DISTINCT when asked); unless the old one is neither a primary key, nor replica identity,
+    nor used by a foreign key (pg_depend); and only then drops the old index (or its constraint), renaming
+    the new one to the old name when asked. `create` is the CREATE UNIQUE INDEX statement; `also` is one more
+    condition the swap needs (SQL, `n` the new index's pg_index row), such as a step before it that worked."""
+    new_q = _lit(qualified(t.schema, new))
+    old_q = _lit(qualified(t.schema, old))
+
+    def names(columns: list[str] | tuple[str, ...]) -> str:
+        return "ARRAY[" + ", ".join(f"quote_ident({_lit(c)})" for c in columns) + "]::text[]"
+
+    expected = " || ".join([*([names(lead)] if lead else []), _keys("o"), *([names(trail)] if trail else [])])
+    nnd = " AND n.indnullsnotdistinct" if nulls_not_distinct else ""
+    drop = (
+        f"  ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(old_constraint)};\n"
+        if old_constraint
+        else f"  DROP INDEX {qualified(t.schema, old)};\n"
+    )
+    if rename:
+        drop += f"  ALTER INDEX {qualified(t.schema, new)} RENAME TO {quote_ident(old)};\n"
+    body = (
+        "  IF NOT EXISTS (SELECT FROM pg_index n, pg_index o\n"
+        f"      WHERE n.indexrelid = to_regclass({new_q}) AND o.indexrelid = to_regclass({old_q})\n"
+        f"        AND n.indrelid = o.indrelid AND n.indrelid = {_lit(t.qualified)}::regclass\n"
+        f"        AND n.indisunique AND n.indisvalid AND n.indisready{nnd}\n"
+        f"        AND {_keys('n')} = {expected}\n"
+        "        AND pg_get_expr(n.indpred, n.indrelid, true)\n"
+        f"          IS NOT DISTINCT FROM pg_get_expr(o.indpred, o.indrelid, true){also})\n"
+        "  THEN\n"
+        "    RAISE EXCEPTION 'pg-auditor: the new unique index is missing or not valid: the old one is kept';\n"
+        "  END IF;\n"
+        "  IF EXISTS (SELECT FROM pg_index o WHERE o.indexrelid = to_regclass("
+        f"{old_q}) AND (o.indisprimary OR o.indisreplident))\n"
+        "    OR EXISTS (SELECT FROM pg_depend d WHERE d.refclassid = 'pg_class'::regclass\n"
+        f"      AND d.refobjid = to_regclass({old_q}) AND d.deptype = 'n')\n"
+        "  THEN\n"
+        "    RAISE EXCEPTION 'pg-auditor: a primary key, replica identity or foreign key uses the old index: kept';\n"
+        "  END IF;\n" + _LOCK + drop
+    ).rstrip("\n")
+    return f"{create}\n{do_block(body)}"
+
+
+def replace_foreign_key_sql(
+    t: Table,
+    new: str,
+    old: str,
+    same_columns: bool = False,
+    extra: str = "",
+    rename: bool = False,
+    role: str = "new",
+) -> str:
+    """The DO block that drops foreign key `old` of t once `new` is there and validated, references the
+    same table, and holds the old key's columns (exactly them when same_columns); `extra` adds a condition
+    on `n` (the new key's pg_constraint row). Renames the new key to the old name when asked. `role` names
+    the new key in the error (new, or kept when an existing key stays in place of a duplicate)."""
+    exact = " AND n.conkey <@ o.conkey AND n.confkey <@ o.confkey" if same_columns else ""
+    tail = f"  ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(old)};\n"
+    if rename:
+        tail += f"  ALTER TABLE {t.qualified} RENAME CONSTRAINT {quote_ident(new)} TO {quote_ident(old)};\n"
+    body = (
+        "  IF NOT EXISTS (SELECT FROM pg_constraint n, pg_constraint o\n"
+        f"      WHERE n.conrelid = {_lit(t.qualified)}::regclass AND o.conrelid = n.conrelid\n"
+        f"        AND n.conname = {_lit(new)} AND o.conname = {_lit(old)} AND n.contype = 'f' AND o.contype = 'f'\n"
+        "        AND n.convalidated AND n.confrelid = o.confrelid\n"
+        f"        AND n.conkey @> o.conkey AND n.confkey @> o.confkey{exact}{extra})\n"
+        "  THEN\n"
+        f"    RAISE EXCEPTION 'pg-auditor: the {role} foreign key is missing or not validated: the old one is kept';\n"
+        "  END IF;\n" + _LOCK + tail
+    ).rstrip("\n")
+    return do_block(body)
+
+
+def commented(sql: str) -> str:
+    """SQL shown as an alternative, not run: every line a `--` comment, with control characters (a carriage
+    return in a name would end the comment) escaped."""
+    return "\n".join("-- " + sql_comment(line) for line in sql.split("\n"))
+
+
+def not_null_now(column: str) -> str:
+    """A replace_index_sql condition: the column of the new index's table is NOT NULL by now."""
+    return (
+        "\n        AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = n.indrelid"
+        f" AND a.attname = {_lit(column)} AND a.attnotnull)"
+    )
+
+
+def valid_unique_index(schema: str, name: str) -> str:
+    """A replace_index_sql condition: another unique index (one the fix built before) is there and valid."""
+    return (
+        "\n        AND EXISTS (SELECT FROM pg_index s WHERE s.indexrelid = "
+        f"to_regclass({_lit(qualified(schema, name))}) AND s.indisunique AND s.indisvalid)"
+    )
+
+
+def not_valid(snap: Snapshot, t: Table) -> tuple[str, str]:
+    """(" NOT VALID", "") for a foreign key added to t, or, where PostgreSQL refuses NOT VALID (a partitioned
+    table before 18), ("", a comment line saying the ADD checks the rows itself)."""
+    if t.is_partitioned and snap.server.major < 18:
+        return "", "-- a partitioned table takes no NOT VALID foreign key before PostgreSQL 18: ADD checks the rows\n"
+    return " NOT VALID", ""
+
+
+def swap_foreign_key_sql(snap: Snapshot, t: Table, old: str, definition: str, extra: str = "") -> str:
+    """Replace foreign key `old` by `definition` (FOREIGN KEY ... REFERENCES ...) under the same name: added
+    NOT VALID under a fresh name, validated, and only then (a DO block checking it) the old one dropped and
+    the new one renamed; a validated key is never traded for a NOT VALID one."""
+    new = new_name(snap, t, [old], "new", kind="constraint")
+    nv, note = not_valid(snap, t)
+    return (
+        f"{note}ALTER TABLE {t.qualified} ADD CONSTRAINT {quote_ident(new)} {definition}{nv};\n"
+        f"ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {quote_ident(new)};\n"
+        + replace_foreign_key_sql(t, new, old, same_columns=True, extra=extra, rename=True)
+    )
