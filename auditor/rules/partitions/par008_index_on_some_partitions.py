@@ -93,7 +93,7 @@ def index_on_some_partitions(snap: Snapshot) -> Iterator[Hit]:
                 "on_partitions": sorted(i.name for i in have.values()),
                 "partitions_without": missing,
             },
-            fix=build_on_parent_sql(snap, t, sample, shape, have, kids),
+            fix=build_on_parent_sql(snap, t, sample, shape),
             members=(shape,),
             severity="medium" if missing else "low",
         )
