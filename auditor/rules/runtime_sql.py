@@ -61,10 +61,11 @@ def _tree_sql(index_literal: str) -> str:
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE t.level > 0 AND c.relkind IN ('r', 'p')
 ), copies AS (
-  SELECT x.indrelid AS relid, x.indexrelid AS idx, h.inhparent AS attached_to
+  SELECT x.indrelid AS relid, x.indexrelid AS idx, h.inhparent AS attached_to, xc.relname AS name
   FROM tree
   CROSS JOIN parent
   JOIN pg_catalog.pg_index x ON x.indrelid = tree.relid
+  JOIN pg_catalog.pg_class xc ON xc.oid = x.indexrelid
   LEFT JOIN pg_catalog.pg_inherits h ON h.inhrelid = x.indexrelid
   {lateral.format(nsp="tree.nspname", rel="tree.relname")}
   WHERE x.indisunique = parent.uniq AND (x.indisvalid OR tree.relkind = 'p') AND {shape} = parent.shape
@@ -81,6 +82,7 @@ def complete_partitioned_index_sql(index_qualified: str) -> str:
     PostgreSQL (unique, within 63 bytes, whatever the partition's name); then each copy not yet attached
     is attached to the index of the level above, deepest first; then the parent index must be valid, or
     the script stops. A partition that already has a matching index keeps it: that one is attached.
+    Of two matching indexes the first by name is attached, the one IDX002 keeps when it reports the other.
     Running it twice does nothing the second time."""
     lit = quote_literal(index_qualified)
     tree = _tree_sql(lit)
@@ -97,11 +99,11 @@ SELECT pg_catalog.format('ALTER INDEX %s ATTACH PARTITION %s',
                          up.idx::pg_catalog.regclass, mine.idx::pg_catalog.regclass)
 FROM tree
 JOIN LATERAL (SELECT c.idx, c.attached_to FROM copies c WHERE c.relid = tree.relid
-              ORDER BY c.attached_to IS NULL, c.idx LIMIT 1) mine ON true
+              ORDER BY c.attached_to IS NULL, c.name COLLATE "C" LIMIT 1) mine ON true
 JOIN LATERAL (SELECT parent.idx FROM parent WHERE tree.level = 1
               UNION ALL
               (SELECT c.idx FROM copies c WHERE c.relid = tree.parentrelid
-               ORDER BY c.attached_to IS NULL, c.idx LIMIT 1)) up ON true
+               ORDER BY c.attached_to IS NULL, c.name COLLATE "C" LIMIT 1)) up ON true
 WHERE mine.attached_to IS NULL
 ORDER BY tree.level DESC, tree.nspname, tree.relname
 \\gexec"""

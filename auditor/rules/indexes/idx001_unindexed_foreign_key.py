@@ -41,6 +41,17 @@ def id_columns(con: Constraint, ref: Table | None) -> list[str]:
     return keep or con.columns
 
 
+def fk_index_sql(snap: Snapshot, table: Table, columns: list[str]) -> str:
+    """The index a foreign key needs. On a partition (a key declared on some partitions, PAR017), the whole
+    set is indexed from its root: an index built on a few partitions is what PAR008 reports, and the
+    parent's own key, once declared, needs the parent's index. Every partition's finding gets the same fix,
+    which the fix script runs once."""
+    root = snap.root_of(table)
+    if root is table or not all((root.oid, c) in snap.column_by_name for c in columns):
+        return create_index_sql(snap, table, columns)
+    return "-- indexes the whole partitioned set, this partition with it\n" + create_index_sql(snap, root, columns)
+
+
 @rule(
     "IDX001",
     "unindexed-foreign-key",
@@ -149,7 +160,7 @@ def unindexed_foreign_key(snap: Snapshot) -> Iterator[Hit]:
             evidence["indexes_with_these_columns_that_do_not_serve_it"] = [
                 f"{name} ({why})" for name, why in sorted(near.items())
             ]
-        fix = create_index_sql(snap, table, con.columns)
+        fix = fk_index_sql(snap, table, con.columns)
         tenant = next(
             (
                 i
