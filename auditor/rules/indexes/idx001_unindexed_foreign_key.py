@@ -111,7 +111,9 @@ def unindexed_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     CREATE INDEX CONCURRENTLY invoices_customer_id_idx ON invoices (customer_id);
     ```
     On a partitioned table, where the parent cannot be indexed CONCURRENTLY, the finding's fix creates
-    the index `ON ONLY` the parent, builds it concurrently on each partition and attaches each one.
+    the index `ON ONLY` the parent, builds it concurrently on each partition that exists when it runs
+    (psql's `\\gexec`) and attaches each one. A key declared on a partition alone is served by indexing the
+    whole set from its root.
     When an index already leads with the tenant column and then the key column, a tenant-scoped
     composite foreign key `(org_id, customer_id) REFERENCES customers (org_id, id)` uses it and also
     stops rows of one tenant pointing at another tenant's rows.
