@@ -448,13 +448,58 @@ def coverage_fix(snap: Snapshot, cov: Coverage) -> str:
     return "\n".join([head, create_partitions_sql(snap, t, ranges, layout.key_type)])
 
 
+GAP_FILL_MAX = 12  # a child made for rows far older than the set would otherwise bring hundreds of empty ones
+
+
 def partition_data_sql(snap: Snapshot, pset: PartmanSet) -> str:
-    schema = quote_ident(partman_schema(snap))
+    """pg_partman moving the default's rows into new children, then, for a time set, filling the gaps those
+    children leave beside the others (a child made for a month of old rows stands alone: PAR003 reports the
+    months around it). Decided when it runs: only where this pg_partman has partition_gap_fill, and only
+    for up to GAP_FILL_MAX missing children; more is left to the DBA with a NOTICE."""
+    raw = partman_schema(snap)
+    schema = quote_ident(raw)
     lit = quote_literal(pset.parent_table)
     if (partman_major(snap) or 5) >= 5:
-        return f"CALL {schema}.partition_data_proc({lit});  -- moves the default's rows into new children, in batches"
-    func = "partition_data_id" if pset.is_id_based else "partition_data_time"
-    return f"SELECT {schema}.{func}({lit}, p_batch_count := 1000);  -- moves the default's rows into new children"
+        move = f"CALL {schema}.partition_data_proc({lit});  -- moves the default's rows into new children, in batches"
+    else:
+        func = "partition_data_id" if pset.is_id_based else "partition_data_time"
+        move = f"SELECT {schema}.{func}({lit}, p_batch_count := 1000);  -- moves the default's rows into new children"
+    if not pset.is_time_based:
+        return move
+    gap_fill = do_block(
+        "\n".join(
+            [
+                "DECLARE",
+                "  step interval;",
+                "  first timestamptz;",
+                "  last timestamptz;",
+                "  have bigint;",
+                "  missing bigint;",
+                "BEGIN",
+                "  IF NOT EXISTS (SELECT FROM pg_catalog.pg_proc p",
+                "                 JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace",
+                f"                 WHERE n.nspname = {quote_literal(raw)} AND p.proname = 'partition_gap_fill') THEN",
+                "    RETURN;",
+                "  END IF;",
+                f"  SELECT partition_interval::interval INTO step FROM {config_table(snap, pset)}",
+                f"    WHERE {config_where(pset)};",
+                "  SELECT min(i.child_start_time), max(i.child_start_time), count(*) INTO first, last, have",
+                f"    FROM {schema}.show_partitions({lit}) s,",
+                f"         LATERAL {schema}.show_partition_info(",
+                "           pg_catalog.format('%I.%I', s.partition_schemaname, s.partition_tablename),",
+                f"           NULL, {lit}) i;",
+                "  missing := (SELECT count(*) FROM pg_catalog.generate_series(first, last, step)) - have;",
+                f"  IF missing BETWEEN 1 AND {GAP_FILL_MAX} THEN",
+                f"    PERFORM {schema}.partition_gap_fill({lit});",
+                "  ELSIF missing > 0 THEN",
+                "    RAISE NOTICE '% children missing between the oldest and the newest of %: not filled',",
+                f"      missing, {lit};",
+                "  END IF;",
+                "END",
+            ]
+        )
+    )
+    return f"{move}\n{gap_fill}"
 
 
 # ---- indexes built per partition (PAR008, PAR009) ------------------------------------------------
