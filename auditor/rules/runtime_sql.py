@@ -42,7 +42,16 @@ _SHAPE = (
 )
 
 
-def _tree_sql(index_literal: str) -> str:
+def relation_oid_sql(schema: str, name: str) -> str:
+    """A subquery finding a relation by its schema and name as they are (literals, never parsed as SQL
+    names: a name holding a newline or a quote is matched exactly, and no ::regclass cast can misread it)."""
+    return (
+        "(SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        f"WHERE n.nspname = {quote_literal(schema)} AND c.relname = {quote_literal(name)})"
+    )
+
+
+def _tree_sql(index_oid: str) -> str:
     """The CTEs naming the parent index (parent), every partition under its table, sub-partitions too
     (tree), and the partitions' indexes shaped like the parent's that are free or already in its tree (copies)."""
     shape, lateral = _SHAPE
@@ -52,7 +61,7 @@ def _tree_sql(index_literal: str) -> str:
   JOIN pg_catalog.pg_class c ON c.oid = x.indrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   {lateral.format(nsp="n.nspname", rel="c.relname")}
-  WHERE x.indexrelid = {index_literal}::pg_catalog.regclass
+  WHERE x.indexrelid = {index_oid}
 ), tree AS (
   SELECT t.relid, t.parentrelid, t.level, c.relkind, n.nspname, c.relname
   FROM parent
@@ -74,7 +83,7 @@ def _tree_sql(index_literal: str) -> str:
 )"""
 
 
-def complete_partitioned_index_sql(index_qualified: str) -> str:
+def complete_partitioned_index_sql(schema: str, index: str) -> str:
     """Statements that make a partitioned index valid over the partitions that exist when they run.
 
     Every partition (sub-partitions too, from pg_partition_tree) with no index of the same shape gets one,
@@ -84,8 +93,9 @@ def complete_partitioned_index_sql(index_qualified: str) -> str:
     the script stops. A partition that already has a matching index keeps it: that one is attached.
     Of two matching indexes the first by name is attached, the one IDX002 keeps when it reports the other.
     Running it twice does nothing the second time."""
-    lit = quote_literal(index_qualified)
-    tree = _tree_sql(lit)
+    oid = relation_oid_sql(schema, index)
+    lit = quote_literal(qualified(schema, index))
+    tree = _tree_sql(oid)
     create = f"""{tree}
 SELECT pg_catalog.format(CASE WHEN tree.relkind = 'p' THEN 'CREATE %sINDEX ON ONLY %I.%I %s'
                               ELSE 'CREATE %sINDEX CONCURRENTLY ON %I.%I %s' END,
@@ -109,8 +119,8 @@ ORDER BY tree.level DESC, tree.nspname, tree.relname
 \\gexec"""
     check = do_block(
         "BEGIN\n"
-        "  IF NOT (SELECT x.indisvalid FROM pg_catalog.pg_index x\n"
-        f"          WHERE x.indexrelid = {lit}::pg_catalog.regclass) THEN\n"
+        "  IF NOT coalesce((SELECT x.indisvalid FROM pg_catalog.pg_index x\n"
+        f"                   WHERE x.indexrelid = {oid}), false) THEN\n"
         f"    RAISE EXCEPTION 'index % is still invalid: a partition has no copy attached', {lit};\n"
         "  END IF;\n"
         "END"
@@ -134,5 +144,5 @@ def partitioned_index_sql(table: Table, name: str, shape: str, unique: bool = Fa
     how = "UNIQUE " if unique else ""
     return (
         f"CREATE {how}INDEX IF NOT EXISTS {quote_ident(name)} ON ONLY {table.qualified} {shape};\n"
-        + complete_partitioned_index_sql(qualified(table.schema, name))
+        + complete_partitioned_index_sql(table.schema, name)
     )

@@ -117,3 +117,31 @@ def test_partition_fixes_follow_one_another(pg_server):
 def test_dollar_quote_tag_is_not_in_the_body():
     assert dollar_quoted("x := '$fix$';") == "$fix1$\nx := '$fix$';\n$fix1$"
     assert dollar_quoted("SELECT 1;").startswith("$fix$\n")
+
+
+HOSTILE = """
+CREATE TABLE canary (id int);
+CREATE SCHEMA "s'; DROP TABLE canary; --";
+CREATE TABLE "s'; DROP TABLE canary; --"."ev
+DROP TABLE canary; --$fix$" (kind text NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE "s'; DROP TABLE canary; --"."p1 ""x""; --" PARTITION OF "s'; DROP TABLE canary; --"."ev
+DROP TABLE canary; --$fix$" FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
+CREATE TABLE "s'; DROP TABLE canary; --"."p2
+$$" PARTITION OF "s'; DROP TABLE canary; --"."ev
+DROP TABLE canary; --$fix$" FOR VALUES FROM ('2024-02-01') TO ('2024-03-01');
+CREATE INDEX "i'x" ON "s'; DROP TABLE canary; --"."p1 ""x""; --" (kind);
+"""
+
+
+def test_hostile_names_in_a_partitioned_index_fix(pg_server):
+    with scratch_database(pg_server, "pga_runtime_hostile", HOSTILE) as dsn:
+        (fix,) = fixes(dsn, "PAR008")
+        done = psql(dsn, fix)
+        assert done.returncode == 0, done.stderr
+        with psycopg.connect(dsn) as conn:
+            assert conn.execute("SELECT to_regclass('public.canary')").fetchone()[0] is not None
+            (ok,) = conn.execute(
+                "SELECT bool_and(x.indisvalid) FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid "
+                "WHERE c.relkind = 'p' AND c.relname LIKE 'ev%'"
+            ).fetchone()
+        assert ok

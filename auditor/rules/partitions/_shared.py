@@ -37,7 +37,7 @@ from auditor.base.names import column_list, index_name, qualified, quote_ident, 
 from auditor.catalog.model import Index, Snapshot, Table
 from auditor.rules.common import table_obj
 from auditor.rules.registry import Obj, threshold
-from auditor.rules.runtime_sql import do_block, partitioned_index_sql
+from auditor.rules.runtime_sql import do_block, partitioned_index_sql, relation_oid_sql
 
 PREMAKE = threshold(
     "partition_premake", 3, "future range partitions a hand-maintained time set should have beyond the current one"
@@ -269,7 +269,8 @@ def create_partitions_sql(snap: Snapshot, parent: Table, ranges: list[tuple[str,
             "  ) AS v(name, lo, hi) LOOP",
             "    part := format('%I.%I', sch, r.name);",
             "    IF EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid",
-            "               WHERE i.inhparent = parent::pg_catalog.regclass AND c.relname = r.name",
+            f"               WHERE i.inhparent = {relation_oid_sql(parent.schema, parent.name)}",
+            "                 AND c.relname = r.name",
             "                 AND c.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = sch)) THEN",
             "      CONTINUE;  -- created already (an earlier fix of this script)",
             "    END IF;",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.base.names import qualified
 from auditor.catalog.model import Snapshot
 from auditor.rules.partitions._shared import children
 from auditor.rules.registry import Hit, Obj, rule
@@ -93,6 +92,6 @@ def invalid_partitioned_index(snap: Snapshot) -> Iterator[Hit]:
             message=f"partitioned index {parent_idx.name} is invalid: {len(missing)} of {len(kids)} partition(s) "
             "lack it",
             evidence={"definition": parent_idx.definition, "partitions_missing_it": [c.name for c in missing]},
-            fix=complete_partitioned_index_sql(qualified(t.schema, parent_idx.name)),
+            fix=complete_partitioned_index_sql(t.schema, parent_idx.name),
             severity="high" if parent_idx.is_unique else "medium",
         )
