@@ -49,6 +49,11 @@ STOPS_AT = {
         "enriched_events with pg_partman and PAR021 (nothing runs maintenance) turns high, CON001's primary key "
         "leaves the unique index it came from as an IDX002 duplicate",
     ),
+    "gitlab": (
+        "IDX008",
+        "several btree indexes on one array column each propose the same GIN index, by the same name: the second "
+        "CREATE INDEX fails (relation already exists)",
+    ),
     "documenso": ("ISO014", 'the camelCase tenant column is printed unquoted: column "organisationid" does not exist'),
 }
 # Schemas whose script runs whole but leaves a new finding at medium or above, with why.
@@ -65,7 +70,7 @@ class ScriptStopped(Exception):
 
 def cases() -> list:
     out = []
-    for name in ["demo", "lago", "pagila", "basejump", "chatbot_ui", "documenso"]:
+    for name in ["demo", "lago", "pagila", "basejump", "chatbot_ui", "documenso", "gitlab"]:
         if name in STOPS_AT:
             code, why = STOPS_AT[name]
             out.append(
@@ -216,12 +221,22 @@ def test_the_whole_fix_script_runs_and_leaves_fewer_serious_findings(
         f"{1 if stopped else 0} failed; high+critical {serious(before)} -> {serious(after)}"
     )
     if stopped is not None:
-        each_dsn = copy_of(pg_server, source, f"{source}_each")
+        each = f"{source}_each"
+        each_dsn = copy_of(pg_server, source, each)
         try:
             failed = each_block(each_dsn, script)
+            with psycopg.connect(each_dsn, autocommit=True) as conn:
+                conn.execute("ANALYZE")
+            baseline = str(tmp_path / "pg-auditor-report.json")
+            audit(each_dsn, tmp_path, "-f", "json", "--name", "each", "--baseline", baseline)
         finally:
-            drop(pg_server, f"{source}_each")
-        print(f"{name}: each block on its own: {total - len(failed)} run, {len(failed)} failed")
+            drop(pg_server, each)
+        each_doc = json.loads((tmp_path / "each.json").read_text(encoding="utf-8"))
+        print(
+            f"{name}: each block on its own: {total - len(failed)} run, "
+            f"{len(each_doc['context']['changes']['fixed'])} findings cleared, {len(failed)} failed; "
+            f"high+critical {serious(before)} -> {serious(each_doc)}"
+        )
         for line in failed:
             print(f"  {line}")
         number, code, error = stopped

@@ -467,6 +467,7 @@ def partition_data_sql(snap: Snapshot, pset: PartmanSet) -> str:
         move = f"SELECT {schema}.{func}({lit}, p_batch_count := 1000);  -- moves the default's rows into new children"
     if not pset.is_time_based:
         return move
+    interval = "sub_partition_interval" if pset.source == "part_config_sub" else "partition_interval"
     gap_fill = do_block(
         "\n".join(
             [
@@ -482,7 +483,7 @@ def partition_data_sql(snap: Snapshot, pset: PartmanSet) -> str:
                 f"                 WHERE n.nspname = {quote_literal(raw)} AND p.proname = 'partition_gap_fill') THEN",
                 "    RETURN;",
                 "  END IF;",
-                f"  SELECT partition_interval::interval INTO step FROM {config_table(snap, pset)}",
+                f"  SELECT {interval}::interval INTO step FROM {config_table(snap, pset)}",
                 f"    WHERE {config_where(pset)};",
                 "  SELECT min(i.child_start_time), max(i.child_start_time), count(*) INTO first, last, have",
                 f"    FROM {schema}.show_partitions({lit}) s,",
