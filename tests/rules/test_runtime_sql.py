@@ -145,3 +145,28 @@ def test_hostile_names_in_a_partitioned_index_fix(pg_server):
                 "WHERE c.relkind = 'p' AND c.relname LIKE 'ev%'"
             ).fetchone()
         assert ok
+
+
+def test_hostile_names_in_a_partition_creation_fix(pg_server):
+    """PAR001's fix on a set whose schema, table, partitions and key hold quotes, semicolons, a newline, --
+    and $fix$: the partitions are made, the default's rows moved, the canary kept."""
+    table = '"s\'; DROP TABLE canary; --"."ev\nDROP TABLE canary; --$fix$"'
+    ddl = f"""
+CREATE TABLE canary (id int);
+CREATE SCHEMA "s'; DROP TABLE canary; --";
+CREATE TABLE {table} (id bigint NOT NULL, "at'; --" timestamptz NOT NULL) PARTITION BY RANGE ("at'; --");
+CREATE TABLE "s'; DROP TABLE canary; --"."ev
+DROP TABLE canary; --$fix$_2024_01" PARTITION OF {table} FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
+CREATE TABLE "s'; DROP TABLE canary; --"."d'$$" PARTITION OF {table} DEFAULT;
+INSERT INTO {table} SELECT g, now() - g * interval '1 day' FROM generate_series(1, 40) g;
+ANALYZE;
+"""
+    with scratch_database(pg_server, "pga_runtime_hostile_ranges", ddl) as dsn:
+        (fix,) = fixes(dsn, "PAR001")
+        done = psql(dsn, fix)
+        assert done.returncode == 0, done.stderr
+        with psycopg.connect(dsn) as conn:
+            assert conn.execute("SELECT to_regclass('public.canary')").fetchone()[0] is not None
+            default = '"s\'; DROP TABLE canary; --"."d\'$$"'
+            assert conn.execute(f"SELECT count(*) FROM ONLY {default}").fetchone()[0] == 0
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 40
