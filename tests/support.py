@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -89,5 +90,16 @@ def by_column(found: list) -> dict:
 
 
 def run_fix(conn: psycopg.Connection, fix: str) -> None:
-    """Run fix SQL as printed (CONCURRENTLY cannot run in the test's transaction: drop that word only)."""
-    conn.execute(fix.replace(" CONCURRENTLY", ""))
+    """Run fix SQL as printed (CONCURRENTLY cannot run in the test's transaction: drop that word only).
+    A query followed by psql's `\\gexec` line is run as psql runs it: each value it returns is a statement."""
+    parts = re.split(r"(?m)^\\gexec[ \t]*$", fix.replace(" CONCURRENTLY", ""))
+    for part in parts[:-1]:
+        end = part.rfind(";\n") + 1  # the query is the text after the last statement (it holds no `;` line end)
+        if part[:end].strip():
+            conn.execute(part[:end])
+        for row in conn.execute(part[end:]).fetchall():
+            for statement in row:
+                if statement:
+                    conn.execute(statement.replace(" CONCURRENTLY", ""))
+    if parts[-1].strip():
+        conn.execute(parts[-1])

@@ -4,7 +4,8 @@ The fixes come in dependency order (partitions before the indexes on them, index
 and foreign keys that need them), each block headed by its finding in our own words, nothing cut.
 `\\set ON_ERROR_STOP on` stops the script at the first failing statement. A fix whose statements can
 run in a transaction is wrapped in one, so a failing step takes its whole fix back; a fix with
-CONCURRENTLY, VACUUM or a CALL (procedures commit on their own) cannot be, and runs statement by statement.
+CONCURRENTLY, VACUUM, ALTER SYSTEM, a CALL (procedures commit on their own) or psql's \\gexec (it runs
+the statements a catalog query prints, resolved when the script runs) cannot be, and runs statement by statement.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from auditor.engine.report import Finding, Report
 
 # Dependency order of the areas' fixes; within a rank, the report's own order (severity first).
 FIX_ORDER = {"PAR": 0, "IDX": 1, "ISO014": 2, "CON": 3, "ISO": 4}
-_NO_TRANSACTION = re.compile(r"\b(CONCURRENTLY|VACUUM)\b|^\s*(BEGIN|COMMIT|START TRANSACTION|CALL)\b", re.I | re.M)
+# CONCURRENTLY, VACUUM and ALTER SYSTEM refuse a transaction; a CALL commits on its own; a psql meta-command
+# (\gexec runs the statements a query prints, each on its own) is no SQL to wrap; BEGIN/COMMIT: its own.
+_NO_TRANSACTION = re.compile(
+    r"\b(CONCURRENTLY|VACUUM|ALTER SYSTEM)\b|^\s*(BEGIN|COMMIT|START TRANSACTION|CALL)\b|^\s*\\", re.I | re.M
+)
 
 
 def _rank(f: Finding) -> int:
@@ -43,7 +48,7 @@ def block(f: Finding, number: int, total: int, same_as: int | None = None) -> st
         return "\n".join([*head, f"-- fixed by block {same_as} above", ""])
     body = f.fix.strip() if f.fix else ""
     if _NO_TRANSACTION.search(_code(body)):
-        head.append("-- not wrapped in a transaction (CONCURRENTLY, VACUUM, CALL, or it manages its own)")
+        head.append("-- not wrapped in a transaction (CONCURRENTLY, VACUUM, ALTER SYSTEM, CALL, \\gexec, or its own)")
         return "\n".join([*head, body, ""])
     return "\n".join([*head, "BEGIN;", body, "COMMIT;", ""])
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from auditor.analysis.tenant_columns import TENANT_COLUMNS  # noqa: F401  (the rules read it from here)
-from auditor.base.names import column_list, qualified, quote_ident
+from auditor.base.names import column_list, quote_ident
 from auditor.base.text import sql_comment
 from auditor.base.thresholds import threshold
 from auditor.catalog.model import Constraint, Index, Snapshot, Table
 from auditor.rules.fixnames import new_name
 from auditor.rules.registry import Obj
+from auditor.rules.runtime_sql import partitioned_index_sql
 
 LARGE_TABLE_ROWS = threshold("large_table_rows", 1_000_000, "estimated rows from which a table counts as large")
 SMALL_TABLE_ROWS = threshold("small_table_rows", 1_000, "estimated rows under which a table counts as small")
@@ -62,20 +63,15 @@ def create_index_sql(
     using: str | None = None,
     where: str | None = None,
 ) -> str:
-    """CREATE INDEX that runs as-is: CONCURRENTLY on a plain table; ON ONLY + per-partition + ATTACH on a
-    partitioned one (CONCURRENTLY is not allowed on a partitioned parent). `using` names the access
-    method (btree when None), `where` makes it partial."""
+    """CREATE INDEX that runs as-is: CONCURRENTLY on a plain table; on a partitioned one (CONCURRENTLY is not
+    allowed on its parent) ON ONLY the parent, then a copy per partition as they are when it runs, attached.
+    `using` names the access method (btree when None), `where` makes it partial."""
     suffix = "_".join(p for p in (using, "partial" if where else None, "idx") if p)
     name = name or new_name(snap, t, [t.name, "_".join(columns)], suffix)
     body = (f" USING {using}" if using else "") + f" ({column_list(columns)})" + (f" WHERE {where}" if where else "")
     if not t.is_partitioned:
         return f"CREATE INDEX CONCURRENTLY {quote_ident(name)} ON {t.qualified}{body};"
-    lines = [f"CREATE INDEX {quote_ident(name)} ON ONLY {t.qualified}{body};"]
-    for part in snap.leaf_partitions(t):
-        pname = new_name(snap, part, [part.name, "_".join(columns)], suffix)
-        lines.append(f"CREATE INDEX CONCURRENTLY {quote_ident(pname)} ON {part.qualified}{body};")
-        lines.append(f"ALTER INDEX {qualified(t.schema, name)} ATTACH PARTITION {qualified(part.schema, pname)};")
-    return "\n".join(lines)
+    return partitioned_index_sql(t, name, body.lstrip() if using else f"USING btree{body}")
 
 
 def dependent_views_note(snap: Snapshot, tables: list[Table]) -> str:

@@ -11,17 +11,17 @@ COMMIT;
 
 -- [2/23] IDX001 high: Foreign key with no index leading with its columns
 -- on line_items_invoice_id_fkey on public.line_items (fingerprint 5ec8602ec659f221)
--- not wrapped in a transaction (CONCURRENTLY, VACUUM, CALL, or it manages its own)
+-- not wrapped in a transaction (CONCURRENTLY, VACUUM, ALTER SYSTEM, CALL, \gexec, or its own)
 CREATE INDEX CONCURRENTLY line_items_invoice_id_idx ON public.line_items (invoice_id);
 
 -- [3/23] IDX002 medium: Index duplicated by another index
 -- on invoices_org_id_idx on public.invoices (fingerprint a2e72f51b4017422)
--- not wrapped in a transaction (CONCURRENTLY, VACUUM, CALL, or it manages its own)
+-- not wrapped in a transaction (CONCURRENTLY, VACUUM, ALTER SYSTEM, CALL, \gexec, or its own)
 DROP INDEX CONCURRENTLY public.invoices_org_id_idx;
 
 -- [4/23] IDX001 low: Foreign key with no index leading with its columns
 -- on fk_`|pipe\u202etxt.exe on "Sales | EU"."Order`s" (fingerprint a2b3791b0c7514a7)
--- not wrapped in a transaction (CONCURRENTLY, VACUUM, CALL, or it manages its own)
+-- not wrapped in a transaction (CONCURRENTLY, VACUUM, ALTER SYSTEM, CALL, \gexec, or its own)
 CREATE INDEX CONCURRENTLY "Order`s_Customer Id_idx" ON "Sales | EU"."Order`s" ("Customer Id");
 -- a ``` fence inside
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from auditor.base.text import sql_comment
-from auditor.output.fix_script import FIX_ORDER, fix_script, fixes
+from auditor.output.fix_script import FIX_ORDER, block, fix_script, fixes
 from auditor.output.render import render
 
 from reports import frozen
@@ -39,3 +40,13 @@ def test_a_name_cannot_end_a_comment() -> None:
     safe = sql_comment(hostile)
     assert "\n" not in safe and "\r" not in safe and "\u202e" not in safe
     assert safe.startswith("x\\nDROP TABLE")
+
+
+def test_gexec_and_alter_system_are_never_inside_a_transaction() -> None:
+    """psql's \\gexec runs CREATE INDEX CONCURRENTLY statements a query prints; ALTER SYSTEM refuses a transaction."""
+    report = frozen()
+    f = next(f for f in report.active if f.fix)
+    for fix in ("SELECT format('CREATE INDEX ON %I.%I (a)', 's', 't')\n\\gexec", "ALTER SYSTEM SET work_mem = '8MB';"):
+        text = block(dataclasses.replace(f, fix=fix), 1, 1)
+        assert "BEGIN;" not in text and fix in text
+    assert "BEGIN;\nCREATE TABLE t ();\nCOMMIT;" in block(dataclasses.replace(f, fix="CREATE TABLE t ();"), 1, 1)

@@ -34,7 +34,6 @@ NOT_YET: dict[str, str] = {
     "ISO012": "adding the tenant column leaves it nullable and its foreign key single-column (ISO013, ISO015)",
     "ISO018": "revokes from PUBLIC only; the application roles' grants are left to a comment",
     "ISO020": "pins search_path and revokes PUBLIC, yet the function still runs as a role that bypasses RLS",
-    "PAR006": "after the fix and ANALYZE the default partition still reports rows (not diagnosed yet)",
     "PAR009": "the fix is advice in comments: widen the key to hold the partition key",
     "PAR011": "the migration to native partitioning is printed as comments with placeholders to fill in",
     "PAR012": "advice in a comment (sub-partition or shorten the interval), no statement",

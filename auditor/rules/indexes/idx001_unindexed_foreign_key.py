@@ -42,6 +42,17 @@ def id_columns(con: Constraint, ref: Table | None) -> list[str]:
     return keep or con.columns
 
 
+def fk_index_sql(snap: Snapshot, table: Table, columns: list[str]) -> str:
+    """The index a foreign key needs. On a partition (a key declared on some partitions, PAR017), the whole
+    set is indexed from its root: an index built on a few partitions is what PAR008 reports, and the
+    parent's own key, once declared, needs the parent's index. Every partition's finding gets the same fix,
+    which the fix script runs once."""
+    root = snap.root_of(table)
+    if root is table or not all((root.oid, c) in snap.column_by_name for c in columns):
+        return create_index_sql(snap, table, columns)
+    return "-- indexes the whole partitioned set, this partition with it\n" + create_index_sql(snap, root, columns)
+
+
 @rule(
     "IDX001",
     "unindexed-foreign-key",
@@ -101,7 +112,9 @@ def unindexed_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     CREATE INDEX CONCURRENTLY invoices_customer_id_idx ON invoices (customer_id);
     ```
     On a partitioned table, where the parent cannot be indexed CONCURRENTLY, the finding's fix creates
-    the index `ON ONLY` the parent, builds it concurrently on each partition and attaches each one.
+    the index `ON ONLY` the parent, builds it concurrently on each partition that exists when it runs
+    (psql's `\\gexec`) and attaches each one. A key declared on a partition alone is served by indexing the
+    whole set from its root.
     When an index already leads with the tenant column and then the key column, a tenant-scoped
     composite foreign key `(org_id, customer_id) REFERENCES customers (org_id, id)` uses it and also
     stops rows of one tenant pointing at another tenant's rows.
@@ -150,7 +163,7 @@ def unindexed_foreign_key(snap: Snapshot) -> Iterator[Hit]:
             evidence["indexes_with_these_columns_that_do_not_serve_it"] = [
                 f"{name} ({why})" for name, why in sorted(near.items())
             ]
-        fix = create_index_sql(snap, table, con.columns)
+        fix = fk_index_sql(snap, table, con.columns)
         tenant = next(
             (
                 i

@@ -38,6 +38,7 @@ from auditor.base.text import sql_comment
 from auditor.catalog.model import Index, Snapshot, Table
 from auditor.rules.common import new_name, table_obj
 from auditor.rules.registry import Obj, threshold
+from auditor.rules.runtime_sql import do_block, partitioned_index_sql, relation_oid_sql
 
 PREMAKE = threshold(
     "partition_premake", 3, "future range partitions a hand-maintained time set should have beyond the current one"
@@ -216,28 +217,74 @@ def create_partition_sql(snap: Snapshot, parent: Table, name: str, lo: Any, hi: 
     return f"CREATE TABLE {qualified(parent.schema, name)} PARTITION OF {parent.qualified} {bounds};"
 
 
-def move_from_default_sql(
-    snap: Snapshot, parent: Table, default: Table, name: str, lo: Any, hi: Any, ktype: str
-) -> str:
-    """Create the partition for [lo, hi) beside the default, move the default's rows into it, then attach.
+def _bound_literal(value: Any, ktype: str) -> str:
+    text = format_value(value, ktype)
+    return text if text.startswith("'") else quote_literal(text)
 
-    CREATE TABLE ... PARTITION OF fails ("updated partition constraint for default partition would be
-    violated") as soon as the default holds one row of the new range; this order never does."""
-    key = quote_ident(parent.partition_key_columns[0])
-    new = qualified(parent.schema, name)
-    lo_sql, hi_sql = format_value(lo, ktype), format_value(hi, ktype)
-    where = f"{key} >= {lo_sql} AND {key} < {hi_sql}"
-    cols = insert_columns(snap, parent)
-    return "\n".join(
+
+def create_partitions_sql(snap: Snapshot, parent: Table, ranges: list[tuple[str, Any, Any]], ktype: str) -> str:
+    """One DO block (one transaction) creating the range partitions [lo, hi) named in `ranges`, decided
+    when it runs: a range whose partition exists (by name) or that another partition overlaps is left
+    as it is, so the fixes of PAR001, PAR002 and PAR006 can follow one another in one script.
+
+    With a default partition, each one is created beside it (LIKE the parent), the default's rows of the
+    range are moved into it, and it is attached: CREATE TABLE ... PARTITION OF would fail ("updated
+    partition constraint for default partition would be violated") as soon as the default holds one row
+    of the range, and this order never does. ATTACH builds the parent's indexes on it and checks its rows."""
+    default = default_of(snap, parent)
+    values = ",\n".join(
+        f"    ({quote_literal(name)}, {_bound_literal(lo, ktype)}, {_bound_literal(hi, ktype)})"
+        for name, lo, hi in ranges
+    )
+    if default is not None:
+        make = [
+            "      EXECUTE format('CREATE TABLE %s (LIKE %s " + LIKE_OPTIONS + ")', part, parent);",
+            "      EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM ONLY %s WHERE %s >= %L AND %s < %L',",
+            "                     part, cols, cols, dflt, k, r.lo, k, r.hi);",
+            "      EXECUTE format('DELETE FROM ONLY %s WHERE %s >= %L AND %s < %L', dflt, k, r.lo, k, r.hi);",
+            "      EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)',",
+            "                     parent, part, r.lo, r.hi);",
+        ]
+        declare = [
+            f"  dflt text := {quote_literal(default.qualified)};",
+            f"  cols text := {quote_literal(insert_columns(snap, parent))};",
+            f"  k text := {quote_literal(quote_ident(parent.partition_key_columns[0]))};",
+        ]
+    else:
+        make = [
+            "      EXECUTE format('CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%L) TO (%L)',",
+            "                     part, parent, r.lo, r.hi);",
+        ]
+        declare = []
+    body = "\n".join(
         [
-            "BEGIN;",
-            f"CREATE TABLE {new} (LIKE {parent.qualified} {LIKE_OPTIONS});",
-            f"INSERT INTO {new} ({cols}) SELECT {cols} FROM ONLY {default.qualified} WHERE {where};",
-            f"DELETE FROM ONLY {default.qualified} WHERE {where};",
-            f"ALTER TABLE {parent.qualified} ATTACH PARTITION {new} FOR VALUES FROM ({lo_sql}) TO ({hi_sql});",
-            "COMMIT;",
+            "DECLARE",
+            f"  parent text := {quote_literal(parent.qualified)};",
+            f"  sch text := {quote_literal(parent.schema)};",
+            *declare,
+            "  part text;",
+            "  r record;",
+            "BEGIN",
+            "  FOR r IN SELECT * FROM (VALUES",
+            values,
+            "  ) AS v(name, lo, hi) LOOP",
+            "    part := format('%I.%I', sch, r.name);",
+            "    IF EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid",
+            f"               WHERE i.inhparent = {relation_oid_sql(parent.schema, parent.name)}",
+            "                 AND c.relname = r.name",
+            "                 AND c.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = sch)) THEN",
+            "      CONTINUE;  -- created already (an earlier fix of this script)",
+            "    END IF;",
+            "    BEGIN",
+            *make,
+            "    EXCEPTION WHEN invalid_object_definition THEN  -- another partition overlaps the range: keep it",
+            "      RAISE NOTICE 'range % to % overlaps an existing partition of %: not created', r.lo, r.hi, parent;",
+            "    END;",
+            "  END LOOP;",
+            "END",
         ]
     )
+    return do_block(body)
 
 
 def partition_name(snap: Snapshot, t: Table, naming: tuple[str, str] | None, lo: Any, existing: set[str]) -> str:
@@ -249,29 +296,25 @@ def partition_name(snap: Snapshot, t: Table, naming: tuple[str, str] | None, lo:
     return new_name(snap, t, [name], "")
 
 
-def runway_sql(
-    snap: Snapshot, t: Table, layout: RangeLayout, upto: Any, move_until: Any, start: Any = None
-) -> list[str]:
-    """Statements creating partitions from the end of coverage (or `start` for a set with none) until `upto`
-    (exclusive start); ranges that start before `move_until` go through the default when the set has one."""
+def runway_ranges(
+    snap: Snapshot, t: Table, layout: RangeLayout, upto: Any, start: Any = None
+) -> list[tuple[str, Any, Any]]:
+    """(name, lo, hi) of the partitions from the end of coverage (or `start` for a set with none) until
+    `upto` (exclusive start), named as the set's newest partition is."""
     step = layout.step
     newest = layout.newest
     if step is None or (newest is None and start is None):
         return []
     naming = naming_for(newest.name, newest.lower) if newest else None
-    default = default_of(snap, t)
     existing = names_in(snap, t.schema)
-    out: list[str] = []
+    out: list[tuple[str, Any, Any]] = []
     lo = newest.upper if newest else start
-    for _ in range(400):  # bounded: never print thousands of statements
+    for _ in range(400):  # bounded: never print thousands of ranges
         if lo >= upto:
             break
         hi = step.add(lo)
         name = partition_name(snap, t, naming, lo, existing)
-        if default is not None and lo < move_until:
-            out.append(move_from_default_sql(snap, t, default, name, lo, hi, layout.key_type))
-        else:
-            out.append(create_partition_sql(snap, t, name, lo, hi, layout.key_type))
+        out.append((name, lo, hi))
         lo = hi
     return out
 
@@ -302,25 +345,10 @@ def proposed_index_name(table: Table, i: Index, snap: Snapshot | None = None) ->
     return new_name(snap, table, parts, suffix) if snap is not None else fit_name(parts, suffix)
 
 
-def attach_sql(parent_index_q: str, child: Table, child_index: str) -> str:
-    return f"ALTER INDEX {parent_index_q} ATTACH PARTITION {qualified(child.schema, child_index)};"
-
-
-def build_on_parent_sql(
-    snap: Snapshot, parent: Table, sample: Index, shape: str, have: dict[int, Index], kids: list[Table]
-) -> str:
-    """Create an index ON ONLY the parent, attach the partitions' existing copies, build and attach the rest."""
-    pname = proposed_index_name(parent, sample, snap)
-    pq = qualified(parent.schema, pname)
-    lines = [index_ddl(sample, shape, parent, pname, concurrently=False, only=True)]
-    for child in kids:
-        if child.oid in have:
-            lines.append(attach_sql(pq, child, have[child.oid].name))
-        else:
-            cname = proposed_index_name(child, sample, snap)
-            lines.append(index_ddl(sample, shape, child, cname, concurrently=not child.is_partitioned))
-            lines.append(attach_sql(pq, child, cname))
-    return "\n".join(lines)
+def build_on_parent_sql(snap: Snapshot, parent: Table, sample: Index, shape: str) -> str:
+    """Create the index ON ONLY the parent, then give every partition its copy and attach it, over the
+    partitions as they are when the fix runs (a copy a partition already has is attached, not rebuilt)."""
+    return partitioned_index_sql(parent, proposed_index_name(parent, sample, snap), shape, unique=sample.is_unique)
 
 
 # ---- range coverage (PAR001, PAR002) -------------------------------------------------------------
@@ -426,23 +454,66 @@ def coverage_fix(snap: Snapshot, cov: Coverage) -> str:
     if step is None:
         return "-- the partition width could not be inferred; create the missing partitions by hand"
     upto = step.add(cov.position, cov.target + 1)
-    stmts = runway_sql(snap, t, layout, upto, move_until=step.add(cov.position), start=start)
-    head += f"-- {len(stmts)} partition(s) of {sql_comment(step.label)}, up to {sql_comment(when(upto))}"
+    ranges = runway_ranges(snap, t, layout, upto, start=start)
+    head += f"-- {len(ranges)} partition(s) of {sql_comment(step.label)}, up to {sql_comment(when(upto))}"
     if default is not None:
-        head += (
-            f"; ranges up to now are moved out of {quote_ident(default.name)} first (it takes an ACCESS"
-            " EXCLUSIVE lock on it)"
-        )
-    return "\n".join([head, *stmts])
+        head += "; each one's rows are moved out of the default first (an ACCESS EXCLUSIVE lock on it)"
+    return "\n".join([head, create_partitions_sql(snap, t, ranges, layout.key_type)])
+
+
+GAP_FILL_MAX = 12  # a child made for rows far older than the set would otherwise bring hundreds of empty ones
 
 
 def partition_data_sql(snap: Snapshot, pset: PartmanSet) -> str:
-    schema = quote_ident(partman_schema(snap))
+    """pg_partman moving the default's rows into new children, then, for a time set, filling the gaps those
+    children leave beside the others (a child made for a month of old rows stands alone: PAR003 reports the
+    months around it). Decided when it runs: only where this pg_partman has partition_gap_fill, and only
+    for up to GAP_FILL_MAX missing children; more is left to the DBA with a NOTICE."""
+    raw = partman_schema(snap)
+    schema = quote_ident(raw)
     lit = quote_literal(pset.parent_table)
     if (partman_major(snap) or 5) >= 5:
-        return f"CALL {schema}.partition_data_proc({lit});  -- moves the default's rows into new children, in batches"
-    func = "partition_data_id" if pset.is_id_based else "partition_data_time"
-    return f"SELECT {schema}.{func}({lit}, p_batch_count := 1000);  -- moves the default's rows into new children"
+        move = f"CALL {schema}.partition_data_proc({lit});  -- moves the default's rows into new children, in batches"
+    else:
+        func = "partition_data_id" if pset.is_id_based else "partition_data_time"
+        move = f"SELECT {schema}.{func}({lit}, p_batch_count := 1000);  -- moves the default's rows into new children"
+    if not pset.is_time_based:
+        return move
+    interval = "sub_partition_interval" if pset.source == "part_config_sub" else "partition_interval"
+    gap_fill = do_block(
+        "\n".join(
+            [
+                "DECLARE",
+                "  step interval;",
+                "  first timestamptz;",
+                "  last timestamptz;",
+                "  have bigint;",
+                "  missing bigint;",
+                "BEGIN",
+                "  IF NOT EXISTS (SELECT FROM pg_catalog.pg_proc p",
+                "                 JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace",
+                f"                 WHERE n.nspname = {quote_literal(raw)} AND p.proname = 'partition_gap_fill') THEN",
+                "    RETURN;",
+                "  END IF;",
+                f"  SELECT {interval}::interval INTO step FROM {config_table(snap, pset)}",
+                f"    WHERE {config_where(pset)};",
+                "  SELECT min(i.child_start_time), max(i.child_start_time), count(*) INTO first, last, have",
+                f"    FROM {schema}.show_partitions({lit}) s,",
+                f"         LATERAL {schema}.show_partition_info(",
+                "           pg_catalog.format('%I.%I', s.partition_schemaname, s.partition_tablename),",
+                f"           NULL, {lit}) i;",
+                "  missing := (SELECT count(*) FROM pg_catalog.generate_series(first, last, step)) - have;",
+                f"  IF missing BETWEEN 1 AND {GAP_FILL_MAX} THEN",
+                f"    PERFORM {schema}.partition_gap_fill({lit});",
+                "  ELSIF missing > 0 THEN",
+                "    RAISE NOTICE '% children missing between the oldest and the newest of %: not filled',",
+                f"      missing, {lit};",
+                "  END IF;",
+                "END",
+            ]
+        )
+    )
+    return f"{move}\n{gap_fill}"
 
 
 # ---- indexes built per partition (PAR008, PAR009) ------------------------------------------------

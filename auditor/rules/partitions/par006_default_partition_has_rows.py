@@ -14,6 +14,8 @@ from auditor.rules.common import human_bytes, table_obj
 from auditor.rules.partitions._shared import (
     LIKE_OPTIONS,
     analyzed,
+    coverage_fix,
+    coverages,
     default_of,
     key_type,
     layout_of,
@@ -21,7 +23,6 @@ from auditor.rules.partitions._shared import (
     now_of,
     partition_data_sql,
     rows_of,
-    runway_sql,
     user_parents,
 )
 from auditor.rules.registry import Hit, rule
@@ -133,6 +134,12 @@ def _default_fix(snap: Snapshot, t: Table, default: Table, pset: PartmanSet | No
     key = quote_ident(t.partition_key_columns[0]) if len(t.partition_key_columns) == 1 else None
     if pset is not None:
         return partition_data_sql(snap, pset) + "\n" + maintenance_call(snap, pset)
+    cov = next((c for c in coverages(snap)[0] if c.table.oid == t.oid), None)
+    until = cov.layout.covered_until if cov is not None else None
+    if cov is not None and cov.layout.step and isinstance(until, dt.datetime) and until <= now:
+        # The rows are past the last partition: the partitions PAR001 asks for, created and filled from the
+        # default. The same text as PAR001's fix, so a fix script runs it once.
+        return coverage_fix(snap, cov)
     lines = []
     if key is not None:
         if t.partition_strategy == "r" and key_type(snap, t) in TIME_TYPES:
@@ -142,21 +149,16 @@ def _default_fix(snap: Snapshot, t: Table, default: Table, pset: PartmanSet | No
                 f"-- which ranges the rows belong to (scans the default):\n-- SELECT date_trunc('{unit}', {key}) "
                 f"AS starts, count(*) FROM ONLY {default.qualified} GROUP BY 1 ORDER BY 1;"
             )
-            until = layout.covered_until if layout is not None else None
-            if layout is not None and layout.step and isinstance(until, dt.datetime) and until <= now:
-                upto = layout.step.add(now, 1)
-                lines += runway_sql(snap, t, layout, upto, move_until=upto)
         else:
             lines.append(
                 f"-- which values the rows hold (scans the default):\n-- SELECT {key}, count(*) FROM ONLY "
                 f"{default.qualified} GROUP BY 1 ORDER BY 2 DESC LIMIT 50;"
             )
-    if len(lines) <= 1:
-        lines.append(
-            f"-- then for each range/value: CREATE TABLE <new> (LIKE {t.qualified} {LIKE_OPTIONS});\n"
-            f"-- move its rows from ONLY {default.qualified} (INSERT ... SELECT; DELETE); "
-            f"ALTER TABLE {t.qualified} ATTACH PARTITION <new> FOR VALUES ...;"
-        )
+    lines.append(
+        f"-- then for each range/value: CREATE TABLE <new> (LIKE {t.qualified} {LIKE_OPTIONS});\n"
+        f"-- move its rows from ONLY {default.qualified} (INSERT ... SELECT; DELETE); "
+        f"ALTER TABLE {t.qualified} ATTACH PARTITION <new> FOR VALUES ...;"
+    )
     return "\n".join(lines)
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.base.names import qualified
 from auditor.catalog.model import Snapshot
-from auditor.rules.partitions._shared import attach_sql, children, index_ddl, index_shape, proposed_index_name
+from auditor.rules.partitions._shared import children
 from auditor.rules.registry import Hit, Obj, rule
+from auditor.rules.runtime_sql import complete_partitioned_index_sql
 
 
 @rule(
@@ -66,6 +66,9 @@ def invalid_partitioned_index(snap: Snapshot) -> Iterator[Hit]:
     CREATE INDEX CONCURRENTLY ticket_search_2025_document_idx ON public.ticket_search_2025 USING gin (document);
     ALTER INDEX public.ticket_search_document_idx ATTACH PARTITION public.ticket_search_2025_document_idx;
     ```
+    The finding's fix does this over the partitions that exist when it runs, sub-partitions included (an
+    earlier fix may have added some): psql's `\\gexec` runs the CREATE INDEX CONCURRENTLY and ATTACH
+    statements a catalog query prints, then a check stops the script unless the index is valid.
 
     ## False positives
     None while the index is invalid: the queries it serves scan the partitions that lack it. During a
@@ -79,36 +82,16 @@ def invalid_partitioned_index(snap: Snapshot) -> Iterator[Hit]:
         t = snap.table_by_oid.get(parent_idx.table_oid)
         if t is None or t.schema in snap.extension_schemas:
             continue
-        shape = index_shape(t, parent_idx)
         attached = {i.table_oid for i in snap.indexes if i.parent_index_oid == parent_idx.oid}
         kids = [c for c in children(snap, t) if c.kind in ("r", "p") and not c.detach_pending]
         missing = [c for c in kids if c.oid not in attached]
         if not missing:
             continue
-        pq = qualified(t.schema, parent_idx.name)
-        lines = []
-        for child in missing:
-            same = next(
-                (
-                    i
-                    for i in snap.indexes_of.get(child.oid, [])
-                    if i.parent_index_oid is None
-                    and index_shape(child, i) == shape
-                    and i.is_unique == parent_idx.is_unique
-                ),
-                None,
-            )
-            if same is not None:
-                lines.append(attach_sql(pq, child, same.name))
-                continue
-            cname = proposed_index_name(child, parent_idx)
-            lines.append(index_ddl(parent_idx, shape, child, cname, concurrently=not child.is_partitioned))
-            lines.append(attach_sql(pq, child, cname))
         yield Hit(
             obj=Obj("index", t.schema, t.name, parent_idx.name),
             message=f"partitioned index {parent_idx.name} is invalid: {len(missing)} of {len(kids)} partition(s) "
             "lack it",
             evidence={"definition": parent_idx.definition, "partitions_missing_it": [c.name for c in missing]},
-            fix="\n".join(lines),
+            fix=complete_partitioned_index_sql(t.schema, parent_idx.name),
             severity="high" if parent_idx.is_unique else "medium",
         )

@@ -72,6 +72,9 @@ def index_on_some_partitions(snap: Snapshot) -> Iterator[Hit]:
     ALTER INDEX public.events_event_type_created_at_idx
         ATTACH PARTITION public.events_2024_03_event_type_created_at_idx;
     ```
+    The finding's fix reads the partitions when it runs (sub-partitions too, and any an earlier fix added):
+    psql's `\\gexec` runs the CREATE INDEX CONCURRENTLY and ATTACH statements a catalog query prints, and a
+    check stops the script unless the parent index ends valid.
 
     ## False positives
     An index wanted on some partitions only (hot recent months get an extra index that old, cold ones do
@@ -93,7 +96,7 @@ def index_on_some_partitions(snap: Snapshot) -> Iterator[Hit]:
                 "on_partitions": sorted(i.name for i in have.values()),
                 "partitions_without": missing,
             },
-            fix=build_on_parent_sql(snap, t, sample, shape, have, kids),
+            fix=build_on_parent_sql(snap, t, sample, shape),
             members=(shape,),
             severity="medium" if missing else "low",
         )

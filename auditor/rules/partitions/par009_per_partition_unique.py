@@ -82,7 +82,7 @@ def per_partition_unique(snap: Snapshot) -> Iterator[Hit]:
         cols = [c for c in sample.columns if c]
         covers_key = set(t.partition_key_columns) <= set(cols) and bool(t.partition_key_columns)
         if covers_key:
-            fix = build_on_parent_sql(snap, t, sample, shape, have, kids)
+            fix = build_on_parent_sql(snap, t, sample, shape)
         else:
             wider = [*cols, *[k for k in t.partition_key_columns if k not in cols]]
             fix = (

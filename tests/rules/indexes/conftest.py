@@ -13,13 +13,12 @@ import pytest
 
 from auditor.catalog.model import IndexUsage, TableStats
 
+import support
+
 
 def _run_fix(conn, fix: str) -> None:
-    """Run a finding's fix inside the test transaction (CONCURRENTLY cannot run in one)."""
-    sql = "\n".join(line for line in fix.splitlines() if not line.strip().startswith("--"))
-    for stmt in sql.split(";"):
-        if stmt.strip():
-            conn.execute(stmt.strip().replace(" CONCURRENTLY", ""))
+    """Run a finding's fix inside the test transaction (CONCURRENTLY cannot run in one), as support.run_fix."""
+    support.run_fix(conn, fix)
 
 
 def _by_name(findings) -> dict:

@@ -26,12 +26,8 @@ FIXTURES = TESTS / "fixtures" / "partman"
 
 
 def _run_fix(conn, fix: str) -> None:
-    """Run printed fix SQL inside the test transaction: drop BEGIN/COMMIT and CONCURRENTLY, keep the rest."""
-    lines = [line.split("  -- ")[0].rstrip() for line in fix.splitlines()]
-    body = "\n".join(line for line in lines if line not in ("BEGIN;", "COMMIT;") and not line.startswith("--"))
-    for stmt in (body + "\n").replace("CONCURRENTLY ", "").split(";\n"):
-        if stmt.strip():
-            conn.execute(stmt)
+    """Run printed fix SQL inside the test transaction: BEGIN/COMMIT lines dropped, the rest as support.run_fix."""
+    support.run_fix(conn, "\n".join(line for line in fix.splitlines() if line.strip() not in ("BEGIN;", "COMMIT;")))
 
 
 def _monthly(table: str, first: int, last: int, suffix: str) -> str:

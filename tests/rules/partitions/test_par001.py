@@ -24,8 +24,9 @@ def test_ended_coverage_and_default_catching_rows(conn, by_table, ended_ddl):
 def test_ended_coverage_fix_moves_rows_out_of_the_default(conn, by_table, ended_ddl, run_fix):
     snap = snapshot_after(conn, ended_ddl)
     fix = by_table(hits(snap, "PAR001"))["events"].fix
-    assert "ATTACH PARTITION t.events_" in fix and "DELETE FROM ONLY t.events_default" in fix
+    assert "dflt text := 't.events_default'" in fix and "ATTACH PARTITION %s" in fix
     run_fix(conn, fix)
+    run_fix(conn, fix)  # decided when it runs: a second run finds the partitions made and does nothing
     rows_left = conn.execute("SELECT count(*) FROM ONLY t.events_default").fetchone()[0]
     assert rows_left == 0
     again = snapshot_after(conn, "ANALYZE t.events_default")
@@ -104,7 +105,7 @@ def test_move_fix_keeps_generated_columns(conn, by_table, ended_ddl, run_fix):
         "note text, day date GENERATED ALWAYS AS ((at AT TIME ZONE 'UTC')::date) STORED) PARTITION BY RANGE (at);",
     )
     fix = by_table(hits(snapshot_after(conn, ddl), "PAR001"))["events"].fix
-    assert "(id, at, note) SELECT id, at, note" in fix  # the generated column is recomputed, not copied
+    assert "cols text := 'id, at, note'" in fix  # the generated column is recomputed, not copied
     run_fix(conn, fix)
     assert conn.execute("SELECT count(*) FROM t.events WHERE day IS NULL").fetchone()[0] == 0
 
