@@ -1109,6 +1109,29 @@ def _unsafe_foreign_keys(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, 
     return out
 
 
+def cross_tenant_links(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, TableInfo, Any]]:
+    """Link tables without the tenant column whose keys (NOT NULL) join rows of two or more different
+    tables that carry it (a team to a group, a member to a group): nothing makes both parents belong
+    to one tenant. Every such key, with the table and the parent it points at."""
+    return ten.once("cross_tenant_links", lambda: _cross_tenant_links(snap, ten))
+
+
+def _cross_tenant_links(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, TableInfo, Any]]:
+    out = []
+    for child in ten.of_class("indirect", "unknown"):
+        t = child.table
+        keys = []
+        for con in sorted(snap.constraints_of.get(t.oid, []), key=lambda c: c.name):
+            parent = ten.tables.get(con.ref_table_oid or 0)
+            if con.type != "f" or con.parent_oid is not None or parent is None or parent.cls != "tenant":
+                continue
+            if parent.column and all(is_not_null(snap, t.oid, c) for c in con.columns):
+                keys.append((child, parent, con))
+        if len({parent.table.oid for _, parent, _ in keys}) >= 2:
+            out += keys
+    return out
+
+
 def unscoped_uniques(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, Any]]:
     """Unique indexes on tenant tables that leave the tenant column out (surrogate keys and keys that
     include an FK to a tenant-owned parent excepted)."""

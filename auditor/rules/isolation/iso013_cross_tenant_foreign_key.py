@@ -11,6 +11,7 @@ from auditor.analysis.policy_expr import shares
 from auditor.analysis.tenancy import (
     TableInfo,
     Tenancy,
+    cross_tenant_links,
     has_privilege,
     polymorphic_key,
     unsafe_foreign_keys,
@@ -127,7 +128,37 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
                 points=sm.struct_points(ct.qualified, FK_CUT, per_table[ct.oid]),
             )
         )
+    hits += link_hits(snap, ten)
     yield from bounded(snap, hits, f"foreign keys between tenant tables leave out {ten.column}", "medium")
+
+
+def link_hits(snap: Snapshot, ten: Tenancy) -> list[Hit]:
+    """Keys of a link table without the tenant column that join two tenant tables (cross_tenant_links).
+    No fix SQL here: the table first needs the column, backfilled, before any key can carry it."""
+    out = []
+    for child, parent, con in cross_tenant_links(snap, ten):
+        ct, pt = child.table, parent.table
+        if ten.app_roles and not any(has_privilege(snap, r, ct, "aw") for r in ten.app_roles):
+            continue
+        others = sorted(
+            p.table.qualified for c, p, k in cross_tenant_links(snap, ten) if c is child and p.table.oid != pt.oid
+        )
+        out.append(
+            Hit(
+                obj=Obj("constraint", ct.schema, ct.name, con.name),
+                message=f"{ct.qualified} ({column_list(con.columns)}) -> {pt.qualified} links it to "
+                f"{', '.join(others)} with no {ten.column} on {ct.qualified}: nothing keeps both rows in one tenant",
+                evidence={
+                    "columns": con.columns,
+                    "references": pt.qualified,
+                    "ref_columns": con.ref_columns,
+                    "links_to": others,
+                    "remedy": f"add {ten.column} to {ct.qualified} (backfilled from the parents), then make each "
+                    f"key composite with it",
+                },
+            )
+        )
+    return out
 
 
 def _ids_shared(snap: Snapshot, ten: Tenancy, parent: TableInfo) -> bool:

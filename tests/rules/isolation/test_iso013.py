@@ -25,3 +25,31 @@ def test_grouped_fk_fixes_run_in_order(conn, app_schema):
         for stmt in fix.replace("CONCURRENTLY ", "").split(";\n"):
             conn.execute(stmt)
     assert not hits(snapshot_after(conn, "SELECT 1"), "ISO013")
+
+
+def test_link_table_without_tenant_column_joins_two_tenants(rls, conn, run):
+    """A link table carrying no org_id whose two NOT NULL keys point at two tenant tables: a project of
+    one organization can be linked to a memberships row of another. Both keys are named, without fix SQL
+    (the table needs the column first)."""
+    snap = snapshot_after(
+        conn,
+        "CREATE TABLE app.project_members (project_id bigint NOT NULL REFERENCES app.projects,"
+        " membership_id bigint NOT NULL REFERENCES app.memberships, PRIMARY KEY (project_id, membership_id));"
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON app.project_members TO iso_app;",
+    )
+    found = {f.obj.name: f for f in run(snap, "ISO013") if f.obj.table == "project_members"}
+    assert set(found) == {"project_members_project_id_fkey", "project_members_membership_id_fkey"}
+    assert found["project_members_project_id_fkey"].evidence["links_to"] == ["app.memberships"]
+    assert all(f.fix is None for f in found.values())
+
+
+def test_link_table_to_one_tenant_table_or_optional_is_not_a_cross_link(rls, conn, run):
+    """One tenant parent (a child table, ISO012's business), or an optional second key, is not a link."""
+    snap = snapshot_after(
+        conn,
+        "CREATE TABLE app.task_labels (task_id bigint NOT NULL REFERENCES app.tasks, label text);"
+        "CREATE TABLE app.task_notes (task_id bigint NOT NULL REFERENCES app.tasks,"
+        " membership_id bigint REFERENCES app.memberships);"
+        "GRANT SELECT, INSERT ON app.task_labels, app.task_notes TO iso_app;",
+    )
+    assert not {f.obj.table for f in run(snap, "ISO013")} & {"task_labels", "task_notes"}
