@@ -1105,6 +1105,8 @@ def _unsafe_foreign_keys(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, 
             pairs = dict(zip(con.columns, con.ref_columns, strict=False))
             if pairs.get(child.column) == parent.column:
                 continue
+            if set(con.columns) & set(child.declared_keys):
+                continue  # the key on the table's own declared tenant key is the hierarchy link that places it
             out.append((child, parent, con))
     return out
 
@@ -1119,6 +1121,8 @@ def cross_tenant_links(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, Ta
 def _cross_tenant_links(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, TableInfo, Any]]:
     out = []
     for child in ten.of_class("indirect", "unknown"):
+        if child.declared_keys:  # keyed at its own level of a hierarchy (tenant_keys): its tenant is that key
+            continue
         t = child.table
         keys = []
         for con in sorted(snap.constraints_of.get(t.oid, []), key=lambda c: c.name):

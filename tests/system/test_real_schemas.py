@@ -128,14 +128,52 @@ def declared_tenant_keys(folder: Path) -> dict[str, list[str]]:
     return keys
 
 
+# GitLab's gitlab_schema (db/docs/*.yml) -> the database it lives in once decomposed: CI and security
+# data have their own databases, and cell-local data stays in its cell while organizations move between
+# cells (GitLab's own cross-database foreign key spec lists zoekt_* -> namespaces among the keys to
+# convert). gitlab_shared*, gitlab_internal and gitlab_pm are in every database: not listed.
+GITLAB_DATABASES = {
+    "gitlab_ci": "ci",
+    "gitlab_ci_cell_local": "ci",
+    "gitlab_sec": "sec",
+    "gitlab_main_cell_local": "main_cell_local",
+    "gitlab_main": "main",
+    "gitlab_main_org": "main",
+    "gitlab_main_user": "main",
+    "gitlab_main_cell_setting": "main",
+    "gitlab_main_jh": "main",
+}
+
+
+def declared_databases(folder: Path) -> dict[str, str]:
+    """The database each table lives in, in pg-auditor's `databases` form, from GitLab's gitlab_schema
+    (sharding_keys.tsv: table, schema, ...)."""
+    path = folder / "sharding_keys.tsv"
+    if not path.exists():
+        return {}
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        table, schema, *_ = [*line.split("\t"), ""]
+        if schema in GITLAB_DATABASES:
+            out[table] = GITLAB_DATABASES[schema]
+    return out
+
+
 def config_for(name: str) -> Config:
-    """The configuration a DBA would write for this schema: the references and tenant keys the project
-    itself publishes, nothing else."""
+    """The configuration a DBA would write for this schema: the references, tenant keys and databases the
+    project itself publishes, nothing else."""
     mapping: dict[str, object] = {}
     if refs := declared_references(REAL / name):
         mapping["references"] = refs
+    thresholds: dict[str, object] = {}
     if keys := declared_tenant_keys(REAL / name):
-        mapping["thresholds"] = {"tenant_keys": keys}
+        thresholds["tenant_keys"] = keys
+    if databases := declared_databases(REAL / name):
+        thresholds["databases"] = databases
+    if thresholds:
+        mapping["thresholds"] = thresholds
     return from_mapping(mapping, f"{name} (test)") if mapping else Config()
 
 
