@@ -89,7 +89,7 @@ def test_iso015_not_valid_check_is_low(rls, conn, run):
 @pytest.mark.parametrize(
     ("declared", "severity"),
     [
-        ({"app.notes": "org_id"}, None),  # its one published key, nullable: the finding stands
+        ({"app.notes": "org_id"}, "medium"),  # its one published key, nullable: the finding stands
         ({"app.notes": ["org_id", "author_id"]}, "low"),  # one of several published keys
         ({"app.notes": "author_id"}, "low"),  # another key published
         ({"app.tasks": "org_id"}, "low"),  # keys published, none for this table yet
