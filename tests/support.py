@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -89,5 +90,7 @@ def by_column(found: list) -> dict:
 
 
 def run_fix(conn: psycopg.Connection, fix: str) -> None:
-    """Run fix SQL as printed (CONCURRENTLY cannot run in the test's transaction: drop that word only)."""
-    conn.execute(fix.replace(" CONCURRENTLY", ""))
+    """Run fix SQL as printed (CONCURRENTLY cannot run in the test's transaction: drop that word only; a
+    fix's own BEGIN ... COMMIT becomes a savepoint inside it, all or nothing as printed)."""
+    body = re.sub(r"(?m)^BEGIN;$", "SAVEPOINT fix;", fix.replace(" CONCURRENTLY", ""))
+    conn.execute(re.sub(r"(?m)^COMMIT;$", "RELEASE SAVEPOINT fix;", body))

@@ -476,6 +476,32 @@ def _by_stem(snap: Snapshot, t: Table, col: Column, idx: _Index):
     return None
 
 
+def named_table(snap: Snapshot, t: Table, column: str) -> Table | None:
+    """The table an id column's name designates (`cluster_agent_id` -> `cluster_agents`, with the
+    referencing table's prefix tried too), whatever the two types: what tells a reference stored with
+    the wrong type (a bigint key kept as text) from a column that only shares the name."""
+    w = words(column)
+    if len(w) < 2 or w[-1] != "id":
+        return None
+    idx = _index(snap)
+    schemas = [t.schema, *(s for s in idx.schemas if s != t.schema)]
+    # a table's siblings share its affixes: background_operation_jobs_cell_local.worker_id names
+    # background_operation_workers_cell_local before background_operation_workers
+    tw, base = words(t.name), "_".join(w[:-1])
+    affixed = sorted(
+        ((tw[:i], tw[j:]) for i in range(len(tw)) for j in range(i + 1, len(tw))), key=lambda a: -len(a[0]) - len(a[1])
+    )
+    names = [["_".join([*pre, form, *post]) for form in plural_forms(base)] for pre, post in affixed]
+    names += [plural_forms(stem) for stem, _prefixed in _stems(t, w)]
+    for forms in names:
+        for schema in schemas:
+            for form in forms:
+                for target in idx.by_normal.get((schema, normal(form)), []):
+                    if target.oid != t.oid:
+                        return target
+    return None
+
+
 def _by_key_name(snap: Snapshot, t: Table, col: Column, idx: _Index):
     """A table keyed by this very column name; a 1:1 side table's key followed to its parent."""
     for target in idx.keyed.get(col.name, []):
