@@ -1105,8 +1105,12 @@ def _unsafe_foreign_keys(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, 
             pairs = dict(zip(con.columns, con.ref_columns, strict=False))
             if pairs.get(child.column) == parent.column:
                 continue
-            if set(con.columns) & set(child.declared_keys):
+            if set(con.columns) & set(declared_keys(snap, child.table)):
                 continue  # the key on the table's own declared tenant key is the hierarchy link that places it
+            if parent.table.oid in hierarchy_levels(snap):
+                continue  # a reference to a level of a declared hierarchy (a namespace, a project) places the row
+            if _IDENTITY_NAME.match(parent.table.name) and _members_of_tenants(snap, ten, parent.table):
+                continue  # users who join tenants through a membership table: a user of "another" tenant is normal
             out.append((child, parent, con))
     return out
 
@@ -1121,7 +1125,7 @@ def cross_tenant_links(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, Ta
 def _cross_tenant_links(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, TableInfo, Any]]:
     out = []
     for child in ten.of_class("indirect", "unknown"):
-        if child.declared_keys:  # keyed at its own level of a hierarchy (tenant_keys): its tenant is that key
+        if declared_keys(snap, child.table):  # keyed at its own level of a hierarchy (tenant_keys): that is its tenant
             continue
         t = child.table
         keys = []
@@ -1230,9 +1234,29 @@ def global_by_design(snap: Snapshot, ten: Tenancy, info: TableInfo, idx: Any) ->
     return None
 
 
+def hierarchy_levels(snap: Snapshot) -> set[int]:
+    """The tables the declared tenant keys point at below the root (`tenant_keys`: issues keyed by project_id
+    -> projects, boards by namespace_id -> namespaces): the levels of the hierarchy. A foreign key to one
+    places a row in the hierarchy; it is the tenancy path itself, not a reference across tenants."""
+
+    def build() -> set[int]:
+        out: set[int] = set()
+        if not TENANT_KEYS(snap):
+            return out
+        for t in snap.user_tables:
+            for key in declared_keys(snap, t):
+                ref = resolve(snap, t, key)
+                if ref is not None and ref.target is not None and ref.target.oid != t.oid:
+                    out.add(snap.root_of(ref.target).oid)
+        return out
+
+    return snap.once(("tenant_hierarchy_levels", repr(sorted(TENANT_KEYS(snap).items()))), build)
+
+
 def _members_of_tenants(snap: Snapshot, ten: Tenancy, t: Table) -> str | None:
-    """A membership table linking these identities to the root tenant table (organization_users (user_id ->
-    users, organization_id -> organizations)): users join several tenants, so they are not one tenant's."""
+    """A membership table linking these identities to the root tenant table, keyed by the pair
+    (organization_users: user_id -> users, organization_id -> organizations, unique together): users join
+    several tenants, so they are not one tenant's."""
     root = ten.root
     if root is None or root.oid == t.oid:
         return None
@@ -1241,8 +1265,14 @@ def _members_of_tenants(snap: Snapshot, ten: Tenancy, t: Table) -> str | None:
         for other in snap.user_tables:
             if other.oid in (t.oid, root.oid):
                 continue
-            refs = {c.ref_table_oid for c in snap.constraints_of.get(other.oid, []) if c.type == "f"}
-            if t.oid in refs and root.oid in refs:
+            fks = [c for c in snap.constraints_of.get(other.oid, []) if c.type == "f" and len(c.columns) == 1]
+            users = [c.columns[0] for c in fks if c.ref_table_oid == t.oid]
+            tenants = [c.columns[0] for c in fks if c.ref_table_oid == root.oid]
+            pairs = {frozenset((u, o)) for u in users for o in tenants}
+            if any(  # a link table: the pair (user, tenant) is its key, each user in many tenants
+                i.is_unique and i.predicate is None and frozenset(c for c in i.columns if c) in pairs
+                for i in snap.indexes_of.get(other.oid, [])
+            ):
                 return other.qualified
         return None
 

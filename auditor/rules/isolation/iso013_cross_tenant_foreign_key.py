@@ -36,7 +36,12 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     columns do not pair the child's tenant column with the parent's. Keys to the root tenant table are
     the tenant itself and are not reported, and neither are keys on tables no application role can
     write (no user can make the reference) nor keys of a row whose tenant column is one branch of a
-    `num_nonnulls(...) = 1` CHECK (the key itself is its tenant, hierarchical tenancy). Low when the
+    `num_nonnulls(...) = 1` CHECK (the key itself is its tenant, hierarchical tenancy), nor, where the
+    project declares its tables' tenant keys (`tenant_keys`), a key on the table's own declared key or to
+    a level of that hierarchy (a table other tables declare as their key: projects, namespaces), nor a
+    key to users who join tenants through a membership table keyed by (user, tenant). Also reported: the
+    NOT NULL keys of a link table without the tenant column that join two tables carrying it (a team to
+    a group of possibly another organization), without fix SQL (the table needs the column first). Low when the
     referenced key is a uuid (pointing at another tenant's row then takes a leaked id), unless the
     parent's rows are shared with other tenants by a policy (their ids are then not secret). When the
     child's tenant column is nullable the fix keeps the old key (a composite key is not checked where
