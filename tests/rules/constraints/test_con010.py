@@ -132,3 +132,20 @@ def test_fix_with_a_materialized_view_is_left_to_the_dba(conn):
     """
     (f,) = [f for f in hits(snapshot_after(conn, ddl), "CON010") if f.obj.schema == "m"]
     assert "cannot be rebuilt here (m.per_org)" in f.fix and "DROP" not in f.fix
+
+
+def test_sibling_tables_name_their_own_parents(conn):
+    """ops_jobs.worker_id names ops_workers and ops_jobs_local.worker_id names ops_workers_local (a table's
+    siblings share its affixes): two things, not drift, even without foreign keys. The correct variant: both
+    jobs tables in one family point at one workers table, and their types differ: drift."""
+    ddl = """
+    CREATE SCHEMA sib;
+    CREATE TABLE sib.ops_workers (id uuid PRIMARY KEY);
+    CREATE TABLE sib.ops_workers_local (id bigint PRIMARY KEY);
+    CREATE TABLE sib.ops_jobs (id bigint PRIMARY KEY, worker_id uuid);
+    CREATE TABLE sib.ops_jobs_local (id bigint PRIMARY KEY, worker_id bigint);
+    """
+    assert not [f for f in hits(snapshot_after(conn, ddl), "CON010") if f.obj.schema == "sib"]
+    drift = snapshot_after(conn, "DROP TABLE sib.ops_workers_local;")
+    (f,) = [f for f in hits(drift, "CON010") if f.obj.schema == "sib"]
+    assert f.severity == "medium" and "ALTER TABLE sib.ops_jobs_local ALTER COLUMN worker_id TYPE uuid;" in f.fix
