@@ -1,4 +1,4 @@
--- Views and materialized views: owner, security options and the relations they read.
+-- Views and materialized views: owner, options, comment and the relations they read.
 WITH locked AS (
     -- the relations of locks.sql, read once on its own and passed in by the collector (unset in psql: none)
     SELECT unnest(COALESCE(NULLIF(current_setting('pg_auditor.locked', true), ''), '{}')::oid[]) AS oid
@@ -23,7 +23,9 @@ SELECT
     CASE WHEN NOT EXISTS (SELECT 1 FROM locked lk WHERE lk.oid = c.oid OR lk.oid = ANY (rd.oids))
          THEN pg_get_viewdef(c.oid, true) END AS definition,
     c.relacl::text[] AS acl,
-    c.reltuples::float8 AS reltuples
+    c.reltuples::float8 AS reltuples,
+    c.reloptions::text[] AS options,
+    obj_description(c.oid, 'pg_class') AS comment
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN reads rd ON rd.view_oid = c.oid

@@ -90,9 +90,12 @@ def by_column(found: list) -> dict:
 
 
 def run_fix(conn: psycopg.Connection, fix: str) -> None:
-    """Run fix SQL as printed (CONCURRENTLY cannot run in the test's transaction: drop that word only).
-    A query followed by psql's `\\gexec` line is run as psql runs it: each value it returns is a statement."""
-    parts = re.split(r"(?m)^\\gexec[ \t]*$", fix.replace(" CONCURRENTLY", ""))
+    """Run fix SQL as printed (CONCURRENTLY cannot run in the test's transaction: drop that word only; a
+    fix's own BEGIN ... COMMIT becomes a savepoint inside it, all or nothing as printed). A query followed
+    by psql's `\\gexec` line is run as psql runs it: each value it returns is a statement."""
+    body = re.sub(r"(?m)^BEGIN;$", "SAVEPOINT fix;", fix.replace(" CONCURRENTLY", ""))
+    body = re.sub(r"(?m)^COMMIT;$", "RELEASE SAVEPOINT fix;", body)
+    parts = re.split(r"(?m)^\\gexec[ \t]*$", body)
     for part in parts[:-1]:
         end = part.rfind(";\n") + 1  # the query is the text after the last statement (it holds no `;` line end)
         if part[:end].strip():

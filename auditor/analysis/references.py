@@ -17,8 +17,10 @@ a worker or triggers: "loose foreign keys"), or one implied by the name and type
 Skipped, with the reason: the table's own single-column primary key (a side table's key, or the
 reverse of a 1:1 foreign key), generic names (`uuid`, `key`), cursor columns (`last_event_id`,
 `cursor_*`), external ids (`external_`, `remote_`, `sentry_` ... qualifiers name another system's id),
-polymorphic pairs (`owner_type` + `owner_id`). A column whose statistics have seen negative values
-(sentinels such as -1 "none" or -2 "upcoming") is resolved with low confidence.
+polymorphic pairs (`owner_type` + `owner_id`). A column that holds negative markers (sentinels such as
+-1 "none" or -2 "upcoming") is resolved with low confidence: its statistics have seen negative values,
+or the catalog says so (a negative DEFAULT, a CHECK on the column naming a negative number). Markers
+only the data holds, in a table never analyzed with rows, cannot be seen.
 
 Shared by CON002 (implied foreign keys) and the tenancy model, which counts declared references as
 references like foreign keys.
@@ -57,6 +59,40 @@ DECLARED_REFERENCES = threshold(
     'references the application enforces itself (a worker, triggers): "table.column" = "table(column)"',
     _check_declared,
 )
+
+
+def _check_databases(value: object) -> str | None:
+    if not isinstance(value, dict):
+        return 'must be a table of "table" (or "schema.table") = "database"'
+    for key, db in value.items():
+        if not isinstance(key, str) or not key.strip() or not isinstance(db, str) or not db.strip():
+            return f"{key!r}: give the name of the database the table lives in"
+    return None
+
+
+DATABASES = threshold(
+    "databases",
+    {},
+    'tables an application keeps in separate databases, as it publishes them: "table" or "schema.table" = '
+    '"database" (tables not listed are in every one); no foreign key can join tables of two databases',
+    _check_databases,
+)
+
+
+def database_of(snap: Snapshot, t: Table) -> str | None:
+    """The database the configuration puts a table in (`databases`); None when not listed."""
+    dbs = DATABASES(snap)
+    root = snap.root_of(t) or t
+    return dbs.get(f"{root.schema}.{root.name}", dbs.get(root.name))
+
+
+def across_databases(snap: Snapshot, t: Table, target: Table) -> str | None:
+    """Why no foreign key can hold a reference: its two tables live in different databases."""
+    mine, theirs = database_of(snap, t), database_of(snap, target)
+    if mine and theirs and mine != theirs:
+        return f"{t.name} is in database {mine}, {target.name} in {theirs}: no foreign key can cross databases"
+    return None
+
 
 INTEGER_TYPES = {"int2", "int4", "int8"}
 TEXT_TYPES = {"text", "varchar", "bpchar", "citext"}
@@ -336,7 +372,7 @@ def _resolve(snap: Snapshot, t: Table, column: str) -> Reference | None:
         return _skip(t, column, f"the table's own primary key (1:1 with {target.qualified})")
     if any(x in PROVENANCE_WORDS for x in w[:-1]):
         confidence, reason = LOW, reason + "; a provenance record (the source may be gone by design)"
-    elif any(x in HISTORY_WORDS for x in words(t.name)):
+    elif any(x in HISTORY_WORDS for x in words(t.name)) or version_trail(snap, t):
         confidence, reason = LOW, reason + "; a history table, whose rows outlive what they mention"
     elif any(x in STREAM_WORDS for x in words(t.name)) and (t.is_partitioned or not foreign_keys_on(snap, t)):
         confidence, reason = LOW, reason + "; an event stream, partitioned or FK-free (FK-free on purpose)"
@@ -344,9 +380,41 @@ def _resolve(snap: Snapshot, t: Table, column: str) -> Reference | None:
     if via is not None:
         confidence, reason = LOW, reason + f"; a copy of {via.name}.{column}, the parent it has a foreign key to"
     stats = snap.column_stats_of.get((t.schema, t.name, column))
+    marker = sentinel_marker(snap, t, col)
     if stats is not None and stats.negative_seen:
         confidence, reason = LOW, reason + "; negative values seen (sentinel ids such as -1 'none')"
+    elif marker:
+        confidence, reason = LOW, reason + f"; {marker} (sentinel ids: no foreign key can hold them)"
     return Reference(t, column, target, target_cols, mine, confidence, reason)
+
+
+# a negative number as pg_get_expr prints it: (-1) or '-1'::integer
+_NEGATIVE = r"(?:\(\s*-\d+\s*\)|'-\d+')"
+
+
+def sentinel_marker(snap: Snapshot, t: Table, col: Column) -> str | None:
+    """What in the catalog says an id column holds negative markers (-1 "none", -2 "upcoming"), which no
+    row of the referenced table has: a negative DEFAULT, or a CHECK on the column that names a negative
+    number (`CHECK (milestone_id > 0 OR milestone_id IN (-1, -2))`, `CHECK (x >= -2)`). Markers only the
+    data holds are seen by the statistics once the table is analyzed with rows (negative_seen)."""
+    if col.default and re.fullmatch(rf"\(*-\d+\)*|\(*{_NEGATIVE}(?:::[\w ]+)?\)*", col.default.strip()):
+        return f"DEFAULT {col.default.strip()}"
+    name = re.compile(rf"(?<![\w.\"]){re.escape(col.name)}(?![\w\"])|\"{re.escape(col.name)}\"")
+    for con in snap.constraints_of.get(t.oid, []):
+        if con.type == "c" and name.search(con.definition) and re.search(_NEGATIVE, con.definition):
+            return f"CHECK {con.name} allows negative values"
+    return None
+
+
+# the columns of a version trail (PaperTrail's versions, and tables modelled on it): what changed, how, the row
+VERSION_TRAIL = {"item_type", "item_id", "event"}
+
+
+def version_trail(snap: Snapshot, t: Table) -> bool:
+    """A table that records versions of other rows (PaperTrail's shape: item_type, item_id, event and the
+    row as it was, object or object_changes): history by what it holds, whatever its name."""
+    names = {c.name for c in snap.columns_of.get(t.oid, [])}
+    return names >= VERSION_TRAIL and bool({"object", "object_changes"} & names)
 
 
 def copied_from_parent(snap: Snapshot, t: Table, column: str, target: Table) -> Table | None:
@@ -405,6 +473,32 @@ def _by_stem(snap: Snapshot, t: Table, col: Column, idx: _Index):
             # audit_event_id names audit_events even when its key does not fit (composite, partitioned):
             # never fall back to a less specific table (events) or to a side table keyed by the name
             return _NAMED_UNFIT
+    return None
+
+
+def named_table(snap: Snapshot, t: Table, column: str) -> Table | None:
+    """The table an id column's name designates (`cluster_agent_id` -> `cluster_agents`, with the
+    referencing table's prefix tried too), whatever the two types: what tells a reference stored with
+    the wrong type (a bigint key kept as text) from a column that only shares the name."""
+    w = words(column)
+    if len(w) < 2 or w[-1] != "id":
+        return None
+    idx = _index(snap)
+    schemas = [t.schema, *(s for s in idx.schemas if s != t.schema)]
+    # a table's siblings share its affixes: background_operation_jobs_cell_local.worker_id names
+    # background_operation_workers_cell_local before background_operation_workers
+    tw, base = words(t.name), "_".join(w[:-1])
+    affixed = sorted(
+        ((tw[:i], tw[j:]) for i in range(len(tw)) for j in range(i + 1, len(tw))), key=lambda a: -len(a[0]) - len(a[1])
+    )
+    names = [["_".join([*pre, form, *post]) for form in plural_forms(base)] for pre, post in affixed]
+    names += [plural_forms(stem) for stem, _prefixed in _stems(t, w)]
+    for forms in names:
+        for schema in schemas:
+            for form in forms:
+                for target in idx.by_normal.get((schema, normal(form)), []):
+                    if target.oid != t.oid:
+                        return target
     return None
 
 

@@ -1105,7 +1105,38 @@ def _unsafe_foreign_keys(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, 
             pairs = dict(zip(con.columns, con.ref_columns, strict=False))
             if pairs.get(child.column) == parent.column:
                 continue
+            if set(con.columns) & set(declared_keys(snap, child.table)):
+                continue  # the key on the table's own declared tenant key is the hierarchy link that places it
+            if parent.table.oid in hierarchy_levels(snap):
+                continue  # a reference to a level of a declared hierarchy (a namespace, a project) places the row
+            if _IDENTITY_NAME.match(parent.table.name) and _members_of_tenants(snap, ten, parent.table):
+                continue  # users who join tenants through a membership table: a user of "another" tenant is normal
             out.append((child, parent, con))
+    return out
+
+
+def cross_tenant_links(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, TableInfo, Any]]:
+    """Link tables without the tenant column whose keys (NOT NULL) join rows of two or more different
+    tables that carry it (a team to a group, a member to a group): nothing makes both parents belong
+    to one tenant. Every such key, with the table and the parent it points at."""
+    return ten.once("cross_tenant_links", lambda: _cross_tenant_links(snap, ten))
+
+
+def _cross_tenant_links(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, TableInfo, Any]]:
+    out = []
+    for child in ten.of_class("indirect", "unknown"):
+        if declared_keys(snap, child.table):  # keyed at its own level of a hierarchy (tenant_keys): that is its tenant
+            continue
+        t = child.table
+        keys = []
+        for con in sorted(snap.constraints_of.get(t.oid, []), key=lambda c: c.name):
+            parent = ten.tables.get(con.ref_table_oid or 0)
+            if con.type != "f" or con.parent_oid is not None or parent is None or parent.cls != "tenant":
+                continue
+            if parent.column and all(is_not_null(snap, t.oid, c) for c in con.columns):
+                keys.append((child, parent, con))
+        if len({parent.table.oid for _, parent, _ in keys}) >= 2:
+            out += keys
     return out
 
 
@@ -1132,6 +1163,10 @@ def _unscoped_uniques(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, Any
             cols = [c for c in idx.columns if c]
             if info.column in cols or (idx.has_expressions and any(info.column in k for k in idx.keys)):
                 continue
+            if set(cols) & set(declared_keys(snap, t)):
+                continue  # unique within the table's own declared tenant key (tenant_keys): per tenant at its level
+            if any(_owned_reference(snap, ten, t, c) for c in cols):
+                continue  # unique within a tenant-owned parent (a reference by a key on partitions, or implied)
             if any(_surrogate(snap, t, c) for c in cols):
                 continue  # a generated key in it (e.g. a partitioned table's (id, created_at)) is unique alone
             if any(fk - {info.column} and fk - {info.column} <= set(cols) for fk in owned_fk_cols):
@@ -1144,15 +1179,28 @@ def _unscoped_uniques(snap: Snapshot, ten: Tenancy) -> list[tuple[TableInfo, Any
                 continue  # a flag: at most one row per value, a singleton on purpose
             if any(c.endswith("_id") and _surrogate(snap, t, c) for c in cols):
                 continue  # a uuid reference to a (polymorphic) tenant-owned row is itself global
-            if idx.predicate and info.column and re.search(rf"\b{re.escape(info.column)}\b", idx.predicate):
+            keys = [k for k in (info.column, *declared_keys(snap, t)) if k]
+            if idx.predicate and any(re.search(rf"\b{re.escape(k)}\b", idx.predicate) for k in keys):
                 continue  # e.g. UNIQUE (name) WHERE org_id IS NULL: the shared rows, on purpose
             out.append((info, idx))
     return out
 
 
+def _owned_reference(snap: Snapshot, ten: Tenancy, t: Table, column: str) -> bool:
+    """The column references a row of a tenant-owned table: by a foreign key (also one declared on the
+    table's partitions only, followed to the parent set), a declared reference, or one its name implies
+    (`source_project_id` -> projects; a weak implied reference, say on an event stream, still names its
+    parent). A key that includes it is unique per parent row, so per tenant."""
+    ref = resolve(snap, t, column)
+    if ref is None or ref.target is None:
+        return False
+    parent = ten.tables.get(snap.root_of(ref.target).oid)
+    return parent is not None and parent.table.oid != t.oid and parent.cls in ("tenant", "indirect", "root")
+
+
 _GLOBAL_NAME = re.compile(
-    r"(^|_)(slug|url|domain|hostname|host|selector|email|username|user_name|login|handle|fingerprint|uid"
-    r"|client_key|path|device_code|external_id|provider_id|stripe\w*|plan_?id|price_?id|idempotency\w*)$"
+    r"(^|_)(slug|url|domain|hostname|host|selector|email|username|user_name|login|handle|fingerprint(_\w+)?|uid"
+    r"|client_key|path|device_code|user_code|external_id|provider_id|stripe\w*|plan_?id|price_?id|idempotency\w*)$"
     r"|^(slug|url|domain|selector|email|username|handle|fingerprint|planId|priceId|externalId|providerId)$",
     re.I,
 )
@@ -1167,6 +1215,12 @@ def global_by_design(snap: Snapshot, ten: Tenancy, info: TableInfo, idx: Any) ->
     if not cols or idx.has_expressions:
         return None
     named = [c for c in cols if _GLOBAL_NAME.search(c)]
+    shared = _IDENTITY_NAME.match(t.name) and _members_of_tenants(snap, ten, t)
+    if named and len(cols) <= 2 and shared:
+        return (
+            f"{', '.join(named)} is a login name, and {t.qualified} joins tenants through {shared}: one identity "
+            "across tenants"
+        )
     if named and len(cols) <= 2 and not _IDENTITY_NAME.match(t.name):  # a tenant's own users: per tenant
         return f"{', '.join(named)} names something unique across tenants (a URL, a domain, an email, a provider's id)"
     fk_cols = [con.columns for con in snap.constraints_of.get(t.oid, []) if con.type == "f"]
@@ -1178,6 +1232,51 @@ def global_by_design(snap: Snapshot, ten: Tenancy, info: TableInfo, idx: Any) ->
     ):
         return f"{t.qualified} holds one row per tenant ({info.column} is unique): its other keys are global names"
     return None
+
+
+def hierarchy_levels(snap: Snapshot) -> set[int]:
+    """The tables the declared tenant keys point at below the root (`tenant_keys`: issues keyed by project_id
+    -> projects, boards by namespace_id -> namespaces): the levels of the hierarchy. A foreign key to one
+    places a row in the hierarchy; it is the tenancy path itself, not a reference across tenants."""
+
+    def build() -> set[int]:
+        out: set[int] = set()
+        if not TENANT_KEYS(snap):
+            return out
+        for t in snap.user_tables:
+            for key in declared_keys(snap, t):
+                ref = resolve(snap, t, key)
+                if ref is not None and ref.target is not None and ref.target.oid != t.oid:
+                    out.add(snap.root_of(ref.target).oid)
+        return out
+
+    return snap.once(("tenant_hierarchy_levels", repr(sorted(TENANT_KEYS(snap).items()))), build)
+
+
+def _members_of_tenants(snap: Snapshot, ten: Tenancy, t: Table) -> str | None:
+    """A membership table linking these identities to the root tenant table, keyed by the pair
+    (organization_users: user_id -> users, organization_id -> organizations, unique together): users join
+    several tenants, so they are not one tenant's."""
+    root = ten.root
+    if root is None or root.oid == t.oid:
+        return None
+
+    def find() -> str | None:
+        for other in snap.user_tables:
+            if other.oid in (t.oid, root.oid):
+                continue
+            fks = [c for c in snap.constraints_of.get(other.oid, []) if c.type == "f" and len(c.columns) == 1]
+            users = [c.columns[0] for c in fks if c.ref_table_oid == t.oid]
+            tenants = [c.columns[0] for c in fks if c.ref_table_oid == root.oid]
+            pairs = {frozenset((u, o)) for u in users for o in tenants}
+            if any(  # a link table: the pair (user, tenant) is its key, each user in many tenants
+                i.is_unique and i.predicate is None and frozenset(c for c in i.columns if c) in pairs
+                for i in snap.indexes_of.get(other.oid, [])
+            ):
+                return other.qualified
+        return None
+
+    return ten.once(f"members_of_tenants:{t.oid}", find)
 
 
 def polymorphic_key(snap: Snapshot, t: Table, col: str) -> tuple[str, list[str]] | None:

@@ -309,6 +309,8 @@ class View:
     definition: str | None
     acl: list[str] | None
     reltuples: float
+    options: list[str] | None = None  # reloptions as stored (check_option=local, security_barrier=true ...)
+    comment: str | None = None
 
     @property
     def qualified(self) -> str:

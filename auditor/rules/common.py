@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
+from auditor.analysis.acl import PRIVILEGE_NAMES
+from auditor.analysis.acl import parse as parse_acl
 from auditor.analysis.tenant_columns import TENANT_COLUMNS  # noqa: F401  (the rules read it from here)
-from auditor.base.names import column_list, quote_ident
+from auditor.base.names import column_list, quote_ident, quote_literal
 from auditor.base.text import sql_comment
 from auditor.base.thresholds import threshold
-from auditor.catalog.model import Constraint, Index, Snapshot, Table
+from auditor.catalog.model import Constraint, Index, Snapshot, Table, View
 from auditor.rules.fixnames import new_name
 from auditor.rules.registry import Obj
 from auditor.rules.runtime_sql import partitioned_index_sql
@@ -72,6 +76,100 @@ def create_index_sql(
     if not t.is_partitioned:
         return f"CREATE INDEX CONCURRENTLY {quote_ident(name)} ON {t.qualified}{body};"
     return partitioned_index_sql(t, name, body.lstrip() if using else f"USING btree{body}")
+
+
+_VIEW_OPTION = re.compile(r"[a-z_]+=[A-Za-z0-9_]+")
+
+
+def dependent_views(snap: Snapshot, tables: list[Table]) -> list[View]:
+    """The views that read these tables, and the views that read those, in an order that creates each
+    one after what it reads (drop them in reverse)."""
+    reading = snap.views_reading
+    found: dict[int, View] = {}
+    stack = [t.oid for t in tables]
+    while stack:
+        for v in reading.get(stack.pop(), []):
+            if v.oid not in found:
+                found[v.oid] = v
+                stack.append(v.oid)
+    order: list[View] = []
+    placed: set[int] = set()
+
+    def place(v: View) -> None:
+        if v.oid in placed:
+            return
+        placed.add(v.oid)
+        for oid in v.reads:
+            if oid in found:
+                place(found[oid])
+        order.append(v)
+
+    for v in sorted(found.values(), key=lambda v: (v.schema, v.name)):
+        place(v)
+    return order
+
+
+def _rebuildable(v: View) -> bool:
+    return v.kind == "v" and v.definition is not None and all(_VIEW_OPTION.fullmatch(o) for o in v.options or [])
+
+
+def _create_view_sql(v: View) -> list[str]:
+    """A view as it was: its definition (pg_get_viewdef under a pinned search_path, so every name that
+    needs it is qualified), options, owner, grants and comment."""
+    with_opts = f" WITH ({', '.join(v.options)})" if v.options else ""
+    body = (v.definition or "").strip().rstrip(";")
+    out = [
+        f"CREATE VIEW {v.qualified}{with_opts} AS\n{body};",
+        f"ALTER VIEW {v.qualified} OWNER TO {quote_ident(v.owner)};",
+    ]
+    for item in parse_acl(v.acl):
+        privileges = sorted({PRIVILEGE_NAMES[ch] for ch in item.privileges if ch in PRIVILEGE_NAMES})
+        if item.grantee == v.owner or not privileges:
+            continue
+        grantee = quote_ident(item.grantee) if item.grantee else "PUBLIC"
+        out.append(f"GRANT {', '.join(privileges)} ON {v.qualified} TO {grantee};")
+    if v.comment is not None:
+        out.append(f"COMMENT ON VIEW {v.qualified} IS {quote_literal(v.comment)};")
+    return out
+
+
+def retype_columns_sql(snap: Snapshot, changes: list[tuple[Table, str, str]], why: str) -> str:
+    """ALTER COLUMN ... TYPE for several columns as one transaction, all or none. ALTER ... TYPE fails for
+    a column a view uses, so the views reading these tables (and those reading them) are dropped and
+    recreated inside it, as they were: definition, options, owner, grants, comment. A materialized view,
+    or a view whose definition the audit could not read, cannot be rebuilt from the snapshot: the script
+    then says so and leaves the ALTERs to fail on it (the transaction rolls back)."""
+    tables = sorted({t.oid: t for t, _, _ in changes}.values(), key=lambda t: (t.schema, t.name))
+    views = dependent_views(snap, tables)
+    lines = [
+        f"-- {why}. Changing a type rewrites the table under an ACCESS EXCLUSIVE lock (dropping a",
+        "-- numeric or varchar limit does not). One transaction: every column changes, or none does.",
+    ]
+    manual = [v for v in views if not _rebuildable(v)]
+    if manual:
+        shown = ", ".join(v.qualified for v in manual[:10]) + (
+            f" and {len(manual) - 10} more" if len(manual) > 10 else ""
+        )
+        lines.append(
+            f"-- {len(manual)} view(s) read these tables and cannot be rebuilt here ({shown}): materialized, or their\n"
+            "-- definition was not read. Save them (pg_get_viewdef, their indexes and grants), drop them, run this,\n"
+            "-- then recreate them; until then the ALTERs fail for a column they use."
+        )
+        views = []
+    lines += ["BEGIN;", "SET LOCAL search_path = pg_catalog, pg_temp;"]
+    if views:
+        lines.append(
+            f"-- {len(views)} view(s) read these tables: dropped and recreated as they were, in this transaction"
+        )
+        lines += [f"DROP VIEW {v.qualified};" for v in reversed(views)]
+    lines += [
+        f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(col)} TYPE {new_type};"
+        for t, col, new_type in sorted(changes, key=lambda c: (c[0].schema, c[0].name, c[1]))
+    ]
+    for v in views:
+        lines += _create_view_sql(v)
+    lines.append("COMMIT;")
+    return "\n".join(lines)
 
 
 def dependent_views_note(snap: Snapshot, tables: list[Table]) -> str:

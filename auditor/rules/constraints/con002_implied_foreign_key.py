@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.analysis.references import CONFIDENCE_RANK, LOW, Reference, foreign_keys_on, polymorphic_ids, resolve
+from auditor.analysis.references import (
+    CONFIDENCE_RANK,
+    LOW,
+    Reference,
+    across_databases,
+    foreign_keys_on,
+    polymorphic_ids,
+    resolve,
+)
 from auditor.base.names import column_list, quote_ident
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Snapshot
@@ -41,9 +49,13 @@ def implied_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     (on the table or on its partitions: PAR017 reports keys declared on some partitions only), columns
     declared in `[tool.pg-auditor.references]` (references the application enforces itself), the
     table's own primary key, generic names (`uuid`), cursors (`last_event_id`), other systems' ids
-    (`external_*`, `sentry_*`, a `slack_*` table's ids) and Rails polymorphic pairs. One finding per
+    (`external_*`, `sentry_*`, a `slack_*` table's ids), Rails polymorphic pairs, and references between
+    tables an application keeps in separate databases (`databases` in the thresholds: `"ci_builds" =
+    "ci"`, `"projects" = "main"`; no foreign key can cross databases, so the evidence names them and
+    nothing is suggested). One finding per
     table, medium; low when every column's evidence is weak: a provenance column (`original_*`), a
-    history or audit table, an event stream that is partitioned or FK-free, a tenant or sharding key
+    history or audit table (by its name, or by the shape of a version trail: `item_type`, `item_id`, `event`
+    and `object`), an event stream that is partitioned or FK-free, a tenant or sharding key
     copied from a parent whose own copy has no foreign key either, negative values seen (sentinel
     ids), or a partitioned table that declares no foreign key at all.
 
@@ -82,10 +94,12 @@ def implied_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     """
     for t in judged_tables(snap):
         resolved = [resolve(snap, t, c.name) for c in snap.columns_of.get(t.oid, [])]
-        found: list[Reference] = [r for r in resolved if r is not None and r.resolved and not r.enforced]
+        candidates = [r for r in resolved if r is not None and r.resolved and not r.enforced]
+        apart = {r.column: why for r in candidates if r.target and (why := across_databases(snap, t, r.target))}
+        found: list[Reference] = [r for r in candidates if r.column not in apart]
         if not found:
             continue
-        skipped = {r.column: r.reason for r in resolved if r is not None and not r.resolved}
+        skipped = {r.column: r.reason for r in resolved if r is not None and not r.resolved} | apart
         any_fk = bool(foreign_keys_on(snap, t))
         yield table_hit(snap, t, found, skipped, any_fk)
 

@@ -7,10 +7,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 from functools import lru_cache
 
-from auditor.analysis.references import resolve
+from auditor.analysis.references import named_table, resolve, single_key
 from auditor.base.names import quote_ident
 from auditor.catalog.model import Column, Snapshot, Table
-from auditor.rules.common import dependent_views_note
+from auditor.rules.common import TENANT_COLUMNS, retype_columns_sql
 from auditor.rules.constraints._shared import (
     GENERIC_NAMES,
     INTEGER_WIDTH,
@@ -59,35 +59,51 @@ def family(base_type: str) -> str:
     return base_type
 
 
-def unrelated_left_out(
+def one_thing(
     snap: Snapshot, name: str, types: dict[str, list[tuple[Table, Column]]]
-) -> dict[str, list[tuple[Table, Column]]]:
-    """Leave out the columns that only share the name: an id that references another table than the
-    majority's (worker_id -> two worker tables keyed by uuid and bigint) or another system's id
-    (slack_integrations.user_id). Times and amounts are kept as they are."""
+) -> tuple[dict[str, list[tuple[Table, Column]]], Column | None]:
+    """The columns of one name that are one thing, and the key they reference (for id columns).
+
+    Id columns are kept when they point at one table, by a foreign key, a declared reference, or their
+    name (`cluster_agent_id` -> `cluster_agents` even when stored as text). A column whose name designates
+    no table (`commit_id`: a SHA here, a pipeline id there) or another table than most do (`worker_id` of
+    two worker tables), another system's id (`slack_*.user_id`), and the designated table's own column of
+    that name (models.model_id, the provider's model name) only share the name. The tenant column is one
+    thing wherever it is. Times and amounts are kept as they are."""
     if not name.lower().endswith("_id"):
-        return types
+        return types, None
+    tenant = name in TENANT_COLUMNS(snap)
 
     def target(t: Table) -> int | None:
         ref = resolve(snap, t, name)
-        if ref is None:
-            return None
-        return ref.target.oid if ref.target is not None else -1  # -1: not a reference (external, cursor ...)
+        if ref is not None and ref.target is None:
+            return None  # skipped on purpose: another system's id, a cursor, a polymorphic pair
+        if ref is not None and ref.target is not None:
+            return ref.target.oid
+        named = named_table(snap, t, name)
+        return named.oid if named is not None else None
 
-    counts: dict[int | None, int] = defaultdict(int)
+    counts: dict[int, int] = defaultdict(int)
     for rows in types.values():
         for t, _ in rows:
-            counts[target(t)] += 1
-    known = {k: v for k, v in counts.items() if k not in (None, -1)}
-    main = max(known, key=lambda k: known[k]) if known else None
+            if (oid := target(t)) is not None:
+                counts[oid] += 1
+    if not counts:
+        return (types if tenant else {}), None
+    main = min(counts, key=lambda k: (-counts[k], k))
     out: dict[str, list[tuple[Table, Column]]] = {}
+    key: Column | None = None
     for ty, rows in types.items():
-        # models.model_id beside model_workspaces.model_id -> models(id): on the table the others point
-        # at, the name is that table's own attribute (a provider's model name), not a reference to it
-        kept = [(t, c) for t, c in rows if target(t) in (None, main) and t.oid != main]
+        kept = [(t, c) for t, c in rows if (tenant or target(t) == main) and t.oid != main]
         if kept:
             out[ty] = kept
-    return out
+        for t, _ in kept:
+            ref = resolve(snap, t, name)
+            if key is None and ref is not None and ref.target is not None and len(ref.target_columns) == 1:
+                key = snap.column_by_name.get((main, ref.target_columns[0]))
+    if key is None and (pk := single_key(snap, snap.table_by_oid[main])) is not None:
+        key = snap.column_by_name.get((main, pk))
+    return out, key
 
 
 @rule(
@@ -114,10 +130,16 @@ def column_type_drift(snap: Snapshot) -> Iterator[Hit]:
     different things in different tables. One finding per column name and schema, listing each
     type with its tables; `timestamp(6)` counts as `timestamp`. Differences of type family
     (bigint vs uuid, bigint vs text) are medium, the rest low: `timestamp` vs `timestamptz` (CON008
-    reports the missing time zone), `date` vs `timestamp`, integer vs numeric. Id columns that only
-    share a name are left out: one referencing another table than most of them do (`worker_id` of two
+    reports the missing time zone), `date` vs `timestamp`, integer vs numeric. Id columns are compared
+    only when they are one thing, pointing at one table (by a foreign key, a declared reference, or
+    their name: `cluster_agent_id` -> `cluster_agents`, even stored as text); those that only share a
+    name are left out: one whose name designates no table (`commit_id`, a SHA in one table and a
+    pipeline id in another), one referencing another table than most of them do (`worker_id` of two
     worker tables), or another system's id (`slack_integrations.user_id`). The fix aligns the other
-    tables on the type most tables use; when no type is the majority it asks to choose one.
+    tables on the type of the key the columns reference, else on the type most tables use; when no type
+    is the majority it asks to choose one. All the ALTERs of one finding run in one transaction (all or
+    none), and the views reading those tables are dropped and recreated inside it as they were
+    (definition, options, owner, grants, comment); a materialized view is left to the DBA, and said so.
 
     ## Bad
     ```sql
@@ -135,7 +157,10 @@ def column_type_drift(snap: Snapshot) -> Iterator[Hit]:
 
     ## Fix
     ```sql
+    BEGIN;
+    SET LOCAL search_path = pg_catalog, pg_temp;
     ALTER TABLE invoices ALTER COLUMN org_id TYPE bigint;  -- rewrites the table
+    COMMIT;
     ```
 
     ## False positives
@@ -155,30 +180,31 @@ def column_type_drift(snap: Snapshot) -> Iterator[Hit]:
         types = seen[(schema, name)]
         if len(types) < 2:
             continue
-        types = unrelated_left_out(snap, name, types)
+        types, key = one_thing(snap, name, types)
         if len(types) < 2:
             continue
         ranked = sorted(types.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         majority, major_rows = ranked[0]
         families = {family(rows[0][1].base_type) for _, rows in ranked}
         severity = "medium" if len(families) > 1 else "low"
-        odd = [(t, c) for _, rows in ranked[1:] for t, c in rows]
-        tie = len(ranked) > 1 and len(ranked[1][1]) == len(major_rows)
         evidence = {
             "types": {ty: sample(sorted(t.qualified for t, _ in rows), 15) for ty, rows in ranked},
             "tables_per_type": {ty: len(rows) for ty, rows in ranked},
         }
-        if tie:
+        if key is not None and type_label(key) in types:
+            # one reference: align on the type of the key it points at, whatever most tables use
+            target = snap.table_by_oid[key.table_oid]
+            chosen, why = key.type, f"align on {key.type}, the type of {target.qualified}({quote_ident(key.name)})"
+            evidence["references"] = f"{target.qualified}({key.name})"
+        elif len(ranked) > 1 and len(ranked[1][1]) == len(major_rows):
+            chosen, why = None, ""
+        else:
+            chosen, why = major_rows[0][1].type, f"align on {majority}, the type most tables use"
+        if chosen is None:
             fix = f"-- no type is the majority: choose one for {quote_ident(name)} and align the others"
         else:
-            fix = dependent_views_note(snap, [t for t, _ in odd]) + (
-                f"-- align on {majority} (the type most tables use); changing a type rewrites the table under an\n"
-                "-- ACCESS EXCLUSIVE lock (dropping a numeric or varchar limit does not):\n"
-                + "\n".join(
-                    f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(c.name)} TYPE {major_rows[0][1].type};"
-                    for t, c in sorted(odd, key=lambda tc: (tc[0].schema, tc[0].name))
-                )
-            )
+            odd = [(t, c) for _, rows in ranked for t, c in rows if c.type != chosen]
+            fix = retype_columns_sql(snap, [(t, c.name, chosen) for t, c in odd], why)
         yield Hit(
             obj=Obj("column", schema=schema, name=name),
             message=f"{name} has {len(ranked)} types across {sum(len(r) for _, r in ranked)} tables: "

@@ -159,16 +159,30 @@ def _db(snap: Snapshot) -> Obj:
 
 def bounded(snap: Snapshot, hits: Iterable[Hit], what: str, default: str | None = None) -> Iterator[Hit]:
     """Many near-identical hits become one line, with every object and fix in the evidence. `default`
-    is the rule's own severity, which a hit without one has: the line takes the worst of them."""
+    is the rule's own severity, which a hit without one has. Hits are grouped per severity: a line
+    never takes its worst member's severity for all of them (one high member does not make twenty
+    medium ones high), and a severity with few members keeps them one by one, so each line shows
+    the severity and the count of exactly what it holds."""
     items = sorted(hits, key=lambda h: (h.obj.schema or "", h.obj.table or "", h.obj.name or "", h.members))
-    if len(items) <= GROUP_OVER(snap):
+    over = GROUP_OVER(snap)
+    if len(items) <= over:
         yield from items
         return
+    buckets: dict[str | None, list[Hit]] = {}
+    for h in items:
+        buckets.setdefault(h.severity or default, []).append(h)
+    for severity in sorted(buckets, key=lambda s: -SEVERITY_RANK.get(s or "", 0)):
+        group = buckets[severity]
+        if len(group) <= over:
+            yield from group
+        else:
+            yield _group(snap, group, what, severity, (what,) if len(buckets) == 1 else (what, severity or ""))
+
+
+def _group(snap: Snapshot, items: list[Hit], what: str, severity: str | None, members: tuple[str, ...]) -> Hit:
+    """One line for hits of one severity."""
     schemas = {h.obj.schema for h in items}
     obj = Obj("schema", name=next(iter(schemas))) if len(schemas) == 1 and None not in schemas else _db(snap)
-    worst = max(
-        (h.severity or default for h in items if h.severity or default), key=lambda s: SEVERITY_RANK[s], default=None
-    )
     examples = ", ".join(h.obj.display for h in items[:3])
     fixes = [h.fix for h in items if h.fix]
     fix = None
@@ -177,7 +191,7 @@ def bounded(snap: Snapshot, hits: Iterable[Hit], what: str, default: str | None 
         if len(fixes) > 3:
             fix += f"\n-- ... and {len(fixes) - 3:d} more like these (all of them in evidence.fixes)"
     points = [h.points for h in items if h.points]
-    yield Hit(
+    return Hit(
         obj=obj,
         message=f"{len(items)} {what} (e.g. {examples})",
         evidence={
@@ -187,9 +201,9 @@ def bounded(snap: Snapshot, hits: Iterable[Hit], what: str, default: str | None 
             "fixes": fixes,
         },
         fix=fix,
-        severity=worst,
+        severity=severity,
         points=round(sum(points), 1) if points else None,
-        members=(what,),
+        members=members,
     )
 
 

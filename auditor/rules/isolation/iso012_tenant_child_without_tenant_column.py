@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.analysis.tenancy import TENANT_DATA, Tenancy
 from auditor.base.names import column_list, quote_ident
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import table_obj
@@ -23,10 +24,15 @@ def tenant_child_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     ## What it checks
     Tables without the tenant column that have a foreign key to a table holding tenant data (one that
     carries the tenant column, the root tenant table, or a table that reaches them through a key).
-    Medium when the key always holds a value (NOT NULL, a validated CHECK, or one branch of a
-    `num_nonnulls(...) = 1` CHECK: the table is tenant data through its parent, a hierarchical key);
-    high when the key is nullable, since rows without a parent belong to no tenant and the model cannot
-    classify the table. More than `isolation_group_over` such tables become one finding.
+    Under row-level security: medium when the key always holds a value (NOT NULL, a validated CHECK, or
+    one branch of a `num_nonnulls(...) = 1` CHECK: the table is tenant data through its parent, a
+    hierarchical key), since every policy on it needs a join; high when the key is nullable, since rows
+    without a parent belong to no tenant and no policy can place them. Where the application enforces
+    tenancy (no RLS) there is no policy to write, and the schema's own convention decides: medium when
+    fewer than a quarter of its tenant-data tables lack the column (the column everywhere is the
+    convention and this table is an outlier), low otherwise (a normalised design, where tables reach
+    their tenant through their parent on purpose). More than `isolation_group_over` such tables of one
+    severity become one finding of that severity.
     Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
     or `isolation_model = "none"`).
 
@@ -62,6 +68,9 @@ def tenant_child_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     """
     ten = _tenant(snap)
     hits = []
+    severity = {"indirect": None, "unknown": "high"}
+    if ten.model == "app":
+        severity = dict.fromkeys(severity, None if denormalised(ten) else "low")
     for info in ten.of_class("indirect", "unknown"):
         if info.declared_keys:  # keyed at its own level of a hierarchy (a project, a namespace): by design
             continue
@@ -91,7 +100,15 @@ def tenant_child_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
                     ),
                 },
                 fix=f"ALTER TABLE {t.qualified} ADD COLUMN {col} {typ};  -- backfill from the parent, then NOT NULL",
-                severity="high" if info.cls == "unknown" else None,
+                severity=severity[info.cls],
             )
         )
     yield from bounded(snap, hits, f"tables hang off tenant data without {ten.column}", "medium")
+
+
+def denormalised(ten: Tenancy) -> bool:
+    """Whether the schema's own convention is a tenant column on every tenant table: fewer than a
+    quarter of its tenant-data tables reach the tenant through a parent only. Then a child without the
+    column is an outlier; otherwise reaching the tenant through the parent is the design."""
+    data = ten.of_class(*TENANT_DATA)
+    return 4 * sum(1 for i in data if i.cls == "indirect") < len(data)

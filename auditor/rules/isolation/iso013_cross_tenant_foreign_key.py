@@ -11,6 +11,7 @@ from auditor.analysis.policy_expr import shares
 from auditor.analysis.tenancy import (
     TableInfo,
     Tenancy,
+    cross_tenant_links,
     has_privilege,
     polymorphic_key,
     unsafe_foreign_keys,
@@ -41,7 +42,12 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     columns do not pair the child's tenant column with the parent's. Keys to the root tenant table are
     the tenant itself and are not reported, and neither are keys on tables no application role can
     write (no user can make the reference) nor keys of a row whose tenant column is one branch of a
-    `num_nonnulls(...) = 1` CHECK (the key itself is its tenant, hierarchical tenancy). Low when the
+    `num_nonnulls(...) = 1` CHECK (the key itself is its tenant, hierarchical tenancy), nor, where the
+    project declares its tables' tenant keys (`tenant_keys`), a key on the table's own declared key or to
+    a level of that hierarchy (a table other tables declare as their key: projects, namespaces), nor a
+    key to users who join tenants through a membership table keyed by (user, tenant). Also reported: the
+    NOT NULL keys of a link table without the tenant column that join two tables carrying it (a team to
+    a group of possibly another organization), without fix SQL (the table needs the column first). Low when the
     referenced key is a uuid (pointing at another tenant's row then takes a leaked id), unless the
     parent's rows are shared with other tenants by a policy (their ids are then not secret). When the
     child's tenant column is nullable the fix keeps the old key (a composite key is not checked where
@@ -139,7 +145,37 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
                 points=sm.struct_points(ct.qualified, FK_CUT, per_table[ct.oid]),
             )
         )
+    hits += link_hits(snap, ten)
     yield from bounded(snap, hits, f"foreign keys between tenant tables leave out {ten.column}", "medium")
+
+
+def link_hits(snap: Snapshot, ten: Tenancy) -> list[Hit]:
+    """Keys of a link table without the tenant column that join two tenant tables (cross_tenant_links).
+    No fix SQL here: the table first needs the column, backfilled, before any key can carry it."""
+    out = []
+    for child, parent, con in cross_tenant_links(snap, ten):
+        ct, pt = child.table, parent.table
+        if ten.app_roles and not any(has_privilege(snap, r, ct, "aw") for r in ten.app_roles):
+            continue
+        others = sorted(
+            p.table.qualified for c, p, k in cross_tenant_links(snap, ten) if c is child and p.table.oid != pt.oid
+        )
+        out.append(
+            Hit(
+                obj=Obj("constraint", ct.schema, ct.name, con.name),
+                message=f"{ct.qualified} ({column_list(con.columns)}) -> {pt.qualified} links it to "
+                f"{', '.join(others)} with no {ten.column} on {ct.qualified}: nothing keeps both rows in one tenant",
+                evidence={
+                    "columns": con.columns,
+                    "references": pt.qualified,
+                    "ref_columns": con.ref_columns,
+                    "links_to": others,
+                    "remedy": f"add {ten.column} to {ct.qualified} (backfilled from the parents), then make each "
+                    f"key composite with it",
+                },
+            )
+        )
+    return out
 
 
 def _ids_shared(snap: Snapshot, ten: Tenancy, parent: TableInfo) -> bool:

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.analysis.isolation_model import NULLABLE_CUT, model_for
-from auditor.analysis.tenancy import nullable_tenant_columns, polymorphic_key, shared_row_signals
+from auditor.analysis.notnull import pending_check_not_null
+from auditor.analysis.tenancy import (
+    TENANT_KEYS,
+    TableInfo,
+    declared_keys,
+    nullable_tenant_columns,
+    polymorphic_key,
+    shared_row_signals,
+)
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import column_obj
 from auditor.rules.isolation._shared import RLS, _tenant, bounded, not_null_sql
@@ -23,7 +31,11 @@ def nullable_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     ## What it checks
     The tenant column of every table that carries it, when it allows NULL and no validated
     `CHECK (col IS NOT NULL)` says otherwise (that is NOT NULL in all but the catalog flag). High when
-    the planner statistics show NULL rows. A column that is NULL by design is reported at info with no
+    the planner statistics show NULL rows. Low when a `CHECK (col IS NOT NULL) NOT VALID` already
+    refuses new NULLs (the backfill is under way), and, where the project publishes its tables' tenant
+    keys (`tenant_keys`), when the column is not the table's one published key: one of several
+    published keys, another key published, or no key published for the table yet. A column that is
+    NULL by design is reported at info with no
     fix and no points off: one branch of a `CHECK (num_nonnulls(organization_id, namespace_id,
     project_id) = 1)` (each row keyed by exactly one of several keys, hierarchical tenancy), or rows
     every tenant shares (built-in roles, default plans) when the schema says so: a unique index for the
@@ -94,15 +106,40 @@ def nullable_tenant_column(snap: Snapshot) -> Iterator[Hit]:
                 )
             )
             continue
+        lower = weaker_evidence(snap, info)
+        evidence = {"null_frac": st.null_frac if st else None}
+        if lower:
+            evidence["lower"] = lower
         hits.append(
             Hit(
                 obj=column_obj(t, col),
-                message=f"{t.qualified}.{col} is nullable{nulls}",
-                evidence={"null_frac": st.null_frac if st else None},
+                message=f"{t.qualified}.{col} is nullable{nulls}" + (f" ({lower})" if lower else ""),
+                evidence=evidence,
                 fix=not_null_sql(snap, t, col),
-                severity="high" if st and st.null_frac > 0 else None,
+                severity="high" if st and st.null_frac > 0 else ("low" if lower else None),
                 points=model_for(snap).struct_points(t.qualified, NULLABLE_CUT),
             )
         )
     yield from bounded(snap, hits, f"tenant tables allow a NULL {ten.column}", "medium")
     yield from bounded(snap, by_design, f"tenant tables keyed by one of several keys, {ten.column} among them")
+
+
+def weaker_evidence(snap: Snapshot, info: TableInfo) -> str | None:
+    """Why a nullable tenant column is a low finding: a CHECK (col IS NOT NULL) NOT VALID already guards
+    new rows (the backfill is under way; CON005 asks for the VALIDATE), or the project publishes its tables'
+    tenant keys (`tenant_keys`) and this column is not the table's one published key: one of several
+    (each row carries one), another key is published, or none is yet (the table's key is undecided)."""
+    t, col = info.table, info.column or ""
+    pending = pending_check_not_null(snap, t.oid).get(col)
+    if pending is not None:
+        return f"CHECK {pending.name} NOT VALID already refuses new NULLs; validate it"
+    if not TENANT_KEYS(snap):
+        return None
+    declared = declared_keys(snap, t)
+    if declared == [col]:
+        return None
+    if col in declared:
+        return f"one of the table's declared tenant keys ({', '.join(declared)}): each row carries one of them"
+    if declared:
+        return f"the table's declared tenant key is {', '.join(declared)}"
+    return "the table has no declared tenant key (tenant_keys): its key is not decided yet"

@@ -402,6 +402,28 @@ def _coverages(snap: Snapshot) -> tuple[list[Coverage], list[str]]:
     return out, unjudged
 
 
+def unread_positions(snap: Snapshot) -> list[str]:
+    """Integer range sets left out of coverages() because their owned sequence's last value was not read:
+    another session held it under an ACCESS EXCLUSIVE lock (the audit skips such relations), or the read
+    failed. Today's position on them is unknown, so PAR001 and PAR002 say "not evaluated" rather than pass
+    (as CON011 does for the sequences themselves). A sequence never used yet is read (NULL) and not listed."""
+    unread = snap.limited.get("sequence_values")
+    if unread is None:
+        return []
+    locked = {lk.oid for lk in snap.locks}
+    failed = "read failed" in unread.reason
+    judged = {cov.table.oid for cov in coverages(snap)[0]}
+    out = []
+    for t in user_parents(snap, roots_only=True):
+        if t.partition_strategy != "r" or t.oid in judged or not t.partition_key_columns:
+            continue
+        key = t.partition_key_columns[0]
+        seq = next((q for q in snap.sequences if q.owner_table_oid == t.oid and q.owner_column == key), None)
+        if seq is not None and seq.readable and seq.last_value is None and (seq.oid in locked or failed):
+            out.append(t.qualified)
+    return out
+
+
 def coverage_evidence(snap: Snapshot, cov: Coverage) -> dict[str, Any]:
     layout = cov.layout
     newest = layout.newest

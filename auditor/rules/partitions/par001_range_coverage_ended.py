@@ -17,6 +17,7 @@ from auditor.rules.partitions._shared import (
     default_only_severity,
     partman_owns,
     set_is_empty,
+    unread_positions,
     when,
 )
 from auditor.rules.registry import Hit, Skip, rule
@@ -46,7 +47,9 @@ def range_coverage_ended(snap: Snapshot) -> Iterator[Hit]:
     It fires when no partition covers that position and the newest partition ends before it, and when a
     range set has no partition at all besides its default. Sets open to `MAXVALUE` never run out. When no
     set can be judged because their bounds cannot be ordered (an expression or multi-column key), the rule
-    reports itself not evaluated rather than passing.
+    reports itself not evaluated rather than passing; so it does, when it finds nothing else, if the owned
+    sequence of an integer set was not read (another session held it under an ACCESS EXCLUSIVE lock, or
+    the read failed), as CON011 does for the sequences themselves.
 
     ## Severity
     Critical without a default (inserts fail), high with one. A set whose only partition is its default is
@@ -114,6 +117,7 @@ def range_coverage_ended(snap: Snapshot) -> Iterator[Hit]:
     sets, unjudged = coverages(snap)
     if not sets and unjudged:
         raise Skip(f"range bounds of {', '.join(unjudged[:5])} could not be read as values", not_evaluated=True)
+    found = 0
     for cov in sets:
         until = cov.layout.covered_until
         default = default_of(snap, cov.table)
@@ -123,6 +127,7 @@ def range_coverage_ended(snap: Snapshot) -> Iterator[Hit]:
                 continue  # PAR024 reports it: register it with pg_partman
             ev = coverage_evidence(snap, cov)
             ev["set_empty"] = empty
+            found += 1
             yield Hit(
                 obj=table_obj(cov.table),
                 message=f"range set with no range partitions: every row lands in {default.name}"
@@ -144,6 +149,7 @@ def range_coverage_ended(snap: Snapshot) -> Iterator[Hit]:
         if empty:
             ev["set_empty"] = True
             where += "; the set holds no rows (estimated), so nothing needs moving yet"
+        found += 1
         yield Hit(
             obj=table_obj(cov.table),
             message=f"no partition covers now: partitions {span}; {where}",
@@ -151,3 +157,6 @@ def range_coverage_ended(snap: Snapshot) -> Iterator[Hit]:
             fix=coverage_fix(snap, cov),
             severity=("medium" if empty else "high") if default else "critical",
         )
+    unread = unread_positions(snap)
+    if unread and not found:  # a set whose sequence was skipped under a lock must not pass as covered
+        raise Skip(f"not evaluated: the sequences of {', '.join(unread[:5])} were not read", not_evaluated=True)

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from auditor.analysis.partbounds import MAXVALUE
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import table_obj
-from auditor.rules.partitions._shared import ago, coverage_evidence, coverage_fix, coverages, when
-from auditor.rules.registry import Hit, rule
+from auditor.rules.partitions._shared import ago, coverage_evidence, coverage_fix, coverages, unread_positions, when
+from auditor.rules.registry import Hit, Skip, rule
 
 
 @rule(
@@ -33,7 +33,9 @@ def range_runway_short(snap: Snapshot) -> Iterator[Hit]:
     last value for integer keys), when a partition does cover that position: it counts the partitions that
     start after the current one and compares the count with the set's pg_partman `premake`, or with
     `partition_premake` (default 3) for a set pg_partman does not manage. Sets open to `MAXVALUE` are left
-    out. High with no future partition, medium with some but too few.
+    out. High with no future partition, medium with some but too few. An integer set whose owned sequence
+    was not read (held under another session's ACCESS EXCLUSIVE lock, or the read failed) cannot be
+    placed: with nothing else found, the rule reports itself not evaluated rather than passing.
 
     ## Bad
     ```sql
@@ -89,6 +91,7 @@ def range_runway_short(snap: Snapshot) -> Iterator[Hit]:
     the table: `COMMENT ON TABLE events IS 'pg-auditor: ignore PAR002 -- closes at the end of the contract'`.
     """
     sets, _ = coverages(snap)
+    found = 0
     for cov in sets:
         if cov.layout.covered_until == MAXVALUE or cov.current is None or len(cov.future) >= cov.target:
             continue
@@ -98,6 +101,7 @@ def range_runway_short(snap: Snapshot) -> Iterator[Hit]:
         if isinstance(until, dt.datetime):
             ev["runway"] = ago(until - cov.position)
             runway += f" (in {ago(until - cov.position)})"
+        found += 1
         yield Hit(
             obj=table_obj(cov.table),
             message=f"{len(cov.future)} future partition(s), {cov.target} wanted; {runway}",
@@ -105,3 +109,6 @@ def range_runway_short(snap: Snapshot) -> Iterator[Hit]:
             fix=coverage_fix(snap, cov),
             severity="high" if not cov.future else "medium",
         )
+    unread = unread_positions(snap)
+    if unread and not found:  # a set whose sequence was skipped under a lock must not pass as having runway
+        raise Skip(f"not evaluated: the sequences of {', '.join(unread[:5])} were not read", not_evaluated=True)

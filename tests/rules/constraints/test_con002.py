@@ -58,3 +58,58 @@ def test_implied_foreign_key_fixes_run(conn):
     run_fix(conn, found["ledger"].fix)
     left = by_table(hits(snapshot_after(conn, "SELECT 1"), "CON002"))
     assert {"invoices", "ev", "usage", "ledger"}.isdisjoint(left) and "posts" in left
+
+
+SENTINELS = """
+CREATE SCHEMA sn;
+CREATE TABLE sn.milestones (id bigint PRIMARY KEY);
+CREATE TABLE sn.boards (id bigint PRIMARY KEY, milestone_id bigint,
+                        CHECK (milestone_id > 0 OR milestone_id IN (-1, -2)));
+CREATE TABLE sn.filters (id bigint PRIMARY KEY, milestone_id bigint NOT NULL DEFAULT -1);
+CREATE TABLE sn.issues (id bigint PRIMARY KEY, milestone_id bigint CHECK (milestone_id > 0),
+                        weight int CHECK (weight > -5));
+"""
+
+
+def test_sentinel_ids_from_the_catalog_are_low(conn):
+    """A CHECK naming negative markers or a negative DEFAULT says the column holds sentinels no row of the
+    target has; a CHECK on another column, or one naming no negative number, says nothing."""
+    found = by_table(hits(snapshot_after(conn, SENTINELS), "CON002"))
+    assert {t: f.severity for t, f in found.items()} == {"boards": "low", "filters": "low", "issues": "medium"}
+    assert "allows negative values" in found["boards"].evidence["why"]["milestone_id"]
+    assert "DEFAULT" in found["filters"].evidence["why"]["milestone_id"]
+
+
+def test_references_across_databases_are_not_suggested(conn):
+    """Tables an application keeps in separate databases (`databases`) cannot be joined by a key; a table
+    not listed, or two in one database, still can."""
+    snap = snapshot_after(
+        conn,
+        "CREATE SCHEMA xd; CREATE TABLE xd.projects (id bigint PRIMARY KEY);"
+        "CREATE TABLE xd.ci_builds (id bigint PRIMARY KEY, project_id bigint NOT NULL);"
+        "CREATE TABLE xd.issues (id bigint PRIMARY KEY, project_id bigint NOT NULL);",
+    )
+    snap.settings = {"databases": {"ci_builds": "ci", "xd.projects": "main", "issues": "main"}}
+    found = by_table(hits(snap, "CON002"))
+    assert set(found) == {"issues"}
+    snap.settings = {}
+    snap.__dict__.pop("_once", None)
+    assert set(by_table(hits(snap, "CON002"))) == {"ci_builds", "issues"}
+
+
+def test_version_trail_is_history(conn):
+    """PaperTrail's shape (item_type, item_id, event, object) is a history table whatever its name: its
+    rows outlive the users they mention (low); a table merely named *_versions is not."""
+    found = by_table(
+        hits(
+            snapshot_after(
+                conn,
+                "CREATE SCHEMA vt; CREATE TABLE vt.users (id bigint PRIMARY KEY);"
+                "CREATE TABLE vt.seat_versions (id bigint PRIMARY KEY, item_type text NOT NULL, item_id bigint,"
+                " event text NOT NULL, object jsonb, user_id bigint);"
+                "CREATE TABLE vt.dashboard_versions (id bigint PRIMARY KEY, user_id bigint, body text);",
+            ),
+            "CON002",
+        ),
+    )
+    assert {t: f.severity for t, f in found.items()} == {"seat_versions": "low", "dashboard_versions": "medium"}

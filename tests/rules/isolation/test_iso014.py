@@ -134,3 +134,64 @@ def test_iso014_key_that_serves_a_partitions_foreign_key_keeps_serving_it(rls, c
     assert "ON app.machines (settings_id, kind, xid, org_id)" in f.fix
     run_fix(conn, f.fix)
     assert not [f for f in hits(snapshot_after(conn, "SELECT 1"), "IDX001") if f.obj.name == "machines_1_fk"]
+
+
+def _iso014_on(snap, run, table, **settings):
+    return {f.obj.name: f.severity for f in run(snap, "ISO014", **settings) if f.obj.table == table}
+
+
+def test_iso014_unique_within_a_parent_by_implied_or_partition_reference(rls, conn, run):
+    """A key holding a reference to a tenant-owned row is unique per parent, so per tenant, whether the
+    reference is a foreign key on the partitions only or implied by the name (no key at all); a key on a
+    column that references nothing still leaks."""
+    snap = snapshot_after(
+        conn,
+        "CREATE TABLE app.task_counts (org_id bigint NOT NULL REFERENCES app.orgs, day date NOT NULL,"
+        " task_id bigint NOT NULL, n int, UNIQUE (day, task_id));"
+        "CREATE TABLE app.runs (id bigint NOT NULL, org_id bigint NOT NULL REFERENCES app.orgs, kind int NOT NULL,"
+        " task_id bigint NOT NULL, xid text NOT NULL, UNIQUE (task_id, kind, xid)) PARTITION BY LIST (kind);"
+        "CREATE TABLE app.runs_1 PARTITION OF app.runs FOR VALUES IN (1);"
+        "ALTER TABLE app.runs_1 ADD FOREIGN KEY (task_id) REFERENCES app.tasks;"
+        "CREATE TABLE app.codes (id bigint PRIMARY KEY, org_id bigint NOT NULL REFERENCES app.orgs, code text,"
+        " UNIQUE (code));"
+        "ALTER TABLE app.task_counts ENABLE ROW LEVEL SECURITY; ALTER TABLE app.runs ENABLE ROW LEVEL SECURITY;"
+        "ALTER TABLE app.codes ENABLE ROW LEVEL SECURITY;",
+    )
+    assert not _iso014_on(snap, run, "task_counts") and not _iso014_on(snap, run, "runs")
+    assert _iso014_on(snap, run, "codes") == {"codes_code_key": "medium"}
+
+
+def test_iso014_declared_tenant_keys_scope_a_unique_key(rls, conn, run):
+    """Hierarchical tenancy (tenant_keys): a key holding the table's own declared key is per tenant at that
+    level, and one restricted to rows where that key IS NULL covers the shared rows."""
+    snap = snapshot_after(
+        conn,
+        "CREATE TABLE app.roles (id bigint PRIMARY KEY, org_id bigint REFERENCES app.orgs, space_key bigint,"
+        " name text NOT NULL, code text);"
+        "CREATE UNIQUE INDEX roles_global_name ON app.roles (name) WHERE space_key IS NULL;"
+        "CREATE UNIQUE INDEX roles_project_code ON app.roles (space_key, code);"
+        "ALTER TABLE app.roles ENABLE ROW LEVEL SECURITY;",
+    )
+    assert set(_iso014_on(snap, run, "roles")) == {"roles_global_name", "roles_project_code"}
+    assert not _iso014_on(snap, run, "roles", tenant_keys={"app.roles": ["space_key", "org_id"]})
+
+
+def test_iso014_login_names_of_users_who_join_tenants_are_global(rls, conn, run):
+    """users carrying org_id, with a membership table linking them to orgs: one identity across tenants,
+    its email unique across them by design (low). The correct variant, users of one org only: medium."""
+    ddl = (
+        "CREATE TABLE app.users (id bigint PRIMARY KEY, org_id bigint NOT NULL REFERENCES app.orgs,"
+        " email text NOT NULL, UNIQUE (email));"
+        "CREATE TABLE app.ssh_keys (id bigint PRIMARY KEY, org_id bigint NOT NULL REFERENCES app.orgs,"
+        " fingerprint_sha256 bytea UNIQUE);"
+        "ALTER TABLE app.users ENABLE ROW LEVEL SECURITY; ALTER TABLE app.ssh_keys ENABLE ROW LEVEL SECURITY;"
+    )
+    alone = snapshot_after(conn, ddl)
+    assert _iso014_on(alone, run, "users") == {"users_email_key": "medium"}
+    assert _iso014_on(alone, run, "ssh_keys") == {"ssh_keys_fingerprint_sha256_key": "low"}  # a key's hash
+    joined = snapshot_after(
+        conn,
+        "CREATE TABLE app.org_users (user_id bigint NOT NULL REFERENCES app.users,"
+        " org_id bigint NOT NULL REFERENCES app.orgs, PRIMARY KEY (user_id, org_id));",
+    )
+    assert _iso014_on(joined, run, "users")["users_email_key"] == "low"

@@ -62,7 +62,6 @@ def test_iso015_shared_rows_look_intentional(rls, conn, pg_server, ddl, run):
 @pytest.mark.parametrize(
     "ddl",
     [
-        "ALTER TABLE app.notes ADD CONSTRAINT notes_org_id_not_null CHECK (org_id IS NOT NULL) NOT VALID",
         "CREATE UNIQUE INDEX notes_org_body ON app.notes (org_id, body)",
         "CREATE INDEX notes_owned ON app.notes (id) WHERE org_id IS NOT NULL",
         "ALTER TABLE app.notes ADD CONSTRAINT body_set CHECK (body IS NOT NULL OR id > 0)",
@@ -74,3 +73,27 @@ def test_iso015_no_shared_row_signal_is_still_a_defect(rls, conn, ddl, run):
     (f,) = run(snap, "ISO015")
     assert f.severity == "medium" and f.fix and f.points and "looks intentional" not in f.message
     assert "shared_rows" not in f.evidence
+
+
+def test_iso015_not_valid_check_is_low(rls, conn, run):
+    """CHECK (org_id IS NOT NULL) NOT VALID already refuses new NULLs: the backfill is under way (low, still
+    a defect with its fix, not a sign of shared rows)."""
+    snap = snapshot_after(conn, "ALTER TABLE app.notes ADD CONSTRAINT notes_org CHECK (org_id IS NOT NULL) NOT VALID;")
+    (f,) = run(snap, "ISO015")
+    assert f.severity == "low" and "notes_org NOT VALID" in f.message and f.fix
+    assert "shared_rows" not in f.evidence
+
+
+@pytest.mark.parametrize(
+    ("declared", "severity"),
+    [
+        ({"app.notes": "org_id"}, "medium"),  # its one published key, nullable: the finding stands
+        ({"app.notes": ["org_id", "author_id"]}, "low"),  # one of several published keys
+        ({"app.notes": "author_id"}, "low"),  # another key published
+        ({"app.tasks": "org_id"}, "low"),  # keys published, none for this table yet
+    ],
+)
+def test_iso015_published_tenant_keys(rls, conn, run, declared, severity):
+    snap = snapshot_after(conn, "ALTER TABLE app.notes ADD COLUMN author_id bigint;")
+    (f,) = run(snap, "ISO015", tenant_keys=declared)
+    assert f.severity == severity
