@@ -22,7 +22,7 @@ from auditor.output.text import MdText, md_code, md_escape, md_ident, plural, st
 INLINE_MAX = 8  # entries of a list or mapping shown on the label's line (or as a short list under it)
 INLINE_CHARS = 240  # past this, a list is folded even when it has few entries
 FIX_OPEN_LINES = 15  # a longer fix is folded (Markdown <details>, HTML <details>)
-# Rules that group many near-identical hits cut `fix` to the first members and keep all in evidence.fixes.
+# Rules that group many near-identical hits cut `fix` to the first members and keep them all in the evidence's `fixes`.
 _GROUP_CUT = re.compile(r"^-- \.\.\. and \d+ more like these\b.*$", re.M)
 # Evidence keys a grouped finding carries that the report shows in another form.
 _GROUP_KEYS = ("objects", "fixes", "count")
@@ -146,7 +146,7 @@ def evidence_md(f: Finding, list_max: int) -> MdText:
         if not it.long and all(k is None for k, _ in it.rows):
             lines.append(f"- {md_escape(it.label)}: " + ", ".join(_md(v) for _, v in it.rows))
             continue
-        lines.append(f"- {md_escape(it.label)} ({len(it.rows)}):")
+        lines.append(f"- {md_escape(it.label)}{f' ({len(it.rows):,})' if it.long else ''}:")
         lines += [f"  - {_md_row(k, v)}" for k, v in it.rows[:list_max]]
         if len(it.rows) > list_max:
             lines.append(f"  - and {len(it.rows) - list_max:,} more, all listed in the HTML report")
