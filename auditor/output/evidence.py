@@ -27,6 +27,13 @@ _GROUP_CUT = re.compile(r"^-- \.\.\. and \d+ more like these\b.*$", re.M)
 # Evidence keys a grouped finding carries that the report shows in another form.
 _GROUP_KEYS = ("objects", "fixes", "count")
 _NAME = re.compile(r"""^[\w$."-]+(\([^()]*\))?$""")
+# Evidence keys whose text values are SQL (definitions, expressions, types): shown as code.
+SQL_KEYS = frozenset(
+    "definition covered_by redundant duplicate kept partition_key key using with_check branches index config "
+    "type references predicate expression".split()
+)
+# A grouped finding's per-member entries, each a sentence naming its object.
+LABELS = {"details": "objects"}
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,7 @@ def _name_like(text: str) -> bool:
     return bool(_NAME.match(text)) and not text.replace(".", "").replace(",", "").isdigit()
 
 
-def _scalar(value: Any) -> list[Piece]:
+def _scalar(value: Any, sql: bool = False) -> list[Piece]:
     if isinstance(value, bool):
         return [Piece("yes" if value else "no")]
     if isinstance(value, int):
@@ -65,10 +72,10 @@ def _scalar(value: Any) -> list[Piece]:
     if isinstance(value, float):
         return [Piece(f"{value:g}")]
     text = str(value)
-    return [Piece(text, code=_name_like(text))]
+    return [Piece(text, code=sql or _name_like(text))]
 
 
-def _sentence(value: Any) -> list[Piece]:
+def _sentence(value: Any, sql: bool = False) -> list[Piece]:
     """One entry of a list or mapping as words: a nested mapping as `key: value; key: value`."""
     if isinstance(value, dict):
         if isinstance(value.get("message"), str):
@@ -80,16 +87,16 @@ def _sentence(value: Any) -> list[Piece]:
                 continue
             if out:
                 out.append(Piece("; "))
-            out += [Piece(f"{k.replace('_', ' ')}: "), *_sentence(v)]
+            out += [Piece(f"{k.replace('_', ' ')}: "), *_sentence(v, k in SQL_KEYS)]
         return out
     if isinstance(value, list | tuple):
         out = []
         for i, v in enumerate(value):
             if i:
                 out.append(Piece(", "))
-            out += _sentence(v)
+            out += _sentence(v, sql)
         return out or [Piece("none")]
-    return _scalar(value)
+    return _scalar(value, sql)
 
 
 def items(f: Finding) -> list[Item]:
@@ -101,13 +108,14 @@ def items(f: Finding) -> list[Item]:
         value = evidence[key]
         if key in skip or value is None or value == [] or value == {}:
             continue
-        label = key.replace("_", " ")
+        label, sql = LABELS.get(key, key.replace("_", " ")), key in SQL_KEYS
         if isinstance(value, dict):
-            out.append(Item(label, rows=[(Piece(str(k), _name_like(str(k))), _sentence(v)) for k, v in value.items()]))
+            rows = [(Piece(str(k), _name_like(str(k))), _sentence(v, sql)) for k, v in value.items()]
+            out.append(Item(label, rows=rows))
         elif isinstance(value, list | tuple):
-            out.append(Item(label, rows=[(None, _sentence(v)) for v in value]))
+            out.append(Item(label, rows=[(None, _sentence(v, sql)) for v in value]))
         else:
-            out.append(Item(label, value=_scalar(value)))
+            out.append(Item(label, value=_scalar(value, sql)))
     return out
 
 

@@ -161,6 +161,7 @@ def environment(kind: str, partial: bool = False) -> jinja2.Environment:
         env.filters["display"] = evidence.display_md
         env.filters["evidence"] = evidence.evidence_md
         env.filters["fix"] = evidence.fix_md
+        env.filters["fix_lines"] = evidence.fix_lines
         env.filters["built"] = MdText  # a macro's output: every value in it was escaped when the macro ran
         env.filters["rule"] = lambda code: MdText(f"[{strip_controls(str(code))}]")  # a reference link (see codes)
     env.globals.update(

@@ -282,33 +282,37 @@ def changes_view(report: Report) -> dict[str, Any] | None:
 # ---- the Markdown's budget --------------------------------------------------------------------
 
 MD_BUDGET = 65_536  # characters: the longest comment GitHub accepts (issues, pull requests, discussions)
+SHORT_FIX_LINES = 40
 HIGH = SEVERITY_RANK["high"]
 MEDIUM = SEVERITY_RANK["medium"]
 
 
 @dataclass(frozen=True)
 class Level:
-    """How much of each tier of findings the Markdown shows. high: full | nofix | line | count;
-    medium: fold | nofix | line | count; low (and info): line | count."""
+    """How much of each tier of findings the Markdown shows. high: full | short (fixes up to
+    SHORT_FIX_LINES) | nofix | line | count; medium: fold | nofix | line | count; low (and info): line | count."""
 
     high: str
     medium: str
     low: str
+    working: bool = True  # the per-rule working of each area's score
 
     def left_out(self) -> list[str]:
         """What this level gives up, in words, for the note at the top of the report."""
         said = {
+            "short": f"the fixes of {{}} findings longer than {SHORT_FIX_LINES} lines",
             "nofix": "the fixes of {} findings",
             "line": "the evidence and fixes of {} findings (one line each instead)",
             "count": "{} findings (counted per rule instead)",
         }
         tiers = (("high", "high and critical"), ("medium", "medium"), ("low", "low and info"))
         base = LEVELS[0]
-        return [
+        out = [
             said[getattr(self, k)].format(words)
             for k, words in tiers
             if getattr(self, k) != getattr(base, k) and getattr(self, k) in said
         ]
+        return out if self.working else [*out, "the rule-by-rule working of the scores"]
 
 
 # The order in which the Markdown gives up detail to fit MD_BUDGET: first what matters least.
@@ -318,9 +322,11 @@ LEVELS = (
     Level("full", "line", "line"),
     Level("full", "line", "count"),
     Level("full", "count", "count"),
-    Level("nofix", "count", "count"),
-    Level("line", "count", "count"),
-    Level("count", "count", "count"),
+    Level("full", "count", "count", working=False),
+    Level("short", "count", "count", working=False),
+    Level("nofix", "count", "count", working=False),
+    Level("line", "count", "count", working=False),
+    Level("count", "count", "count", working=False),
 )
 
 
@@ -332,8 +338,8 @@ class GroupPlan:
     folded: list[Finding] = field(default_factory=list)  # medium, with evidence, in a <details>
     lines: list[Finding] = field(default_factory=list)  # one line each
     counted: dict[str, int] = field(default_factory=dict)  # severity -> findings not listed
-    high_fix: bool = True
-    medium_fix: bool = True
+    high_fix: int | None = None  # the longest fix shown, in lines (None: any, 0: none)
+    medium_fix: int | None = None
 
     @property
     def counted_total(self) -> int:
@@ -344,11 +350,12 @@ def plan(groups: list[RuleGroup], level: Level) -> dict[str, GroupPlan]:
     """Each rule group's findings sorted into full, folded, one line each, or counted, by severity."""
     out = {}
     for g in groups:
-        p = GroupPlan(high_fix=level.high == "full", medium_fix=level.medium == "fold")
+        high_fix = {"full": None, "short": SHORT_FIX_LINES}.get(level.high, 0)
+        p = GroupPlan(high_fix=high_fix, medium_fix=None if level.medium == "fold" else 0)
         detailed = {id(f) for f in g.detailed}
         for f in g.detailed + g.compact:
             if f.rank >= HIGH:
-                kind = "full" if level.high in ("full", "nofix") else level.high
+                kind = "full" if level.high in ("full", "short", "nofix") else level.high
             elif f.rank >= MEDIUM:
                 kind = "folded" if level.medium in ("fold", "nofix") else level.medium
             else:
@@ -363,7 +370,9 @@ def plan(groups: list[RuleGroup], level: Level) -> dict[str, GroupPlan]:
             shown = sum(1 for f in g.detailed + g.compact if f.severity == sev)
             if n > shown:
                 p.counted[sev] = p.counted.get(sev, 0) + n - shown
-        p.counted = {s: p.counted[s] for s in SEVERITY_RANK if p.counted.get(s)}
+        p.counted = {
+            s: p.counted[s] for s in sorted(SEVERITY_RANK, key=SEVERITY_RANK.get, reverse=True) if p.counted.get(s)
+        }
         out[g.code] = p
     return out
 

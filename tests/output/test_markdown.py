@@ -119,10 +119,11 @@ def test_a_report_too_big_for_a_comment_says_what_it_left_out_and_where() -> Non
 
 def test_levels_give_up_detail_in_the_stated_order() -> None:
     """Each level shows no more of any tier than the one before: medium fixes first, high findings last."""
-    order = {"full": 3, "fold": 3, "nofix": 2, "line": 1, "count": 0}
+    order = {"full": 4, "fold": 4, "short": 3, "nofix": 2, "line": 1, "count": 0}
     for before, after in zip(view.LEVELS, view.LEVELS[1:], strict=False):
         for tier in ("high", "medium", "low"):
             assert order[getattr(after, tier)] <= order[getattr(before, tier)]
+        assert after.working <= before.working
     assert view.LEVELS[0].left_out() == []
     assert view.LEVELS[1].left_out() == ["the fixes of medium findings"]
 
@@ -238,9 +239,10 @@ def test_evidence_is_words_lists_and_small_tables_never_json() -> None:
     md = evidence.evidence_md(dataclasses.replace(f, evidence=ev), 10)
     assert "- commands:" in md and "  - `SELECT`: policies: `p1`; role: `app`; why: not scoped to the tenant" in md
     assert "  - `a_idx`: 64 kB" in md
-    assert "- details (30):" in md and "  - app.t9 has no RLS" in md and "app.t10 has" not in md
+    assert "- objects (30):" in md and "  - app.t9 has no RLS" in md and "app.t10 has" not in md
     assert "  - and 20 more, all listed in the HTML report" in md
-    assert "- flag: yes" in md and "empty" not in md and "objects" not in md and "fixes" not in md
+    assert "- flag: yes" in md and "empty" not in md and "fixes" not in md
+    assert md.count("objects") == 1  # the grouped finding's entries, once (not also its bare object list)
     assert not re.search(r'[{}"]', md)
     page = str(evidence.evidence_html(dataclasses.replace(f, evidence=ev)))
     assert "<details><summary>30 entries</summary>" in page and "app.t29 has no RLS" in page
