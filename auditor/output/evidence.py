@@ -29,8 +29,24 @@ _GROUP_KEYS = ("objects", "fixes", "count")
 _NAME = re.compile(r"""^[\w$."-]+(\([^()]*\))?$""")
 # Evidence keys whose text values are SQL (definitions, expressions, types): shown as code.
 SQL_KEYS = frozenset(
-    "definition covered_by redundant duplicate kept partition_key key using with_check branches index config "
-    "type references predicate expression".split()
+    [
+        "definition",
+        "covered_by",
+        "redundant",
+        "duplicate",
+        "kept",
+        "partition_key",
+        "key",
+        "using",
+        "with_check",
+        "branches",
+        "index",
+        "config",
+        "type",
+        "references",
+        "predicate",
+        "expression",
+    ]
 )
 # A grouped finding's per-member entries, each a sentence naming its object.
 LABELS = {"details": "objects"}
