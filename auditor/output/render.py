@@ -2,8 +2,9 @@
 
 Every string from the database is untrusted. HTML autoescapes, and every value printed passes
 through `finalize`, which turns control and bidi-override characters into visible escapes. The
-Markdown environment escapes any plain string it prints (a template cannot forget `|md`); filters
-that build Markdown themselves return `MdText`, which passes as is.
+Markdown environment escapes any plain string it prints (a template cannot forget to); filters that
+build Markdown themselves (names as code spans, evidence, fixes) return `MdText`, which passes as is.
+The Markdown is held to a GitHub comment: it is rendered at the most detailed level that fits.
 
 Every run's outputs are written to a staging directory beside them and then renamed into place
 together, so a report on disk is always whole and of one run. The same report renders to the same
@@ -34,8 +35,6 @@ from auditor.output.text import (
     MdText,
     html_finalize,
     html_prose,
-    md_code,
-    md_escape,
     md_finalize,
     md_ident,
     md_prose,
@@ -138,8 +137,6 @@ def environment(kind: str, partial: bool = False) -> jinja2.Environment:
         keep_trailing_newline=True,
         finalize=html_finalize if kind == "html" else md_finalize,
     )
-    env.filters["md"] = md_escape
-    env.filters["mdcode"] = md_code
     env.filters["clean"] = strip_controls
     env.filters["pct"] = _pct
     env.filters["score"] = _score(partial)
@@ -196,7 +193,8 @@ def _html(report: Report, fail_on: str | None, outputs: view.Outputs | None = No
         "database": report.database.get("name"),
     }
     script = (templates_dir() / "report.js").read_text(encoding="utf-8")
-    html = env.get_template("report.html.j2").render(report=report, v=v, data=data, script=Markup(script))
+    sql = (outputs or view.Outputs()).name("sql", "sql")
+    html = env.get_template("report.html.j2").render(report=report, v=v, data=data, script=Markup(script), sql=sql)
     return html.replace("__CSP_SCRIPT_HASH__", script_hash(html))
 
 

@@ -133,6 +133,8 @@ def test_the_markdown_points_at_the_files_written_beside_it(tmp_path: Path) -> N
     md = next(p for p in paths if p.suffix == ".md").read_text(encoding="utf-8")
     assert "**Every finding, with its evidence and fix:** `nightly.html`." in md
     assert "**Every fix in one script:** `nightly.sql`" in md and "psql -v ON_ERROR_STOP=1 -f nightly.sql" in md
+    page = next(p for p in paths if p.suffix == ".html").read_text(encoding="utf-8")
+    assert "the fix script <code>nightly.sql</code>" in page
     md = write(frozen(), ["md"], tmp_path / "alone", stem="nightly")[0].read_text(encoding="utf-8")
     assert "nightly.html" not in md and "nightly.sql" not in md
     assert "the HTML report (`-f html` writes it)" in md and "`-f sql` writes the" in md
