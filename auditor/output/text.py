@@ -122,8 +122,10 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else many or plural_word(word)}"
 
 
-_COUNTED = re.compile(r"\b(\d[\d,]*)((?:[ -][A-Za-z-]+){0,3}?) ([A-Za-z-]+)\(s\)")
-_UNCOUNTED = re.compile(r"\b([A-Za-z-]+)\(s\)")
+# Only whole words after a space, a parenthesis or the start: a name holding "(s)" is always shown
+# quoted ("foo(s)") or qualified (app.foo), since PostgreSQL needs quotes around a parenthesis.
+_COUNTED = re.compile(r"(?<![^\s(])(\d[\d,]*)((?:[ -][A-Za-z-]+){0,3}?) ([A-Za-z-]+)\(s\)")
+_UNCOUNTED = re.compile(r"(?<![^\s(])([A-Za-z-]+)\(s\)")
 
 
 def tidy_plurals(text: str) -> str:

@@ -306,6 +306,7 @@ def test_plurals_are_written_out() -> None:
     assert tidy_plurals("1 child table(s)") == "1 child table"
     assert tidy_plurals("3 pg_partman set(s)") == "3 pg_partman sets"
     assert tidy_plurals("application role(s) reporting do") == "application roles reporting do"
+    assert tidy_plurals('on public."x(s)" and app.y(s)') == 'on public."x(s)" and app.y(s)'  # names stay
 
 
 def test_no_pointer_to_the_json_for_fixes_or_evidence_in_the_code() -> None:
