@@ -137,7 +137,7 @@ def test_the_markdown_points_at_the_files_written_beside_it(tmp_path: Path) -> N
     assert "the fix script <code>nightly.sql</code>" in page
     md = write(frozen(), ["md"], tmp_path / "alone", stem="nightly")[0].read_text(encoding="utf-8")
     assert "nightly.html" not in md and "nightly.sql" not in md
-    assert "the HTML report (`-f html` writes it)" in md and "`-f sql` writes the" in md
+    assert "the HTML report (`-f html` writes it)" in md and "an audit with `-f sql` writes the" in md
 
 
 # ---- fixes: whole, folded, and unable to break out ---------------------------------------------
