@@ -61,6 +61,9 @@ def assert_reads_well(md: str, name: str) -> None:
     defined = set(re.findall(r"^\[([A-Z]{3}\d{3})\]: ", md, re.M))
     used = set(re.findall(r"\[([A-Z]{3}\d{3})\](?!:)", md))
     assert used and used <= defined, used - defined  # every rule code links to its page
+    for code in defined:  # docs/rules/<CODE>.md, in this repository
+        url = re.search(rf"^\[{code}\]: (\S+)$", md, re.M).group(1)
+        assert url == view.doc_url(code) and (ROOT / "docs" / "rules" / url.rsplit("/", 1)[1]).exists(), url
 
 
 def audit_markdown(dsn: str) -> tuple[Report, str]:
