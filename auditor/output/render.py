@@ -19,7 +19,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -214,9 +214,10 @@ def _junit(report: Report, fail_on: str | None, outputs: view.Outputs | None = N
     return to_junit(report, fail_on or report.run.get("fail_on") or "high")
 
 
-def _markdown(report: Report, fail_on: str | None, outputs: view.Outputs | None = None) -> str:
-    """The Markdown at the most detailed level (view.LEVELS) that fits a GitHub comment; the last level
-    if none does, which says so."""
+def markdown_levels(
+    report: Report, fail_on: str | None = None, outputs: view.Outputs | None = None, over_budget: bool = False
+) -> Iterator[tuple[view.Level, str]]:
+    """The Markdown at each level of view.LEVELS in turn, most detailed first (rendered when asked for)."""
     v = view.build(report, view.MD_CAPS, fail_on)
     outputs = outputs or view.Outputs()
     template = environment("md", report.partial).get_template("report.md.j2")
@@ -229,13 +230,19 @@ def _markdown(report: Report, fail_on: str | None, outputs: view.Outputs | None 
         "CHANGES_MAX": 50,
         "SUPPRESSED_MAX": 50,
         "EVIDENCE_LIST_MAX": 10,
-        "over_budget": False,
+        "over_budget": over_budget,
     }
-    for level in view.LEVELS:
-        text = template.render(page, level=level, plans=view.plan(v["groups"], level))
+    for level in view.LEVELS[-1:] if over_budget else view.LEVELS:
+        yield level, template.render(page, level=level, plans=view.plan(v["groups"], level))
+
+
+def _markdown(report: Report, fail_on: str | None, outputs: view.Outputs | None = None) -> str:
+    """The Markdown at the most detailed level that fits a GitHub comment; if none does, the last
+    level, which then says so."""
+    for _level, text in markdown_levels(report, fail_on, outputs):
         if len(text) <= view.MD_BUDGET:
             return text
-    return template.render(page, level=level, plans=view.plan(v["groups"], level), over_budget=True)
+    return next(markdown_levels(report, fail_on, outputs, over_budget=True))[1]
 
 
 def _fix_script(report: Report, fail_on: str | None, outputs: view.Outputs | None = None) -> str:

@@ -24,7 +24,7 @@ import auditor
 from auditor.demo.run import load_sample
 from auditor.engine.report import Report
 from auditor.output import evidence, view
-from auditor.output.render import render, write
+from auditor.output.render import markdown_levels, render, write
 from auditor.output.text import md_ident, md_prose, plural, strip_controls, tidy_plurals
 
 from paths import ROOT, TESTS
@@ -55,6 +55,7 @@ def assert_reads_well(md: str, name: str) -> None:
     assert not json_like.search(text), [m.group() for m in json_like.finditer(text)][:3]
     assert "JSON report" not in md and "see the JSON" not in md
     assert not re.search(r"^\s*[-*]\s*$", md, re.M)  # no empty bullets
+    assert not re.search(r"^(`{3,})sql\n\s*\1$", md, re.M)  # no empty fix
     for heading in re.findall(r"^#+ .*$", md, re.M):  # no backtick shown literally in a heading
         shown = re.sub(r"<code>.*?</code>", "", gfm(heading))
         assert "`" not in shown, heading
@@ -110,14 +111,33 @@ def test_real_schema_markdown_fits_a_github_comment(pg_server, name: str) -> Non
         assert evidence.object_md(f.obj) in md, f.code
 
 
-def test_a_report_too_big_for_a_comment_says_what_it_left_out_and_where() -> None:
-    report = big(3000)
+@pytest.mark.parametrize("n", [300, 3000])
+def test_a_report_too_big_for_a_comment_says_what_it_left_out_and_where(n: int) -> None:
+    report = big(n)
     md = render(report, "md", outputs=view.Outputs("nightly", ("md", "html", "sql")))
     assert_reads_well(md, "big")
     note = next(line for line in md.splitlines() if line.startswith("> **Shortened to fit a GitHub comment"))
     assert "Left out here:" in note and "`nightly.html`" in note and "`nightly.sql`" in note
     assert "counted per rule instead" in note
     assert re.search(r"not listed here: \d+ low; the HTML report lists them", md)
+
+
+def test_every_level_reads_well_and_shows_what_it_says() -> None:
+    """Each level, rendered whatever its length: a high finding's fix is there unless the note says it
+    left it out, one without a fix gets no empty block, a long one is named by its length."""
+    report = with_fix(HOSTILE_FIX)
+    high = [f for f in report.active if f.rank >= view.HIGH]
+    report.findings[report.findings.index(high[-1])] = high[-1] = dataclasses.replace(high[-1], fix=None)
+    for level, md in markdown_levels(report):
+        assert_reads_well(md, str(level))
+        note = "; ".join(level.left_out())
+        assert (HOSTILE_FIX in md) == (level.high == "full"), level
+        if level.high == "short":
+            assert "Fix: 200 lines, left out here." in md and "longer than 40 lines" in note
+        if level.high in ("full", "short", "nofix"):
+            assert all(evidence.object_md(f.obj) in md for f in high)
+        if level.low == "count":
+            assert "low and info findings (counted per rule instead)" in note
 
 
 def test_levels_give_up_detail_in_the_stated_order() -> None:
