@@ -2,8 +2,9 @@
 
 Every string from the database is untrusted. HTML autoescapes, and every value printed passes
 through `finalize`, which turns control and bidi-override characters into visible escapes. The
-Markdown environment escapes any plain string it prints (a template cannot forget `|md`); filters
-that build Markdown themselves return `MdText`, which passes as is.
+Markdown environment escapes any plain string it prints (a template cannot forget to); filters that
+build Markdown themselves (names as code spans, evidence, fixes) return `MdText`, which passes as is.
+The Markdown is held to a GitHub comment: it is rendered at the most detailed level that fits.
 
 Every run's outputs are written to a staging directory beside them and then renamed into place
 together, so a report on disk is always whole and of one run. The same report renders to the same
@@ -18,7 +19,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,8 +30,17 @@ from markupsafe import Markup
 from auditor.base.errors import OutputError
 from auditor.base.resources import templates_dir
 from auditor.engine.report import Finding, Report
-from auditor.output import jsonout, view
-from auditor.output.text import html_finalize, md_code, md_escape, md_finalize, strip_controls
+from auditor.output import evidence, jsonout, view
+from auditor.output.text import (
+    MdText,
+    html_finalize,
+    html_prose,
+    md_finalize,
+    md_ident,
+    md_prose,
+    plural,
+    strip_controls,
+)
 
 if TYPE_CHECKING:
     import jinja2
@@ -98,15 +108,6 @@ def _when(v: Any) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def clip_sql(sql: str, max_lines: int) -> str:
-    """Long fix SQL (an index per partition of a big table) cut to max_lines, ending in a SQL comment."""
-    lines = sql.splitlines()
-    if len(lines) <= max_lines:
-        return sql
-    rest = len(lines) - max_lines
-    return "\n".join([*lines[:max_lines], f"-- … {rest:,} more lines: the JSON report has the whole fix"])
-
-
 def _signed(v: int | float | None) -> str:
     if v is None:
         return ""
@@ -116,6 +117,12 @@ def _signed(v: int | float | None) -> str:
 def _score(partial: bool) -> Callable[[Any], str]:
     """A score as the reports show it: n/a, or marked * when sections were not read (never a clean 100)."""
     return lambda v: "n/a" if v is None else (f"{v}*" if partial else str(v))
+
+
+def _sentence(text: Any) -> str:
+    """A message as a sentence: it ends in a full stop, so what follows it does not run on."""
+    text = str(text).rstrip()
+    return text if not text or text[-1] in ".!?" else text + "."
 
 
 def environment(kind: str, partial: bool = False) -> jinja2.Environment:
@@ -130,22 +137,36 @@ def environment(kind: str, partial: bool = False) -> jinja2.Environment:
         keep_trailing_newline=True,
         finalize=html_finalize if kind == "html" else md_finalize,
     )
-    env.filters["md"] = md_escape
-    env.filters["mdcode"] = md_code
     env.filters["clean"] = strip_controls
     env.filters["pct"] = _pct
     env.filters["score"] = _score(partial)
     env.filters["signed"] = _signed
     env.filters["when"] = _when
-    env.filters["clip"] = clip_sql
-    env.filters["evidence"] = view.evidence_items
+    env.filters["sentence"] = _sentence
     env.filters["table_of"] = lambda f: view.table_of(f) or ""
     env.filters["area_rank"] = view.area_rank
+    env.filters["doc_url"] = view.doc_url
+    if kind == "html":
+        env.filters["prose"] = html_prose
+        env.filters["obj"] = evidence.object_html
+        env.filters["evidence"] = evidence.evidence_html
+        env.filters["fix"] = evidence.fix_html
+    else:
+        env.filters["ident"] = md_ident
+        env.filters["prose"] = md_prose
+        env.filters["obj"] = evidence.object_md
+        env.filters["display"] = evidence.display_md
+        env.filters["evidence"] = evidence.evidence_md
+        env.filters["fix"] = evidence.fix_md
+        env.filters["fix_lines"] = evidence.fix_lines
+        env.filters["built"] = MdText  # a macro's output: every value in it was escaped when the macro ran
+        env.filters["rule"] = lambda code: MdText(f"[{strip_controls(str(code))}]")  # a reference link (see codes)
     env.globals.update(
         AREA_LABELS=view.AREA_LABELS,
         STATUS_LABELS=view.STATUS_LABELS,
         SEVERITIES=("critical", "high", "medium", "low", "info"),
         ICONS=view.SEVERITY_ICONS,
+        plural=plural,
     )
     return env
 
@@ -161,7 +182,7 @@ def script_hash(html: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode("ascii")
 
 
-def _html(report: Report, fail_on: str | None) -> str:
+def _html(report: Report, fail_on: str | None, outputs: view.Outputs | None = None) -> str:
     env = environment("html", report.partial)
     v = view.build(report, view.HTML_CAPS, fail_on)
     data = {
@@ -172,32 +193,59 @@ def _html(report: Report, fail_on: str | None) -> str:
         "database": report.database.get("name"),
     }
     script = (templates_dir() / "report.js").read_text(encoding="utf-8")
-    html = env.get_template("report.html.j2").render(report=report, v=v, data=data, script=Markup(script))
+    sql = (outputs or view.Outputs()).name("sql", "sql")
+    html = env.get_template("report.html.j2").render(report=report, v=v, data=data, script=Markup(script), sql=sql)
     return html.replace("__CSP_SCRIPT_HASH__", script_hash(html))
 
 
-def _json(report: Report, fail_on: str | None) -> str:
+def _json(report: Report, fail_on: str | None, outputs: view.Outputs | None = None) -> str:
     return jsonout.dumps(envelope(report)) + "\n"
 
 
-def _sarif(report: Report, fail_on: str | None) -> str:
+def _sarif(report: Report, fail_on: str | None, outputs: view.Outputs | None = None) -> str:
     from auditor.output.sarif import to_sarif  # late: only runs that ask for SARIF load it
 
     return jsonout.dumps(to_sarif(report)) + "\n"
 
 
-def _junit(report: Report, fail_on: str | None) -> str:
+def _junit(report: Report, fail_on: str | None, outputs: view.Outputs | None = None) -> str:
     from auditor.output.junit import to_junit  # late: only runs that ask for JUnit load it
 
     return to_junit(report, fail_on or report.run.get("fail_on") or "high")
 
 
-def _markdown(report: Report, fail_on: str | None) -> str:
+def markdown_levels(
+    report: Report, fail_on: str | None = None, outputs: view.Outputs | None = None, over_budget: bool = False
+) -> Iterator[tuple[view.Level, str]]:
+    """The Markdown at each level of view.LEVELS in turn, most detailed first (rendered when asked for)."""
     v = view.build(report, view.MD_CAPS, fail_on)
-    return environment("md", report.partial).get_template("report.md.j2").render(report=report, v=v)
+    outputs = outputs or view.Outputs()
+    template = environment("md", report.partial).get_template("report.md.j2")
+    page = {
+        "report": report,
+        "v": v,
+        "where": {"html": outputs.name("html", "html"), "sql": outputs.name("sql", "sql")},
+        "codes": view.linked_codes(v),
+        "BUDGET": view.MD_BUDGET,
+        "CHANGES_MAX": 50,
+        "SUPPRESSED_MAX": 50,
+        "EVIDENCE_LIST_MAX": 10,
+        "over_budget": over_budget,
+    }
+    for level in view.LEVELS[-1:] if over_budget else view.LEVELS:
+        yield level, template.render(page, level=level, plans=view.plan(v["groups"], level))
 
 
-def _fix_script(report: Report, fail_on: str | None) -> str:
+def _markdown(report: Report, fail_on: str | None, outputs: view.Outputs | None = None) -> str:
+    """The Markdown at the most detailed level that fits a GitHub comment; if none does, the last
+    level, which then says so."""
+    for _level, text in markdown_levels(report, fail_on, outputs):
+        if len(text) <= view.MD_BUDGET:
+            return text
+    return next(markdown_levels(report, fail_on, outputs, over_budget=True))[1]
+
+
+def _fix_script(report: Report, fail_on: str | None, outputs: view.Outputs | None = None) -> str:
     from auditor.output.fix_script import fix_script  # late: only runs that ask for the script load it
 
     return fix_script(report, fail_on)
@@ -208,7 +256,7 @@ class Format:
     """One report format: the file extension it is written with and the function that renders it."""
 
     extension: str
-    render: Callable[[Report, str | None], str]
+    render: Callable[[Report, str | None, view.Outputs | None], str]
 
 
 # The formats, in the order --help and the docs name them. A new format is one writer and one row.
@@ -223,10 +271,11 @@ WRITERS: dict[str, Format] = {
 FORMATS = tuple(WRITERS)
 
 
-def render(report: Report, fmt: str, fail_on: str | None = None) -> str:
+def render(report: Report, fmt: str, fail_on: str | None = None, outputs: view.Outputs | None = None) -> str:
+    """One format as text. outputs names the files written beside it, which the Markdown points at."""
     if fmt not in WRITERS:
         raise ValueError(f"unknown format {fmt!r}")
-    return WRITERS[fmt].render(report, fail_on)
+    return WRITERS[fmt].render(report, fail_on, outputs)
 
 
 def _cannot(out_dir: Path, exc: OSError) -> OutputError:
@@ -288,7 +337,8 @@ def write(
     staging = staging or prepare(out_dir, stem, formats)
     paths: list[Path] = []
     try:
-        rendered = {fmt: render(report, fmt, fail_on) for fmt in formats}  # render all before writing any
+        outputs = view.Outputs(stem, tuple(formats))
+        rendered = {fmt: render(report, fmt, fail_on, outputs) for fmt in formats}  # render all before writing any
         names = [f"{stem}.{WRITERS[fmt].extension}" for fmt in rendered]
         for name, text in zip(names, rendered.values(), strict=True):
             with open(staging.path / name, "w", encoding="utf-8") as fh:

@@ -1,14 +1,14 @@
 """What the Markdown and HTML reports show, computed once in Python so the templates stay simple.
 
 Grouping (area -> rule -> findings), the top findings, the one-line verdict, the coverage list, the
-"what changed" section and the caps that keep a report of tens of thousands of findings usable:
-each rule shows its first findings in full, the next ones as one line each, and the rest as a count
-that points at the JSON report, which always has everything.
+"what changed" section, and the caps that keep a report of tens of thousands of findings fast: each
+rule shows its first findings with evidence and fix, the next ones as one line each, and past the caps
+a count. The Markdown is also held to a budget, a GitHub comment (see Plan and LEVELS): it gives up
+detail in a stated order and says what it left out and where that is (the HTML report, the fix script).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -17,6 +17,8 @@ from typing import Any
 from auditor.base.names import qualified
 from auditor.engine.gate import gating
 from auditor.engine.report import Finding, Report, RuleStatus, severity_counts
+from auditor.output.rule_docs import DOCS_DIR
+from auditor.output.text import plural
 from auditor.rules.registry import SEVERITY_RANK
 
 AREA_ORDER = ("isolation", "indexes", "constraints", "partitions")
@@ -48,8 +50,18 @@ class Caps:
     compact_total: int
 
 
-MD_CAPS = Caps(detail_per_rule=10, detail_total=150, compact_total=1500)
-HTML_CAPS = Caps(detail_per_rule=50, detail_total=1000, compact_total=5000)
+# The Markdown's budget decides what it shows in full (Plan); its caps only bound the work of trying.
+MD_CAPS = Caps(detail_per_rule=500, detail_total=1000, compact_total=3000)
+HTML_CAPS = Caps(detail_per_rule=1000, detail_total=1000, compact_total=5000)
+
+# Where each rule's page is: docs/rules/<CODE>.md in the repository (rule_docs writes them).
+REPOSITORY_URL = "https://github.com/pg-auditor/pg-auditor"
+DOCS_URL = f"{REPOSITORY_URL}/blob/main/{DOCS_DIR.as_posix()}/"
+
+
+def doc_url(code: str) -> str:
+    """The rule's documentation page (deterministic: the same for every run and machine)."""
+    return f"{DOCS_URL}{code}.md"
 
 
 @dataclass
@@ -62,7 +74,7 @@ class RuleGroup:
     findings: int
     detailed: list[Finding] = field(default_factory=list)
     compact: list[Finding] = field(default_factory=list)
-    hidden: int = 0  # findings not shown at all (see the JSON report)
+    hidden: int = 0  # past the caps: counted, not listed
     counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -157,6 +169,7 @@ def build(report: Report, caps: Caps, fail_on: str | None = None) -> dict[str, A
         "band": band(report.overall),
         "shown": shown_detail + shown_compact,
         "hidden": sum(g.hidden for g in groups),
+        "with_fix": sum(1 for f in active if f.fix and f.fix.strip()),
         "tables": table_choices(groups),
         "status_line": status_line(report, counts, new, evaluated, len(statuses), fail_on, bool(failing)),
         "summary": status_line(report, counts, new, evaluated, len(statuses), fail_on, bool(failing)).split(" ", 1)[1],
@@ -222,7 +235,7 @@ def status_line(
         found += f" ({new} new)"
     score = "n/a" if report.overall is None else f"{report.overall}/100"
     if report.partial:
-        score += f" (partial: {len(report.unavailable)} section(s) not read)"
+        score += f" (partial: {plural(len(report.unavailable), 'section')} not read)"
     mark = "❌" if failing else ("⚠️" if evaluated < total or any(counts.values()) or report.partial else "✅")
     db = report.database.get("name") or "database"
     version = re.sub(r"^(PostgreSQL [0-9.a-z]+).*", r"\1", report.database.get("server_version") or "")
@@ -266,37 +279,116 @@ def changes_view(report: Report) -> dict[str, Any] | None:
     }
 
 
-EVIDENCE_TEXT_MAX = 400  # characters of one evidence line in Markdown and HTML
+# ---- the Markdown's budget --------------------------------------------------------------------
+
+MD_BUDGET = 65_536  # characters: the longest comment GitHub accepts (issues, pull requests, discussions)
+SHORT_FIX_LINES = 40
+HIGH = SEVERITY_RANK["high"]
+MEDIUM = SEVERITY_RANK["medium"]
 
 
-def evidence_items(evidence: dict[str, Any]) -> list[tuple[str, str]]:
-    """Evidence as (label, text) pairs: lists joined, nested values as compact JSON."""
+@dataclass(frozen=True)
+class Level:
+    """How much of each tier of findings the Markdown shows. high: full | short (fixes up to
+    SHORT_FIX_LINES) | nofix | line | count; medium: fold | nofix | line | count; low (and info): line | count."""
 
-    out = []
-    for key in sorted(evidence):
-        value = evidence[key]
-        if value is None:
-            continue
-        if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
-            shown = [str(v) for v in value[:EVIDENCE_LIST_MAX]]
-            if len(value) > EVIDENCE_LIST_MAX:
-                shown.append(f"… and {len(value) - EVIDENCE_LIST_MAX} more (see the JSON report)")
-            text = ", ".join(shown)
-            if len(text) > EVIDENCE_TEXT_MAX:
-                text = text[:EVIDENCE_TEXT_MAX].rsplit(", ", 1)[0] + f", … ({len(value)} in all; see the JSON report)"
-        elif isinstance(value, dict | list):
-            # An entry takes 3 characters at least ("0, "): past EVIDENCE_TEXT_MAX / 3 entries the text cannot
-            # fit, so a grouped finding's thousands of details are not encoded only to be measured.
-            fits = len(value) <= EVIDENCE_TEXT_MAX // 3
-            text = json.dumps(value, sort_keys=True, ensure_ascii=False) if fits else ""
-            if not fits or len(text) > EVIDENCE_TEXT_MAX:  # a grouped finding's per-object details: see the JSON
-                count = f"{len(value)} entries" if isinstance(value, list) else "details"
-                text = f"{count} (see the JSON report)"
-        elif isinstance(value, bool):
-            text = "yes" if value else "no"
-        elif isinstance(value, int) and abs(value) >= 10000:
-            text = f"{value:,}"
-        else:
-            text = str(value)
-        out.append((key.replace("_", " "), text))
+    high: str
+    medium: str
+    low: str
+    working: bool = True  # the per-rule working of each area's score
+
+    def left_out(self) -> list[str]:
+        """What this level gives up, in words, for the note at the top of the report."""
+        said = {
+            "short": f"the fixes of {{}} findings longer than {SHORT_FIX_LINES} lines",
+            "nofix": "the fixes of {} findings",
+            "line": "the evidence and fixes of {} findings (one line each instead)",
+            "count": "{} findings (counted per rule instead)",
+        }
+        tiers = (("high", "high and critical"), ("medium", "medium"), ("low", "low and info"))
+        base = LEVELS[0]
+        out = [
+            said[getattr(self, k)].format(words)
+            for k, words in tiers
+            if getattr(self, k) != getattr(base, k) and getattr(self, k) in said
+        ]
+        return out if self.working else [*out, "the rule-by-rule working of the scores"]
+
+
+# The order in which the Markdown gives up detail to fit MD_BUDGET: first what matters least.
+LEVELS = (
+    Level("full", "fold", "line"),
+    Level("full", "nofix", "line"),
+    Level("full", "line", "line"),
+    Level("full", "line", "count"),
+    Level("full", "count", "count"),
+    Level("full", "count", "count", working=False),
+    Level("short", "count", "count", working=False),
+    Level("nofix", "count", "count", working=False),
+    Level("line", "count", "count", working=False),
+    Level("count", "count", "count", working=False),
+)
+
+
+@dataclass
+class GroupPlan:
+    """One rule's findings as a Level shows them."""
+
+    full: list[Finding] = field(default_factory=list)  # high and critical, with evidence
+    folded: list[Finding] = field(default_factory=list)  # medium, with evidence, in a <details>
+    lines: list[Finding] = field(default_factory=list)  # one line each
+    counted: dict[str, int] = field(default_factory=dict)  # severity -> findings not listed
+    high_fix: int | None = None  # the longest fix shown, in lines (None: any, 0: none)
+    medium_fix: int | None = None
+
+    @property
+    def counted_total(self) -> int:
+        return sum(self.counted.values())
+
+
+def plan(groups: list[RuleGroup], level: Level) -> dict[str, GroupPlan]:
+    """Each rule group's findings sorted into full, folded, one line each, or counted, by severity."""
+    out = {}
+    for g in groups:
+        high_fix = {"full": None, "short": SHORT_FIX_LINES}.get(level.high, 0)
+        p = GroupPlan(high_fix=high_fix, medium_fix=None if level.medium == "fold" else 0)
+        detailed = {id(f) for f in g.detailed}
+        for f in g.detailed + g.compact:
+            if f.rank >= HIGH:
+                kind = "full" if level.high in ("full", "short", "nofix") else level.high
+            elif f.rank >= MEDIUM:
+                kind = "folded" if level.medium in ("fold", "nofix") else level.medium
+            else:
+                kind = level.low
+            if kind == "count":
+                p.counted[f.severity] = p.counted.get(f.severity, 0) + 1
+            elif kind in ("full", "folded") and id(f) in detailed:
+                getattr(p, kind).append(f)
+            else:
+                p.lines.append(f)
+        for sev, n in g.counts.items():  # past the caps: neither detailed nor compact
+            shown = sum(1 for f in g.detailed + g.compact if f.severity == sev)
+            if n > shown:
+                p.counted[sev] = p.counted.get(sev, 0) + n - shown
+        p.counted = {
+            s: p.counted[s] for s in sorted(SEVERITY_RANK, key=SEVERITY_RANK.get, reverse=True) if p.counted.get(s)
+        }
+        out[g.code] = p
     return out
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """The files a run writes, so a report can point at its siblings (the HTML, the fix script)."""
+
+    stem: str | None = None
+    formats: tuple[str, ...] = ()
+
+    def name(self, fmt: str, extension: str) -> str | None:
+        return f"{self.stem}.{extension}" if self.stem and fmt in self.formats else None
+
+
+def linked_codes(v: dict[str, Any]) -> list[str]:
+    """Rule codes the Markdown links to their documentation: those with findings and those that did not run."""
+    codes = {g.code for g in v["groups"]} | {s.code for s in v["not_run"]} | {f.code for f in v["suppressed"]}
+    return sorted(codes)

@@ -78,9 +78,11 @@ class Tags(HTMLParser):
         self.text.append(data)
 
 
-# The only elements the HTML may hold are the ones its template writes; a database name never adds one.
+# The only elements the HTML may hold are the ones its template and the evidence and fix blocks
+# (auditor/output/evidence.py) write; a database name never adds one.
 TEMPLATE = (ROOT / "templates" / "report.html.j2").read_text(encoding="utf-8")
-HTML_TAGS = {t.lower() for t in re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)", TEMPLATE)}
+BLOCKS = (ROOT / "auditor" / "output" / "evidence.py").read_text(encoding="utf-8")
+HTML_TAGS = {t.lower() for t in re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)", TEMPLATE + BLOCKS)}
 SCRIPTS = len(re.findall(r"<script\b", TEMPLATE))
 UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 CONTROLS = re.compile("[\u0000-\u0008\u000b-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
