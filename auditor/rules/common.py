@@ -142,7 +142,7 @@ def retype_columns_sql(snap: Snapshot, changes: list[tuple[Table, str, str]], wh
     tables = sorted({t.oid: t for t, _, _ in changes}.values(), key=lambda t: (t.schema, t.name))
     views = dependent_views(snap, tables)
     lines = [
-        f"-- {why}. Changing a type rewrites the table under an ACCESS EXCLUSIVE lock (dropping a",
+        f"-- {sql_comment(why)}. Changing a type rewrites the table under an ACCESS EXCLUSIVE lock (dropping a",
         "-- numeric or varchar limit does not). One transaction: every column changes, or none does.",
     ]
     manual = [v for v in views if not _rebuildable(v)]
@@ -151,8 +151,9 @@ def retype_columns_sql(snap: Snapshot, changes: list[tuple[Table, str, str]], wh
             f" and {len(manual) - 10} more" if len(manual) > 10 else ""
         )
         lines.append(
-            f"-- {len(manual)} view(s) read these tables and cannot be rebuilt here ({shown}): materialized, or their\n"
-            "-- definition was not read. Save them (pg_get_viewdef, their indexes and grants), drop them, run this,\n"
+            f"-- {len(manual)} view(s) read these tables and cannot be rebuilt here ({sql_comment(shown)}):\n"
+            "-- materialized, or their"
+            " definition was not read. Save them (pg_get_viewdef, their indexes and grants), drop them, run this,\n"
             "-- then recreate them; until then the ALTERs fail for a column they use."
         )
         views = []

@@ -8,7 +8,8 @@ from typing import Any
 
 from auditor.analysis.partbounds import TIME_TYPES, Step
 from auditor.analysis.partman import PartmanSet, maintenance_call
-from auditor.base.names import quote_ident
+from auditor.base.names import quote_ident, quote_literal
+from auditor.base.text import sql_comment
 from auditor.catalog.model import Snapshot, Table
 from auditor.rules.common import human_bytes, table_obj
 from auditor.rules.partitions._shared import (
@@ -146,7 +147,8 @@ def _default_fix(snap: Snapshot, t: Table, default: Table, pset: PartmanSet | No
             layout = layout_of(snap, t)
             unit = _trunc_unit(layout.step if layout else None)
             lines.append(
-                f"-- which ranges the rows belong to (scans the default):\n-- SELECT date_trunc('{unit}', {key}) "
+                "-- which ranges the rows belong to (scans the default):\n"
+                f"-- SELECT date_trunc({quote_literal(unit)}, {key}) "
                 f"AS starts, count(*) FROM ONLY {default.qualified} GROUP BY 1 ORDER BY 1;"
             )
         else:
@@ -155,7 +157,7 @@ def _default_fix(snap: Snapshot, t: Table, default: Table, pset: PartmanSet | No
                 f"{default.qualified} GROUP BY 1 ORDER BY 2 DESC LIMIT 50;"
             )
     lines.append(
-        f"-- then for each range/value: CREATE TABLE <new> (LIKE {t.qualified} {LIKE_OPTIONS});\n"
+        f"-- then for each range/value: CREATE TABLE <new> (LIKE {t.qualified} {sql_comment(LIKE_OPTIONS)});\n"
         f"-- move its rows from ONLY {default.qualified} (INSERT ... SELECT; DELETE); "
         f"ALTER TABLE {t.qualified} ATTACH PARTITION <new> FOR VALUES ...;"
     )
