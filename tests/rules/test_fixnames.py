@@ -7,7 +7,7 @@ import psycopg
 from auditor.base.names import fit_name, index_name
 from auditor.rules.common import create_index_sql, new_name
 
-from support import hits, snapshot_after
+from support import hits, run_fix, snapshot_after
 
 
 def test_fit_name_keeps_short_names_as_postgresql_derives_them() -> None:
@@ -57,7 +57,13 @@ def test_partition_index_names_stay_distinct_on_long_partition_names(conn: psyco
     )
     t = next(x for x in snap.tables if x.name == "events")
     sql = create_index_sql(snap, t, ["id"])
-    names = [line.split()[3] for line in sql.splitlines() if line.startswith("CREATE INDEX CONCURRENTLY")]
-    assert len(names) == 2 and len(set(names)) == 2, sql
-    conn.execute(sql.replace(" CONCURRENTLY", ""))  # the whole fix runs (in the test's transaction)
+    run_fix(conn, sql)  # the whole fix runs (in the test's transaction), \\gexec as psql runs it
+    names = [
+        r[0]
+        for r in conn.execute(
+            "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+            " WHERE x.indrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'public.events'::regclass)"
+        )
+    ]
+    assert len(names) == 2 and len(set(names)) == 2 and all(len(n.encode()) <= 63 for n in names), names
     assert not hits(snapshot_after(conn, "SELECT 1"), "PAR007")
