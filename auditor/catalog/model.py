@@ -37,6 +37,8 @@ class Server:
     collected_at: str
     shared_preload_libraries: str | None
     settings: dict[str, str]
+    frozenxid_age: int | None = None  # age(datfrozenxid) of this database (None: saved before it was read)
+    minmxid_age: int | None = None  # mxid_age(datminmxid)
 
     @property
     def major(self) -> int:
@@ -91,10 +93,21 @@ class Table:
     replica_identity: str
     acl: list[str] | None
     comment: str | None
+    options: list[str] | None = None  # reloptions (fillfactor=..., autovacuum_enabled=...)
+    xid_age: int | None = None  # age(relfrozenxid), the greater of the heap's and its TOAST's; None: no storage
+    mxid_age: int | None = None  # mxid_age(relminmxid), likewise
 
     @property
     def qualified(self) -> str:
         return qualified(self.schema, self.name)
+
+    def option(self, name: str) -> str | None:
+        """A storage parameter's value as set on the table (None: not set)."""
+        for o in self.options or []:
+            key, _, value = o.partition("=")
+            if key == name:
+                return value
+        return None
 
     @property
     def is_partitioned(self) -> bool:
@@ -355,6 +368,8 @@ class Sequence:
     owner_column: str | None
     owner_kind: str | None  # a serial/owned by, i identity
     readable: bool = True  # this role may read last_value (False: last_value is NULL for that reason)
+    default_tables: list[int] = field(default_factory=list)  # relations whose column defaults call it, per column
+    owner_default: bool | None = None  # the owning column's default calls it (serial); None: not read
 
 
 @dataclass(slots=True)
@@ -408,6 +423,12 @@ class TableStats:
     last_analyze: str | None
     last_autoanalyze: str | None
     last_seq_scan: str | None
+    vacuum_count: int | None = None  # manual and automatic, since the statistics were reset
+    analyze_count: int | None = None
+    columns: int | None = None  # live attributes of the table
+    stat_columns: int = 0  # of those, the ones pg_stats describes (0 before ANALYZE, or hidden from this role)
+    data_width: float | None = None  # sum over them of (1 - null_frac) * avg_width: the average row's data
+    max_null_frac: float | None = None  # any NULLs: the rows carry a null bitmap
 
 
 @dataclass(slots=True)
@@ -428,6 +449,7 @@ class Extension:
     installed_version: str | None
     default_version: str | None
     schema: str | None
+    relocatable: bool | None = None  # ALTER EXTENSION ... SET SCHEMA can move it (None: not read)
 
 
 @dataclass(slots=True)
