@@ -47,7 +47,7 @@ SELECT
     c.relreplident::text AS replica_identity,
     c.relacl::text[] AS acl,
     dsc.description AS comment,
-    c.reloptions::text[] AS options,  -- fillfactor, autovacuum_enabled, ...
+    c.reloptions::text[] || ARRAY(SELECT 'toast.' || o FROM unnest(tc.reloptions) o) AS options,  -- as ALTER TABLE SET
     CASE WHEN c.relkind IN ('r', 'm') THEN greatest(age(c.relfrozenxid), age(tc.relfrozenxid)) END AS xid_age,
     CASE WHEN c.relkind IN ('r', 'm') THEN greatest(mxid_age(c.relminmxid), mxid_age(tc.relminmxid)) END AS mxid_age
 FROM pg_class c

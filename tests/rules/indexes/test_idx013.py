@@ -3,6 +3,8 @@ dead rows before ANALYZE and by the pg_stats estimate after; a table that kept i
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
 
@@ -17,20 +19,37 @@ INSERT INTO public.{name} SELECT g, repeat('x', 80) FROM generate_series(1, 2000
 """
 
 
+def settled(dsn: str, counter: str, value: int) -> None:
+    """Wait (up to 20 s) until a closed session's counts for `events` have reached the statistics."""
+    with psycopg.connect(dsn, autocommit=True) as c:
+        for _ in range(200):
+            c.execute("SELECT pg_stat_clear_snapshot()")
+            row = c.execute(f"SELECT {counter} FROM pg_stat_user_tables WHERE relname = 'events'").fetchone()
+            if row and row[0] >= value:
+                return
+            time.sleep(0.1)
+    raise AssertionError(f"{counter} of events never reached {value}")
+
+
 @pytest.fixture(scope="module")
 def bloated(pg_server) -> tuple[Snapshot, Snapshot]:
     """One database, snapshots before and after ANALYZE: `events` lost 90 % of its rows, `kept` none,
     `small` 90 % of 2,000 rows (too small to matter)."""
     with scratch_database(pg_server, "pga_idx013") as dsn:
+        # one session per step: a session's row counts reach the statistics when it ends, so each step
+        # lands in order (an ANALYZE overtaken by the inserts' late counts would double the live rows)
         with psycopg.connect(dsn, autocommit=True) as c:
             for name in ("events", "kept"):
                 c.execute(ROWS.format(name=name))
             c.execute("CREATE TABLE public.small (id bigint PRIMARY KEY, payload text) WITH (autovacuum_enabled = off)")
             c.execute("INSERT INTO public.small SELECT g, repeat('x', 80) FROM generate_series(1, 2000) g")
+        settled(dsn, "n_tup_ins", 200000)
+        with psycopg.connect(dsn, autocommit=True) as c:
             c.execute("ANALYZE")
+        with psycopg.connect(dsn, autocommit=True) as c:
             c.execute("DELETE FROM public.events WHERE id % 10 <> 0")
             c.execute("DELETE FROM public.small WHERE id % 10 <> 0")
-        # the deleting session has closed: its statistics are flushed
+        settled(dsn, "n_tup_del", 180000)
         before = snapshot_of(dsn)
         with psycopg.connect(dsn, autocommit=True) as c:
             c.execute("ANALYZE")
