@@ -98,9 +98,7 @@ def transaction_id_wraparound(snap: Snapshot) -> Iterator[Hit]:
         )
     share, counter = worst(snap.server.frozenxid_age, snap.server.minmxid_age)
     if not old and snap.server.frozenxid_age is not None and share >= limit:
-        oldest = sorted(
-            (t for t in snap.user_tables if t.xid_age is not None), key=lambda t: -(t.xid_age or 0)
-        )[:5]
+        oldest = sorted((t for t in snap.user_tables if t.xid_age is not None), key=lambda t: -(t.xid_age or 0))[:5]
         yield Hit(
             obj=Obj("database", name=snap.server.database),
             message=f"database {snap.server.database} has used {share:.0%} of the {counter} ID horizon",
