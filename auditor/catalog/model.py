@@ -423,12 +423,32 @@ class TableStats:
     last_analyze: str | None
     last_autoanalyze: str | None
     last_seq_scan: str | None
-    vacuum_count: int | None = None  # manual and automatic, since the statistics were reset
-    analyze_count: int | None = None
-    columns: int | None = None  # live attributes of the table
-    stat_columns: int = 0  # of those, the ones pg_stats describes (0 before ANALYZE, or hidden from this role)
-    data_width: float | None = None  # sum over them of (1 - null_frac) * avg_width: the average row's data
-    max_null_frac: float | None = None  # any NULLs: the rows carry a null bitmap
+
+
+@dataclass(slots=True)
+class TableWidth:
+    """pg_stats summed over a table's columns (see queries/table_widths.sql)."""
+
+    table_oid: int
+    columns: int  # live attributes of the table
+    stat_columns: int  # of those, the ones pg_stats describes (hidden from a role that may not read them)
+    data_width: float  # sum over them of (1 - null_frac) * avg_width: the average row's data
+    max_null_frac: float  # above 0: the rows carry a null bitmap
+
+
+@dataclass(slots=True)
+class HorizonHolder:
+    """What holds the xmin horizon back (see queries/horizon.sql): a session, a prepared transaction
+    or a replication slot."""
+
+    kind: str  # session, prepared, slot
+    name: str  # the pid, the gid, the slot's name
+    role: str | None
+    database: str | None
+    state: str | None  # session: active, idle in transaction, ... (None: hidden from this role); slot: active
+    seconds: float | None  # how long the transaction has been open (prepared: since PREPARE)
+    xmin_age: int | None  # transactions since the oldest one it still needs to see
+    detail: str | None  # session: application_name; slot: its type and plugin
 
 
 @dataclass(slots=True)
@@ -491,6 +511,8 @@ SECTIONS: dict[str, type] = {
     "index_stats": IndexStats,
     "index_builds": IndexBuild,
     "table_stats": TableStats,
+    "table_widths": TableWidth,
+    "horizon": HorizonHolder,
     "column_stats": ColumnStats,
     "extensions": Extension,
     "partman_config": PartmanConfig,
@@ -551,6 +573,8 @@ class Snapshot:
     index_stats: list[IndexStats] = field(default_factory=list)
     index_builds: list[IndexBuild] = field(default_factory=list)
     table_stats: list[TableStats] = field(default_factory=list)
+    table_widths: list[TableWidth] = field(default_factory=list)
+    horizon: list[HorizonHolder] = field(default_factory=list)
     column_stats: list[ColumnStats] = field(default_factory=list)
     extensions: list[Extension] = field(default_factory=list)
     partman_config: list[PartmanConfig] = field(default_factory=list)
@@ -641,6 +665,10 @@ class Snapshot:
     @cached_property
     def stats_of(self) -> dict[int, TableStats]:
         return {s.table_oid: s for s in self.table_stats}
+
+    @cached_property
+    def width_of(self) -> dict[int, TableWidth]:
+        return {w.table_oid: w for w in self.table_widths}
 
     @cached_property
     def column_stats_of(self) -> dict[tuple[str, str, str], ColumnStats]:

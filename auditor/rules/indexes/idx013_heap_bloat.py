@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterator
 
 from auditor.base.text import sql_comment
-from auditor.catalog.model import Snapshot, Table, TableStats
+from auditor.catalog.model import Snapshot, Table, TableWidth
 from auditor.rules.common import human_bytes, table_obj
 from auditor.rules.indexes._shared import block_size
 from auditor.rules.registry import Hit, rule, threshold
@@ -20,13 +20,13 @@ TUPLE_HEADER = 23
 LINE_POINTER = 4
 
 
-def expected_pages(t: Table, st: TableStats, bs: int) -> int | None:
+def expected_pages(t: Table, st: TableWidth | None, bs: int) -> int | None:
     """Pages the table's live rows would fill, freshly written at its fillfactor (the estimate of pghero,
     check_postgres and ioguix): rows x (line pointer + aligned header with its null bitmap + aligned average
     data width from pg_stats). None without statistics for every column."""
-    if st.data_width is None or not st.columns or st.stat_columns < st.columns or t.reltuples < 0:
+    if st is None or not st.columns or st.stat_columns < st.columns or t.reltuples < 0:
         return None
-    header = TUPLE_HEADER + ((st.columns + 7) // 8 if (st.max_null_frac or 0) > 0 else 0)
+    header = TUPLE_HEADER + ((st.columns + 7) // 8 if st.max_null_frac > 0 else 0)
     header = math.ceil(header / MAXALIGN) * MAXALIGN
     data = math.ceil(st.data_width / MAXALIGN) * MAXALIGN
     fillfactor = int(t.option("fillfactor") or 100)
@@ -55,7 +55,7 @@ def heap_bloat(snap: Snapshot) -> Iterator[Hit]:
     needs `heap_bloat_min_bytes` (5 MB) and `heap_bloat_min_percent` (30 %) of waste, and is medium
     from `heap_bloat_high_bytes` (1 GB). The evidence carries the dead and live rows, the last
     (auto)vacuum and whether autovacuum is disabled on the table. Tables without statistics for
-    every column are judged by their dead rows only.
+    every column (or a role that may not read `pg_stats`) are judged by their dead rows only.
 
     ## Bad
     ```sql
@@ -92,7 +92,9 @@ def heap_bloat(snap: Snapshot) -> Iterator[Hit]:
         if t.kind != "r" or st is None or not t.relpages:
             continue
         size = t.relpages * bs
-        expected = expected_pages(t, st, bs)
+        # the widths are optional: a role that may not read pg_stats is judged by the dead rows alone
+        widths = snap.width_of.get(t.oid) if snap.available("table_widths") else None
+        expected = expected_pages(t, widths, bs)
         estimated = max(t.relpages - expected, 0) * bs if expected is not None else 0
         rows = st.n_live_tup + st.n_dead_tup
         dead_share = st.n_dead_tup / rows if rows else 0.0
