@@ -437,6 +437,17 @@ class TableWidth:
 
 
 @dataclass(slots=True)
+class TableIO:
+    """Blocks a table and its indexes found in shared buffers or read in (see queries/table_io.sql)."""
+
+    table_oid: int
+    heap_read: int
+    heap_hit: int
+    idx_read: int
+    idx_hit: int
+
+
+@dataclass(slots=True)
 class HorizonHolder:
     """What holds the xmin horizon back (see queries/horizon.sql): a session, a prepared transaction
     or a replication slot."""
@@ -512,6 +523,7 @@ SECTIONS: dict[str, type] = {
     "index_builds": IndexBuild,
     "table_stats": TableStats,
     "table_widths": TableWidth,
+    "table_io": TableIO,
     "horizon": HorizonHolder,
     "column_stats": ColumnStats,
     "extensions": Extension,
@@ -574,6 +586,7 @@ class Snapshot:
     index_builds: list[IndexBuild] = field(default_factory=list)
     table_stats: list[TableStats] = field(default_factory=list)
     table_widths: list[TableWidth] = field(default_factory=list)
+    table_io: list[TableIO] = field(default_factory=list)
     horizon: list[HorizonHolder] = field(default_factory=list)
     column_stats: list[ColumnStats] = field(default_factory=list)
     extensions: list[Extension] = field(default_factory=list)
@@ -757,7 +770,7 @@ class Snapshot:
 
 
 # Sections read from the cumulative statistics system (per instance; a standby has its own).
-STATISTICS_SECTIONS = ("table_stats", "index_usage")
+STATISTICS_SECTIONS = ("table_stats", "index_usage", "table_io")
 
 
 def _group(rows: list[Any], key: str) -> dict[Any, list[Any]]:
