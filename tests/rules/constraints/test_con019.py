@@ -56,3 +56,18 @@ def test_the_switch_keeps_the_counter_and_the_grants(conn):
 def test_identity_columns_are_silent(conn):
     snap = snapshot_after(conn, "CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY);")
     assert hits(snap, "CON019") == []
+
+
+def test_the_switch_runs_on_hostile_names(conn):
+    """Quotes, dollar quotes (the grants block's own tag among them) and a newline in the names."""
+    snap = snapshot_after(
+        conn,
+        "CREATE SCHEMA \"S'x\";"
+        'CREATE TABLE "S\'x"."we""ird $$ $grants$" ("I d\nx" serial PRIMARY KEY, v int);'
+        'INSERT INTO "S\'x"."we""ird $$ $grants$" (v) VALUES (1), (2);',
+    )
+    (f,) = hits(snap, "CON019")
+    run_fix(conn, f.fix.replace("BEGIN;", "").replace("COMMIT;", ""))
+    got = conn.execute('INSERT INTO "S\'x"."we""ird $$ $grants$" (v) VALUES (3) RETURNING "I d\nx"').fetchone()
+    assert got == (3,)
+    assert hits(snapshot_after(conn, "SELECT 1"), "CON019") == []
