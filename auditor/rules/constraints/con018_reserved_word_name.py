@@ -4,83 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.base.names import RESERVED
+from auditor.base.names import KEYWORD_NAMES
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import column_obj, table_obj
 from auditor.rules.constraints._shared import judged_tables
 from auditor.rules.registry import Hit, rule
 
-# Keywords that may still name a column or a table unquoted (PostgreSQL's col_name_keyword category,
-# `time`, `position`, `values`, ...): names.RESERVED holds them too, since quote_ident quotes them.
-COLUMN_NAME_KEYWORDS = frozenset(
-    [
-        "between",
-        "bigint",
-        "bit",
-        "boolean",
-        "char",
-        "character",
-        "coalesce",
-        "dec",
-        "decimal",
-        "exists",
-        "extract",
-        "float",
-        "greatest",
-        "grouping",
-        "inout",
-        "int",
-        "integer",
-        "interval",
-        "json",
-        "json_array",
-        "json_arrayagg",
-        "json_exists",
-        "json_object",
-        "json_objectagg",
-        "json_query",
-        "json_scalar",
-        "json_serialize",
-        "json_table",
-        "json_value",
-        "least",
-        "merge_action",
-        "national",
-        "nchar",
-        "none",
-        "normalize",
-        "nullif",
-        "numeric",
-        "out",
-        "overlay",
-        "position",
-        "precision",
-        "real",
-        "row",
-        "setof",
-        "smallint",
-        "substring",
-        "time",
-        "timestamp",
-        "treat",
-        "trim",
-        "values",
-        "varchar",
-        "xmlattributes",
-        "xmlconcat",
-        "xmlelement",
-        "xmlexists",
-        "xmlforest",
-        "xmlnamespaces",
-        "xmlparse",
-        "xmlpi",
-        "xmlroot",
-        "xmlserialize",
-        "xmltable",
-    ]
-)
 # Reserved (R) and type/function-name (T) keywords: a table or column so named must be quoted everywhere.
-MUST_QUOTE = RESERVED - COLUMN_NAME_KEYWORDS
+MUST_QUOTE = KEYWORD_NAMES
 
 
 @rule("CON018", "reserved-word-name", severity="low", subject="table", requires=("tables", "columns"))
