@@ -28,16 +28,20 @@ def _make_db(pg_server, name: str, tables: int) -> str:
     return dsn
 
 
+def _collect_counting(dsn: str):
+    """The snapshot of a database and the number of queries it took."""
+    session = connect(Target(conninfo=dsn))
+    try:
+        return collect(session), session.queries
+    finally:
+        session.conn.close()
+
+
 def test_query_count_does_not_grow_with_the_schema(pg_server):
     counts = {}
     for name, n in (("small_db", 5), ("bigger_db", 400)):
-        session = connect(Target(conninfo=_make_db(pg_server, name, n)))
-        try:
-            snap = collect(session)
-        finally:
-            session.conn.close()
+        snap, counts[name] = _collect_counting(_make_db(pg_server, name, n))
         assert sum(1 for t in snap.tables if t.name.startswith("t")) == n
-        counts[name] = session.queries
     assert counts["small_db"] == counts["bigger_db"]
 
 
@@ -68,14 +72,9 @@ def test_query_count_equal_on_100_and_10000_tables(pg_server):
     """Issue 19: the new rules read no query of their own; the collector's count stays flat at scale."""
     counts = {}
     for name, n in (("wide_100", 100), ("wide_10000", 10_000)):
-        session = connect(Target(conninfo=_make_wide_db(pg_server, name, n)))
-        try:
-            snap = collect(session)
-        finally:
-            session.conn.close()
+        snap, counts[name] = _collect_counting(_make_wide_db(pg_server, name, n))
         assert sum(1 for t in snap.tables if t.name.startswith("w")) == n
         assert len(snap.policies) == n
-        counts[name] = session.queries
         with psycopg.connect(pg_server.dsn_for(), autocommit=True) as c:
             c.execute(f"DROP DATABASE {name}")
     assert counts["wide_100"] == counts["wide_10000"]
