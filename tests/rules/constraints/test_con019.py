@@ -62,7 +62,7 @@ def test_the_switch_runs_on_hostile_names(conn):
     """Quotes, dollar quotes (the grants block's own tag among them) and a newline in the names."""
     snap = snapshot_after(
         conn,
-        "CREATE SCHEMA \"S'x\";"
+        'CREATE SCHEMA "S\'x";'
         'CREATE TABLE "S\'x"."we""ird $$ $grants$" ("I d\nx" serial PRIMARY KEY, v int);'
         'INSERT INTO "S\'x"."we""ird $$ $grants$" (v) VALUES (1), (2);',
     )
