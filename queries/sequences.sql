@@ -17,7 +17,16 @@ SELECT
         AND NOT (c.relpersistence = 'u' AND pg_is_in_recovery()) AS readable,  -- unlogged: unreadable on a standby
     d.refobjid::bigint AS owner_table_oid,
     a.attname::text AS owner_column,
-    d.deptype::text AS owner_kind
+    d.deptype::text AS owner_kind,
+    ARRAY(SELECT ad.adrelid::bigint  -- the relations whose column defaults call it (one per column)
+          FROM pg_depend dd JOIN pg_attrdef ad ON ad.oid = dd.objid
+          WHERE dd.refclassid = 'pg_class'::regclass AND dd.refobjid = c.oid
+            AND dd.classid = 'pg_attrdef'::regclass
+          ORDER BY 1) AS default_tables,
+    EXISTS (SELECT 1 FROM pg_depend dd JOIN pg_attrdef ad ON ad.oid = dd.objid
+            WHERE dd.refclassid = 'pg_class'::regclass AND dd.refobjid = c.oid
+              AND dd.classid = 'pg_attrdef'::regclass
+              AND ad.adrelid = d.refobjid AND ad.adnum = d.refobjsubid) AS owner_default
 FROM pg_sequence s
 JOIN pg_class c ON c.oid = s.seqrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -26,8 +26,12 @@ SELECT
         FROM pg_settings s
         WHERE s.name IN ('max_locks_per_transaction', 'track_counts', 'block_size', 'server_encoding',
                          'row_security', 'enable_partition_pruning', 'default_transaction_read_only',
-                         'max_connections', 'track_activities', 'autovacuum', 'cron.database_name')
+                         'max_connections', 'track_activities', 'autovacuum', 'cron.database_name',
+                         'autovacuum_freeze_max_age', 'autovacuum_multixact_freeze_max_age',
+                         'autovacuum_vacuum_threshold', 'autovacuum_vacuum_scale_factor')
            OR s.name LIKE 'pg\_partman\_bgw.%'
-    ), '{}'::jsonb) AS settings
+    ), '{}'::jsonb) AS settings,
+    (SELECT age(d.datfrozenxid) FROM pg_database d WHERE d.datname = current_database()) AS frozenxid_age,
+    (SELECT mxid_age(d.datminmxid) FROM pg_database d WHERE d.datname = current_database()) AS minmxid_age
 FROM pg_roles r
 WHERE r.rolname = current_user;

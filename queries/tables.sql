@@ -46,7 +46,10 @@ SELECT
          ELSE '(not read: relation locked)' END AS partition_bound,
     c.relreplident::text AS replica_identity,
     c.relacl::text[] AS acl,
-    dsc.description AS comment
+    dsc.description AS comment,
+    c.reloptions::text[] || ARRAY(SELECT 'toast.' || o FROM unnest(tc.reloptions) o) AS options,  -- as ALTER TABLE SET
+    CASE WHEN c.relkind IN ('r', 'm') THEN greatest(age(c.relfrozenxid), age(tc.relfrozenxid)) END AS xid_age,
+    CASE WHEN c.relkind IN ('r', 'm') THEN greatest(mxid_age(c.relminmxid), mxid_age(tc.relminmxid)) END AS mxid_age
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_partitioned_table p ON p.partrelid = c.oid

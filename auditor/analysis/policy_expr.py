@@ -373,3 +373,52 @@ def issues(expr: str | None, subj: Subject, tenant_settings: set[str]) -> ExprIs
     if not out.always_true and not refs_column(expr, subj) and not (settings_in(expr) & tenant_settings):
         out.no_tenant_reference = not subj.indirect or not subj.context.search(expr)
     return out
+
+
+# Calls the planner runs once per row when they sit directly in a policy, and once per query (an InitPlan)
+# when wrapped in a scalar sub-select: the setting and the Supabase auth helpers.
+_PER_ROW_CALL = re.compile(r"(?<![\w$.\"])(current_setting|auth\.(?:uid|jwt|role|email))\s*\(", re.IGNORECASE)
+_SUBSELECT = re.compile(r"\(\s*SELECT\b", re.IGNORECASE)
+
+
+def _under_subselect(expr: str) -> dict[int, bool]:
+    """For each position outside literals and quoted names: whether it lies inside a `(SELECT ...)`."""
+    out: dict[int, bool] = {}
+    stack: list[bool] = []
+    for i, _ in _scan(expr):
+        out[i] = any(stack)
+        if expr[i] == "(":
+            stack.append(bool(_SUBSELECT.match(expr, i)))
+        elif expr[i] == ")" and stack:
+            stack.pop()
+    return out
+
+
+def per_row_calls(expr: str | None) -> tuple[str | None, list[str]]:
+    """The expression with every direct call of current_setting() / auth.uid() / auth.jwt() / auth.role() /
+    auth.email() wrapped as `(SELECT call)`, and the calls wrapped; (None, []) when there are none.
+
+    Works on the text as pg_get_expr prints it (outside string literals and quoted names only), so the
+    rewrite keeps everything else of the expression byte for byte. A call anywhere inside a sub-select
+    is left as it is: `(SELECT NULLIF(current_setting(...), '')::bigint)` is an InitPlan already."""
+    if not expr:
+        return None, []
+    where = _under_subselect(expr)
+    spans: list[tuple[int, int]] = []
+    for m in _PER_ROW_CALL.finditer(expr):
+        start, open_at = m.start(), m.end() - 1
+        if start not in where or where[start] or any(a <= start < b for a, b in spans):
+            continue  # inside a literal or a quoted name, a sub-select, or a call wrapped already
+        end = _matching(expr, open_at)
+        if end < 0:
+            continue
+        spans.append((start, end + 1))
+    if not spans:
+        return None, []
+    out, last, calls = [], 0, []
+    for a, b in spans:
+        out += [expr[last:a], "(SELECT ", expr[a:b], ")"]
+        calls.append(expr[a:b])
+        last = b
+    out.append(expr[last:])
+    return "".join(out), calls

@@ -38,6 +38,9 @@ GRANT_HINTS: dict[str, str] = {
     "cron_jobs": "GRANT USAGE ON SCHEMA cron TO {role}; GRANT SELECT ON cron.job TO {role};",
     "column_stats": "GRANT pg_read_all_data TO {role};  -- PostgreSQL 14+; pg_stats shows readable columns only",
     "index_stats": "GRANT pg_read_all_data TO {role};  -- PostgreSQL 14+; pg_stats shows readable columns only",
+    "table_widths": "GRANT pg_read_all_data TO {role};  -- PostgreSQL 14+; pg_stats shows readable columns only",
+    "horizon": "GRANT pg_monitor TO {role};",
+    "table_io": "GRANT pg_monitor TO {role};",
     "index_builds": "GRANT pg_read_all_stats TO {role};",
     "table_stats": "GRANT pg_monitor TO {role};",
     "index_usage": "GRANT pg_monitor TO {role};",
@@ -196,7 +199,8 @@ def fetch_one(session: Session, name: str, server: Server) -> list[Any] | QueryU
 READ_ORDER = (
     "extensions", "schemas", "locks", "tables", "columns", "constraints", "policies", "roles", "memberships",
     "role_settings", "views", "functions", "column_stats", "triggers", "indexes", "sequences",
-    "partman_config", "cron_jobs", "table_stats", "index_usage", "index_stats", "index_builds",
+    "partman_config", "cron_jobs", "table_stats", "index_usage", "index_stats", "index_builds", "table_widths",
+    "table_io", "horizon",
 )  # fmt: skip
 
 
@@ -396,3 +400,5 @@ def apply_schema_filter(snap: Snapshot, include: list[str], exclude: list[str]) 
     snap.index_usage = [u for u in snap.index_usage if u.index_oid in index_oids]
     snap.index_stats = [s for s in snap.index_stats if s.index_oid in index_oids]
     snap.index_builds = [b for b in snap.index_builds if b.table_oid in kept]
+    snap.table_widths = [w for w in snap.table_widths if w.table_oid in kept]
+    snap.table_io = [w for w in snap.table_io if w.table_oid in kept]

@@ -37,6 +37,8 @@ class Server:
     collected_at: str
     shared_preload_libraries: str | None
     settings: dict[str, str]
+    frozenxid_age: int | None = None  # age(datfrozenxid) of this database (None: saved before it was read)
+    minmxid_age: int | None = None  # mxid_age(datminmxid)
 
     @property
     def major(self) -> int:
@@ -91,10 +93,21 @@ class Table:
     replica_identity: str
     acl: list[str] | None
     comment: str | None
+    options: list[str] | None = None  # reloptions (fillfactor=..., autovacuum_enabled=...)
+    xid_age: int | None = None  # age(relfrozenxid), the greater of the heap's and its TOAST's; None: no storage
+    mxid_age: int | None = None  # mxid_age(relminmxid), likewise
 
     @property
     def qualified(self) -> str:
         return qualified(self.schema, self.name)
+
+    def option(self, name: str) -> str | None:
+        """A storage parameter's value as set on the table (None: not set)."""
+        for o in self.options or []:
+            key, _, value = o.partition("=")
+            if key == name:
+                return value
+        return None
 
     @property
     def is_partitioned(self) -> bool:
@@ -357,6 +370,8 @@ class Sequence:
     owner_column: str | None
     owner_kind: str | None  # a serial/owned by, i identity
     readable: bool = True  # this role may read last_value (False: last_value is NULL for that reason)
+    default_tables: list[int] = field(default_factory=list)  # relations whose column defaults call it, per column
+    owner_default: bool | None = None  # the owning column's default calls it (serial); None: not read
 
 
 @dataclass(slots=True)
@@ -413,6 +428,43 @@ class TableStats:
 
 
 @dataclass(slots=True)
+class TableWidth:
+    """pg_stats summed over a table's columns (see queries/table_widths.sql)."""
+
+    table_oid: int
+    columns: int  # live attributes of the table
+    stat_columns: int  # of those, the ones pg_stats describes (hidden from a role that may not read them)
+    data_width: float  # sum over them of (1 - null_frac) * avg_width: the average row's data
+    max_null_frac: float  # above 0: the rows carry a null bitmap
+
+
+@dataclass(slots=True)
+class TableIO:
+    """Blocks a table and its indexes found in shared buffers or read in (see queries/table_io.sql)."""
+
+    table_oid: int
+    heap_read: int
+    heap_hit: int
+    idx_read: int
+    idx_hit: int
+
+
+@dataclass(slots=True)
+class HorizonHolder:
+    """What holds the xmin horizon back (see queries/horizon.sql): a session, a prepared transaction
+    or a replication slot."""
+
+    kind: str  # session, prepared, slot
+    name: str  # the pid, the gid, the slot's name
+    role: str | None
+    database: str | None
+    state: str | None  # session: active, idle in transaction, ... (None: hidden from this role); slot: active
+    seconds: float | None  # how long the transaction has been open (prepared: since PREPARE)
+    xmin_age: int | None  # transactions since the oldest one it still needs to see
+    detail: str | None  # session: application_name; slot: its type and plugin
+
+
+@dataclass(slots=True)
 class ColumnStats:
     schema: str
     table: str
@@ -430,6 +482,7 @@ class Extension:
     installed_version: str | None
     default_version: str | None
     schema: str | None
+    relocatable: bool | None = None  # ALTER EXTENSION ... SET SCHEMA can move it (None: not read)
 
 
 @dataclass(slots=True)
@@ -471,6 +524,9 @@ SECTIONS: dict[str, type] = {
     "index_stats": IndexStats,
     "index_builds": IndexBuild,
     "table_stats": TableStats,
+    "table_widths": TableWidth,
+    "table_io": TableIO,
+    "horizon": HorizonHolder,
     "column_stats": ColumnStats,
     "extensions": Extension,
     "partman_config": PartmanConfig,
@@ -531,6 +587,9 @@ class Snapshot:
     index_stats: list[IndexStats] = field(default_factory=list)
     index_builds: list[IndexBuild] = field(default_factory=list)
     table_stats: list[TableStats] = field(default_factory=list)
+    table_widths: list[TableWidth] = field(default_factory=list)
+    table_io: list[TableIO] = field(default_factory=list)
+    horizon: list[HorizonHolder] = field(default_factory=list)
     column_stats: list[ColumnStats] = field(default_factory=list)
     extensions: list[Extension] = field(default_factory=list)
     partman_config: list[PartmanConfig] = field(default_factory=list)
@@ -623,6 +682,10 @@ class Snapshot:
         return {s.table_oid: s for s in self.table_stats}
 
     @cached_property
+    def width_of(self) -> dict[int, TableWidth]:
+        return {w.table_oid: w for w in self.table_widths}
+
+    @cached_property
     def column_stats_of(self) -> dict[tuple[str, str, str], ColumnStats]:
         return {(s.schema, s.table, s.column): s for s in self.column_stats}
 
@@ -709,7 +772,7 @@ class Snapshot:
 
 
 # Sections read from the cumulative statistics system (per instance; a standby has its own).
-STATISTICS_SECTIONS = ("table_stats", "index_usage")
+STATISTICS_SECTIONS = ("table_stats", "index_usage", "table_io")
 
 
 def _group(rows: list[Any], key: str) -> dict[Any, list[Any]]:

@@ -28,17 +28,56 @@ def _make_db(pg_server, name: str, tables: int) -> str:
     return dsn
 
 
+def _collect_counting(dsn: str):
+    """The snapshot of a database and the number of queries it took."""
+    session = connect(Target(conninfo=dsn))
+    try:
+        return collect(session), session.queries
+    finally:
+        session.conn.close()
+
+
 def test_query_count_does_not_grow_with_the_schema(pg_server):
     counts = {}
     for name, n in (("small_db", 5), ("bigger_db", 400)):
-        session = connect(Target(conninfo=_make_db(pg_server, name, n)))
-        try:
-            snap = collect(session)
-        finally:
-            session.conn.close()
+        snap, counts[name] = _collect_counting(_make_db(pg_server, name, n))
         assert sum(1 for t in snap.tables if t.name.startswith("t")) == n
-        counts[name] = session.queries
     assert counts["small_db"] == counts["bigger_db"]
+
+
+def _make_wide_db(pg_server, name: str, tables: int) -> str:
+    """A catalog of `tables` tables carrying what the issue 19 rules read (a partial unique index beside a
+    full one, a reserved-word column, a tenant policy calling current_setting(), a function), created in
+    batches: one transaction of 10,000 tables would outgrow the lock table."""
+    with psycopg.connect(pg_server.dsn_for(), autocommit=True) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {name}")
+        c.execute(f"CREATE DATABASE {name}")
+    dsn = pg_server.dsn_for(name)
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("CREATE EXTENSION pg_trgm SCHEMA public")
+        c.execute("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'")
+        for start in range(1, tables + 1, 500):
+            c.execute(
+                f"DO $$ BEGIN FOR i IN {start}..{min(start + 499, tables)} LOOP EXECUTE format("
+                '\'CREATE TABLE w%s (id bigint PRIMARY KEY, org_id bigint, email text UNIQUE, "user" text, '
+                "active boolean); CREATE UNIQUE INDEX ON w%s (email) WHERE active; "
+                "ALTER TABLE w%s ENABLE ROW LEVEL SECURITY; CREATE POLICY tenant ON w%s "
+                "USING (org_id = current_setting(''app.tenant_id'')::bigint)', i, i, i, i); END LOOP; END $$"
+            )
+    return dsn
+
+
+@pytest.mark.slow
+def test_query_count_equal_on_100_and_10000_tables(pg_server):
+    """Issue 19: the new rules read no query of their own; the collector's count stays flat at scale."""
+    counts = {}
+    for name, n in (("wide_100", 100), ("wide_10000", 10_000)):
+        snap, counts[name] = _collect_counting(_make_wide_db(pg_server, name, n))
+        assert sum(1 for t in snap.tables if t.name.startswith("w")) == n
+        assert len(snap.policies) == n
+        with psycopg.connect(pg_server.dsn_for(), autocommit=True) as c:
+            c.execute(f"DROP DATABASE {name}")
+    assert counts["wide_100"] == counts["wide_10000"]
 
 
 def test_queries_run_ahead_in_order_and_a_failure_stays_with_its_query(pg_server):

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from auditor.analysis.acl import letters_by_grantee
+from auditor.analysis.helpers import strip_comments, tables_named
 from auditor.analysis.isolation_model import model_for
 from auditor.analysis.policy_expr import scoped_core, shares, without_branches
 from auditor.analysis.tenancy import (
@@ -26,7 +27,8 @@ from auditor.analysis.tenancy import (
     tenancy,
 )
 from auditor.base.names import qualified, quote_ident, quote_literal
-from auditor.catalog.model import Snapshot, Table
+from auditor.base.text import sql_comment
+from auditor.catalog.model import Function, Snapshot, Table
 from auditor.rules.fixnames import new_name
 from auditor.rules.guarded import do_block, transaction
 from auditor.rules.registry import SEVERITY_RANK, Hit, Obj, Skip, context, threshold
@@ -447,3 +449,22 @@ def _exposure_hits(snap: Snapshot, kinds: tuple[str, ...]) -> Iterator[Hit]:
             fix=fix,
             points=_pts(snap, f"{e.schema}.{e.name}", "read"),
         )
+
+
+def search_path_pinned(f: Function) -> bool:
+    """The function sets its own search_path (ALTER FUNCTION ... SET search_path), whatever the caller's."""
+    return any(c.lower().startswith("search_path=") for c in f.config)
+
+
+def pin_search_path_sql(f: Function) -> str:
+    """ALTER FUNCTION ... SET search_path that keeps the body working: pg_catalog alone, or its own schema
+    first when the body names relations unqualified (ISO020 and ISO025 print the same statement)."""
+    alter = "ALTER PROCEDURE" if f.kind == "p" else "ALTER FUNCTION"
+    unqualified = sorted(n for n in tables_named(strip_comments(f.body or "")) if "." not in n)
+    if unqualified:
+        names = sql_comment(", ".join(unqualified[:3]))
+        return (
+            f"{alter} {f.signature} SET search_path = {quote_ident(f.schema)}, pg_temp;"
+            f"  -- the body names {names} unqualified"
+        )
+    return f"{alter} {f.signature} SET search_path = pg_catalog, pg_temp;"

@@ -9,9 +9,8 @@ from auditor.analysis.acl import letters_by_grantee
 from auditor.analysis.helpers import strip_comments, tables_named, uses_user_check
 from auditor.analysis.tenancy import API_ROLES, Tenancy, bypass_reason, role_closure, tenancy
 from auditor.base.names import quote_ident
-from auditor.base.text import sql_comment
 from auditor.catalog.model import Function, Snapshot, Table
-from auditor.rules.isolation._shared import bounded
+from auditor.rules.isolation._shared import bounded, pin_search_path_sql, search_path_pinned
 from auditor.rules.registry import Hit, Obj, rule
 
 
@@ -76,7 +75,7 @@ def security_definer_function(snap: Snapshot) -> Iterator[Hit]:
             continue
         owner = snap.role_by_name.get(f.owner)
         owner_bypass = bool(owner and (owner.superuser or owner.bypassrls))
-        pinned = any(c.lower().startswith("search_path=") for c in f.config)
+        pinned = search_path_pinned(f)
         callers = [] if f.returns_trigger else executors(snap, f, ten.app_roles)
         body = strip_comments(f.body or "")
         touched = sorted(
@@ -86,7 +85,6 @@ def security_definer_function(snap: Snapshot) -> Iterator[Hit]:
             and bypass_reason(snap, f.owner, t) is not None  # under the policies anyway otherwise (FORCE)
         )
         checked = uses_user_check(snap, f) or _token_check(f, body)
-        unqualified = sorted(n for n in tables_named(body) if "." not in n)
         problems = []
         if not pinned:
             problems.append("no pinned search_path")
@@ -116,7 +114,7 @@ def security_definer_function(snap: Snapshot) -> Iterator[Hit]:
                     "touches": touched,
                     "checks_current_user": checked,
                 },
-                fix=_fix(snap, f, pinned, unqualified, policy_text, ten.app_roles) or None,
+                fix=_fix(snap, f, pinned, policy_text, ten.app_roles) or None,
                 severity=sev,
                 points=1.0 if not pinned else None,
             )
@@ -154,20 +152,12 @@ def executors(snap: Snapshot, f: Function, app_roles: list[str]) -> list[str]:
     return out
 
 
-def _fix(
-    snap: Snapshot, f: Function, pinned: bool, unqualified: list[str], policy_text: str, app_roles: list[str]
-) -> str:
+def _fix(snap: Snapshot, f: Function, pinned: bool, policy_text: str, app_roles: list[str]) -> str:
     """Fix SQL that keeps the app working: a helper the policies call keeps EXECUTE for the roles the
     policies run as, and a body with unqualified names keeps its own schema on the search_path."""
     lines = []
     if not pinned:
-        if unqualified:
-            lines.append(
-                f"ALTER FUNCTION {f.signature} SET search_path = {quote_ident(f.schema)}, pg_temp;"
-                f"  -- the body names {sql_comment(', '.join(unqualified[:3]))} unqualified"
-            )
-        else:
-            lines.append(f"ALTER FUNCTION {f.signature} SET search_path = pg_catalog, pg_temp;")
+        lines.append(pin_search_path_sql(f))
     if f.returns_trigger:
         return "\n".join(lines)
     called_by_policies = bool(re.search(rf"\b{re.escape(f.name)}\s*\(", policy_text))
