@@ -17,10 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "auditor" / "rules"
 
 # Functions whose result holds no line break or control character (base/names, base/text), and
-# numbers (len, human_bytes). Keep it short: a new entry must be one of these two kinds.
+# numbers (len, human_bytes, int). Keep it short: a new entry must be one of these two kinds.
 SAFE_CALLS = frozenset(
     {"quote_ident", "qualified", "column_list", "quote_literal", "regclass_literal", "sql_comment"}
-    | {"len", "human_bytes"}
+    | {"len", "human_bytes", "int"}
 )
 SAFE_ATTRIBUTES = frozenset({"qualified"})  # Table.qualified / View.qualified: qualified(schema, name)
 NUMBER_FORMATS = tuple("dfeg%n,xX")
