@@ -127,6 +127,6 @@ def test_cli_audit_reports_locked_tables_as_skipped(locked_db, tmp_path):
     assert time.perf_counter() - started < 30
     md = (tmp_path / "pg-auditor-report.md").read_text(encoding="utf-8")
     section = md.split("## What this audit could not read", 1)[1]
-    assert "| locked\\_relations | limited |" in section
+    assert "| `locked_relations` | limited |" in section
     assert "app.queued (waiting)" in section
     assert render  # the same renderer the CLI used

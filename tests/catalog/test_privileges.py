@@ -128,8 +128,8 @@ def test_bare_role_gets_a_report_listing_what_it_could_not_read(priv_db, pg_serv
     paths = render.write(report, ["md", "html", "json"], tmp_path)
     md, html, doc = (p.read_text(encoding="utf-8") for p in paths)
     section = md.split("## What this audit could not read", 1)[1]
-    assert "| table\\_stats | skipped |" in section and "| column\\_stats | limited |" in section
-    assert "GRANT SELECT ON pg\\_catalog.pg\\_stat\\_user\\_tables TO pga\\_priv\\_bare;" in section
+    assert "| `table_stats` | skipped |" in section and "| `column_stats` | limited |" in section
+    assert "`GRANT SELECT ON pg_catalog.pg_stat_user_tables TO pga_priv_bare;`" in section
     assert "What this audit could not read" in html and "pg_stat_user_tables TO pga_priv_bare" in html
     data = json.loads(doc)
     assert set(data["unavailable"]) == set(snap.unavailable) and set(data["limited"]) == set(snap.limited)
