@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from dataclasses import dataclass
+from typing import Any
 
 from auditor.analysis.acl import PRIVILEGE_NAMES
 from auditor.analysis.acl import parse as parse_acl
@@ -12,11 +15,14 @@ from auditor.base.text import sql_comment
 from auditor.base.thresholds import threshold
 from auditor.catalog.model import Constraint, Index, Snapshot, Table, View
 from auditor.rules.fixnames import new_name
-from auditor.rules.registry import Obj
+from auditor.rules.registry import Obj, Skip
 from auditor.rules.runtime_sql import partitioned_index_sql
 
 LARGE_TABLE_ROWS = threshold("large_table_rows", 1_000_000, "estimated rows from which a table counts as large")
 SMALL_TABLE_ROWS = threshold("small_table_rows", 1_000, "estimated rows under which a table counts as small")
+INDEX_STATS_MIN_DAYS = threshold(
+    "index_stats_min_days", 7, "usage statistics younger than this many days leave usage-based rules not evaluated"
+)
 
 
 def table_obj(t: Table) -> Obj:
@@ -184,3 +190,55 @@ def dependent_views_note(snap: Snapshot, tables: list[Table]) -> str:
         "-- column a view uses: save their definitions (pg_get_viewdef), drop them, run the ALTERs, then\n"
         "-- recreate them.\n"
     )
+
+
+def block_size(snap: Snapshot) -> int:
+    """The server's page size (relpages x this = bytes)."""
+    return int(snap.server.settings.get("block_size") or 8192)
+
+
+def parse_time(value: str | None) -> dt.datetime | None:
+    """A snapshot's ISO timestamp, read as UTC when it carries no zone."""
+    if not value:
+        return None
+    out = dt.datetime.fromisoformat(value)
+    return out if out.tzinfo else out.replace(tzinfo=dt.UTC)
+
+
+@dataclass
+class StatsWindow:
+    """Since when the statistics have been counting, for how many days, and how we know."""
+
+    since: str
+    days: float
+    basis: str
+
+    def evidence(self) -> dict[str, Any]:
+        return {
+            "statistics_since": self.since,
+            "statistics_age_days": round(self.days, 1),
+            "statistics_basis": self.basis,
+        }
+
+
+def stats_window(snap: Snapshot) -> StatsWindow:
+    """How long the usage counters have been counting; Skip (not evaluated) when too short to judge."""
+    collected = parse_time(snap.server.collected_at) or dt.datetime.now(dt.UTC)
+    if snap.server.stats_reset:
+        since, basis = snap.server.stats_reset, "pg_stat_database.stats_reset"
+    elif snap.server.postmaster_start:
+        since = snap.server.postmaster_start
+        basis = "server start: statistics never reset, so this is a lower bound of their age"
+    else:
+        raise Skip("the age of the usage statistics is unknown", not_evaluated=True)
+    start = parse_time(since)
+    assert start is not None
+    window = StatsWindow(since, (collected - start).total_seconds() / 86400, basis)
+    minimum = INDEX_STATS_MIN_DAYS(snap)
+    if window.days < minimum:
+        raise Skip(
+            f"usage statistics cover {window.days:.1f} days (since {since}, {basis}); "
+            f"at least {minimum} are needed (threshold index_stats_min_days)",
+            not_evaluated=True,
+        )
+    return window

@@ -18,8 +18,8 @@ from auditor.base.thresholds import THRESHOLDS, Threshold, threshold  # noqa: F4
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # info 0 .. critical 4
-AREAS = {"ISO": "isolation", "IDX": "indexes", "CON": "constraints", "PAR": "partitions"}
-_CODE = re.compile(r"^(ISO|IDX|CON|PAR)\d{3}$")
+AREAS = {"ISO": "isolation", "IDX": "indexes", "CON": "constraints", "PAR": "partitions", "HLT": "health"}
+_CODE = re.compile(r"^(ISO|IDX|CON|PAR|HLT)\d{3}$")
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 

@@ -30,7 +30,7 @@ MEDIUM = SEVERITY_RANK["medium"]
 NOT_YET: dict[str, str] = {
     "CON006": "the CHECK is printed commented out, for the DBA to confirm the values: the finding stays",
     "CON007": "the range CHECKs are printed commented out after a count of the rows they would reject",
-    "IDX013": "VACUUM makes the dead rows' space reusable but the file keeps its size; the rewrite that gives it "
+    "HLT001": "VACUUM makes the dead rows' space reusable but the file keeps its size; the rewrite that gives it "
     "back (VACUUM FULL, pg_repack) blocks the table and is printed commented out, for a maintenance window",
     "ISO012": "adding the tenant column leaves it nullable and its foreign key single-column (ISO013, ISO015)",
     "ISO018": "revokes from PUBLIC only; the application roles' grants are left to a comment",

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from auditor.analysis.notnull import not_null_columns
 from auditor.base.names import qualified, quote_ident
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Index, Snapshot, Table
-from auditor.rules.common import leads_with
-from auditor.rules.registry import Skip, threshold
-
-INDEX_STATS_MIN_DAYS = threshold(
-    "index_stats_min_days", 7, "usage statistics younger than this many days leave usage-based rules not evaluated"
+from auditor.rules.common import (  # noqa: F401  (the index rules read these from here too)
+    INDEX_STATS_MIN_DAYS,
+    StatsWindow,
+    block_size,
+    leads_with,
+    parse_time,
+    stats_window,
 )
+from auditor.rules.registry import threshold
+
 INDEX_MIN_BYTES = threshold(
     "index_min_bytes", 1024 * 1024, "indexes smaller than this are not worth a finding in size-driven index rules"
 )
@@ -63,10 +65,6 @@ def family(i: Index, children: dict[int, list[Index]]) -> list[Index]:
 def family_usage(snap: Snapshot, members: list[Index]) -> list[Any]:
     """Usage counters of an index and its partition copies (pg_stat_user_indexes has no row for a parent)."""
     return [snap.usage_of[m.oid] for m in members if m.oid in snap.usage_of]
-
-
-def block_size(snap: Snapshot) -> int:
-    return int(snap.server.settings.get("block_size") or 8192)
 
 
 def index_bytes(snap: Snapshot, members: list[Index]) -> int:
@@ -144,50 +142,6 @@ def key_signature(i: Index) -> tuple[Any, ...]:
         i.predicate or "",
         i.nulls_not_distinct,
     )
-
-
-def parse_time(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    out = dt.datetime.fromisoformat(value)
-    return out if out.tzinfo else out.replace(tzinfo=dt.UTC)
-
-
-@dataclass
-class StatsWindow:
-    since: str
-    days: float
-    basis: str
-
-    def evidence(self) -> dict[str, Any]:
-        return {
-            "statistics_since": self.since,
-            "statistics_age_days": round(self.days, 1),
-            "statistics_basis": self.basis,
-        }
-
-
-def stats_window(snap: Snapshot) -> StatsWindow:
-    """How long the usage counters have been counting; Skip (not evaluated) when too short to judge."""
-    collected = parse_time(snap.server.collected_at) or dt.datetime.now(dt.UTC)
-    if snap.server.stats_reset:
-        since, basis = snap.server.stats_reset, "pg_stat_database.stats_reset"
-    elif snap.server.postmaster_start:
-        since = snap.server.postmaster_start
-        basis = "server start: statistics never reset, so this is a lower bound of their age"
-    else:
-        raise Skip("the age of the usage statistics is unknown", not_evaluated=True)
-    start = parse_time(since)
-    assert start is not None
-    window = StatsWindow(since, (collected - start).total_seconds() / 86400, basis)
-    minimum = INDEX_STATS_MIN_DAYS(snap)
-    if window.days < minimum:
-        raise Skip(
-            f"usage statistics cover {window.days:.1f} days (since {since}, {basis}); "
-            f"at least {minimum} are needed (threshold index_stats_min_days)",
-            not_evaluated=True,
-        )
-    return window
 
 
 def duplicate_groups(snap: Snapshot) -> list[tuple[Table, Index, list[Index]]]:

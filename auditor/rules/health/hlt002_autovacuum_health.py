@@ -1,4 +1,4 @@
-"""IDX014: tables autovacuum does not look after: disabled, never analyzed, or dead rows piling up."""
+"""HLT002: tables autovacuum does not look after: disabled, never analyzed, or dead rows piling up."""
 
 from __future__ import annotations
 
@@ -6,34 +6,27 @@ from collections.abc import Iterator
 
 from auditor.catalog.model import Snapshot, Table, TableStats
 from auditor.rules.common import table_obj
+from auditor.rules.health._shared import is_off, setting_number
 from auditor.rules.registry import Hit, Obj, rule, threshold
 
 UNANALYZED_CHANGES = threshold(
-    "autovacuum_unanalyzed_changes", 10_000, "rows changed since a table was never analyzed from which IDX014 fires"
+    "autovacuum_unanalyzed_changes", 10_000, "rows changed since a table was never analyzed from which HLT002 fires"
 )
 DEAD_ROWS_BEHIND = threshold(
-    "autovacuum_dead_rows_behind", 10_000, "dead rows past twice autovacuum's trigger from which IDX014 fires"
+    "autovacuum_dead_rows_behind", 10_000, "dead rows past twice autovacuum's trigger from which HLT002 fires"
 )
-OFF = ("false", "off", "0", "no")
-
-
-def _setting(snap: Snapshot, name: str, default: float) -> float:
-    try:
-        return float(snap.server.settings.get(name, default))
-    except ValueError:
-        return default
 
 
 def disabled(t: Table) -> list[str]:
     """The storage parameters that switch autovacuum off on this table (or its TOAST table)."""
-    return [o for o in ("autovacuum_enabled", "toast.autovacuum_enabled") if (t.option(o) or "").lower() in OFF]
+    return [o for o in ("autovacuum_enabled", "toast.autovacuum_enabled") if is_off(t.option(o))]
 
 
 def vacuum_trigger(snap: Snapshot, t: Table) -> float:
     """Dead rows from which autovacuum vacuums the table: threshold + scale factor x rows (per table if set)."""
-    base = float(t.option("autovacuum_vacuum_threshold") or _setting(snap, "autovacuum_vacuum_threshold", 50))
-    scale = float(t.option("autovacuum_vacuum_scale_factor") or _setting(snap, "autovacuum_vacuum_scale_factor", 0.2))
-    return base + scale * t.estimated_rows
+    base = t.option("autovacuum_vacuum_threshold") or setting_number(snap, "autovacuum_vacuum_threshold", 50)
+    scale = t.option("autovacuum_vacuum_scale_factor") or setting_number(snap, "autovacuum_vacuum_scale_factor", 0.2)
+    return float(base) + float(scale) * t.estimated_rows
 
 
 def problems(snap: Snapshot, t: Table, st: TableStats | None) -> tuple[list[str], list[str]]:
@@ -56,15 +49,15 @@ def problems(snap: Snapshot, t: Table, st: TableStats | None) -> tuple[list[str]
     return found, fix
 
 
-@rule("IDX014", "autovacuum-health", severity="low", subject="table", requires=("tables", "table_stats"))
+@rule("HLT002", "autovacuum-health", severity="low", subject="table", requires=("tables", "table_stats"))
 def autovacuum_health(snap: Snapshot) -> Iterator[Hit]:
     """Table autovacuum does not look after.
 
     ## Why it matters
     Autovacuum removes dead rows, keeps the planner's statistics fresh and freezes old rows before
     transaction IDs wrap around. A table where it is switched off, or where it has fallen behind,
-    grows (IDX013), gets plans built on statistics that no longer describe it, and eventually forces
-    an anti-wraparound vacuum at the worst moment (IDX015).
+    grows (HLT001), gets plans built on statistics that no longer describe it, and eventually forces
+    an anti-wraparound vacuum at the worst moment (HLT003).
 
     ## What it checks
     Per application table (as pghero's maintenance page and check_postgres' `last_vacuum` /
@@ -98,7 +91,7 @@ def autovacuum_health(snap: Snapshot) -> Iterator[Hit]:
     A table whose maintenance a job does on purpose (a staging table emptied by TRUNCATE, vacuumed
     by a scheduled `VACUUM`): ignore the rule for it with an `ignore-objects` entry.
     """
-    if (snap.server.settings.get("autovacuum") or "on").lower() in OFF:
+    if is_off(snap.server.settings.get("autovacuum")):
         yield Hit(
             obj=Obj("database", name=snap.server.database),
             message="autovacuum is off for the whole server: no table is vacuumed, analyzed or frozen automatically",

@@ -1,4 +1,4 @@
-"""IDX014 autovacuum-health: autovacuum disabled, dead rows piling up, never analyzed; a healthy table is silent."""
+"""HLT002 autovacuum-health: autovacuum disabled, dead rows piling up, never analyzed; a healthy table is silent."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def test_disabled_and_piling_up(conn):
         "CREATE TABLE blobs (id bigint PRIMARY KEY, b text) WITH (toast.autovacuum_enabled = off);"
         "CREATE TABLE healthy (id bigint PRIMARY KEY);",
     )
-    found = {f.obj.display: f for f in hits(snap, "IDX014")}
+    found = {f.obj.display: f for f in hits(snap, "HLT002")}
     assert set(found) == {"public.jobs", "public.blobs"}
     assert found["public.jobs"].fix.startswith("ALTER TABLE public.jobs RESET (autovacuum_enabled);")
     assert "toast.autovacuum_enabled" in found["public.blobs"].fix
@@ -25,7 +25,7 @@ def test_disabled_and_piling_up(conn):
     stats[jobs.oid].n_dead_tup = 50_000
     stats[healthy.oid].n_mod_since_analyze = 20_000  # never analyzed
     snap.server = dataclasses.replace(snap.server)
-    found = {f.obj.display: f for f in hits(snap, "IDX014")}
+    found = {f.obj.display: f for f in hits(snap, "HLT002")}
     assert found["public.jobs"].severity == "medium" and "50000 dead rows" in found["public.jobs"].message
     assert "never analyzed" in found["public.healthy"].message
     assert found["public.healthy"].fix == "VACUUM (ANALYZE) public.healthy;"
@@ -33,13 +33,13 @@ def test_disabled_and_piling_up(conn):
 
 def test_reset_clears_it(conn):
     snap = snapshot_after(conn, "CREATE TABLE jobs (id bigint PRIMARY KEY) WITH (autovacuum_enabled = false);")
-    (f,) = hits(snap, "IDX014")
+    (f,) = hits(snap, "HLT002")
     run_fix(conn, f.fix.split("\nVACUUM")[0])  # VACUUM cannot run in the test's transaction
-    assert hits(snapshot_after(conn, "SELECT 1"), "IDX014") == []
+    assert hits(snapshot_after(conn, "SELECT 1"), "HLT002") == []
 
 
 def test_autovacuum_off_for_the_server(conn):
     snap = snapshot_after(conn, "SELECT 1")
     snap.server.settings["autovacuum"] = "off"
-    (f,) = hits(snap, "IDX014")
+    (f,) = hits(snap, "HLT002")
     assert f.obj.kind == "database" and f.severity == "high"

@@ -1,4 +1,4 @@
-"""IDX016 xmin-horizon-held-back: a real session left idle in a transaction is named (the threshold lowered to a
+"""HLT004 xmin-horizon-held-back: a real session left idle in a transaction is named (the threshold lowered to a
 second), not before; a prepared transaction's hostile gid stays inside the fix's comment."""
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ def test_idle_session_named_with_its_pid(held):
     snap = snapshot_of(dsn)
     mine = [h for h in snap.horizon if h.kind == "session" and h.name == str(pid)]
     assert mine and mine[0].state == "idle in transaction" and mine[0].xmin_age is not None
-    assert hits(snap, "IDX016") == []  # one second is not five minutes
+    assert hits(snap, "HLT004") == []  # one second is not five minutes
     snap.settings["idle_in_transaction_seconds"] = 1
-    found = [f for f in hits(snap, "IDX016") if f.evidence["name"] == str(pid)]
+    found = [f for f in hits(snap, "HLT004") if f.evidence["name"] == str(pid)]
     assert len(found) == 1 and "idle in transaction" in found[0].message
     assert found[0].obj.kind == "database" and found[0].members == ("session", str(pid))
     assert f"SELECT pg_terminate_backend({pid});" in found[0].fix
@@ -43,6 +43,6 @@ def test_a_prepared_transactions_gid_stays_inside_its_comment(held):
     assert {h.kind for h in snap.horizon} <= {"session", "prepared", "slot"}
     old = next(h for h in snap.horizon if h.kind == "session")
     old.kind, old.name, old.seconds = "prepared", "tx'; DROP TABLE x; --\nnext", 3600.0
-    (f,) = [f for f in hits(snap, "IDX016") if f.evidence["kind"] == "prepared"]
+    (f,) = [f for f in hits(snap, "HLT004") if f.evidence["kind"] == "prepared"]
     # the gid is a literal inside a comment: no line break gets out of it
     assert f.fix.count("\n") == 0 and "ROLLBACK PREPARED 'tx''; DROP TABLE x; --\\nnext'" in f.fix

@@ -1,4 +1,4 @@
-"""IDX013 heap-bloat: a 200k-row table with 90 % of its rows deleted and autovacuum off is reported, by its
+"""HLT001 heap-bloat: a 200k-row table with 90 % of its rows deleted and autovacuum off is reported, by its
 dead rows before ANALYZE and by the pg_stats estimate after; a table that kept its rows stays silent."""
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def bloated(pg_server) -> tuple[Snapshot, Snapshot]:
 
 def test_dead_rows_flag_the_table_before_analyze(bloated):
     before, _ = bloated
-    (f,) = hits(before, "IDX013")
+    (f,) = hits(before, "HLT001")
     assert f.obj.display == "public.events"
     assert f.evidence["dead_rows"] == 180000 and f.evidence["live_rows"] == 20000
     assert f.evidence["autovacuum_disabled"] is True and f.evidence["last_autovacuum"] is None
@@ -68,7 +68,7 @@ def test_dead_rows_flag_the_table_before_analyze(bloated):
 
 def test_the_pg_stats_estimate_flags_it_after_analyze(bloated):
     _, after = bloated
-    (f,) = hits(after, "IDX013")
+    (f,) = hits(after, "HLT001")
     assert f.obj.display == "public.events"
     # the estimate alone (ANALYZE counted 20,000 live rows on the old pages): about 90 % wasted
     assert f.evidence["estimated_from_pg_stats"] >= 0.8 * f.evidence["table_bytes"]

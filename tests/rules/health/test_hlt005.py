@@ -1,4 +1,4 @@
-"""IDX017 cache-hit-ratio: real block counters are read; a ratio under 99 % over old enough statistics fires,
+"""HLT005 cache-hit-ratio: real block counters are read; a ratio under 99 % over old enough statistics fires,
 young statistics leave the rule not evaluated."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def test_counters_read_and_a_low_ratio_reported(conn):
     snap.server = dataclasses.replace(
         snap.server, collected_at="2026-06-30T00:00:00+00:00", stats_reset="2026-05-01T00:00:00+00:00"
     )
-    (f,) = hits(snap, "IDX017")
+    (f,) = hits(snap, "HLT005")
     assert f.members == ("table",) and f.evidence["ratio"] == 0.95 and f.evidence["most_read"] == ["public.hot"]
 
 
@@ -33,5 +33,5 @@ def test_young_statistics_are_not_evaluated(conn):
     snap.server = dataclasses.replace(
         snap.server, collected_at="2026-06-30T00:00:00+00:00", stats_reset="2026-06-29T00:00:00+00:00"
     )
-    status, found = run_rule(load_all()["IDX017"], snap, Config())
+    status, found = run_rule(load_all()["HLT005"], snap, Config())
     assert status.status == "not_evaluated" and "7" in status.reason and found == []

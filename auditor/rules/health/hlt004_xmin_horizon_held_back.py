@@ -1,4 +1,4 @@
-"""IDX016: sessions, prepared transactions and replication slots that hold the xmin horizon back."""
+"""HLT004: sessions, prepared transactions and replication slots that hold the xmin horizon back."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from auditor.catalog.model import HorizonHolder, Snapshot
 from auditor.rules.registry import Hit, Obj, rule, threshold
 
 IDLE_IN_TRANSACTION_SECONDS = threshold(
-    "idle_in_transaction_seconds", 300, "seconds a session may sit idle in a transaction before IDX016 names it"
+    "idle_in_transaction_seconds", 300, "seconds a session may sit idle in a transaction before HLT004 names it"
 )
 LONG_TRANSACTION_SECONDS = threshold(
-    "long_transaction_seconds", 3600, "seconds a transaction may stay open before IDX016 names it"
+    "long_transaction_seconds", 3600, "seconds a transaction may stay open before HLT004 names it"
 )
 HORIZON_XMIN_AGE = threshold(
-    "horizon_xmin_age", 10_000_000, "transactions a session or slot may hold the horizon back before IDX016 names it"
+    "horizon_xmin_age", 10_000_000, "transactions a session or slot may hold the horizon back before HLT004 names it"
 )
 SERIOUS_XMIN_AGE = 100_000_000
 DAY = 86_400
@@ -58,7 +58,7 @@ def fix_for(snap: Snapshot, h: HorizonHolder) -> str:
     )
 
 
-@rule("IDX016", "xmin-horizon-held-back", severity="low", subject="database", requires=("horizon",))
+@rule("HLT004", "xmin-horizon-held-back", severity="low", subject="database", requires=("horizon",))
 def xmin_horizon_held_back(snap: Snapshot) -> Iterator[Hit]:
     """Session, prepared transaction or replication slot holding back vacuum.
 
@@ -66,7 +66,7 @@ def xmin_horizon_held_back(snap: Snapshot) -> Iterator[Hit]:
     VACUUM may remove a dead row or freeze an old one only once no transaction can still see it. One
     session left idle in a transaction, one long report, one forgotten prepared transaction or one
     replication slot whose consumer went away holds that horizon back for every table: dead rows
-    pile up (IDX013), indexes bloat, and transaction ID age grows toward wraparound (IDX015) while
+    pile up (HLT001), indexes bloat, and transaction ID age grows toward wraparound (HLT003) while
     autovacuum runs and achieves nothing.
 
     ## What it checks

@@ -1,4 +1,4 @@
-"""IDX013: a table (heap) much larger than its live rows need, estimated from catalog statistics."""
+"""HLT001: a table (heap) much larger than its live rows need, estimated from catalog statistics."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from collections.abc import Iterator
 
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Snapshot, Table, TableWidth
-from auditor.rules.common import human_bytes, table_obj
-from auditor.rules.indexes._shared import block_size
+from auditor.rules.common import block_size, human_bytes, table_obj
+from auditor.rules.health._shared import is_off
 from auditor.rules.registry import Hit, rule, threshold
 
 HEAP_BLOAT_MIN_BYTES = threshold("heap_bloat_min_bytes", 5 * 1024 * 1024, "estimated wasted bytes of a table to report")
 HEAP_BLOAT_MIN_PERCENT = threshold("heap_bloat_min_percent", 30, "estimated wasted share of a table worth a finding")
-HEAP_BLOAT_HIGH_BYTES = threshold("heap_bloat_high_bytes", 1024**3, "wasted bytes from which IDX013 is medium")
+HEAP_BLOAT_HIGH_BYTES = threshold("heap_bloat_high_bytes", 1024**3, "wasted bytes from which HLT001 is medium")
 MAXALIGN = 8
 PAGE_HEADER = 24
 TUPLE_HEADER = 23
@@ -36,7 +36,7 @@ def expected_pages(t: Table, st: TableWidth | None, bs: int) -> int | None:
     return math.ceil(t.reltuples / per_page)
 
 
-@rule("IDX013", "heap-bloat", severity="low", subject="table", requires=("tables", "table_stats"), population="tables")
+@rule("HLT001", "heap-bloat", severity="low", subject="table", requires=("tables", "table_stats"), population="tables")
 def heap_bloat(snap: Snapshot) -> Iterator[Hit]:
     """Table much larger than its live rows need (estimated heap bloat).
 
@@ -102,7 +102,7 @@ def heap_bloat(snap: Snapshot) -> Iterator[Hit]:
         share = wasted / size
         if wasted < HEAP_BLOAT_MIN_BYTES(snap) or share * 100 < HEAP_BLOAT_MIN_PERCENT(snap):
             continue
-        autovacuum_off = (t.option("autovacuum_enabled") or "").lower() in ("false", "off", "0", "no")
+        autovacuum_off = is_off(t.option("autovacuum_enabled"))
         yield Hit(
             obj=table_obj(t),
             message=(

@@ -1,20 +1,20 @@
-"""IDX017: table or index reads served from disk more often than a working set that fits in memory allows."""
+"""HLT005: table or index reads served from disk more often than a working set that fits in memory allows."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from auditor.catalog.model import Snapshot
-from auditor.rules.indexes._shared import stats_window
+from auditor.rules.common import stats_window
 from auditor.rules.registry import Hit, Obj, rule, threshold
 
-CACHE_HIT_RATIO = threshold("cache_hit_ratio", 0.99, "share of blocks found in shared buffers under which IDX017 fires")
+CACHE_HIT_RATIO = threshold("cache_hit_ratio", 0.99, "share of blocks found in shared buffers under which HLT005 fires")
 CACHE_MIN_BLOCKS = threshold(
     "cache_min_blocks", 100_000, "blocks read (hit or not) under which the hit ratio means nothing yet"
 )
 
 
-@rule("IDX017", "cache-hit-ratio", severity="low", subject="database", requires=("tables", "table_io"))
+@rule("HLT005", "cache-hit-ratio", severity="low", subject="database", requires=("tables", "table_io"))
 def cache_hit_ratio(snap: Snapshot) -> Iterator[Hit]:
     """Table or index cache hit ratio below 99 %.
 
@@ -47,7 +47,7 @@ def cache_hit_ratio(snap: Snapshot) -> Iterator[Hit]:
     ```
     No fix SQL is printed: the right size depends on the server's memory, and a restart is needed.
     Before adding memory, look at the tables named in the evidence: an unused index (IDX005), a
-    missing one (IDX006) or bloat (IDX007, IDX013) often explains the reads.
+    missing one (IDX006) or bloat (IDX007, HLT001) often explains the reads.
 
     ## False positives
     A reporting or batch database that scans more data than fits in memory by design.

@@ -1,4 +1,4 @@
-"""IDX015: transaction or multixact IDs close to wraparound, on the database and its oldest tables."""
+"""HLT003: transaction or multixact IDs close to wraparound, on the database and its oldest tables."""
 
 from __future__ import annotations
 
@@ -6,19 +6,13 @@ from collections.abc import Iterator
 
 from auditor.catalog.model import Snapshot, Table
 from auditor.rules.common import table_obj
+from auditor.rules.health._shared import setting_number
 from auditor.rules.registry import Hit, Obj, rule, threshold
 
 WRAP_LIMIT = 2**31  # transaction and multixact IDs compare modulo 2^32: half the circle is the horizon
 WRAPAROUND_SHARE = threshold(
-    "wraparound_share", 0.3, "share of the 2^31 ID horizon used (age of the oldest unfrozen ID) from which IDX015 fires"
+    "wraparound_share", 0.3, "share of the 2^31 ID horizon used (age of the oldest unfrozen ID) from which HLT003 fires"
 )
-
-
-def _setting(snap: Snapshot, name: str, default: int) -> int:
-    try:
-        return int(snap.server.settings.get(name, default))
-    except ValueError:
-        return default
 
 
 def severity_of(share: float) -> str:
@@ -32,7 +26,7 @@ def worst(xid: int | None, mxid: int | None) -> tuple[float, str]:
     return (x, "transaction") if x >= m else (m, "multixact")
 
 
-@rule("IDX015", "transaction-id-wraparound", severity="medium", subject="table", requires=("tables",))
+@rule("HLT003", "transaction-id-wraparound", severity="medium", subject="table", requires=("tables",))
 def transaction_id_wraparound(snap: Snapshot) -> Iterator[Hit]:
     """Transaction IDs close to wraparound.
 
@@ -77,8 +71,8 @@ def transaction_id_wraparound(snap: Snapshot) -> Iterator[Hit]:
     ## False positives
     None: the age is exact. A table recently frozen by hand drops below the threshold at the next run.
     """
-    freeze_max = _setting(snap, "autovacuum_freeze_max_age", 200_000_000)
-    mfreeze_max = _setting(snap, "autovacuum_multixact_freeze_max_age", 400_000_000)
+    freeze_max = int(setting_number(snap, "autovacuum_freeze_max_age", 200_000_000))
+    mfreeze_max = int(setting_number(snap, "autovacuum_multixact_freeze_max_age", 400_000_000))
     limit = WRAPAROUND_SHARE(snap)
     old: list[tuple[Table, float, str]] = []
     for t in snap.user_tables:
