@@ -10,7 +10,7 @@ from auditor._version import __version__
 
 app = typer.Typer(
     name="pg-auditor",
-    help="Audit a live PostgreSQL database: multi-tenant isolation, indexes, constraints and partitions.",
+    help="Audit a live PostgreSQL database: multi-tenant isolation, indexes, constraints, partitions and health.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,

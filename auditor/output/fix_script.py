@@ -16,7 +16,7 @@ from auditor.base.text import sql_comment
 from auditor.engine.report import Finding, Report
 
 # Dependency order of the areas' fixes; within a rank, the report's own order (severity first).
-FIX_ORDER = {"PAR": 0, "IDX": 1, "ISO014": 2, "CON": 3, "ISO": 4}
+FIX_ORDER = {"PAR": 0, "IDX": 1, "ISO014": 2, "CON": 3, "ISO": 4, "HLT": 5}  # health last: VACUUM after the DDL
 # CONCURRENTLY, VACUUM and ALTER SYSTEM refuse a transaction; a CALL commits on its own; a psql meta-command
 # (\gexec runs the statements a query prints, each on its own) is no SQL to wrap; BEGIN/COMMIT: its own.
 _NO_TRANSACTION = re.compile(

@@ -135,8 +135,13 @@ def rule_page(rule: Rule) -> str:
     return "\n".join(lines)
 
 
+NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+
+
 def index_page(rules: dict[str, Rule]) -> str:
-    lines = [GENERATED, "", "# Rules", "", f"{len(rules)} rules in four areas. Each page says why the rule matters,",
+    areas = len({r.area for r in rules.values()})
+    in_areas = f"in {NUMBER_WORDS.get(areas, str(areas))} area{'s' if areas != 1 else ''}"
+    lines = [GENERATED, "", "# Rules", "", f"{len(rules)} rules {in_areas}. Each page says why the rule matters,",
              "what it checks, a bad and a good example, how to fix it, and its false positives.", "",
              "| Code | Title | Area | Default severity | Fix SQL |", "|---|---|---|---|---|"]  # fmt: skip
     for code, r in rules.items():

@@ -17,16 +17,18 @@ from typing import Any
 from auditor.base.names import qualified
 from auditor.engine.gate import gating
 from auditor.engine.report import Finding, Report, RuleStatus, severity_counts
+from auditor.engine.scoring import weights_sentence
 from auditor.output.rule_docs import DOCS_DIR
 from auditor.output.text import plural
-from auditor.rules.registry import SEVERITY_RANK
+from auditor.rules.registry import AREAS, SEVERITY_RANK
 
-AREA_ORDER = ("isolation", "indexes", "constraints", "partitions")
+AREA_ORDER = tuple(AREAS.values())  # isolation, indexes, constraints, partitions, health
 AREA_LABELS = {
     "isolation": "Tenant isolation",
     "indexes": "Indexes",
     "constraints": "Constraints",
     "partitions": "Partitions",
+    "health": "Health",
 }
 STATUS_LABELS = {
     "ok": "passed",
@@ -156,6 +158,7 @@ def build(report: Report, caps: Caps, fail_on: str | None = None) -> dict[str, A
         "known": known,
         "has_baseline": any(f.state for f in report.findings) or changes is not None,
         "areas": areas,
+        "weights": weights_sentence(),
         "groups": groups,
         "top": sorted(active, key=top_key)[:TOP_N],
         "suppressed": [f for f in report.findings if f.suppressed],

@@ -28,6 +28,7 @@ from auditor.catalog.model import Snapshot
 from auditor.engine.config import Config
 from auditor.engine.report import Report
 from auditor.output.render import envelope
+from auditor.rules.registry import AREAS
 from auditor.runs import baseline, drift, notify
 
 log = logging.getLogger("pg_auditor")
@@ -261,7 +262,7 @@ def history_lines(stored: list[Any], as_json: bool = False) -> list[str]:
         return ["no runs recorded yet"]
     areas = sorted(
         {a for r in stored for a in r.scores if a != "overall"},
-        key=lambda a: ("isolation", "indexes", "constraints", "partitions", a).index(a),
+        key=lambda a: (*AREAS.values(), a).index(a),
     )
     head = ["run", "when", "target", "status", "overall", *areas, "crit", "high", "med", "low"]
     rows = [head]

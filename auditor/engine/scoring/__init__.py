@@ -4,6 +4,15 @@ Default model, per area: each evaluated rule contributes its pass ratio (objects
 no finding) weighted by its severity; a critical finding caps the area at 50. Skipped and
 not-evaluated rules never count as passing: they lower the coverage figure instead. An area can
 have its own model (isolation and partitions do): AREA_SCORERS below names them.
+
+The overall score is the weighted average of the areas that ran (an area with no rule run, or no score,
+is left out, not counted as 0). Isolation weighs 40: a tenant reading another's rows is the defect this
+tool exists for. Indexes, constraints and partitions weigh 20 each. Health (HLT: bloat, autovacuum,
+wraparound, the xmin horizon, the cache) weighs 10: it describes the database's state at the moment of
+the run (a session left idle, statistics just reset, dead rows a vacuum is about to clear), so it moves
+between runs without any change to the schema, and at half a schema area's weight it cannot swamp the
+trend of what a migration fixes. An urgent health finding does not depend on the weight to be seen: a
+critical one (wraparound) caps the health area at 50, and the exit gate fails on its severity.
 """
 
 from __future__ import annotations
@@ -16,9 +25,21 @@ from auditor.engine.scoring.default import EVALUATED, default_area_score
 from auditor.engine.scoring.isolation import isolation_area_score
 from auditor.engine.scoring.partitions import partition_score
 
-AREA_WEIGHT = {"isolation": 40, "indexes": 20, "constraints": 20, "partitions": 20}
+AREA_WEIGHT = {"isolation": 40, "indexes": 20, "constraints": 20, "partitions": 20, "health": 10}
 AreaScorer = Callable[[list[Finding], list[RuleStatus], dict[str, Any]], AreaScore]
 AREA_SCORERS: dict[str, AreaScorer] = {"isolation": isolation_area_score, "partitions": partition_score}
+
+
+def weights_sentence() -> str:
+    """How the overall score weights the areas, in words, for the reports' "how the scores are computed"."""
+    by_weight: dict[int, list[str]] = {}
+    for area, weight in AREA_WEIGHT.items():
+        by_weight.setdefault(weight, []).append(area)
+    parts = []
+    for weight, areas in sorted(by_weight.items(), key=lambda kv: -kv[0]):
+        names = areas[0] if len(areas) == 1 else ", ".join(areas[:-1]) + " and " + areas[-1]
+        parts.append(f"{names} {weight}" + (" each" if len(areas) > 1 else ""))
+    return "; ".join(parts)
 
 
 def score(
