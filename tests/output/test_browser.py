@@ -98,7 +98,7 @@ def test_screenshot_and_no_errors_or_requests(browser, report_file, tmp_path):
     assert problems == []  # a CSP hash mismatch would show here as a refused script
     assert requests == [report_file.as_uri()]  # self-contained: nothing else is fetched
     assert page.is_visible("#controls")
-    assert page.text_content("#f-count") == "Showing 23 of 23 findings"
+    assert page.text_content("#f-count") == "Showing 25 of 25 findings"
     page.context.close()
 
 
@@ -106,16 +106,16 @@ def test_filter_and_sort(browser, report_file, tmp_path):
     page, problems, _ = open_page(browser, report_file)
     page.select_option("#f-area", "indexes")
     assert set(visible_codes(page)) == {"IDX001", "IDX002"}
-    assert page.text_content("#f-count") == "Showing 3 of 23 findings"
+    assert page.text_content("#f-count") == "Showing 3 of 25 findings"
     page.uncheck("input[name=sev][value=low]")
     assert visible_codes(page) == ["IDX001", "IDX002"]
     page.click("#f-reset")
-    assert len(visible_codes(page)) == 23
+    assert len(visible_codes(page)) == 25
     page.select_option("#f-table", "public.line_items")
     assert sorted(visible_codes(page)) == ["CON003", "IDX001"]
     page.select_option("#f-table", "")
     page.check("#f-new")
-    assert sorted(visible_codes(page)) == ["CON001", "IDX001", "ISO001", "ISO001", "PAR002"]
+    assert sorted(visible_codes(page)) == ["CON001", "HLT001", "HLT002", "IDX001", "ISO001", "ISO001", "PAR002"]
     page.uncheck("#f-new")
     page.fill("#f-text", "partition_data_proc")  # searches the fix SQL too
     assert visible_codes(page) == ["PAR002"]
@@ -130,6 +130,8 @@ def test_filter_and_sort(browser, report_file, tmp_path):
     # The area cards filter too.
     page.click("[data-filter-area=partitions]")
     assert visible_codes(page) == ["PAR002"]
+    page.click("[data-filter-area=health]")  # the fifth area filters like the others
+    assert sorted(visible_codes(page)) == ["HLT001", "HLT002"]
     shot(page, "report-filtered.png", tmp_path, full=False)
     assert problems == []
     page.context.close()
@@ -138,7 +140,7 @@ def test_filter_and_sort(browser, report_file, tmp_path):
 def test_reads_with_javascript_off(browser, report_file, tmp_path):
     page, _, _ = open_page(browser, report_file, js=False)
     assert not page.is_visible("#controls")  # controls need JS and stay out of the way
-    assert len(visible_codes(page)) == 23
+    assert len(visible_codes(page)) == 25
     assert page.locator("button.copy").count() == 0
     # critical and high findings show their evidence and fix without a click
     critical = page.locator("tbody.f[data-severity=critical] details").first
