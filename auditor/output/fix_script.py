@@ -59,7 +59,7 @@ def fix_script(report: Report, fail_on: str | None = None) -> str:
     lines = [
         f"-- pg-auditor fixes for {sql_comment(str(name))}: {len(chosen)} findings with fix SQL.",
         "-- Review every block before running it, on a copy first: psql -v ON_ERROR_STOP=1 -f this-file.sql",
-        "-- Blocks are in dependency order: partitions, indexes, keys, then constraints and policies, then maintenance.",
+        "-- Blocks are in dependency order: partitions, indexes, keys, constraints and policies, then maintenance.",
         "\\set ON_ERROR_STOP on",
         "",
     ]

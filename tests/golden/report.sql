@@ -1,6 +1,6 @@
 -- pg-auditor fixes for billing: 25 findings with fix SQL.
 -- Review every block before running it, on a copy first: psql -v ON_ERROR_STOP=1 -f this-file.sql
--- Blocks are in dependency order: partitions, indexes, keys, then constraints and policies, then maintenance.
+-- Blocks are in dependency order: partitions, indexes, keys, constraints and policies, then maintenance.
 \set ON_ERROR_STOP on
 
 -- [1/25] PAR002 high: Default partition holds rows
