@@ -35,7 +35,7 @@ def settled(dsn: str, counter: str, value: int) -> None:
 def bloated(pg_server) -> tuple[Snapshot, Snapshot]:
     """One database, snapshots before and after ANALYZE: `events` lost 90 % of its rows, `kept` none,
     `small` 90 % of 2,000 rows (too small to matter)."""
-    with scratch_database(pg_server, "pga_idx013") as dsn:
+    with scratch_database(pg_server, "pga_hlt001") as dsn:
         # one session per step: a session's row counts reach the statistics when it ends, so each step
         # lands in order (an ANALYZE overtaken by the inserts' late counts would double the live rows)
         with psycopg.connect(dsn, autocommit=True) as c:

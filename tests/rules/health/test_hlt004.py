@@ -14,7 +14,7 @@ from support import hits
 
 @pytest.fixture
 def held(pg_server):
-    with scratch_database(pg_server, "pga_idx016") as dsn:
+    with scratch_database(pg_server, "pga_hlt004") as dsn:
         idle = psycopg.connect(dsn, autocommit=False)
         idle.execute("SELECT txid_current()")  # an xid, then nothing: idle in transaction
         yield dsn, idle.info.backend_pid
