@@ -1,4 +1,5 @@
-"""What two or more index rules share: index families, usage windows, drop/recreate SQL, key signatures."""
+"""What two or more index rules share: index families, drop/recreate SQL, key signatures (the statistics window
+and page size live in rules/common, which the health rules read too)."""
 
 from __future__ import annotations
 
