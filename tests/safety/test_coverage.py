@@ -38,7 +38,7 @@ def test_revoked_pg_locks_costs_only_the_lock_facts_and_exits_2_with_the_report(
     files = reports_in(out)
     assert set(files) == {"md", "html", "json"}
     first_screen = "\n".join(files["md"].splitlines()[:12])
-    assert "Partial audit" in first_screen and "locks: permission denied" in first_screen
+    assert "Partial audit" in first_screen and "`locks`: permission denied" in first_screen
     assert "**100**/100" not in files["md"] and "score 100/100 ·" not in files["md"]
     html_top = files["html"].split('<section class="cards"', 1)[0]
     assert 'id="not-read"' in html_top and "<code>locks</code>" in html_top
