@@ -337,7 +337,7 @@ def _unscoped_hit(snap: Snapshot, ten: Tenancy, info: TableInfo, p: Any, obj: Ob
         what += ": any user can add themselves to any tenant, then read it through the membership check"
     else:
         severity = "high"
-    new = policy_sql(snap, ten, info, new_name(snap, t, [p.name], "tenant", kind="policy"))
+    new = policy_sql(snap, ten, info, f"{p.name}_tenant")
     fix = None
     if ten.shape == "column" and new:
         # the scoped policy first, then the old one goes, in one transaction: a failed CREATE keeps the old
