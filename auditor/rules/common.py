@@ -81,6 +81,20 @@ def create_index_sql(
 _VIEW_OPTION = re.compile(r"[a-z_]+=[A-Za-z0-9_]+")
 
 
+def unique_key_sql(snap: Snapshot, t: Table, columns: list[str]) -> str:
+    """The UNIQUE (tenant, key) a composite foreign key to t needs, unless t has one: IF NOT EXISTS under the
+    name new_name gives this request (the same for every rule and fix of a run), so each fix that needs it
+    builds it or finds it built, on its own. '' when a valid, whole unique index on those columns exists."""
+    if any(
+        i.is_unique and i.is_valid and i.predicate is None and set(c for c in i.columns if c) == set(columns)
+        for i in snap.indexes_of.get(t.oid, [])
+    ):
+        return ""
+    name = new_name(snap, t, [t.name, *columns], "key")
+    conc = "" if t.is_partitioned else "CONCURRENTLY "
+    return f"CREATE UNIQUE INDEX {conc}IF NOT EXISTS {quote_ident(name)} ON {t.qualified} ({column_list(columns)});\n"
+
+
 def dependent_views(snap: Snapshot, tables: list[Table]) -> list[View]:
     """The views that read these tables, and the views that read those, in an order that creates each
     one after what it reads (drop them in reverse)."""
