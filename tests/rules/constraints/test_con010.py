@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from auditor.rules.constraints.con010_column_type_drift import castable
+
 from support import hits, run_fix, snapshot_after
 
 
@@ -149,3 +151,20 @@ def test_sibling_tables_name_their_own_parents(conn):
     drift = snapshot_after(conn, "DROP TABLE sib.ops_workers_local;")
     (f,) = [f for f in hits(drift, "CON010") if f.obj.schema == "sib"]
     assert f.severity == "medium" and "ALTER TABLE sib.ops_jobs_local ALTER COLUMN worker_id TYPE uuid;" in f.fix
+
+
+def test_no_automatic_conversion_leaves_the_fix_to_the_dba(conn):
+    # org_id references a uuid key here and is a bigint there: ALTER ... TYPE uuid would fail (no cast), so
+    # the fix is printed for the DBA to complete with a USING, never run as it is.
+    snap = snapshot_after(
+        conn,
+        "CREATE TABLE orgs (id uuid PRIMARY KEY);"
+        "CREATE TABLE a (id int PRIMARY KEY, org_id uuid REFERENCES orgs);"
+        "CREATE TABLE b (id int PRIMARY KEY, org_id uuid REFERENCES orgs);"
+        "CREATE TABLE c (id int PRIMARY KEY, org_id bigint);",
+    )
+    (f,) = hits(snap, "CON010")
+    assert "no automatic conversion from bigint to uuid" in f.fix
+    assert all(line.startswith("--") for line in f.fix.splitlines())
+    assert castable("int4", "int8") and castable("uuid", "text") and castable("timestamp", "timestamptz")
+    assert not castable("int8", "uuid") and not castable("text", "int4") and not castable("time", "timestamp")
