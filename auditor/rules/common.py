@@ -147,12 +147,15 @@ def _create_view_sql(v: View) -> list[str]:
     return out
 
 
-def retype_columns_sql(snap: Snapshot, changes: list[tuple[Table, str, str]], why: str) -> str:
+def retype_columns_sql(
+    snap: Snapshot, changes: list[tuple[Table, str, str]], why: str, settings: tuple[str, ...] = ()
+) -> str:
     """ALTER COLUMN ... TYPE for several columns as one transaction, all or none. ALTER ... TYPE fails for
     a column a view uses, so the views reading these tables (and those reading them) are dropped and
     recreated inside it, as they were: definition, options, owner, grants, comment. A materialized view,
     or a view whose definition the audit could not read, cannot be rebuilt from the snapshot: the script
-    then says so and leaves the ALTERs to fail on it (the transaction rolls back)."""
+    then says so and leaves the ALTERs to fail on it (the transaction rolls back). `settings` are SET LOCAL
+    statements the ALTERs need (a TimeZone), kept to the transaction."""
     tables = sorted({t.oid: t for t, _, _ in changes}.values(), key=lambda t: (t.schema, t.name))
     views = dependent_views(snap, tables)
     lines = [
@@ -171,7 +174,7 @@ def retype_columns_sql(snap: Snapshot, changes: list[tuple[Table, str, str]], wh
             "-- then recreate them; until then the ALTERs fail for a column they use."
         )
         views = []
-    lines += ["BEGIN;", "SET LOCAL search_path = pg_catalog, pg_temp;"]
+    lines += ["BEGIN;", "SET LOCAL search_path = pg_catalog, pg_temp;", *settings]
     if views:
         lines.append(
             f"-- {len(views)} view(s) read these tables: dropped and recreated as they were, in this transaction"
@@ -185,16 +188,3 @@ def retype_columns_sql(snap: Snapshot, changes: list[tuple[Table, str, str]], wh
         lines += _create_view_sql(v)
     lines.append("COMMIT;")
     return "\n".join(lines)
-
-
-def dependent_views_note(snap: Snapshot, tables: list[Table]) -> str:
-    """A warning for fixes that change a column's type: ALTER ... TYPE fails while a view uses the column."""
-    views = sorted({v.qualified for t in tables for v in snap.views_reading.get(t.oid, [])})
-    if not views:
-        return ""
-    shown = ", ".join(views[:10]) + (f" and {len(views) - 10} more" if len(views) > 10 else "")
-    return (
-        f"-- {len(views)} view(s) read these tables ({sql_comment(shown)}); ALTER COLUMN ... TYPE fails for a\n"
-        "-- column a view uses: save their definitions (pg_get_viewdef), drop them, run the ALTERs, then\n"
-        "-- recreate them.\n"
-    )

@@ -41,20 +41,21 @@ def test_timestamp_rolls_up_when_everywhere(conn):
     assert f.evidence["most_common"] == ["created_at (12 tables)"]
 
 
-def test_type_change_fixes_warn_about_views_that_block_them(conn):
+def test_type_change_fix_rebuilds_the_views_that_would_block_it(conn):
     snap = snapshot_after(
         conn,
         "CREATE SCHEMA tv; CREATE TABLE tv.log (id bigint PRIMARY KEY, at timestamp NOT NULL);"
-        "CREATE VIEW tv.recent AS SELECT id, at FROM tv.log;",
+        "CREATE VIEW tv.recent AS SELECT id, at FROM tv.log; INSERT INTO tv.log VALUES (1, '2024-01-01 12:00');",
     )
     (f,) = [f for f in hits(snap, "CON008") if f.obj.schema == "tv"]
-    assert "1 view(s) read these tables (tv.recent)" in f.fix
-    # As the note says: the ALTER fails while the view exists, and runs once it is dropped and recreated.
-    alter = f.fix[f.fix.index("ALTER TABLE") :].split(";")[0]
+    assert "1 view(s) read these tables: dropped and recreated" in f.fix
+    # ALTER ... TYPE fails while the view exists; the fix drops and recreates it in its transaction, with
+    # TimeZone UTC for that transaction only (the stored wall-clock values are read as UTC).
     conn.execute("SAVEPOINT s")
     with pytest.raises(psycopg.errors.FeatureNotSupported):
-        conn.execute(alter)
+        conn.execute("ALTER TABLE tv.log ALTER COLUMN at TYPE timestamptz")
     conn.execute("ROLLBACK TO SAVEPOINT s")
-    conn.execute("DROP VIEW tv.recent")
-    conn.execute(alter)
-    conn.execute("CREATE VIEW tv.recent AS SELECT id, at FROM tv.log")
+    conn.execute("SET LOCAL timezone = 'Europe/Paris'")
+    run_fix(conn, f.fix)
+    assert conn.execute("SELECT at = '2024-01-01 12:00+00' FROM tv.recent").fetchone()[0]
+    assert not [f for f in hits(snapshot_after(conn, "SELECT 1"), "CON008") if f.obj.schema == "tv"]
