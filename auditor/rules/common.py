@@ -12,6 +12,7 @@ from auditor.base.text import sql_comment
 from auditor.base.thresholds import threshold
 from auditor.catalog.model import Constraint, Index, Snapshot, Table, View
 from auditor.rules.fixnames import new_name
+from auditor.rules.guarded import commented
 from auditor.rules.registry import Obj
 from auditor.rules.runtime_sql import partitioned_index_sql
 
@@ -148,43 +149,61 @@ def _create_view_sql(v: View) -> list[str]:
 
 
 def retype_columns_sql(
-    snap: Snapshot, changes: list[tuple[Table, str, str]], why: str, settings: tuple[str, ...] = ()
+    snap: Snapshot,
+    changes: list[tuple[Table, str, str]],
+    why: str,
+    settings: tuple[str, ...] = (),
+    partial: bool = False,
 ) -> str:
     """ALTER COLUMN ... TYPE for several columns as one transaction, all or none. ALTER ... TYPE fails for
     a column a view uses, so the views reading these tables (and those reading them) are dropped and
     recreated inside it, as they were: definition, options, owner, grants, comment. A materialized view,
-    or a view whose definition the audit could not read, cannot be rebuilt from the snapshot: the script
-    then says so and leaves the ALTERs to fail on it (the transaction rolls back). `settings` are SET LOCAL
-    statements the ALTERs need (a TimeZone), kept to the transaction."""
+    or a view whose definition the audit could not read, cannot be rebuilt from the snapshot: a table it
+    reads is left out, named in a comment, when the columns are independent (`partial`, CON008); otherwise
+    the whole change is printed as comments for the DBA (it would fail on that view and stop a script).
+    `settings` are SET LOCAL statements the ALTERs need (a TimeZone), kept to the transaction."""
     tables = sorted({t.oid: t for t, _, _ in changes}.values(), key=lambda t: (t.schema, t.name))
-    views = dependent_views(snap, tables)
     lines = [
         f"-- {sql_comment(why)}. Changing a type rewrites the table under an ACCESS EXCLUSIVE lock (dropping a",
         "-- numeric or varchar limit does not). One transaction: every column changes, or none does.",
     ]
-    manual = [v for v in views if not _rebuildable(v)]
-    if manual:
-        shown = ", ".join(v.qualified for v in manual[:10]) + (
-            f" and {len(manual) - 10} more" if len(manual) > 10 else ""
-        )
+    blocked = {t.oid: [v for v in dependent_views(snap, [t]) if not _rebuildable(v)] for t in tables}
+    blocked = {oid: views for oid, views in blocked.items() if views}
+    if blocked:
+        manual = sorted({v.qualified for views in blocked.values() for v in views})
+        held = [t for t in tables if t.oid in blocked]
+        shown = ", ".join(manual[:10]) + (f" and {len(manual) - 10} more" if len(manual) > 10 else "")
         lines.append(
-            f"-- {len(manual)} view(s) read these tables and cannot be rebuilt here ({sql_comment(shown)}):\n"
-            "-- materialized, or their"
-            " definition was not read. Save them (pg_get_viewdef, their indexes and grants), drop them, run this,\n"
-            "-- then recreate them; until then the ALTERs fail for a column they use."
+            f"-- {len(manual)} view(s) that cannot be rebuilt here (materialized, or their definition was not read:"
+            f" {sql_comment(shown)})\n-- read {len(held)} of these tables"
+            + (
+                f" ({sql_comment(', '.join(t.qualified for t in held[:10]))}{' ...' if len(held) > 10 else ''}):"
+                " their columns are left out.\n-- Save those views (pg_get_viewdef, indexes, grants), drop them,"
+                " change the columns, then recreate them."
+                if partial
+                else ". Save them (pg_get_viewdef, indexes, grants), drop them, run the statements below\n"
+                "-- (commented out: they fail while those views exist), then recreate them."
+            )
         )
-        views = []
-    lines += ["BEGIN;", "SET LOCAL search_path = pg_catalog, pg_temp;", *settings]
+        if partial:
+            changes = [c for c in changes if c[0].oid not in blocked]
+            tables = [t for t in tables if t.oid not in blocked]
+            if not changes:
+                return "\n".join(lines)
+    views = [v for v in dependent_views(snap, tables) if _rebuildable(v)]
+    body = ["BEGIN;", "SET LOCAL search_path = pg_catalog, pg_temp;", *settings]
     if views:
-        lines.append(
+        body.append(
             f"-- {len(views)} view(s) read these tables: dropped and recreated as they were, in this transaction"
         )
-        lines += [f"DROP VIEW {v.qualified};" for v in reversed(views)]
-    lines += [
+        body += [f"DROP VIEW {v.qualified};" for v in reversed(views)]
+    body += [
         f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(col)} TYPE {new_type};"
         for t, col, new_type in sorted(changes, key=lambda c: (c[0].schema, c[0].name, c[1]))
     ]
     for v in views:
-        lines += _create_view_sql(v)
-    lines.append("COMMIT;")
-    return "\n".join(lines)
+        body += _create_view_sql(v)
+    body.append("COMMIT;")
+    if blocked and not partial:
+        return "\n".join([*lines, commented("\n".join(body))])
+    return "\n".join([*lines, *body])

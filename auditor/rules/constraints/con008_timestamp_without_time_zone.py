@@ -33,7 +33,7 @@ def timestamptz_fix(snap: Snapshot, items: list[tuple[Table, list[str]]]) -> str
         "only if the stored values are UTC: with TimeZone = UTC (set for this transaction), PostgreSQL 12+ "
         "changes timestamp to timestamptz without rewriting the table (indexes on the columns are rebuilt)"
     )
-    return "\n".join([*notes, retype_columns_sql(snap, changes, why, ("SET LOCAL timezone = 'UTC';",))])
+    return "\n".join([*notes, retype_columns_sql(snap, changes, why, ("SET LOCAL timezone = 'UTC';",), partial=True)])
 
 
 @rule(

@@ -59,3 +59,17 @@ def test_type_change_fix_rebuilds_the_views_that_would_block_it(conn):
     run_fix(conn, f.fix)
     assert conn.execute("SELECT at = '2024-01-01 12:00+00' FROM tv.recent").fetchone()[0]
     assert not [f for f in hits(snapshot_after(conn, "SELECT 1"), "CON008") if f.obj.schema == "tv"]
+
+
+def test_type_change_fix_leaves_out_a_table_a_materialized_view_reads(conn):
+    snap = snapshot_after(
+        conn,
+        "CREATE SCHEMA tm; CREATE TABLE tm.log (id bigint PRIMARY KEY, at timestamp NOT NULL);"
+        "CREATE TABLE tm.other (id bigint PRIMARY KEY, at timestamp NOT NULL);"
+        "CREATE MATERIALIZED VIEW tm.daily AS SELECT date_trunc('day', at) AS day, count(*) FROM tm.log GROUP BY 1;",
+    )
+    fixes = "\n".join(f.fix for f in hits(snap, "CON008") if f.obj.schema == "tm" or f.obj.table in ("log", "other"))
+    assert "tm.daily" in fixes and "ALTER TABLE tm.log" not in fixes  # it would fail on the materialized view
+    run_fix(conn, fixes)
+    left = {f.obj.table for f in hits(snapshot_after(conn, "SELECT 1"), "CON008") if f.obj.schema == "tm"}
+    assert left == {"log"}

@@ -133,7 +133,9 @@ def test_fix_with_a_materialized_view_is_left_to_the_dba(conn):
     CREATE MATERIALIZED VIEW m.per_org AS SELECT org_id, count(*) FROM m.a GROUP BY org_id;
     """
     (f,) = [f for f in hits(snapshot_after(conn, ddl), "CON010") if f.obj.schema == "m"]
-    assert "cannot be rebuilt here (m.per_org)" in f.fix and "DROP" not in f.fix
+    assert "cannot be rebuilt here" in f.fix and "m.per_org" in f.fix and "DROP VIEW" not in f.fix
+    # the ALTER would fail on the materialized view and stop a fix script: printed for the DBA, not run
+    assert all(line.startswith("--") for line in f.fix.splitlines())
 
 
 def test_sibling_tables_name_their_own_parents(conn):
