@@ -39,7 +39,7 @@ NOT_YET: dict[str, str] = {
     "PAR013": "raising max_locks_per_transaction is a comment (a restart); the partition count stays as it is",
     "PAR018": "adds a DEFAULT partition only, so INSERTs work again; PAR001 then asks for the real ranges",
     "PAR021": "without pg_cron the routes are comments: the worker needs the library preloaded and a restart",
-    "PAR024": "registering the set with pg_partman creates partitions maintenance does not yet run (PAR021, PAR003)",
+    "PAR024": "nothing runs pg_partman's maintenance here (PAR021): registering is printed as comments until it does",
     "PAR025": "the fix's new partitions come without the unique index PAR009 expects",
     "PAR026": "the migration to native partitioning is a documented procedure, printed as comments",
 }

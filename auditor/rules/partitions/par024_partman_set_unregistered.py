@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from auditor.analysis.partman import partman_major, partman_schema
+from auditor.analysis.partman import partman_major, partman_schema, scheduler
 from auditor.base.names import qualified, quote_ident, quote_literal
 from auditor.catalog.model import Snapshot, Table
 from auditor.rules.common import new_name, table_obj
@@ -126,6 +126,9 @@ def partman_set_unregistered(snap: Snapshot) -> Iterator[Hit]:
     ```
     A set with a default partition of its own: detach and rename that default first (create_parent attaches
     its own `<parent>_default`), then put its rows back through the parent; the finding's fix spells it out.
+    The fix runs only where it can work: the existing partitions named as pg_partman names them (checked
+    again when it runs), and maintenance scheduled for this database (a background worker or a pg_cron
+    job, PAR021); otherwise it is printed as comments saying what to do first.
 
     ## False positives
     A set maintained by something else (a migration tool, a scheduled function of the application) is not
@@ -137,6 +140,7 @@ def partman_set_unregistered(snap: Snapshot) -> Iterator[Hit]:
     templates = {t.name for t in snap.tables if t.schema == partman_schema(snap)}
     major = partman_major(snap) or 5
     schema = quote_ident(partman_schema(snap))
+    scheduled = scheduler(snap).scheduled
     for t in user_parents(snap, roots_only=True):
         if not partman_owns(snap, t):  # registered, not a time range, or open-ended: nothing to create
             continue
@@ -192,6 +196,13 @@ def partman_set_unregistered(snap: Snapshot) -> Iterator[Hit]:
             fix = _naming_guard(t, suffix) + "\n" + transaction("\n".join(steps))
         else:
             fix = "\n".join([_naming_guard(t, suffix), *before, call])
+        if not misnamed and not scheduled:
+            ev["maintenance_scheduled"] = False
+            fix = (
+                "-- nothing runs pg_partman's maintenance for this database (no background worker naming it, no\n"
+                "-- pg_cron job: see PAR021). Registered now, the set would get its premade partitions once and\n"
+                "-- then end as it does today. Schedule maintenance first, then register it:\n" + commented(fix)
+            )
         message = f"range set by {t.partition_key_columns[0]} not registered in pg_partman: nothing creates its "
         message += "partitions"
         severity = None
