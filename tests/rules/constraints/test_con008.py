@@ -73,3 +73,19 @@ def test_type_change_fix_leaves_out_a_table_a_materialized_view_reads(conn):
     run_fix(conn, fixes)
     left = {f.obj.table for f in hits(snapshot_after(conn, "SELECT 1"), "CON008") if f.obj.schema == "tm"}
     assert left == {"log"}
+
+
+def test_type_change_fix_leaves_out_a_column_an_index_predicate_compares(conn):
+    # WHERE created_at >= '2023-09-12'::timestamp: as timestamptz the comparison needs the session's zone,
+    # and ALTER ... TYPE fails ("functions in index predicate must be marked IMMUTABLE", lago's fees_taxes).
+    snap = snapshot_after(
+        conn,
+        "CREATE SCHEMA tp; CREATE TABLE tp.fees (id bigint PRIMARY KEY, tax_id bigint, created_at timestamp,"
+        " paid_at timestamp);"
+        "CREATE UNIQUE INDEX ON tp.fees (tax_id) WHERE created_at >= '2023-09-12 00:00:00'::timestamp;",
+    )
+    (f,) = [f for f in hits(snap, "CON008") if f.obj.table == "fees"]
+    assert "tp.fees.created_at" in f.fix and "ALTER COLUMN created_at" not in f.fix
+    run_fix(conn, f.fix)
+    (left,) = [f for f in hits(snapshot_after(conn, "SELECT 1"), "CON008") if f.obj.table == "fees"]
+    assert left.evidence["columns"] == ["created_at"]
