@@ -32,7 +32,8 @@ def tenant_table_without_rls(snap: Snapshot) -> Iterator[Hit]:
     the score (its rows, and columns with sensitive names), as comments: adopting RLS is an application
     change (every transaction must set the tenant first, or the application sees no rows), not a
     statement to paste, and RLS on one table would make the model RLS and every other table a finding.
-    The fix of a table that already has policies only enables (and forces, unless the owner bypasses RLS anyway) row-level security.
+    The fix of a table that already has policies only enables (and forces, unless the owner bypasses RLS
+    anyway) row-level security.
     Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
     or `isolation_model = "none"`).
 
