@@ -30,7 +30,7 @@ MEDIUM = SEVERITY_RANK["medium"]
 NOT_YET: dict[str, str] = {
     "CON006": "the CHECK is printed commented out, for the DBA to confirm the values: the finding stays",
     "CON007": "the range CHECKs are printed commented out after a count of the rows they would reject",
-    "ISO012": "adding the tenant column leaves it nullable and its foreign key single-column (ISO013, ISO015)",
+    "ISO012": "the column's path (add, backfill in batches, NOT NULL, composite key, policy) is printed as comments",
     "ISO018": "revokes from PUBLIC only; the application roles' grants are left to a comment",
     "ISO020": "pins search_path and revokes PUBLIC, yet the function still runs as a role that bypasses RLS",
     "PAR009": "the fix is advice in comments: widen the key to hold the partition key",
