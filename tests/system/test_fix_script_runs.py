@@ -4,7 +4,8 @@ As a DBA would: `pg-auditor audit DSN -f json -f sql`, a copy of the database (C
 TEMPLATE), `psql -X -v ON_ERROR_STOP=1 -f pg-auditor-report.sql` on it, ANALYZE, and a re-audit of the
 copy with `--baseline` the first JSON report. The script must run whole (exit 0); the copy must hold
 fewer high and critical findings (no more, when every one of them has only a plan in comments for a
-fix), and no finding at medium or above that the first report did not have. On the demo's schema and on real public schemas (tests/realschemas).
+fix), and no finding at medium or above that the first report did not have. On the demo's schema and
+on real public schemas (tests/realschemas).
 
 A schema whose script stops on a block that is not right yet is a strict xfail naming that block (the
 rule's code): it fails for that reason only (ScriptStopped), any other failure is a real one. Then each
