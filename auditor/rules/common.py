@@ -148,6 +148,26 @@ def _create_view_sql(v: View) -> list[str]:
     return out
 
 
+def in_index_expression(snap: Snapshot, t: Table, column: str) -> bool:
+    """The column appears in an index's predicate or expression key (`WHERE created_at >= '2023-09-12'`):
+    changed to timestamptz, the comparison with a timestamp needs the session's zone and the ALTER fails."""
+    word = re.compile(rf'(?<![\w"])({re.escape(column)}|{re.escape(quote_ident(column))})(?![\w"])')
+    for i in snap.indexes_of.get(t.oid, []):
+        texts = [i.predicate or "", *(k for k, c in zip(i.keys, i.columns, strict=False) if c is None)]
+        if any(word.search(x) for x in texts):
+            return True
+    return False
+
+
+def _cannot_retype(snap: Snapshot, t: Table, column: str, new_type: str) -> bool:
+    """ALTER ... TYPE refuses a partition key column, and (to a time zone type) one an index predicate or
+    expression compares with a timestamp constant."""
+    if column in t.partition_key_columns:
+        return True
+    zoned = new_type in ("timestamptz", "timestamp with time zone") or new_type.endswith("with time zone")
+    return zoned and in_index_expression(snap, t, column)
+
+
 def retype_columns_sql(
     snap: Snapshot,
     changes: list[tuple[Table, str, str]],
@@ -162,6 +182,9 @@ def retype_columns_sql(
     reads is left out, named in a comment, when the columns are independent (`partial`, CON008); otherwise
     the whole change is printed as comments for the DBA (it would fail on that view and stop a script).
     `settings` are SET LOCAL statements the ALTERs need (a TimeZone), kept to the transaction."""
+    stuck = [(t, c) for t, c, new_type in changes if _cannot_retype(snap, t, c, new_type)]
+    if stuck and partial:
+        changes = [(t, c, n) for t, c, n in changes if (t, c) not in stuck]
     tables = sorted({t.oid: t for t, _, _ in changes}.values(), key=lambda t: (t.schema, t.name))
     lines = [
         f"-- {sql_comment(why)}. Changing a type rewrites the table under an ACCESS EXCLUSIVE lock (dropping a",
@@ -169,6 +192,15 @@ def retype_columns_sql(
     ]
     blocked = {t.oid: [v for v in dependent_views(snap, [t]) if not _rebuildable(v)] for t in tables}
     blocked = {oid: views for oid, views in blocked.items() if views}
+    if stuck:
+        shown = ", ".join(f"{t.qualified}.{quote_ident(c)}" for t, c in stuck[:10]) + (
+            " ..." if len(stuck) > 10 else ""
+        )
+        lines.append(
+            f"-- {len(stuck)} column(s) cannot change type in place (in a partition key, or compared with a timestamp"
+            f" in an index\n-- predicate or expression: rebuild that index first): {sql_comment(shown)}"
+            + ("; left out." if partial else "; so nothing below runs as printed.")
+        )
     if blocked:
         manual = sorted({v.qualified for views in blocked.values() for v in views})
         held = [t for t in tables if t.oid in blocked]
@@ -204,6 +236,6 @@ def retype_columns_sql(
     for v in views:
         body += _create_view_sql(v)
     body.append("COMMIT;")
-    if blocked and not partial:
+    if (blocked or stuck) and not partial:
         return "\n".join([*lines, commented("\n".join(body))])
     return "\n".join([*lines, *body])

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterator
 
 from auditor.base.names import column_list, quote_ident
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Snapshot, Table
-from auditor.rules.common import retype_columns_sql, table_obj
+from auditor.rules.common import in_index_expression, retype_columns_sql, table_obj
 from auditor.rules.constraints._shared import (
     judged_tables,
     rollup,
     schema_hit,
 )
 from auditor.rules.registry import Hit, rule
-
-
-def _in_index_expr(snap: Snapshot, t: Table, column: str) -> bool:
-    """The column appears in an index's predicate or expression key (`WHERE created_at >= '2023-09-12'`):
-    changed to timestamptz, the comparison with a timestamp needs the session's zone and the ALTER fails."""
-    word = re.compile(rf'(?<![\w"])({re.escape(column)}|{re.escape(quote_ident(column))})(?![\w"])')
-    for i in snap.indexes_of.get(t.oid, []):
-        texts = [i.predicate or "", *(k for k, c in zip(i.keys, i.columns, strict=False) if c is None)]
-        if any(word.search(x) for x in texts):
-            return True
-    return False
 
 
 def timestamptz_fix(snap: Snapshot, items: list[tuple[Table, list[str]]]) -> str:
@@ -40,7 +28,10 @@ def timestamptz_fix(snap: Snapshot, items: list[tuple[Table, list[str]]]) -> str
         if (keyed := [c for c in cols if c in t.partition_key_columns])
     ]
     indexed = [
-        (t, c) for t, cols in items for c in cols if c not in t.partition_key_columns and _in_index_expr(snap, t, c)
+        (t, c)
+        for t, cols in items
+        for c in cols
+        if c not in t.partition_key_columns and in_index_expression(snap, t, c)
     ]
     if indexed:
         shown = ", ".join(f"{t.qualified}.{quote_ident(c)}" for t, c in indexed[:10])

@@ -170,3 +170,21 @@ def test_no_automatic_conversion_leaves_the_fix_to_the_dba(conn):
     assert all(line.startswith("--") for line in f.fix.splitlines())
     assert castable("int4", "int8") and castable("uuid", "text") and castable("timestamp", "timestamptz")
     assert not castable("int8", "uuid") and not castable("text", "int4") and not castable("time", "timestamp")
+
+
+def test_columns_that_cannot_change_type_in_place_leave_the_fix_to_the_dba(conn):
+    # GitLab: audit_events.created_at is its partition key, merge_request_metrics.merged_at is compared with a
+    # timestamp constant in an index predicate; either ALTER fails, so the change is printed, not run.
+    snap = snapshot_after(
+        conn,
+        "CREATE SCHEMA pk;"
+        "CREATE TABLE pk.a (id int PRIMARY KEY, done_at timestamptz); CREATE TABLE pk.b (id int PRIMARY KEY,"
+        " done_at timestamptz); CREATE TABLE pk.c (id int PRIMARY KEY, done_at timestamptz);"
+        "CREATE TABLE pk.ev (id int, done_at timestamp NOT NULL) PARTITION BY RANGE (done_at);"
+        "CREATE TABLE pk.m (id int PRIMARY KEY, done_at timestamp);"
+        "CREATE INDEX ON pk.m (id) WHERE done_at >= '2023-01-01'::timestamp;",
+    )
+    (f,) = [f for f in hits(snap, "CON010") if f.obj.schema == "pk"]
+    assert "cannot change type in place" in f.fix and "pk.ev.done_at" in f.fix and "pk.m.done_at" in f.fix
+    assert all(line.startswith("--") for line in f.fix.splitlines())
+    run_fix(conn, f.fix)
