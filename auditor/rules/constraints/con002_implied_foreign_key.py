@@ -107,6 +107,14 @@ def implied_foreign_key(snap: Snapshot) -> Iterator[Hit]:
         yield table_hit(snap, t, found, skipped, any_fk)
 
 
+def _unique_on(snap: Snapshot, t: Table, columns: list[str]) -> bool:
+    """A foreign key can reference these columns: a valid unique index on exactly them, whole."""
+    return any(
+        i.is_unique and i.is_valid and i.predicate is None and set(i.columns) == set(columns)
+        for i in snap.indexes_of.get(t.oid, [])
+    )
+
+
 def _guarded_key_sql(snap: Snapshot, t: Table, target: Table, name: str, body: str, mine: list[str], match: str) -> str:
     """The key added only when no row of t references a missing row (checked when the fix runs: the audit
     reads no rows), else a NOTICE and nothing added, so the rest of a fix script goes on; then validated
@@ -184,6 +192,13 @@ def table_hit(snap: Snapshot, t, found: list[Reference], skipped: dict[str, str]
             f"-- orphans first: SELECT count(*) FROM {t.qualified} c WHERE c.{quote_ident(r.column)} IS NOT NULL\n"
             f"--   AND NOT EXISTS (SELECT 1 FROM {target.qualified} p WHERE {sql_comment(match)});\n"
         )
+        if not _unique_on(snap, target, refs):  # PostgreSQL refuses the key: no unique key to reference
+            fixes.append(
+                f"-- {target.qualified} has no unique key on ({column_list(refs)}) alone (a partitioned table's key "
+                "holds its partition key too):\n-- a foreign key needs one, so none is added for "
+                f"{quote_ident(r.column)}"
+            )
+            continue
         fixes.append(orphans + _guarded_key_sql(snap, t, target, name, body, mine, match))
     listed = ", ".join(f"{r.column} -> {r.target.qualified}" for r in found)
     return Hit(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from auditor.rules.constraints.con002_implied_foreign_key import _unique_on
+
 from support import by_table, hits, run_fix, snapshot_after
 
 FK_SCHEMA = """
@@ -123,3 +125,16 @@ def test_version_trail_is_history(conn):
         ),
     )
     assert {t: f.severity for t, f in found.items()} == {"seat_versions": "low", "dashboard_versions": "medium"}
+
+
+def test_a_key_is_referenced_only_through_a_unique_index_on_exactly_its_columns(conn):
+    # GitLab's ci_runners is partitioned, its key (id, runner_type): no unique key on id alone, and a foreign key
+    # to ci_runners (id) fails ("no unique constraint matching given keys"), so the fix adds none there.
+    snap = snapshot_after(
+        conn,
+        "CREATE SCHEMA nu; CREATE TABLE nu.runners (id bigint, kind int, PRIMARY KEY (id, kind))"
+        " PARTITION BY LIST (kind); CREATE TABLE nu.plain (id bigint PRIMARY KEY, code text UNIQUE);",
+    )
+    runners, plain = snap.table_by_name[("nu", "runners")], snap.table_by_name[("nu", "plain")]
+    assert not _unique_on(snap, runners, ["id"]) and _unique_on(snap, runners, ["kind", "id"])
+    assert _unique_on(snap, plain, ["id"]) and _unique_on(snap, plain, ["code"])
