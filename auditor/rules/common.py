@@ -70,12 +70,14 @@ def create_index_sql(
 ) -> str:
     """CREATE INDEX that runs as-is: CONCURRENTLY on a plain table; on a partitioned one (CONCURRENTLY is not
     allowed on its parent) ON ONLY the parent, then a copy per partition as they are when it runs, attached.
-    `using` names the access method (btree when None), `where` makes it partial."""
+    `using` names the access method (btree when None), `where` makes it partial. IF NOT EXISTS: new_name gives
+    one name per request (table, columns, method), so two findings that propose the same index (IDX008 for each
+    btree on one array column) build it once in a fix script, and each fix still runs on its own."""
     suffix = "_".join(p for p in (using, "partial" if where else None, "idx") if p)
     name = name or new_name(snap, t, [t.name, "_".join(columns)], suffix)
     body = (f" USING {using}" if using else "") + f" ({column_list(columns)})" + (f" WHERE {where}" if where else "")
     if not t.is_partitioned:
-        return f"CREATE INDEX CONCURRENTLY {quote_ident(name)} ON {t.qualified}{body};"
+        return f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {quote_ident(name)} ON {t.qualified}{body};"
     return partitioned_index_sql(t, name, body.lstrip() if using else f"USING btree{body}")
 
 
