@@ -36,13 +36,7 @@ MEDIUM = SEVERITY_RANK["medium"]
 HIGH = SEVERITY_RANK["high"]
 
 # Schemas whose script stops today, with the first block that fails (its rule's code) and why.
-STOPS_AT = {
-    "gitlab": (
-        "IDX008",
-        "several btree indexes on one array column each propose the same GIN index, by the same name: the second "
-        "CREATE INDEX fails (relation already exists)",
-    ),
-}
+STOPS_AT: dict[str, tuple[str, str]] = {}
 # Schemas whose script runs whole but leaves a new finding at medium or above, with why.
 NOT_CLEAN = {
     "chatbot_ui": "ISO013's grouped finding prints 3 of its 32 member fixes in the script (the rest in the JSON): "
