@@ -13,7 +13,7 @@ from auditor.analysis.references import (
     polymorphic_ids,
     resolve,
 )
-from auditor.base.names import column_list, quote_ident, quote_literal
+from auditor.base.names import column_list, quote_ident, quote_literal, regclass_literal
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Snapshot, Table
 from auditor.rules.common import table_obj
@@ -136,7 +136,7 @@ def _guarded_key_sql(snap: Snapshot, t: Table, target: Table, name: str, body: s
         return note + check
     validate = do_block(
         "  IF EXISTS (SELECT FROM pg_catalog.pg_constraint\n"
-        f"      WHERE conrelid = {quote_literal(t.qualified)}::regclass AND conname = {quote_literal(name)}"
+        f"      WHERE conrelid = {regclass_literal(t.schema, t.name)}::regclass AND conname = {quote_literal(name)}"
         " AND NOT convalidated) THEN\n"
         f"    ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {quote_ident(name)};\n"
         "  END IF;"

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from auditor.analysis.partman import partman_major, partman_schema, scheduler
-from auditor.base.names import qualified, quote_ident, quote_literal
+from auditor.base.names import qualified, quote_ident, quote_literal, regclass_literal
 from auditor.catalog.model import Snapshot, Table
 from auditor.rules.common import new_name, table_obj
 from auditor.rules.guarded import commented, do_block, transaction
@@ -61,7 +61,7 @@ def _naming_guard(t: Table, suffix: str) -> str:
     stem = f"regexp_replace(c.relname, {tail}, '')"
     return do_block(
         "  IF EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid\n"
-        f"      WHERE i.inhparent = {quote_literal(t.qualified)}::regclass\n"
+        f"      WHERE i.inhparent = {regclass_literal(t.schema, t.name)}::regclass\n"
         "        AND pg_catalog.pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'\n"
         f"        AND NOT (c.relname ~ {tail} AND {stem} <> '' AND starts_with({quote_literal(t.name)}, {stem})))\n"
         "  THEN\n"
