@@ -15,8 +15,11 @@ import re
 from auditor.base.text import sql_comment
 from auditor.engine.report import Finding, Report
 
-# Dependency order of the areas' fixes; within a rank, the report's own order (severity first).
-FIX_ORDER = {"PAR": 0, "IDX": 1, "ISO014": 2, "CON": 3, "ISO": 4, "HLT": 5}  # health last: VACUUM after the DDL
+# Dependency order of the areas' fixes; within a rank, the report's own order (severity first). PAR024 registers
+# a set with pg_partman before any other fix adds partitions to it: create_parent makes its own children around
+# now, and a partition another fix created for one of those ranges, named otherwise, would make it fail. Health
+# goes last: VACUUM after the DDL.
+FIX_ORDER = {"PAR024": 0, "PAR": 1, "IDX": 2, "ISO014": 3, "CON": 4, "ISO": 5, "HLT": 6}
 # CONCURRENTLY, VACUUM and ALTER SYSTEM refuse a transaction; a CALL commits on its own; a psql meta-command
 # (\gexec runs the statements a query prints, each on its own) is no SQL to wrap; BEGIN/COMMIT: its own.
 _NO_TRANSACTION = re.compile(

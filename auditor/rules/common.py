@@ -15,6 +15,7 @@ from auditor.base.text import sql_comment
 from auditor.base.thresholds import threshold
 from auditor.catalog.model import Constraint, Index, Snapshot, Table, View
 from auditor.rules.fixnames import new_name
+from auditor.rules.guarded import commented
 from auditor.rules.registry import Obj, Skip
 from auditor.rules.runtime_sql import partitioned_index_sql
 
@@ -75,16 +76,32 @@ def create_index_sql(
 ) -> str:
     """CREATE INDEX that runs as-is: CONCURRENTLY on a plain table; on a partitioned one (CONCURRENTLY is not
     allowed on its parent) ON ONLY the parent, then a copy per partition as they are when it runs, attached.
-    `using` names the access method (btree when None), `where` makes it partial."""
+    `using` names the access method (btree when None), `where` makes it partial. IF NOT EXISTS: new_name gives
+    one name per request (table, columns, method), so two findings that propose the same index (IDX008 for each
+    btree on one array column) build it once in a fix script, and each fix still runs on its own."""
     suffix = "_".join(p for p in (using, "partial" if where else None, "idx") if p)
     name = name or new_name(snap, t, [t.name, "_".join(columns)], suffix)
     body = (f" USING {using}" if using else "") + f" ({column_list(columns)})" + (f" WHERE {where}" if where else "")
     if not t.is_partitioned:
-        return f"CREATE INDEX CONCURRENTLY {quote_ident(name)} ON {t.qualified}{body};"
+        return f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {quote_ident(name)} ON {t.qualified}{body};"
     return partitioned_index_sql(t, name, body.lstrip() if using else f"USING btree{body}")
 
 
 _VIEW_OPTION = re.compile(r"[a-z_]+=[A-Za-z0-9_]+")
+
+
+def unique_key_sql(snap: Snapshot, t: Table, columns: list[str]) -> str:
+    """The UNIQUE (tenant, key) a composite foreign key to t needs, unless t has one: IF NOT EXISTS under the
+    name new_name gives this request (the same for every rule and fix of a run), so each fix that needs it
+    builds it or finds it built, on its own. '' when a valid, whole unique index on those columns exists."""
+    if any(
+        i.is_unique and i.is_valid and i.predicate is None and set(c for c in i.columns if c) == set(columns)
+        for i in snap.indexes_of.get(t.oid, [])
+    ):
+        return ""
+    name = new_name(snap, t, [t.name, *columns], "key")
+    conc = "" if t.is_partitioned else "CONCURRENTLY "
+    return f"CREATE UNIQUE INDEX {conc}IF NOT EXISTS {quote_ident(name)} ON {t.qualified} ({column_list(columns)});\n"
 
 
 def dependent_views(snap: Snapshot, tables: list[Table]) -> list[View]:
@@ -139,57 +156,97 @@ def _create_view_sql(v: View) -> list[str]:
     return out
 
 
-def retype_columns_sql(snap: Snapshot, changes: list[tuple[Table, str, str]], why: str) -> str:
+def in_index_expression(snap: Snapshot, t: Table, column: str) -> bool:
+    """The column appears in an index's predicate or expression key (`WHERE created_at >= '2023-09-12'`):
+    changed to timestamptz, the comparison with a timestamp needs the session's zone and the ALTER fails."""
+    word = re.compile(rf'(?<![\w"])({re.escape(column)}|{re.escape(quote_ident(column))})(?![\w"])')
+    for i in snap.indexes_of.get(t.oid, []):
+        texts = [i.predicate or "", *(k for k, c in zip(i.keys, i.columns, strict=False) if c is None)]
+        if any(word.search(x) for x in texts):
+            return True
+    return False
+
+
+def _cannot_retype(snap: Snapshot, t: Table, column: str, new_type: str) -> bool:
+    """ALTER ... TYPE refuses a partition key column, and (to a time zone type) one an index predicate or
+    expression compares with a timestamp constant."""
+    if column in t.partition_key_columns:
+        return True
+    zoned = new_type in ("timestamptz", "timestamp with time zone") or new_type.endswith("with time zone")
+    return zoned and in_index_expression(snap, t, column)
+
+
+def retype_columns_sql(
+    snap: Snapshot,
+    changes: list[tuple[Table, str, str]],
+    why: str,
+    settings: tuple[str, ...] = (),
+    partial: bool = False,
+) -> str:
     """ALTER COLUMN ... TYPE for several columns as one transaction, all or none. ALTER ... TYPE fails for
     a column a view uses, so the views reading these tables (and those reading them) are dropped and
     recreated inside it, as they were: definition, options, owner, grants, comment. A materialized view,
-    or a view whose definition the audit could not read, cannot be rebuilt from the snapshot: the script
-    then says so and leaves the ALTERs to fail on it (the transaction rolls back)."""
+    or a view whose definition the audit could not read, cannot be rebuilt from the snapshot: a table it
+    reads is left out, named in a comment, when the columns are independent (`partial`, CON008); otherwise
+    the whole change is printed as comments for the DBA (it would fail on that view and stop a script).
+    `settings` are SET LOCAL statements the ALTERs need (a TimeZone), kept to the transaction."""
+    stuck = [(t, c) for t, c, new_type in changes if _cannot_retype(snap, t, c, new_type)]
+    if stuck and partial:
+        changes = [(t, c, n) for t, c, n in changes if (t, c) not in stuck]
     tables = sorted({t.oid: t for t, _, _ in changes}.values(), key=lambda t: (t.schema, t.name))
-    views = dependent_views(snap, tables)
     lines = [
         f"-- {sql_comment(why)}. Changing a type rewrites the table under an ACCESS EXCLUSIVE lock (dropping a",
         "-- numeric or varchar limit does not). One transaction: every column changes, or none does.",
     ]
-    manual = [v for v in views if not _rebuildable(v)]
-    if manual:
-        shown = ", ".join(v.qualified for v in manual[:10]) + (
-            f" and {len(manual) - 10} more" if len(manual) > 10 else ""
+    blocked = {t.oid: [v for v in dependent_views(snap, [t]) if not _rebuildable(v)] for t in tables}
+    blocked = {oid: views for oid, views in blocked.items() if views}
+    if stuck:
+        shown = ", ".join(f"{t.qualified}.{quote_ident(c)}" for t, c in stuck[:10]) + (
+            " ..." if len(stuck) > 10 else ""
         )
         lines.append(
-            f"-- {len(manual)} view(s) read these tables and cannot be rebuilt here ({sql_comment(shown)}):\n"
-            "-- materialized, or their"
-            " definition was not read. Save them (pg_get_viewdef, their indexes and grants), drop them, run this,\n"
-            "-- then recreate them; until then the ALTERs fail for a column they use."
+            f"-- {len(stuck)} column(s) cannot change type in place (in a partition key, or compared with a timestamp"
+            f" in an index\n-- predicate or expression: rebuild that index first): {sql_comment(shown)}"
+            + ("; left out." if partial else "; so nothing below runs as printed.")
         )
-        views = []
-    lines += ["BEGIN;", "SET LOCAL search_path = pg_catalog, pg_temp;"]
+    if blocked:
+        manual = sorted({v.qualified for views in blocked.values() for v in views})
+        held = [t for t in tables if t.oid in blocked]
+        shown = ", ".join(manual[:10]) + (f" and {len(manual) - 10} more" if len(manual) > 10 else "")
+        lines.append(
+            f"-- {len(manual)} view(s) that cannot be rebuilt here (materialized, or their definition was not read:"
+            f" {sql_comment(shown)})\n-- read {len(held)} of these tables"
+            + (
+                f" ({sql_comment(', '.join(t.qualified for t in held[:10]))}{' ...' if len(held) > 10 else ''}):"
+                " their columns are left out.\n-- Save those views (pg_get_viewdef, indexes, grants), drop them,"
+                " change the columns, then recreate them."
+                if partial
+                else ". Save them (pg_get_viewdef, indexes, grants), drop them, run the statements below\n"
+                "-- (commented out: they fail while those views exist), then recreate them."
+            )
+        )
+        if partial:
+            changes = [c for c in changes if c[0].oid not in blocked]
+            tables = [t for t in tables if t.oid not in blocked]
+            if not changes:
+                return "\n".join(lines)
+    views = [v for v in dependent_views(snap, tables) if _rebuildable(v)]
+    body = ["BEGIN;", "SET LOCAL search_path = pg_catalog, pg_temp;", *settings]
     if views:
-        lines.append(
+        body.append(
             f"-- {len(views)} view(s) read these tables: dropped and recreated as they were, in this transaction"
         )
-        lines += [f"DROP VIEW {v.qualified};" for v in reversed(views)]
-    lines += [
+        body += [f"DROP VIEW {v.qualified};" for v in reversed(views)]
+    body += [
         f"ALTER TABLE {t.qualified} ALTER COLUMN {quote_ident(col)} TYPE {new_type};"
         for t, col, new_type in sorted(changes, key=lambda c: (c[0].schema, c[0].name, c[1]))
     ]
     for v in views:
-        lines += _create_view_sql(v)
-    lines.append("COMMIT;")
-    return "\n".join(lines)
-
-
-def dependent_views_note(snap: Snapshot, tables: list[Table]) -> str:
-    """A warning for fixes that change a column's type: ALTER ... TYPE fails while a view uses the column."""
-    views = sorted({v.qualified for t in tables for v in snap.views_reading.get(t.oid, [])})
-    if not views:
-        return ""
-    shown = ", ".join(views[:10]) + (f" and {len(views) - 10} more" if len(views) > 10 else "")
-    return (
-        f"-- {len(views)} view(s) read these tables ({sql_comment(shown)}); ALTER COLUMN ... TYPE fails for a\n"
-        "-- column a view uses: save their definitions (pg_get_viewdef), drop them, run the ALTERs, then\n"
-        "-- recreate them.\n"
-    )
+        body += _create_view_sql(v)
+    body.append("COMMIT;")
+    if (blocked or stuck) and not partial:
+        return "\n".join([*lines, commented("\n".join(body))])
+    return "\n".join([*lines, *body])
 
 
 def block_size(snap: Snapshot) -> int:

@@ -14,6 +14,7 @@ from auditor.rules.constraints._shared import (
     judged_tables,
     primary_key,
 )
+from auditor.rules.guarded import replace_index_sql
 from auditor.rules.registry import Hit, rule
 
 
@@ -102,21 +103,36 @@ def missing_primary_key(snap: Snapshot) -> Iterator[Hit]:
             best = unique[0]
             evidence["unique_not_null_index"] = best.name
             cols_sql = column_list([c for c in best.columns if c])
-            if t.is_partitioned or best.parent_index_oid is not None:
+            referenced = any(
+                c.type == "f" and c.ref_table_oid == t.oid and set(c.ref_columns) == {x for x in best.columns if x}
+                for c in snap.constraints
+            )
+            old_con = best.constraint_name if best.backs_constraint else None
+            if best.parent_index_oid is not None:
                 fix = (
                     f"-- builds a twin of {quote_ident(best.name)} (USING INDEX is not allowed here); drop "
                     f"{quote_ident(best.name)} after:\n"
                     f"ALTER TABLE {t.qualified} ADD PRIMARY KEY ({cols_sql});"
                 )
-            elif best.backs_constraint:
-                # an index that backs a UNIQUE constraint cannot be promoted: build a twin without blocking
-                fix = (
-                    f"CREATE UNIQUE INDEX CONCURRENTLY {quote_ident(pkey)} ON {t.qualified} ({cols_sql});\n"
-                    f"ALTER TABLE {t.qualified} ADD CONSTRAINT {quote_ident(pkey)} PRIMARY KEY USING INDEX "
-                    f"{quote_ident(pkey)};\n"
-                    f"-- then, if no foreign key references it: ALTER TABLE {t.qualified} DROP CONSTRAINT "
-                    f"{quote_ident(best.constraint_name or best.name)};"
-                )
+            elif t.is_partitioned or best.backs_constraint:
+                # USING INDEX takes neither a partitioned index nor one that backs a UNIQUE constraint: a twin
+                # becomes the key, and the old index goes once the key is there and valid (checked when it runs),
+                # unless a foreign key looks its rows up through it (then it stays: IDX002 names the pair).
+                if t.is_partitioned:
+                    create = f"ALTER TABLE {t.qualified} ADD CONSTRAINT {quote_ident(pkey)} PRIMARY KEY ({cols_sql});"
+                else:
+                    create = (
+                        f"CREATE UNIQUE INDEX CONCURRENTLY {quote_ident(pkey)} ON {t.qualified} ({cols_sql});\n"
+                        f"ALTER TABLE {t.qualified} ADD CONSTRAINT {quote_ident(pkey)} PRIMARY KEY USING INDEX "
+                        f"{quote_ident(pkey)};"
+                    )
+                if referenced or t.replica_identity == "i":
+                    fix = (
+                        f"{create}\n-- a foreign key or the replica identity may use {quote_ident(best.name)}: "
+                        "it stays beside the new key"
+                    )
+                else:
+                    fix = replace_index_sql(t, create, pkey, best.name, old_constraint=old_con)
             else:
                 fix = (
                     f"ALTER TABLE {t.qualified} ADD CONSTRAINT {quote_ident(pkey)} PRIMARY KEY USING INDEX "

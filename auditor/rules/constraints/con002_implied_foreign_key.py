@@ -13,11 +13,12 @@ from auditor.analysis.references import (
     polymorphic_ids,
     resolve,
 )
-from auditor.base.names import column_list, quote_ident
+from auditor.base.names import column_list, quote_ident, quote_literal, regclass_literal
 from auditor.base.text import sql_comment
-from auditor.catalog.model import Snapshot
+from auditor.catalog.model import Snapshot, Table
 from auditor.rules.common import table_obj
-from auditor.rules.constraints._shared import add_constraint_sql, constraint_name, judged_tables
+from auditor.rules.constraints._shared import constraint_name, judged_tables
+from auditor.rules.guarded import do_block
 from auditor.rules.registry import Hit, rule
 
 
@@ -81,7 +82,9 @@ def implied_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     ALTER TABLE invoices VALIDATE CONSTRAINT invoices_customer_id_fkey;
     ```
     NOT VALID takes a brief lock and checks new rows at once; VALIDATE scans the existing rows
-    without blocking writes. Index the column too (IDX001 will say so). On a partitioned table before
+    without blocking writes. The finding's fix checks for orphans when it runs: with any, it adds nothing
+    and says so in a NOTICE (the rest of a fix script goes on); the VALIDATE runs only on a key it added.
+    Index the column too (IDX001 will say so). On a partitioned table before
     PostgreSQL 18 NOT VALID is not allowed, and the fix adds the key in one step.
 
     ## False positives
@@ -102,6 +105,43 @@ def implied_foreign_key(snap: Snapshot) -> Iterator[Hit]:
         skipped = {r.column: r.reason for r in resolved if r is not None and not r.resolved} | apart
         any_fk = bool(foreign_keys_on(snap, t))
         yield table_hit(snap, t, found, skipped, any_fk)
+
+
+def _unique_on(snap: Snapshot, t: Table, columns: list[str]) -> bool:
+    """A foreign key can reference these columns: a valid unique index on exactly them, whole."""
+    return any(
+        i.is_unique and i.is_valid and i.predicate is None and set(i.columns) == set(columns)
+        for i in snap.indexes_of.get(t.oid, [])
+    )
+
+
+def _guarded_key_sql(snap: Snapshot, t: Table, target: Table, name: str, body: str, mine: list[str], match: str) -> str:
+    """The key added only when no row of t references a missing row (checked when the fix runs: the audit
+    reads no rows), else a NOTICE and nothing added, so the rest of a fix script goes on; then validated
+    in a statement of its own, only if it was added. A partitioned table before PostgreSQL 18 takes no NOT
+    VALID key: it is added checked, in one step."""
+    present = " AND ".join(f"c.{quote_ident(c)} IS NOT NULL" for c in mine)
+    nv = t.is_partitioned and snap.server.major < 18
+    note = "-- NOT VALID is not allowed on a partitioned table before PostgreSQL 18: the key is added checked\n"
+    check = do_block(
+        f"  IF EXISTS (SELECT FROM {t.qualified} c WHERE {present}\n"
+        f"      AND NOT EXISTS (SELECT FROM {target.qualified} p WHERE {match})) THEN\n"
+        f"    RAISE NOTICE 'pg-auditor: rows of % reference no row of %: foreign key % not added (the query above "
+        f"finds them)', {quote_literal(t.qualified)}, {quote_literal(target.qualified)}, {quote_literal(name)};\n"
+        "  ELSE\n"
+        f"    ALTER TABLE {t.qualified} ADD CONSTRAINT {quote_ident(name)} {body}{'' if nv else ' NOT VALID'};\n"
+        "  END IF;"
+    )
+    if nv:
+        return note + check
+    validate = do_block(
+        "  IF EXISTS (SELECT FROM pg_catalog.pg_constraint\n"
+        f"      WHERE conrelid = {regclass_literal(t.schema, t.name)}::regclass AND conname = {quote_literal(name)}"
+        " AND NOT convalidated) THEN\n"
+        f"    ALTER TABLE {t.qualified} VALIDATE CONSTRAINT {quote_ident(name)};\n"
+        "  END IF;"
+    )
+    return f"{check}\n{validate}"
 
 
 def table_hit(snap: Snapshot, t, found: list[Reference], skipped: dict[str, str], any_fk: bool) -> Hit:
@@ -152,11 +192,14 @@ def table_hit(snap: Snapshot, t, found: list[Reference], skipped: dict[str, str]
             f"-- orphans first: SELECT count(*) FROM {t.qualified} c WHERE c.{quote_ident(r.column)} IS NOT NULL\n"
             f"--   AND NOT EXISTS (SELECT 1 FROM {target.qualified} p WHERE {sql_comment(match)});\n"
         )
-        if t.is_partitioned and snap.server.major < 18:
-            fix = orphans + "-- NOT VALID is not allowed on a partitioned table before PostgreSQL 18:\n"
-            fixes.append(fix + add_constraint_sql(t, name, body, validate=False))
-        else:
-            fixes.append(orphans + add_constraint_sql(t, name, body))
+        if not _unique_on(snap, target, refs):  # PostgreSQL refuses the key: no unique key to reference
+            fixes.append(
+                f"-- {target.qualified} has no unique key on ({column_list(refs)}) alone (a partitioned table's key "
+                "holds its partition key too):\n-- a foreign key needs one, so none is added for "
+                f"{quote_ident(r.column)}"
+            )
+            continue
+        fixes.append(orphans + _guarded_key_sql(snap, t, target, name, body, mine, match))
     listed = ", ".join(f"{r.column} -> {r.target.qualified}" for r in found)
     return Hit(
         obj=table_obj(t),

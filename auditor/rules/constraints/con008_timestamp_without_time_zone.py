@@ -6,8 +6,9 @@ from collections import Counter
 from collections.abc import Iterator
 
 from auditor.base.names import column_list, quote_ident
+from auditor.base.text import sql_comment
 from auditor.catalog.model import Snapshot, Table
-from auditor.rules.common import dependent_views_note, table_obj
+from auditor.rules.common import in_index_expression, retype_columns_sql, table_obj
 from auditor.rules.constraints._shared import (
     judged_tables,
     rollup,
@@ -16,19 +17,42 @@ from auditor.rules.constraints._shared import (
 from auditor.rules.registry import Hit, rule
 
 
-def timestamptz_fix(t: Table, cols: list[str]) -> str:
-    keyed = [c for c in cols if c in t.partition_key_columns]
-    cols = [c for c in cols if c not in keyed]
-    note = (
+def timestamptz_fix(snap: Snapshot, items: list[tuple[Table, list[str]]]) -> str:
+    """Every column to timestamptz in one transaction (the views reading the tables dropped and recreated in
+    it: ALTER ... TYPE fails on a column a view uses), the session's TimeZone UTC for that transaction only;
+    a partition key column is left with a note."""
+    notes = [
         f"-- {column_list(keyed)} is in the partition key of {t.qualified}: its type cannot be altered in place;\n"
         "-- it changes only by recreating the partitioned table."
-        if keyed
-        else ""
+        for t, cols in items
+        if (keyed := [c for c in cols if c in t.partition_key_columns])
+    ]
+    indexed = [
+        (t, c)
+        for t, cols in items
+        for c in cols
+        if c not in t.partition_key_columns and in_index_expression(snap, t, c)
+    ]
+    if indexed:
+        shown = ", ".join(f"{t.qualified}.{quote_ident(c)}" for t, c in indexed[:10])
+        notes.append(
+            f"-- {len(indexed)} column(s) an index predicate or expression uses are left out ({sql_comment(shown)}"
+            f"{' ...' if len(indexed) > 10 else ''}):\n-- compared with a timestamp constant there, the ALTER fails "
+            "(the comparison is no longer immutable).\n-- Rebuild those indexes with a timestamptz constant first."
+        )
+    changes = [
+        (t, c, "timestamptz")
+        for t, cols in items
+        for c in cols
+        if c not in t.partition_key_columns and (t, c) not in indexed
+    ]
+    if not changes:
+        return "\n".join(notes)
+    why = (
+        "only if the stored values are UTC: with TimeZone = UTC (set for this transaction), PostgreSQL 12+ "
+        "changes timestamp to timestamptz without rewriting the table (indexes on the columns are rebuilt)"
     )
-    if not cols:
-        return note
-    alters = ",\n    ".join(f"ALTER COLUMN {quote_ident(c)} TYPE timestamptz" for c in cols)
-    return (note + "\n" if note else "") + f"ALTER TABLE {t.qualified}\n    {alters};"
+    return "\n".join([*notes, retype_columns_sql(snap, changes, why, ("SET LOCAL timezone = 'UTC';",), partial=True)])
 
 
 @rule(
@@ -53,8 +77,8 @@ def timestamp_without_time_zone(snap: Snapshot) -> Iterator[Hit]:
     or one for the whole schema when most of its tables do it (a Rails or Django schema typically
     uses `timestamp` everywhere: the `rollup_tables` threshold, or 3+ tables making up 80% of the
     schema), with the columns listed in the evidence. A column in a partitioned table's partition key
-    cannot be altered in place: the fix says so instead of altering it. When views read the
-    tables, the fix warns that the ALTER fails until they are dropped and recreated.
+    cannot be altered in place: the fix says so instead of altering it. Views that read the tables are
+    dropped and recreated, as they were, in the fix's transaction.
 
     ## Bad
     ```sql
@@ -71,9 +95,13 @@ def timestamp_without_time_zone(snap: Snapshot) -> Iterator[Hit]:
     -- If the stored values are UTC (Rails, Django and most ORMs write UTC), with TimeZone = UTC
     -- PostgreSQL 12+ changes the type without rewriting the table (indexes on it are rebuilt);
     -- it still takes an ACCESS EXCLUSIVE lock while it runs:
-    SET timezone = 'UTC';
+    BEGIN;
+    SET LOCAL timezone = 'UTC';
     ALTER TABLE events ALTER COLUMN created_at TYPE timestamptz;
+    COMMIT;
     ```
+    The finding's fix changes every column it names in one transaction, and drops and recreates the views
+    that read those tables in it (ALTER ... TYPE fails on a column a view uses).
 
     ## False positives
     Values that are wall-clock times on purpose: a shop's opening hour, an appointment in the
@@ -88,12 +116,7 @@ def timestamp_without_time_zone(snap: Snapshot) -> Iterator[Hit]:
     for t in judged_tables(snap):
         cols = [c.name for c in snap.columns_of.get(t.oid, []) if c.base_type == "timestamp"]
         if cols:
-            per_table.append((t, cols, timestamptz_fix(t, cols)))
-    preamble = (
-        "-- Only if the stored values are UTC. With TimeZone = UTC, PostgreSQL 12+ changes the type without\n"
-        "-- rewriting the table (indexes on the columns are rebuilt); each ALTER holds an ACCESS EXCLUSIVE lock.\n"
-        "SET timezone = 'UTC';\n"
-    )
+            per_table.append((t, cols, timestamptz_fix(snap, [(t, cols)])))
     for schema, items in rollup(snap, per_table):
         if schema is not None:
             hit = schema_hit(
@@ -103,7 +126,7 @@ def timestamp_without_time_zone(snap: Snapshot) -> Iterator[Hit]:
                 "{columns} timestamp without time zone columns in {tables} of {of} tables of {schema}",
                 "columns",
             )
-            hit.fix = dependent_views_note(snap, [t for t, _, _ in items]) + preamble + (hit.fix or "")
+            hit.fix = timestamptz_fix(snap, [(t, cols) for t, cols, _ in items])
             names = Counter(c for _, cols, _ in items for c in cols)
             hit.evidence["most_common"] = [f"{n} ({k} tables)" for n, k in names.most_common(5)]
             yield hit
@@ -113,5 +136,5 @@ def timestamp_without_time_zone(snap: Snapshot) -> Iterator[Hit]:
             obj=table_obj(t),
             message=f"{column_list(cols)} {'are' if len(cols) > 1 else 'is'} timestamp without time zone",
             evidence={"columns": cols},
-            fix=dependent_views_note(snap, [t]) + preamble + fix,
+            fix=fix,
         )

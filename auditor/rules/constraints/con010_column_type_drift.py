@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from auditor.analysis.references import named_table, resolve, single_key
 from auditor.base.names import quote_ident
+from auditor.base.text import sql_comment
 from auditor.catalog.model import Column, Snapshot, Table
 from auditor.rules.common import TENANT_COLUMNS, retype_columns_sql
 from auditor.rules.constraints._shared import (
@@ -20,6 +21,7 @@ from auditor.rules.constraints._shared import (
     measure_words,
     sample,
 )
+from auditor.rules.guarded import commented
 from auditor.rules.registry import Hit, Obj, rule
 
 
@@ -57,6 +59,13 @@ def family(base_type: str) -> str:
     if base_type in NUMBER_TYPES:
         return "number"
     return base_type
+
+
+def castable(source: str, target: str) -> bool:
+    """ALTER COLUMN ... TYPE without USING converts the values itself: the same type, any type to text (an
+    assignment cast through its text form), or within numbers, texts or times. bigint to uuid, text to
+    integer and the like need a USING that says how, which only the DBA can write."""
+    return source == target or family(target) == "text" or family(source) == family(target) != source
 
 
 def one_thing(
@@ -204,7 +213,15 @@ def column_type_drift(snap: Snapshot) -> Iterator[Hit]:
             fix = f"-- no type is the majority: choose one for {quote_ident(name)} and align the others"
         else:
             odd = [(t, c) for _, rows in ranked for t, c in rows if c.type != chosen]
+            base = key.base_type if key is not None and key.type == chosen else major_rows[0][1].base_type
             fix = retype_columns_sql(snap, [(t, c.name, chosen) for t, c in odd], why)
+            stuck = sorted({c.type for _, c in odd if not castable(c.base_type, base)})
+            if stuck:  # the ALTER would fail: the conversion is the DBA's to write (USING ...)
+                fix = (
+                    f"-- no automatic conversion from {sql_comment(', '.join(stuck))} to {sql_comment(chosen)}: "
+                    "each ALTER needs a USING\n-- expression that maps the values (or the column is another "
+                    "thing that only shares the name).\n" + commented(fix)
+                )
         yield Hit(
             obj=Obj("column", schema=schema, name=name),
             message=f"{name} has {len(ranked)} types across {sum(len(r) for _, r in ranked)} tables: "

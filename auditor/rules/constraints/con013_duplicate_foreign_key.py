@@ -36,7 +36,8 @@ def duplicate_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     group one key is kept, the strongest: enforced, then validated, then MATCH FULL, then not
     deferrable (with both keys in place the immediate check already decides), then the older (lower
     oid: the other is the copy a re-run migration added). Each other one is reported: low when their
-    ON DELETE and ON UPDATE actions are the same, medium when they differ.
+    ON DELETE and ON UPDATE actions are the same, medium when they differ (then nothing is dropped, and
+    the pair is reported on its first key by name, so validating either key leaves it the same finding).
 
     ## Bad
     ```sql
@@ -78,6 +79,11 @@ def duplicate_foreign_key(snap: Snapshot) -> Iterator[Hit]:
         keep = members[0][1]
         for t, con in members[1:]:
             same = (con.on_delete, con.on_update) == (keep.on_delete, keep.on_update)
+            first = keep
+            if not same and con.name > keep.name:
+                # Nothing runs for a pair whose actions differ, so which key is "kept" only names the finding:
+                # the first by name is its subject, whatever validating either (CON005's fix) changes.
+                con, first = first, con
             drop = f"ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(con.name)};"
             if same:  # dropped only while the kept key is there, validated, on the same columns
                 fix = replace_foreign_key_sql(t, keep.name, con.name, same_columns=True, role="kept")
@@ -86,18 +92,18 @@ def duplicate_foreign_key(snap: Snapshot) -> Iterator[Hit]:
                     "-- the actions differ: keep the one the application relies on (not run):\n"
                     + commented(drop)
                     + "\n-- or keep this one and drop the other:\n"
-                    + commented(f"ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(keep.name)};")
+                    + commented(f"ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(first.name)};")
                 )
             yield Hit(
                 obj=constraint_obj(t, con),
-                message=f"duplicates {keep.name}"
+                message=f"duplicates {first.name}"
                 + (
                     ""
                     if same
                     else f" with different actions (ON DELETE {FK_ACTIONS.get(con.on_delete or 'a')} "
-                    f"vs {FK_ACTIONS.get(keep.on_delete or 'a')})"
+                    f"vs {FK_ACTIONS.get(first.on_delete or 'a')})"
                 ),
-                evidence={"kept": keep.definition, "duplicate": con.definition},
+                evidence={"kept": first.definition, "duplicate": con.definition},
                 fix=fix,
                 severity="low" if same else "medium",
             )

@@ -16,7 +16,9 @@ from auditor.rules.common import (
     leads_with,
     new_name,
     plain_btree,
+    unique_key_sql,
 )
+from auditor.rules.guarded import not_valid
 from auditor.rules.indexes._shared import serves_lookup
 from auditor.rules.registry import Hit, rule
 
@@ -178,18 +180,20 @@ def unindexed_foreign_key(snap: Snapshot) -> Iterator[Hit]:
             ),
             None,
         )
-        if tenant is not None and ref is not None:
+        if tenant is not None and ref is not None and (ref.oid, tenant.columns[0]) in snap.column_by_name:
             tcol = tenant.columns[0]
             tenant_fk = quote_ident(new_name(snap, table, [con.name], "tenant", kind="constraint"))
             evidence["tenant_index"] = tenant.name
+            nv, note = not_valid(snap, table)
             fix = (
                 f"-- {quote_ident(tenant.name)} leads with {quote_ident(tcol)} then the key: a tenant-scoped "
                 "composite key uses it and keeps\n"
-                f"-- rows from pointing at another tenant's rows (needs UNIQUE ({quote_ident(tcol)}, "
-                f"{column_list(con.ref_columns)}) on {ref.qualified}):\n"
+                f"-- rows from pointing at another tenant's rows; it needs UNIQUE ({quote_ident(tcol)}, "
+                f"{column_list(con.ref_columns)}) on {ref.qualified}:\n"
+                f"{unique_key_sql(snap, ref, [tcol, *con.ref_columns])}{note}"
                 f"ALTER TABLE {table.qualified} ADD CONSTRAINT {tenant_fk} FOREIGN KEY "
                 f"({column_list([tcol, *con.columns])}) REFERENCES {ref.qualified} "
-                f"({column_list([tcol, *con.ref_columns])}) NOT VALID;\n"
+                f"({column_list([tcol, *con.ref_columns])}){nv};\n"
                 f"ALTER TABLE {table.qualified} VALIDATE CONSTRAINT {tenant_fk};\n"
                 f"-- or, keeping the key as it is:\n{fix}"
             )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from auditor.analysis.tenancy import TENANT_DATA, has_privilege
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import table_obj
+from auditor.rules.guarded import commented
 from auditor.rules.isolation._shared import RLS, _db, _pts, _tenant, enable_rls_sql
 from auditor.rules.registry import Hit, rule
 
@@ -28,8 +29,11 @@ def tenant_table_without_rls(snap: Snapshot) -> Iterator[Hit]:
     privilege on the table (nothing reaches it today). Foreign tables cannot have RLS at all: ISO018
     reports them. When no tenant table has RLS, one finding on the database states the
     application-enforced model, lists every table, and gives the fix for the table that weighs most in
-    the score (its rows, and columns with sensitive names). The fix of a table that already has
-    policies only enables (and forces, unless the owner bypasses RLS anyway) row-level security.
+    the score (its rows, and columns with sensitive names), as comments: adopting RLS is an application
+    change (every transaction must set the tenant first, or the application sees no rows), not a
+    statement to paste, and RLS on one table would make the model RLS and every other table a finding.
+    The fix of a table that already has policies only enables (and forces, unless the owner bypasses RLS
+    anyway) row-level security.
     Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
     or `isolation_model = "none"`).
 
@@ -86,9 +90,15 @@ def tenant_table_without_rls(snap: Snapshot) -> Iterator[Hit]:
                 "shows or changes every tenant's rows"
             ),
             evidence={"tables": [i.table.qualified for i in missing], "tenant_column": ten.column},
+            # Moving to row-level security is an application change: until every transaction sets the tenant,
+            # a table with RLS (FORCEd) shows the application no rows. Enabling it on one table from a script
+            # would break that table for the application and turn this one finding into one per other table
+            # (the model becomes RLS): the plan is printed for the DBA and the developers, never run.
             fix=(
                 "-- per table, starting with the one that weighs most in the score (its rows, and columns with"
-                f" sensitive names):\n{enable_rls_sql(snap, ten, first)}"
+                " sensitive names),\n-- once the application sets the tenant in every transaction (SET LOCAL"
+                " ... = ...): not run here, since\n-- the application sees no rows of a table with RLS until it does."
+                " The first table:\n" + commented(enable_rls_sql(snap, ten, first) or "")
             ),
             points=round(sum(_pts(snap, i.table, "read", "write") or 0 for i in missing), 1),
             members=("application-enforced",),

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from auditor.analysis.tenancy import TENANT_DATA, Tenancy
 from auditor.base.names import column_list, quote_ident
-from auditor.catalog.model import Snapshot
+from auditor.catalog.model import Snapshot, Table
 from auditor.rules.common import table_obj
+from auditor.rules.guarded import commented
 from auditor.rules.isolation._shared import RLS, _col_type, _tenant, bounded
 from auditor.rules.registry import Hit, rule
 
@@ -55,6 +56,9 @@ def tenant_child_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     UPDATE request_events e SET org_id = r.org_id FROM requests r WHERE r.id = e.request_id;  -- in batches
     ALTER TABLE request_events ADD CONSTRAINT request_events_org_id_not_null CHECK (org_id IS NOT NULL) NOT VALID;
     ```
+    Then the composite foreign key and a policy that compares the column. The finding's fix prints these
+    steps as comments, in order: the column added alone leaves the table's policies ignoring it and its rows
+    holding none, which the re-audit reports as worse findings than this one.
 
     ## False positives
     A small child table that is always read through its parent, with a policy that joins to it, can
@@ -99,11 +103,44 @@ def tenant_child_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
                         if c.ref_table_oid in snap.table_by_oid
                     ),
                 },
-                fix=f"ALTER TABLE {t.qualified} ADD COLUMN {col} {typ};  -- backfill from the parent, then NOT NULL",
+                fix=_plan(snap, ten, t, refs, col, typ),
                 severity=severity[info.cls],
             )
         )
     yield from bounded(snap, hits, f"tables hang off tenant data without {ten.column}", "medium")
+
+
+def _plan(snap: Snapshot, ten: Tenancy, t: Table, refs: list, col: str, typ: str) -> str:
+    """The column's whole path, as comments: added alone (nullable, unused by the table's policies) it makes
+    the table a tenant table whose policies ignore its tenant column and whose rows may hold none (ISO005,
+    ISO006, ISO015 on the re-audit); the backfill runs in batches, and the policies change with the
+    application. So the steps are the DBA's to run, in order."""
+    parent = next(
+        (
+            (c, snap.table_by_oid[c.ref_table_oid])
+            for c in refs
+            if len(c.columns) == 1
+            and c.ref_table_oid in snap.table_by_oid
+            and (c.ref_table_oid, ten.column or "") in snap.column_by_name
+        ),
+        None,
+    )
+    steps = [f"ALTER TABLE {t.qualified} ADD COLUMN {col} {typ};"]
+    if parent is not None:
+        con, pt = parent
+        steps.append(
+            f"UPDATE {t.qualified} c SET {col} = p.{col} FROM {pt.qualified} p "
+            f"WHERE p.{quote_ident(con.ref_columns[0])} = c.{quote_ident(con.columns[0])};  -- in batches"
+        )
+    else:
+        steps.append(f"UPDATE {t.qualified} SET {col} = ...;  -- from its parent, in batches")
+    steps.append(f"ALTER TABLE {t.qualified} ALTER COLUMN {col} SET NOT NULL;")
+    return (
+        "-- the tenant column's whole path, in order: added alone it leaves the table's policies ignoring it and\n"
+        "-- its rows holding none (new ISO005/ISO006/ISO015 findings), so nothing here runs as printed. Then\n"
+        "-- the composite foreign key (ISO013) and a policy comparing the column (ISO001):\n"
+        + commented("\n".join(steps))
+    )
 
 
 def denormalised(ten: Tenancy) -> bool:

@@ -18,7 +18,7 @@ from auditor.analysis.tenancy import (
 )
 from auditor.base.names import column_list, quote_ident
 from auditor.catalog.model import FK_ACTIONS, Snapshot, Table
-from auditor.rules.common import create_index_sql, leads_with, plain_btree
+from auditor.rules.common import create_index_sql, leads_with, plain_btree, unique_key_sql
 from auditor.rules.fixnames import new_name
 from auditor.rules.guarded import (
     not_valid,
@@ -110,7 +110,7 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
         ccolumn = snap.column_by_name.get((ct.oid, child.column or ""))
         nullable = ccolumn is not None and not is_not_null(snap, ct.oid, ccolumn.name)
         ccol, pcol = child.column or "", parent.column or ""
-        fix = _unique_key_sql(snap, pt, [pcol, *con.ref_columns], made)
+        fix = unique_key_sql(snap, pt, [pcol, *con.ref_columns])
         fix += _child_index_sql(snap, ct, [ccol, *con.columns], made)
         name = new_name(snap, ct, [con.name], "tenant", kind="constraint")  # never the old key's own name
         action = ""
@@ -199,21 +199,6 @@ def _index_name(snap: Snapshot, t: Table, columns: list[str], suffix: str, made:
     if key not in made:
         made[key] = new_name(snap, t, [t.name, *columns], suffix)
     return made[key]
-
-
-def _unique_key_sql(snap: Snapshot, pt: Table, columns: list[str], made: dict[tuple[int, str], str]) -> str:
-    """The parent's UNIQUE (tenant, key) the composite key needs, unless it has one: IF NOT EXISTS under a
-    name fixed by the snapshot, so each fix of a grouped finding builds it or finds it built, on its own."""
-    if any(
-        i.is_unique and i.is_valid and i.predicate is None and set(c for c in i.columns if c) == set(columns)
-        for i in snap.indexes_of.get(pt.oid, [])
-    ):
-        return ""
-    key_name = _index_name(snap, pt, columns, "key", made)
-    conc = "" if pt.is_partitioned else "CONCURRENTLY "
-    return (
-        f"CREATE UNIQUE INDEX {conc}IF NOT EXISTS {quote_ident(key_name)} ON {pt.qualified} ({column_list(columns)});\n"
-    )
 
 
 def _child_index_sql(snap: Snapshot, ct: Table, columns: list[str], made: dict[tuple[int, str], str]) -> str:

@@ -74,7 +74,8 @@ def too_many_partitions(snap: Snapshot) -> Iterator[Hit]:
     ```
 
     ## Fix
-    Coarser intervals or retention for old partitions; raise `max_locks_per_transaction` (restart):
+    Coarser intervals or retention for old partitions; raise `max_locks_per_transaction` (restart). The
+    setting is the whole server's: the finding's fix prints it as a comment for the DBA to run.
     ```sql
     ALTER SYSTEM SET max_locks_per_transaction = 256;  -- needs a restart
     ```
@@ -108,7 +109,9 @@ def too_many_partitions(snap: Snapshot) -> Iterator[Hit]:
             obj=table_obj(t),
             message=msg,
             evidence=ev,
-            fix=f"ALTER SYSTEM SET max_locks_per_transaction = {need};  -- needs a restart\n"
+            # A server-wide setting that takes a restart: the DBA's call, never an executable line of a fix.
+            fix=f"-- raise the lock table for the whole server (takes effect after a restart):\n"
+            f"-- ALTER SYSTEM SET max_locks_per_transaction = {need:d};\n"
             f"-- and prefer coarser intervals or retention for {t.qualified}",
             severity="high" if len(leaves) >= high or (slots is not None and locks > slots) else "medium",
         )

@@ -63,13 +63,17 @@ def partman_maintenance_unscheduled(snap: Snapshot) -> Iterator[Hit]:
     ```
 
     ## Fix
-    Schedule it with pg_cron, or configure the background worker (needs a restart):
+    Schedule it with pg_cron, or configure the background worker (needs a restart). Only the pg_cron job,
+    where pg_cron is installed in this database, is an executable line of the fix; the worker's settings
+    change the whole server and are printed as comments for the DBA (the library must be preloaded, and
+    the server restarted, before `pg_partman_bgw.*` can be set):
     ```sql
     SELECT cron.schedule('pg_partman maintenance', '7 * * * *', $$CALL partman.run_maintenance_proc()$$);
     -- or
-    ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements,pg_partman_bgw';
+    ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements,pg_partman_bgw';  -- then restart
     ALTER SYSTEM SET pg_partman_bgw.dbname = 'app';
     ALTER SYSTEM SET pg_partman_bgw.interval = 3600;
+    SELECT pg_reload_conf();
     ```
 
     ## False positives
@@ -103,27 +107,32 @@ def partman_maintenance_unscheduled(snap: Snapshot) -> Iterator[Hit]:
         severity = "medium"
         note = "; cron.job could not be read"
     call = maintenance_call(snap)
+    job = quote_literal(call.rstrip(";"))
+    # Only a pg_cron job of this database is a statement the script can run; the other routes change another
+    # database or the whole server (and need a restart), so they are the DBA's to run, printed as comments.
     fix: list[str] = []
     if sched.cron_database and sched.cron_database != db:
         fix.append(
-            f"-- in database {quote_ident(sched.cron_database)}:\nSELECT cron.schedule_in_database("
-            f"{quote_literal('pg_partman maintenance ' + db)}, '7 * * * *', {quote_literal(call.rstrip(';'))}, "
-            f"{quote_literal(db)});"
+            f"-- pg_cron lives in database {quote_ident(sched.cron_database)}: run this there, not here:\n"
+            f"-- SELECT cron.schedule_in_database({quote_literal('pg_partman maintenance ' + db)}, '7 * * * *', "
+            f"{job}, {quote_literal(db)});"
         )
-    elif snap.installed("pg_cron") or sched.cron_database:
-        fix.append(f"SELECT cron.schedule('pg_partman maintenance', '7 * * * *', {quote_literal(call.rstrip(';'))});")
+    elif snap.installed("pg_cron"):
+        fix.append(f"SELECT cron.schedule('pg_partman maintenance', '7 * * * *', {job});")
     else:
         fix.append(
-            "-- with pg_cron (CREATE EXTENSION pg_cron in cron.database_name):\n"
-            f"-- SELECT cron.schedule('pg_partman maintenance', '7 * * * *', {quote_literal(call.rstrip(';'))});"
+            "-- with pg_cron (CREATE EXTENSION pg_cron in the database cron.database_name names):\n"
+            f"-- SELECT cron.schedule('pg_partman maintenance', '7 * * * *', {job});"
         )
     preload = [p for p in (snap.server.preloaded or []) if p != "pg_partman_bgw"] + ["pg_partman_bgw"]
     fix.append(
-        ("-- or " if fix else "") + "the background worker (restart needed):\n"
-        f"ALTER SYSTEM SET shared_preload_libraries = {quote_literal(','.join(preload))};\n"
-        f"ALTER SYSTEM SET pg_partman_bgw.dbname = {quote_literal(db)};\n"
-        "ALTER SYSTEM SET pg_partman_bgw.interval = 3600;\n"
-        f"ALTER SYSTEM SET pg_partman_bgw.role = {quote_literal(snap.server.current_user)};"
+        "-- or the background worker, for the whole server: pg_partman_bgw.* is unknown until the library is\n"
+        "-- loaded, so set shared_preload_libraries, restart the server, then set the worker's parameters\n"
+        "-- and reload (SELECT pg_reload_conf()):\n"
+        f"-- ALTER SYSTEM SET shared_preload_libraries = {quote_literal(','.join(preload))};\n"
+        f"-- ALTER SYSTEM SET pg_partman_bgw.dbname = {quote_literal(db)};\n"
+        "-- ALTER SYSTEM SET pg_partman_bgw.interval = 3600;\n"
+        f"-- ALTER SYSTEM SET pg_partman_bgw.role = {quote_literal(snap.server.current_user)};"
     )
     if sched.bgw_preloaded and not sched.bgw_dbnames:
         note += f"; pg_partman_bgw is preloaded but pg_partman_bgw.dbname does not name {db}"

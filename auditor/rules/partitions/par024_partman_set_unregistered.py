@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
-from auditor.analysis.partman import partman_major, partman_schema
-from auditor.base.names import qualified, quote_ident, quote_literal
+from auditor.analysis.partman import partman_major, partman_schema, scheduler
+from auditor.base.names import qualified, quote_ident, quote_literal, regclass_literal
 from auditor.catalog.model import Snapshot, Table
 from auditor.rules.common import new_name, table_obj
+from auditor.rules.guarded import commented, do_block, transaction
 from auditor.rules.partitions._shared import (
     EMPTY_SET,
     children,
@@ -26,6 +28,46 @@ def default_only(snap: Snapshot, t: Table) -> Table | None:
     if t.partition_strategy != "r" or len(kids) != 1 or not kids[0].is_default_partition:
         return None
     return kids[0]
+
+
+# The suffix pg_partman gives a child (after `<parent>_p`, the parent's name cut to fit 63 bytes): 4.x by the
+# interval's keyword, 5.x its datetime string (YYYYMMDD, with the time below a day). create_parent skips a
+# child of that name and creates the others: a child named otherwise whose range it needs makes it fail
+# ("would overlap"), so a set with such children is not registered by the fix.
+_SUFFIX_4 = {
+    "1 year": r"[0-9]{4}",
+    "3 mons": r"[0-9]{4}q[0-9]",
+    "1 month": r"[0-9]{4}_[0-9]{2}",
+    "7 days": r"[0-9]{4}w[0-9]{2}",
+    "1 day": r"[0-9]{4}_[0-9]{2}_[0-9]{2}",
+}
+
+
+def _suffix(major: int, interval: str) -> str:
+    if major >= 5:
+        return r"[0-9]{8}(_[0-9]{6})?"
+    return _SUFFIX_4.get(interval, r"[0-9]{4}[0-9wq_]*")
+
+
+def _partman_named(parent: str, child: str, suffix: str) -> bool:
+    m = re.fullmatch(rf"(.*)_p{suffix}", child)
+    return bool(m) and parent.startswith(m.group(1)) and bool(m.group(1))
+
+
+def _naming_guard(t: Table, suffix: str) -> str:
+    """Raise, when the fix runs, if a child (an earlier fix may have added some) is not named as pg_partman
+    names it: create_parent would fail on an overlap, or leave two naming schemes in one set."""
+    tail = quote_literal(f"_p{suffix}$")
+    stem = f"regexp_replace(c.relname, {tail}, '')"
+    return do_block(
+        "  IF EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid\n"
+        f"      WHERE i.inhparent = {regclass_literal(t.schema, t.name)}::regclass\n"
+        "        AND pg_catalog.pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'\n"
+        f"        AND NOT (c.relname ~ {tail} AND {stem} <> '' AND starts_with({quote_literal(t.name)}, {stem})))\n"
+        "  THEN\n"
+        "    RAISE EXCEPTION 'pg-auditor: a partition is not named as pg_partman names it: rename it first';\n"
+        "  END IF;"
+    )
 
 
 @rule(
@@ -84,6 +126,9 @@ def partman_set_unregistered(snap: Snapshot) -> Iterator[Hit]:
     ```
     A set with a default partition of its own: detach and rename that default first (create_parent attaches
     its own `<parent>_default`), then put its rows back through the parent; the finding's fix spells it out.
+    The fix runs only where it can work: the existing partitions named as pg_partman names them (checked
+    again when it runs), and maintenance scheduled for this database (a background worker or a pg_cron
+    job, PAR021); otherwise it is printed as comments saying what to do first.
 
     ## False positives
     A set maintained by something else (a migration tool, a scheduled function of the application) is not
@@ -95,6 +140,7 @@ def partman_set_unregistered(snap: Snapshot) -> Iterator[Hit]:
     templates = {t.name for t in snap.tables if t.schema == partman_schema(snap)}
     major = partman_major(snap) or 5
     schema = quote_ident(partman_schema(snap))
+    scheduled = scheduler(snap).scheduled
     for t in user_parents(snap, roots_only=True):
         if not partman_owns(snap, t):  # registered, not a time range, or open-ended: nothing to create
             continue
@@ -109,7 +155,13 @@ def partman_set_unregistered(snap: Snapshot) -> Iterator[Hit]:
             keyword = {"1 month": "monthly", "1 day": "daily", "7 days": "weekly", "1 year": "yearly"}.get(interval)
             call = f"SELECT {schema}.create_parent({name}, {key}, 'native', {quote_literal(keyword or interval)});"
         ev = {"key": t.partition_key, "interval": interval, "partitions": len(children(snap, t))}
-        before, after = ["-- check that existing partitions follow pg_partman's naming first"], []
+        suffix = _suffix(major, interval)
+        misnamed = [
+            c.name
+            for c in children(snap, t)
+            if not c.is_default_partition and not _partman_named(t.name, c.name, suffix)
+        ]
+        before, after = [], []
         template = f"template_{t.schema}_{t.name}"
         if template in templates:
             kept = next(x for x in snap.tables if x.schema == partman_schema(snap) and x.name == template)
@@ -131,6 +183,26 @@ def partman_set_unregistered(snap: Snapshot) -> Iterator[Hit]:
                 "-- put its rows back through the parent (they land in their partitions or the new default):\n"
                 f"INSERT INTO {t.qualified} SELECT * FROM {aside};\nDROP TABLE {aside};"
             )
+        if misnamed:
+            ev["not_partman_named"] = misnamed[:20]
+            fix = (
+                f"-- {len(misnamed)} partition(s) are not named as pg_partman names them (<parent>_p<date>):\n"
+                "-- create_parent would create its own for the same ranges and fail on the overlap. Rename them\n"
+                "-- (ALTER TABLE ... RENAME TO ...), then register the set:\n"
+                + commented("\n".join([*before, call, *after]))
+            )
+        elif after:  # the aside table is dropped only once its rows are back: one transaction
+            steps = [*before, call.replace("SELECT ", "PERFORM ", 1), *after]
+            fix = _naming_guard(t, suffix) + "\n" + transaction("\n".join(steps))
+        else:
+            fix = "\n".join([_naming_guard(t, suffix), *before, call])
+        if not misnamed and not scheduled:
+            ev["maintenance_scheduled"] = False
+            fix = (
+                "-- nothing runs pg_partman's maintenance for this database (no background worker naming it, no\n"
+                "-- pg_cron job: see PAR021). Registered now, the set would get its premade partitions once and\n"
+                "-- then end as it does today. Schedule maintenance first, then register it:\n" + commented(fix)
+            )
         message = f"range set by {t.partition_key_columns[0]} not registered in pg_partman: nothing creates its "
         message += "partitions"
         severity = None
@@ -146,6 +218,6 @@ def partman_set_unregistered(snap: Snapshot) -> Iterator[Hit]:
             obj=table_obj(t),
             message=message,
             evidence=ev,
-            fix="\n".join([*before, call, *after]),
+            fix=fix,
             severity=severity,
         )

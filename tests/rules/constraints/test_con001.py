@@ -20,6 +20,9 @@ CREATE TABLE t.ev (id bigint NOT NULL, at date NOT NULL) PARTITION BY RANGE (at)
 CREATE TABLE t.ev_2024 PARTITION OF t.ev FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 CREATE TABLE t.ev_noid (v text, at date NOT NULL) PARTITION BY RANGE (at);
 CREATE TABLE t.ev_noid_2024 PARTITION OF t.ev_noid FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE t.ev_uq (id bigint NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE UNIQUE INDEX ev_uq_idx ON t.ev_uq (id, at);
+CREATE TABLE t.ev_uq_2024 PARTITION OF t.ev_uq FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 CREATE TABLE t.ev_ok (id bigint, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
 CREATE TABLE t.ev_ok_2024 PARTITION OF t.ev_ok FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 """
@@ -37,6 +40,7 @@ def test_missing_primary_key(conn):
         "ev",
         "plain_unique",
         "ev_noid",
+        "ev_uq",
     }
     # a unique index on NOT NULL columns is a key in all but name: milder, and promoted as it is
     assert found["unique_nn"].severity == "low"
@@ -53,10 +57,24 @@ def test_missing_primary_key(conn):
 
 def test_missing_primary_key_fixes_run(conn):
     found = by_table(hits(snapshot_after(conn, PK_SCHEMA), "CON001"))
-    for table in ("no_key", "unique_nn", "has_id", "Mixed Case", "ev", "plain_unique", "ev_noid"):
+    for table in ("no_key", "unique_nn", "has_id", "Mixed Case", "ev", "plain_unique", "ev_noid", "ev_uq"):
         run_fix(conn, found[table].fix)
-    left = by_table(hits(snapshot_after(conn, "SELECT 1"), "CON001"))
+    after = snapshot_after(conn, "SELECT 1")
+    left = by_table(hits(after, "CON001"))
     assert set(left) == {"unique_nullable", "partial_unique"}
+    # the unique index a twin key replaced is gone (checked when the fix ran), not left as a duplicate
+    assert not [f for f in hits(after, "IDX002") if f.obj.schema == "t"]
+    assert {i.name for i in after.indexes if i.name in ("ev_uq_idx", "unique_nn_code_key")} == set()
+
+
+def test_missing_primary_key_keeps_an_index_a_foreign_key_uses(conn):
+    ddl = (
+        "CREATE SCHEMA k; CREATE TABLE k.p (code text NOT NULL UNIQUE);"
+        "CREATE TABLE k.c (code text REFERENCES k.p (code));"
+    )
+    (f,) = [f for f in hits(snapshot_after(conn, ddl), "CON001") if f.obj.table == "p"]
+    assert "DROP" not in f.fix
+    run_fix(conn, f.fix)
 
 
 def test_one_row_tables_are_not_high(conn):

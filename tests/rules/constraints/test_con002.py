@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from auditor.rules.constraints.con002_implied_foreign_key import _unique_on
+
 from support import by_table, hits, run_fix, snapshot_after
 
 FK_SCHEMA = """
@@ -50,7 +52,7 @@ def test_implied_foreign_keys(conn):
 def test_implied_foreign_key_fixes_run(conn):
     found = by_table(hits(snapshot_after(conn, FK_SCHEMA), "CON002"))
     fix = found["invoices"].fix
-    assert "NOT VALID;\nALTER TABLE t.invoices VALIDATE CONSTRAINT invoices_customer_id_fkey;" in fix
+    assert "NOT VALID;\n" in fix and "    ALTER TABLE t.invoices VALIDATE CONSTRAINT invoices_customer_id_fkey;" in fix
     run_fix(conn, fix)
     run_fix(conn, found["ev"].fix)  # partitioned: plain ADD before PostgreSQL 18
     run_fix(conn, found["usage"].fix)
@@ -58,6 +60,16 @@ def test_implied_foreign_key_fixes_run(conn):
     run_fix(conn, found["ledger"].fix)
     left = by_table(hits(snapshot_after(conn, "SELECT 1"), "CON002"))
     assert {"invoices", "ev", "usage", "ledger"}.isdisjoint(left) and "posts" in left
+
+
+def test_implied_foreign_key_fix_adds_nothing_over_orphans(conn):
+    # The audit reads no rows: a row pointing at a missing parent is found when the fix runs, which then adds
+    # nothing (a NOTICE says why) instead of failing and stopping the rest of a fix script.
+    found = by_table(hits(snapshot_after(conn, FK_SCHEMA), "CON002"))
+    conn.execute("INSERT INTO t.invoices (id, customer_id) VALUES (gen_random_uuid(), gen_random_uuid())")
+    run_fix(conn, found["invoices"].fix)
+    assert not conn.execute("SELECT FROM pg_constraint WHERE conname = 'invoices_customer_id_fkey'").fetchall()
+    assert "invoices" in by_table(hits(snapshot_after(conn, "SELECT 1"), "CON002"))
 
 
 SENTINELS = """
@@ -113,3 +125,16 @@ def test_version_trail_is_history(conn):
         ),
     )
     assert {t: f.severity for t, f in found.items()} == {"seat_versions": "low", "dashboard_versions": "medium"}
+
+
+def test_a_key_is_referenced_only_through_a_unique_index_on_exactly_its_columns(conn):
+    # GitLab's ci_runners is partitioned, its key (id, runner_type): no unique key on id alone, and a foreign key
+    # to ci_runners (id) fails ("no unique constraint matching given keys"), so the fix adds none there.
+    snap = snapshot_after(
+        conn,
+        "CREATE SCHEMA nu; CREATE TABLE nu.runners (id bigint, kind int, PRIMARY KEY (id, kind))"
+        " PARTITION BY LIST (kind); CREATE TABLE nu.plain (id bigint PRIMARY KEY, code text UNIQUE);",
+    )
+    runners, plain = snap.table_by_name[("nu", "runners")], snap.table_by_name[("nu", "plain")]
+    assert not _unique_on(snap, runners, ["id"]) and _unique_on(snap, runners, ["kind", "id"])
+    assert _unique_on(snap, plain, ["id"]) and _unique_on(snap, plain, ["code"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from auditor.rules.constraints.con010_column_type_drift import castable
+
 from support import hits, run_fix, snapshot_after
 
 
@@ -131,7 +133,9 @@ def test_fix_with_a_materialized_view_is_left_to_the_dba(conn):
     CREATE MATERIALIZED VIEW m.per_org AS SELECT org_id, count(*) FROM m.a GROUP BY org_id;
     """
     (f,) = [f for f in hits(snapshot_after(conn, ddl), "CON010") if f.obj.schema == "m"]
-    assert "cannot be rebuilt here (m.per_org)" in f.fix and "DROP" not in f.fix
+    assert "cannot be rebuilt here" in f.fix and "m.per_org" in f.fix and "DROP VIEW" not in f.fix
+    # the ALTER would fail on the materialized view and stop a fix script: printed for the DBA, not run
+    assert all(line.startswith("--") for line in f.fix.splitlines())
 
 
 def test_sibling_tables_name_their_own_parents(conn):
@@ -149,3 +153,38 @@ def test_sibling_tables_name_their_own_parents(conn):
     drift = snapshot_after(conn, "DROP TABLE sib.ops_workers_local;")
     (f,) = [f for f in hits(drift, "CON010") if f.obj.schema == "sib"]
     assert f.severity == "medium" and "ALTER TABLE sib.ops_jobs_local ALTER COLUMN worker_id TYPE uuid;" in f.fix
+
+
+def test_no_automatic_conversion_leaves_the_fix_to_the_dba(conn):
+    # org_id references a uuid key here and is a bigint there: ALTER ... TYPE uuid would fail (no cast), so
+    # the fix is printed for the DBA to complete with a USING, never run as it is.
+    snap = snapshot_after(
+        conn,
+        "CREATE TABLE orgs (id uuid PRIMARY KEY);"
+        "CREATE TABLE a (id int PRIMARY KEY, org_id uuid REFERENCES orgs);"
+        "CREATE TABLE b (id int PRIMARY KEY, org_id uuid REFERENCES orgs);"
+        "CREATE TABLE c (id int PRIMARY KEY, org_id bigint);",
+    )
+    (f,) = hits(snap, "CON010")
+    assert "no automatic conversion from bigint to uuid" in f.fix
+    assert all(line.startswith("--") for line in f.fix.splitlines())
+    assert castable("int4", "int8") and castable("uuid", "text") and castable("timestamp", "timestamptz")
+    assert not castable("int8", "uuid") and not castable("text", "int4") and not castable("time", "timestamp")
+
+
+def test_columns_that_cannot_change_type_in_place_leave_the_fix_to_the_dba(conn):
+    # GitLab: audit_events.created_at is its partition key, merge_request_metrics.merged_at is compared with a
+    # timestamp constant in an index predicate; either ALTER fails, so the change is printed, not run.
+    snap = snapshot_after(
+        conn,
+        "CREATE SCHEMA pk;"
+        "CREATE TABLE pk.a (id int PRIMARY KEY, done_at timestamptz); CREATE TABLE pk.b (id int PRIMARY KEY,"
+        " done_at timestamptz); CREATE TABLE pk.c (id int PRIMARY KEY, done_at timestamptz);"
+        "CREATE TABLE pk.ev (id int, done_at timestamp NOT NULL) PARTITION BY RANGE (done_at);"
+        "CREATE TABLE pk.m (id int PRIMARY KEY, done_at timestamp);"
+        "CREATE INDEX ON pk.m (id) WHERE done_at >= '2023-01-01'::timestamp;",
+    )
+    (f,) = [f for f in hits(snap, "CON010") if f.obj.schema == "pk"]
+    assert "cannot change type in place" in f.fix and "pk.ev.done_at" in f.fix and "pk.m.done_at" in f.fix
+    assert all(line.startswith("--") for line in f.fix.splitlines())
+    run_fix(conn, f.fix)

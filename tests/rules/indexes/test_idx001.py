@@ -58,7 +58,7 @@ def test_cascade_raises_severity_and_fix_runs(conn):
     ]
     assert "ON DELETE CASCADE" in found["no_index"].message
     # The fix for a quoted, mixed-case name must run as printed (CONCURRENTLY needs no transaction).
-    expected = 'CREATE INDEX CONCURRENTLY "Mixed Case_Parent Id_idx" ON t."Mixed Case" ("Parent Id");'
+    expected = 'CREATE INDEX CONCURRENTLY IF NOT EXISTS "Mixed Case_Parent Id_idx" ON t."Mixed Case" ("Parent Id");'
     assert found["Mixed Case"].fix == expected
     # A partitioned parent cannot be indexed CONCURRENTLY: ON ONLY, then each partition (read from the catalog
     # when the fix runs), then ATTACH, then a check that the parent index is valid.

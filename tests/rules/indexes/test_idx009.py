@@ -11,7 +11,7 @@ def test_low_cardinality(conn, run_fix, by_name, jobs_ddl):
     found = by_name(hits(snap, "IDX009"))
     assert set(found) == {"jobs_done_idx", "jobs_state_idx", "jobs_even_idx"}
     done = found["jobs_done_idx"].fix
-    assert "CREATE INDEX CONCURRENTLY jobs_done_partial_idx ON l.jobs (done) WHERE NOT done;" in done
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS jobs_done_partial_idx ON l.jobs (done) WHERE NOT done;" in done
     assert "jobs_state_partial_idx ON l.jobs (state) WHERE state <> 'ok';" in found["jobs_state_idx"].fix
     assert "spread evenly" in found["jobs_even_idx"].fix
     for f in found.values():

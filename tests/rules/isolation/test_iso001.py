@@ -32,6 +32,8 @@ def test_application_enforced_is_one_statement_and_bounded(conn, app_schema):
     (f,) = hits(snap, "ISO001")
     assert f.obj.kind == "database" and len(f.evidence["tables"]) == 32  # one count: the statement's 32
     assert f.fix.startswith("-- per table, starting with the one that weighs most in the score")  # not "sensitive"
+    # adopting RLS is an application change: printed for the DBA, never run from a script
+    assert all(line.startswith("--") for line in f.fix.splitlines()) and "-- CREATE POLICY" in f.fix
     fks = hits(snap, "ISO013")
     assert len(fks) == 1 and fks[0].evidence["count"] == 30 and fks[0].severity == "low"  # uuid keys
     sm = model_for(snap)
