@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Index, Snapshot
 from auditor.rules.common import human_bytes, index_obj
-from auditor.rules.indexes._shared import drop_index_sql, duplicate_groups, family, index_bytes, recreate_sql
+from auditor.rules.guarded import covers, index_there
+from auditor.rules.indexes._shared import drop_kept_elsewhere_sql, duplicate_groups, family, index_bytes, recreate_sql
 from auditor.rules.registry import Hit, rule
 
 
@@ -98,5 +99,8 @@ def duplicate_index(snap: Snapshot) -> Iterator[Hit]:
                     "kept": keep.definition,
                     "sizes": index_sizes(snap, d, keep, children),
                 },
-                fix=f"{drop_index_sql(snap, t, d)}\n-- undo: {sql_comment(recreate_sql(d))}",
+                fix=(
+                    drop_kept_elsewhere_sql(snap, t, d, [index_there(t.schema, keep.name, "k", covers(snap))])
+                    + f"\n-- undo: {sql_comment(recreate_sql(d))}"
+                ),
             )

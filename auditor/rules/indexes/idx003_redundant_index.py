@@ -8,8 +8,9 @@ from typing import Any
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Index, Snapshot
 from auditor.rules.common import human_bytes, index_obj
+from auditor.rules.guarded import covers, index_there
 from auditor.rules.indexes._shared import (
-    drop_index_sql,
+    drop_kept_elsewhere_sql,
     duplicate_groups,
     family,
     index_bytes,
@@ -115,6 +116,9 @@ def redundant_index(snap: Snapshot) -> Iterator[Hit]:
             obj=index_obj(t, a),
             message=message,
             evidence=evidence,
-            fix=f"{drop_index_sql(snap, t, a)}\n-- undo: {sql_comment(recreate_sql(a))}",
+            fix=(
+                drop_kept_elsewhere_sql(snap, t, a, [index_there(t.schema, b.name, "k", covers(snap))])
+                + f"\n-- undo: {sql_comment(recreate_sql(a))}"
+            ),
             severity="medium" if a_bytes >= 100 * 1024 * 1024 else None,
         )
