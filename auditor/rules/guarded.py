@@ -132,15 +132,16 @@ def _cols(alias: str, first: str, last: str) -> str:
     return f"ARRAY(SELECT pg_get_indexdef({alias}.indexrelid, g, true) FROM generate_series({first}, {last}) g)"
 
 
-def index_there(schema: str, name: str, alias: str, condition: str = "") -> str:
-    """SQL: index `name` (in `schema`) exists on the table of `o` (the index about to go), built, valid and
-    live, and `condition` holds of it (read as `alias`, its pg_index row; `{a}_am` its access method name)."""
+def index_there(schema: str, name: str | None, alias: str, condition: str = "") -> str:
+    """SQL: an index (`name` in `schema`, or any when None) exists on the table of `o` (the index about to go),
+    built, valid and live, and `condition` holds of it (read as `alias`, its pg_index row; `{alias}_a` its
+    pg_am row)."""
     a = alias
+    named = f"{a}.indexrelid = to_regclass({_lit(qualified(schema, name))}) AND " if name else ""
     return (
         f"EXISTS (SELECT FROM pg_index {a} JOIN pg_class {a}_c ON {a}_c.oid = {a}.indexrelid"
         f" JOIN pg_am {a}_a ON {a}_a.oid = {a}_c.relam\n"
-        f"        WHERE {a}.indexrelid = to_regclass({_lit(qualified(schema, name))})"
-        f" AND {a}.indexrelid <> o.indexrelid\n"
+        f"        WHERE {named}{a}.indexrelid <> o.indexrelid\n"
         f"          AND {a}.indrelid = o.indrelid AND {a}.indisvalid AND {a}.indisready AND {a}.indislive{condition})"
     )
 

@@ -193,15 +193,15 @@ CASES = [
     ),
     Case(
         "IDX008",
-        "name held: an object has the GIN index's name, so CREATE INDEX fails and the btree is still dropped",
+        "name held: an object has the GIN index's name, so CREATE INDEX fails and the btree must stay",
         sabotage="CREATE TABLE documents_tags_gin_idx ();",
-        not_yet="the btree is dropped after a failed CREATE INDEX (no guard in the indexes area yet)",
+        expect=KEPT_INDEX,
     ),
     Case(
         "IDX010",
-        "name held: an object has the partial index's name, so CREATE INDEX fails and the full one is dropped",
+        "name held: an object has the partial index's name, so CREATE INDEX fails and the full one must stay",
         sabotage="CREATE TABLE subscriptions_canceled_at_partial_idx ();",
-        not_yet="the full index is dropped after a failed CREATE INDEX (no guard in the indexes area yet)",
+        expect=KEPT_INDEX,
     ),
 ]
 

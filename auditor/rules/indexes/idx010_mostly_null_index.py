@@ -8,7 +8,15 @@ from auditor.base.names import quote_ident
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Index, Snapshot, Table
 from auditor.rules.common import create_index_sql, human_bytes, index_obj, new_name
-from auditor.rules.indexes._shared import INDEX_MIN_BYTES, NO_STATS, drop_index_sql, family, index_bytes, user_indexes
+from auditor.rules.guarded import index_there, same_keys_partial
+from auditor.rules.indexes._shared import (
+    INDEX_MIN_BYTES,
+    NO_STATS,
+    drop_kept_elsewhere_sql,
+    family,
+    index_bytes,
+    user_indexes,
+)
 from auditor.rules.registry import Hit, Skip, rule, threshold
 
 PARTIAL_INDEX_NULL_FRACTION = threshold(
@@ -78,6 +86,12 @@ def mostly_null_index(snap: Snapshot) -> Iterator[Hit]:
         WHERE canceled_at IS NOT NULL;
     DROP INDEX CONCURRENTLY subscriptions_canceled_at_idx;
     ```
+    The drop runs inside a `DO` block that first checks, when the fix runs, that the partial index is
+    there, valid, on the same table and on the old one's columns, and raises (dropping nothing)
+    otherwise, or when the index to drop is one nothing may lose: a primary key's, replica identity, one
+    a foreign key looks its rows up through, or one backing a constraint other than the one it is
+    dropped with. Inside a block the drop cannot be CONCURRENTLY: it takes a brief lock (lock_timeout 5s
+    when none is set).
 
     ## False positives
     Queries that look for `col IS NULL`, or that sort by the column with no condition that implies
@@ -126,6 +140,7 @@ def mostly_null_index(snap: Snapshot) -> Iterator[Hit]:
             },
             fix=(
                 f"-- only if no query looks for {quote_ident(lead)} IS NULL through this index\n"
-                f"{create}\n{drop_index_sql(snap, t, i)}"
+                f"{create}\n"
+                + drop_kept_elsewhere_sql(snap, t, i, [index_there(t.schema, name, "k", same_keys_partial())])
             ),
         )
