@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from auditor.base.names import quote_ident
 from auditor.base.text import sql_comment
+from auditor.catalog.indexdef import index_body
 from auditor.catalog.model import Index, Snapshot, Table
 from auditor.rules.common import create_index_sql, human_bytes, index_obj, new_name
 from auditor.rules.guarded import index_there, same_keys_partial
@@ -24,17 +25,16 @@ PARTIAL_INDEX_NULL_FRACTION = threshold(
 )
 
 
-def definition_on(i: Index, table: Table, target: Table, name: str) -> str | None:
-    """The index's definition rewritten for another name and table (a partition), CONCURRENTLY where allowed."""
-    d = i.definition
-    for marker in (f" ON ONLY {table.qualified} USING ", f" ON {table.qualified} USING "):
-        at = d.find(marker)
-        if at >= 0:
-            rest = d[at + len(marker) - len(" USING ") :]
-            unique = "UNIQUE " if d.startswith("CREATE UNIQUE ") else ""
-            conc = "" if target.is_partitioned else "CONCURRENTLY "
-            return f"CREATE {unique}INDEX {conc}{quote_ident(name)} ON {target.qualified}{rest}"
-    return None
+def partial_sql(i: Index, t: Table, name: str, where: str) -> str | None:
+    """The index rebuilt under a new name with WHERE `where`, CONCURRENTLY: from the definition's parts (a
+    name or expression holding ` ON ` or a newline cannot shift them), None when the snapshot lacks them."""
+    if i.definition_head is None:
+        return None
+    unique = "UNIQUE " if i.is_unique else ""
+    return (
+        f"CREATE {unique}INDEX CONCURRENTLY {quote_ident(name)} ON {t.qualified}"
+        f" USING {quote_ident(i.method)}{index_body(i, where=where)};"
+    )
 
 
 @rule(
@@ -120,11 +120,8 @@ def mostly_null_index(snap: Snapshot) -> Iterator[Hit]:
         if i.is_partitioned and all(i.columns) and not i.include_columns and not any(i.options):
             create = create_index_sql(snap, t, [c for c in i.columns if c], name, where=where)
         else:
-            body = definition_on(i, t, t, name)
-            create = (
-                f"{body} WHERE {where};"
-                if body
-                else f"-- recreate {quote_ident(i.name)} with WHERE {sql_comment(where)}"
+            create = partial_sql(i, t, name, where) or (
+                f"-- recreate {quote_ident(i.name)} as {quote_ident(name)} with WHERE {sql_comment(where)}"
             )
         yield Hit(
             obj=index_obj(t, i),
