@@ -158,7 +158,8 @@ def _db(snap: Snapshot) -> Obj:
 
 
 def bounded(snap: Snapshot, hits: Iterable[Hit], what: str, default: str | None = None) -> Iterator[Hit]:
-    """Many near-identical hits become one line, with every object and fix in the evidence. `default`
+    """Many near-identical hits become one line, with every member's fix whole in its fix (each member's
+    stands alone) and every object and fix in the evidence. `default`
     is the rule's own severity, which a hit without one has. Hits are grouped per severity: a line
     never takes its worst member's severity for all of them (one high member does not make twenty
     medium ones high), and a severity with few members keeps them one by one, so each line shows
@@ -185,11 +186,9 @@ def _group(snap: Snapshot, items: list[Hit], what: str, severity: str | None, me
     obj = Obj("schema", name=next(iter(schemas))) if len(schemas) == 1 and None not in schemas else _db(snap)
     examples = ", ".join(h.obj.display for h in items[:3])
     fixes = [h.fix for h in items if h.fix]
-    fix = None
-    if fixes:
-        fix = "\n".join(fixes[:3])
-        if len(fixes) > 3:
-            fix += f"\n-- ... and {len(fixes) - 3:d} more like these (all of them in evidence.fixes)"
+    # every member's fix, whole and in the members' order: `-f sql`, the JSON and SARIF carry what a DBA runs
+    # (the Markdown and HTML fold a long one); evidence.fixes keeps them one by one, to pick from
+    fix = "\n".join(fixes) if fixes else None
     points = [h.points for h in items if h.points]
     return Hit(
         obj=obj,
