@@ -74,7 +74,9 @@ def too_many_partitions(snap: Snapshot) -> Iterator[Hit]:
     ```
 
     ## Fix
-    Coarser intervals or retention for old partitions; raise `max_locks_per_transaction` (restart):
+    Fewer partitions: coarser intervals for new ones, or retention for old ones (a data-model decision, so
+    the fix says it in a comment). Where an unpruned query would take more than half the shared lock
+    table, the fix also raises `max_locks_per_transaction` (a restart):
     ```sql
     ALTER SYSTEM SET max_locks_per_transaction = 256;  -- needs a restart
     ```
@@ -108,7 +110,11 @@ def too_many_partitions(snap: Snapshot) -> Iterator[Hit]:
             obj=table_obj(t),
             message=msg,
             evidence=ev,
-            fix=f"ALTER SYSTEM SET max_locks_per_transaction = {need};  -- needs a restart\n"
-            f"-- and prefer coarser intervals or retention for {t.qualified}",
+            fix=(
+                f"ALTER SYSTEM SET max_locks_per_transaction = {need};  -- needs a restart\n"
+                if over_locks and need > int(settings.get("max_locks_per_transaction") or 0)
+                else "-- the lock table holds an unpruned query: no need to raise max_locks_per_transaction\n"
+            )
+            + f"-- fewer partitions: coarser intervals for new ones, or retention for old ones of {t.qualified}",
             severity="high" if len(leaves) >= high or (slots is not None and locks > slots) else "medium",
         )
