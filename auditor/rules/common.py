@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from auditor.analysis.acl import PRIVILEGE_NAMES
@@ -131,6 +132,12 @@ def _create_view_sql(v: View) -> list[str]:
     if v.comment is not None:
         out.append(f"COMMENT ON VIEW {v.qualified} IS {quote_literal(v.comment)};")
     return out
+
+
+def invoker_view_sql(v: View) -> list[str]:
+    """A materialized view rebuilt as a plain view of the same name, query, owner, grants and comment that runs
+    as its reader (security_invoker, PostgreSQL 15+), so the policies of the tables it reads apply again."""
+    return _create_view_sql(dataclasses.replace(v, kind="v", options=["security_invoker=true"]))
 
 
 def retype_columns_sql(snap: Snapshot, changes: list[tuple[Table, str, str]], why: str) -> str:

@@ -37,7 +37,6 @@ MEDIUM = SEVERITY_RANK["medium"]
 # Fixes that do not yet clear their finding on their own bad case, with what happens (issue 16).
 NOT_YET: dict[str, str] = {
     "ISO012": "adding the tenant column leaves it nullable and its foreign key single-column (ISO013, ISO015)",
-    "ISO018": "revokes from PUBLIC only; the application roles' grants are left to a comment",
     "ISO020": "pins search_path and revokes PUBLIC, yet the function still runs as a role that bypasses RLS",
     "PAR021": "ALTER SYSTEM of pg_partman_bgw.* needs the library preloaded first (a restart)",
     "PAR024": "registering the set with pg_partman creates partitions maintenance does not yet run (PAR021, PAR003)",
