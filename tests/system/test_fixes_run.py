@@ -37,7 +37,6 @@ MEDIUM = SEVERITY_RANK["medium"]
 
 # Fixes that do not yet clear their finding on their own bad case, with what happens (issue 16).
 NOT_YET: dict[str, str] = {
-    "ISO012": "adding the tenant column leaves it nullable and its foreign key single-column (ISO013, ISO015)",
     "PAR021": "ALTER SYSTEM of pg_partman_bgw.* needs the library preloaded first (a restart)",
     "PAR024": "registering the set with pg_partman creates partitions maintenance does not yet run (PAR021, PAR003)",
 }
@@ -68,6 +67,11 @@ LOWERED: dict[str, str] = {
 
 # Fixes whose re-audit raises the next step as a finding of its own: code -> {new code: why}.
 FOLLOW_UP: dict[str, dict[str, str]] = {
+    "ISO012": {
+        "ISO015": "the tenant column is added and filled from the parent; NOT NULL waits until the application"
+        " writes it on new rows (before that it would reject their INSERTs): ISO015's fix, next",
+        "ISO013": "the composite key to the parent waits for the same reason: ISO013's fix, next",
+    },
     "PAR018": {
         "PAR001": "a set with no partition gets a DEFAULT one so INSERTs work again; the ranges the data needs"
         " are the DBA's (or pg_partman's), and PAR001 then asks for them with their own fix",

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from auditor.analysis.tenancy import TENANT_DATA, Tenancy
 from auditor.base.names import column_list, quote_ident
-from auditor.catalog.model import Snapshot
+from auditor.catalog.model import Constraint, Snapshot, Table
 from auditor.rules.common import table_obj
+from auditor.rules.guarded import transaction
 from auditor.rules.isolation._shared import RLS, _col_type, _tenant, bounded
 from auditor.rules.registry import Hit, rule
 
@@ -50,11 +51,15 @@ def tenant_child_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     ```
 
     ## Fix
+    The column is added and filled from the parent, in one transaction:
     ```sql
     ALTER TABLE request_events ADD COLUMN org_id bigint;
-    UPDATE request_events e SET org_id = r.org_id FROM requests r WHERE r.id = e.request_id;  -- in batches
-    ALTER TABLE request_events ADD CONSTRAINT request_events_org_id_not_null CHECK (org_id IS NOT NULL) NOT VALID;
+    UPDATE request_events c SET org_id = p.org_id FROM requests p WHERE p.id = c.request_id AND c.org_id IS NULL;
     ```
+    NOT NULL and the composite key to the parent come next, once the application writes the column on new
+    rows (before that, either would reject its INSERTs): the re-audit reports them as ISO015 and ISO013,
+    each with its own fix. A large table is better filled in batches. Where every parent reaches the tenant
+    through keys of its own, the fix adds the column and leaves the fill to the DBA.
 
     ## False positives
     A small child table that is always read through its parent, with a policy that joins to it, can
@@ -99,11 +104,46 @@ def tenant_child_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
                         if c.ref_table_oid in snap.table_by_oid
                     ),
                 },
-                fix=f"ALTER TABLE {t.qualified} ADD COLUMN {col} {typ};  -- backfill from the parent, then NOT NULL",
+                fix=add_column_sql(ten, t, refs, col, typ),
                 severity=severity[info.cls],
             )
         )
     yield from bounded(snap, hits, f"tables hang off tenant data without {ten.column}", "medium")
+
+
+def backfill_sql(ten: Tenancy, t: Table, refs: list[Constraint], col: str) -> str | None:
+    """The UPDATE that fills the new tenant column from a parent the table references: the key itself when
+    it references the root tenant table, the parent's tenant column when the parent carries one; None when
+    every parent reaches the tenant through keys of its own (the fill is a join the DBA writes)."""
+    for c in sorted(refs, key=lambda c: c.name):
+        parent = ten.tables[c.ref_table_oid or 0]
+        if parent.cls == "root" and len(c.columns) == 1 and c.ref_columns == [parent.column]:
+            return f"UPDATE {t.qualified} SET {col} = {quote_ident(c.columns[0])} WHERE {col} IS NULL;"
+        if parent.cls == "tenant" and parent.column:
+            on = " AND ".join(
+                f"p.{quote_ident(r)} = c.{quote_ident(k)}" for k, r in zip(c.columns, c.ref_columns, strict=True)
+            )
+            return (
+                f"UPDATE {t.qualified} c SET {col} = p.{quote_ident(parent.column)} FROM {parent.table.qualified} p"
+                f" WHERE {on} AND c.{col} IS NULL;"
+            )
+    return None
+
+
+def add_column_sql(ten: Tenancy, t: Table, refs: list[Constraint], col: str, typ: str) -> str:
+    """The column added and filled from the parent, in one transaction. NOT NULL (ISO015) and the composite
+    key to the parent (ISO013) come next, once the application writes the column on new rows: before that,
+    either would reject its INSERTs."""
+    fill = backfill_sql(ten, t, refs, col)
+    head = (
+        f"-- {col} added and filled from the parent, all or nothing (a large table: fill it in batches instead).\n"
+        "-- Once the application writes it on new rows, make it NOT NULL and part of the key to the parent\n"
+        "-- (the re-audit's ISO015 and ISO013 fixes): before that, either would reject its INSERTs.\n"
+    )
+    add = f"ALTER TABLE {t.qualified} ADD COLUMN {col} {typ};"
+    if fill is None:
+        return head + add + "\n-- fill it through the parents' keys, which reach the tenant through tables of their own"
+    return head + transaction(f"{add}\n{fill}")
 
 
 def denormalised(ten: Tenancy) -> bool:
