@@ -16,7 +16,7 @@ and nothing (a foreign key, replica identity, a primary key) may depend on it.
 
 from __future__ import annotations
 
-from auditor.base.names import qualified, quote_ident, quote_literal
+from auditor.base.names import qualified, quote_ident, quote_literal, regclass_literal
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Index, Snapshot, Table
 from auditor.rules.fixnames import new_name
@@ -97,8 +97,8 @@ def replace_index_sql(
     nor used by a foreign key (pg_depend); and only then drops the old index (or its constraint), renaming
     the new one to the old name when asked. `create` is the CREATE UNIQUE INDEX statement; `also` is one more
     condition the swap needs (SQL, `n` the new index's pg_index row), such as a step before it that worked."""
-    new_q = _lit(qualified(t.schema, new))
-    old_q = _lit(qualified(t.schema, old))
+    new_q = regclass_literal(t.schema, new)
+    old_q = regclass_literal(t.schema, old)
 
     def names(columns: list[str] | tuple[str, ...]) -> str:
         return "ARRAY[" + ", ".join(f"quote_ident({_lit(c)})" for c in columns) + "]::text[]"
@@ -115,7 +115,7 @@ def replace_index_sql(
     body = (
         "  IF NOT EXISTS (SELECT FROM pg_index n, pg_index o\n"
         f"      WHERE n.indexrelid = to_regclass({new_q}) AND o.indexrelid = to_regclass({old_q})\n"
-        f"        AND n.indrelid = o.indrelid AND n.indrelid = {_lit(t.qualified)}::regclass\n"
+        f"        AND n.indrelid = o.indrelid AND n.indrelid = {regclass_literal(t.schema, t.name)}::regclass\n"
         f"        AND n.indisunique AND n.indisvalid AND n.indisready{nnd}\n"
         f"        AND {_keys('n')} = {expected}\n"
         "        AND pg_get_expr(n.indpred, n.indrelid, true)\n"
@@ -137,7 +137,7 @@ def index_there(schema: str, name: str | None, alias: str, condition: str = "") 
     built, valid and live, and `condition` holds of it (read as `alias`, its pg_index row; `{alias}_a` its
     pg_am row)."""
     a = alias
-    named = f"{a}.indexrelid = to_regclass({_lit(qualified(schema, name))}) AND " if name else ""
+    named = f"{a}.indexrelid = to_regclass({regclass_literal(schema, name)}) AND " if name else ""
     return (
         f"EXISTS (SELECT FROM pg_index {a} JOIN pg_class {a}_c ON {a}_c.oid = {a}.indexrelid"
         f" JOIN pg_am {a}_a ON {a}_a.oid = {a}_c.relam\n"
@@ -192,7 +192,7 @@ def drop_index_guarded_sql(t: Table, old: Index, keep: list[str]) -> str:
     still there and every condition holds, or when the old index is one nothing may lose (_protected). The
     drop runs in the block, so no CONCURRENTLY: a brief ACCESS EXCLUSIVE lock on the table, waited for at
     most lock_timeout (5s when unset). An index backing a unique constraint goes with its constraint."""
-    old_q = _lit(qualified(t.schema, old.name))
+    old_q = regclass_literal(t.schema, old.name)
     via = old.constraint_name if old.constraint_type == "u" else None
     drop = (
         f"  ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(via)};"
@@ -230,7 +230,7 @@ def replace_foreign_key_sql(
         tail += f"  ALTER TABLE {t.qualified} RENAME CONSTRAINT {quote_ident(new)} TO {quote_ident(old)};\n"
     body = (
         "  IF NOT EXISTS (SELECT FROM pg_constraint n, pg_constraint o\n"
-        f"      WHERE n.conrelid = {_lit(t.qualified)}::regclass AND o.conrelid = n.conrelid\n"
+        f"      WHERE n.conrelid = {regclass_literal(t.schema, t.name)}::regclass AND o.conrelid = n.conrelid\n"
         f"        AND n.conname = {_lit(new)} AND o.conname = {_lit(old)} AND n.contype = 'f' AND o.contype = 'f'\n"
         "        AND n.convalidated AND n.confrelid = o.confrelid\n"
         f"        AND n.conkey @> o.conkey AND n.confkey @> o.confkey{exact}{extra})\n"
@@ -259,7 +259,7 @@ def valid_unique_index(schema: str, name: str) -> str:
     """A replace_index_sql condition: another unique index (one the fix built before) is there and valid."""
     return (
         "\n        AND EXISTS (SELECT FROM pg_index s WHERE s.indexrelid = "
-        f"to_regclass({_lit(qualified(schema, name))}) AND s.indisunique AND s.indisvalid)"
+        f"to_regclass({regclass_literal(schema, name)}) AND s.indisunique AND s.indisvalid)"
     )
 
 

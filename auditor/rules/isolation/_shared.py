@@ -25,7 +25,7 @@ from auditor.analysis.tenancy import (
     policy_applies,
     tenancy,
 )
-from auditor.base.names import qualified, quote_ident, quote_literal
+from auditor.base.names import qualified, quote_ident, quote_literal, regclass_literal
 from auditor.catalog.model import Snapshot, Table
 from auditor.rules.common import invoker_view_sql
 from auditor.rules.fixnames import new_name
@@ -335,7 +335,7 @@ def _unscoped_hit(snap: Snapshot, ten: Tenancy, info: TableInfo, p: Any, obj: Ob
         what += ": any user can add themselves to any tenant, then read it through the membership check"
     else:
         severity = "high"
-    new = policy_sql(snap, ten, info, new_name(snap, t, [p.name], "tenant", kind="policy"))
+    new = policy_sql(snap, ten, info, f"{p.name}_tenant")  # a base: policy_sql makes it a free name
     fix = None
     if ten.shape == "column" and new:
         # the scoped policy first, then the old one goes, in one transaction: a failed CREATE keeps the old
@@ -377,7 +377,7 @@ def not_null_sql(snap: Snapshot, t: Table, col: str) -> str:
     """SET NOT NULL without a long ACCESS EXCLUSIVE scan: a NOT VALID check, validated, then dropped, the drop
     guarded: only once the column is NOT NULL, and only a check that says exactly that (never another)."""
     cname = new_name(snap, t, [t.name, col], "not_null", kind="constraint")
-    rel, q = quote_literal(t.qualified), quote_ident(cname)
+    rel, q = regclass_literal(t.schema, t.name), quote_ident(cname)
     guard = do_block(
         "  IF NOT EXISTS (SELECT FROM pg_attribute a JOIN pg_constraint c ON c.conrelid = a.attrelid\n"
         f"      WHERE a.attrelid = {rel}::regclass AND a.attname = {quote_literal(col)} AND a.attnotnull\n"

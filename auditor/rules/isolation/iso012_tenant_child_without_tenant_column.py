@@ -136,7 +136,7 @@ def add_column_sql(ten: Tenancy, t: Table, refs: list[Constraint], col: str, typ
     either would reject its INSERTs."""
     fill = backfill_sql(ten, t, refs, col)
     head = (
-        f"-- {col} added and filled from the parent, all or nothing (a large table: fill it in batches instead).\n"
+        "-- the tenant column added and filled from the parent, all or nothing (a large table: in batches instead).\n"
         "-- Once the application writes it on new rows, make it NOT NULL and part of the key to the parent\n"
         "-- (the re-audit's ISO015 and ISO013 fixes): before that, either would reject its INSERTs.\n"
     )
