@@ -67,15 +67,19 @@ def create_index_sql(
     *,
     using: str | None = None,
     where: str | None = None,
+    if_not_exists: bool = False,
 ) -> str:
     """CREATE INDEX that runs as-is: CONCURRENTLY on a plain table; on a partitioned one (CONCURRENTLY is not
     allowed on its parent) ON ONLY the parent, then a copy per partition as they are when it runs, attached.
-    `using` names the access method (btree when None), `where` makes it partial."""
+    `using` names the access method (btree when None), `where` makes it partial. `if_not_exists` (a plain
+    table) lets two fixes that want the same index both run: the second skips it, and whatever checks the
+    index afterwards finds the first one's (or none, if the name holds something else)."""
     suffix = "_".join(p for p in (using, "partial" if where else None, "idx") if p)
     name = name or new_name(snap, t, [t.name, "_".join(columns)], suffix)
     body = (f" USING {using}" if using else "") + f" ({column_list(columns)})" + (f" WHERE {where}" if where else "")
     if not t.is_partitioned:
-        return f"CREATE INDEX CONCURRENTLY {quote_ident(name)} ON {t.qualified}{body};"
+        ine = "IF NOT EXISTS " if if_not_exists else ""
+        return f"CREATE INDEX CONCURRENTLY {ine}{quote_ident(name)} ON {t.qualified}{body};"
     return partitioned_index_sql(t, name, body.lstrip() if using else f"USING btree{body}")
 
 

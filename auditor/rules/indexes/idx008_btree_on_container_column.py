@@ -60,7 +60,7 @@ def btree_on_container_column(snap: Snapshot) -> Iterator[Hit]:
 
     ## Fix
     ```sql
-    CREATE INDEX CONCURRENTLY documents_tags_gin_idx ON documents USING gin (tags);
+    CREATE INDEX CONCURRENTLY IF NOT EXISTS documents_tags_gin_idx ON documents USING gin (tags);
     DROP INDEX CONCURRENTLY documents_tags_idx;
     ```
     For jsonb queried only with `@>`, `USING gin (doc jsonb_path_ops)` is smaller and faster. The
@@ -103,7 +103,10 @@ def btree_on_container_column(snap: Snapshot) -> Iterator[Hit]:
         ]
         if not gin:
             lines += [
-                create_index_sql(snap, t, [c.name], new_name(snap, t, [t.name, c.name], "gin_idx"), using="gin")
+                # the same name for every btree on the column: the first fix builds it, the others find it
+                create_index_sql(
+                    snap, t, [c.name], new_name(snap, t, [t.name, c.name], "gin_idx"), using="gin", if_not_exists=True
+                )
                 for c in bad
             ]
         if i.key_count > len(bad):
