@@ -63,7 +63,6 @@ NOT_CLEAN = {
     "documenso": "the script runs whole (ISO014 quotes the camelCase tenant now), but ISO001's fix enables "
     "row-level security on one table, which turns the database's one high finding into one per other tenant table "
     "(1 -> 30 high+critical, the same on main before this branch)",
-    "chatbot_ui": "ISO013's composite foreign keys (user_id, assistant_id) come without their index: IDX001 medium",
 }
 
 HEADER = re.compile(r"^-- \[(\d+)/\d+\] (\w+) ", re.M)
