@@ -25,7 +25,15 @@ if TYPE_CHECKING:
 def index_definition(i: Index) -> str:
     """CREATE [UNIQUE] INDEX name ON [ONLY] schema.table USING method (keys) [INCLUDE (...)]
     [NULLS NOT DISTINCT] [WITH (...)] [WHERE ...], as pg_get_indexdef(oid) prints it."""
-    out = [i.definition_head or "", " ("]
+    return (i.definition_head or "") + index_body(i)
+
+
+def index_body(i: Index, nulls_not_distinct: bool | None = None, where: str | None = None) -> str:
+    """What follows `USING method` in the definition: ` (keys) [INCLUDE (...)] [NULLS NOT DISTINCT]
+    [WITH (...)] [WHERE ...]`, each part as the server quoted it. Fixes rebuild an index from it under
+    another name (never by cutting the printed definition, where a name may hold ` ON ` or a newline);
+    `nulls_not_distinct` overrides the index's own, `where` adds a predicate to an index that has none."""
+    out = [" ("]
     expression_colls = expression_collations(i) if i.expression_collations else None
     for k in range(i.key_count):
         if k:
@@ -40,12 +48,13 @@ def index_definition(i: Index) -> str:
         out.append(") INCLUDE (")
         out.append(", ".join(i.definition_include))
     out.append(")")
-    if i.nulls_not_distinct:
+    if i.nulls_not_distinct if nulls_not_distinct is None else nulls_not_distinct:
         out.append(" NULLS NOT DISTINCT")
     if i.definition_with:
         out.append(f" WITH ({i.definition_with})")
-    if i.definition_predicate is not None:
-        out.append(" WHERE " + i.definition_predicate)
+    predicate = i.definition_predicate if i.definition_predicate is not None else where
+    if predicate is not None:
+        out.append(" WHERE " + predicate)
     return "".join(out)
 
 

@@ -22,7 +22,8 @@ from auditor.output.text import MdText, md_code, md_escape, md_ident, plural, st
 INLINE_MAX = 8  # entries of a list or mapping shown on the label's line (or as a short list under it)
 INLINE_CHARS = 240  # past this, a list is folded even when it has few entries
 FIX_OPEN_LINES = 15  # a longer fix is folded (Markdown <details>, HTML <details>)
-# Rules that group many near-identical hits cut `fix` to the first members and keep them all in the evidence's `fixes`.
+# Reports written before grouped findings kept every member's fix cut `fix` to the first members (all of them in the
+# evidence's `fixes`): a stored report read back is shown whole too.
 _GROUP_CUT = re.compile(r"^-- \.\.\. and \d+ more like these\b.*$", re.M)
 # Evidence keys a grouped finding carries that the report shows in another form.
 _GROUP_KEYS = ("objects", "fixes", "count")

@@ -14,6 +14,7 @@ import re
 
 from auditor.base.text import sql_comment
 from auditor.engine.report import Finding, Report
+from auditor.output.evidence import whole_fix
 
 # Dependency order of the areas' fixes; within a rank, the report's own order (severity first). PAR024 registers
 # a set with pg_partman before any other fix adds partitions to it: create_parent makes its own children around
@@ -38,7 +39,7 @@ def _code(fix: str) -> str:
 
 def fixes(report: Report) -> list[Finding]:
     """The findings whose fix the script holds: active (not suppressed), with fix SQL, in dependency order."""
-    chosen = [f for f in report.active if f.fix and f.fix.strip()]
+    chosen = [f for f in report.active if whole_fix(f)]
     return sorted(chosen, key=lambda f: (_rank(f), f.sort_key()))
 
 
@@ -49,7 +50,7 @@ def block(f: Finding, number: int, total: int, same_as: int | None = None) -> st
     ]
     if same_as is not None:  # two findings, one remedy (a range set with no current partition and rows in its default)
         return "\n".join([*head, f"-- fixed by block {same_as} above", ""])
-    body = f.fix.strip() if f.fix else ""
+    body = whole_fix(f)  # a grouped finding: every member's fix (a stored report may hold the first ones in `fix`)
     if _NO_TRANSACTION.search(_code(body)):
         head.append("-- not wrapped in a transaction (CONCURRENTLY, VACUUM, ALTER SYSTEM, CALL, \\gexec, or its own)")
         return "\n".join([*head, body, ""])
@@ -68,7 +69,7 @@ def fix_script(report: Report, fail_on: str | None = None) -> str:
     ]
     first: dict[str, int] = {}
     for i, f in enumerate(chosen, 1):
-        key = (f.fix or "").strip()
+        key = whole_fix(f)
         lines.append(block(f, i, len(chosen), first.get(key)))
         first.setdefault(key, i)
     return "\n".join(lines)

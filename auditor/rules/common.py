@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -73,17 +74,20 @@ def create_index_sql(
     *,
     using: str | None = None,
     where: str | None = None,
+    if_not_exists: bool = True,
 ) -> str:
     """CREATE INDEX that runs as-is: CONCURRENTLY on a plain table; on a partitioned one (CONCURRENTLY is not
     allowed on its parent) ON ONLY the parent, then a copy per partition as they are when it runs, attached.
-    `using` names the access method (btree when None), `where` makes it partial. IF NOT EXISTS: new_name gives
-    one name per request (table, columns, method), so two findings that propose the same index (IDX008 for each
-    btree on one array column) build it once in a fix script, and each fix still runs on its own."""
+    `using` names the access method (btree when None), `where` makes it partial. IF NOT EXISTS (the default):
+    new_name gives one name per request (table, columns, method), so two findings that propose the same index
+    (IDX008 for each btree on one array column) build it once in a fix script, each fix still runs on its own,
+    and whatever checks the index afterwards (the guarded drops) finds it, or none if the name holds another."""
     suffix = "_".join(p for p in (using, "partial" if where else None, "idx") if p)
     name = name or new_name(snap, t, [t.name, "_".join(columns)], suffix)
     body = (f" USING {using}" if using else "") + f" ({column_list(columns)})" + (f" WHERE {where}" if where else "")
     if not t.is_partitioned:
-        return f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {quote_ident(name)} ON {t.qualified}{body};"
+        ine = "IF NOT EXISTS " if if_not_exists else ""
+        return f"CREATE INDEX CONCURRENTLY {ine}{quote_ident(name)} ON {t.qualified}{body};"
     return partitioned_index_sql(t, name, body.lstrip() if using else f"USING btree{body}")
 
 
@@ -154,6 +158,12 @@ def _create_view_sql(v: View) -> list[str]:
     if v.comment is not None:
         out.append(f"COMMENT ON VIEW {v.qualified} IS {quote_literal(v.comment)};")
     return out
+
+
+def invoker_view_sql(v: View) -> list[str]:
+    """A materialized view rebuilt as a plain view of the same name, query, owner, grants and comment that runs
+    as its reader (security_invoker, PostgreSQL 15+), so the policies of the tables it reads apply again."""
+    return _create_view_sql(dataclasses.replace(v, kind="v", options=["security_invoker=true"]))
 
 
 def in_index_expression(snap: Snapshot, t: Table, column: str) -> bool:

@@ -16,9 +16,9 @@ and nothing (a foreign key, replica identity, a primary key) may depend on it.
 
 from __future__ import annotations
 
-from auditor.base.names import qualified, quote_ident, quote_literal
+from auditor.base.names import qualified, quote_ident, quote_literal, regclass_literal
 from auditor.base.text import sql_comment
-from auditor.catalog.model import Snapshot, Table
+from auditor.catalog.model import Index, Snapshot, Table
 from auditor.rules.fixnames import new_name
 
 
@@ -59,6 +59,26 @@ def _keys(alias: str, first: str = "1") -> str:
     )
 
 
+def _protected(old_q: str, via: str | None = None) -> str:
+    """The check that raises when the index about to go is one nothing may lose: a primary key's, replica
+    identity, one a foreign key looks its rows up through (pg_depend), or one backing a unique or exclusion
+    constraint other than `via` (the constraint the fix drops it with)."""
+    other = f" AND c.conname <> {_lit(via)}" if via else ""
+    return (
+        f"  IF EXISTS (SELECT FROM pg_index o WHERE o.indexrelid = to_regclass({old_q})\n"
+        "      AND (o.indisprimary OR o.indisreplident))\n"
+        "    OR EXISTS (SELECT FROM pg_depend d WHERE d.refclassid = 'pg_class'::regclass\n"
+        f"      AND d.refobjid = to_regclass({old_q}) AND d.deptype = 'n')\n"
+        f"    OR EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = to_regclass({old_q})\n"
+        "      AND c.contype IN ('p', 'u', 'x')"
+        f" AND c.conrelid = (SELECT indrelid FROM pg_index WHERE indexrelid = c.conindid){other})\n"
+        "  THEN\n"
+        "    RAISE EXCEPTION 'pg-auditor: a primary key, replica identity or foreign key uses the old index"
+        " (or a constraint it backs): kept';\n"
+        "  END IF;\n"
+    )
+
+
 def replace_index_sql(
     t: Table,
     create: str,
@@ -77,8 +97,8 @@ def replace_index_sql(
     nor used by a foreign key (pg_depend); and only then drops the old index (or its constraint), renaming
     the new one to the old name when asked. `create` is the CREATE UNIQUE INDEX statement; `also` is one more
     condition the swap needs (SQL, `n` the new index's pg_index row), such as a step before it that worked."""
-    new_q = _lit(qualified(t.schema, new))
-    old_q = _lit(qualified(t.schema, old))
+    new_q = regclass_literal(t.schema, new)
+    old_q = regclass_literal(t.schema, old)
 
     def names(columns: list[str] | tuple[str, ...]) -> str:
         return "ARRAY[" + ", ".join(f"quote_ident({_lit(c)})" for c in columns) + "]::text[]"
@@ -95,23 +115,100 @@ def replace_index_sql(
     body = (
         "  IF NOT EXISTS (SELECT FROM pg_index n, pg_index o\n"
         f"      WHERE n.indexrelid = to_regclass({new_q}) AND o.indexrelid = to_regclass({old_q})\n"
-        f"        AND n.indrelid = o.indrelid AND n.indrelid = {_lit(t.qualified)}::regclass\n"
+        f"        AND n.indrelid = o.indrelid AND n.indrelid = {regclass_literal(t.schema, t.name)}::regclass\n"
         f"        AND n.indisunique AND n.indisvalid AND n.indisready{nnd}\n"
         f"        AND {_keys('n')} = {expected}\n"
         "        AND pg_get_expr(n.indpred, n.indrelid, true)\n"
         f"          IS NOT DISTINCT FROM pg_get_expr(o.indpred, o.indrelid, true){also})\n"
         "  THEN\n"
         "    RAISE EXCEPTION 'pg-auditor: the new unique index is missing or not valid: the old one is kept';\n"
-        "  END IF;\n"
-        "  IF EXISTS (SELECT FROM pg_index o WHERE o.indexrelid = to_regclass("
-        f"{old_q}) AND (o.indisprimary OR o.indisreplident))\n"
-        "    OR EXISTS (SELECT FROM pg_depend d WHERE d.refclassid = 'pg_class'::regclass\n"
-        f"      AND d.refobjid = to_regclass({old_q}) AND d.deptype = 'n')\n"
-        "  THEN\n"
-        "    RAISE EXCEPTION 'pg-auditor: a primary key, replica identity or foreign key uses the old index: kept';\n"
-        "  END IF;\n" + _LOCK + drop
+        "  END IF;\n" + _protected(old_q, old_constraint) + _LOCK + drop
     ).rstrip("\n")
     return f"{create}\n{do_block(body)}"
+
+
+def _cols(alias: str, first: str, last: str) -> str:
+    """Index columns (keys or INCLUDE) `first` to `last` as pg_get_indexdef prints them, as an array."""
+    return f"ARRAY(SELECT pg_get_indexdef({alias}.indexrelid, g, true) FROM generate_series({first}, {last}) g)"
+
+
+def index_there(schema: str, name: str | None, alias: str, condition: str = "") -> str:
+    """SQL: an index (`name` in `schema`, or any when None) exists on the table of `o` (the index about to go),
+    built, valid and live, and `condition` holds of it (read as `alias`, its pg_index row; `{alias}_a` its
+    pg_am row)."""
+    a = alias
+    named = f"{a}.indexrelid = to_regclass({regclass_literal(schema, name)}) AND " if name else ""
+    return (
+        f"EXISTS (SELECT FROM pg_index {a} JOIN pg_class {a}_c ON {a}_c.oid = {a}.indexrelid"
+        f" JOIN pg_am {a}_a ON {a}_a.oid = {a}_c.relam\n"
+        f"        WHERE {named}{a}.indexrelid <> o.indexrelid\n"
+        f"          AND {a}.indrelid = o.indrelid AND {a}.indisvalid AND {a}.indisready AND {a}.indislive{condition})"
+    )
+
+
+def covers(snap: Snapshot, alias: str = "k") -> str:
+    """An index_there condition: the index serves every lookup `o` serves and enforces what `o` enforces: the
+    same access method, predicate, operator classes and collations, o's keys as its leading keys (in the same
+    order, or all reversed: a btree read backwards), o's INCLUDE columns among its columns, and, if o is
+    unique, unique on exactly those keys."""
+    k = alias
+    n = "o.indnkeyatts"
+    same_nulls = f" AND (NOT o.indnullsnotdistinct OR {k}.indnullsnotdistinct)" if snap.server.major >= 15 else ""
+    return (
+        f"\n          AND {k}_a.oid = (SELECT relam FROM pg_class WHERE oid = o.indexrelid)"
+        f" AND {k}.indnkeyatts >= {n}\n"
+        f"          AND {_cols(k, '1', n)} = {_cols('o', '1', n)}\n"
+        f"          AND {k}.indclass[0:{n} - 1] = o.indclass[0:{n} - 1]"
+        f" AND {k}.indcollation[0:{n} - 1] = o.indcollation[0:{n} - 1]\n"
+        f"          AND ({k}.indoption[0:{n} - 1] = o.indoption[0:{n} - 1]\n"
+        f"            OR {k}.indoption[0:{n} - 1]"
+        f" = ARRAY(SELECT o.indoption[g] # 3::int2 FROM generate_series(0, {n} - 1) g))\n"
+        f"          AND pg_get_expr({k}.indpred, {k}.indrelid)"
+        " IS NOT DISTINCT FROM pg_get_expr(o.indpred, o.indrelid)\n"
+        f"          AND {_cols('o', f'{n} + 1', 'o.indnatts')} <@ {_cols(k, '1', f'{k}.indnatts')}\n"
+        f"          AND (NOT o.indisunique OR ({k}.indisunique AND {k}.indnkeyatts = {n}{same_nulls}))"
+    )
+
+
+def same_keys_partial(alias: str = "k") -> str:
+    """An index_there condition: a partial index of the same method on o's key and INCLUDE columns."""
+    k = alias
+    return (
+        f"\n          AND {k}_a.oid = (SELECT relam FROM pg_class WHERE oid = o.indexrelid)"
+        f" AND {k}.indpred IS NOT NULL\n"
+        f"          AND {_cols(k, '1', f'{k}.indnatts')} = {_cols('o', '1', 'o.indnatts')}"
+    )
+
+
+def containment_on(column: str, alias: str = "k") -> str:
+    """An index_there condition: a GIN or GiST index on `column`, which serves containment and overlap."""
+    keys = _cols(alias, "1", f"{alias}.indnkeyatts")
+    return f"\n          AND {alias}_a.amname IN ('gin', 'gist') AND quote_ident({_lit(column)}) = ANY({keys})"
+
+
+def drop_index_guarded_sql(t: Table, old: Index, keep: list[str]) -> str:
+    """Drop index `old` of t only once what replaces it is there (`keep`: index_there conditions, each
+    over `o`, the old index's pg_index row): a DO block raises, and drops nothing, unless the old index is
+    still there and every condition holds, or when the old index is one nothing may lose (_protected). The
+    drop runs in the block, so no CONCURRENTLY: a brief ACCESS EXCLUSIVE lock on the table, waited for at
+    most lock_timeout (5s when unset). An index backing a unique constraint goes with its constraint."""
+    old_q = regclass_literal(t.schema, old.name)
+    via = old.constraint_name if old.constraint_type == "u" else None
+    drop = (
+        f"  ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(via)};"
+        if via
+        else f"  DROP INDEX {qualified(t.schema, old.name)};"
+    )
+    conditions = "\n      AND ".join(keep)
+    body = (
+        f"  IF NOT EXISTS (SELECT FROM pg_index o WHERE o.indexrelid = to_regclass({old_q})\n"
+        f"      AND {conditions})\n"
+        "  THEN\n"
+        "    RAISE EXCEPTION 'pg-auditor: the index kept in its place is missing, not valid or no longer covers it: "
+        "nothing dropped';\n"
+        "  END IF;\n" + _protected(old_q, via) + _LOCK + drop
+    )
+    return do_block(body)
 
 
 def replace_foreign_key_sql(
@@ -133,7 +230,7 @@ def replace_foreign_key_sql(
         tail += f"  ALTER TABLE {t.qualified} RENAME CONSTRAINT {quote_ident(new)} TO {quote_ident(old)};\n"
     body = (
         "  IF NOT EXISTS (SELECT FROM pg_constraint n, pg_constraint o\n"
-        f"      WHERE n.conrelid = {_lit(t.qualified)}::regclass AND o.conrelid = n.conrelid\n"
+        f"      WHERE n.conrelid = {regclass_literal(t.schema, t.name)}::regclass AND o.conrelid = n.conrelid\n"
         f"        AND n.conname = {_lit(new)} AND o.conname = {_lit(old)} AND n.contype = 'f' AND o.contype = 'f'\n"
         "        AND n.convalidated AND n.confrelid = o.confrelid\n"
         f"        AND n.conkey @> o.conkey AND n.confkey @> o.confkey{exact}{extra})\n"
@@ -162,7 +259,7 @@ def valid_unique_index(schema: str, name: str) -> str:
     """A replace_index_sql condition: another unique index (one the fix built before) is there and valid."""
     return (
         "\n        AND EXISTS (SELECT FROM pg_index s WHERE s.indexrelid = "
-        f"to_regclass({_lit(qualified(schema, name))}) AND s.indisunique AND s.indisvalid)"
+        f"to_regclass({regclass_literal(schema, name)}) AND s.indisunique AND s.indisvalid)"
     )
 
 

@@ -38,10 +38,7 @@ HIGH = SEVERITY_RANK["high"]
 # Schemas whose script stops today, with the first block that fails (its rule's code) and why.
 STOPS_AT: dict[str, tuple[str, str]] = {}
 # Schemas whose script runs whole but leaves a new finding at medium or above, with why.
-NOT_CLEAN = {
-    "chatbot_ui": "ISO013's grouped finding prints 3 of its 32 member fixes in the script (the rest in the JSON): "
-    "the 29 left make a medium group whose members no longer include the low bucket, a new fingerprint",
-}
+NOT_CLEAN: dict[str, str] = {}
 
 
 # A finding a cleared one hands over to, on the same object: the next step, with its own fix, not a regression.

@@ -54,6 +54,7 @@ class Case:
 
 
 NEW_INDEX = "pg-auditor: the new unique index is missing or not valid"
+KEPT_INDEX = "pg-auditor: the index kept in its place is missing, not valid or no longer covers it"
 NEW_FK = "pg-auditor: the new foreign key is missing or not validated"
 LONG_FK = "t" * 63  # a 63-byte name: `<name>_tenant` cut to 63 bytes is the name itself
 
@@ -182,25 +183,25 @@ CASES = [
         "gone since the audit: the unique constraint to keep was dropped, so the duplicate is the only one left",
         sabotage="ALTER TABLE accounts DROP CONSTRAINT accounts_email_key;",
         only="accounts_email_key2",
-        not_yet="the duplicate is dropped without checking that the index it duplicates is still there",
+        expect=KEPT_INDEX,
     ),
     Case(
         "IDX003",
         "gone since the audit: the wider index to keep was dropped, so the redundant one is the only one left",
         sabotage="DROP INDEX orders_customer_created_idx;",
-        not_yet="the redundant index is dropped without checking that the wider one is still there",
+        expect=KEPT_INDEX,
     ),
     Case(
         "IDX008",
-        "name held: an object has the GIN index's name, so CREATE INDEX fails and the btree is still dropped",
+        "name held: an object has the GIN index's name, so CREATE INDEX fails and the btree must stay",
         sabotage="CREATE TABLE documents_tags_gin_idx ();",
-        not_yet="the btree is dropped after a failed CREATE INDEX (no guard in the indexes area yet)",
+        expect=KEPT_INDEX,
     ),
     Case(
         "IDX010",
-        "name held: an object has the partial index's name, so CREATE INDEX fails and the full one is dropped",
+        "name held: an object has the partial index's name, so CREATE INDEX fails and the full one must stay",
         sabotage="CREATE TABLE subscriptions_canceled_at_partial_idx ();",
-        not_yet="the full index is dropped after a failed CREATE INDEX (no guard in the indexes area yet)",
+        expect=KEPT_INDEX,
     ),
 ]
 

@@ -7,7 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from auditor.base.names import column_list, quote_ident
-from auditor.catalog.model import Snapshot, Table
+from auditor.catalog.indexdef import index_body
+from auditor.catalog.model import Index, Snapshot, Table
 from auditor.rules.constraints._shared import (
     checked_columns,
     judged_tables,
@@ -18,17 +19,16 @@ from auditor.rules.fixnames import new_name
 from auditor.rules.guarded import commented, replace_index_sql
 from auditor.rules.registry import Hit, Obj, rule
 
-_DEF_TAIL = re.compile(r" (?:WITH \(|TABLESPACE |WHERE )")
 
-
-def nulls_not_distinct_sql(definition: str, name: str) -> str:
-    """The index's definition rebuilt CONCURRENTLY under a new name, with NULLS NOT DISTINCT."""
-    head, _, rest = definition.partition(" ON ")
-    new_head = head.replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ", 1)
-    new_head = new_head[: new_head.rindex(" ") + 1] + quote_ident(name)
-    m = _DEF_TAIL.search(rest)
-    at = m.start() if m else len(rest)
-    return f"{new_head} ON {rest[:at]} NULLS NOT DISTINCT{rest[at:]};"
+def nulls_not_distinct_sql(t: Table, i: Index, name: str) -> str | None:
+    """The index rebuilt CONCURRENTLY under a new name, with NULLS NOT DISTINCT: from the definition's parts
+    (a name or predicate holding ` ON ` or a newline cannot shift them), None when the snapshot lacks them."""
+    if i.definition_head is None:
+        return None
+    return (
+        f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {quote_ident(name)} ON {t.qualified}"
+        f" USING {quote_ident(i.method)}{index_body(i, nulls_not_distinct=True)};"
+    )
 
 
 def excluded_by_predicate(column: str, predicate: str | None) -> bool:
@@ -133,14 +133,16 @@ def nullable_unique_key(snap: Snapshot) -> Iterator[Hit]:
             for c in nullable
         )
         referenced = any(c.type == "f" and c.index_oid == idx.oid for c in snap.constraints)  # never swapped out
-        if snap.server.major >= 15 and not idx.constraint_name and not t.is_partitioned and not referenced:
+        swap = snap.server.major >= 15 and not idx.constraint_name and not t.is_partitioned and not referenced
+        if swap and idx.definition_head is not None:
             twin = new_name(snap, t, [idx.name], "nnd")
+            create = nulls_not_distinct_sql(t, idx, twin) or ""
             fix = (
                 "-- treat NULLs as equal (fails to build if such duplicates exist already; the old index goes\n"
                 "-- only once the new one is valid):\n"
                 + replace_index_sql(
                     t,
-                    nulls_not_distinct_sql(idx.definition, twin),
+                    create,
                     twin,
                     idx.name,
                     nulls_not_distinct=True,

@@ -18,6 +18,7 @@ from auditor.rules.common import (  # noqa: F401  (the index rules read these fr
     parse_time,
     stats_window,
 )
+from auditor.rules.guarded import drop_index_guarded_sql
 from auditor.rules.registry import threshold
 
 INDEX_MIN_BYTES = threshold(
@@ -84,29 +85,44 @@ def recreate_sql(i: Index) -> str:
     return concurrently(i.definition) + ";"
 
 
+def _fk_users_note(snap: Snapshot, t: Table, i: Index) -> str:
+    """A comment naming the foreign keys that look their rows up through this (unique) index: they block
+    its drop, and must be re-pointed first."""
+    users = sorted(
+        f"{snap.table_by_oid[c.table_oid].qualified}.{quote_ident(c.name)}"
+        for c in snap.foreign_keys_by_index.get(i.oid, [])
+        if c.parent_oid is None and c.table_oid in snap.table_by_oid
+    )
+    if not users:
+        return ""
+    return (
+        f"-- foreign keys rely on this index and block the drop; re-point them first: {sql_comment(', '.join(users))}\n"
+    )
+
+
 def drop_index_sql(snap: Snapshot, t: Table, i: Index) -> str:
-    """DROP that runs as-is: CONCURRENTLY on a plain table; a constraint's index goes with its constraint.
+    """DROP that runs as-is, for an index that enforces nothing and that nothing replaces (unused, or
+    useless): CONCURRENTLY IF EXISTS on a plain table; a constraint's index goes with its constraint.
     Foreign keys that reference through this (unique) index block the drop: they are named first."""
     if i.constraint_name:
         sql = f"ALTER TABLE {t.qualified} DROP CONSTRAINT {quote_ident(i.constraint_name)};"
     elif i.is_partitioned:
         sql = (
             f"-- a partitioned index cannot be dropped CONCURRENTLY: this locks {t.qualified} and its partitions\n"
-            f"DROP INDEX {qualified(t.schema, i.name)};"
+            f"DROP INDEX IF EXISTS {qualified(t.schema, i.name)};"
         )
     else:
-        sql = f"DROP INDEX CONCURRENTLY {qualified(t.schema, i.name)};"
-    users = sorted(
-        f"{snap.table_by_oid[c.table_oid].qualified}.{quote_ident(c.name)}"
-        for c in snap.foreign_keys_by_index.get(i.oid, [])
-        if c.parent_oid is None and c.table_oid in snap.table_by_oid
-    )
-    if users:
-        sql = (
-            "-- foreign keys rely on this index and block the drop; re-point them first: "
-            f"{sql_comment(', '.join(users))}\n{sql}"
-        )
-    return sql
+        sql = f"DROP INDEX CONCURRENTLY IF EXISTS {qualified(t.schema, i.name)};"
+    return _fk_users_note(snap, t, i) + sql
+
+
+def drop_kept_elsewhere_sql(snap: Snapshot, t: Table, i: Index, keep: list[str]) -> str:
+    """DROP of an index another one replaces (a twin, a wider index, a partial or GIN index the fix builds
+    first): guarded.drop_index_guarded_sql, which drops it only once the replacement (`keep`, index_there
+    conditions) is there and valid when the fix runs, and never one a constraint, replica identity or
+    foreign key needs. The drop runs in the check's block, so without CONCURRENTLY."""
+    note = f"-- dropped inside the check, not CONCURRENTLY: a brief lock on {t.qualified} (lock_timeout 5s if unset)\n"
+    return _fk_users_note(snap, t, i) + note + drop_index_guarded_sql(t, i, keep)
 
 
 def keep_rank(i: Index) -> tuple[int, int, str]:

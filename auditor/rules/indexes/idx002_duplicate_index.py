@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Index, Snapshot
 from auditor.rules.common import human_bytes, index_obj
-from auditor.rules.indexes._shared import drop_index_sql, duplicate_groups, family, index_bytes, recreate_sql
+from auditor.rules.guarded import covers, index_there
+from auditor.rules.indexes._shared import drop_kept_elsewhere_sql, duplicate_groups, family, index_bytes, recreate_sql
 from auditor.rules.registry import Hit, rule
 
 
@@ -74,6 +75,12 @@ def duplicate_index(snap: Snapshot) -> Iterator[Hit]:
     A duplicate that backs a constraint is dropped with `ALTER TABLE ... DROP CONSTRAINT`; foreign
     keys that use its index must be re-pointed first (the fix says which). The finding's fix also
     carries the statement that recreates the index.
+    The drop runs inside a `DO` block that first checks, when the fix runs, that the kept twin is there,
+    valid, on the same table, with the same method, keys, operator classes, collations, order, predicate
+    and INCLUDE columns (and unique, if the duplicate is), and raises (dropping nothing) otherwise, or
+    when the index to drop is one nothing may lose: a primary key's, replica identity, one a foreign key
+    looks its rows up through, or one backing a constraint other than the one it is dropped with. Inside
+    a block the drop cannot be CONCURRENTLY: it takes a brief lock (lock_timeout 5s when none is set).
 
     ## False positives
     A twin is never useful to the planner, but it may be wanted for a while: a replacement built
@@ -98,5 +105,8 @@ def duplicate_index(snap: Snapshot) -> Iterator[Hit]:
                     "kept": keep.definition,
                     "sizes": index_sizes(snap, d, keep, children),
                 },
-                fix=f"{drop_index_sql(snap, t, d)}\n-- undo: {sql_comment(recreate_sql(d))}",
+                fix=(
+                    drop_kept_elsewhere_sql(snap, t, d, [index_there(t.schema, keep.name, "k", covers(snap))])
+                    + f"\n-- undo: {sql_comment(recreate_sql(d))}"
+                ),
             )

@@ -8,8 +8,9 @@ from typing import Any
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Index, Snapshot
 from auditor.rules.common import human_bytes, index_obj
+from auditor.rules.guarded import covers, index_there
 from auditor.rules.indexes._shared import (
-    drop_index_sql,
+    drop_kept_elsewhere_sql,
     duplicate_groups,
     family,
     index_bytes,
@@ -81,6 +82,13 @@ def redundant_index(snap: Snapshot) -> Iterator[Hit]:
     DROP INDEX CONCURRENTLY orders_customer_idx;
     ```
     The finding's fix also carries the statement that recreates the index.
+    The drop runs inside a `DO` block that first checks, when the fix runs, that the wider index is
+    there, valid, on the same table, and still leads with the redundant one's keys (same method,
+    operator classes, collations, order and predicate, its INCLUDE columns among the wider one's), and
+    raises (dropping nothing) otherwise, or when the index to drop is one nothing may lose: a primary
+    key's, replica identity, one a foreign key looks its rows up through, or one backing a constraint
+    other than the one it is dropped with. Inside a block the drop cannot be CONCURRENTLY: it takes a
+    brief lock (lock_timeout 5s when none is set).
 
     ## False positives
     When the longer index is much wider (see `sizes`; the message says so from three times the
@@ -115,6 +123,9 @@ def redundant_index(snap: Snapshot) -> Iterator[Hit]:
             obj=index_obj(t, a),
             message=message,
             evidence=evidence,
-            fix=f"{drop_index_sql(snap, t, a)}\n-- undo: {sql_comment(recreate_sql(a))}",
+            fix=(
+                drop_kept_elsewhere_sql(snap, t, a, [index_there(t.schema, b.name, "k", covers(snap))])
+                + f"\n-- undo: {sql_comment(recreate_sql(a))}"
+            ),
             severity="medium" if a_bytes >= 100 * 1024 * 1024 else None,
         )

@@ -9,6 +9,7 @@ from typing import Any
 from auditor.base.names import qualified
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import human_bytes, index_obj
+from auditor.rules.guarded import commented
 from auditor.rules.indexes._shared import index_bytes, user_indexes
 from auditor.rules.registry import Hit, rule
 
@@ -55,9 +56,11 @@ def invalid_index(snap: Snapshot) -> Iterator[Hit]:
 
     ## Fix
     ```sql
-    DROP INDEX CONCURRENTLY users_email_key;            -- not wanted, or leftover _ccnew/_ccold
+    DROP INDEX CONCURRENTLY IF EXISTS users_email_key;  -- leftover _ccnew/_ccold
     REINDEX INDEX CONCURRENTLY users_email_key;          -- wanted (fix duplicates first if unique)
     ```
+    For an index that is not a leftover the fix rebuilds it and prints the drop, for an index that is
+    not wanted, as a comment: running the block never does both.
 
     ## False positives
     An index whose build is running right now, started by another role, when the auditing role
@@ -78,7 +81,7 @@ def invalid_index(snap: Snapshot) -> Iterator[Hit]:
             continue  # an invalid partitioned index is PAR007's, with the partitions that lack it
         leftover = re.search(r"_cc(new|old)\d*$", i.name) is not None
         evidence["bytes"] = human_bytes(index_bytes(snap, [i]))
-        drop = f"DROP INDEX CONCURRENTLY {qualified(t.schema, i.name)};"
+        drop = f"DROP INDEX CONCURRENTLY IF EXISTS {qualified(t.schema, i.name)};"
         if leftover:
             message = f"index {i.name} is an invalid leftover of a failed REINDEX CONCURRENTLY"
             fix = drop
@@ -90,7 +93,8 @@ def invalid_index(snap: Snapshot) -> Iterator[Hit]:
             fix = (
                 "-- first make sure it is not being built right now: SELECT * FROM pg_stat_progress_create_index;\n"
                 + ("-- unique: remove the duplicate values first, or the rebuild fails again\n" if i.is_unique else "")
-                + f"REINDEX INDEX CONCURRENTLY {qualified(t.schema, i.name)};\n-- or, if it is not wanted:\n{drop}"
+                + f"REINDEX INDEX CONCURRENTLY {qualified(t.schema, i.name)};\n"
+                + f"-- or, if it is not wanted, instead:\n{commented(drop)}"
             )
         yield Hit(
             obj=index_obj(t, i),

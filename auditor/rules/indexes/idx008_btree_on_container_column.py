@@ -8,8 +8,9 @@ from typing import Any
 from auditor.base.names import column_list, quote_ident
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Snapshot
-from auditor.rules.common import create_index_sql, index_obj
-from auditor.rules.indexes._shared import drop_index_sql, user_indexes
+from auditor.rules.common import create_index_sql, index_obj, new_name
+from auditor.rules.guarded import containment_on, index_there
+from auditor.rules.indexes._shared import drop_kept_elsewhere_sql, user_indexes
 from auditor.rules.registry import Hit, rule
 
 CONTAINER_TYPES = {"jsonb", "hstore", "tsvector"}
@@ -59,11 +60,17 @@ def btree_on_container_column(snap: Snapshot) -> Iterator[Hit]:
 
     ## Fix
     ```sql
-    CREATE INDEX CONCURRENTLY documents_tags_gin_idx ON documents USING gin (tags);
+    CREATE INDEX CONCURRENTLY IF NOT EXISTS documents_tags_gin_idx ON documents USING gin (tags);
     DROP INDEX CONCURRENTLY documents_tags_idx;
     ```
     For jsonb queried only with `@>`, `USING gin (doc jsonb_path_ops)` is smaller and faster. The
     other keys of a composite btree need the btree_gin extension to go into the same GIN index.
+    The drop runs inside a `DO` block that first checks, when the fix runs, that a GIN or GiST index on
+    each container column is there, valid and on the same table (a failed CREATE leaves none, or an
+    invalid one), and raises (dropping nothing) otherwise, or when the index to drop is one nothing may
+    lose: a primary key's, replica identity, one a foreign key looks its rows up through, or one backing
+    a constraint other than the one it is dropped with. Inside a block the drop cannot be CONCURRENTLY:
+    it takes a brief lock (lock_timeout 5s when none is set).
 
     ## False positives
     A btree that serves whole-value equality (`WHERE tags = $1`), sorting, or range scans over an
@@ -95,7 +102,13 @@ def btree_on_container_column(snap: Snapshot) -> Iterator[Hit]:
             for c in bad
         ]
         if not gin:
-            lines += [create_index_sql(snap, t, [c.name], using="gin") for c in bad]
+            lines += [
+                # the same name for every btree on the column: the first fix builds it, the others find it
+                create_index_sql(
+                    snap, t, [c.name], new_name(snap, t, [t.name, c.name], "gin_idx"), using="gin", if_not_exists=True
+                )
+                for c in bad
+            ]
         if i.key_count > len(bad):
             lines.append("-- the other keys need the btree_gin extension to go into the same GIN index")
         if any(c.type.endswith("[]") for c in bad):
@@ -103,7 +116,9 @@ def btree_on_container_column(snap: Snapshot) -> Iterator[Hit]:
                 "-- a GIN index serves no range comparison: keep this btree if queries scan the array by range\n"
                 "-- (traversal_ids >= ... AND traversal_ids < ..., a hierarchy path); otherwise:"
             )
-        lines.append(drop_index_sql(snap, t, i))
+        # the btree goes only once every column has a valid GIN or GiST index when the fix runs
+        keep = [index_there(t.schema, None, f"k{n}", containment_on(c.name, f"k{n}")) for n, c in enumerate(bad)]
+        lines.append(drop_kept_elsewhere_sql(snap, t, i, keep))
         yield Hit(
             obj=index_obj(t, i),
             message=(

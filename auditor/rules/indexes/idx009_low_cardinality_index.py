@@ -9,9 +9,11 @@ from auditor.base.names import quote_ident, quote_literal
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Snapshot
 from auditor.rules.common import create_index_sql, human_bytes, index_obj, new_name
+from auditor.rules.guarded import index_there, same_keys_partial
 from auditor.rules.indexes._shared import (
     INDEX_MIN_BYTES,
     drop_index_sql,
+    drop_kept_elsewhere_sql,
     family,
     family_usage,
     index_bytes,
@@ -76,6 +78,13 @@ def low_cardinality_index(snap: Snapshot) -> Iterator[Hit]:
     Better still, index what the queries for the rare rows sort or filter by next, e.g.
     `ON jobs (created_at) WHERE NOT done`. The finding's fix also carries the statement that
     recreates the index.
+    When the values are spread evenly the index is only dropped (`DROP INDEX CONCURRENTLY IF EXISTS`).
+    Otherwise the drop runs inside a `DO` block that first checks, when the fix runs, that the partial
+    index is there, valid, on the same table and on the old one's columns, and raises (dropping nothing)
+    otherwise, or when the index to drop is one nothing may lose: a primary key's, replica identity, one
+    a foreign key looks its rows up through, or one backing a constraint other than the one it is
+    dropped with. Inside a block the drop cannot be CONCURRENTLY: it takes a brief lock (lock_timeout 5s
+    when none is set).
 
     ## False positives
     Before ANALYZE, or on a young table whose values are still few, the distinct count misleads. An
@@ -120,7 +129,8 @@ def low_cardinality_index(snap: Snapshot) -> Iterator[Hit]:
             fix = (
                 f"-- {freq:.0%} of rows hold {quote_literal(str(top))}: index the others only (if queries look "
                 "for them)\n"
-                f"{create_index_sql(snap, t, [col.name], name, where=rare)}\n{drop_index_sql(snap, t, i)}"
+                f"{create_index_sql(snap, t, [col.name], name, where=rare)}\n"
+                + drop_kept_elsewhere_sql(snap, t, i, [index_there(t.schema, name, "k", same_keys_partial())])
             )
         else:
             fix = (

@@ -6,9 +6,18 @@ from collections.abc import Iterator
 
 from auditor.base.names import quote_ident
 from auditor.base.text import sql_comment
+from auditor.catalog.indexdef import index_body
 from auditor.catalog.model import Index, Snapshot, Table
 from auditor.rules.common import create_index_sql, human_bytes, index_obj, new_name
-from auditor.rules.indexes._shared import INDEX_MIN_BYTES, NO_STATS, drop_index_sql, family, index_bytes, user_indexes
+from auditor.rules.guarded import index_there, same_keys_partial
+from auditor.rules.indexes._shared import (
+    INDEX_MIN_BYTES,
+    NO_STATS,
+    drop_kept_elsewhere_sql,
+    family,
+    index_bytes,
+    user_indexes,
+)
 from auditor.rules.registry import Hit, Skip, rule, threshold
 
 PARTIAL_INDEX_NULL_FRACTION = threshold(
@@ -16,17 +25,16 @@ PARTIAL_INDEX_NULL_FRACTION = threshold(
 )
 
 
-def definition_on(i: Index, table: Table, target: Table, name: str) -> str | None:
-    """The index's definition rewritten for another name and table (a partition), CONCURRENTLY where allowed."""
-    d = i.definition
-    for marker in (f" ON ONLY {table.qualified} USING ", f" ON {table.qualified} USING "):
-        at = d.find(marker)
-        if at >= 0:
-            rest = d[at + len(marker) - len(" USING ") :]
-            unique = "UNIQUE " if d.startswith("CREATE UNIQUE ") else ""
-            conc = "" if target.is_partitioned else "CONCURRENTLY "
-            return f"CREATE {unique}INDEX {conc}{quote_ident(name)} ON {target.qualified}{rest}"
-    return None
+def partial_sql(i: Index, t: Table, name: str, where: str) -> str | None:
+    """The index rebuilt under a new name with WHERE `where`, CONCURRENTLY: from the definition's parts (a
+    name or expression holding ` ON ` or a newline cannot shift them), None when the snapshot lacks them."""
+    if i.definition_head is None:
+        return None
+    unique = "UNIQUE " if i.is_unique else ""
+    return (
+        f"CREATE {unique}INDEX CONCURRENTLY {quote_ident(name)} ON {t.qualified}"
+        f" USING {quote_ident(i.method)}{index_body(i, where=where)};"
+    )
 
 
 @rule(
@@ -78,6 +86,12 @@ def mostly_null_index(snap: Snapshot) -> Iterator[Hit]:
         WHERE canceled_at IS NOT NULL;
     DROP INDEX CONCURRENTLY subscriptions_canceled_at_idx;
     ```
+    The drop runs inside a `DO` block that first checks, when the fix runs, that the partial index is
+    there, valid, on the same table and on the old one's columns, and raises (dropping nothing)
+    otherwise, or when the index to drop is one nothing may lose: a primary key's, replica identity, one
+    a foreign key looks its rows up through, or one backing a constraint other than the one it is
+    dropped with. Inside a block the drop cannot be CONCURRENTLY: it takes a brief lock (lock_timeout 5s
+    when none is set).
 
     ## False positives
     Queries that look for `col IS NULL`, or that sort by the column with no condition that implies
@@ -106,11 +120,8 @@ def mostly_null_index(snap: Snapshot) -> Iterator[Hit]:
         if i.is_partitioned and all(i.columns) and not i.include_columns and not any(i.options):
             create = create_index_sql(snap, t, [c for c in i.columns if c], name, where=where)
         else:
-            body = definition_on(i, t, t, name)
-            create = (
-                f"{body} WHERE {where};"
-                if body
-                else f"-- recreate {quote_ident(i.name)} with WHERE {sql_comment(where)}"
+            create = partial_sql(i, t, name, where) or (
+                f"-- recreate {quote_ident(i.name)} as {quote_ident(name)} with WHERE {sql_comment(where)}"
             )
         yield Hit(
             obj=index_obj(t, i),
@@ -126,6 +137,7 @@ def mostly_null_index(snap: Snapshot) -> Iterator[Hit]:
             },
             fix=(
                 f"-- only if no query looks for {quote_ident(lead)} IS NULL through this index\n"
-                f"{create}\n{drop_index_sql(snap, t, i)}"
+                f"{create}\n"
+                + drop_kept_elsewhere_sql(snap, t, i, [index_there(t.schema, name, "k", same_keys_partial())])
             ),
         )

@@ -26,11 +26,12 @@ from auditor.analysis.tenancy import (
     policy_applies,
     tenancy,
 )
-from auditor.base.names import qualified, quote_ident, quote_literal
+from auditor.base.names import qualified, quote_ident, quote_literal, regclass_literal
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Function, Snapshot, Table
+from auditor.rules.common import invoker_view_sql
 from auditor.rules.fixnames import new_name
-from auditor.rules.guarded import do_block, transaction
+from auditor.rules.guarded import commented, do_block, transaction
 from auditor.rules.registry import SEVERITY_RANK, Hit, Obj, Skip, context, threshold
 
 GROUP_OVER = threshold("isolation_group_over", 8, "more near-identical isolation findings than this become one line")
@@ -160,7 +161,8 @@ def _db(snap: Snapshot) -> Obj:
 
 
 def bounded(snap: Snapshot, hits: Iterable[Hit], what: str, default: str | None = None) -> Iterator[Hit]:
-    """Many near-identical hits become one line, with every object and fix in the evidence. `default`
+    """Many near-identical hits become one line, with every member's fix whole in its fix (each member's
+    stands alone) and every object and fix in the evidence. `default`
     is the rule's own severity, which a hit without one has. Hits are grouped per severity: a line
     never takes its worst member's severity for all of them (one high member does not make twenty
     medium ones high), and a severity with few members keeps them one by one, so each line shows
@@ -187,11 +189,9 @@ def _group(snap: Snapshot, items: list[Hit], what: str, severity: str | None, me
     obj = Obj("schema", name=next(iter(schemas))) if len(schemas) == 1 and None not in schemas else _db(snap)
     examples = ", ".join(h.obj.display for h in items[:3])
     fixes = [h.fix for h in items if h.fix]
-    fix = None
-    if fixes:
-        fix = "\n".join(fixes[:3])
-        if len(fixes) > 3:
-            fix += f"\n-- ... and {len(fixes) - 3:d} more like these (all of them in evidence.fixes)"
+    # every member's fix, whole and in the members' order: `-f sql`, the JSON and SARIF carry what a DBA runs
+    # (the Markdown and HTML fold a long one); evidence.fixes keeps them one by one, to pick from
+    fix = "\n".join(fixes) if fixes else None
     points = [h.points for h in items if h.points]
     return Hit(
         obj=obj,
@@ -337,7 +337,7 @@ def _unscoped_hit(snap: Snapshot, ten: Tenancy, info: TableInfo, p: Any, obj: Ob
         what += ": any user can add themselves to any tenant, then read it through the membership check"
     else:
         severity = "high"
-    new = policy_sql(snap, ten, info, f"{p.name}_tenant")
+    new = policy_sql(snap, ten, info, f"{p.name}_tenant")  # a base: policy_sql makes it a free name
     fix = None
     if ten.shape == "column" and new:
         # the scoped policy first, then the old one goes, in one transaction: a failed CREATE keeps the old
@@ -379,7 +379,7 @@ def not_null_sql(snap: Snapshot, t: Table, col: str) -> str:
     """SET NOT NULL without a long ACCESS EXCLUSIVE scan: a NOT VALID check, validated, then dropped, the drop
     guarded: only once the column is NOT NULL, and only a check that says exactly that (never another)."""
     cname = new_name(snap, t, [t.name, col], "not_null", kind="constraint")
-    rel, q = quote_literal(t.qualified), quote_ident(cname)
+    rel, q = regclass_literal(t.schema, t.name), quote_ident(cname)
     guard = do_block(
         "  IF NOT EXISTS (SELECT FROM pg_attribute a JOIN pg_constraint c ON c.conrelid = a.attrelid\n"
         f"      WHERE a.attrelid = {rel}::regclass AND a.attname = {quote_literal(col)} AND a.attnotnull\n"
@@ -418,6 +418,59 @@ def _grantees(snap: Snapshot, schema: str, name: str) -> list[str]:
     )
 
 
+def _revoke_sql(snap: Snapshot, schema: str, name: str, kind: str) -> str:
+    """REVOKE ALL from PUBLIC and from every role granted anything on the relation (its owner keeps it)."""
+    rel = next((v for v in snap.views if v.schema == schema and v.name == name), None) or snap.table_by_name.get(
+        (schema, name)
+    )
+    acl = letters_by_grantee(rel.acl if rel else None)
+    owner = rel.owner if rel else ""
+    grantees = ["PUBLIC"] if acl.get("public") else []
+    grantees += sorted(quote_ident(g) for g in acl if g not in ("public", owner))
+    return "\n".join(f"REVOKE ALL ON {kind.upper()} {qualified(schema, name)} FROM {g};" for g in grantees)
+
+
+def _matview_fix(snap: Snapshot, schema: str, name: str) -> str:
+    """A materialized view over RLS tables: replaced, in one transaction, by a security_invoker view with its
+    name, query, owner and grants (the policies apply to every read again); where that cannot be (before
+    PostgreSQL 15, views reading it, a definition not read), its grants revoked."""
+    v = next(v for v in snap.views if v.schema == schema and v.name == name)
+    revoke = _revoke_sql(snap, schema, name, "table")
+    readers = snap.views_reading.get(v.oid, [])
+    if snap.server.major < 15 or readers or not v.definition:
+        why = (
+            "security_invoker needs PostgreSQL 15"
+            if snap.server.major < 15
+            else f"{len(readers)} view(s) read it"
+            if readers
+            else "its definition was not read"
+        )
+        return (
+            f"-- it cannot be replaced by a security_invoker view here ({why}): take it from every role but its"
+            " owner,\n-- and serve the rows through a function or view that filters on the tenant\n"
+            + (revoke or f"-- only its owner {quote_ident(v.owner)} reads it: keep the application off that role")
+        )
+    # the definition was read under a pinned search_path: every name that needs its schema carries it
+    steps = [
+        f"DROP MATERIALIZED VIEW {v.qualified};",
+        *invoker_view_sql(v),
+    ]
+    alternative = (
+        "-- instead take it from every role but its owner (not run):\n" + commented(revoke)
+        if revoke
+        else f"-- instead keep the application off its owner, {quote_ident(v.owner)}, the only role that reads it"
+    )
+    return (
+        "-- one transaction: the materialized view becomes a view with the same name, query, owner and grants\n"
+        "-- that runs as its reader (security_invoker), so the tables' policies filter every read. A view computes\n"
+        "-- on each read and loses the materialized view's indexes: if it was there for speed, keep it and\n"
+        + alternative
+        + "\n"
+        # not transaction(): its indentation would change a line break inside a quoted name or literal
+        + do_block("\n".join(steps))
+    )
+
+
 def _exposure_hits(snap: Snapshot, kinds: tuple[str, ...]) -> Iterator[Hit]:
     ten = _tenant(snap)
     for e in exposures(snap, ten):
@@ -440,8 +493,12 @@ def _exposure_hits(snap: Snapshot, kinds: tuple[str, ...]) -> Iterator[Hit]:
                 f"ALTER TABLE {qualified(e.schema, e.name)} FORCE ROW LEVEL SECURITY;\n"
                 f"-- and copy the parent's policies, or REVOKE ALL ON {qualified(e.schema, e.name)} FROM the app roles"
             )
+        elif e.kind == "materialized view":
+            fix = _matview_fix(snap, e.schema, e.name)
         else:
-            fix = f"REVOKE ALL ON {qualified(e.schema, e.name)} FROM PUBLIC;  -- and from application roles"
+            fix = _revoke_sql(snap, e.schema, e.name, "foreign table") or (
+                f"-- only {quote_ident(e.owner or '')} reads it: keep the application from connecting as that role"
+            )
         yield Hit(
             obj=Obj(obj_kind, e.schema, e.name, None),
             message=f"{e.kind} {qualified(e.schema, e.name)} returns rows of {bases} without its policies: {e.why}",

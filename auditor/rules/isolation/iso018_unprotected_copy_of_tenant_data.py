@@ -43,11 +43,18 @@ def unprotected_copy_of_tenant_data(snap: Snapshot) -> Iterator[Hit]:
     ```
 
     ## Fix
-    Revoke direct access and expose it through a security_invoker view or function that filters on
-    the tenant; or drop it:
+    A materialized view is replaced, in one `DO` block (all or nothing), by a view with the same name,
+    query, owner, grants and comment that runs as its reader, so the tables' policies filter every read:
     ```sql
-    REVOKE ALL ON invoice_totals FROM PUBLIC;  -- and from application roles
+    DROP MATERIALIZED VIEW invoice_totals;
+    CREATE VIEW invoice_totals WITH (security_invoker=true) AS
+        SELECT org_id, sum(total) AS total FROM invoices GROUP BY org_id;
     ```
+    A view computes on each read and has no indexes of its own: where the materialized view was there for
+    speed, the fix's commented alternative keeps it and revokes it from every role but its owner
+    (`REVOKE ALL ON TABLE invoice_totals FROM app;`), to serve the rows through a function that filters
+    on the tenant. Before PostgreSQL 15 (no security_invoker), or when views read the materialized view,
+    that revoke is the fix. A foreign table is revoked from every role but its owner.
 
     ## False positives
     A materialized view that only an internal role (reporting, billing) may read is fine: the rule

@@ -32,10 +32,11 @@ def security_definer_function(snap: Snapshot) -> Iterator[Hit]:
     (auth.uid(), current_user, a membership helper, to three calls deep) or finds its rows by a secret
     argument (an invitation token). High when a caller can reach it and its search_path is not pinned,
     or it touches tenant data without such a check; low when it is pinned and touches no tenant data, or
-    checks the user and neither PUBLIC nor anon may call it; low for trigger functions (nobody calls
-    them directly); medium otherwise. The fix keeps the app working: a helper the policies call keeps
-    EXECUTE for the roles they run as before PUBLIC loses it, and a body that names relations
-    unqualified keeps its own schema on the pinned search_path. It needs no tenant model. More than
+    no application role, API role nor PUBLIC may call it, or it checks the user and neither PUBLIC nor
+    anon may call it; low for trigger functions (nobody calls them directly); medium otherwise. The fix
+    keeps the app working: a helper the policies call keeps EXECUTE for the roles they run as before
+    PUBLIC loses it, and a body that names relations unqualified keeps its own schema on the pinned
+    search_path. It needs no tenant model. More than
     `isolation_group_over` such functions become one finding.
 
     ## Bad
@@ -56,9 +57,9 @@ def security_definer_function(snap: Snapshot) -> Iterator[Hit]:
     ALTER FUNCTION all_invoices() SET search_path = pg_catalog, pg_temp;
     REVOKE EXECUTE ON FUNCTION all_invoices() FROM PUBLIC;
     ```
-    Better still, drop SECURITY DEFINER when the function does not need its owner's rights. One that
-    must keep them, pinned, not executable by PUBLIC and owned by a role that does not bypass row-level
-    security, is still listed, at low, for review.
+    Better still, drop SECURITY DEFINER when the function does not need its owner's rights (a decision
+    the fix leaves to the DBA). Once pinned and callable by no application role, the function is still
+    listed, at low, for review: it runs as its owner whatever the owner is allowed to bypass.
 
     ## False positives
     A reviewed SECURITY DEFINER function (a login check reading a table callers may not) stays listed
@@ -98,7 +99,7 @@ def security_definer_function(snap: Snapshot) -> Iterator[Hit]:
             sev = "low"
         elif callers and (not pinned or (touched and not checked)):
             sev = "high"
-        elif pinned and (not touched or (checked and "PUBLIC" not in callers and "anon" not in callers)):
+        elif pinned and (not callers or not touched or (checked and "PUBLIC" not in callers and "anon" not in callers)):
             sev = "low"
         else:
             sev = None

@@ -36,3 +36,25 @@ def test_nullable_unique_key(conn, pg_server):
     run_fix(conn, found["ic_cat_code"].fix.split("-- or, instead, if the column")[0])
     left = {f.obj.name for f in hits(snapshot_after(conn, "SELECT 1"), "CON015")}
     assert left == {"u_a_b_key"}
+
+
+def test_swap_is_built_from_the_index_parts_not_its_printed_definition(conn, pg_server):
+    """An index name holding ` ON <table> USING ` and a statement: cutting the printed definition at ` ON `
+    used to splice that statement into the CREATE. Built from the parts, the name stays a name."""
+    if pg_server.major < 15:
+        pytest.skip("NULLS NOT DISTINCT needs PostgreSQL 15")
+    hostile = "k ON t.ic USING btree (id); DROP TABLE t.canary; --"
+    (f,) = hits(
+        snapshot_after(
+            conn,
+            "CREATE SCHEMA t; CREATE TABLE t.canary (id int);"
+            "CREATE TABLE t.ic (id bigint PRIMARY KEY, customer_id bigint NOT NULL, category text);"
+            f'CREATE UNIQUE INDEX "{hostile}" ON t.ic (customer_id, category);',
+        ),
+        "CON015",
+    )
+    run_fix(conn, f.fix)
+    assert conn.execute("SELECT to_regclass('t.canary') IS NOT NULL").fetchone() == (True,)
+    assert conn.execute(
+        "SELECT indnullsnotdistinct FROM pg_index WHERE indexrelid = to_regclass(%s)", (f't."{hostile}"',)
+    ).fetchone() == (True,)  # the swap ran whole: the new index carries the old name

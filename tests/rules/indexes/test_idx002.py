@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import psycopg
+import pytest
+
 from support import hits, snapshot_after
 
 DUPLICATES = """
@@ -50,7 +53,10 @@ def test_duplicates_and_which_is_kept(conn, by_name):
     # Judged once on the partitioned parent, not per partition; no CONCURRENTLY on a partitioned index.
     assert found["ev_at_b"].obj.table == "ev"
     assert "DROP INDEX d.ev_at_b;" in found["ev_at_b"].fix and "CONCURRENTLY d.ev_at_b" not in found["ev_at_b"].fix
-    assert found["Mixed_Key_uq"].fix.startswith('DROP INDEX CONCURRENTLY d."Mixed_Key_uq";')
+    assert (
+        '  DROP INDEX d."Mixed_Key_uq";' in found["Mixed_Key_uq"].fix
+        and "CONCURRENTLY d." not in found["Mixed_Key_uq"].fix
+    )
 
 
 def test_duplicate_fixes_run(conn, run_fix):
@@ -75,3 +81,27 @@ def test_duplicate_constraint_is_dropped_as_constraint_and_names_its_foreign_key
     depends = {i.name for i in snap.indexes if i.oid == fk.index_oid}
     assert depends == {"p_id_key"}  # the key was made before the primary key: dropping the constraint fails
     assert "foreign keys rely on this index and block the drop; re-point them first: d.c.c_p_id_fkey" in f.fix
+
+
+def test_guard_never_drops_a_unique_key_for_a_plain_twin_or_one_a_foreign_key_uses(conn, run_fix):
+    """Run-time checks of the drop: a unique duplicate goes only while its twin is unique too, and an index a
+    foreign key looks its rows up through is kept (the guard's own error, before PostgreSQL's)."""
+    snap = snapshot_after(
+        conn,
+        """CREATE SCHEMA d;
+        CREATE TABLE d.p (id bigint PRIMARY KEY, code text);
+        CREATE UNIQUE INDEX p_code_b ON d.p (code);
+        CREATE TABLE d.c (code text REFERENCES d.p (code));  -- looks its rows up through p_code_b
+        CREATE UNIQUE INDEX p_code_a ON d.p (code);""",
+    )
+    (f,) = hits(snap, "IDX002")
+    assert f.obj.name == "p_code_b"
+    conn.execute("SAVEPOINT s")
+    with pytest.raises(psycopg.errors.RaiseException, match="foreign key uses the old index"):
+        run_fix(conn, f.fix.split("-- undo:")[0])
+    conn.execute("ROLLBACK TO SAVEPOINT s")
+    conn.execute(
+        "DROP TABLE d.c; DROP INDEX d.p_code_a; CREATE INDEX p_code_a ON d.p (code)"
+    )  # the twin is no longer unique
+    with pytest.raises(psycopg.errors.RaiseException, match="no longer covers it"):
+        run_fix(conn, f.fix.split("-- undo:")[0])

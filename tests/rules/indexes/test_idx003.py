@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import psycopg
+import pytest
+
 from support import hits, snapshot_after
 
 REDUNDANT = """
@@ -69,3 +72,41 @@ def test_duplicate_is_not_also_reported_redundant(conn):
     )
     assert {f.obj.name for f in hits(snap, "IDX002")} == {"x2"}
     assert {f.obj.name for f in hits(snap, "IDX003")} == {"x1"}
+
+
+def _guard_refuses(conn, run_fix, fix: str) -> str:
+    """Run the fix in a savepoint; it must raise the guard's own error. Returns the error text."""
+    conn.execute("SAVEPOINT try")
+    try:
+        run_fix(conn, fix.split("-- undo:")[0])
+    except psycopg.errors.RaiseException as e:
+        conn.execute("ROLLBACK TO SAVEPOINT try")
+        return str(e)
+    raise AssertionError("the fix ran although the index it keeps no longer covers the one it drops")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "DROP INDEX r.c_p_at; CREATE INDEX c_p_at ON r.c (at, p_id)",  # same name, keys in another order
+        "DROP INDEX r.c_p_at; CREATE INDEX c_p_at ON r.c (p_id, at) WHERE at IS NOT NULL",  # now partial
+        "DROP INDEX r.c_p_at; CREATE INDEX c_p_at ON r.c USING hash (p_id)",  # another method
+        "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'r.c_p_at'::regclass",  # invalid
+    ],
+)
+def test_redundant_fix_checks_the_wider_index_when_it_runs(conn, run_fix, change):
+    """The drop is guarded by what the wider index is when the fix runs, not at audit time: keys, predicate,
+    method, validity. Nothing is dropped when it no longer covers the redundant one."""
+    snap = snapshot_after(
+        conn,
+        """CREATE SCHEMA r;
+        CREATE TABLE r.c (id bigint PRIMARY KEY, p_id bigint, at date);
+        CREATE INDEX c_p ON r.c (p_id);
+        CREATE INDEX c_p_at ON r.c (p_id, at);""",
+    )
+    (f,) = hits(snap, "IDX003")
+    conn.execute(change)
+    assert "the index kept in its place is missing, not valid or no longer covers it" in _guard_refuses(
+        conn, run_fix, f.fix
+    )
+    assert conn.execute("SELECT to_regclass('r.c_p') IS NOT NULL").fetchone() == (True,)

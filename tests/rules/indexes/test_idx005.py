@@ -33,9 +33,9 @@ def test_unused_indexes(conn, by_name, with_usage):
     f = found["t_a_idx"]
     assert f.evidence["idx_scan"] == 0 and f.evidence["statistics_since"] == "2026-05-01T00:00:00+00:00"
     assert f.evidence["statistics_age_days"] == 60.0
-    assert f.fix.startswith("DROP INDEX CONCURRENTLY u.t_a_idx;")
+    assert f.fix.startswith("DROP INDEX CONCURRENTLY IF EXISTS u.t_a_idx;")
     assert "CREATE INDEX CONCURRENTLY t_a_idx ON u.t USING btree (a);" in f.fix
-    assert found["ev_k_idx"].obj.table == "ev" and "DROP INDEX u.ev_k_idx;" in found["ev_k_idx"].fix
+    assert found["ev_k_idx"].obj.table == "ev" and "DROP INDEX IF EXISTS u.ev_k_idx;" in found["ev_k_idx"].fix
 
 
 def test_unused_last_scan_long_ago(conn, by_name, with_usage):
