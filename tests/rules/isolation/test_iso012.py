@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from support import run_fix, snapshot_after
+from support import snapshot_after
 
 
 def test_iso012_child_without_tenant_column(rls, run, tables):
@@ -69,25 +69,3 @@ def test_grouping_keeps_each_severity_apart(rls, conn, run):
     ]
     (group,) = [f for f in found if f.obj.kind == "schema"]
     assert group.evidence["count"] == 9 and group.message.startswith("9 tables")
-
-
-def test_iso012_fix_adds_and_fills_the_column_from_the_parent(conn, run):
-    """Filled from a parent's tenant column (a composite key joined pair by pair), the rows keep their tenant."""
-    snap = snapshot_after(
-        conn,
-        """
-        CREATE TABLE orgs (id bigint PRIMARY KEY);
-        CREATE TABLE requests (org_id bigint NOT NULL REFERENCES orgs, "Id" bigint, PRIMARY KEY ("Id", org_id));
-        CREATE TABLE request_events (id bigint PRIMARY KEY, "req Id" bigint NOT NULL, req_org bigint NOT NULL,
-            FOREIGN KEY ("req Id", req_org) REFERENCES requests ("Id", org_id));
-        CREATE POLICY t ON requests USING (org_id = NULLIF(current_setting('app.org', true), '')::bigint);
-        ALTER TABLE requests ENABLE ROW LEVEL SECURITY;
-        INSERT INTO orgs VALUES (1), (2);
-        INSERT INTO requests VALUES (1, 10), (2, 10);
-        INSERT INTO request_events VALUES (1, 10, 1), (2, 10, 2);
-        """,
-    )
-    (f,) = [h for h in run(snap, "ISO012") if h.obj.table == "request_events"]
-    run_fix(conn, f.fix)
-    rows = conn.execute("SELECT id, org_id FROM public.request_events ORDER BY id").fetchall()
-    assert rows == [(1, 1), (2, 2)]
