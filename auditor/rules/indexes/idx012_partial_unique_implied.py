@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Index, Snapshot
 from auditor.rules.common import human_bytes, index_obj
-from auditor.rules.indexes._shared import drop_index_sql, family, index_bytes, recreate_sql, user_indexes
+from auditor.rules.guarded import index_there
+from auditor.rules.indexes._shared import drop_kept_elsewhere_sql, family, index_bytes, recreate_sql, user_indexes
 from auditor.rules.registry import Hit, rule
 
 
@@ -62,7 +63,7 @@ def partial_unique_implied(snap: Snapshot) -> Iterator[Hit]:
 
     ## Fix
     ```sql
-    DROP INDEX CONCURRENTLY users_active_email_key;
+    DROP INDEX users_active_email_key;  -- in a DO block, only while users_email_key is there and valid
     ```
     `INSERT ... ON CONFLICT (email) WHERE active` keeps working: the full unique index satisfies the
     conflict target too. The finding's fix carries the statement that recreates the index.
@@ -87,5 +88,9 @@ def partial_unique_implied(snap: Snapshot) -> Iterator[Hit]:
                 "implied_by": f.definition,
                 "size": human_bytes(index_bytes(snap, family(p, children))),
             },
-            fix=f"{drop_index_sql(snap, t, p)}\n-- undo: {sql_comment(recreate_sql(p))}",
+            # dropped only while the full unique index is still there, valid, unique and whole when the fix runs
+            fix=drop_kept_elsewhere_sql(
+                snap, t, p, [index_there(t.schema, f.name, "k", " AND k.indisunique AND k.indpred IS NULL")]
+            )
+            + f"\n-- undo: {sql_comment(recreate_sql(p))}",
         )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import psycopg
+import pytest
+
 from support import hits, snapshot_after
 
 SCHEMA = """
@@ -25,9 +28,10 @@ def test_partial_unique_implied_by_a_full_one(conn, by_name):
     found = by_name(hits(snapshot_after(conn, SCHEMA), "IDX012"))
     assert set(found) == {"users_active_email", "users_active_org_email", "Users_Handle_active", "ev_live"}
     assert "users_email_key" in found["users_active_email"].message
-    assert found["users_active_email"].fix.startswith("DROP INDEX CONCURRENTLY p.users_active_email;")
-    assert found["Users_Handle_active"].fix.startswith('DROP INDEX CONCURRENTLY p."Users_Handle_active";')
+    assert "  DROP INDEX p.users_active_email;" in found["users_active_email"].fix
+    assert '  DROP INDEX p."Users_Handle_active";' in found["Users_Handle_active"].fix
     assert found["ev_live"].obj.table == "ev" and "DROP INDEX p.ev_live;" in found["ev_live"].fix
+    assert all("the index kept in its place is missing" in f.fix for f in found.values())
 
 
 def test_without_the_full_unique_it_stays_silent(conn):
@@ -44,3 +48,12 @@ def test_fix_runs_and_clears(conn, run_fix):
     for f in hits(snapshot_after(conn, SCHEMA), "IDX012"):
         run_fix(conn, f.fix.split("-- undo:")[0])
     assert hits(snapshot_after(conn, "SELECT 1"), "IDX012") == []
+
+
+def test_fix_keeps_the_partial_index_when_the_full_one_is_gone(conn, run_fix):
+    """The full unique index dropped since the audit: the guard raises and the partial one, now the only
+    uniqueness left, stays."""
+    (f, *_) = [f for f in hits(snapshot_after(conn, SCHEMA), "IDX012") if f.obj.name == "users_active_email"]
+    conn.execute("ALTER TABLE p.users DROP CONSTRAINT users_email_key")
+    with pytest.raises(psycopg.errors.RaiseException, match="the index kept in its place is missing"):
+        run_fix(conn, f.fix.split("-- undo:")[0])
