@@ -53,6 +53,23 @@ def scratch_database(server, name: str, ddl: str = "", roles: tuple[str, ...] = 
                 conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
+def psql(
+    dsn: str, script: str, *, stop: bool = True, options: str | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
+    """SQL run as a DBA runs a pasted fix: `psql -X -q -f -`, ON_ERROR_STOP on (or off: every statement runs
+    after a failed one, the worst case), `options` as PGOPTIONS (`-c lock_timeout=300ms`)."""
+    env = {**os.environ, "PGOPTIONS": options} if options else None
+    return subprocess.run(
+        ["psql", "-X", "-q", "-v", f"ON_ERROR_STOP={int(stop)}", "-d", dsn, "-f", "-"],
+        input=script,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=timeout,
+    )
+
+
 def snapshot_of(dsn: str, timeouts: Timeouts | None = None) -> Snapshot:
     session = connect(Target(conninfo=dsn), timeouts)
     try:

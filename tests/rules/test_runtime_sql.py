@@ -4,8 +4,6 @@ partitions created only where absent. Run with psql on a scratch database, as a 
 
 from __future__ import annotations
 
-import subprocess
-
 import psycopg
 import pytest
 
@@ -13,19 +11,9 @@ from auditor.engine import Run
 from auditor.engine.config import Config
 from auditor.rules.runtime_sql import dollar_quoted
 
-from scratch import scratch_database, snapshot_of
+from scratch import psql, scratch_database, snapshot_of
 
 LONG = "p" * 55  # partition names of 63 bytes sharing their first 55: per-partition index names must still differ
-
-
-def psql(dsn: str, script: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-f", "-"],
-        input=script,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def fixes(dsn: str, code: str) -> list[str]:

@@ -15,8 +15,6 @@ Cases whose fix is not guarded yet are strict xfails with what happens (issue 16
 from __future__ import annotations
 
 import dataclasses
-import os
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +28,7 @@ from auditor.engine.config import Config
 from auditor.output.rule_docs import example
 from auditor.rules import load_all
 
-from scratch import scratch_database, snapshot_of
+from scratch import psql, scratch_database, snapshot_of
 
 RULES = load_all()
 
@@ -278,19 +276,6 @@ def held(dsn: str, table: str) -> Iterator[None]:
             conn.rollback()
 
 
-def psql(dsn: str, script: str, stop: int, lock_timeout: bool) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PGOPTIONS": "-c lock_timeout=300ms"} if lock_timeout else None
-    return subprocess.run(
-        ["psql", "-X", "-q", "-v", f"ON_ERROR_STOP={stop}", "-d", dsn, "-f", "-"],
-        input=script,
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-        timeout=120,
-    )
-
-
 def uncommented(fix: str, after: str) -> str:
     """The alternative printed as comments below the line starting with `after`, as a DBA who chose it runs it."""
     lines = fix.splitlines()
@@ -325,7 +310,8 @@ def test_a_failed_step_drops_nothing(pg_server, case: Case) -> None:
                         conn.execute(case.sabotage)
                 before = state(copy)
                 with held(copy, case.lock):
-                    runs = [psql(copy, fix, stop, bool(case.lock)) for fix in fixes]
+                    options = "-c lock_timeout=300ms" if case.lock else None
+                    runs = [psql(copy, fix, stop=bool(stop), options=options, timeout=120) for fix in fixes]
                 errors = "\n".join(r.stderr for r in runs)
                 after = state(copy)
                 lost = {k: v for k, v in before.items() if after.get(k) != v}
@@ -349,7 +335,7 @@ def test_iso013_63_byte_key_name_is_replaced(pg_server) -> None:
     ddl = next(c.ddl for c in CASES if c.code == "ISO013" and c.ddl)
     with scratch_database(pg_server, "pga_failsafe_iso013_long", ddl) as dsn:
         (fix,) = fixes_of(dsn, "ISO013")
-        out = psql(dsn, fix, 1, False)
+        out = psql(dsn, fix, timeout=120)
         assert out.returncode == 0, out.stderr
         with psycopg.connect(dsn, autocommit=True) as conn:
             keys = conn.execute(
@@ -367,7 +353,7 @@ def test_iso014_camel_case_tenant_is_quoted(pg_server) -> None:
     with scratch_database(pg_server, "pga_failsafe_iso014_camel", ddl) as dsn:
         (fix,) = fixes_of(dsn, "ISO014")
         assert '"orgId"' in fix
-        out = psql(dsn, fix, 1, False)
+        out = psql(dsn, fix, timeout=120)
         assert out.returncode == 0, out.stderr
         assert not fixes_of(dsn, "ISO014")
         with psycopg.connect(dsn, autocommit=True) as conn:
@@ -396,7 +382,7 @@ def test_guards_hold_hostile_names(pg_server) -> None:
     with scratch_database(pg_server, "pga_failsafe_hostile", ddl) as dsn:
         (fix,) = fixes_of(dsn, "ISO014")
         assert "$guard_$" in fix  # the table's name holds $guard$: the block takes another tag
-        out = psql(dsn, fix, 1, False)
+        out = psql(dsn, fix, timeout=120)
         assert out.returncode == 0, out.stderr
         with psycopg.connect(dsn, autocommit=True) as conn:
             assert conn.execute("SELECT to_regclass('canary') IS NOT NULL").fetchone() == (True,)

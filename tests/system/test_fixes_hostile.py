@@ -18,8 +18,6 @@ checks that no payload sits in a fix outside a quoted identifier, a string liter
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,7 +32,7 @@ from auditor.output.fix_script import fix_script
 from auditor.output.rule_docs import example, has_fix
 from auditor.rules import load_all
 
-from scratch import scratch_database, snapshot_of
+from scratch import psql, scratch_database, snapshot_of
 from sqllex import code_only
 
 RULES = load_all()
@@ -61,18 +59,6 @@ def hostile(n: int) -> str:
 
 def audit(dsn: str) -> Report:
     return Run(Config()).finish(snapshot_of(dsn), {"source": "test"})
-
-
-def psql(dsn: str, script: str, stop: bool) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["psql", "-X", "-q", "-v", f"ON_ERROR_STOP={int(stop)}", "-d", dsn, "-f", "-"],
-        input=script,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-        env={**os.environ, "PGOPTIONS": TIMEOUTS},
-    )
 
 
 def canary_alive(dsn: str) -> bool:
@@ -210,7 +196,7 @@ def run_every_fix(pg_server, source: str, report: Report) -> dict[str, object]:
             dsn = pg_server.dsn_for(copy)
             try:
                 for code, obj, fix in fixes:
-                    psql(dsn, fix, stop)
+                    psql(dsn, fix, stop=stop, options=TIMEOUTS, timeout=300)
                     ran += 1
                     assert canary_alive(dsn), f"{code} on {obj} dropped the canary (ON_ERROR_STOP={int(stop)}):\n{fix}"
                     assert not PWNED.exists(), f"{code} on {obj} ran a shell command through psql:\n{fix}"
@@ -328,7 +314,7 @@ def test_hostile_schema_fix_script_spares_the_canary(pg_server, hostile_db, stop
     copy_of(pg_server, "pga_hostile_schema", copy)
     before = auto_conf(pg_server.dsn)
     try:
-        out = psql(pg_server.dsn_for(copy), script, stop)
+        out = psql(pg_server.dsn_for(copy), script, stop=stop, options=TIMEOUTS, timeout=300)
         assert canary_alive(pg_server.dsn_for(copy)), f"the fix script dropped the canary:\n{out.stderr[-2000:]}"
     finally:
         restore_auto_conf(pg_server.dsn, before)

@@ -16,8 +16,6 @@ Two other lists say what is by design, each with its reason, and are checked as 
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 
 import psycopg
@@ -30,7 +28,7 @@ from auditor.output.rule_docs import example, has_fix
 from auditor.rules import load_all
 from auditor.rules.registry import SEVERITY_RANK
 
-from scratch import scratch_database, snapshot_of
+from scratch import psql, scratch_database, snapshot_of
 
 RULES = load_all()
 MEDIUM = SEVERITY_RANK["medium"]
@@ -92,18 +90,6 @@ def audit(dsn: str) -> dict[str, object]:
     return {(f.code if f.obj.kind == "database" else f.fingerprint): f for f in report.active}
 
 
-def run_fix(dsn: str, fix: str, read_only: bool = False) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PGOPTIONS": "-c default_transaction_read_only=on"} if read_only else None
-    return subprocess.run(
-        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-f", "-"],
-        input=fix,
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-    )
-
-
 def runnable() -> list:
     out = []
     for code, rule in RULES.items():
@@ -147,7 +133,7 @@ def test_fix_clears_its_finding_and_adds_none(bad_case: tuple[str, str], request
         pytest.skip(f"{code}: its findings in the documented bad case carry no fix SQL")
     advice = code in ADVICE
     for f in mine:
-        out = run_fix(copy_dsn, f.fix, read_only=advice)
+        out = psql(copy_dsn, f.fix, options="-c default_transaction_read_only=on" if advice else None)
         assert out.returncode == 0, f"{code} fix failed on {f.obj.display}: {out.stderr.strip()[-800:]}"
     with psycopg.connect(copy_dsn, autocommit=True) as conn:  # estimates as they are after the change
         conn.execute("ANALYZE")
