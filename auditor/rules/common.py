@@ -16,7 +16,7 @@ from auditor.base.text import sql_comment
 from auditor.base.thresholds import threshold
 from auditor.catalog.model import Constraint, Index, Snapshot, Table, View
 from auditor.rules.fixnames import new_name
-from auditor.rules.guarded import commented
+from auditor.rules.guarded import commented, covers, drop_index_guarded_sql, index_there
 from auditor.rules.registry import Obj, Skip
 from auditor.rules.runtime_sql import partitioned_index_sql
 
@@ -105,7 +105,33 @@ def unique_key_sql(snap: Snapshot, t: Table, columns: list[str]) -> str:
         return ""
     name = new_name(snap, t, [t.name, *columns], "key")
     conc = "" if t.is_partitioned else "CONCURRENTLY "
-    return f"CREATE UNIQUE INDEX {conc}IF NOT EXISTS {quote_ident(name)} ON {t.qualified} ({column_list(columns)});\n"
+    create = f"CREATE UNIQUE INDEX {conc}IF NOT EXISTS {quote_ident(name)} ON {t.qualified} ({column_list(columns)});\n"
+    same = next((i for i in snap.indexes_of.get(t.oid, []) if same_plain_keys(i, columns)), None)
+    if same is None or t.is_partitioned:
+        return create
+    # a plain index on the same columns is a duplicate of the unique one (IDX002): it goes once that is there
+    keep = index_there(t.schema, name, "k", covers(snap))
+    return (
+        f"{create}-- {quote_ident(same.name)} on the same columns is not needed beside it:\n"
+        f"{drop_index_guarded_sql(t, same, [keep], if_there=True)}\n"
+    )
+
+
+def same_plain_keys(i: Index, columns: list[str]) -> bool:
+    """A valid, whole, non-unique btree index on exactly these columns, in this order, and no others, with the
+    default operator classes, collations and order (what a plain CREATE UNIQUE INDEX on them covers)."""
+    return (
+        not i.is_unique
+        and not i.include_columns
+        and not any(i.options)
+        and not any(i.definition_suffixes or [])
+        and i.is_valid
+        and i.predicate is None
+        and i.method == "btree"
+        and not i.has_expressions
+        and i.columns == columns
+        and i.key_count == len(columns)
+    )
 
 
 def dependent_views(snap: Snapshot, tables: list[Table]) -> list[View]:

@@ -96,7 +96,9 @@ def replace_index_sql(
     (and NULLS NOT DISTINCT when asked); unless the old one is neither a primary key, nor replica identity,
     nor used by a foreign key (pg_depend); and only then drops the old index (or its constraint), renaming
     the new one to the old name when asked. `create` is the CREATE UNIQUE INDEX statement; `also` is one more
-    condition the swap needs (SQL, `n` the new index's pg_index row), such as a step before it that worked."""
+    condition the swap needs (SQL, `n` the new index's pg_index row), such as a step before it that worked.
+    When the old index is gone already (an earlier fix in the same script replaced it: ISO014 and CON015 on
+    one index), the new one is dropped again and nothing else happens."""
     new_q = regclass_literal(t.schema, new)
     old_q = regclass_literal(t.schema, old)
 
@@ -113,6 +115,13 @@ def replace_index_sql(
     if rename:
         drop += f"  ALTER INDEX {qualified(t.schema, new)} RENAME TO {quote_ident(old)};\n"
     body = (
+        f"  IF to_regclass({old_q}) IS NULL AND to_regclass({new_q}) IS NOT NULL THEN\n"
+        "    -- the old index went before this ran (another fix of the script replaced it): nothing to swap\n"
+        f"    DROP INDEX {qualified(t.schema, new)};\n"
+        "    RAISE NOTICE 'pg-auditor: % is gone already: % dropped, nothing to swap', "
+        f"{_lit(old)}, {_lit(new)};\n"
+        "    RETURN;\n"
+        "  END IF;\n"
         "  IF NOT EXISTS (SELECT FROM pg_index n, pg_index o\n"
         f"      WHERE n.indexrelid = to_regclass({new_q}) AND o.indexrelid = to_regclass({old_q})\n"
         f"        AND n.indrelid = o.indrelid AND n.indrelid = {regclass_literal(t.schema, t.name)}::regclass\n"
@@ -186,12 +195,13 @@ def containment_on(column: str, alias: str = "k") -> str:
     return f"\n          AND {alias}_a.amname IN ('gin', 'gist') AND quote_ident({_lit(column)}) = ANY({keys})"
 
 
-def drop_index_guarded_sql(t: Table, old: Index, keep: list[str]) -> str:
+def drop_index_guarded_sql(t: Table, old: Index, keep: list[str], if_there: bool = False) -> str:
     """Drop index `old` of t only once what replaces it is there (`keep`: index_there conditions, each
     over `o`, the old index's pg_index row): a DO block raises, and drops nothing, unless the old index is
     still there and every condition holds, or when the old index is one nothing may lose (_protected). The
     drop runs in the block, so no CONCURRENTLY: a brief ACCESS EXCLUSIVE lock on the table, waited for at
-    most lock_timeout (5s when unset). An index backing a unique constraint goes with its constraint."""
+    most lock_timeout (5s when unset). An index backing a unique constraint goes with its constraint.
+    With if_there, an old index that is gone already is no error (a block that several fixes repeat)."""
     old_q = regclass_literal(t.schema, old.name)
     via = old.constraint_name if old.constraint_type == "u" else None
     drop = (
@@ -200,8 +210,9 @@ def drop_index_guarded_sql(t: Table, old: Index, keep: list[str]) -> str:
         else f"  DROP INDEX {qualified(t.schema, old.name)};"
     )
     conditions = "\n      AND ".join(keep)
+    gone = f"  IF to_regclass({old_q}) IS NULL THEN\n    RETURN;  -- gone already\n  END IF;\n" if if_there else ""
     body = (
-        f"  IF NOT EXISTS (SELECT FROM pg_index o WHERE o.indexrelid = to_regclass({old_q})\n"
+        f"{gone}  IF NOT EXISTS (SELECT FROM pg_index o WHERE o.indexrelid = to_regclass({old_q})\n"
         f"      AND {conditions})\n"
         "  THEN\n"
         "    RAISE EXCEPTION 'pg-auditor: the index kept in its place is missing, not valid or no longer covers it: "

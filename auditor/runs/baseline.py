@@ -29,17 +29,32 @@ class BaselineError(AuditorError):
     """A baseline file that cannot be read or is not a baseline."""
 
 
-def build(report: Report) -> dict[str, Any]:
-    entries = [
-        {
-            "fingerprint": f.fingerprint,
-            "code": f.code,
-            "object": f.obj.display,
-            "message": f.message,
-            "severity": f.severity,
-        }
-        for f in report.findings
+def members_of(evidence: Any) -> list[dict[str, str]]:
+    """A grouped finding's members (each object, with its message), from its evidence; [] for one object.
+    Kept in the baseline so that a group that splits (fewer members than the grouping threshold after a fix)
+    or forms is not read as new findings, nor its vanished members as nothing fixed."""
+    details = evidence.get("details") if isinstance(evidence, dict) else None
+    if not isinstance(details, list):
+        return []
+    return [
+        {"object": d["object"], "message": str(d.get("message", ""))}
+        for d in details
+        if isinstance(d, dict) and isinstance(d.get("object"), str)
     ]
+
+
+def entry(fingerprint: str, code: str, obj: str, message: str, severity: str, evidence: Any) -> dict[str, Any]:
+    """One baseline entry: enough to match a finding again, and to show it when it is fixed."""
+    out: dict[str, Any] = {"fingerprint": fingerprint, "code": code, "object": obj, "message": message}
+    out["severity"] = severity
+    members = members_of(evidence)
+    if members:
+        out["members"] = members
+    return out
+
+
+def build(report: Report) -> dict[str, Any]:
+    entries = [entry(f.fingerprint, f.code, f.obj.display, f.message, f.severity, f.evidence) for f in report.findings]
     entries.sort(key=lambda e: (e["code"], e["object"], e["fingerprint"]))
     return {
         "pg_auditor_baseline": BASELINE_VERSION,
@@ -101,13 +116,21 @@ def apply(report: Report, baseline: dict[str, Any], label: str) -> dict[str, Any
         if before is not None
         else []
     )
+    # (code, object) reported before, alone or as a member of a group, and now: a group that split or formed
+    # moves the same objects between findings (and fingerprints), which is neither new nor fixed
+    then = {(e.get("code"), e.get("object")) for e in entries.values()}
+    then |= {(e.get("code"), m.get("object")) for e in entries.values() for m in e.get("members") or []}
+    now = {(f.code, f.obj.display) for f in report.findings}
+    now |= {(f.code, m["object"]) for f in report.findings for m in members_of(f.evidence)}
     new, known, unmatched = [], [], 0
     for f in report.findings:
         if before is not None and f.code not in before and f.fingerprint not in entries:
             f.state = None
             unmatched += 1
             continue
-        f.state = "known" if f.fingerprint in entries else "new"
+        objects = [f.obj.display, *(m["object"] for m in members_of(f.evidence))]
+        regrouped = any((f.code, o) in then for o in objects)
+        f.state = "known" if f.fingerprint in entries or regrouped else "new"
         (known if f.state == "known" else new).append(f.fingerprint)
     fixed, unverified = [], 0
     for fp, e in sorted(entries.items(), key=lambda kv: (kv[1].get("code", ""), kv[1].get("object", ""), kv[0])):
@@ -116,15 +139,23 @@ def apply(report: Report, baseline: dict[str, Any], label: str) -> dict[str, Any
         if e.get("code") not in evaluated:
             unverified += 1
             continue
-        fixed.append(
+        gone = [m for m in e.get("members") or [] if (e.get("code"), m.get("object")) not in now]
+        if e.get("members"):
+            parts = [(m.get("object", ""), m.get("message", "")) for m in gone]  # the group's members now gone
+        elif (e.get("code"), e.get("object")) in now:
+            parts = []  # now a member of a group
+        else:
+            parts = [(e.get("object", ""), e.get("message", ""))]
+        fixed += [
             {
                 "fingerprint": fp,
                 "code": e.get("code", ""),
-                "object": e.get("object", ""),
-                "message": e.get("message", ""),
+                "object": obj,
+                "message": message,
                 "severity": e.get("severity", "info"),
             }
-        )
+            for obj, message in parts
+        ]
     changes: dict[str, Any] = {"against": label, "new": new, "known": known, "fixed": fixed}
     if unverified:
         changes["unverified"] = unverified

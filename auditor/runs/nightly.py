@@ -134,13 +134,14 @@ def baseline_from_envelope(doc: dict[str, Any]) -> dict[str, Any]:
             continue
         obj = f.get("object") or {}
         entries.append(
-            {
-                "fingerprint": f["fingerprint"],
-                "code": f.get("code", ""),
-                "object": obj.get("display", "") if isinstance(obj, dict) else str(obj),
-                "message": f.get("message", ""),
-                "severity": f.get("severity", "info"),
-            }
+            baseline.entry(
+                f["fingerprint"],
+                f.get("code", ""),
+                obj.get("display", "") if isinstance(obj, dict) else str(obj),
+                f.get("message", ""),
+                f.get("severity", "info"),
+                f.get("evidence"),
+            )
         )
     scores = doc.get("scores") or {}
     areas = {a: (s or {}).get("score") for a, s in (scores.get("areas") or {}).items()}

@@ -44,6 +44,9 @@ NOT_CLEAN: dict[str, str] = {}
 # A finding a cleared one hands over to, on the same object: the next step, with its own fix, not a regression.
 FOLLOW_UP = {
     "PAR018": {"PAR001"},  # a set with no partition gets a DEFAULT one (INSERTs work again); the ranges are next
+    # a missing key between tenant tables whose tenant columns differ in type (text and uuid on the demo) is added
+    # plain, and said so: ISO013 then asks for the tenant in it, once CON010 has aligned the types
+    "CON002": {"ISO013"},
 }
 
 HEADER = re.compile(r"^-- \[(\d+)/\d+\] (\w+) ", re.M)
@@ -236,6 +239,7 @@ def test_the_whole_fix_script_runs_and_leaves_fewer_serious_findings(
         raise AssertionError(f"{name}: the fix script stopped at block {number} ({code}): {error}")
     # The database's own findings are named by it, and the copy has another name: compare them by code.
     known = {f["code"] for f in before["findings"] if f["object"]["kind"] == "database"}
+    # on the same object, or on one of the same table (CON002 is about a table, ISO013 about a key on it)
     handed = {(code, c["object"]) for c in changes["fixed"] for code in FOLLOW_UP.get(c["code"], ())}
     new = [
         f"{f['code']} {f['severity']} {f['object']['display']}"
@@ -244,6 +248,7 @@ def test_the_whole_fix_script_runs_and_leaves_fewer_serious_findings(
         and SEVERITY_RANK[f["severity"]] >= MEDIUM
         and not (f["object"]["kind"] == "database" and f["code"] in known)
         and (f["code"], f["object"]["display"]) not in handed
+        and (f["code"], f["object"]["display"].rsplit(" on ", 1)[-1]) not in handed
     ]
     # Fewer high and critical findings, when the script holds a statement for one of them; a schema whose only
     # serious findings are plans printed as comments (lago and documenso: ISO001's application-enforced model,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.analysis.notnull import is_not_null
 from auditor.analysis.references import (
     CONFIDENCE_RANK,
     LOW,
@@ -13,11 +14,13 @@ from auditor.analysis.references import (
     polymorphic_ids,
     resolve,
 )
+from auditor.analysis.tenancy import tenancy
 from auditor.base.names import column_list, quote_ident, quote_literal, regclass_literal
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Snapshot, Table
-from auditor.rules.common import table_obj
+from auditor.rules.common import create_index_sql, leads_with, plain_btree, table_obj, unique_key_sql
 from auditor.rules.constraints._shared import constraint_name, judged_tables
+from auditor.rules.fixnames import new_name
 from auditor.rules.guarded import do_block
 from auditor.rules.registry import Hit, rule
 
@@ -46,8 +49,11 @@ def implied_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     and quoted names read as words, so `"orderId"` finds `"Order"`), then a table keyed by the very
     column name (`pagw_id` -> `pagw (pagw_id)`), a 1:1 side table's key followed to its parent, and
     `parent_id` to its own table. A tenant-scoped key `accounts (org_id, id)` matches `account_id` in
-    a table that has `org_id`, and the fix is the composite key. Left alone: columns in a foreign key
-    (on the table or on its partitions: PAR017 reports keys declared on some partitions only), columns
+    a table that has `org_id`, and the fix is the composite key. Between two tables that both carry the
+    tenant column (with one type, NOT NULL on the referencing side), the fix is the composite key too,
+    `(org_id, account_id) REFERENCES accounts (org_id, id)`, with the UNIQUE `(org_id, id)` and the index it
+    needs: a plain key would let a row point at another tenant's row (ISO013). Left alone: columns in a
+    foreign key (on the table or on its partitions: PAR017 reports keys declared on some partitions only), columns
     declared in `[tool.pg-auditor.references]` (references the application enforces itself), the
     table's own primary key, generic names (`uuid`), cursors (`last_event_id`), other systems' ids
     (`external_*`, `sentry_*`, a `slack_*` table's ids), Rails polymorphic pairs, and references between
@@ -105,6 +111,43 @@ def implied_foreign_key(snap: Snapshot) -> Iterator[Hit]:
         skipped = {r.column: r.reason for r in resolved if r is not None and not r.resolved} | apart
         any_fk = bool(foreign_keys_on(snap, t))
         yield table_hit(snap, t, found, skipped, any_fk)
+
+
+def tenant_scope(
+    snap: Snapshot, t: Table, target: Table, mine: list[str], refs: list[str]
+) -> tuple[str | None, str | None]:
+    """The tenant column to lead the new key with, when both tables carry it with one type and it is NOT NULL here
+    (a plain key between tenant tables lets a row point at another tenant's row: ISO013); else why not, when
+    both carry it."""
+    ten = tenancy(snap)
+    child, parent = ten.tables.get(t.oid), ten.tables.get(target.oid)
+    if child is None or parent is None or child.cls != "tenant" or parent.cls != "tenant":
+        return None, None
+    col = child.column
+    if col is None or col != parent.column or col in mine or col in refs:
+        return None, None
+    mine_type = snap.column_by_name[(t.oid, col)].type if (t.oid, col) in snap.column_by_name else None
+    their_type = snap.column_by_name[(target.oid, col)].type if (target.oid, col) in snap.column_by_name else None
+    if mine_type is None or their_type is None:
+        return None, None
+    if not is_not_null(snap, t.oid, col):
+        return None, (
+            f"{quote_ident(col)} may be NULL here: a key that includes it would check no row without it (MATCH "
+            "SIMPLE), so it leaves it out"
+        )
+    if mine_type != their_type:
+        return None, (
+            f"{quote_ident(col)} is {sql_comment(mine_type)} here and {sql_comment(their_type)} on "
+            f"{target.qualified}: the key cannot include it until the types agree (CON010), so it leaves it out"
+        )
+    return col, None
+
+
+def child_index_sql(snap: Snapshot, t: Table, columns: list[str]) -> str:
+    """The index the new key's lookups need (IDX001), unless one leads with its columns already."""
+    if any(plain_btree(i) and leads_with(i, columns) for i in snap.indexes_of.get(t.oid, [])):
+        return ""
+    return create_index_sql(snap, t, columns, new_name(snap, t, [t.name, *columns], "idx")) + "\n"
 
 
 def _unique_on(snap: Snapshot, t: Table, columns: list[str]) -> bool:
@@ -199,7 +242,20 @@ def table_hit(snap: Snapshot, t, found: list[Reference], skipped: dict[str, str]
                 f"{quote_ident(r.column)}"
             )
             continue
-        fixes.append(orphans + _guarded_key_sql(snap, t, target, name, body, mine, match))
+        tenant, why_not = tenant_scope(snap, t, target, mine, refs)
+        before = f"-- {why_not}\n" if why_not else ""
+        if tenant is not None:  # both rows in one tenant: the composite key ISO013 would ask for next
+            mine, refs = [tenant, *mine], [tenant, *refs]
+            name = constraint_name(snap, t, mine, "fkey")
+            body = f"FOREIGN KEY ({column_list(mine)}) REFERENCES {target.qualified} ({column_list(refs)})"
+            match = " AND ".join(f"p.{quote_ident(a)} = c.{quote_ident(b)}" for a, b in zip(refs, mine, strict=True))
+            before = unique_key_sql(snap, target, refs) + child_index_sql(snap, t, mine)
+            orphans = (
+                f"-- orphans first (or rows pointing at another tenant's row): SELECT count(*) FROM {t.qualified} c\n"
+                f"--   WHERE c.{quote_ident(r.column)} IS NOT NULL\n"
+                f"--   AND NOT EXISTS (SELECT 1 FROM {target.qualified} p WHERE {sql_comment(match)});\n"
+            )
+        fixes.append(before + orphans + _guarded_key_sql(snap, t, target, name, body, mine, match))
     listed = ", ".join(f"{r.column} -> {r.target.qualified}" for r in found)
     return Hit(
         obj=table_obj(t),

@@ -41,6 +41,20 @@ def excluded_by_predicate(column: str, predicate: str | None) -> bool:
     return bool(re.search(rf"(?<![\w.\"]){name}(?:\)?::\w[\w ]*)? (?:IS NOT NULL|=|<>|<|>|<=|>=|IN |~)", predicate))
 
 
+def unique_without(snap: Snapshot, idx: Index, not_null: set[str]) -> bool:
+    """Another whole-table unique key made of the index's NOT NULL columns alone: no two rows share those, so a
+    NULL elsewhere in the key lets no duplicate in (`(id, type) WHERE public` beside the primary key on id)."""
+    return any(
+        o.oid != idx.oid
+        and o.is_unique
+        and o.is_valid
+        and o.predicate is None
+        and not o.has_expressions
+        and set(o.columns[: o.key_count]) <= not_null
+        for o in snap.indexes_of.get(idx.table_oid, [])
+    )
+
+
 @rule(
     "CON015",
     "nullable-unique-key",
@@ -63,7 +77,9 @@ def nullable_unique_key(snap: Snapshot) -> Iterator[Hit]:
     left out (many NULLs in an optional unique column are normal), and so are columns a partial
     index's WHERE leaves the NULLs of out (`WHERE col IS NOT NULL`, `col = ...`) and columns a CHECK
     constraint mentions (an exclusive arc such as `CHECK ((a IS NOT NULL) <> (b IS NOT NULL))` makes
-    the NULLs deliberate). Indexes are reported one by one, or once for a schema where many of its
+    the NULLs deliberate). An index whose NOT NULL key columns hold another whole-table unique key (the
+    primary key on `id` beside `UNIQUE (id, type)`) is left out too: no NULL can let a duplicate in.
+    Indexes are reported one by one, or once for a schema where many of its
     tables have them (the `rollup_tables` threshold, or 3+ tables making up 80% of the schema).
 
     ## Bad
@@ -123,7 +139,7 @@ def nullable_unique_key(snap: Snapshot) -> Iterator[Hit]:
             and not excluded_by_predicate(c, idx.predicate)
             and c not in ruled
         ]
-        if not nullable:
+        if not nullable or unique_without(snap, idx, set(keys) - set(nullable)):
             continue
         evidence: dict[str, object] = {"definition": idx.definition, "nullable_columns": nullable}
         if idx.constraint_name:

@@ -18,7 +18,7 @@ from auditor.rules.common import (
     plain_btree,
     unique_key_sql,
 )
-from auditor.rules.guarded import not_valid
+from auditor.rules.guarded import commented, not_valid
 from auditor.rules.indexes._shared import serves_lookup
 from auditor.rules.registry import Hit, rule
 
@@ -120,8 +120,9 @@ def unindexed_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     (psql's `\\gexec`) and attaches each one. A key declared on a partition alone is served by indexing the
     whole set from its root.
     When an index already leads with the tenant column and then the key column, a tenant-scoped
-    composite foreign key `(org_id, customer_id) REFERENCES customers (org_id, id)` uses it and also
-    stops rows of one tenant pointing at another tenant's rows.
+    composite foreign key `(org_id, customer_id) REFERENCES customers (org_id, id)` in place of the key
+    uses it and also stops rows of one tenant pointing at another tenant's rows: that swap is printed
+    commented out, as the alternative (ISO013 reports the key, and its fix makes the swap with guards).
 
     ## False positives
     A parent whose rows are never deleted and whose key never changes (currencies, countries, plans)
@@ -185,17 +186,21 @@ def unindexed_foreign_key(snap: Snapshot) -> Iterator[Hit]:
             tenant_fk = quote_ident(new_name(snap, table, [con.name], "tenant", kind="constraint"))
             evidence["tenant_index"] = tenant.name
             nv, note = not_valid(snap, table)
-            fix = (
-                f"-- {quote_ident(tenant.name)} leads with {quote_ident(tcol)} then the key: a tenant-scoped "
-                "composite key uses it and keeps\n"
-                f"-- rows from pointing at another tenant's rows; it needs UNIQUE ({quote_ident(tcol)}, "
-                f"{column_list(con.ref_columns)}) on {ref.qualified}:\n"
+            swap = (
                 f"{unique_key_sql(snap, ref, [tcol, *con.ref_columns])}{note}"
                 f"ALTER TABLE {table.qualified} ADD CONSTRAINT {tenant_fk} FOREIGN KEY "
                 f"({column_list([tcol, *con.columns])}) REFERENCES {ref.qualified} "
                 f"({column_list([tcol, *con.ref_columns])}){nv};\n"
                 f"ALTER TABLE {table.qualified} VALIDATE CONSTRAINT {tenant_fk};\n"
-                f"-- or, keeping the key as it is:\n{fix}"
+                f"ALTER TABLE {table.qualified} DROP CONSTRAINT {quote_ident(con.name)};"
+            )
+            fix = (
+                f"{fix}\n-- or, instead (not run: remove the comment marks to choose it; ISO013's fix does it with"
+                " guards):\n"
+                f"-- {quote_ident(tenant.name)} leads with {quote_ident(tcol)} then the key: a tenant-scoped "
+                "composite key in place of\n"
+                "-- this one uses it, and keeps rows from pointing at another tenant's rows; it needs UNIQUE "
+                f"({quote_ident(tcol)}, {column_list(con.ref_columns)}) on {ref.qualified}:\n" + commented(swap)
             )
         yield Hit(
             obj=constraint_obj(table, con),

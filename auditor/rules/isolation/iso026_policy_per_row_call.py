@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.analysis.policy_expr import per_row_calls
-from auditor.base.names import quote_ident
+from auditor.base.names import quote_ident, quote_literal, regclass_literal
 from auditor.base.text import sql_comment
-from auditor.catalog.model import Snapshot
+from auditor.catalog.db import PINNED_SEARCH_PATH
+from auditor.catalog.model import Policy, Snapshot, Table
+from auditor.rules.guarded import transaction
 from auditor.rules.registry import Hit, Obj, rule
 
 NOT_READ = "(not read: relation locked)"
@@ -58,7 +60,8 @@ def policy_per_row_call(snap: Snapshot) -> Iterator[Hit]:
         WITH CHECK ((org_id = ((SELECT current_setting('app.tenant_id'::text)))::bigint));
     ```
     The fix is the policy's own expression, as the server prints it, with each call wrapped: the
-    rows it admits do not change.
+    rows it admits do not change. It runs only while the policy still reads as it did at the audit: a fix
+    before it in the script that replaced or narrowed the policy (ISO006, ISO007) is not undone.
 
     ## False positives
     None for the rows a policy admits. On a table of a few rows the saving is too small to notice.
@@ -79,5 +82,29 @@ def policy_per_row_call(snap: Snapshot) -> Iterator[Hit]:
             message=f"policy {p.name} on {t.qualified} calls {shown} once per row: wrap each in (SELECT ...)",
             evidence={"calls": calls, "using": p.using_expr, "with_check": p.check_expr},
             fix=f"-- {sql_comment(p.name)}: the same rows, each call now an InitPlan run once per query\n"
-            f"ALTER POLICY {quote_ident(p.name)} ON {t.qualified}{''.join(clauses)};",
+            + unchanged_then(t, p, f"ALTER POLICY {quote_ident(p.name)} ON {t.qualified}{''.join(clauses)};"),
         )
+
+
+def unchanged_then(t: Table, p: Policy, statement: str) -> str:
+    """The statement, run only while the policy reads as it did at the audit: an earlier fix in the script may
+    have replaced it (ISO006) or narrowed it (ISO007), and rewriting it from the audited text would undo that.
+    Compared under the audit's own search_path, which is how the audited text was printed."""
+
+    def same(column: str, audited: str | None) -> str:
+        value = quote_literal(audited) if audited is not None else "NULL"
+        return f"pg_get_expr(p.{column}, p.polrelid, false) IS NOT DISTINCT FROM {value}"
+
+    body = (
+        f"PERFORM set_config('search_path', {quote_literal(PINNED_SEARCH_PATH)}, true);\n"
+        "IF EXISTS (SELECT FROM pg_catalog.pg_policy p\n"
+        f"    WHERE p.polrelid = to_regclass({regclass_literal(t.schema, t.name)})\n"
+        f"    AND p.polname = {quote_literal(p.name)}\n"
+        f"    AND {same('polqual', p.using_expr)}\n"
+        f"    AND {same('polwithcheck', p.check_expr)})\n"
+        "THEN\n" + "\n".join("  " + line for line in statement.split("\n")) + "\nELSE\n"
+        "  RAISE NOTICE 'pg-auditor: policy % on % is gone or changed since the audit: left as it is', "
+        f"{quote_literal(p.name)}, {quote_literal(t.qualified)};\n"
+        "END IF;"
+    )
+    return transaction(body)

@@ -114,3 +114,19 @@ def test_hierarchy_level_from_declared_keys(rls, conn, run):
     assert "boards_project_id_fkey" in {f.obj.name for f in run(snap, "ISO013")}
     names = {f.obj.name for f in run(snap, "ISO013", tenant_keys={"app.issues": "project_id"})}
     assert "boards_project_id_fkey" not in names and "issues_project_id_fkey" not in names
+
+
+def test_implied_key_between_tenant_tables_is_added_tenant_scoped(rls, conn, run):
+    """CON002 on a column between two tenant tables adds the composite key, with the UNIQUE (org_id, id) and
+    the index it needs: a plain key would be ISO013's next finding (a row pointing at another tenant's row)."""
+    snap = snapshot_after(
+        conn,
+        "CREATE TABLE app.payments (id bigint PRIMARY KEY, org_id bigint NOT NULL REFERENCES app.orgs,"
+        " invoice_id bigint NOT NULL); GRANT ALL ON app.payments TO iso_app;",
+    )
+    (f,) = [f for f in run(snap, "CON002") if f.obj.table == "payments"]
+    assert "FOREIGN KEY (org_id, invoice_id) REFERENCES app.invoices (org_id, id)" in f.fix
+    run_fix(conn, f.fix)
+    after = snapshot_after(conn, "SELECT 1")
+    for code in ("CON002", "ISO013", "IDX001"):
+        assert not [h for h in run(after, code) if h.obj.table == "payments"], code

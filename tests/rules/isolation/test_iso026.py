@@ -51,3 +51,18 @@ def test_wrapped_calls_are_silent(conn):
         "CREATE POLICY p ON t USING (org_id = (SELECT current_setting('app.tenant_id'))::bigint);",
     )
     assert hits(snap, "ISO026") == []
+
+
+def test_a_policy_changed_since_the_audit_is_left_as_it_is(conn):
+    """An earlier fix in the script narrowed the policy (ISO007) or replaced it (ISO006): rewriting it from the
+    audited text would undo that, so the block changes nothing and says so."""
+    found = {f.obj.name: f for f in hits(snapshot_after(conn, SCHEMA), "ISO026")}
+    conn.execute(
+        "ALTER POLICY own ON app.profiles USING (id = auth.uid())"  # the admin branch gone since the audit
+    )
+    conn.execute('DROP POLICY "Tenant ""isolation""" ON app.invoices')
+    for f in found.values():
+        run_fix(conn, f.fix)
+    (using,) = conn.execute("SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polname = 'own'").fetchone()
+    assert using == "(id = auth.uid())"
+    assert conn.execute("SELECT count(*) FROM pg_policy WHERE polrelid = 'app.invoices'::regclass").fetchone() == (2,)
