@@ -17,7 +17,7 @@ from typing import Any
 from auditor.base.names import qualified
 from auditor.engine.gate import gating
 from auditor.engine.report import Finding, Report, RuleStatus, severity_counts
-from auditor.engine.scoring import weights_sentence
+from auditor.engine.scoring import model_text, weights_sentence
 from auditor.output.rule_docs import DOCS_DIR
 from auditor.output.text import plural
 from auditor.rules.registry import AREAS, SEVERITY_RANK
@@ -93,6 +93,7 @@ class AreaView:
     groups: list[RuleGroup]
     evaluated: int
     delta: int | None = None
+    how: str = ""  # how this area's score is worked out (engine.scoring.model_text)
 
 
 def band(score: int | None) -> str:
@@ -135,6 +136,7 @@ def build(report: Report, caps: Caps, fail_on: str | None = None) -> dict[str, A
                 groups=[g for g in groups if g.area == area],
                 evaluated=sum(1 for s in rules if s.status in ("ok", "findings")),
                 delta=deltas.get(area),
+                how=model_text(area),
             )
         )
     counts = report.counts()
