@@ -75,3 +75,64 @@ def partition_timeline(report: Report) -> dict[str, Any] | None:
         "end": {"x": x(hi), "label": hi.isoformat()},
         "rows": rows,
     }
+
+
+GRAPH_ROWS = 40  # tables drawn per column; the rest are counted under it
+BOX_W, BOX_H, GAP = 170, 15, 19  # a table's box, and the distance between two rows
+COLUMNS = (8, 236, 462)  # x of the root, the tables that carry the tenant column, the tables that reach it
+
+
+def tenant_graph(report: Report) -> dict[str, Any] | None:
+    """The tenant root, the tables that carry its column, and the tables that reach one of them through a key,
+    each coloured by its row-level security (forced, on, off); partitions are left to their parent. None
+    without a root table (a schema per tenant, a per-user model, no tenant model)."""
+    ten = report.extras.get("tenancy") or {}
+    tables = ten.get("tables") or {}
+    root = ten.get("root_table")
+    if not root or root not in tables:
+        return None
+    direct = sorted(n for n, t in tables.items() if t.get("class") == "tenant" and "partition_of" not in t)
+    reach = sorted(n for n, t in tables.items() if t.get("class") == "indirect" and "partition_of" not in t)
+    if not direct and not reach:
+        return None
+    rows = max(min(len(direct), GRAPH_ROWS), min(len(reach), GRAPH_ROWS), 1)
+    height = 16 + rows * GAP + 24
+
+    def box(name: str, col: int, i: int) -> dict[str, Any]:
+        t = tables[name]
+        label = name if len(name) <= 28 else name[:27] + "…"
+        return {"name": name, "label": label, "x": COLUMNS[col], "y": 16 + i * GAP, "rls": t.get("rls", "off")}
+
+    root_box = box(root, 0, (rows - 1) // 2)
+    left = [box(n, 1, i) for i, n in enumerate(direct[:GRAPH_ROWS])]
+    right = [box(n, 2, i) for i, n in enumerate(reach[:GRAPH_ROWS])]
+    at = {b["name"]: b for b in [root_box, *left]}
+    edges = [_edge(root_box, b) for b in left]
+    for b in right:
+        via = tables[b["name"]].get("via") or []
+        parent = via[0].split(" -> ", 1)[-1] if via else root
+        edges.append(_edge(at.get(parent, root_box), b))
+    more = [
+        {"x": COLUMNS[col], "y": 16 + GRAPH_ROWS * GAP + 10, "text": f"and {len(names) - GRAPH_ROWS} more"}
+        for col, names in ((1, direct), (2, reach))
+        if len(names) > GRAPH_ROWS
+    ]
+    return {
+        "width": COLUMNS[2] + BOX_W + 8,
+        "height": height + (14 if more else 0),
+        "box_w": BOX_W,
+        "box_h": BOX_H,
+        "boxes": [root_box, *left, *right],
+        "edges": edges,
+        "more": more,
+        "heads": [
+            {"x": COLUMNS[0], "text": "tenant root"},
+            {"x": COLUMNS[1], "text": f"carry {ten.get('tenant_column') or 'the tenant column'}"},
+            {"x": COLUMNS[2], "text": "reach it through a key"},
+        ],
+    }
+
+
+def _edge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, float]:
+    """A line from the right side of box a to the left side of box b."""
+    return {"x1": a["x"] + BOX_W, "y1": a["y"] + BOX_H / 2, "x2": b["x"], "y2": b["y"] + BOX_H / 2}

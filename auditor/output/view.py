@@ -18,7 +18,7 @@ from auditor.base.names import qualified
 from auditor.engine.gate import gating
 from auditor.engine.report import Finding, Report, RuleStatus, severity_counts
 from auditor.engine.scoring import model_text, weights_sentence
-from auditor.output.pictures import partition_timeline
+from auditor.output.pictures import partition_timeline, tenant_graph
 from auditor.output.rule_docs import DOCS_DIR
 from auditor.output.text import plural
 from auditor.rules.registry import AREAS, SEVERITY_RANK
@@ -180,6 +180,7 @@ def build(report: Report, caps: Caps, fail_on: str | None = None) -> dict[str, A
         "with_fix": sum(1 for f in active if f.fix and f.fix.strip()),
         "tables": table_choices(groups),
         "timeline": partition_timeline(report),
+        "tenant_graph": tenant_graph(report),
         "sets": (report.extras.get("partitions") or {}).get("sets") or [],
         "status_line": status_line(report, counts, new, evaluated, len(statuses), fail_on, bool(failing)),
         "summary": status_line(report, counts, new, evaluated, len(statuses), fail_on, bool(failing)).split(" ", 1)[1],

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from auditor import engine
-from auditor.output.pictures import partition_timeline
+from auditor.output.pictures import partition_timeline, tenant_graph
 from auditor.output.render import render
 
 from support import snapshot_after
@@ -41,3 +41,37 @@ def test_timeline_from_the_catalog(conn) -> None:
     svg = re.search(r'<svg[^>]*class="timeline".*?</svg>', html, re.S)
     assert svg is not None and svg.group(0).count('class="tl-gap"') == 1
     assert "gap: no partition from 2024-02-01 to 2024-03-01" in svg.group(0)
+
+
+TENANTS = """
+CREATE SCHEMA app;
+CREATE TABLE app.organizations (id bigint PRIMARY KEY, name text NOT NULL);
+CREATE TABLE app.projects (id bigint PRIMARY KEY, org_id bigint NOT NULL REFERENCES app.organizations, name text);
+CREATE TABLE app.invoices (id bigint PRIMARY KEY, org_id bigint NOT NULL REFERENCES app.organizations, total numeric);
+CREATE TABLE app.users (id bigint PRIMARY KEY, org_id bigint NOT NULL REFERENCES app.organizations, email text);
+CREATE TABLE app.tasks (id bigint PRIMARY KEY, project_id bigint NOT NULL REFERENCES app.projects, title text);
+ALTER TABLE app.projects ENABLE ROW LEVEL SECURITY;
+ALTER TABLE app.projects FORCE ROW LEVEL SECURITY;
+ALTER TABLE app.invoices ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON app.projects USING (org_id = current_setting('app.org_id')::bigint);
+CREATE POLICY tenant ON app.invoices USING (org_id = current_setting('app.org_id')::bigint);
+"""
+
+
+def test_tenant_graph_from_the_catalog(conn) -> None:
+    report = engine.run(snapshot_after(conn, TENANTS))
+    g = tenant_graph(report)
+    assert g is not None
+    boxes = {b["name"]: b for b in g["boxes"]}
+    assert boxes["app.organizations"]["x"] < boxes["app.projects"]["x"] < boxes["app.tasks"]["x"]
+    assert {n: boxes[n]["rls"] for n in ("app.projects", "app.invoices", "app.users")} == {
+        "app.projects": "forced",
+        "app.invoices": "on",
+        "app.users": "off",
+    }
+    # tasks reaches the root through projects: its edge starts at the projects box
+    projects, tasks = boxes["app.projects"], boxes["app.tasks"]
+    assert any(e["x1"] == projects["x"] + g["box_w"] and e["y2"] == tasks["y"] + g["box_h"] / 2 for e in g["edges"])
+    html = render(report, "html")
+    svg = re.search(r'<svg[^>]*class="tenant-graph".*?</svg>', html, re.S)
+    assert svg is not None and svg.group(0).count('class="tg-off"') == 3  # organizations, users and tasks
