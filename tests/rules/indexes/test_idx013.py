@@ -134,7 +134,7 @@ def test_unverified_at_low_severity_without_hypopg(workload):
 
 
 def test_no_query_text(workload):
-    snap, dsn, _ = workload
+    _, dsn, _ = workload
     session = connect(Target(conninfo=dsn))
     try:
         bare = collect(session, settings={"workload_query_text": False})
