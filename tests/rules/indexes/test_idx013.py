@@ -160,3 +160,16 @@ def test_skipped_with_the_sql_that_unlocks_it_without_the_extension(pg_server):
         assert status.status == "skipped" and not findings
         assert "pg_stat_statements is not installed" in status.reason
         assert "CREATE EXTENSION pg_stat_statements;" in (status.grant or "")
+
+
+def test_top_queries_in_markdown_and_html(workload):
+    from auditor import engine
+    from auditor.output import render
+
+    snap, _, _ = workload
+    report = engine.run(snap)
+    md, page = render.render(report, "md"), render.render(report, "html")
+    assert "## Top queries" in md and "<h2>Top queries</h2>" in page
+    assert "`SELECT * FROM orders WHERE customer_email = $1`" in md
+    assert "<pre>SELECT * FROM orders WHERE customer_email = $1</pre>" in page
+    assert "`(customer_email) on public.orders`" in md
