@@ -1,10 +1,11 @@
 -- The heaviest statements of this database in pg_stat_statements: the top {limit} by total time and the
 -- top {limit} by mean time (one list, each statement once). {schema} is the extension's schema.
--- Statements another role ran show "<insufficient privilege>" as their text without pg_read_all_stats.
+-- Without pg_read_all_stats, statements another role ran show "<insufficient privilege>" as their text and
+-- no queryid: they are summed into one row of queryid 0, so their share of the time still shows.
 -- pg-auditor's own queries (they start with its marker comment) are left out.
 WITH s AS (
     SELECT
-        queryid,
+        COALESCE(queryid, 0) AS queryid,
         query,
         calls,
         total_exec_time AS total_ms,  -- PG13+
@@ -16,7 +17,6 @@ WITH s AS (
         shared_blks_read
     FROM {schema}.pg_stat_statements
     WHERE dbid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
-      AND queryid IS NOT NULL
       AND query NOT LIKE '/* pg-auditor */%'
       AND toplevel  -- PG14+
 ),

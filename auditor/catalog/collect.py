@@ -345,10 +345,11 @@ def read_workload(session: Session, snap: Snapshot, role: str) -> None:
         store(snap, "statements", exc, role)
         return
     snap.statements = [Statement(**{k: plain(v) for k, v in r.items()}) for r in rows]
-    hidden = sum(1 for st in snap.statements if st.query is None or st.query.startswith(HIDDEN_TEXT))
+    hidden = [st for st in snap.statements if st.query is None or st.query.startswith(HIDDEN_TEXT)]
     if hidden:
+        calls, ms = sum(st.calls for st in hidden), sum(st.total_ms for st in hidden)
         snap.limited["statements"] = Unavailable(
-            f"the text of {hidden} of {len(snap.statements)} statements is hidden (other roles' statements)",
+            f"other roles' statements are hidden from this role ({calls:,} calls, {ms:,.0f} ms): not analysed",
             f"GRANT pg_read_all_stats TO {role};",
         )
     analyse(session, snap)

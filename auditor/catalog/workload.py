@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from psycopg import sql
 
 from auditor.base.names import quote_ident
@@ -79,6 +80,9 @@ class Wanted:
     equality: int
 
 
+Measured = dict[int, "tuple[float, float, int] | None"]  # index in wanted -> (before, after, size); None: unverified
+
+
 def analyse(session: Session, snap: Snapshot) -> None:
     """Fill each statement's cost and sequential scans, and snap.index_candidates (see the module doc)."""
     hypopg = snap.installed("hypopg")
@@ -116,17 +120,17 @@ def record(
     found: dict[tuple[int, tuple[str, ...]], IndexCandidate],
     st: Statement,
     wanted: list[Wanted],
-    outcome: dict[int, tuple[float, float, int]] | None,
+    outcome: Measured | None,
 ) -> None:
     """Add the statement to its candidates. outcome None: nothing was explained; {-1: None}: explained
-    without hypopg; else hypopg's verdict, {index in wanted: (cost before, after, size)} for the ones
-    that cut the cost enough (the others are dropped for this statement). A candidate verified on one
-    statement lists only the statements it was verified on."""
-    measured_all = outcome is not None and -1 not in outcome
+    without hypopg; else hypopg's verdict per candidate (see explain_all): one it left out did not cut
+    the cost enough and is dropped for this statement. A candidate verified on one statement lists
+    only the statements it was verified on."""
+    judged = outcome is not None and -1 not in outcome
     for n, w in enumerate(wanted):
-        if measured_all and n not in outcome:  # type: ignore[operator]
+        if judged and n not in outcome:  # type: ignore[operator]
             continue
-        measured = outcome.get(n) if measured_all else None  # type: ignore[union-attr]
+        measured = outcome.get(n) if judged else None  # type: ignore[union-attr]
         key = (w.table.oid, w.columns)
         cand = found.setdefault(key, IndexCandidate(w.table.oid, list(w.columns), w.equality, [], False, [], [], None))
         if cand.verified and measured is None:
@@ -140,11 +144,11 @@ def record(
             cand.size_bytes = measured[2]
 
 
-def explain_all(
-    cur: Any, snap: Snapshot, st: Statement, parsed: Parsed, wanted: list[Wanted]
-) -> dict[int, tuple[float, float, int]] | None:
-    """EXPLAIN the statement, then (with hypopg) each candidate hypothetically: {index in wanted: (cost
-    before, cost after, size)} for those that cut the cost by workload_min_gain; {-1: None} without hypopg."""
+def explain_all(cur: Any, snap: Snapshot, st: Statement, parsed: Parsed, wanted: list[Wanted]) -> Measured:
+    """EXPLAIN the statement, then (with hypopg) each candidate hypothetically. Returns, per index in
+    wanted, (cost before, cost after, size) for the candidates that cut the cost by workload_min_gain
+    and None for those hypopg could not create (they stay unverified); the others are left out.
+    {-1: None} without hypopg: every candidate stays unverified."""
     cur.execute(
         MARK + "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), set_config('search_path', %s, true)",
         (search_path(snap, parsed),),
@@ -154,28 +158,42 @@ def explain_all(
     st.seq_scans = sorted({oid for oid in seq_scanned(snap, plan)})
     hypopg = snap.installed("hypopg")
     if hypopg is None or not wanted:
-        return {-1: None}  # type: ignore[dict-item]
-    schema = sql.Identifier(hypopg.schema or "public")
-    gains: dict[int, tuple[float, float, int]] = {}
+        return {-1: None}
+    reset = sql.SQL(MARK + "SELECT {}.hypopg_reset()").format(sql.Identifier(hypopg.schema or "public"))
+    cur.execute(reset)  # whatever an earlier, failed transaction of this backend may have left
+    gains: Measured = {}
     min_gain = float(WORKLOAD_MIN_GAIN(snap))
     for n, w in enumerate(wanted):
         try:
-            cur.execute(
-                sql.SQL(MARK + "SELECT indexrelid FROM {}.hypopg_create_index({})").format(
-                    schema, sql.Literal(hypothetical_ddl(w).as_string(cur))
-                )
-            )
-            oid = cur.fetchone()[0]
-            after = generic_plan(cur, st.query or "", parsed.params)
-            cur.execute(sql.SQL(MARK + "SELECT {}.hypopg_relation_size({})").format(schema, sql.Literal(oid)))
-            size = int(cur.fetchone()[0] or 0)
+            with cur.connection.transaction():  # a savepoint: a candidate hypopg refuses fails alone
+                before_after = hypothetical_cost(cur, hypopg.schema or "public", st, parsed, w)
+        except psycopg.errors.QueryCanceled:
+            raise  # the statement's time is up: the whole statement stays unexplained
+        except psycopg.Error as exc:
+            log.debug("hypopg could not try %s: %s", w.columns, str(exc).splitlines()[0] if str(exc) else exc)
+            gains[n] = None
+            continue
         finally:
-            cur.execute(sql.SQL(MARK + "SELECT {}.hypopg_reset()").format(schema))
-        cost = float(after["Total Cost"])
-        used = f"<{oid}>" in json.dumps(after)
+            cur.execute(reset)  # hypopg's indexes are not transactional: a rolled-back savepoint keeps them
+        cost, used, size = before_after
         if used and cost * min_gain <= st.cost:
             gains[n] = (st.cost, cost, size)
     return gains
+
+
+def hypothetical_cost(cur: Any, schema: str, st: Statement, parsed: Parsed, w: Wanted) -> tuple[float, bool, int]:
+    """(estimated cost, whether the plan uses the index, hypopg's size estimate) with w created hypothetically."""
+    ext = sql.Identifier(schema)
+    cur.execute(
+        sql.SQL(MARK + "SELECT indexrelid FROM {}.hypopg_create_index({})").format(
+            ext, sql.Literal(hypothetical_ddl(w).as_string(cur))
+        )
+    )
+    oid = cur.fetchone()[0]
+    after = generic_plan(cur, st.query or "", parsed.params)
+    cur.execute(sql.SQL(MARK + "SELECT {}.hypopg_relation_size({})").format(ext, sql.Literal(oid)))
+    size = int(cur.fetchone()[0] or 0)
+    return float(after["Total Cost"]), f"<{oid}>" in json.dumps(after), size
 
 
 def search_path(snap: Snapshot, parsed: Parsed) -> str:

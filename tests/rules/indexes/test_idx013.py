@@ -13,7 +13,7 @@ from auditor.catalog.collect import collect
 from auditor.catalog.db import Target, connect
 from auditor.catalog.model import Snapshot
 from auditor.catalog.workload import analyse
-from auditor.engine import run_rule
+from auditor.engine import note_partial, run_rule
 from auditor.engine.config import Config
 from auditor.rules import load_all
 
@@ -30,8 +30,17 @@ INSERT INTO accounts SELECT g, 'a' || g || '@example.com', (ARRAY['new', 'active
     date '2020-01-01' + g % 1500 FROM generate_series(1, 30000) g;
 CREATE INDEX accounts_email_idx ON accounts (email);
 CREATE INDEX accounts_status_created_idx ON accounts (status, created_at);
-ANALYZE orders, accounts;
+CREATE TABLE events (id bigint, day date NOT NULL, kind text NOT NULL) PARTITION BY RANGE (day);
+CREATE TABLE events_1 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE events_2 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+INSERT INTO events SELECT g, date '2024-01-01' + g % 700, 'k' || g % 5000 FROM generate_series(1, 40000) g;
+CREATE TABLE "Mixed ""Case"" T" (id bigint PRIMARY KEY, "E mail" text);
+INSERT INTO "Mixed ""Case"" T" SELECT g, 'e' || g FROM generate_series(1, 20000) g;
+CREATE ROLE pga_wl_reader LOGIN PASSWORD 'pga_wl_reader';
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO pga_wl_reader;
+ANALYZE;
 """
+HOSTILE = 'SELECT * FROM "Mixed ""Case"" T" WHERE "E mail" = $1'
 
 
 def needs_extensions(pg_server) -> None:
@@ -53,7 +62,7 @@ def workload(pg_server) -> Iterator[tuple[Snapshot, str, int]]:
     """The issue's workload: 400 lookups by a non-indexed customer_email, 400 by the primary key, plus
     lookups served by existing indexes (one by a leading-column prefix); then one audit's collection."""
     needs_extensions(pg_server)
-    with scratch_database(pg_server, "pga_workload", SCHEMA) as dsn:
+    with scratch_database(pg_server, "pga_workload", SCHEMA, roles=("pga_wl_reader",)) as dsn:
         with psycopg.connect(dsn, autocommit=True) as c:
             c.execute("SELECT pg_stat_statements_reset()")
             for i in range(400):
@@ -62,6 +71,9 @@ def workload(pg_server) -> Iterator[tuple[Snapshot, str, int]]:
             for i in range(50):
                 c.execute("SELECT id FROM accounts WHERE email = %s", (f"a{i}@example.com",))
                 c.execute("SELECT count(*) FROM accounts WHERE status = %s", ("active",))
+            for i in range(30):
+                c.execute("SELECT * FROM events WHERE kind = %s", (f"k{i}",))
+                c.execute(HOSTILE.replace("$1", "%s"), (f"e{i}",))
             c.execute("UPDATE orders SET total = total WHERE id = %s", (1,))
         before = xid_horizon(dsn)
         session = connect(Target(conninfo=dsn))
@@ -76,9 +88,9 @@ def workload(pg_server) -> Iterator[tuple[Snapshot, str, int]]:
 
 def test_suggests_the_sequentially_scanned_column_with_the_planners_gain(workload):
     snap, _, _ = workload
-    found = hits(snap, "IDX013")
-    assert [(f.obj.table, f.members) for f in found] == [("orders", ("customer_email",))]
-    f = found[0]
+    found = {f.obj.table: f for f in hits(snap, "IDX013")}
+    assert found["orders"].members == ("customer_email",)
+    f = found["orders"]
     ev = f.evidence
     assert ev["verified"] is True and f.severity == "medium"
     assert ev["cost_before"] > 100 * ev["cost_after"] > 0, ev  # a 300k-row seq scan against an index probe
@@ -93,7 +105,8 @@ def test_suggests_the_sequentially_scanned_column_with_the_planners_gain(workloa
 def test_nothing_for_the_primary_key_or_indexed_columns(workload):
     snap, _, _ = workload
     suggested = {(snap.table_by_oid[c.table_oid].name, tuple(c.columns)) for c in snap.index_candidates}
-    assert suggested == {("orders", ("customer_email",))}  # not id, accounts.email, accounts(status)
+    # not orders.id, accounts.email, accounts(status): served by the key, an index, a leading-column prefix
+    assert suggested == {("orders", ("customer_email",)), ("events", ("kind",)), ('Mixed "Case" T', ("E mail",))}
     by_text = {st.query: st for st in snap.statements}
     assert by_text["SELECT * FROM orders WHERE id = $1"].cost < 20  # explained: an index scan already
     assert by_text["SELECT count(*) FROM accounts WHERE status = $1"].cost is not None
@@ -128,8 +141,8 @@ def test_unverified_at_low_severity_without_hypopg(workload):
         analyse(session, blind)
     finally:
         session.conn.close()
-    found = hits(blind, "IDX013")
-    assert [(f.obj.table, f.members, f.severity) for f in found] == [("orders", ("customer_email",), "low")]
+    found = [f for f in hits(blind, "IDX013") if f.obj.table == "orders"]
+    assert [(f.members, f.severity) for f in found] == [(("customer_email",), "low")]
     assert found[0].evidence["verified"] is False and "unverified" in found[0].message
 
 
@@ -141,7 +154,7 @@ def test_no_query_text(workload):
     finally:
         session.conn.close()
     assert bare.statements and all(st.query is None for st in bare.statements)
-    found = hits(bare, "IDX013")
+    found = [f for f in hits(bare, "IDX013") if f.obj.table == "orders"]
     assert [f.members for f in found] == [("customer_email",)]
     assert "query" not in found[0].evidence["statements"][0]
 
@@ -173,3 +186,40 @@ def test_top_queries_in_markdown_and_html(workload):
     assert "`SELECT * FROM orders WHERE customer_email = $1`" in md
     assert "<pre>SELECT * FROM orders WHERE customer_email = $1</pre>" in page
     assert "`(customer_email) on public.orders`" in md
+
+
+def test_a_partitioned_table_and_a_hostile_name(workload):
+    snap, dsn, _ = workload
+    found = {f.obj.table: f for f in hits(snap, "IDX013")}
+    events, hostile = found["events"], found['Mixed "Case" T']
+    assert events.evidence["verified"] and "ON ONLY public.events" in events.fix  # the partitioned helper
+    assert hostile.evidence["verified"] and hostile.evidence["statements"][0]["query"] == HOSTILE
+    assert hostile.fix == (
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS "Mixed ""Case"" T_E mail_idx" ON public."Mixed ""Case"" T" ("E mail");'
+    )
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(hostile.fix)
+        try:
+            assert c.execute(
+                "SELECT indisvalid FROM pg_index WHERE indexrelid = %s::regclass", ('"Mixed ""Case"" T_E mail_idx"',)
+            ).fetchone() == (True,)
+        finally:
+            c.execute('DROP INDEX "Mixed ""Case"" T_E mail_idx"')
+
+
+def test_other_roles_statements_need_pg_read_all_stats(workload, pg_server):
+    # the workload's statements were run by the superuser; this role sees them as other roles' statements
+    session = connect(Target(conninfo=pg_server.dsn_for("pga_workload", "pga_wl_reader", "pga_wl_reader")))
+    try:
+        limited = collect(session)
+    finally:
+        session.conn.close()
+    hidden = [st for st in limited.statements if st.queryid == 0]
+    assert hidden and hidden[0].query == "<insufficient privilege>" and hidden[0].calls > 800  # summed
+    assert limited.index_candidates == []  # the texts are hidden: nothing to parse
+    assert limited.limited["statements"].grant == "GRANT pg_read_all_stats TO pga_wl_reader;"
+    rule = load_all()["IDX013"]
+    status, _ = run_rule(rule, limited, Config())
+    note_partial(status, rule, limited)
+    assert status.status == "ok" and status.reason.startswith("partial statements: other roles' statements")
+    assert status.grant == "GRANT pg_read_all_stats TO pga_wl_reader;"
