@@ -40,6 +40,7 @@ CREATE ROLE pga_wl_reader LOGIN PASSWORD 'pga_wl_reader';
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO pga_wl_reader;
 ANALYZE;
 """
+SCAN = "SELECT count(*) FROM orders WHERE total::text LIKE $1"
 HOSTILE = 'SELECT * FROM "Mixed ""Case"" T" WHERE "E mail" = $1'
 
 
@@ -74,6 +75,8 @@ def workload(pg_server) -> Iterator[tuple[Snapshot, str, int]]:
             for i in range(30):
                 c.execute("SELECT * FROM events WHERE kind = %s", (f"k{i}",))
                 c.execute(HOSTILE.replace("$1", "%s"), (f"e{i}",))
+            for i in range(25):  # no index can serve a cast column: IDX014's case
+                c.execute("SELECT count(*) FROM orders WHERE total::text LIKE %s", (f"{i}%",))
             c.execute("UPDATE orders SET total = total WHERE id = %s", (1,))
         before = xid_horizon(dsn)
         session = connect(Target(conninfo=dsn))
@@ -223,3 +226,11 @@ def test_other_roles_statements_need_pg_read_all_stats(workload, pg_server):
     note_partial(status, rule, limited)
     assert status.status == "ok" and status.reason.startswith("partial statements: other roles' statements")
     assert status.grant == "GRANT pg_read_all_stats TO pga_wl_reader;"
+
+
+def test_a_heavy_full_scan_no_index_serves_is_informational(workload):
+    snap, _, _ = workload
+    scan = next(st for st in snap.statements if st.query == SCAN)
+    found = hits(snap, "IDX014")
+    assert [(f.obj.table, f.members) for f in found] == [("orders", (str(scan.queryid),))]  # not the served one
+    assert found[0].severity == "info" and found[0].evidence["share"] >= 0.05, found[0].evidence
