@@ -4,6 +4,7 @@ records it, hypopg verifies the candidates, and the audit's connection stays rea
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 
 import psycopg
@@ -122,6 +123,15 @@ def test_a_write_is_never_explained_and_nothing_is_written(workload):
     assert written <= 0, "the audit's transactions took a transaction id: something wrote"
     with psycopg.connect(dsn, autocommit=True) as c:  # no index, no prepared statement left behind
         assert c.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'orders'").fetchone()[0] == 1
+        sent = [q for (q,) in c.execute(
+            "SELECT query FROM pg_stat_statements WHERE query LIKE '/* pg-auditor */%' AND dbid = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database())"
+        )]  # fmt: skip
+    # what the audit sent, as pg_stat_statements recorded it: reads and EXPLAINs only
+    first = {
+        re.sub(r"^(\s*--[^\n]*\n)*\s*", "", q.removeprefix("/* pg-auditor */")).split(None, 1)[0].upper() for q in sent
+    }
+    assert "EXPLAIN" in first and first <= {"SELECT", "WITH", "EXPLAIN"}, first
 
 
 def test_top_queries_context(workload):
@@ -234,3 +244,15 @@ def test_a_heavy_full_scan_no_index_serves_is_informational(workload):
     found = hits(snap, "IDX014")
     assert [(f.obj.table, f.members) for f in found] == [("orders", (str(scan.queryid),))]  # not the served one
     assert found[0].severity == "info" and found[0].evidence["share"] >= 0.05, found[0].evidence
+
+
+def test_the_time_budget_bounds_the_work(workload):
+    _, dsn, _ = workload
+    session = connect(Target(conninfo=dsn))
+    try:
+        spent = collect(session, settings={"workload_budget_seconds": 1e-9})
+    finally:
+        session.conn.close()
+    selects = [st for st in spent.statements if st.query and st.query.startswith("SELECT * FROM orders")]
+    assert selects and all(st.cost is None and "workload_budget_seconds" in (st.note or "") for st in selects)
+    assert {tuple(c.columns) for c in spent.index_candidates if not c.verified} >= {("customer_email",)}
