@@ -27,11 +27,13 @@ from auditor.cli.options import (
     FromSnapshotOpt,
     HistoryOpt,
     IgnoreOpt,
+    NoQueryTextOpt,
     SchemaOpt,
     SelectOpt,
     SetOpt,
     open_session,
     takes_connection,
+    with_query_text,
 )
 
 
@@ -75,6 +77,7 @@ def audit(
         typer.Option("--sarif-anchor", help="Repo-relative file for SARIF locations (default: a path per object)."),
     ] = None,
     settings: SetOpt = None,
+    no_query_text: NoQueryTextOpt = False,
     history: HistoryOpt = None,
     compare_to: Annotated[
         str | None,
@@ -96,6 +99,7 @@ def audit(
 ) -> None:
     """Collect the catalogs, run every rule and write the report."""
     setup_logging(debug)
+    settings = with_query_text(settings, no_query_text)
     formats = check_formats(formats or ["md", "html", "json"])
     if targets or all_databases:
         # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast

@@ -18,19 +18,22 @@ from auditor.cli.options import (
     Connection,
     DebugOpt,
     ExcludeSchemaOpt,
+    NoQueryTextOpt,
     SchemaOpt,
     open_session,
     takes_connection,
 )
 
 
-def collect_snapshot(session: Any, schema: list[str] | None, exclude_schema: list[str] | None) -> Any:
+def collect_snapshot(
+    session: Any, schema: list[str] | None, exclude_schema: list[str] | None, settings: dict[str, Any] | None = None
+) -> Any:
     """Read the catalogs, then close the connection whatever happened."""
     # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
     from auditor.catalog.collect import collect
 
     try:
-        return collect(session, schema, exclude_schema)
+        return collect(session, schema, exclude_schema, settings=settings)
     finally:
         session.conn.close()
 
@@ -43,6 +46,7 @@ def collect(
     output: Annotated[Path, typer.Option("-o", "--output", help="Snapshot file to write.")] = Path("snapshot.json"),
     schema: SchemaOpt = None,
     exclude_schema: ExcludeSchemaOpt = None,
+    no_query_text: NoQueryTextOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Read the catalogs into a snapshot file, to audit later with `audit --from-snapshot`."""
@@ -51,7 +55,7 @@ def collect(
     setup_logging(debug)
     session = open_session(connection)
     queries = session.queries
-    snap = collect_snapshot(session, schema, exclude_schema)
+    snap = collect_snapshot(session, schema, exclude_schema, {"workload_query_text": False} if no_query_text else None)
     snapshot_file.save(snap, output)
     log.debug("collected with %d queries, %d rows", session.queries - queries, session.rows)
     echo(str(output))
