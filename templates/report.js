@@ -150,10 +150,6 @@
     pre.parentNode.insertBefore(btn, pre);
   });
 
-  // Printing shows every evidence block.
-  window.addEventListener("beforeprint", function () {
-    document.querySelectorAll("details").forEach(function (d) { d.open = true; });
-  });
   restore();
   apply();
 })();

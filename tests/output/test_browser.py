@@ -205,6 +205,15 @@ def test_prints(browser, report_file, tmp_path):
     page, problems, _ = open_page(browser, report_file)
     page.emulate_media(media="print")
     assert not page.is_visible("#controls")
+    # a ticket's PDF: the summary and the top findings first; evidence of critical and high findings (and of any
+    # the reader opened), not of every low one, so no page is left near-empty by a block pushed to the next
+    order = page.evaluate("[...document.querySelectorAll('main > section[id]')].map(s => s.id)")
+    assert order.index("top") < order.index("findings-section")
+    assert "tenancy" not in order or order.index("top") < order.index("tenancy")
+    assert not page.is_visible("section.charts")
+    assert page.locator("tbody.f[data-severity=critical] dl.evidence").first.is_visible()
+    low = page.locator("tbody.f[data-severity=low] details")
+    assert low.count() and not low.first.locator("dl.evidence, pre.sql").first.is_visible()
     pdf = tmp_path / "report.pdf"
     page.pdf(path=str(pdf), format="A4")
     assert pdf.stat().st_size > 20_000
