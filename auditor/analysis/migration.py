@@ -258,19 +258,23 @@ ADVICE: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "MIG004": ("foreign-key-not-valid", "high", ("adding-foreign-key-constraint", "constraint-missing-not-valid")),
     "MIG005": ("check-not-valid", "medium", ("constraint-missing-not-valid",)),
     "MIG006": ("validate-in-same-transaction", "medium", ("constraint-missing-not-valid",)),
-    "MIG007": ("unique-via-index", "high", ("disallowed-unique-constraint", "adding-serial-primary-key-field")),
+    "MIG007": ("unique-via-index", "high", ("disallowed-unique-constraint", "adding-serial-primary-key-field",
+                                            "constraint-missing-not-valid")),
     "MIG008": ("create-index-concurrently", "high", ("require-concurrent-index-creation",)),
     "MIG009": ("drop-index-concurrently", "medium", ("require-concurrent-index-deletion",)),
     "MIG010": ("reindex-concurrently", "medium", ("require-concurrent-reindex",)),
     "MIG011": ("detach-partition-concurrently", "medium", ("require-concurrent-partition-detach",)),
     "MIG012": ("concurrently-in-transaction", "high", ("ban-concurrent-index-creation-in-transaction",)),
     "MIG013": ("column-type-change", "high", ("changing-column-type",)),
-    "MIG014": ("rename-breaks-clients", "medium", ("renaming-column", "renaming-table")),
+    "MIG014": ("rename-breaks-clients", "medium", ("renaming-column", "renaming-table", "renaming-object")),
     "MIG015": ("drop-column", "medium", ("ban-drop-column",)),
-    "MIG016": ("drop-is-final", "high", ("ban-drop-table", "ban-drop-database")),
+    "MIG016": ("drop-is-final", "high", ("ban-drop-table", "ban-drop-database", "ban-drop-view", "ban-drop-function",
+                                         "ban-drop-type", "ban-drop-schema", "ban-drop-sequence", "ban-drop-domain",
+                                         "ban-drop-extension")),
     "MIG017": ("drop-not-null", "low", ("ban-drop-not-null",)),
     "MIG018": ("truncate-cascade", "high", ("ban-truncate-cascade",)),
-    "MIG019": ("lock-timeout", "medium", ("require-timeout-settings",)),
+    "MIG019": ("lock-timeout", "medium", ("require-timeout-settings", "require-lock-timeout",
+                                          "require-statement-timeout")),
     "MIG020": ("serial-not-identity", "low", ("prefer-identity",)),
     "MIG021": ("int-key-overflows", "low", ("prefer-bigint-over-int", "prefer-bigint-over-smallint")),
     "MIG022": ("text-not-char-varchar", "low", ("prefer-text-field", "ban-char-field")),
@@ -282,6 +286,9 @@ ADVICE: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "MIG027": ("identifier-too-long", "medium", ("identifier-too-long",)),
     "MIG028": ("table-rewrite-command", "high", ("prefer-repack",)),
     "MIG029": ("enum-value-order", "low", ("require-enum-value-ordering",)),
+    "MIG030": ("set-schema-breaks-clients", "medium", ("ban-set-schema",)),
+    "MIG031": ("identity-change", "medium", ("ban-alter-identity",)),
+    "MIG032": ("drop-constraint", "low", ("ban-drop-constraint", "ban-drop-generated-expression")),
 }  # fmt: skip
 
 
@@ -307,6 +314,8 @@ class FileState:
     in_block: bool = False
     block_line: int = 0
     lock_timeout: bool = False
+    statement_timeout: bool = False
+    timeout_said: bool = False
     not_valid: set[tuple[str, str]] = field(default_factory=set)  # (relation, constraint) added NOT VALID here
     created: set[str] = field(default_factory=set)  # relations this migration creates
 
@@ -316,10 +325,45 @@ def advise_all(statements: list[Statement], facts: list[Facts]) -> list[list[Adv
     out = []
     for s, f in zip(statements, facts, strict=True):
         out.append(list(advise(s, f, state)))
+    rerun = not_rerunnable(statements)
+    if rerun:
+        first = statements.index(rerun[0])
+        lines = ", ".join(str(s.line) for s in rerun[:12]) + (" ..." if len(rerun) > 12 else "")
+        out[first].append(_advice("MIG024", f"{len(rerun)} statement(s) outside a transaction block that fail when the "
+                                  f"migration is run again after failing part way (lines {lines})",
+                                  "Wrap the migration in BEGIN ... COMMIT (if the tool does not), or write each "
+                                  "statement to be re-runnable: CREATE ... IF NOT EXISTS, DROP ... IF EXISTS, "
+                                  "ADD COLUMN IF NOT EXISTS."))  # fmt: skip
     if state.in_block:
         out[-1].append(_advice("MIG026", f"a BEGIN (line {state.block_line}) is never committed: the migration "
                                "tool's own COMMIT or ROLLBACK decides what happens to everything after it",
                                "End the transaction in the file that opens it: COMMIT;"))  # fmt: skip
+    return out
+
+
+def not_rerunnable(statements: list[Statement]) -> list[Statement]:
+    """Statements outside any BEGIN ... COMMIT of the file that fail when run a second time."""
+    out, block = [], False
+    for s in statements:
+        n = s.node
+        if s.kind == "TransactionStmt":
+            block = n.get("kind") in ("TRANS_STMT_BEGIN", "TRANS_STMT_START")
+            continue
+        if block or not s.in_transaction_ok:
+            continue  # CONCURRENTLY statements get their own MIG024
+        cmds = _cmds(n)
+        if (
+            (s.kind in ("CreateStmt", "IndexStmt", "CreateSeqStmt") and not n.get("if_not_exists"))
+            or (s.kind == "DropStmt" and not n.get("missing_ok"))
+            or s.kind in ("RenameStmt", "AlterObjectSchemaStmt")
+            or (s.kind == "AlterTableStmt" and not n.get("missing_ok"))
+            or any(
+                c.get("subtype") in ("AT_AddColumn", "AT_DropColumn", "AT_AddConstraint", "AT_DropConstraint")
+                and not c.get("missing_ok")
+                for c in cmds
+            )
+        ):
+            out.append(s)
     return out
 
 
@@ -407,12 +451,18 @@ _LONG = 63
 
 
 def _long_names(s: Statement) -> Iterator[Advice]:
-    for key in ("relname", "colname", "idxname", "conname"):
-        for value in _values(s.node, key):
-            if isinstance(value, str) and len(value.encode("utf-8")) > _LONG:
-                yield _advice("MIG027", f"the name {value[:40]}... is {len(value.encode())} bytes: PostgreSQL "
-                              f"truncates it to {_LONG}, so a later migration naming it in full misses it",
-                              "Choose a name of at most 63 bytes.")  # fmt: skip
+    """Identifiers over 63 bytes, read from the tokens (the parse tree holds them already truncated)."""
+    from pglast import parser
+
+    raw = s.text.encode("utf-8")
+    for tok in parser.scan(s.text):
+        if tok.name != "IDENT":
+            continue
+        name = raw[tok.start : tok.end + 1].decode("utf-8", "replace").strip('"')
+        if len(name.encode("utf-8")) > _LONG:
+            yield _advice("MIG027", f"the name {name[:40]}... is {len(name.encode())} bytes: PostgreSQL truncates it "
+                          f"to {_LONG}, so a later migration naming it in full misses it",
+                          "Choose a name of at most 63 bytes.")  # fmt: skip
 
 
 def _values(node: Any, key: str) -> Iterator[Any]:
@@ -433,8 +483,8 @@ def advise(s: Statement, f: Facts, state: FileState) -> Iterator[Advice]:
     if s.kind == "TransactionStmt":
         yield from _transaction(s, state)
         return
-    if s.kind == "VariableSetStmt" and n.get("name") == "lock_timeout":
-        state.lock_timeout = True
+    if s.kind == "VariableSetStmt" and n.get("name") in ("lock_timeout", "statement_timeout"):
+        setattr(state, n["name"], True)
         return
     if not s.in_transaction_ok and state.in_block:
         yield _advice("MIG012", f"{s.command} cannot run inside the transaction opened on line {state.block_line}: "
@@ -467,19 +517,31 @@ def _transaction(s: Statement, state: FileState) -> Iterator[Advice]:
         state.in_block = False
 
 
+# DDL on what exists: PostgreSQL takes locks on existing objects (relations, types, the catalog rows)
+_DDL = frozenset({"AlterTableStmt", "IndexStmt", "ReindexStmt", "ClusterStmt", "VacuumStmt", "TruncateStmt",
+                  "DropStmt", "RenameStmt", "AlterObjectSchemaStmt", "AlterEnumStmt", "AlterDomainStmt",
+                  "CreateDomainStmt", "DropdbStmt"})  # fmt: skip
+
+
 def _timeout(s: Statement, f: Facts, state: FileState) -> Iterator[Advice]:
-    """A blocking lock on an existing relation with no lock_timeout set before it: it queues."""
-    if state.lock_timeout:
+    """DDL on existing objects with no lock_timeout (or statement_timeout) set before it: it queues behind any
+    long query on them, and every query after it queues behind it. Said once per file, on the first."""
+    if state.timeout_said or (state.lock_timeout and state.statement_timeout):
         return
     mode = f.strongest()
-    if mode not in BLOCKS_WRITES:
+    if MODE_RANK.get(mode or "", -1) < MODE_RANK["ShareUpdateExclusiveLock"] and s.kind not in _DDL:
         return
-    rel = next(lk["relation"] for lk in f.locks if lk["mode"] == mode and not lk.get("new"))
-    state.lock_timeout = True  # said once per file
-    yield _advice("MIG019", f"{MODE_NAMES[mode]} on {_size(f, rel)} with no lock_timeout: while it waits behind a "
-                  "long query, every query on the table queues behind it",
-                  "SET lock_timeout = '5s';  -- at the top of the migration; retry the migration when it times "
-                  "out\nSET statement_timeout = '15min';")  # fmt: skip
+    state.timeout_said = True
+    missing = " and ".join(n for n in ("lock_timeout", "statement_timeout") if not getattr(state, n))
+    fix = ("SET lock_timeout = '5s';  -- at the top of the migration; retry the migration when it times out\n"
+           "SET statement_timeout = '15min';")  # fmt: skip
+    if mode in BLOCKS_WRITES:
+        rel = next(lk["relation"] for lk in f.locks if lk["mode"] == mode and not lk.get("new"))
+        yield _advice("MIG019", f"{MODE_NAMES[mode]} on {_size(f, rel)} with no {missing}: while it waits behind a "
+                      "long query, every query on the table queues behind it", fix)  # fmt: skip
+    else:
+        yield _advice("MIG019", f"{s.command} runs with no {missing}: a wait for its locks, or a long run, has no "
+                      "limit", fix)  # fmt: skip
 
 
 def _alter_table(s: Statement, f: Facts, state: FileState) -> Iterator[Advice]:
@@ -490,6 +552,7 @@ def _alter_table(s: Statement, f: Facts, state: FileState) -> Iterator[Advice]:
         if sub == "AT_AddColumn":
             yield from _add_column(c.get("def", {}).get("ColumnDef", {}), rel, f, new_table)
         elif sub == "AT_AlterColumnType" and not new_table:
+            yield from _column_advice({**c.get("def", {}).get("ColumnDef", {}), "colname": c.get("name")}, rel)
             rewrote = rel in f.rewrites
             what = "a full rewrite and rebuild of its indexes" if rewrote else "a scan (no rewrite was measured)"
             yield _advice("MIG013", f"ALTER COLUMN {c.get('name')} TYPE takes {_lock_phrase(f, rel, what)}",
@@ -524,6 +587,18 @@ def _alter_table(s: Statement, f: Facts, state: FileState) -> Iterator[Advice]:
                 f"VALIDATE CONSTRAINT {c.get('name')} runs in the same transaction as the NOT "
                 f"VALID add: the add's lock on {_size(f, rel)} is still held through the validating scan",
                 "Commit between ADD ... NOT VALID and VALIDATE (two migrations, or COMMIT between them).",
+            )
+        elif sub in ("AT_DropConstraint", "AT_DropExpression"):
+            what = f"DROP CONSTRAINT {c.get('name')}" if sub == "AT_DropConstraint" else "DROP EXPRESSION"
+            yield _advice("MIG032", f"{what} on {rel}: a guarantee existing clients may rely on goes (uniqueness, a "
+                          "reference, a computed value)", "Make sure no code relies on it; putting it back later "
+                          "scans (and for a key, rebuilds) under locks.")  # fmt: skip
+        elif sub in ("AT_AddIdentity", "AT_SetIdentity", "AT_DropIdentity"):
+            yield _advice(
+                "MIG031",
+                f"changing the identity of {rel}.{c.get('name')}: inserts that set or omit the "
+                "column behave differently at once",
+                "Deploy clients that work both ways first.",
             )
         elif sub == "AT_DetachPartition" and not _detach_concurrent(c):
             yield _advice("MIG011", f"DETACH PARTITION takes {_lock_phrase(f, rel, 'the detach')}",
@@ -632,7 +707,18 @@ def _drop(s: Statement, f: Facts, state: FileState) -> Iterator[Advice]:
             "DROP INDEX CONCURRENTLY without IF EXISTS: a retry after a partial run fails",
             "DROP INDEX CONCURRENTLY IF EXISTS ...;",
         )
-    elif what in ("TABLE", "SCHEMA", "MATERIALIZED_VIEW"):
+    elif what in (
+        "TABLE",
+        "SCHEMA",
+        "MATERIALIZED_VIEW",
+        "VIEW",
+        "FUNCTION",
+        "PROCEDURE",
+        "TYPE",
+        "SEQUENCE",
+        "DOMAIN",
+        "EXTENSION",
+    ):
         yield _advice("MIG016", f"DROP {what.replace('_', ' ')} removes the data for good; clients that still use it "
                       "fail at once", "Stop every reader and writer first; rename it away and drop it a release "
                       "later; keep a dump.")  # fmt: skip
@@ -649,6 +735,16 @@ def _rename(s: Statement, f: Facts, state: FileState) -> Iterator[Advice]:
                   "old name, the moment the migration commits",
                   "Expand and contract: add the new name (a view or a new column kept in sync), move the clients, "
                   "then drop the old name.")  # fmt: skip
+
+
+def _set_schema(s: Statement, f: Facts, state: FileState) -> Iterator[Advice]:
+    what = str(s.node.get("objectType", "")).removeprefix("OBJECT_").lower()
+    yield _advice(
+        "MIG030",
+        f"moving a {what} to schema {s.node.get('newschema')}: clients that name it with the old "
+        "schema, or find it through search_path, stop finding it",
+        "Move the clients first (schema-qualified names), or leave a view behind in the old schema.",
+    )
 
 
 def _truncate(s: Statement, f: Facts, state: FileState) -> Iterator[Advice]:
@@ -730,4 +826,5 @@ _HANDLERS = {
     "VacuumStmt": _rewrite_command,
     "ClusterStmt": _rewrite_command,
     "AlterEnumStmt": _enum,
+    "AlterObjectSchemaStmt": _set_schema,
 }

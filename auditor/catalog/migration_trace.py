@@ -54,6 +54,7 @@ class Step:
     transactional: bool = True
     control: bool = False  # BEGIN/COMMIT/...: each statement is traced in its own transaction instead
     relations: tuple[str, ...] = ()  # the relations it names, as display names (bare in public)
+    skip: str | None = None  # why it is not run here (it acts on the whole server, not on this database)
 
 
 def _relations(cur: psycopg.Cursor[Any]) -> dict[int, dict[str, Any]]:
@@ -117,6 +118,8 @@ def apply(conn: psycopg.Connection, steps: list[Step], statement_timeout: str = 
         for step in steps:
             if failed:
                 out.append({"status": "not run", "reason": "an earlier statement failed"})
+            elif step.skip:
+                out.append({"status": "skipped", "reason": step.skip})
             elif step.control:
                 out.append({"status": "skipped", "reason": "transaction control: each statement is traced in "
                             "its own transaction"})  # fmt: skip

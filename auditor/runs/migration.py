@@ -108,7 +108,7 @@ def review_migration(job: Job, statements: list[mig.Statement]) -> dict[str, Any
         session.conn.close()
     unavailable = sizes.pop("_unavailable", None)
     live_report = _audit(job.config, job.connect) if job.audit_diff else None
-    steps = [_step(s) for s in statements]
+    steps = [_step(s, bool(job.scratch) or job.on_target) for s in statements]
     copy_info: dict[str, Any] = {}
     with ExitStack() as stack:
         if job.on_target:
@@ -153,9 +153,22 @@ def review_migration(job: Job, statements: list[mig.Statement]) -> dict[str, Any
     return review
 
 
-def _step(s: mig.Statement) -> trace.Step:
+# Statements that act on the server, not the database: never run on the copy's server (with --scratch, a
+# server the user shares), nor on the target.
+SERVER_WIDE = frozenset({"CreatedbStmt", "DropdbStmt", "AlterDatabaseStmt", "AlterDatabaseSetStmt",
+                         "AlterDatabaseRefreshCollStmt", "AlterSystemStmt", "CreateTableSpaceStmt",
+                         "DropTableSpaceStmt", "AlterTableSpaceOptionsStmt"})  # fmt: skip
+ROLES = frozenset({"CreateRoleStmt", "AlterRoleStmt", "AlterRoleSetStmt", "DropRoleStmt", "GrantRoleStmt"})
+
+
+def _step(s: mig.Statement, shared_server: bool) -> trace.Step:
     rels = tuple(r.removeprefix("public.") for r in s.relations())
-    return trace.Step(s.text, s.in_transaction_ok, s.kind == "TransactionStmt", rels)
+    skip = None
+    if s.kind in SERVER_WIDE:
+        skip = "acts on the whole server, not on the database: not run on the copy"
+    elif s.kind in ROLES and shared_server:
+        skip = "roles are shared by every database of the scratch server: not run there"
+    return trace.Step(s.text, s.in_transaction_ok, s.kind == "TransactionStmt", rels, skip)
 
 
 def _qualified(session: Session, statements: list[mig.Statement]) -> list[tuple[str, str]]:
