@@ -121,7 +121,7 @@ def main() -> int:
         print(run.stderr.strip())
         review = json.loads((Path(tmp) / "pg-auditor-migration.json").read_text())
         for s in review["migration"]["statements"]:
-            locks = ", ".join(f"{lk['mode']} on {lk['relation']}" for lk in s["locks"] if not lk["new"]) or "none"
+            locks = ", ".join(f"{lk['mode']} on {lk['relation']}" for lk in s["table_locks"]) or "none"
             live = "; ".join(f"{k}: {v['rows']:,} rows, {v['bytes'] / 2**20:.0f} MB" for k, v in s["live"].items())
             print(f"\n#{s['index']} line {s['line']}: {s['command']} [{s['status']}, {s['seconds_on_copy']} s on copy]")
             print(f"  locks: {locks}")

@@ -76,7 +76,7 @@ def split(text: str, file: str, first_index: int = 1) -> list[Statement]:
         tree = json.loads(parser.parse_sql_json(text))
     except parser.ParseError as exc:
         raw = text.encode("utf-8")
-        pos = getattr(exc, "location", None)
+        pos = exc.args[1] if len(exc.args) > 1 else None  # the byte offset of the error
         line = raw[: max(pos or 0, 0)].count(b"\n") + 1 if isinstance(pos, int) else None
         where = f"{file}:{line}" if line else file
         raise MigrationParseError(f"{where}: PostgreSQL's parser refuses the migration: {exc.args[0]}") from None
@@ -550,7 +550,7 @@ def _alter_table(s: Statement, f: Facts, state: FileState) -> Iterator[Advice]:
     for c in _cmds(s.node):
         sub = c.get("subtype")
         if sub == "AT_AddColumn":
-            yield from _add_column(c.get("def", {}).get("ColumnDef", {}), rel, f, new_table)
+            yield from _add_column(c.get("def", {}).get("ColumnDef", {}), rel, f, new_table, s.text)
         elif sub == "AT_AlterColumnType" and not new_table:
             yield from _column_advice({**c.get("def", {}).get("ColumnDef", {}), "colname": c.get("name")}, rel)
             rewrote = rel in f.rewrites
@@ -606,7 +606,23 @@ def _alter_table(s: Statement, f: Facts, state: FileState) -> Iterator[Advice]:
                           "(PostgreSQL 14+)")  # fmt: skip
 
 
-def _add_column(col: dict[str, Any], rel: str, f: Facts, new_table: bool) -> Iterator[Advice]:
+def _column_sql(text: str, name: str) -> tuple[str, str] | None:
+    """The type and the default of an added column, printed back from the statement by pglast."""
+    from pglast import parse_sql
+    from pglast.stream import RawStream
+
+    try:
+        for cmd in parse_sql(text)[0].stmt.cmds:
+            col = cmd.def_
+            if getattr(col, "colname", None) == name:
+                default = next(c.raw_expr for c in col.constraints or () if c.raw_expr is not None)
+                return str(RawStream()(col.typeName)), str(RawStream()(default))
+    except Exception:  # pglast cannot print every expression: the advice says `...`
+        return None
+    return None
+
+
+def _add_column(col: dict[str, Any], rel: str, f: Facts, new_table: bool, text: str = "") -> Iterator[Advice]:
     if new_table:
         return
     name = col.get("colname", "?")
@@ -617,12 +633,13 @@ def _add_column(col: dict[str, Any], rel: str, f: Facts, new_table: bool) -> Ite
     rewrote = rel in f.rewrites
     typ = _type_name(col)
     if default is not None and rewrote:
+        typ_sql, expr = _column_sql(text, name) or (typ, "...")
         yield _advice("MIG001", f"ADD COLUMN {name} with a volatile default takes "
                       f"{_lock_phrase(f, rel, 'a full rewrite (measured: the table got a new file)')}",
-                      f"ALTER TABLE {rel} ADD COLUMN {name} {typ};  -- no default: no rewrite\n"
-                      f"ALTER TABLE {rel} ALTER COLUMN {name} SET DEFAULT ...;  -- new rows only\n"
-                      f"UPDATE {rel} SET {name} = ... WHERE {name} IS NULL AND id BETWEEN ...;  -- in batches, "
-                      "one transaction each")  # fmt: skip
+                      f"ALTER TABLE {rel} ADD COLUMN {name} {typ_sql};  -- no default: no rewrite\n"
+                      f"ALTER TABLE {rel} ALTER COLUMN {name} SET DEFAULT {expr};  -- new rows only\n"
+                      f"UPDATE {rel} SET {name} = {expr} WHERE {name} IS NULL AND id BETWEEN ...;  -- in batches, "
+                      "one transaction each, until none is left")  # fmt: skip
     elif rewrote and not keyed:
         yield _advice(
             "MIG001",

@@ -34,7 +34,7 @@ from auditor.engine.report import Finding, Report
 from auditor.output import migration as out
 from auditor.output import render
 from auditor.pgserver import schema_copy
-from auditor.pgserver.tempcluster import TempCluster
+from auditor.pgserver.tempcluster import TempCluster, find_bindir
 from auditor.rules.registry import SEVERITY_RANK
 from auditor.runs import baseline, single
 
@@ -188,17 +188,16 @@ def _audit(cfg: Config, opener: Callable[[], Any]) -> Report:
 
 def _make_copy(job: Job, stack: ExitStack, version: int, roles: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
     """pg_dump the target's schema and restore it into a fresh database; the stack drops it afterwards."""
-    cluster = None
+    bindir = None if job.scratch else find_bindir()
+    pg_dump = schema_copy.find_tool("pg_dump", bindir)
+    schema_copy.check_versions(pg_dump, version)  # before a cluster is started for nothing
+    psql = schema_copy.find_tool("psql", bindir)
     if job.scratch:
         admin = job.scratch
         how = "a scratch database on the server given by --scratch"
     else:
-        cluster = stack.enter_context(TempCluster())
-        admin = cluster.dsn()
+        admin = stack.enter_context(TempCluster(bindir=bindir)).dsn()
         how = "a temporary PostgreSQL cluster"
-    pg_dump = schema_copy.find_tool("pg_dump", cluster.bindir if cluster else None)
-    psql = schema_copy.find_tool("psql", cluster.bindir if cluster else None)
-    schema_copy.check_versions(pg_dump, version)
     conninfo, password = job.conninfo()
     dump = schema_copy.dump_schema(pg_dump, conninfo, password, job.lock_timeout)
     name = schema_copy.copy_name()
@@ -247,11 +246,11 @@ def _statement(s: mig.Statement, r: dict[str, Any], f: mig.Facts, advice: list[m
     ]  # fmt: skip
     touched = {lk["relation"] for lk in f.locks if not lk["new"]} | set(f.rewrites) | set(f.scans)
     live = {rel: f.sizes[rel] for rel in sorted(touched) if rel in f.sizes}
-    blocking = sorted(
+    blocking = sorted({
         lk["relation"] for lk in f.locks
         if not lk["new"] and lk["mode"] in mig.BLOCKS_WRITES
-        and (f.sizes.get(lk["relation"]) or {}).get("bytes", 0) >= job.max_locked_bytes
-    )  # fmt: skip
+        and ((f.sizes.get(lk["relation"]) or {}).get("bytes") or 0) >= job.max_locked_bytes
+    })  # fmt: skip
     return {
         "index": s.index,
         "file": s.file,
