@@ -52,7 +52,8 @@ class Job:
     scratch: str | None = None  # a server to make the copy's database on (default: a temporary cluster)
     on_target: bool = False
     lock_timeout: str = "2s"
-    statement_timeout: str = "15min"
+    statement_timeout: str = "15min"  # per statement on the copy (its tables are empty)
+    target_statement_timeout: str = "60s"  # per statement with on_target: it really runs there, then rolls back
     max_locked_bytes: int = DEFAULT_MAX_LOCKED
     audit_diff: bool = True
     formats: list[str] = field(default_factory=list)
@@ -113,8 +114,11 @@ def review_migration(job: Job, statements: list[mig.Statement]) -> dict[str, Any
     with ExitStack() as stack:
         if job.on_target:
             results = _on_target(job, steps)
-            copy_info = {"how": "the target, in one transaction rolled back at the end",
-                         "lock_timeout": job.lock_timeout}  # fmt: skip
+            copy_info = {
+                "how": "the target, in one transaction rolled back at the end",
+                "lock_timeout": job.lock_timeout,
+                "statement_timeout": job.target_statement_timeout,
+            }
             before = after = None
         else:
             copy_dsn, copy_info = _make_copy(job, stack, version, roles)
@@ -230,7 +234,7 @@ def _on_target(job: Job, steps: list[trace.Step]) -> list[dict[str, Any]]:
     conninfo, password = job.conninfo()
     kwargs = {"password": password} if password else {}
     with psycopg.connect(conninfo, autocommit=True, fallback_application_name="pg-auditor", **kwargs) as conn:
-        return trace.apply(conn, steps, job.statement_timeout, rollback=True, lock_timeout=job.lock_timeout)
+        return trace.apply(conn, steps, job.target_statement_timeout, rollback=True, lock_timeout=job.lock_timeout)
 
 
 def _facts(result: dict[str, Any], sizes: dict[str, dict[str, Any]]) -> mig.Facts:

@@ -97,7 +97,11 @@ def check_migration(
     ignore: IgnoreOpt = None,
     settings: SetOpt = None,
     statement_timeout: Annotated[
-        str, typer.Option("--statement-timeout", help="Per-query statement_timeout on the target (60s).")
+        str,
+        typer.Option(
+            "--statement-timeout",
+            help="statement_timeout on the target: its reads, and each statement with --on-target (60s).",
+        ),
     ] = "60s",
     lock_timeout: Annotated[
         str, typer.Option("--lock-timeout", help="lock_timeout on the target: its reads, pg_dump and --on-target.")
@@ -139,6 +143,7 @@ def check_migration(
         scratch=scratch,
         on_target=on_target,
         lock_timeout=lock_timeout,
+        target_statement_timeout=statement_timeout,
         max_locked_bytes=_size(max_locked_size),
         audit_diff=not no_audit_diff,
         formats=fmts,
