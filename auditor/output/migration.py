@@ -8,6 +8,7 @@ at the line of the statement that created or changed the object when it can tell
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -16,10 +17,10 @@ from urllib.parse import quote
 
 from auditor.base.errors import OutputError
 from auditor.output import render
+from auditor.output.sarif import FINGERPRINT_KEY
 from auditor.output.text import MdText, md_code, strip_controls
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-FINGERPRINT_KEY = "pgAuditorMigration/v1"
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 FORMATS = {"md": "md", "json": "json", "sarif": "sarif"}
 
@@ -80,11 +81,11 @@ def to_sarif(review: dict[str, Any]) -> str:
             idx = rule(a["code"], slug, slug.replace("-", " "), severity)
             text = strip_controls(f"{a['message']}\n\nInstead:\n{a['fix']}")
             results.append(_result(a["code"], idx, a["severity"], text, s["file"], s["line"],
-                                   f"{s['file']}:{s['index']}:{a['code']}", {"squawk": list(squawk)}))  # fmt: skip
+                                   _fp(s, a["code"]), {"squawk": list(squawk)}))  # fmt: skip
         if s["status"] == "failed":
             idx = rule("MIG000", "fails-on-copy", "the statement fails on a copy of the schema", "high")
             results.append(_result("MIG000", idx, "high", strip_controls(f"fails on the copy: {s['error']}"),
-                                   s["file"], s["line"], f"{s['file']}:{s['index']}:MIG000", {}))  # fmt: skip
+                                   s["file"], s["line"], _fp(s, "MIG000"), {}))  # fmt: skip
     for f in (review.get("audit_diff") or {}).get("introduced", []):
         idx = rule(f["code"], f["code"], f["title"], f["severity"])
         file, line = _line_of(review, f["object"])
@@ -103,6 +104,13 @@ def to_sarif(review: dict[str, Any]) -> str:
         "properties": {"target": review["target"], "gate": review["gate"]},
     }  # fmt: skip
     return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
+
+
+def _fp(statement: dict[str, Any], code: str) -> str:
+    """An advice's identity: the file, the code and the statement's text (not its line or position), so an
+    alert stays one alert while lines move around it."""
+    text = " ".join(statement["text"].split())
+    return hashlib.sha256(json.dumps([code, statement["file"], text]).encode()).hexdigest()[:16]
 
 
 def _result(code: str, idx: int, severity: str, text: str, file: str, line: int, fp: str,

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import stat
 import subprocess
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-import jsonschema
 import psycopg
 import pytest
+from validate import validate_sarif
 
-from paths import TESTS
 from scratch import run_cli, scratch_database
 
 pytestmark = pytest.mark.db
@@ -79,23 +77,6 @@ def live_state(dsn: str) -> tuple:
                              "ORDER BY 1").fetchall()  # fmt: skip
         counts = conn.execute("SELECT (SELECT count(*) FROM event_tracker), (SELECT count(*) FROM projects)").fetchone()
     return schema, files, counts
-
-
-def validate_sarif(doc: dict) -> None:
-    """The SARIF 2.1.0 schema and GitHub's ingestion rules: relative URIs, a line, declared rules."""
-    schema = json.loads((TESTS / "schemas" / "sarif-schema-2.1.0.json").read_text())
-    jsonschema.Draft4Validator(schema).validate(doc)
-    for run in doc["runs"]:
-        declared = [r["id"] for r in run["tool"]["driver"]["rules"]]
-        assert len(declared) == len(set(declared))
-        for res in run["results"]:
-            assert declared[res["ruleIndex"]] == res["ruleId"]
-            assert res["partialFingerprints"]
-            for loc in res["locations"]:
-                uri = loc["physicalLocation"]["artifactLocation"]["uri"]
-                assert not urlsplit(uri).scheme and not uri.startswith("/"), uri
-                assert re.fullmatch(r"[A-Za-z0-9._~%/-]+", uri), uri
-                assert loc["physicalLocation"]["region"]["startLine"] >= 1
 
 
 def test_done_when_scenario(target, tmp_path) -> None:
@@ -239,3 +220,17 @@ def test_a_password_never_shows_in_a_successful_review(pg_server, target, tmp_pa
             conn.execute(f"DROP OWNED BY {role}")
         with psycopg.connect(pg_server.dsn_for(), autocommit=True) as conn:
             conn.execute(f"DROP ROLE IF EXISTS {role}")
+
+
+def test_on_target_traces_in_a_rolled_back_transaction(target, tmp_path) -> None:
+    before = live_state(target)
+    (tmp_path / "m.sql").write_text("ALTER TABLE projects ADD COLUMN code text DEFAULT md5(random()::text);\n"
+                                    "CREATE INDEX CONCURRENTLY projects_code_idx ON projects (code);\n")  # fmt: skip
+    out = run_cli("check-migration", "m.sql", target, "--on-target", "--no-audit-diff", "-o", "r", "-f", "md,json",
+                  cwd=tmp_path)  # fmt: skip
+    assert out.returncode == 0, out.stderr  # projects is small: no blocking lock over the size limit
+    review = json.loads((tmp_path / "r" / "pg-auditor-migration.json").read_text())
+    add, cic = review["migration"]["statements"]
+    assert add["rewrite"] and add["table_locks"][0]["mode"] == "ACCESS EXCLUSIVE" and cic["status"] == "skipped"
+    assert "rolled back" in (tmp_path / "r" / "pg-auditor-migration.md").read_text()
+    assert live_state(target) == before
