@@ -28,7 +28,7 @@ from auditor._version import __version__
 from auditor.analysis import migration as mig
 from auditor.base.errors import AuditorError
 from auditor.catalog import migration_trace as trace
-from auditor.catalog.db import Session, Target, Timeouts, connect
+from auditor.catalog.db import Session, Target, Timeouts, connect, first_line
 from auditor.engine.config import Config
 from auditor.engine.report import Finding, Report
 from auditor.output import migration as out
@@ -206,11 +206,14 @@ def _make_copy(job: Job, stack: ExitStack, version: int, roles: list[dict[str, A
     dump = schema_copy.dump_schema(pg_dump, conninfo, password, job.lock_timeout)
     name = schema_copy.copy_name()
     created_roles: list[str] = []
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        created_roles = trace.create_roles(conn, roles)
-        copy_version = conn.execute("SELECT current_setting('server_version')").fetchone()[0]
-    stack.callback(_drop_copy, admin, name, created_roles)
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            stack.callback(_drop_copy, admin, name, created_roles)  # dropped however the review ends
+            created_roles.extend(trace.create_roles(conn, roles))
+            copy_version = conn.execute("SELECT current_setting('server_version')").fetchone()[0]
+    except psycopg.Error as exc:
+        raise schema_copy.CopyError(f"cannot make the schema copy on {how}: {first_line(exc)}") from None
     copy_dsn = make_conninfo(admin, dbname=name)
     restored = schema_copy.restore(psql, copy_dsn, dump)
     for err in restored.errors[:5]:

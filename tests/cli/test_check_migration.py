@@ -234,3 +234,12 @@ def test_on_target_traces_in_a_rolled_back_transaction(target, tmp_path) -> None
     assert add["rewrite"] and add["table_locks"][0]["mode"] == "ACCESS EXCLUSIVE" and cic["status"] == "skipped"
     assert "rolled back" in (tmp_path / "r" / "pg-auditor-migration.md").read_text()
     assert live_state(target) == before
+
+
+def test_an_unreachable_scratch_server_is_one_line(target, tmp_path) -> None:
+    (tmp_path / "ok.sql").write_text("CREATE TABLE t (id bigint);\n")
+    scratch = "host=127.0.0.1 port=1 user=nobody password=Scr4tch-secret dbname=postgres"
+    out = run_cli("check-migration", "ok.sql", target, "--scratch", scratch, "--no-audit-diff", cwd=tmp_path)
+    assert out.returncode == 2
+    (line,) = out.stderr.strip().splitlines()
+    assert "cannot make the schema copy on a scratch database" in line and "Scr4tch-secret" not in line
