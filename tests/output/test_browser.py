@@ -7,6 +7,7 @@ it), which turns the skip into a failure. Set PG_AUDITOR_SCREENSHOT_DIR to keep 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from auditor.output.render import render
 from reports import NASTY_TABLE, frozen
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# The frozen report (25 findings, 6 of them critical or high) printed on A4: the summary and top findings, then
+# the findings with the evidence of the serious ones (every evidence block open: 14 pages; the demo: 123, now 37).
+PRINTED_PAGES_MAX = 12
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -217,5 +221,8 @@ def test_prints(browser, report_file, tmp_path):
     pdf = tmp_path / "report.pdf"
     page.pdf(path=str(pdf), format="A4")
     assert pdf.stat().st_size > 20_000
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
+    print(f"printed: {pages} A4 pages")
+    assert 2 <= pages <= PRINTED_PAGES_MAX, pages
     assert problems == []
     page.context.close()
