@@ -71,6 +71,7 @@ class TargetResult:
     new: int | None = None
     known: int | None = None
     fixed: int | None = None
+    trend: list[int] = field(default_factory=list)  # the overall score of the last runs, oldest first (history)
     deltas: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     report: str | None = None  # the HTML report, relative to the index page
@@ -292,6 +293,7 @@ class FleetRun:
             counts=report.counts(),
             new=len(changes["new"]) if "new" in changes else None,
             known=len(changes["known"]) if "known" in changes else None,
+            trend=[p["overall"] for p in report.extras.get("trend") or [] if isinstance(p.get("overall"), int)],
             fixed=len(changes["fixed"]) if "fixed" in changes else None,
             deltas=changes.get("score_deltas") or {},
             error=nightly_rule_errors(report) or not_read(report),

@@ -184,6 +184,12 @@ def test_fleet_history_compares_each_target_with_its_own_last_run(fleet, tmp_pat
     assert doc["context"]["changes"]["new"] == [] and len(doc["context"]["changes"]["known"]) >= 1
     listing = cli("history", "--history", hist, "--target", "pga_fleet_a", "--json")
     assert [json.loads(x)["target"] for x in listing.stdout.splitlines()] == ["pga_fleet_a", "pga_fleet_a"]
+    # the index: each database's trend (two nights, a line of two points) and its known findings
+    page = (tmp_path / "2" / "index.html").read_text()
+    assert page.count("overall score of the last 2 runs") == 2 and ">Known</th>" in page
+    index = json.loads((tmp_path / "2" / "index.json").read_text())
+    row = next(r for r in index["targets"] if r["name"] == "pga_fleet_a")
+    assert len(row["trend"]) == 2 and row["known"] >= 1
 
 
 def test_webhook_on_new_findings_and_on_failure_never_leaks_the_url(fleet, tmp_path, webhook):
