@@ -10,6 +10,7 @@ from auditor.base.text import sql_comment
 from auditor.catalog.db import PINNED_SEARCH_PATH
 from auditor.catalog.model import Policy, Snapshot, Table
 from auditor.rules.guarded import transaction
+from auditor.rules.isolation._shared import bounded
 from auditor.rules.registry import Hit, Obj, rule
 
 NOT_READ = "(not read: relation locked)"
@@ -31,8 +32,9 @@ def policy_per_row_call(snap: Snapshot) -> Iterator[Hit]:
     Every policy's USING and WITH CHECK expressions, as the server prints them, for calls of
     `current_setting()`, `auth.uid()`, `auth.jwt()`, `auth.role()` and `auth.email()` outside any
     `(SELECT ...)` (as splinter's `auth_rls_initplan`). One finding per policy, with the policy
-    rewritten. A call inside a sub-select is not reported: `(SELECT NULLIF(current_setting(...),
-    '')::bigint)` is an InitPlan already, and one inside a correlated `EXISTS (SELECT ...)` is that
+    rewritten; more than `isolation_group_over` (8) of them become one line, every rewrite in its fix.
+    A call inside a sub-select is not reported: `(SELECT NULLIF(current_setting(...), '')::bigint)` is
+    an InitPlan already, and one inside a correlated `EXISTS (SELECT ...)` is that
     sub-select's business (a known blind spot).
 
     ## Bad
@@ -66,6 +68,11 @@ def policy_per_row_call(snap: Snapshot) -> Iterator[Hit]:
     ## False positives
     None for the rows a policy admits. On a table of a few rows the saving is too small to notice.
     """
+    yield from bounded(snap, per_policy(snap), "policies that call current_setting() or auth.uid() per row", "low")
+
+
+def per_policy(snap: Snapshot) -> Iterator[Hit]:
+    """One hit per policy with a direct call, with the policy rewritten."""
     for p in snap.policies:
         t = snap.table_by_oid.get(p.table_oid)
         if t is None or NOT_READ in (p.using_expr, p.check_expr):

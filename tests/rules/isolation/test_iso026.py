@@ -66,3 +66,16 @@ def test_a_policy_changed_since_the_audit_is_left_as_it_is(conn):
     (using,) = conn.execute("SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polname = 'own'").fetchone()
     assert using == "(id = auth.uid())"
     assert conn.execute("SELECT count(*) FROM pg_policy WHERE polrelid = 'app.invoices'::regclass").fetchone() == (2,)
+
+
+def test_many_policies_become_one_line_whose_fix_rewrites_them_all(conn):
+    tables = "".join(
+        f"CREATE TABLE t{n} (id bigint PRIMARY KEY, org_id bigint NOT NULL);"
+        f"ALTER TABLE t{n} ENABLE ROW LEVEL SECURITY;"
+        f"CREATE POLICY p ON t{n} USING (org_id = current_setting('app.tenant_id')::bigint);"
+        for n in range(10)
+    )
+    (f,) = hits(snapshot_after(conn, tables), "ISO026")
+    assert f.obj.kind in ("schema", "database") and f.evidence["count"] == 10
+    run_fix(conn, f.fix)
+    assert hits(snapshot_after(conn, "SELECT 1"), "ISO026") == []
