@@ -191,3 +191,11 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Threshold KEY=V
 FromSnapshotOpt = Annotated[
     Path | None, typer.Option("--from-snapshot", help="Audit a saved snapshot; no database needed.")
 ]
+
+
+QuietOpt = Annotated[bool, typer.Option("-q", "--quiet", help="No progress and no summary: errors and warnings only.")]
+
+
+VerboseOpt = Annotated[
+    bool, typer.Option("-v", "--verbose", help="A line per step on stderr, and more findings in the summary.")
+]

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import hashlib
 import html
+import itertools
 import json
 import logging
 import re
+import threading
 import time
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +40,7 @@ from typing import Any
 from psycopg import ProgrammingError
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from auditor.base import progress
 from auditor.base.errors import AuditorError, ConfigError
 from auditor.catalog.db import Target, Timeouts, connect
 from auditor.engine import config as config_mod
@@ -248,8 +251,17 @@ class FleetRun:
     def run(self) -> list[TargetResult]:
         """Audit every target, at most `jobs` at once; results in target order."""
         jobs = max(1, min(self.jobs, len(self.targets) or 1))
+        finished = itertools.count(1)
+        lock = threading.Lock()
+
+        def counted(t: FleetTarget) -> TargetResult:
+            result = self.one(t)
+            with lock:  # the display hears the targets one at a time, counted in the order they end
+                progress.step("target", f"{t.name}: {result.status}", next(finished), len(self.targets))
+            return result
+
         with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="pg-auditor") as pool:
-            results = list(pool.map(self.one, self.targets))
+            results = list(pool.map(counted, self.targets))
         return sorted(results + self.skipped, key=lambda r: r.name)
 
     def one(self, t: FleetTarget) -> TargetResult:
