@@ -167,11 +167,13 @@ def target_config(t: FleetTarget, base: Config, defaults: dict[str, Any], cli: d
     if t.config_path is not None:
         cfg = config_mod.load(t.config_path)
     else:
-        cfg = from_mapping(_mapping_of(base) | defaults | t.overrides, f"target {t.name}")
+        keys = config_mod.canonical  # one spelling of each key before the tables are merged
+        merged_keys = _mapping_of(base) | keys(defaults, "defaults") | keys(t.overrides, f"target {t.name}")
+        cfg = from_mapping(merged_keys, f"target {t.name}")
         cfg.extra = base.extra | cfg.extra
     if t.config_path is not None and (defaults or t.overrides):
-        merged = from_mapping(defaults | t.overrides, f"target {t.name}")
-        cfg = _overlay(cfg, merged, defaults | t.overrides)
+        given = config_mod.canonical(defaults, "defaults") | config_mod.canonical(t.overrides, f"target {t.name}")
+        cfg = _overlay(cfg, from_mapping(given, f"target {t.name}"), given)
     return config_mod.apply_cli(
         cfg,
         cli.get("select"),
