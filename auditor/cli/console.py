@@ -183,7 +183,7 @@ def output_formats(output: Path, formats: list[str] | None, default: list[str]) 
             )
         return chosen, True
     if output.exists() and not output.is_dir():
-        raise AuditorError(f"-o {output} is a file; -o names a directory for the reports (or - for stdout)")
+        raise AuditorError(f"-o {output}: a file is in the way; -o names a directory for the reports (or - for stdout)")
     return check_formats(formats or default), False
 
 

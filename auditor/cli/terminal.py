@@ -147,9 +147,8 @@ def summary(report: Any, paths: list[Path], exit_line: str, verbosity: Verbosity
     star = "*" if report.partial else ""
     where = report.run.get("target") or report.run.get("source") or ""
     name = strip_controls(str(report.database.get("name") or "database"))
-    out.print(
-        Text.assemble(("pg-auditor: ", "bold"), (name, "bold"), f" ({strip_controls(str(where))})" if where else "")
-    )
+    # "audited ...", not "pg-auditor: ...", which starts the error and warning lines above it
+    out.print(Text.assemble("audited ", (name, "bold"), f" ({strip_controls(str(where))})" if where else ""))
     overall = "n/a" if report.overall is None else f"{report.overall}{star}/100"
     areas = ", ".join(f"{a} {'n/a' if s.score is None else f'{s.score}{star}'}" for a, s in report.scores.items())
     partial = " (partial: * scores cover only what was read)" if report.partial else ""

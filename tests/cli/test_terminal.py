@@ -90,7 +90,7 @@ def test_on_a_pipe_the_summary_is_plain_text_and_stdout_the_paths(db, tmp_path):
     assert out.stdout.splitlines() == [str(tmp_path / f"pg-auditor-report.{e}") for e in ("md", "html", "json")]
     assert ANY_ESCAPE not in out.stderr  # nothing coloured, no progress line, when not a terminal
     lines = out.stderr.splitlines()
-    assert lines[0].startswith("pg-auditor: term_") and lines[1] == "score 0/100 (indexes 0)"
+    assert lines[0].startswith("audited term_") and lines[1] == "score 0/100 (indexes 0)"
     assert lines[2] == "findings: 1 medium"
     top = lines[lines.index("top findings:") + 1]
     assert re.fullmatch(r"  IDX001  medium    invoices_customer_id_fkey on public\.invoices  \S.*", top), top
@@ -132,7 +132,7 @@ def test_in_a_terminal_progress_colour_and_a_summary_without_the_bare_paths(db, 
     text = plain(screen)
     assert "reading the catalogs" in text  # the live progress line, drawn then cleared
     assert "Traceback" not in text
-    summary = text[text.index("pg-auditor: term_") :]
+    summary = text[text.index("audited term_") :]
     assert "IDX001  medium" in summary and summary.rstrip().endswith("exit 1: 1 finding at or above low")
     assert (tmp_path / "pg-auditor-report.html").resolve().as_uri() in summary
     # the summary lists the files: stdout does not print them bare as well
@@ -186,7 +186,7 @@ def test_an_existing_file_as_o_is_one_line_and_exit_2_before_any_work(tmp_path, 
     out = cli(command, *first, "-o", str(in_the_way))
     assert out.returncode == 2, out.stderr
     assert out.stderr == (
-        f"pg-auditor: -o {in_the_way} is a file; -o names a directory for the reports (or - for stdout)\n"
+        f"pg-auditor: -o {in_the_way}: a file is in the way; -o names a directory for the reports (or - for stdout)\n"
     )
     assert in_the_way.read_text() == "keep me\n"
 

@@ -49,7 +49,7 @@ def test_the_demo_command_ends_with_the_summary(pg_server, tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == [str(tmp_path / "demo" / f"pg-auditor-demo.{e}") for e in ("html", "md", "json")]
     lines = out.stderr.splitlines()
-    assert lines[0].startswith("pg-auditor: saas_demo (") and lines[1].startswith("score ")
+    assert lines[0].startswith("audited saas_demo (") and lines[1].startswith("score ")
     top = lines[lines.index("top findings:") + 1 : lines.index("top findings:") + 6]
     assert all(ln.split()[1] == "critical" for ln in top), top  # the most severe first
     assert lines[lines.index("written:") + 1] == "  " + (tmp_path / "demo" / "pg-auditor-demo.html").as_uri()
