@@ -187,6 +187,16 @@ def output_formats(output: Path, formats: list[str] | None, default: list[str]) 
     return check_formats(formats or default), False
 
 
+def output_file(output: Path, default_name: str) -> Path | None:
+    """-o of a command that writes one file (a snapshot, a baseline): `-` is stdout (None), an existing
+    directory gets the file under its default name, anything else is the file."""
+    if output == STDOUT:
+        return None
+    if output.is_dir():
+        return output / default_name
+    return output
+
+
 def stream(text: str) -> None:
     """One report on stdout, as written (no escaping: it is the format's own text)."""
     sys.stdout.write(text)

@@ -233,3 +233,24 @@ def test_rules_piped_to_head_prints_no_error():
     assert len(out.stdout.splitlines()) == 1 and out.stdout.startswith("CON001")
     status = out.stderr.strip().splitlines()
     assert status in (["status 0"], ["status 141"]), out.stderr  # the whole list fit the pipe, or the reader left
+
+
+def test_collect_and_baseline_take_a_directory_or_a_dash_as_well(db, tmp_path):
+    """-o means the same everywhere: a directory (the file gets its usual name in it), or - for stdout."""
+    out_dir = tmp_path / "ticket"
+    out_dir.mkdir()
+    snap = cli("collect", db, "-o", str(out_dir))
+    assert snap.returncode == 0 and snap.stdout.strip() == str(out_dir / "snapshot.json"), snap.stderr
+    streamed = cli("collect", db, "-o", "-")
+    assert streamed.returncode == 0 and streamed.stderr == ""
+    assert (
+        json.loads(streamed.stdout)["server"]["database"]
+        == json.loads((out_dir / "snapshot.json").read_text())["server"]["database"]
+    )
+    base = cli("baseline", db, "--select", "IDX001", "-o", str(out_dir))
+    assert base.returncode == 0 and base.stdout.strip() == str(out_dir / "pg-auditor-baseline.json")
+    piped = cli("baseline", db, "--select", "IDX001", "-o", "-")
+    doc = json.loads(piped.stdout)
+    assert [e["code"] for e in doc["entries"]] == ["IDX001"] and piped.stderr == "baseline of 1 findings\n"
+    written = json.loads((out_dir / "pg-auditor-baseline.json").read_text())
+    assert doc["entries"] == written["entries"] and doc.keys() == written.keys()  # the same, times aside
