@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -115,14 +116,18 @@ def audit(
         from auditor.runs.fleet import run_fleet, summary_exit_code
 
         _SECRETS.extend(secrets_of_settings(config_file, history) + secrets_of(connection.dsn or ""))
-        with showing_progress(verbosity, stages=("target",)):
+        display = ExitStack()  # the progress shows the databases as they finish, then goes
+        display.enter_context(showing_progress(verbosity, stages=("target",)))
+        try:
             results, paths = run_fleet(
-                server=connection.target(), targets_file=targets,
-                config_file=config_file, cli={"select": select, "ignore": ignore, "fail_on": fail_on,
-                "settings": settings, "allow_partial": allow_partial}, formats=formats, out_dir=output,
-                jobs=jobs, history=history, compare_to=compare_to, exit_zero=exit_zero, schema=schema,
-                exclude_schema=exclude_schema, timeouts=connection.timeouts(),
+            server=connection.target(), targets_file=targets,
+            config_file=config_file, cli={"select": select, "ignore": ignore, "fail_on": fail_on,
+            "settings": settings, "allow_partial": allow_partial}, formats=formats, out_dir=output,
+            jobs=jobs, history=history, compare_to=compare_to, exit_zero=exit_zero, schema=schema,
+            exclude_schema=exclude_schema, timeouts=connection.timeouts(),
             )  # fmt: skip
+        finally:
+            display.close()
         for r in results:
             shown = "n/a" if r.overall is None else r.overall
             detail = f"score {shown}" if r.status in ("ok", "findings") else (r.error or "")
@@ -141,30 +146,32 @@ def audit(
     hist = nightly.history_settings(cfg, history)
     notify.settings(cfg)  # every config section is checked before anything connects
     store = nightly.open_history(hist, connection.connect_timeout)
+    display = ExitStack()  # the progress line, on a terminal, until the run is done
+    display.enter_context(showing_progress(verbosity))
     try:
-        with showing_progress(verbosity):
-            outcome = single.run(
-                single.Job(
-                    config=cfg,
-                    connect=lambda: open_session(connection),
-                    from_snapshot=from_snapshot,
-                    schemas=schema,
-                    exclude_schemas=exclude_schema,
-                    history=store,
-                    history_settings=hist,
-                    compare_to=compare_to,
-                    label=label,
-                    failure_label=connection.label,
-                    baseline=(base, baseline_file.name) if base is not None and baseline_file is not None else None,
-                    formats=[] if to_stdout else formats,
-                    out_dir=output,
-                    stem=name,
-                    sarif_anchor=sarif_anchor,
-                    notify=True,
-                    exit_zero=exit_zero,
-                )
+        outcome = single.run(
+            single.Job(
+                config=cfg,
+                connect=lambda: open_session(connection),
+                from_snapshot=from_snapshot,
+                schemas=schema,
+                exclude_schemas=exclude_schema,
+                history=store,
+                history_settings=hist,
+                compare_to=compare_to,
+                label=label,
+                failure_label=connection.label,
+                baseline=(base, baseline_file.name) if base is not None and baseline_file is not None else None,
+                formats=[] if to_stdout else formats,
+                out_dir=output,
+                stem=name,
+                sarif_anchor=sarif_anchor,
+                notify=True,
+                exit_zero=exit_zero,
             )
+        )
     finally:
+        display.close()
         if store is not None:
             store.close()
     report = outcome.report
