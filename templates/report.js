@@ -47,6 +47,35 @@
     });
     counter.textContent = "Showing " + shown + " of " + rows.length + " findings";
     empty.hidden = shown !== 0;
+    remember(area, tbl, onlyNew, text, sev);
+  }
+
+  // The filters live in the URL (#filter?area=...&sev=...), so a filtered view can be linked.
+  var PREFIX = "#filter?";
+  function remember(area, tbl, onlyNew, text, sev) {
+    var q = new URLSearchParams();
+    if (area) { q.set("area", area); }
+    var off = Object.keys(sev).filter(function (k) { return !sev[k]; });
+    if (off.length) { q.set("sev", Object.keys(sev).filter(function (k) { return sev[k]; }).join(".")); }
+    if (tbl) { q.set("table", tbl); }
+    if (onlyNew) { q.set("new", "1"); }
+    if (text) { q.set("q", text); }
+    var s = q.toString();
+    if (!s && location.hash.indexOf(PREFIX) !== 0) { return; }  // an anchor (#rules) stays as it is
+    try { history.replaceState(null, "", s ? PREFIX + s : location.pathname + location.search); } catch (e) { /* file: */ }
+  }
+  function restore() {
+    if (location.hash.indexOf(PREFIX) !== 0) { return; }
+    var q = new URLSearchParams(location.hash.slice(PREFIX.length));
+    var area = document.getElementById("f-area");
+    if (q.has("area")) { area.value = q.get("area"); }
+    if (q.has("sev")) {
+      var on = q.get("sev").split(".");
+      form.querySelectorAll("input[name=sev]").forEach(function (box) { box.checked = on.indexOf(box.value) !== -1; });
+    }
+    if (q.has("table")) { tableSelect.value = q.get("table"); }
+    document.getElementById("f-new").checked = q.get("new") === "1";
+    if (q.has("q")) { document.getElementById("f-text").value = q.get("q"); }
   }
 
   var sortKey = "order";
@@ -121,9 +150,6 @@
     pre.parentNode.insertBefore(btn, pre);
   });
 
-  // Printing shows every evidence block.
-  window.addEventListener("beforeprint", function () {
-    document.querySelectorAll("details").forEach(function (d) { d.open = true; });
-  });
+  restore();
   apply();
 })();

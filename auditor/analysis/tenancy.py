@@ -938,6 +938,17 @@ def model_statement(ten: Tenancy) -> str:
     )
 
 
+def _table_entry(snap: Snapshot, i: TableInfo) -> dict[str, Any]:
+    """One table of the tenant model as the report shows it (and draws it: the tenant graph)."""
+    t = i.table
+    out: dict[str, Any] = {"class": i.cls, "column": i.column, "reason": i.reason, "via": i.via}
+    out["rls"] = "forced" if t.rls_enabled and t.rls_forced else ("on" if t.rls_enabled else "off")
+    parent = snap.table_by_oid.get(t.parent_oid or 0) if t.is_partition else None
+    if parent is not None:
+        out["partition_of"] = parent.qualified
+    return out
+
+
 def describe(snap: Snapshot) -> dict[str, Any]:
     """The tenant model as the report shows it."""
     ten = tenancy(snap)
@@ -955,7 +966,7 @@ def describe(snap: Snapshot) -> dict[str, Any]:
         "schema_groups": ten.schema_groups,
         "classes": {c: counts.get(c, 0) for c in CLASSES},
         "tables": {
-            i.table.qualified: {"class": i.cls, "column": i.column, "reason": i.reason, "via": i.via}
+            i.table.qualified: _table_entry(snap, i)
             for i in sorted(ten.tables.values(), key=lambda i: (i.table.schema, i.table.name))
         },
     }

@@ -28,7 +28,8 @@ from auditor.base.names import qualified, quote_ident
 from auditor.base.process import GC_PAUSED
 from auditor.base.resources import queries_dir
 from auditor.catalog.db import QueryUnavailable, Session
-from auditor.catalog.model import SECTIONS, InFlight, Server, Snapshot, Unavailable, row_fields
+from auditor.catalog.model import SECTIONS, InFlight, Server, Snapshot, Statement, Unavailable, row_fields
+from auditor.catalog.workload import HIDDEN_TEXT, WORKLOAD_TOP, analyse
 
 log = logging.getLogger("pg_auditor")
 
@@ -46,6 +47,7 @@ GRANT_HINTS: dict[str, str] = {
     "table_stats": "GRANT pg_monitor TO {role};",
     "index_usage": "GRANT pg_monitor TO {role};",
     "locks": "GRANT pg_monitor TO {role};",
+    "statements": "GRANT pg_read_all_stats TO {role};",
 }
 
 
@@ -135,12 +137,14 @@ def collect(
     schemas: list[str] | None = None,
     exclude_schemas: list[str] | None = None,
     meanwhile: Callable[[Snapshot], bool] | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> Snapshot:
     """Read every catalog kind once into a Snapshot.
 
     `meanwhile(snapshot)` is called while the server works on a query, until it returns False (the
     audit runs the rules whose sections have arrived); sections still in flight stand as InFlight.
-    Not with schema filters, which change the snapshot once everything is read.
+    Not with schema filters, which change the snapshot once everything is read. `settings` are the
+    run's thresholds (the workload analysis reads its own; the rules' run sets them otherwise).
     """
     try:
         server_rows = session.fetch("server", query_for("server", 0))
@@ -148,6 +152,8 @@ def collect(
         raise AuditorError(f"cannot read the server facts (version, role): {exc.reason}") from None
     server = Server(**{k: plain(v) for k, v in server_rows[0].items()})
     snap = Snapshot(server=server, tool_version=__version__)
+    if settings is not None:
+        snap.settings = settings
     role = quote_ident(server.current_user)
     facts = privilege_facts(session, server)
 
@@ -162,7 +168,7 @@ def collect(
     progress.step("read", "locks", 2, total)
     idle = None
     if meanwhile is not None and not (schemas or exclude_schemas):
-        for name, _ in plan:
+        for name in [n for n, _ in plan] + list(WORKLOAD_SECTIONS):
             setattr(snap, name, InFlight(name))
         idle = partial(meanwhile, snap)
     ahead = session.fetch_ahead(((name, query, rows_of(SECTIONS[name])) for name, query in plan), idle)
@@ -179,6 +185,7 @@ def collect(
                 read_sequence_values(session, snap, sequences)
             store(snap, "sequences", sequences, role)
     read_database_size(session, snap)
+    read_workload(session, snap, role)
 
     note_limits(snap, facts, role)
     note_locked(snap)
@@ -204,15 +211,17 @@ READ_ORDER = (
     "extensions", "schemas", "locks", "tables", "columns", "constraints", "policies", "roles", "memberships",
     "role_settings", "views", "functions", "column_stats", "triggers", "indexes", "sequences",
     "partman_config", "cron_jobs", "table_stats", "index_usage", "index_stats", "index_builds", "table_widths",
-    "table_io", "horizon",
+    "table_io", "horizon", "statements", "index_candidates",
 )  # fmt: skip
+# Read apart, once every catalog section is in (read_workload): the statements and the indexes they lack.
+WORKLOAD_SECTIONS = ("statements", "index_candidates")
 
 
 def section_queries(snap: Snapshot, facts: dict[str, Any]) -> list[tuple[str, str | sql.Composable]]:
     """The query of every section still to read, in READ_ORDER; extension-backed ones only if installed."""
     plan: list[tuple[str, str | sql.Composable]] = []
     for name in READ_ORDER:
-        if name in ("extensions", "locks"):  # read already
+        if name in ("extensions", "locks") or name in WORKLOAD_SECTIONS:  # read already, or apart
             continue
         query: str | sql.Composable = query_for(name, snap.server.version_num)
         if name == "partman_config":
@@ -320,6 +329,36 @@ def read_database_size(session: Session, snap: Snapshot) -> None:
     snap.server.database_bytes = rows[0]["database_bytes"]
 
 
+def read_workload(session: Session, snap: Snapshot, role: str) -> None:
+    """pg_stat_statements' heaviest statements, then the indexes they lack (catalog/workload.py).
+
+    Without the extension in this database, or with it not preloaded, both sections stay empty and the
+    rules that read them say what would unlock them (no section is unavailable: most databases run
+    without it, and that does not make an audit partial)."""
+    snap.statements, snap.index_candidates = [], []
+    pgss = snap.installed("pg_stat_statements")
+    preloaded = snap.server.preloaded
+    if pgss is None or pgss.schema is None or (preloaded is not None and "pg_stat_statements" not in preloaded):
+        return
+    query = sql.SQL(query_for("statements", snap.server.version_num)).format(  # type: ignore[arg-type]
+        schema=sql.Identifier(pgss.schema), limit=sql.Literal(int(WORKLOAD_TOP(snap)))
+    )
+    try:
+        rows = session.fetch("statements", query)
+    except QueryUnavailable as exc:
+        store(snap, "statements", exc, role)
+        return
+    snap.statements = [Statement(**{k: plain(v) for k, v in r.items()}) for r in rows]
+    hidden = [st for st in snap.statements if st.query is None or st.query.startswith(HIDDEN_TEXT)]
+    if hidden:
+        calls, ms = sum(st.calls for st in hidden), sum(st.total_ms for st in hidden)
+        snap.limited["statements"] = Unavailable(
+            f"other roles' statements are hidden from this role ({calls:,} calls, {ms:,.0f} ms): not analysed",
+            f"GRANT pg_read_all_stats TO {role};",
+        )
+    analyse(session, snap)
+
+
 def privilege_facts(session: Session, server: Server) -> dict[str, Any]:
     """What a role that is not a superuser cannot see (one query of privilege checks)."""
     if server.is_superuser:
@@ -406,3 +445,4 @@ def apply_schema_filter(snap: Snapshot, include: list[str], exclude: list[str]) 
     snap.index_builds = [b for b in snap.index_builds if b.table_oid in kept]
     snap.table_widths = [w for w in snap.table_widths if w.table_oid in kept]
     snap.table_io = [w for w in snap.table_io if w.table_oid in kept]
+    snap.index_candidates = [c for c in snap.index_candidates if c.table_oid in kept]

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pgerrors
@@ -36,7 +36,7 @@ PINNED_SEARCH_PATH = "pg_catalog, pg_temp"
 # formats that make the report deterministic, no JIT (it compiles catalog queries for seconds that run
 # in milliseconds) and one backend (parallel workers each rebuilt the same hash of every key: x3 CPU on L).
 SETTINGS = (
-    "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true),"
+    "/* pg-auditor */ SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true),"
     " set_config('idle_in_transaction_session_timeout', %s, true), set_config('search_path', %s, true),"
     " set_config('TimeZone', 'UTC', true), set_config('DateStyle', 'ISO, YMD', true),"
     " set_config('IntervalStyle', 'postgres', true), set_config('jit', 'off', true),"
@@ -46,6 +46,7 @@ SETTINGS = (
 # facts; the relations it lists reach every later query as this transaction-local setting, which the
 # queries' `locked` CTE unnests (unset, as in psql, it is an empty list).
 LOCKED_SETTING = "pg_auditor.locked"
+T = TypeVar("T")
 AHEAD = 2  # executed results waiting to be read: the server stays one query ahead of the client
 
 
@@ -302,21 +303,45 @@ class Session:
                 log.debug("query %s cancelled by a recovery conflict; retrying once", name)
                 return self.execute(name, query, row_factory, False, statement_timeout)
             raise QueryUnavailable(f"cancelled twice by recovery conflicts: {first_line(exc)}") from None
-        except pgerrors.InsufficientPrivilege as exc:
-            raise QueryUnavailable(f"permission denied: {first_line(exc)}") from None
-        except pgerrors.QueryCanceled as exc:
-            if "statement timeout" in str(exc):
-                raise QueryUnavailable(f"cancelled by statement_timeout ({limit})") from None
-            raise QueryUnavailable(f"cancelled: {first_line(exc)}") from None
-        except (pgerrors.UndefinedTable, pgerrors.UndefinedFunction, pgerrors.UndefinedColumn) as exc:
-            raise QueryUnavailable(f"not supported here: {first_line(exc)}") from None
         except psycopg.Error as exc:
-            raise self._failure(name, exc) from None
+            raise self._unavailable(name, exc, limit) from None
         took = time.perf_counter() - started
         self.queries += 1
         self.elapsed += took
         log.debug("query %-20s %6d rows %8.1f ms", name, cursor.rowcount, took * 1000)
         return cursor
+
+    def within(self, name: str, work: Callable[[psycopg.Cursor[Any]], T], statement_timeout: str | None = None) -> T:
+        """work(cursor) inside one read-only transaction with the audit's settings, for what takes more than
+        one statement (the workload's EXPLAINs): errors end it as they end a query (QueryUnavailable), never
+        retried, and everything work set up that outlives a transaction it must undo itself."""
+        limit = statement_timeout or self.timeouts.statement
+        t = self.timeouts
+        started = time.perf_counter()
+        try:
+            with self.conn.cursor() as cur, self.conn.transaction():
+                locked = "{" + ",".join(str(oid) for oid in self.locked) + "}"
+                cur.execute(SETTINGS, (limit, t.lock, t.idle_in_transaction, PINNED_SEARCH_PATH, locked))
+                result = work(cur)
+        except pgerrors.LockNotAvailable:
+            raise QueryUnavailable("a lock held by another session outlasted lock_timeout") from None
+        except psycopg.Error as exc:
+            raise self._unavailable(name, exc, limit) from None
+        self.queries += 1
+        self.elapsed += time.perf_counter() - started
+        return result
+
+    def _unavailable(self, name: str, exc: psycopg.Error, limit: str) -> Exception:
+        """Why one query (or one transaction of within()) could not run, as the collector records it."""
+        if isinstance(exc, pgerrors.InsufficientPrivilege):
+            return QueryUnavailable(f"permission denied: {first_line(exc)}")
+        if isinstance(exc, pgerrors.QueryCanceled):
+            if "statement timeout" in str(exc):
+                return QueryUnavailable(f"cancelled by statement_timeout ({limit})")
+            return QueryUnavailable(f"cancelled: {first_line(exc)}")
+        if isinstance(exc, pgerrors.UndefinedTable | pgerrors.UndefinedFunction | pgerrors.UndefinedColumn):
+            return QueryUnavailable(f"not supported here: {first_line(exc)}")
+        return self._failure(name, exc)
 
     def rows_of(self, name: str, cursor: psycopg.Cursor[Any]) -> list[Any]:
         """Build the rows of an executed query (the client's share of the work) and free its result."""

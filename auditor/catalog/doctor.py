@@ -177,8 +177,10 @@ def diagnose(session: Session, target: Target, prompted: bool = False) -> Diagno
 
 def skipped_section(snap: Snapshot, name: str) -> bool:
     """Sections collect leaves out on purpose (extension not installed)."""
-    return (name == "partman_config" and snap.installed("pg_partman") is None) or (
-        name == "cron_jobs" and snap.installed("pg_cron") is None
+    return (
+        (name == "partman_config" and snap.installed("pg_partman") is None)
+        or (name == "cron_jobs" and snap.installed("pg_cron") is None)
+        or (name in ("statements", "index_candidates") and snap.installed("pg_stat_statements") is None)
     )
 
 

@@ -497,6 +497,42 @@ class CronJob:
 
 
 @dataclass(slots=True)
+class Statement:
+    """One of the heaviest statements of pg_stat_statements (queries/statements.sql), with what the
+    workload analysis (auditor/catalog/workload.py) learned from its generic plan."""
+
+    queryid: int
+    query: str | None  # normalized text; None when read with --no-query-text
+    calls: int
+    total_ms: float
+    mean_ms: float
+    rows: int
+    shared_blks_hit: int
+    shared_blks_read: int
+    cost: float | None = None  # the planner's estimated total cost of its generic plan (None: not explained)
+    seq_scans: list[int] = field(default_factory=list)  # tables its plan reads with a sequential scan
+    note: str | None = None  # why it was not explained (not a SELECT, no parse, the time budget, ...)
+
+
+@dataclass(slots=True)
+class IndexCandidate:
+    """An index the workload's statements filter, join or sort on, and no index serves (workload.py).
+
+    verified: hypopg created it hypothetically and EXPLAIN's cost dropped by workload_min_gain or more
+    for every statement in queryids (cost_before/cost_after, in the same order); unverified: hypopg is
+    not installed, the costs are None."""
+
+    table_oid: int
+    columns: list[str]
+    equality: int  # how many leading columns the statements compare with = (their order is free)
+    queryids: list[int]
+    verified: bool
+    cost_before: list[float | None]
+    cost_after: list[float | None]
+    size_bytes: int | None  # hypopg's estimate of the index's size
+
+
+@dataclass(slots=True)
 class Unavailable:
     """Why a section of the snapshot is missing, and what would unlock it."""
 
@@ -531,6 +567,8 @@ SECTIONS: dict[str, type] = {
     "extensions": Extension,
     "partman_config": PartmanConfig,
     "cron_jobs": CronJob,
+    "statements": Statement,
+    "index_candidates": IndexCandidate,
 }
 
 
@@ -594,6 +632,8 @@ class Snapshot:
     extensions: list[Extension] = field(default_factory=list)
     partman_config: list[PartmanConfig] = field(default_factory=list)
     cron_jobs: list[CronJob] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
+    index_candidates: list[IndexCandidate] = field(default_factory=list)
     unavailable: dict[str, Unavailable] = field(default_factory=dict)
     limited: dict[str, Unavailable] = field(default_factory=dict)  # read, but only what this role may see
     filters: dict[str, list[str]] = field(default_factory=dict)

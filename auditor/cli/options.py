@@ -186,6 +186,19 @@ IgnoreOpt = Annotated[list[str] | None, typer.Option("--ignore", help="Leave out
 
 
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Threshold KEY=VALUE (repeat).")]
+NoQueryTextOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-query-text",
+        help="Leave pg_stat_statements' query texts out of the snapshot and the report (same as "
+        "--set workload_query_text=false).",
+    ),
+]
+
+
+def with_query_text(settings: list[str] | None, no_query_text: bool) -> list[str] | None:
+    """--no-query-text as the threshold it stands for."""
+    return [*(settings or []), "workload_query_text=false"] if no_query_text else settings
 
 
 FromSnapshotOpt = Annotated[

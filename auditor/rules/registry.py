@@ -64,10 +64,11 @@ class Hit:
 class Skip(Exception):
     """Raised by a check that cannot judge this database (old statistics, unknown setting, ...)."""
 
-    def __init__(self, reason: str, not_evaluated: bool = False) -> None:
+    def __init__(self, reason: str, not_evaluated: bool = False, grant: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.not_evaluated = not_evaluated
+        self.grant = grant  # the SQL that would let the rule judge (CREATE EXTENSION, GRANT)
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,7 @@ class TargetResult:
     scores: dict[str, int | None] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     new: int | None = None
+    known: int | None = None
     fixed: int | None = None
     deltas: dict[str, int] = field(default_factory=dict)
     error: str | None = None
@@ -304,6 +305,7 @@ class FleetRun:
             scores={a: s.score for a, s in report.scores.items()},
             counts=report.counts(),
             new=len(changes["new"]) if "new" in changes else None,
+            known=len(changes["known"]) if "known" in changes else None,
             fixed=len(changes["fixed"]) if "fixed" in changes else None,
             deltas=changes.get("score_deltas") or {},
             error=nightly_rule_errors(report) or not_read(report),

@@ -145,7 +145,7 @@ def check_database(
     rules = Run(cfg)
     try:
         where = server_label(session.conn)
-        snap = collect(session, schemas, exclude_schemas, meanwhile=rules.step)
+        snap = collect(session, schemas, exclude_schemas, meanwhile=rules.step, settings=cfg.thresholds_for_run())
     finally:
         session.conn.close()
     progress.step("rules")

@@ -39,3 +39,13 @@ def test_failing_never_raises_the_score() -> None:
         [status("CON001", "high", 0), status("CON002", "high", 10)],
     )  # fmt: skip
     assert passing.score == 100 and failing_low.score is not None and failing_low.score < 100
+
+
+def test_every_area_with_its_own_model_explains_it() -> None:
+    """The reports' "how the scores are computed" gives each area its real model: an area scored by its own
+    scorer never shows the default model's words."""
+    from auditor.engine.scoring import AREA_SCORERS, DEFAULT_MODEL, model_text
+
+    for area in AREA_SCORERS:
+        assert DEFAULT_MODEL[1:] not in model_text(area), area
+    assert model_text("indexes").lower().startswith(DEFAULT_MODEL[:40].lower())

@@ -167,10 +167,53 @@ def test_hostile_names_render_as_text(browser, tmp_path):
     page.context.close()
 
 
+def test_filters_live_in_the_url(browser, report_file, tmp_path):
+    """A filtered view can be linked: the filters go into the URL's hash, and a page opened with them shows
+    the same findings."""
+    page, problems, _ = open_page(browser, report_file)
+    page.select_option("#f-area", "indexes")
+    page.uncheck("input[name=sev][value=low]")
+    url = page.url
+    assert "#filter?" in url and "area=indexes" in url
+    shown = visible_codes(page)
+    page.context.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    again = context.new_page()
+    again.goto(url)
+    again.wait_for_load_state("load")
+    assert visible_codes(again) == shown
+    assert again.input_value("#f-area") == "indexes" and not again.is_checked("input[name=sev][value=low]")
+    assert problems == []
+    context.close()
+
+
+def test_reads_on_a_phone(browser, report_file, tmp_path):
+    """At 390 px the findings reflow into cards and the controls wrap: nothing scrolls sideways but a code
+    block or a wide table inside its own box."""
+    for js in (True, False):
+        context = browser.new_context(java_script_enabled=js, viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        page.goto(report_file.as_uri())
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, f"scrolls sideways (js={js})"
+        card = page.locator("#findings tbody.f").first.bounding_box()
+        assert card is not None and card["width"] <= 390
+        shot(page, f"report-phone{'' if js else '-nojs'}.png", tmp_path, full=False)
+        context.close()
+
+
 def test_prints(browser, report_file, tmp_path):
     page, problems, _ = open_page(browser, report_file)
     page.emulate_media(media="print")
     assert not page.is_visible("#controls")
+    # a ticket's PDF: the summary and the top findings first; evidence of critical and high findings (and of any
+    # the reader opened), not of every low one, so no page is left near-empty by a block pushed to the next
+    order = page.evaluate("[...document.querySelectorAll('main > section[id]')].map(s => s.id)")
+    assert order.index("top") < order.index("findings-section")
+    assert "tenancy" not in order or order.index("top") < order.index("tenancy")
+    assert not page.is_visible("section.charts")
+    assert page.locator("tbody.f[data-severity=critical] dl.evidence").first.is_visible()
+    low = page.locator("tbody.f[data-severity=low] details")
+    assert low.count() and not low.first.locator("dl.evidence, pre.sql").first.is_visible()
     pdf = tmp_path / "report.pdf"
     page.pdf(path=str(pdf), format="A4")
     assert pdf.stat().st_size > 20_000

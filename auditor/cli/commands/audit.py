@@ -30,6 +30,7 @@ from auditor.cli.options import (
     FromSnapshotOpt,
     HistoryOpt,
     IgnoreOpt,
+    NoQueryTextOpt,
     QuietOpt,
     SchemaOpt,
     SelectOpt,
@@ -37,6 +38,7 @@ from auditor.cli.options import (
     VerboseOpt,
     open_session,
     takes_connection,
+    with_query_text,
 )
 from auditor.cli.terminal import Verbosity, paths_to_stdout, showing_progress, summary
 
@@ -83,6 +85,7 @@ def audit(
         typer.Option("--sarif-anchor", help="Repo-relative file for SARIF locations (default: a path per object)."),
     ] = None,
     settings: SetOpt = None,
+    no_query_text: NoQueryTextOpt = False,
     history: HistoryOpt = None,
     compare_to: Annotated[
         str | None,
@@ -106,6 +109,7 @@ def audit(
 ) -> None:
     """Collect the catalogs, run every rule and write the report."""
     setup_logging(debug)
+    settings = with_query_text(settings, no_query_text)
     verbosity = Verbosity(quiet, verbose)
     formats, to_stdout = output_formats(output, formats, ["md", "html", "json"])
     if (targets or all_databases) and output == STDOUT:

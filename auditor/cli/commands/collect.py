@@ -19,19 +19,22 @@ from auditor.cli.options import (
     Connection,
     DebugOpt,
     ExcludeSchemaOpt,
+    NoQueryTextOpt,
     SchemaOpt,
     open_session,
     takes_connection,
 )
 
 
-def collect_snapshot(session: Any, schema: list[str] | None, exclude_schema: list[str] | None) -> Any:
+def collect_snapshot(
+    session: Any, schema: list[str] | None, exclude_schema: list[str] | None, settings: dict[str, Any] | None = None
+) -> Any:
     """Read the catalogs, then close the connection whatever happened."""
     # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
     from auditor.catalog.collect import collect
 
     try:
-        return collect(session, schema, exclude_schema)
+        return collect(session, schema, exclude_schema, settings=settings)
     finally:
         session.conn.close()
 
@@ -46,6 +49,7 @@ def collect(
     ] = Path("snapshot.json"),
     schema: SchemaOpt = None,
     exclude_schema: ExcludeSchemaOpt = None,
+    no_query_text: NoQueryTextOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Read the catalogs into a snapshot file, to audit later with `audit --from-snapshot`."""
@@ -55,7 +59,7 @@ def collect(
     path = output_file(output, "snapshot.json")
     session = open_session(connection)
     queries = session.queries
-    snap = collect_snapshot(session, schema, exclude_schema)
+    snap = collect_snapshot(session, schema, exclude_schema, {"workload_query_text": False} if no_query_text else None)
     log.debug("collected with %d queries, %d rows", session.queries - queries, session.rows)
     if path is None:
         import sys

@@ -30,6 +30,34 @@ AreaScorer = Callable[[list[Finding], list[RuleStatus], dict[str, Any]], AreaSco
 AREA_SCORERS: dict[str, AreaScorer] = {"isolation": isolation_area_score, "partitions": partition_score}
 
 
+DEFAULT_MODEL = (
+    "each rule that ran contributes its pass ratio (objects judged without a finding, out of the objects it judged),"
+    " weighted by severity: critical 8, high 4, medium 2, low 1, info 0; a critical finding caps the area at 50"
+)
+MODEL_TEXT = {
+    "isolation": (
+        "from the tenant model: 100 x (0.60 Read + 0.25 Write + 0.15 Structure), each a mean over the tables that hold"
+        " tenant data, weighted by size (1 + log10(1 + rows), more with sensitive columns). Read is what the worst"
+        " application role can SELECT of other tenants' rows, Write its INSERT, UPDATE and DELETE (none with"
+        " TRUNCATE granted), Structure the tenant column's NOT NULL and the keys that include it. Views, copies"
+        " and partitions that route around row-level security count as open tables; surface items (definer"
+        " functions and the like) take off up to 25 points; roles that skip row-level security cap the score"
+    ),
+    "partitions": (
+        "each partition set starts at 100 and loses points per finding on it (critical 40, high 20, medium 8,"
+        " low 3); database-wide findings (maintenance scheduling, the extension) form one more unit. The area is"
+        " half the mean unit and half the worst one, so one broken set shows; a critical finding caps it at 50"
+    ),
+}
+
+
+def model_text(area: str) -> str:
+    """How an area's score is worked out, in words, for the reports (one sentence; the model's own module
+    documents it in full)."""
+    text = MODEL_TEXT.get(area, DEFAULT_MODEL)
+    return text[0].upper() + text[1:] + "."
+
+
 def weights_sentence() -> str:
     """How the overall score weights the areas, in words, for the reports' "how the scores are computed"."""
     by_weight: dict[int, list[str]] = {}

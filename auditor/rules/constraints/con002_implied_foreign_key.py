@@ -243,7 +243,7 @@ def table_hit(snap: Snapshot, t, found: list[Reference], skipped: dict[str, str]
             )
             continue
         tenant, why_not = tenant_scope(snap, t, target, mine, refs)
-        before = f"-- {why_not}\n" if why_not else ""
+        before = f"-- {sql_comment(why_not)}\n" if why_not else ""
         if tenant is not None:  # both rows in one tenant: the composite key ISO013 would ask for next
             mine, refs = [tenant, *mine], [tenant, *refs]
             name = constraint_name(snap, t, mine, "fkey")

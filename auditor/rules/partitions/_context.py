@@ -47,6 +47,10 @@ def partitions_context(snap: Snapshot) -> dict[str, Any]:
         if layout is not None and layout.key_type in TIME_TYPES and layout.parts:
             until = layout.covered_until
             row["covered_until"] = when(until)
+            lowest = layout.parts[0].lower
+            if isinstance(lowest, dt.datetime):
+                row["covered_from"] = when(lowest)
+            row["gaps"] = [[when(a), when(b)] for a, b, _after, _before in layout.gaps]
             row["future_partitions"] = len(layout.ahead_of(now))
             if isinstance(until, dt.datetime):
                 row["runway_days"] = (until - now).days
