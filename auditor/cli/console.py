@@ -170,13 +170,16 @@ def warn_partial(report: Any) -> None:
 STDOUT = Path("-")
 
 
-def output_formats(output: Path, formats: list[str] | None, default: list[str]) -> tuple[list[str], bool]:
+def output_formats(
+    output: Path, formats: list[str] | None, default: list[str], check: Callable[[list[str]], list[str]] | None = None
+) -> tuple[list[str], bool]:
     """What -o means, the same for every command that writes reports: a directory for the formats asked
     for (default: `default`), or `-`: one format streamed to stdout (JSON unless one -f names another).
     Returns the formats and whether they go to stdout; a file where the directory should be is an error
     before anything connects."""
+    check = check or check_formats
     if output == STDOUT:
-        chosen = check_formats(formats or ["json"])
+        chosen = check(formats or ["json"])
         if len(chosen) != 1:
             raise AuditorError(
                 f"-o - streams one format to stdout; {len(chosen)} given ({', '.join(chosen)}): give one -f"
@@ -184,7 +187,7 @@ def output_formats(output: Path, formats: list[str] | None, default: list[str]) 
         return chosen, True
     if output.exists() and not output.is_dir():
         raise AuditorError(f"-o {output}: a file is in the way; -o names a directory for the reports (or - for stdout)")
-    return check_formats(formats or default), False
+    return check(formats or default), False
 
 
 def output_file(output: Path, default_name: str) -> Path | None:

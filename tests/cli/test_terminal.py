@@ -172,17 +172,29 @@ def test_dash_o_streams_one_format_to_stdout(db, tmp_path):
         (("-o", "-", "-f", "md,json"), "pg-auditor: -o - streams one format to stdout; 2 given (md, json): "),
     ],
 )
-def test_dash_o_with_two_formats_is_one_line_and_exit_2(args, message):
+def test_dash_o_with_two_formats_is_one_line_and_exit_2(args, message, tmp_path):
     out = cli("audit", "host=/nonexistent dbname=x", *args)
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.startswith(message) and out.stderr.count("\n") == 1, out.stderr
+    migration = tmp_path / "m.sql"
+    migration.write_text("ALTER TABLE t ADD COLUMN c int;\n")
+    review = cli("check-migration", str(migration), "host=/nonexistent dbname=x", "-o", "-", "-f", "md", "-f", "json")
+    assert review.returncode == 2 and review.stdout == "", review.stderr
+    assert review.stderr == "pg-auditor: -o - streams one format to stdout; 2 given (md, json): give one -f\n"
 
 
-@pytest.mark.parametrize("command", ["audit", "render", "demo"])
+@pytest.mark.parametrize("command", ["audit", "render", "demo", "check-migration"])
 def test_an_existing_file_as_o_is_one_line_and_exit_2_before_any_work(tmp_path, command):
     in_the_way = tmp_path / "report.txt"
     in_the_way.write_text("keep me\n")
-    first = {"audit": ["host=/nonexistent dbname=x"], "render": [str(tmp_path / "r.json")], "demo": []}[command]
+    migration = tmp_path / "m.sql"
+    migration.write_text("ALTER TABLE t ADD COLUMN c int;\n")
+    first = {
+        "audit": ["host=/nonexistent dbname=x"],
+        "render": [str(tmp_path / "r.json")],
+        "demo": [],
+        "check-migration": [str(migration), "host=/nonexistent dbname=x"],
+    }[command]
     out = cli(command, *first, "-o", str(in_the_way))
     assert out.returncode == 2, out.stderr
     assert out.stderr == (
