@@ -21,6 +21,7 @@ from psycopg.postgres import types as builtins
 from psycopg.rows import RowFactory, dict_row
 
 from auditor._version import __version__
+from auditor.base import progress
 from auditor.base.durations import duration_ms
 from auditor.base.errors import AuditorError
 from auditor.base.names import qualified, quote_ident
@@ -163,6 +164,8 @@ def collect(
     store(snap, "locks", fetch_one(session, "locks", server), role)
     session.locked = [lk.oid for lk in snap.locks]
     plan = section_queries(snap, facts)
+    total = len(plan) + 2  # and extensions, locks
+    progress.step("read", "locks", 2, total)
     idle = None
     if meanwhile is not None and not (schemas or exclude_schemas):
         for name in [n for n, _ in plan] + list(WORKLOAD_SECTIONS):
@@ -171,7 +174,8 @@ def collect(
     ahead = session.fetch_ahead(((name, query, rows_of(SECTIONS[name])) for name, query in plan), idle)
     sequences: list[Any] | QueryUnavailable | None = None
     with GC_PAUSED.held():
-        for name, outcome in ahead:
+        for done, (name, outcome) in enumerate(ahead, start=3):
+            progress.step("read", name, done, total)
             if name == "sequences":  # held back (still in flight for the rules) until their last values are in
                 sequences = outcome
                 continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from auditor.base.errors import SnapshotError
 from auditor.base.process import GC_PAUSED
@@ -53,27 +53,32 @@ def from_dict(data: dict[str, Any]) -> Snapshot:
 def save(snap: Snapshot, path: Path) -> None:
     """Write the snapshot as JSON, one row per line, streamed section by section: a 10,000-table
     catalog is 250,000 rows, and building the whole document in memory first tripled peak RSS."""
-    head = to_dict_head(snap)
-    keys = sorted([*head, *SECTIONS])
     tmp = path.with_name(path.name + ".partial")
     with tmp.open("w", encoding="utf-8") as fh:
-        fh.write("{")
-        for n, key in enumerate(keys):
-            fh.write(("\n" if n == 0 else ",\n") + json.dumps(key) + ": ")
-            if key not in SECTIONS:
-                fh.write(json.dumps(head[key], sort_keys=True, ensure_ascii=False))
-                continue
-            names = row_fields(SECTIONS[key])
-            rows = getattr(snap, key)
-            fh.write("[")
-            for i, row in enumerate(rows):
-                fh.write(
-                    ("\n" if i == 0 else ",\n")
-                    + json.dumps({f: getattr(row, f) for f in names}, sort_keys=True, ensure_ascii=False)
-                )
-            fh.write("\n]" if rows else "]")
-        fh.write("\n}\n")
+        write(snap, fh)
     tmp.replace(path)
+
+
+def write(snap: Snapshot, fh: TextIO) -> None:
+    """The snapshot's JSON into an open text stream (a file, or stdout for `collect -o -`)."""
+    head = to_dict_head(snap)
+    keys = sorted([*head, *SECTIONS])
+    fh.write("{")
+    for n, key in enumerate(keys):
+        fh.write(("\n" if n == 0 else ",\n") + json.dumps(key) + ": ")
+        if key not in SECTIONS:
+            fh.write(json.dumps(head[key], sort_keys=True, ensure_ascii=False))
+            continue
+        names = row_fields(SECTIONS[key])
+        rows = getattr(snap, key)
+        fh.write("[")
+        for i, row in enumerate(rows):
+            fh.write(
+                ("\n" if i == 0 else ",\n")
+                + json.dumps({f: getattr(row, f) for f in names}, sort_keys=True, ensure_ascii=False)
+            )
+        fh.write("\n]" if rows else "]")
+    fh.write("\n}\n")
 
 
 def load(path: Path) -> Snapshot:

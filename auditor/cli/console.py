@@ -160,24 +160,50 @@ def secrets_of_settings(config_file: Path | None, history: str | None) -> list[s
     return out + (notify.secrets_of(cfg) if cfg else [])
 
 
-def summarize(report: Any) -> None:
-    counts = report.counts()
-    star = "*" if report.partial else ""
-    scores = ", ".join(f"{a} {'n/a' if s.score is None else f'{s.score}{star}'}" for a, s in report.scores.items())
-    errors = sum(1 for s in report.statuses if s.status == "error")
-    skipped = sum(1 for s in report.statuses if s.status in ("skipped", "not_evaluated"))
+def warn_partial(report: Any) -> None:
+    """A partial audit says so on stderr even under --quiet: the scores cover only what was read."""
     if report.partial:
         lost = ", ".join(sorted(report.unavailable))
         echo(f"pg-auditor: partial audit: not read: {lost} (the report says why)", err=True)
-    overall = "n/a" if report.overall is None else f"{report.overall}{star}/100"
-    partial = " (partial: * scores cover only what was read)" if report.partial else ""
-    found = ", ".join(f"{n} {sev}" for sev, n in counts.items() if n) or "no findings"
-    echo(
-        f"score {overall}{partial} ({scores}); {found}"
-        + (f"; {skipped} rules skipped" if skipped else "")
-        + (f"; {errors} rules failed" if errors else ""),
-        err=True,
-    )
+
+
+STDOUT = Path("-")
+
+
+def output_formats(
+    output: Path, formats: list[str] | None, default: list[str], check: Callable[[list[str]], list[str]] | None = None
+) -> tuple[list[str], bool]:
+    """What -o means, the same for every command that writes reports: a directory for the formats asked
+    for (default: `default`), or `-`: one format streamed to stdout (JSON unless one -f names another).
+    Returns the formats and whether they go to stdout; a file where the directory should be is an error
+    before anything connects."""
+    check = check or check_formats
+    if output == STDOUT:
+        chosen = check(formats or ["json"])
+        if len(chosen) != 1:
+            raise AuditorError(
+                f"-o - streams one format to stdout; {len(chosen)} given ({', '.join(chosen)}): give one -f"
+            )
+        return chosen, True
+    if output.exists() and not output.is_dir():
+        raise AuditorError(f"-o {output}: a file is in the way; -o names a directory for the reports (or - for stdout)")
+    return check(formats or default), False
+
+
+def output_file(output: Path, default_name: str) -> Path | None:
+    """-o of a command that writes one file (a snapshot, a baseline): `-` is stdout (None), an existing
+    directory gets the file under its default name, anything else is the file."""
+    if output == STDOUT:
+        return None
+    if output.is_dir():
+        return output / default_name
+    return output
+
+
+def stream(text: str) -> None:
+    """One report on stdout, as written (no escaping: it is the format's own text)."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 def check_formats(formats: list[str]) -> list[str]:

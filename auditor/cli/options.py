@@ -204,3 +204,11 @@ def with_query_text(settings: list[str] | None, no_query_text: bool) -> list[str
 FromSnapshotOpt = Annotated[
     Path | None, typer.Option("--from-snapshot", help="Audit a saved snapshot; no database needed.")
 ]
+
+
+QuietOpt = Annotated[bool, typer.Option("-q", "--quiet", help="No progress and no summary: errors and warnings only.")]
+
+
+VerboseOpt = Annotated[
+    bool, typer.Option("-v", "--verbose", help="A line per step on stderr, and more findings in the summary.")
+]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 
+from auditor.base import progress
 from auditor.catalog.db import Target, Timeouts, connect
 from auditor.engine.config import Config
 from auditor.pgserver.tempcluster import TempCluster
@@ -35,12 +36,21 @@ def load_sample(dsn: str) -> bool:
 
 
 def run_demo(output: Path, keep: bool = False) -> tuple[list[Path], str | None]:
+    """The demo's report files, and the DSN of its server when it is kept running."""
+    outcome, dsn = demo(output, keep)
+    return outcome.paths, dsn
+
+
+def demo(output: Path, keep: bool = False) -> tuple[single.Outcome, str | None]:
+    """Start the throwaway server, load the sample, audit it: the run's outcome, and the DSN if kept."""
+    progress.step("server", "starting a throwaway PostgreSQL")
     cluster = TempCluster()
     cluster.start()
     try:
         with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {DEMO_DB}")
         dsn = cluster.dsn(DEMO_DB)
+        progress.step("sample", "loading the sample SaaS schema")
         partman = load_sample(dsn)
         log.debug("sample schema loaded (pg_partman part: %s)", "yes" if partman else "not installed")
         job = single.Job(
@@ -51,11 +61,11 @@ def run_demo(output: Path, keep: bool = False) -> tuple[list[Path], str | None]:
             stem="pg-auditor-demo",
             run_info={"source": "demo"},
         )
-        paths = single.run(job).paths
+        outcome = single.run(job)
     except BaseException:
         cluster.stop()
         raise
     if keep:
-        return paths, dsn
+        return outcome, dsn
     cluster.stop()
-    return paths, None
+    return outcome, None

@@ -1,7 +1,11 @@
 """Configuration: [tool.pg-auditor] in pyproject.toml or pg-auditor.toml; the command line wins.
 
 Unknown keys, rule codes, severities or thresholds are errors (exit 2), so a typo never silently
-turns a rule off.
+turns a rule off. Keys are written in one style, kebab-case (`fail-on`, `large-table-rows`), as the
+command line's options are; a key written with underscores is the same key (`large_table_rows`), and
+one key given in both spellings is an error. Every threshold is checked: its type, its range (no
+negative counts, shares between 0 and 1), sizes in PostgreSQL's units (`50MB`) for the `*-bytes`
+keys and durations (`5min`, `2h`, `7d`) for the `*-seconds`, `*-hours` and `*-days` keys.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from auditor.base.durations import duration_ms
 from auditor.base.errors import ConfigError
 from auditor.base.thresholds import THRESHOLDS
+from auditor.base.units import size_bytes
 from auditor.rules import load_all
 from auditor.rules.registry import AREAS, SEVERITIES, Rule
 
@@ -128,7 +134,28 @@ def _severity(value: Any, where: str) -> str:
     return value
 
 
+def canon(key: Any) -> str:
+    """A key in the one style the files are written in: kebab-case."""
+    return str(key).replace("_", "-")
+
+
+def canonical(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """A table's keys in kebab-case (its values as they are); one key spelt two ways is an error."""
+    out: dict[str, Any] = {}
+    said: dict[str, str] = {}
+    for key, value in data.items():
+        k = canon(key)
+        if k in out:
+            raise ConfigError(f"{where}: {said[k]!r} and {key!r} are the same key: give it once")
+        out[k], said[k] = value, str(key)
+    return out
+
+
 def from_mapping(data: dict[str, Any], source: str) -> Config:
+    data = canonical(data, source)
+    for section in ("history", "notify"):
+        if isinstance(data.get(section), dict):
+            data[section] = canonical(data[section], f"{source}: {section}")
     if "targets" in data:
         raise ConfigError(
             f"{source}: targets is not a config key: list the databases in a targets file, given with --targets"
@@ -158,6 +185,7 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
     thresholds = data.get("thresholds") or {}
     if not isinstance(thresholds, dict):
         raise ConfigError(f"{source}: thresholds must be a table of KEY = VALUE")
+    canonical(thresholds, f"{source}: thresholds")  # one key twice is an error
     for key, value in thresholds.items():
         cfg.thresholds[key.replace("-", "_")] = check_threshold(key, value, source)
     for key, name in LIST_SETTINGS.items():
@@ -198,6 +226,8 @@ def check_threshold(key: str, value: Any, source: str) -> Any:
     if name not in THRESHOLDS:
         raise ConfigError(f"{source}: unknown threshold {key!r} (see `pg-auditor rules --thresholds`)")
     default = THRESHOLDS[name].default
+    if isinstance(value, str) and isinstance(default, int | float) and not isinstance(default, bool):
+        value = in_units(name, value, f"{source}: threshold {key!r}")
     if isinstance(default, bool):
         ok = isinstance(value, bool)
     elif isinstance(default, int | float):
@@ -209,11 +239,81 @@ def check_threshold(key: str, value: Any, source: str) -> Any:
     else:
         ok = isinstance(value, type(default))
     if not ok:
-        raise ConfigError(f"{source}: threshold {key!r} must be like {default!r}, not {value!r}")
+        raise ConfigError(f"{source}: threshold {key!r} must be like {example(name)}, not {value!r}")
+    if isinstance(default, int | float) and not isinstance(default, bool):
+        value = in_range(name, value, f"{source}: threshold {key!r}")
     problem = THRESHOLDS[name].check(value) if THRESHOLDS[name].check else None
     if problem:
         raise ConfigError(f"{source}: threshold {key!r}: {problem}")
     return value
+
+
+# Duration thresholds: the key's unit, in milliseconds.
+TIME_UNITS_MS = {"_seconds": 1000, "_hours": 3_600_000, "_days": 86_400_000}
+
+
+def in_units(name: str, text: str, where: str) -> Any:
+    """A size (`*_bytes`: 50MB) or a duration (`*_seconds`, `*_hours`, `*_days`: 5min, 2h, 7d) as the
+    number the key counts in; anything else written as text is no number."""
+    if name.endswith("_bytes"):
+        n = size_bytes(text)
+        if n is None:
+            raise ConfigError(
+                f"{where} must be a size like 50MB (B, kB, MB, GB, TB) or a number of bytes, not {text!r}"
+            )
+        return n
+    unit = next((ms for suffix, ms in TIME_UNITS_MS.items() if name.endswith(suffix)), None)
+    if unit is not None:
+        ms = duration_ms(text) if text.strip().lower() != "off" and not text.strip().isdigit() else None
+        if ms is None:
+            raise ConfigError(f"{where} must be a duration like 5min, 2h or 7d, or a number, not {text!r}")
+        value = ms / unit
+        return int(value) if value == int(value) else value
+    return text  # no unit to read: the type check says what the key takes
+
+
+def in_range(name: str, value: int | float, where: str) -> int | float:
+    """A number within what the key can mean: shares and fractions 0-1, percents 0-100, a ratio of
+    sizes at least 1, counts whole, nothing negative."""
+    default = THRESHOLDS[name].default
+    if name.endswith(("_share", "_fraction")) or name == "cache_hit_ratio":
+        low, high, what = 0, 1, "a share between 0 and 1"
+    elif name.endswith("_percent"):
+        low, high, what = 0, 100, "a percent between 0 and 100"
+    elif name.endswith("_ratio"):
+        low, high, what = 1, None, "a ratio of at least 1"
+    else:
+        low, high, what = 0, None, "at least 0"
+    if value < low or (high is not None and value > high):
+        raise ConfigError(f"{where} must be {what}, not {value!r}")
+    if isinstance(default, int) and not name.endswith(tuple(TIME_UNITS_MS)):
+        if value != int(value):
+            raise ConfigError(f"{where} must be a whole number, not {value!r}")
+        return int(value)
+    return value
+
+
+def example(name: str) -> str:
+    """A threshold's default as one would write it in the file (sizes with their unit)."""
+    from auditor.base.units import format_size
+
+    default = THRESHOLDS[name].default
+    if name.endswith("_bytes") and isinstance(default, int):
+        return f'"{format_size(default)}"'
+    return toml_value(default)
+
+
+def toml_value(value: Any) -> str:
+    """A value as TOML writes it, to copy into the config file."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{toml_value(str(k))} = {toml_value(v)}" for k, v in value.items()) + "}"
+    return repr(value)
 
 
 def find_config(start: Path) -> Path | None:

@@ -149,6 +149,25 @@ def fix_lines(f: Finding) -> int:
     return len(whole_fix(f).splitlines())
 
 
+def _plain(pieces: list[Piece]) -> str:
+    return "".join(p.text if p.code else tidy_plurals(p.text) for p in pieces)
+
+
+def evidence_text(f: Finding) -> list[str]:
+    """The evidence as plain text lines (JUnit, a terminal): `label: value`, a short list on its line, a
+    long one or a mapping as `- entry` lines under its label. Never a Python repr."""
+    lines = []
+    for item in items(f):
+        if not item.rows:
+            lines.append(f"{item.label}: {_plain(item.value)}")
+        elif not item.long and all(k is None for k, _ in item.rows):
+            lines.append(f"{item.label}: {', '.join(_plain(v) for _, v in item.rows)}")
+        else:
+            lines.append(f"{item.label}:")
+            lines += [f"  - {_plain([k])}: {_plain(v)}" if k else f"  - {_plain(v)}" for k, v in item.rows]
+    return lines
+
+
 # ---- Markdown ---------------------------------------------------------------------------------
 
 

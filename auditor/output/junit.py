@@ -4,6 +4,8 @@ One <testsuite> per area; one <testcase> per finding (classname = rule code, nam
 so GitLab keeps them all) and one per rule without findings. A finding at or above --fail-on that a
 baseline does not accept is a <failure>; lighter, known or suppressed ones pass with the finding in
 <system-out>; skipped and not-evaluated rules are <skipped>; rules that crashed are <error>.
+The text is what a person reads in the dashboard: the evidence as lines (evidence.evidence_text, never
+a Python repr), the whole fix, and the rule's documentation page.
 Built with ElementTree, with characters XML 1.0 forbids replaced, never by string templates.
 """
 
@@ -14,7 +16,9 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from auditor.engine.report import Finding, Report
+from auditor.output.evidence import evidence_text, whole_fix
 from auditor.output.text import strip_controls
+from auditor.output.view import doc_url
 from auditor.rules.registry import SEVERITY_RANK
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -34,13 +38,15 @@ def _fails(f: Finding, fail_on: str) -> bool:
 
 def _details(f: Finding) -> str:
     lines = [f"{f.severity} {f.code} {f.title}", f"object: {f.obj.display}", f"message: {f.message}"]
-    lines += [f"{k}: {v}" for k, v in sorted(f.evidence.items())]
+    lines += evidence_text(f)
     if f.state:
         lines.append(f"baseline: {f.state}")
     if f.suppressed:
         lines.append(f"suppressed: {f.suppressed}")
-    if f.fix:
-        lines += ["fix:", f.fix]
+    fix = whole_fix(f)
+    if fix:
+        lines += ["fix:", fix]
+    lines.append(f"documentation: {doc_url(f.code)}")
     return "\n".join(lines)
 
 

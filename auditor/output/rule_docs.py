@@ -17,6 +17,8 @@ from pathlib import Path
 
 from auditor.base.thresholds import Threshold
 from auditor.catalog.collect import GRANT_HINTS, LIMITED_HINTS
+from auditor.engine.config import canon
+from auditor.engine.config import example as written_as
 from auditor.rules import load_all
 from auditor.rules.registry import Rule
 
@@ -130,7 +132,7 @@ def rule_page(rule: Rule) -> str:
     lines += [f"| {k} | {v} |" for k, v in facts]
     if limits:
         lines += ["", "## Thresholds", "", "Set in `[tool.pg-auditor.thresholds]` or with `--set KEY=VALUE`.", ""]
-        lines += [f"- `{t.key}` (default `{t.default!r}`): {t.help}" for t in limits]
+        lines += [f"- `{canon(t.key)}` (default `{written_as(t.key)}`): {t.help}" for t in limits]
     lines += ["", body, ""]
     return "\n".join(lines)
 

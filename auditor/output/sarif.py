@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from auditor.engine.report import Finding, Report
 from auditor.output.text import strip_controls
+from auditor.output.view import doc_url
 from auditor.rules import load_all
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -62,6 +63,7 @@ def _rule_descriptor(status: Any, doc: str | None) -> dict[str, Any]:
         "id": status.code,
         "name": status.slug,
         "shortDescription": {"text": status.title},
+        "helpUri": doc_url(status.code),
         "defaultConfiguration": {"level": LEVELS[status.severity]},
         "properties": {"tags": tags, "precision": "high", "problem.severity": LEVELS[status.severity]},
     }

@@ -77,9 +77,14 @@ def save(report: Report, path: Path) -> dict[str, Any]:
     doc = build(report)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(text(doc), encoding="utf-8")
     tmp.replace(path)
     return doc
+
+
+def text(doc: dict[str, Any]) -> str:
+    """A baseline document as its file holds it."""
+    return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def load(path: Path) -> dict[str, Any]:

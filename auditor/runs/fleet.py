@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import hashlib
 import html
+import itertools
 import json
 import logging
 import re
+import threading
 import time
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +40,7 @@ from typing import Any
 from psycopg import ProgrammingError
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from auditor.base import progress
 from auditor.base.errors import AuditorError, ConfigError
 from auditor.catalog.db import Target, Timeouts, connect
 from auditor.engine import config as config_mod
@@ -166,11 +169,13 @@ def target_config(t: FleetTarget, base: Config, defaults: dict[str, Any], cli: d
     if t.config_path is not None:
         cfg = config_mod.load(t.config_path)
     else:
-        cfg = from_mapping(_mapping_of(base) | defaults | t.overrides, f"target {t.name}")
+        keys = config_mod.canonical  # one spelling of each key before the tables are merged
+        merged_keys = _mapping_of(base) | keys(defaults, "defaults") | keys(t.overrides, f"target {t.name}")
+        cfg = from_mapping(merged_keys, f"target {t.name}")
         cfg.extra = base.extra | cfg.extra
     if t.config_path is not None and (defaults or t.overrides):
-        merged = from_mapping(defaults | t.overrides, f"target {t.name}")
-        cfg = _overlay(cfg, merged, defaults | t.overrides)
+        given = config_mod.canonical(defaults, "defaults") | config_mod.canonical(t.overrides, f"target {t.name}")
+        cfg = _overlay(cfg, from_mapping(given, f"target {t.name}"), given)
     return config_mod.apply_cli(
         cfg,
         cli.get("select"),
@@ -250,8 +255,17 @@ class FleetRun:
     def run(self) -> list[TargetResult]:
         """Audit every target, at most `jobs` at once; results in target order."""
         jobs = max(1, min(self.jobs, len(self.targets) or 1))
+        finished = itertools.count(1)
+        lock = threading.Lock()
+
+        def counted(t: FleetTarget) -> TargetResult:
+            result = self.one(t)
+            with lock:  # the display hears the targets one at a time, counted in the order they end
+                progress.step("target", f"{t.name}: {result.status}", next(finished), len(self.targets))
+            return result
+
         with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="pg-auditor") as pool:
-            results = list(pool.map(self.one, self.targets))
+            results = list(pool.map(counted, self.targets))
         return sorted(results + self.skipped, key=lambda r: r.name)
 
     def one(self, t: FleetTarget) -> TargetResult:

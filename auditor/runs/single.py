@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from auditor.base import progress
 from auditor.base.errors import AuditorError
 from auditor.catalog import snapshot_file
 from auditor.catalog.collect import collect
@@ -90,6 +91,8 @@ def run(job: Job) -> Outcome:
         digest = nightly.before_write(report, snap, cfg, job.history, job.compare_to, job.label, hist.trend_runs)
         if job.sarif_anchor:
             report.run["sarif_anchor"] = job.sarif_anchor
+        if job.formats:
+            progress.step("write", ", ".join(job.formats))
         paths = render.write(report, job.formats, job.out_dir, job.stem, cfg.fail_on, staging) if job.formats else []
     except BaseException as exc:
         render.discard(staging)  # an interrupted or failed run leaves nothing half-written behind
@@ -116,9 +119,11 @@ def check(job: Job) -> tuple[Report, Snapshot]:
     """Collect (or load) a snapshot and run the rules over it."""
     started = time.time()
     if job.from_snapshot is not None:
+        progress.step("load", str(job.from_snapshot))
         report, snap = check_snapshot(job.config, job.from_snapshot, started)
     else:
         assert job.connect is not None, "a job reads a database or a snapshot"
+        progress.step("connect")
         report, snap = check_database(job.connect(), job.config, job.schemas, job.exclude_schemas, started)
     report.run["fail_on"] = job.config.fail_on
     report.run.update(job.run_info)
@@ -143,6 +148,7 @@ def check_database(
         snap = collect(session, schemas, exclude_schemas, meanwhile=rules.step, settings=cfg.thresholds_for_run())
     finally:
         session.conn.close()
+    progress.step("rules")
     run_info = {
         "started_at": timestamp(started),
         "target": where,
@@ -158,6 +164,7 @@ def check_database(
 def check_snapshot(cfg: Config, path: Path, started: float) -> tuple[Report, Snapshot]:
     """Run the rules over a saved snapshot (`--from-snapshot`): no database, no connection options."""
     snap = snapshot_file.load(path)
+    progress.step("rules")
     report = Run(cfg).finish(snap, {"started_at": timestamp(started), "source": "snapshot"})
     report.run["seconds"] = round(time.time() - started, 2)
     return report, snap

@@ -3,7 +3,8 @@
 Each mapped task audits one target with the Python API (one connection, one report directory)
 and records it in the shared history; the last task writes the fleet index page and fails the
 run when any target failed. Targets come from the same TOML file the CLI's --targets reads.
-Needs Airflow 2.4+ (dynamic task mapping) and `pip install pg-auditor` on the workers.
+Needs Airflow 2.4+ (dynamic task mapping) and pg-auditor on the workers:
+`pip install "pg-auditor @ git+https://github.com/pg-auditor/pg-auditor@main"`.
 """
 
 from __future__ import annotations

@@ -70,6 +70,41 @@ def test_junit_is_well_formed_and_fails_only_new_findings_at_the_gate() -> None:
     assert len(names) == len(set(names))  # GitLab drops duplicate names
 
 
+def test_sarif_links_each_rule_to_its_page_and_rates_the_security_rules() -> None:
+    from auditor.rules import load_all
+
+    from paths import ROOT
+
+    doc = json.loads(render(frozen(), "sarif"))
+    validate_sarif(doc)
+    rules = doc["runs"][0]["tool"]["driver"]["rules"]
+    for r in rules:
+        assert r["helpUri"] == f"{DOCS_URL}{r['id']}.md"
+        rating = r["properties"].get("security-severity")
+        if r["id"].startswith("ISO"):  # isolation rules are security rules: code scanning ranks them by this
+            assert "security" in r["properties"]["tags"] and 0 < float(rating) <= 10, r
+        else:
+            assert rating is None and "security" not in r["properties"]["tags"], r
+    assert any(r["id"].startswith("ISO") for r in rules) and any(not r["id"].startswith("ISO") for r in rules)
+    # every rule's helpUri names a page the repository has
+    assert [c for c in load_all() if not (ROOT / "docs" / "rules" / f"{c}.md").is_file()] == []
+
+
+REPR = re.compile(r"\['|'\]|\{'|': |: (True|False|None)$|^\w+_\w+: ", re.M)
+
+
+def test_junit_says_the_evidence_in_words_never_a_python_repr() -> None:
+    text = render(frozen(), "junit")
+    root = ET.fromstring(text.encode("utf-8"))
+    bodies = [e.text or "" for e in root.iter() if e.tag in ("failure", "system-out")]
+    assert bodies and not [m.group() for b in bodies for m in REPR.finditer(b)]
+    assert all(f"documentation: {DOCS_URL}" in b for b in bodies)
+    joined = "\n".join(bodies)
+    assert "columns: product_id" in joined and "bypassrls: yes" in joined
+    assert "partitions: events_p2026_10, events_p2026_11, events_p2026_12" in joined
+    assert "dead rows: 2,100,000" in joined
+
+
 def test_junit_survives_characters_xml_forbids() -> None:
     report = frozen()
     report.findings[0].message = "bad \x00\x07 bytes \ufffe"

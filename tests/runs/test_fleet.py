@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -116,7 +117,14 @@ def test_fleet_from_targets_file_isolates_the_database_that_refuses(fleet, tmp_p
 
     # Without the refusing database, the exit code is the worst of the rest: 1 (findings at or above low).
     path = targets_file(tmp_path, fleet, names[:2], extra='[defaults]\nfail-on = "low"\n')
-    assert cli("audit", "--targets", str(path), "-o", str(tmp_path / "r2"), "-f", "json").returncode == 1
+    loud = cli("audit", "--targets", str(path), "-o", str(tmp_path / "r2"), "-f", "json", "-v")
+    assert loud.returncode == 1
+    # -v: one line per database as it finishes (not every database's sections), counted as they end
+    said = sorted(re.sub(r"^pg-auditor: \[ *\d+\.\ds\] ", "", ln) for ln in loud.stderr.splitlines() if "] " in ln)
+    assert [re.sub(r" \(\d/2\)$", "", s) for s in said] == [
+        "auditing the databases: pga_fleet_a: findings",
+        "auditing the databases: pga_fleet_b: ok",
+    ] and {s[-5:] for s in said} == {"(1/2)", "(2/2)"}, loud.stderr
     assert cli("audit", "--targets", str(path), "-o", str(tmp_path / "r3"), "-f", "json", "--exit-zero").returncode == 0
 
 

@@ -43,8 +43,9 @@ def test_revoked_pg_locks_costs_only_the_lock_facts_and_exits_2_with_the_report(
     html_top = files["html"].split('<section class="cards"', 1)[0]
     assert 'id="not-read"' in html_top and "<code>locks</code>" in html_top
     assert "partial audit: not read: locks" in run.stderr
-    last = run.stderr.splitlines()[-1]
-    assert "(partial: * scores cover only what was read)" in last and "100/100" not in last
+    score = next(ln for ln in run.stderr.splitlines() if ln.startswith("score "))
+    assert "(partial: * scores cover only what was read)" in score and "100/100" not in score
+    assert run.stderr.splitlines()[-1] == "exit 2: a partial audit, locks not read (--allow-partial accepts it)"
     # opting out is explicit, and the report still says it is partial
     assert allowed.returncode == 0, allowed.stderr
     assert json_report(tmp_path / "allowed")["scores"]["partial"] is True

@@ -33,8 +33,8 @@ NOWHERE = f"host=127.0.0.1 port={closed_port()} dbname=x"
     ("section", "expected"),
     [
         (
-            '[notify]\nwebhook = "https://hooks.example.invalid/x"\nmin_severity = "high"\n',
-            "unknown key 'min_severity'",
+            '[notify]\nwebhook = "https://hooks.example.invalid/x"\nmin-severty = "high"\n',
+            "unknown key 'min-severty'",
         ),
         ('[notify]\nwebhook = "https://hooks.example.invalid/x"\ntimeout = "abc"\n', "timeout must be a number"),
         ('targets = ["db1"]\n', "targets is not a config key"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import jsonschema
 import pytest
@@ -38,3 +39,19 @@ def test_demo_writes_a_whole_report_that_finds_the_planted_defects(pg_server, tm
     if pg_server.partman:
         assert ("PAR021", "pg_partman") in found  # a monthly set nobody schedules maintenance for
     assert "Tenant isolation" in (tmp_path / "pg-auditor-demo.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_the_demo_command_ends_with_the_summary(pg_server, tmp_path):
+    from scratch import run_cli
+
+    out = run_cli("demo", "-o", str(tmp_path / "demo"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [str(tmp_path / "demo" / f"pg-auditor-demo.{e}") for e in ("html", "md", "json")]
+    lines = out.stderr.splitlines()
+    assert lines[0].startswith("audited saas_demo (") and lines[1].startswith("score ")
+    top = lines[lines.index("top findings:") + 1 : lines.index("top findings:") + 6]
+    assert all(ln.split()[1] == "critical" for ln in top), top  # the most severe first
+    assert lines[lines.index("written:") + 1] == "  " + (tmp_path / "demo" / "pg-auditor-demo.html").as_uri()
+    said = r"exit 0: a demo; an audit of this database would exit 1: \d+ findings at or above high"
+    assert re.fullmatch(said, lines[-1]), lines[-1]

@@ -46,6 +46,36 @@ def test_kubernetes_cronjob_forbids_overlap_and_its_config_loads():
     assert cfg.extra["notify"]["webhook-env"] == "PG_AUDITOR_WEBHOOK"
 
 
+def test_kubernetes_pgpass_reaches_libpq_with_mode_0600(tmp_path):
+    """A Secret mounted with fsGroup is root:fsGroup 0440, which libpq refuses as a password file: the
+    init container copies it into memory as 0600, owned by the auditor, and PGPASSFILE names the copy."""
+    import os
+    import stat
+
+    docs = list(yaml.safe_load_all((EXAMPLES / "kubernetes" / "cronjob.yaml").read_text()))
+    pod = next(d for d in docs if d["kind"] == "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    main = pod["containers"][0]
+    passfile = next(e["value"] for e in main["env"] if e["name"] == "PGPASSFILE")
+    init = pod["initContainers"][0]
+    mounts = {m["name"]: m["mountPath"] for m in init["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    command = init["command"]
+    assert command[:3] == ["install", "-m", "0600"] and command[-1] == passfile
+    assert command[-2].startswith(mounts["secrets"] + "/") and "secret" in volumes["secrets"]
+    copy_volume = next(n for n, path in mounts.items() if passfile.startswith(path + "/"))
+    assert volumes[copy_volume]["emptyDir"]["medium"] == "Memory"  # the password never touches a disk
+    assert any(m["name"] == copy_volume for m in main["volumeMounts"])
+    assert pod["securityContext"]["runAsUser"] == 10001  # the init container writes the copy as the auditor
+    # the command does what libpq needs, here: from a group-readable file, a 0600 copy of the same text
+    secret = tmp_path / "pgpass"
+    secret.write_text("db:5432:app:pg_auditor:s3cret\n")
+    secret.chmod(0o440)
+    copy = tmp_path / "copy"
+    subprocess.run([*command[:3], str(secret), str(copy)], check=True)
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600 and copy.stat().st_uid == os.getuid()
+    assert copy.read_text() == secret.read_text()
+
+
 def test_kubernetes_targets_parse(tmp_path):
     from auditor.runs.fleet import load_targets
 
@@ -61,6 +91,10 @@ def test_github_actions_schedule():
     assert wf["concurrency"]["cancel-in-progress"] is False
     run = next(s["run"] for s in wf["jobs"]["audit"]["steps"] if "pg-auditor audit" in str(s.get("run", "")))
     check_command(shlex.split(run)[1:])
+    # pg-auditor is on no package index: the workflow installs it from its repository
+    install = next(s["run"] for s in wf["jobs"]["audit"]["steps"] if "pip install" in str(s.get("run", "")))
+    source = tomllib.loads((EXAMPLES.parent / "pyproject.toml").read_text())["project"]["urls"]["Source"]
+    assert shlex.split(install)[2] == f"pg-auditor @ git+{source}@main", install
 
 
 def test_airflow_dag_compiles():
@@ -96,3 +130,11 @@ def test_cron_line_is_well_formed():
     assert command.startswith('flock -n "$PGA_HOME/run.lock" pg-auditor audit ')
     check_command(shlex.split(command.split(">>")[0])[4:])
     assert env["CRON_TZ"] == "UTC"
+    # cron's PATH is /usr/bin:/bin: the entry names where pip (and pipx, for the auditor user) put the command
+    path = env["PATH"].split(":")
+    assert (
+        "/usr/local/bin" in path
+        and "/var/lib/pg-auditor/.local/bin" in path
+        and env["PGA_HOME"] == "/var/lib/pg-auditor"
+    )
+    assert {"/usr/bin", "/bin"} <= set(path)  # flock and date

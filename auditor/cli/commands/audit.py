@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -11,13 +12,15 @@ from auditor.base.errors import AuditorError
 from auditor.cli.app import app
 from auditor.cli.console import (
     _SECRETS,
-    check_formats,
+    STDOUT,
     echo,
     finish,
     handles_errors,
+    output_formats,
     secrets_of_settings,
     setup_logging,
-    summarize,
+    stream,
+    warn_partial,
 )
 from auditor.cli.options import (
     ConfigOpt,
@@ -28,13 +31,16 @@ from auditor.cli.options import (
     HistoryOpt,
     IgnoreOpt,
     NoQueryTextOpt,
+    QuietOpt,
     SchemaOpt,
     SelectOpt,
     SetOpt,
+    VerboseOpt,
     open_session,
     takes_connection,
     with_query_text,
 )
+from auditor.cli.terminal import Verbosity, paths_to_stdout, showing_progress, summary
 
 
 @app.command()
@@ -49,7 +55,9 @@ def audit(
             "-f", "--format", help="md, html, json, sarif, junit, sql: the fix script (default: md,html,json)."
         ),
     ] = None,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Directory for the report files.")] = Path("."),
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Directory for the report files; - streams one format to stdout.")
+    ] = Path("."),
     name: Annotated[str, typer.Option("--name", help="File name stem of the report files.")] = "pg-auditor-report",
     config_file: ConfigOpt = None,
     select: SelectOpt = None,
@@ -95,25 +103,35 @@ def audit(
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Databases audited at once (fleet runs).")] = 4,
     schema: SchemaOpt = None,
     exclude_schema: ExcludeSchemaOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Collect the catalogs, run every rule and write the report."""
     setup_logging(debug)
     settings = with_query_text(settings, no_query_text)
-    formats = check_formats(formats or ["md", "html", "json"])
+    verbosity = Verbosity(quiet, verbose)
+    formats, to_stdout = output_formats(output, formats, ["md", "html", "json"])
+    if (targets or all_databases) and output == STDOUT:
+        raise AuditorError("a fleet writes a directory of reports and an index: -o - streams one report")
     if targets or all_databases:
         # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
         from auditor.catalog.db import secrets_of
         from auditor.runs.fleet import run_fleet, summary_exit_code
 
         _SECRETS.extend(secrets_of_settings(config_file, history) + secrets_of(connection.dsn or ""))
-        results, paths = run_fleet(
+        display = ExitStack()  # the progress shows the databases as they finish, then goes
+        display.enter_context(showing_progress(verbosity, stages=("target",)))
+        try:
+            results, paths = run_fleet(
             server=connection.target(), targets_file=targets,
             config_file=config_file, cli={"select": select, "ignore": ignore, "fail_on": fail_on,
             "settings": settings, "allow_partial": allow_partial}, formats=formats, out_dir=output,
             jobs=jobs, history=history, compare_to=compare_to, exit_zero=exit_zero, schema=schema,
             exclude_schema=exclude_schema, timeouts=connection.timeouts(),
-        )  # fmt: skip
+            )  # fmt: skip
+        finally:
+            display.close()
         for r in results:
             shown = "n/a" if r.overall is None else r.overall
             detail = f"score {shown}" if r.status in ("ok", "findings") else (r.error or "")
@@ -132,6 +150,8 @@ def audit(
     hist = nightly.history_settings(cfg, history)
     notify.settings(cfg)  # every config section is checked before anything connects
     store = nightly.open_history(hist, connection.connect_timeout)
+    display = ExitStack()  # the progress line, on a terminal, until the run is done
+    display.enter_context(showing_progress(verbosity))
     try:
         outcome = single.run(
             single.Job(
@@ -146,7 +166,7 @@ def audit(
                 label=label,
                 failure_label=connection.label,
                 baseline=(base, baseline_file.name) if base is not None and baseline_file is not None else None,
-                formats=formats,
+                formats=[] if to_stdout else formats,
                 out_dir=output,
                 stem=name,
                 sarif_anchor=sarif_anchor,
@@ -155,9 +175,26 @@ def audit(
             )
         )
     finally:
+        display.close()
         if store is not None:
             store.close()
-    for p in outcome.paths:
-        echo(str(p))
-    summarize(outcome.report)
+    report = outcome.report
+    if to_stdout:
+        from auditor.output import render
+
+        stream(render.render(report, formats[0], cfg.fail_on))
+    elif paths_to_stdout(verbosity):
+        for p in outcome.paths:
+            echo(str(p))
+    warn_partial(report)
+    summary(report, outcome.paths, exit_reason(outcome, cfg, exit_zero), verbosity)
     finish(outcome.exit_code)
+
+
+def exit_reason(outcome: Any, cfg: Any, exit_zero: bool) -> str:
+    """Why the run exits as it does: the gate's reason, or the history's refusal (warned above)."""
+    from auditor.engine.gate import exit_code, explain
+
+    if outcome.exit_code != exit_code(outcome.report, cfg.fail_on, exit_zero, cfg.allow_partial):
+        return f"exit {outcome.exit_code}: the run could not be recorded in the history (see the warning above)"
+    return explain(outcome.report, cfg.fail_on, exit_zero, cfg.allow_partial)

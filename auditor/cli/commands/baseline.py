@@ -12,7 +12,9 @@ from auditor.cli.console import (
     echo,
     fail,
     handles_errors,
+    output_file,
     setup_logging,
+    stream,
 )
 from auditor.cli.options import (
     ConfigOpt,
@@ -35,9 +37,12 @@ from auditor.cli.options import (
 def write_baseline(
     connection: Connection,
     from_snapshot: FromSnapshotOpt = None,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Baseline file to write.")] = Path(
-        "pg-auditor-baseline.json"
-    ),
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o", "--output", help="Baseline file, or a directory for pg-auditor-baseline.json; - for stdout."
+        ),
+    ] = Path("pg-auditor-baseline.json"),
     config_file: ConfigOpt = None,
     select: SelectOpt = None,
     ignore: IgnoreOpt = None,
@@ -57,9 +62,14 @@ def write_baseline(
 
     job = single.Job(cfg, connect=lambda: open_session(connection), from_snapshot=from_snapshot,
                      schemas=schema, exclude_schemas=exclude_schema)  # fmt: skip
+    path = output_file(output, "pg-auditor-baseline.json")
     report, _ = single.check(job)
-    doc = baseline.save(report, output)
-    echo(str(output))
+    if path is None:
+        doc = baseline.build(report)
+        stream(baseline.text(doc))
+    else:
+        doc = baseline.save(report, path)
+        echo(str(path))
     echo(f"baseline of {len(doc['entries'])} findings", err=True)
     if any(s.status == "error" for s in report.statuses):
         fail("some rules failed with an error; their findings are not in the baseline (run with --debug)")

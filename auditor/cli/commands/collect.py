@@ -12,6 +12,7 @@ from auditor.cli.console import (
     echo,
     handles_errors,
     log,
+    output_file,
     setup_logging,
 )
 from auditor.cli.options import (
@@ -43,7 +44,9 @@ def collect_snapshot(
 @takes_connection
 def collect(
     connection: Connection,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Snapshot file to write.")] = Path("snapshot.json"),
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Snapshot file, or a directory for snapshot.json; - for stdout.")
+    ] = Path("snapshot.json"),
     schema: SchemaOpt = None,
     exclude_schema: ExcludeSchemaOpt = None,
     no_query_text: NoQueryTextOpt = False,
@@ -53,9 +56,16 @@ def collect(
     from auditor.catalog import snapshot_file
 
     setup_logging(debug)
+    path = output_file(output, "snapshot.json")
     session = open_session(connection)
     queries = session.queries
     snap = collect_snapshot(session, schema, exclude_schema, {"workload_query_text": False} if no_query_text else None)
-    snapshot_file.save(snap, output)
     log.debug("collected with %d queries, %d rows", session.queries - queries, session.rows)
-    echo(str(output))
+    if path is None:
+        import sys
+
+        snapshot_file.write(snap, sys.stdout)
+        sys.stdout.flush()
+        return
+    snapshot_file.save(snap, path)
+    echo(str(path))

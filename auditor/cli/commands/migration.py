@@ -11,7 +11,7 @@ import typer
 
 from auditor.base.errors import ConfigError
 from auditor.cli.app import app
-from auditor.cli.console import _SECRETS, echo, finish, handles_errors, setup_logging
+from auditor.cli.console import _SECRETS, echo, finish, handles_errors, output_formats, setup_logging, stream
 from auditor.cli.options import (
     ConfigOpt,
     Connection,
@@ -62,7 +62,9 @@ def check_migration(
     formats: Annotated[
         list[str] | None, typer.Option("-f", "--format", help="md, json, sarif (default: md,json).")
     ] = None,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Directory for the review files.")] = Path("."),
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Directory for the review files; - streams one format to stdout.")
+    ] = Path("."),
     name: Annotated[str, typer.Option("--name", help="File name stem of the review files.")] = "pg-auditor-migration",
     fail_on: Annotated[
         str | None,
@@ -124,7 +126,7 @@ def check_migration(
         _SECRETS.extend(secrets_of(dsn))
     if scratch:
         _SECRETS.extend(secrets_of(scratch))
-    fmts = out.check_formats(formats or ["md", "json"])
+    fmts, to_stdout = output_formats(output, formats, ["md", "json"], out.check_formats)
     statement_timeout = check_timeout("--statement-timeout", statement_timeout)
     lock_timeout = check_timeout("--lock-timeout", lock_timeout)
     if connect_timeout < 1:
@@ -146,12 +148,14 @@ def check_migration(
         target_statement_timeout=statement_timeout,
         max_locked_bytes=_size(max_locked_size),
         audit_diff=not no_audit_diff,
-        formats=fmts,
+        formats=[] if to_stdout else fmts,
         out_dir=output,
         stem=name,
         exit_zero=exit_zero,
     )
     outcome = migration.run(job)
+    if to_stdout:
+        stream(out.WRITERS[fmts[0]](outcome.review))
     for p in outcome.paths:
         echo(str(p))
     statements = outcome.review["migration"]["statements"]

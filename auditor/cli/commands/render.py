@@ -10,9 +10,10 @@ import typer
 from auditor.base.errors import AuditorError
 from auditor.cli.app import app
 from auditor.cli.console import (
-    check_formats,
     echo,
     handles_errors,
+    output_formats,
+    stream,
 )
 
 
@@ -23,11 +24,15 @@ def render_report(
     formats: Annotated[
         list[str] | None, typer.Option("-f", "--format", help="md, html, json, sarif, junit, sql (default md,html).")
     ] = None,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Directory for the report files.")] = Path("."),
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Directory for the report files; - streams one format to stdout.")
+    ] = Path("."),
     name: Annotated[str | None, typer.Option("--name", help="File name stem (default: the JSON file's).")] = None,
 ) -> None:
     """Render a saved JSON report again (another format, a newer template), with no database."""
     import json
+
+    chosen, to_stdout = output_formats(output, formats, ["md", "html"])
 
     from auditor.engine.report import report_from_dict
     from auditor.output import render
@@ -39,6 +44,9 @@ def render_report(
         raise AuditorError(f"report file not found: {report_file}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
         raise AuditorError(f"{report_file} is not a pg-auditor JSON report: {exc}") from None
+    if to_stdout:
+        stream(render.render(report, chosen[0], report.run.get("fail_on")))
+        return
     stem = name or report_file.name.removesuffix(".json")
-    for p in render.write(report, check_formats(formats or ["md", "html"]), output, stem):
+    for p in render.write(report, chosen, output, stem):
         echo(str(p))

@@ -17,17 +17,20 @@ from auditor.cli.console import (
 @app.command("rules")
 @handles_errors
 def list_rules(
-    thresholds: Annotated[bool, typer.Option("--thresholds", help="List the tunable thresholds instead.")] = False,
+    thresholds: Annotated[
+        bool, typer.Option("--thresholds", help="List the tunable thresholds as the config file takes them.")
+    ] = False,
 ) -> None:
     """List every rule: code, severity, slug and title."""
     # late imports: loaded when this runs, so `pg-auditor --help` and `--version` stay fast
     from auditor.base.thresholds import THRESHOLDS
+    from auditor.engine.config import canon, example
     from auditor.rules import load_all
 
     rules = load_all()
-    if thresholds:
+    if thresholds:  # as the config file takes them: [tool.pg-auditor.thresholds], or --set KEY=VALUE
         for key, t in sorted(THRESHOLDS.items()):
-            echo(f"{key} = {t.default!r}\n    {t.help}")
+            echo(f"{canon(key)} = {example(key)}\n    {t.help}")
         return
     for r in rules.values():
         echo(f"{r.code}  {r.severity:<8}  {r.slug:<40}  {r.title}")
