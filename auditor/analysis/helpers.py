@@ -13,7 +13,7 @@ predicate they produce:
 - `unknown`: cannot be read (another language, a longer plpgsql body, dynamic SQL) or none of the
   above: needs review.
 
-Configuration can declare more: `trusted_helpers` (tenant-scoped helpers) and `user_functions`
+Configuration can declare more: `trusted-helpers` (tenant-scoped helpers) and `user-functions`
 (functions that return the current user's id).
 """
 

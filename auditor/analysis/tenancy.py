@@ -168,7 +168,7 @@ class Tenancy:
     fk_columns: dict[int, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
     all_columns: dict[int, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
     unmatched_classes: list[str] = field(default_factory=list)  # table_classes entries that name no table here
-    unmatched_root: str | None = None  # thresholds.tenant_root when it names no table here
+    unmatched_root: str | None = None  # thresholds.tenant-root when it names no table here
     # Verdicts on one table's policy expressions, asked again for every command, role and check.
     _scores: dict[tuple[int, str, bool], float] = field(default_factory=dict, repr=False, compare=False)
     _issues: dict[tuple[int, str], ExprIssues] = field(default_factory=dict, repr=False, compare=False)
@@ -421,7 +421,7 @@ def _build(snap: Snapshot) -> Tenancy:
         if forced == "user":
             shape, root, root_fks = "user", None, {}
     elif forced == "none":
-        how = "configuration (thresholds.isolation_model = 'none'): not multi-tenant"
+        how = "configuration (thresholds.isolation-model = 'none'): not multi-tenant"
     elif user_col and (forced == "user" or (user_tables >= 2 and user_tables > tenant_tables)):
         column, shape, root, root_fks = user_col, "user", None, {}
         how = f"per user: {user_col} is compared with the current user in the policies of {user_tables} tables"
@@ -459,7 +459,7 @@ def _build(snap: Snapshot) -> Tenancy:
         data = sum(1 for t in tables if not _FRAMEWORK.match(t.name))
         how = (
             f"not multi-tenant as far as the catalog shows: {column} ({how}) is on {len(has_col.get(column, ()))} "
-            f"of {data} tables and no policy uses it (set thresholds.tenant_column if it is the tenant)"
+            f"of {data} tables and no policy uses it (set thresholds.tenant-column if it is the tenant)"
         )
         column, confidence, root, root_fks = None, "none", None, {}
     settings = list(TENANT_SETTINGS(snap)) or [s for s, _ in pol_settings.most_common()]
@@ -516,7 +516,7 @@ def _build(snap: Snapshot) -> Tenancy:
 
 
 def unmatched_classes(snap: Snapshot, tables: list[Table]) -> list[str]:
-    """thresholds.table_classes entries that change nothing here, each with why: the report says so
+    """thresholds.table-classes entries that change nothing here, each with why: the report says so
     (a table renamed or dropped since the file was written), the run goes on."""
     classes = TABLE_CLASSES(snap)
     if not classes:
@@ -1246,7 +1246,7 @@ def global_by_design(snap: Snapshot, ten: Tenancy, info: TableInfo, idx: Any) ->
 
 
 def hierarchy_levels(snap: Snapshot) -> set[int]:
-    """The tables the declared tenant keys point at below the root (`tenant_keys`: issues keyed by project_id
+    """The tables the declared tenant keys point at below the root (`tenant-keys`: issues keyed by project_id
     -> projects, boards by namespace_id -> namespaces): the levels of the hierarchy. A foreign key to one
     places a row in the hierarchy; it is the tenancy path itself, not a reference across tenants."""
 

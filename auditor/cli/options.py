@@ -191,7 +191,7 @@ NoQueryTextOpt = Annotated[
     typer.Option(
         "--no-query-text",
         help="Leave pg_stat_statements' query texts out of the snapshot and the report (same as "
-        "--set workload_query_text=false).",
+        "--set workload-query-text=false).",
     ),
 ]
 

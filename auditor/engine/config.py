@@ -2,7 +2,7 @@
 
 Unknown keys, rule codes, severities or thresholds are errors (exit 2), so a typo never silently
 turns a rule off. Keys are written in one style, kebab-case (`fail-on`, `large-table-rows`), as the
-command line's options are; a key written with underscores is the same key (`large_table_rows`), and
+command line's options are; a key written with underscores is the same key (`large-table-rows`), and
 one key given in both spellings is an error. Every threshold is checked: its type, its range (no
 negative counts, shares between 0 and 1), sizes in PostgreSQL's units (`50MB`) for the `*-bytes`
 keys and durations (`5min`, `2h`, `7d`) for the `*-seconds`, `*-hours` and `*-days` keys.

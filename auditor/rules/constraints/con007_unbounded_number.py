@@ -87,7 +87,7 @@ def unbounded_number(snap: Snapshot) -> Iterator[Hit]:
     the amounts of a table so named (`credit_notes`, `refunds`, `adjusted_fees`); generated columns;
     and any column whose pg_stats (most common values, lowest histogram bound) already hold a value
     below 0. One finding per table, or one per schema when the pattern runs through many of its
-    tables (the `rollup_tables` threshold, or 3+ tables making up 80% of the schema).
+    tables (the `rollup-tables` threshold, or 3+ tables making up 80% of the schema).
 
     ## Bad
     ```sql

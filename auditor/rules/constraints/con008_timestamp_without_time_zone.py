@@ -75,7 +75,7 @@ def timestamp_without_time_zone(snap: Snapshot) -> Iterator[Hit]:
     ## What it checks
     Columns of type `timestamp` (any precision) in the application's tables. One finding per table,
     or one for the whole schema when most of its tables do it (a Rails or Django schema typically
-    uses `timestamp` everywhere: the `rollup_tables` threshold, or 3+ tables making up 80% of the
+    uses `timestamp` everywhere: the `rollup-tables` threshold, or 3+ tables making up 80% of the
     schema), with the columns listed in the evidence. A column in a partitioned table's partition key
     cannot be altered in place: the fix says so instead of altering it. Views that read the tables are
     dropped and recreated, as they were, in the fix's transaction.

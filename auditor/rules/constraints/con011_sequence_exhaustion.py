@@ -61,7 +61,7 @@ def sequence_exhaustion(snap: Snapshot) -> Iterator[Hit]:
     only useful well before the end.
 
     ## What it checks
-    Every sequence outside extension schemas whose last value has passed the `sequence_used_share`
+    Every sequence outside extension schemas whose last value has passed the `sequence-used-share`
     threshold (default 75%) of its range; critical from 95%. The share is measured against the
     smaller of the sequence's maximum and the type's maximum of the column it feeds (its owner, or a
     column whose default calls `nextval` on it): a bigint sequence feeding an integer column runs out
@@ -95,7 +95,7 @@ def sequence_exhaustion(snap: Snapshot) -> Iterator[Hit]:
     that will not grow much further. The finding is about the sequence, which a comment on a table
     does not cover (a comment on its schema covers all of the schema's findings): suppress it by name
     in the config, `[[tool.pg-auditor.ignore-objects]]` with `rule = "CON011"`,
-    `object = "public.notifications_id_seq"` and a reason; or raise `sequence_used_share`.
+    `object = "public.notifications_id_seq"` and a reason; or raise `sequence-used-share`.
     """
     share_limit = float(SEQUENCE_USED_SHARE(snap))
     mine = [s for s in snap.sequences if s.schema not in snap.extension_schemas]

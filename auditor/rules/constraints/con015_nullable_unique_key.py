@@ -80,7 +80,7 @@ def nullable_unique_key(snap: Snapshot) -> Iterator[Hit]:
     the NULLs deliberate). An index whose NOT NULL key columns hold another whole-table unique key (the
     primary key on `id` beside `UNIQUE (id, type)`) is left out too: no NULL can let a duplicate in.
     Indexes are reported one by one, or once for a schema where many of its
-    tables have them (the `rollup_tables` threshold, or 3+ tables making up 80% of the schema).
+    tables have them (the `rollup-tables` threshold, or 3+ tables making up 80% of the schema).
 
     ## Bad
     ```sql

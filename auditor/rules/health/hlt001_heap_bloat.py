@@ -52,8 +52,8 @@ def heap_bloat(snap: Snapshot) -> Iterator[Hit]:
     page overheads and the fillfactor (the estimate pghero and check_postgres use), compared with
     `relpages`; and the dead rows the statistics count (`n_dead_tup`) as a share of all rows, which
     catches a mass DELETE before the next ANALYZE. The larger of the two is the waste. A finding
-    needs `heap_bloat_min_bytes` (5 MB) and `heap_bloat_min_percent` (30 %) of waste, and is medium
-    from `heap_bloat_high_bytes` (1 GB). The evidence carries the dead and live rows, the last
+    needs `heap-bloat-min-bytes` (5 MB) and `heap-bloat-min-percent` (30 %) of waste, and is medium
+    from `heap-bloat-high-bytes` (1 GB). The evidence carries the dead and live rows, the last
     (auto)vacuum and whether autovacuum is disabled on the table. Tables without statistics for
     every column (or a role that may not read `pg_stats`) are judged by their dead rows only.
 

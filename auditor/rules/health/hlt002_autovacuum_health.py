@@ -62,10 +62,10 @@ def autovacuum_health(snap: Snapshot) -> Iterator[Hit]:
     ## What it checks
     Per application table (as pghero's maintenance page and check_postgres' `last_vacuum` /
     `last_analyze`): autovacuum switched off with `autovacuum_enabled = false` (on the table or its
-    TOAST table); never analyzed since the statistics were reset while `autovacuum_unanalyzed_changes`
+    TOAST table); never analyzed since the statistics were reset while `autovacuum-unanalyzed-changes`
     (10,000) rows changed; dead rows past twice the trigger at which autovacuum should have vacuumed
     it (`autovacuum_vacuum_threshold` + `autovacuum_vacuum_scale_factor` x rows, the table's own
-    settings first) and at least `autovacuum_dead_rows_behind` (10,000). With autovacuum off for the
+    settings first) and at least `autovacuum-dead-rows-behind` (10,000). With autovacuum off for the
     whole server, one finding names the database. Medium when autovacuum is off and dead rows pile up.
 
     ## Bad

@@ -42,7 +42,7 @@ def transaction_id_wraparound(snap: Snapshot) -> Iterator[Hit]:
     The age of each application table's oldest unfrozen transaction ID (`age(relfrozenxid)`, its
     TOAST table's included) and multixact ID (`mxid_age(relminmxid)`), and the database's
     (`datfrozenxid`, `datminmxid`), against the 2^31 horizon (as pghero's and check_postgres'
-    wraparound checks). A table is reported from `wraparound_share` (30 %, some 640 million IDs),
+    wraparound checks). A table is reported from `wraparound-share` (30 %, some 640 million IDs),
     high from 50 %, critical from 80 % (pganalyze's steps); the evidence compares the age with
     `autovacuum_freeze_max_age`, past which autovacuum should already be freezing it. The database
     is reported when it is that old and none of its application tables is (the oldest table is then a

@@ -72,10 +72,10 @@ def xmin_horizon_held_back(snap: Snapshot) -> Iterator[Hit]:
     ## What it checks
     From `pg_stat_activity`, `pg_prepared_xacts` and `pg_replication_slots` (as pghero and
     check_postgres' `txn_idle`, `txn_time`, `prepared_txns`, `replication_slots`): sessions idle in a
-    transaction for `idle_in_transaction_seconds` (300), transactions open for
-    `long_transaction_seconds` (3,600), prepared transactions older than five minutes, inactive
+    transaction for `idle-in-transaction-seconds` (300), transactions open for
+    `long-transaction-seconds` (3,600), prepared transactions older than five minutes, inactive
     replication slots that hold an xmin, and any of them holding the horizon back by
-    `horizon_xmin_age` (10 million) transactions. Medium past a day or 100 million transactions.
+    `horizon-xmin-age` (10 million) transactions. Medium past a day or 100 million transactions.
     Without `pg_read_all_stats` (in `pg_monitor`) another role's session shows its xmin but not its
     state or age: grant it for the full picture.
 
@@ -100,7 +100,7 @@ def xmin_horizon_held_back(snap: Snapshot) -> Iterator[Hit]:
     consumer's position: those statements are printed as comments, for the DBA to run after checking.
 
     ## False positives
-    A nightly report that runs for an hour by design: raise `long_transaction_seconds`, or run it on a
+    A nightly report that runs for an hour by design: raise `long-transaction-seconds`, or run it on a
     replica without `hot_standby_feedback`.
     """
     for h in sorted(snap.horizon, key=lambda h: (h.kind, h.name)):

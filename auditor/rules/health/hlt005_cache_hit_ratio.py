@@ -26,9 +26,9 @@ def cache_hit_ratio(snap: Snapshot) -> Iterator[Hit]:
 
     ## What it checks
     The share of heap blocks, and of index blocks, of the application's tables found in shared
-    buffers (`pg_statio_user_tables`), since the statistics were reset, against `cache_hit_ratio`
+    buffers (`pg_statio_user_tables`), since the statistics were reset, against `cache-hit-ratio`
     (99 %, pghero's threshold). Not evaluated while the statistics are younger than
-    `index_stats_min_days` (7) or have counted fewer than `cache_min_blocks` (100,000) blocks. The
+    `index-stats-min-days` (7) or have counted fewer than `cache-min-blocks` (100,000) blocks. The
     evidence names the tables that read most blocks from outside shared buffers.
 
     ## Bad (not run: it takes days of a workload larger than memory)

@@ -83,9 +83,9 @@ def unindexed_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     id)`, is served by an index leading with `job_id` alone: the ids find the rows. A partitioned table
     is judged on its parent.
 
-    The finding is high on a table of `large_table_rows` (1,000,000) estimated rows or more, and on a
-    table of ten times `small_table_rows` (10,000) or more when the key cascades (ON DELETE CASCADE,
-    SET NULL or SET DEFAULT); low on a table under `small_table_rows` (1,000) that does not cascade;
+    The finding is high on a table of `large-table-rows` (1,000,000) estimated rows or more, and on a
+    table of ten times `small-table-rows` (10,000) or more when the key cascades (ON DELETE CASCADE,
+    SET NULL or SET DEFAULT); low on a table under `small-table-rows` (1,000) that does not cascade;
     medium otherwise. Row counts are the statistics' (what a table holds now): on a fresh deployment every
     table is small, and a cascading key's severity rests on the schema alone (medium), whether the table
     will stay a handful of settings rows or grow with the users: only the DBA can tell.

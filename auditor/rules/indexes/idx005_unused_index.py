@@ -48,11 +48,11 @@ def unused_index(snap: Snapshot) -> Iterator[Hit]:
     ## What it checks
     `pg_stat_user_indexes.idx_scan` is 0 for the index and, for a partitioned index, for every
     partition's copy; on PostgreSQL 16+ an index whose `last_idx_scan` is older than
-    `unused_index_days` (35) also counts. Indexes that back a primary key, unique or exclusion
+    `unused-index-days` (35) also counts. Indexes that back a primary key, unique or exclusion
     constraint, unique indexes (they enforce something even unread), the only index serving a
     foreign key's lookups (IDX001 would fire), invalid indexes (IDX004) and indexes under
-    `index_min_bytes` (1 MB) are left out. The finding gives the size and the statistics' age, and
-    is medium from 100 MB; with statistics younger than `index_stats_min_days` (7) the rule is *not
+    `index-min-bytes` (1 MB) are left out. The finding gives the size and the statistics' age, and
+    is medium from 100 MB; with statistics younger than `index-stats-min-days` (7) the rule is *not
     evaluated*.
 
     ## Bad (not run: it needs index usage counters gathered over at least 7 days)

@@ -38,13 +38,13 @@ def seq_scan_heavy_table(snap: Snapshot) -> Iterator[Hit]:
     one pghero calls "missing indexes").
 
     ## What it checks
-    A table of `seq_scan_min_rows` (10,000) estimated rows or more, with at least
-    `seq_scan_min_count` (100) sequential scans, under `seq_scan_max_index_share` (95 %) of its scans
-    through an index, and sequential scans that read at least `seq_scan_min_rows_per_scan` (1,000)
+    A table of `seq-scan-min-rows` (10,000) estimated rows or more, with at least
+    `seq-scan-min-count` (100) sequential scans, under `seq-scan-max-index-share` (95 %) of its scans
+    through an index, and sequential scans that read at least `seq-scan-min-rows-per-scan` (1,000)
     rows on average (a `LIMIT 1` probe reads few and is harmless). Partitions count toward their
-    partitioned parent. The finding is high on a table of `large_table_rows` (1,000,000) or more
+    partitioned parent. The finding is high on a table of `large-table-rows` (1,000,000) or more
     read under half through indexes, low under 100,000 rows. With statistics younger than
-    `index_stats_min_days` (7) the rule is *not evaluated*.
+    `index-stats-min-days` (7) the rule is *not evaluated*.
 
     ## Bad (not run: it needs table scan counters gathered over at least 7 days)
     ```sql

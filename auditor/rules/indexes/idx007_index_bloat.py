@@ -73,7 +73,7 @@ def index_bloat(snap: Snapshot) -> Iterator[Hit]:
     loads, and needs fresh statistics (ANALYZE). Btree deduplication (PostgreSQL 13+) makes indexes
     on repeated values smaller than the estimate: their bloat is under-estimated, never over.
     Indexes without statistics for every key are not estimated. A finding needs
-    `index_bloat_min_bytes` (50 MB) and `index_bloat_min_percent` (30 %) of waste, and is high from
+    `index-bloat-min-bytes` (50 MB) and `index-bloat-min-percent` (30 %) of waste, and is high from
     1 GB of waste; a partitioned index sums its partitions' copies and names the worst ones. When no
     btree can be estimated (no statistics) while some have ten pages or more, the rule is *not
     evaluated*.

@@ -47,7 +47,7 @@ def low_cardinality_index(snap: Snapshot) -> Iterator[Hit]:
 
     ## What it checks
     A valid, non-unique, non-partial btree on one column that is boolean or has at most
-    `low_cardinality_max_distinct` (3) distinct values in `pg_stats`, at least `index_min_bytes`
+    `low-cardinality-max-distinct` (3) distinct values in `pg_stats`, at least `index-min-bytes`
     (1 MB). Composite indexes that start with such a column are fine (the next key narrows). When
     one value holds 75 % of the rows or more, the fix is a partial index on the others; otherwise it
     is to drop the index. The evidence gives the index's scans (`idx_scan`).

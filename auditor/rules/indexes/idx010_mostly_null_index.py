@@ -56,7 +56,7 @@ def mostly_null_index(snap: Snapshot) -> Iterator[Hit]:
 
     ## What it checks
     A valid, non-unique, non-partial btree whose first key column has a `null_frac` of at least
-    `partial_index_null_fraction` (0.5) in `pg_stats`, at least `index_min_bytes` (1 MB). When no
+    `partial-index-null-fraction` (0.5) in `pg_stats`, at least `index-min-bytes` (1 MB). When no
     index has planner statistics (no ANALYZE yet), the rule is *not evaluated*.
 
     ## Bad

@@ -44,11 +44,11 @@ def over_indexed_write_heavy_table(snap: Snapshot) -> Iterator[Hit]:
     table that is written more than it is read, each index must earn that cost.
 
     ## What it checks
-    At least `write_heavy_max_indexes` (8) indexes, at least `write_heavy_min_writes` (100,000) rows
+    At least `write-heavy-max-indexes` (8) indexes, at least `write-heavy-min-writes` (100,000) rows
     written since the statistics reset, and more rows written than scans run (sequential plus index).
     Partitions count toward their parent. The evidence lists the indexes with no scans, the first
     to question (those that enforce something or alone serve a foreign key aside); the finding is
-    medium from three of them. With statistics younger than `index_stats_min_days` (7) it is *not
+    medium from three of them. With statistics younger than `index-stats-min-days` (7) it is *not
     evaluated*.
 
     ## Bad (not run: it needs table and index counters gathered over at least 7 days)

@@ -31,17 +31,17 @@ def workload_missing_index(snap: Snapshot) -> Iterator[Hit]:
     indexes and pganalyze's Index Advisor are valued for.
 
     ## What it checks
-    The top `workload_top_statements` (100) statements of `pg_stat_statements` by total time and by
+    The top `workload-top-statements` (100) statements of `pg_stat_statements` by total time and by
     mean time. Each plain SELECT is parsed with PostgreSQL's own parser (pglast): the columns it
     compares with `=`, `IN`, `IS NULL` (equality), with `<`, `>`, `BETWEEN` (range), joins on, or
-    sorts on under a LIMIT, per table of `workload_min_rows` (10,000) estimated rows or more. The
+    sorts on under a LIMIT, per table of `workload-min-rows` (10,000) estimated rows or more. The
     candidate index has the equality columns first (the tenant column first among them), then one
     range column or the ORDER BY columns; none is proposed when an index already leads with those
     columns, a leading-column prefix serves them, or a unique index lies within the equality columns.
     Where `hypopg` is installed, each candidate is created hypothetically (in the auditor's backend
     memory only, inside its read-only transaction) and the statement's generic plan is EXPLAINed
     again (EXPLAIN, never ANALYZE: nothing runs); the index is suggested only when the plan uses it
-    and the estimated cost falls by `workload_min_gain` (2x) or more. One index serving several
+    and the estimated cost falls by `workload-min-gain` (2x) or more. One index serving several
     statements is one finding. Without hypopg the candidates are reported *unverified*, at low
     severity. Without pg_stat_statements the rule is skipped with the SQL that installs it.
 

@@ -34,9 +34,9 @@ def workload_seq_scan(snap: Snapshot) -> Iterator[Hit]:
     needs, or belong in a summary table or a replica.
 
     ## What it checks
-    Statements of `pg_stat_statements` (see IDX013) taking `workload_seq_scan_min_share` (5 %) or more
+    Statements of `pg_stat_statements` (see IDX013) taking `workload-seq-scan-min-share` (5 %) or more
     of the recorded time whose generic plan has a sequential scan of a table of
-    `workload_seq_scan_min_rows` (100,000) estimated rows or more, and that no IDX013 suggestion serves.
+    `workload-seq-scan-min-rows` (100,000) estimated rows or more, and that no IDX013 suggestion serves.
     Informational: the planner may be right to scan.
 
     ## Bad (not run: it needs a workload recorded by pg_stat_statements)

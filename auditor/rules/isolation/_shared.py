@@ -55,7 +55,7 @@ def _tenant(snap: Snapshot, *, rows: bool = True) -> Tenancy:
     if ten.model == "none":
         raise Skip(ten.statement)  # "isolation not applicable: ..."
     if ten.column is None:
-        raise Skip("no tenant column found (set thresholds.tenant_column if the database is multi-tenant)")
+        raise Skip("no tenant column found (set thresholds.tenant-column if the database is multi-tenant)")
     return ten
 
 

@@ -35,7 +35,7 @@ def tenant_table_without_rls(snap: Snapshot) -> Iterator[Hit]:
     The fix of a table that already has policies only enables (and forces, unless the owner bypasses RLS
     anyway) row-level security.
     Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
-    or `isolation_model = "none"`).
+    or `isolation-model = "none"`).
 
     ## Bad
     ```sql
@@ -65,12 +65,12 @@ def tenant_table_without_rls(snap: Snapshot) -> Iterator[Hit]:
 
     ## False positives
     A table the model wrongly counts as tenant data (a global price list that happens to carry
-    `org_id`, say): classify it in the configuration, `table_classes = {"public.plans" = "reference"}`
+    `org_id`, say): classify it in the configuration, `table-classes = {"public.plans" = "reference"}`
     under `[tool.pg-auditor.thresholds]`, or tag it:
     `COMMENT ON TABLE plans IS 'pg-auditor: ignore ISO001 -- global price list, no tenant rows'`.
     A team that enforces isolation in the application on purpose gets the one database-level finding;
     no comment covers a database, so leave the rule out (`--ignore ISO001`, or `ignore = ["ISO001"]` in
-    the configuration) and set `isolation_model = "app"` to make readiness the area's headline score.
+    the configuration) and set `isolation-model = "app"` to make readiness the area's headline score.
     """
     ten = _tenant(snap)
     # Foreign tables cannot have RLS at all: ISO018 reports them.

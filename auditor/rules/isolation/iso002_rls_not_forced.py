@@ -27,7 +27,7 @@ def rls_not_forced(snap: Snapshot) -> Iterator[Hit]:
     role skips the policies because it owns the table or is a member of the owner role; medium when
     another login role inherits the owner's privileges; low when only sessions as the owner itself
     skip them (a platform service that owns its tables on purpose, a migrations role). Skipped on a
-    schema-per-tenant layout and when no tenant column is found. More than `isolation_group_over`
+    schema-per-tenant layout and when no tenant column is found. More than `isolation-group-over`
     such tables become one finding.
 
     ## Bad

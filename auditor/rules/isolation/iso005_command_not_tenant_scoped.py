@@ -34,7 +34,7 @@ def command_not_tenant_scoped(snap: Snapshot) -> Iterator[Hit]:
     open on a table that carries the tenant column. The fix is a restrictive policy per open command
     made of what the table's policies admit on purpose, so members keep their rows.
     Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
-    or `isolation_model = "none"`).
+    or `isolation-model = "none"`).
 
     ## Bad
     ```sql
@@ -68,9 +68,9 @@ def command_not_tenant_scoped(snap: Snapshot) -> Iterator[Hit]:
     ## False positives
     A policy that reads the tenant through a helper function (`org_id = app.current_org()`) is
     reported as unverified until the function is named in the configuration:
-    `context_functions = ["app.current_org"]` under `[tool.pg-auditor.thresholds]`. A role that is not
+    `context-functions = ["app.current_org"]` under `[tool.pg-auditor.thresholds]`. A role that is not
     the application's (a reporting or support role) judged as one: name the real ones with
-    `app_roles = ["app_user"]`. A command left open on purpose:
+    `app-roles = ["app_user"]`. A command left open on purpose:
     `COMMENT ON TABLE invoices IS 'pg-auditor: ignore ISO005 -- reason'`.
     """
     ten = _tenant(snap)

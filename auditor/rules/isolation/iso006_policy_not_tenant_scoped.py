@@ -31,7 +31,7 @@ def policy_not_tenant_scoped(snap: Snapshot) -> Iterator[Hit]:
     keyed on another setting or on a user-editable claim is ISO010's, an IS NULL branch ISO007's, one
     that compares the tenant with the role name ISO009's.
     Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
-    or `isolation_model = "none"`).
+    or `isolation-model = "none"`).
 
     ## Bad
     ```sql

@@ -24,7 +24,7 @@ def policy_switch_on_settable_setting(snap: Snapshot) -> Iterator[Hit]:
     `auth.jwt() -> 'user_metadata'` or `raw_user_meta_data`, set by the user through the auth API
     (critical; high on a restrictive policy). Helper functions that read such a claim count too.
     Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
-    or `isolation_model = "none"`).
+    or `isolation-model = "none"`).
 
     ## Bad
     ```sql

@@ -68,7 +68,7 @@ def app_role_bypasses_rls(snap: Snapshot) -> Iterator[Hit]:
     ## False positives
     A login role that is not the application's (a migration, ETL or admin role that must see every
     tenant) counted as one because it holds grants on tenant tables: name the real application roles
-    with `app_roles = ["app_user"]` (or `app-roles` in the configuration). A finding is about a role, so
+    with `app-roles = ["app_user"]` (or `app-roles` in the configuration). A finding is about a role, so
     no comment covers it; accept one with an `ignore-objects` entry (`rule = "ISO011"`,
     `object = "etl_user"`, and a reason), or leave the rule out with `--ignore ISO011`.
     """

@@ -32,10 +32,10 @@ def tenant_child_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     tenancy (no RLS) there is no policy to write, and the schema's own convention decides: medium when
     fewer than a quarter of its tenant-data tables lack the column (the column everywhere is the
     convention and this table is an outlier), low otherwise (a normalised design, where tables reach
-    their tenant through their parent on purpose). More than `isolation_group_over` such tables of one
+    their tenant through their parent on purpose). More than `isolation-group-over` such tables of one
     severity become one finding of that severity.
     Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
-    or `isolation_model = "none"`).
+    or `isolation-model = "none"`).
 
     ## Bad
     ```sql
@@ -65,9 +65,9 @@ def tenant_child_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     live without the column: the finding is about cost and convenience, not a leak. Tag it:
     `COMMENT ON TABLE request_events IS 'pg-auditor: ignore ISO012 -- scoped through requests'`. A
     grouped finding (on a schema or the database) is not covered by comments on single tables; raise
-    `isolation_group_over` to see them one by one. In hierarchical tenancy (organization > namespace >
+    `isolation-group-over` to see them one by one. In hierarchical tenancy (organization > namespace >
     project), a table keyed at its own level is right as it is: declare each table's key in
-    `tenant_keys` (`issues = "project_id"`, or a list for polymorphic keys), as large applications
+    `tenant-keys` (`issues = "project_id"`, or a list for polymorphic keys), as large applications
     publish them, and the table is tenant data by that key.
     """
     ten = _tenant(snap)

@@ -43,7 +43,7 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     the tenant itself and are not reported, and neither are keys on tables no application role can
     write (no user can make the reference) nor keys of a row whose tenant column is one branch of a
     `num_nonnulls(...) = 1` CHECK (the key itself is its tenant, hierarchical tenancy), nor, where the
-    project declares its tables' tenant keys (`tenant_keys`), a key on the table's own declared key or to
+    project declares its tables' tenant keys (`tenant-keys`), a key on the table's own declared key or to
     a level of that hierarchy (a table other tables declare as their key: projects, namespaces), nor a
     key to users who join tenants through a membership table keyed by (user, tenant). Also reported: the
     NOT NULL keys of a link table without the tenant column that join two tables carrying it (a team to
@@ -51,9 +51,9 @@ def cross_tenant_foreign_key(snap: Snapshot) -> Iterator[Hit]:
     referenced key is a uuid (pointing at another tenant's row then takes a leaked id), unless the
     parent's rows are shared with other tenants by a policy (their ids are then not secret). When the
     child's tenant column is nullable the fix keeps the old key (a composite key is not checked where
-    the tenant is NULL). More than `isolation_group_over` such keys become one finding, whose fixes run
+    the tenant is NULL). More than `isolation-group-over` such keys become one finding, whose fixes run
     in order. Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
-    or `isolation_model = "none"`).
+    or `isolation-model = "none"`).
 
     ## Bad
     ```sql

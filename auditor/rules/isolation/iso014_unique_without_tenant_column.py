@@ -34,17 +34,17 @@ def unique_without_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     keys that hold a generated value (identity, serial, uuid, or a column named like a token, secret or
     idempotency key), keys that include a reference to a tenant-owned parent (unique within that
     parent: a foreign key, one declared on the partitions only, a declared reference, or one the name
-    implies), keys that include the table's own declared tenant key (`tenant_keys`: per tenant at its
+    implies), keys that include the table's own declared tenant key (`tenant-keys`: per tenant at its
     level of the hierarchy), keys made only of booleans, and partial indexes whose predicate names the
     tenant column or a declared tenant key (the shared NULL-tenant rows, on purpose). Low, with the
     reason and no points off, for keys global by design: a URL slug, a domain and its selector, an
     email, a username, a provider's id, a fingerprint, an OAuth device or user code (by column name);
     the login name of users who join tenants through a membership table (`organization_users (user_id,
     organization_id)`: one identity across tenants); a single foreign key column (a 1:1 link); any key
-    of a table that holds one row per tenant. More than `isolation_group_over` such keys of one severity
+    of a table that holds one row per tenant. More than `isolation-group-over` such keys of one severity
     become one finding.
     Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
-    or `isolation_model = "none"`).
+    or `isolation-model = "none"`).
 
     ## Bad
     ```sql

@@ -33,7 +33,7 @@ def nullable_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     `CHECK (col IS NOT NULL)` says otherwise (that is NOT NULL in all but the catalog flag). High when
     the planner statistics show NULL rows. Low when a `CHECK (col IS NOT NULL) NOT VALID` already
     refuses new NULLs (the backfill is under way), and, where the project publishes its tables' tenant
-    keys (`tenant_keys`), when the column is not the table's one published key: one of several
+    keys (`tenant-keys`), when the column is not the table's one published key: one of several
     published keys, another key published, or no key published for the table yet. A column that is
     NULL by design is reported at info with no
     fix and no points off: one branch of a `CHECK (num_nonnulls(organization_id, namespace_id,
@@ -42,9 +42,9 @@ def nullable_tenant_column(snap: Snapshot) -> Iterator[Hit]:
     NULL rows (`UNIQUE (name) WHERE org_id IS NULL`) or one with the column and NULLS NOT DISTINCT, a
     partial index on `org_id IS NULL`, a CHECK giving NULL-tenant rows their own rule
     (`CHECK (org_id IS NULL OR ...)`), or a policy whose USING admits `org_id IS NULL` rows (ISO007
-    still reports that policy). More than `isolation_group_over` such columns become one finding.
+    still reports that policy). More than `isolation-group-over` such columns become one finding.
     Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
-    or `isolation_model = "none"`).
+    or `isolation-model = "none"`).
 
     ## Bad
     ```sql
@@ -127,7 +127,7 @@ def nullable_tenant_column(snap: Snapshot) -> Iterator[Hit]:
 def weaker_evidence(snap: Snapshot, info: TableInfo) -> str | None:
     """Why a nullable tenant column is a low finding: a CHECK (col IS NOT NULL) NOT VALID already guards
     new rows (the backfill is under way; CON005 asks for the VALIDATE), or the project publishes its tables'
-    tenant keys (`tenant_keys`) and this column is not the table's one published key: one of several
+    tenant keys (`tenant-keys`) and this column is not the table's one published key: one of several
     (each row carries one), another key is published, or none is yet (the table's key is undecided)."""
     t, col = info.table, info.column or ""
     pending = pending_check_not_null(snap, t.oid).get(col)

@@ -20,7 +20,7 @@ def partition_without_rls(snap: Snapshot) -> Iterator[Hit]:
     ## What it checks
     Every partition, at any depth, of a partitioned table holding tenant data whose row-level security
     is on, when the partition's own row-level security is off. Skipped on a schema-per-tenant layout and
-    when no tenant column is found. More than `isolation_group_over` such partitions become one finding.
+    when no tenant column is found. More than `isolation-group-over` such partitions become one finding.
 
     ## Bad
     ```sql

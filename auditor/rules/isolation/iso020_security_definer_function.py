@@ -37,7 +37,7 @@ def security_definer_function(snap: Snapshot) -> Iterator[Hit]:
     keeps the app working: a helper the policies call keeps EXECUTE for the roles they run as before
     PUBLIC loses it, and a body that names relations unqualified keeps its own schema on the pinned
     search_path. It needs no tenant model. More than
-    `isolation_group_over` such functions become one finding.
+    `isolation-group-over` such functions become one finding.
 
     ## Bad
     ```sql

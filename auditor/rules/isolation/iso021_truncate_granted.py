@@ -27,7 +27,7 @@ def truncate_granted(snap: Snapshot) -> Iterator[Hit]:
     is not counted. These act on the whole table, where no policy applies. One finding per role, with
     every table: high with TRUNCATE, medium for REFERENCES and TRIGGER alone.
     Skipped on a schema-per-tenant layout and when isolation is not applicable (no tenant model corroborated,
-    or `isolation_model = "none"`).
+    or `isolation-model = "none"`).
 
     ## Bad
     ```sql
@@ -50,7 +50,7 @@ def truncate_granted(snap: Snapshot) -> Iterator[Hit]:
 
     ## False positives
     A role that truncates on purpose (an ETL role that reloads staging tables) counted as an
-    application role: name the real application roles with `app_roles = ["app_user"]`. A finding is
+    application role: name the real application roles with `app-roles = ["app_user"]`. A finding is
     about a role, so no comment covers it; accept one with an `ignore-objects` entry
     (`rule = "ISO021"`, `object = "etl_user"`, and a reason).
     """

@@ -25,10 +25,10 @@ def tenant_data_skew(snap: Snapshot) -> Iterator[Hit]:
 
     ## What it checks
     For each table that carries the tenant column, the share of the most common value of that column
-    in the planner statistics (`pg_stats.most_common_freqs[1]`), against `tenant_skew_share` (0.5 by
-    default), on tables of at least `tenant_skew_min_rows` estimated rows (1,000: on a handful of rows
+    in the planner statistics (`pg_stats.most_common_freqs[1]`), against `tenant-skew-share` (0.5 by
+    default), on tables of at least `tenant-skew-min-rows` estimated rows (1,000: on a handful of rows
     one tenant always "holds most"). Tables never analyzed have no statistics and are not judged. Skipped on a
-    schema-per-tenant layout and when no tenant column is found. More than `isolation_group_over` such
+    schema-per-tenant layout and when no tenant column is found. More than `isolation-group-over` such
     tables become one finding.
 
     ## Bad
@@ -51,7 +51,7 @@ def tenant_data_skew(snap: Snapshot) -> Iterator[Hit]:
 
     ## False positives
     The finding is information, not a defect: a known large customer is expected. Raise
-    `tenant_skew_share`, or tag the table,
+    `tenant-skew-share`, or tag the table,
     `COMMENT ON TABLE invoices IS 'pg-auditor: ignore ISO022 -- the demo tenant holds most rows'`.
     """
     ten = _tenant(snap)

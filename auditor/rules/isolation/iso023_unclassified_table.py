@@ -25,7 +25,7 @@ def unclassified_table(snap: Snapshot) -> Iterator[Hit]:
     `object`/`object_changes`), audited (`auditable_type, auditable_id, audited_changes`) or
     django-reversion (`content_type_id, object_id, serialized_data`) is medium, not info: it holds a
     copy of rows from every tenant table, with nothing to scope it by tenant. Skipped on a
-    schema-per-tenant layout and when no tenant column is found. More than `isolation_group_over` plain
+    schema-per-tenant layout and when no tenant column is found. More than `isolation-group-over` plain
     unclassified tables become one finding.
 
     ## Bad
@@ -43,13 +43,13 @@ def unclassified_table(snap: Snapshot) -> Iterator[Hit]:
     ```
 
     ## Fix
-    Add the tenant column, or classify it: `table_classes = {"public.versions" = "reference"}`. For a
+    Add the tenant column, or classify it: `table-classes = {"public.versions" = "reference"}`. For a
     row-history table, add the tenant column and have the library fill it (paper_trail: a `meta`
     entry; audited: `associated`), then scope it like any tenant table.
 
     ## False positives
     A global table the name rules do not recognise (feature flags, a job queue of a less common
-    framework): classify it, `table_classes = {"public.feature_flags" = "reference"}` (or `framework`),
+    framework): classify it, `table-classes = {"public.feature_flags" = "reference"}` (or `framework`),
     which also keeps it out of the score, or tag it,
     `COMMENT ON TABLE feature_flags IS 'pg-auditor: ignore ISO023 -- global, no tenant data'`.
     """

@@ -25,7 +25,7 @@ def function_search_path_mutable(snap: Snapshot) -> Iterator[Hit]:
     every trigger function, with no `search_path` in its `SET` clauses (as splinter's
     `function_search_path_mutable`). SECURITY DEFINER functions are left to ISO020, which reports
     them at a higher severity with the same fix, so one function gets one finding. More than
-    `isolation_group_over` such functions become one finding.
+    `isolation-group-over` such functions become one finding.
 
     ## Bad
     ```sql

@@ -32,7 +32,7 @@ def policy_per_row_call(snap: Snapshot) -> Iterator[Hit]:
     Every policy's USING and WITH CHECK expressions, as the server prints them, for calls of
     `current_setting()`, `auth.uid()`, `auth.jwt()`, `auth.role()` and `auth.email()` outside any
     `(SELECT ...)` (as splinter's `auth_rls_initplan`). One finding per policy, with the policy
-    rewritten; more than `isolation_group_over` (8) of them become one line, every rewrite in its fix.
+    rewritten; more than `isolation-group-over` (8) of them become one line, every rewrite in its fix.
     A call inside a sub-select is not reported: `(SELECT NULLIF(current_setting(...), '')::bigint)` is
     an InitPlan already, and one inside a correlated `EXISTS (SELECT ...)` is that
     sub-select's business (a known blind spot).

@@ -25,14 +25,14 @@ def range_runway_short(snap: Snapshot) -> Iterator[Hit]:
 
     ## Why it matters
     A partition exists for now, but fewer partitions lie ahead than pg_partman's `premake` (or the
-    `partition_premake` threshold for hand-maintained sets). When the last one ends, inserts fail or
+    `partition-premake` threshold for hand-maintained sets). When the last one ends, inserts fail or
     go to the default. No future partition at all means the cliff is less than one interval away.
 
     ## What it checks
     The same range sets as PAR001, judged at the same position (now for time keys, the owned sequence's
     last value for integer keys), when a partition does cover that position: it counts the partitions that
     start after the current one and compares the count with the set's pg_partman `premake`, or with
-    `partition_premake` (default 3) for a set pg_partman does not manage. Sets open to `MAXVALUE` are left
+    `partition-premake` (default 3) for a set pg_partman does not manage. Sets open to `MAXVALUE` are left
     out. High with no future partition, medium with some but too few. An integer set whose owned sequence
     was not read (held under another session's ACCESS EXCLUSIVE lock, or the read failed) cannot be
     placed: with nothing else found, the rule reports itself not evaluated rather than passing.
@@ -86,7 +86,7 @@ def range_runway_short(snap: Snapshot) -> Iterator[Hit]:
 
     ## False positives
     A set whose job creates partitions just in time (say, on the 25th for the next month) looks short most
-    of the month: lower `partition_premake` (`--set partition_premake=1`) rather than ignore the rule, so an
+    of the month: lower `partition-premake` (`--set partition-premake=1`) rather than ignore the rule, so an
     actual stop is still caught. A set that will get no new rows after its last partition can be ignored on
     the table: `COMMENT ON TABLE events IS 'pg-auditor: ignore PAR002 -- closes at the end of the contract'`.
     """

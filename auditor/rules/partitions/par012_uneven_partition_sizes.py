@@ -33,14 +33,14 @@ def uneven_partition_sizes(snap: Snapshot) -> Iterator[Hit]:
     ## Why it matters
     Partitioning pays off when partitions are comparable: one partition 10x the median (a hot tenant in a
     list or hash set, a traffic change in a time set) concentrates vacuum, index and lock work in one
-    table, and retention drops little. A single partition above `partition_max_bytes` suggests a finer
+    table, and retention drops little. A single partition above `partition-max-bytes` suggests a finer
     interval.
 
     ## What it checks
     Top-level partitioned sets with at least four leaf partitions, on their total size (heap, indexes and
     TOAST, as the catalog records it after VACUUM or ANALYZE). Empty partitions (no heap pages) and the
-    default are left out. It fires when the largest partition is at least `partition_skew_ratio` (10)
-    times the median, or larger than `partition_max_bytes` (100 GB). Medium at five times the ratio or above
+    default are left out. It fires when the largest partition is at least `partition-skew-ratio` (10)
+    times the median, or larger than `partition-max-bytes` (100 GB). Medium at five times the ratio or above
     the size limit, low otherwise.
 
     ## Bad
@@ -88,7 +88,7 @@ def uneven_partition_sizes(snap: Snapshot) -> Iterator[Hit]:
 
     ## False positives
     A set whose partitions differ by nature (a current partition taking all writes beside small archived
-    ones, one region far larger than the others) may be uneven by design; raise `partition_skew_ratio` for
+    ones, one region far larger than the others) may be uneven by design; raise `partition-skew-ratio` for
     the run, or ignore it on the table: `COMMENT ON TABLE usage_events IS 'pg-auditor: ignore PAR012 --
     tenant 4 is the platform itself'`.
     """

@@ -33,8 +33,8 @@ def too_many_partitions(snap: Snapshot) -> Iterator[Hit]:
 
     ## What it checks
     Top-level partitioned sets: their number of leaf partitions, and the locks a query that prunes nothing
-    takes (one per leaf and one per index of it). It fires from `partition_count_warn` (1000) leaves, or when
-    those locks exceed half the shared lock table. High from `partition_count_high` (5000) leaves or when they
+    takes (one per leaf and one per index of it). It fires from `partition-count-warn` (1000) leaves, or when
+    those locks exceed half the shared lock table. High from `partition-count-high` (5000) leaves or when they
     exceed the whole lock table, medium otherwise.
 
     ## Bad
@@ -82,7 +82,7 @@ def too_many_partitions(snap: Snapshot) -> Iterator[Hit]:
 
     ## False positives
     A set whose every query prunes to a few partitions (the key is always in the WHERE clause, and plans are
-    checked) pays little for its count at run time; raise `partition_count_warn` for it, or ignore it on the
+    checked) pays little for its count at run time; raise `partition-count-warn` for it, or ignore it on the
     table: `COMMENT ON TABLE metrics IS 'pg-auditor: ignore PAR013 -- every query filters on recorded_on'`.
     Planning still opens every partition for statements that cannot prune (some UPDATEs, joins, ANALYZE).
     """

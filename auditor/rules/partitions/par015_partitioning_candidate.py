@@ -44,7 +44,7 @@ def partitioning_candidate(snap: Snapshot) -> Iterator[Hit]:
 
     ## What it checks
     Ordinary tables that are neither partitions nor part of an inheritance tree nor a pg_partman template,
-    from `partition_candidate_bytes` (50 GB) or `partition_candidate_rows` (100 million estimated rows). It
+    from `partition-candidate-bytes` (50 GB) or `partition-candidate-rows` (100 million estimated rows). It
     looks for a time column (`created_at`, `occurred_at`, ... first, else the first date or timestamp
     column) and whether the table is append-only (updates and deletes under 1% of inserts) or named like a
     log (`event`, `audit`, `log`, `history`, ...): medium with a time column and one of those, low otherwise.
@@ -87,7 +87,7 @@ def partitioning_candidate(snap: Snapshot) -> Iterator[Hit]:
     A large table that is mostly read by primary key and rarely purged gains little: partitioning adds
     planning cost and a primary key that must include the partition key. Accept it on the table:
     `COMMENT ON TABLE documents IS 'pg-auditor: ignore PAR015 -- key lookups only, no retention'`, or raise
-    the thresholds (`--set partition_candidate_bytes=...`).
+    the thresholds (`--set partition-candidate-bytes=...`).
     """
     min_bytes, min_rows = CANDIDATE_BYTES(snap), CANDIDATE_ROWS(snap)
     templates = {split_name(p.template_table) for p in partman_sets(snap) if p.template_table}

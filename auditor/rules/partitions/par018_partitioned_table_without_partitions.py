@@ -46,7 +46,7 @@ def partitioned_table_without_partitions(snap: Snapshot) -> Iterator[Hit]:
 
     ## What it checks
     Partitioned tables (top-level or sub-partitioned) with no partition at all. A table named in the
-    `partitions_created_at_run_time` threshold (globs over `schema.table`) is reported low: the
+    `partitions-created-at-run-time` threshold (globs over `schema.table`) is reported low: the
     application says it creates them.
 
     ## Bad
@@ -74,7 +74,7 @@ def partitioned_table_without_partitions(snap: Snapshot) -> Iterator[Hit]:
     ## False positives
     The application creates the partitions before its first insert (GitLab's partition manager, a
     migration run at deploy). Name those tables in the configuration:
-    `[tool.pg-auditor.thresholds] partitions_created_at_run_time = ["public.audit_events", "public.p_ci_*"]`,
+    `[tool.pg-auditor.thresholds] partitions-created-at-run-time = ["public.audit_events", "public.p_ci_*"]`,
     or comment the table: `COMMENT ON TABLE audit_events IS 'pg-auditor: ignore PAR018 -- created at boot'`.
     """
     for t in user_parents(snap):

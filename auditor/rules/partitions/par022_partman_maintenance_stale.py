@@ -36,7 +36,7 @@ def partman_maintenance_stale(snap: Snapshot) -> Iterator[Hit]:
     Only when something schedules maintenance (the background worker for this database, or an active
     pg_cron job; otherwise PAR021 reports that) and the config rows have a `maintenance_last_run` column
     (pg_partman 5.1+): each top-level set with automatic maintenance on whose last completed run is empty
-    or older than `partman_stale_hours` (48), or twice the worker's interval when that is longer.
+    or older than `partman-stale-hours` (48), or twice the worker's interval when that is longer.
 
     ## Bad (not run: needs pg_partman 5.1+ with the background worker or pg_cron, and a maintenance that fails for days)
     ```sql
@@ -60,7 +60,7 @@ def partman_maintenance_stale(snap: Snapshot) -> Iterator[Hit]:
     ## False positives
     A set paused on purpose (`automatic_maintenance` left on while a migration holds its lock) shows as stale
     until it resumes. When maintenance runs less often than every two days by design, raise
-    `partman_stale_hours` rather than ignore the rule.
+    `partman-stale-hours` rather than ignore the rule.
     """
     sched = scheduler(snap)
     if not sched.scheduled:
