@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 
 from auditor.cli import app
 
+from scratch import scratch_database
+
 SCHEMA = """
 CREATE TABLE customers (id bigint PRIMARY KEY, org_id bigint NOT NULL);
 CREATE TABLE invoices (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers ON DELETE CASCADE);
@@ -22,15 +24,8 @@ runner = CliRunner()
 @pytest.fixture
 def db(pg_server):
     """A database of its own (the CLI opens its own connection), dropped afterwards."""
-    name = f"cli_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_server.dsn_for(), autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-    dsn = pg_server.dsn_for(name)
-    with psycopg.connect(dsn, autocommit=True) as c:
-        c.execute(SCHEMA)
-    yield dsn
-    with psycopg.connect(pg_server.dsn_for(), autocommit=True) as c:
-        c.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with scratch_database(pg_server, f"cli_{uuid.uuid4().hex[:8]}", SCHEMA) as dsn:
+        yield dsn
 
 
 def audit(*args: str):

@@ -14,11 +14,11 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from paths import ROOT
 from scratch import run_cli as cli
+from scratch import scratch_database
 
 SCHEMA = """
 CREATE TABLE customers (id bigint PRIMARY KEY, org_id bigint NOT NULL);
@@ -32,15 +32,9 @@ ANY_ESCAPE = "\x1b"
 
 @pytest.fixture
 def db(pg_server) -> Iterator[str]:
-    name = f"term_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_server.dsn_for(), autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-    dsn = pg_server.dsn_for(name)
-    with psycopg.connect(dsn, autocommit=True) as c:
-        c.execute(SCHEMA)
-    yield dsn
-    with psycopg.connect(pg_server.dsn_for(), autocommit=True) as c:
-        c.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    """A database of its own (the CLI opens its own connection), dropped afterwards."""
+    with scratch_database(pg_server, f"term_{uuid.uuid4().hex[:8]}", SCHEMA) as dsn:
+        yield dsn
 
 
 def audit(dsn: str, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
