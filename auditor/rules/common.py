@@ -91,6 +91,14 @@ def create_index_sql(
     return partitioned_index_sql(t, name, body.lstrip() if using else f"USING btree{body}")
 
 
+def referencing_index_sql(snap: Snapshot, t: Table, columns: list[str], name: str) -> str:
+    """The index a new foreign key's lookups need on its referencing side (IDX001), as a line of a fix, unless a
+    plain btree index already leads with its columns: '' then."""
+    if any(plain_btree(i) and leads_with(i, columns) for i in snap.indexes_of.get(t.oid, [])):
+        return ""
+    return create_index_sql(snap, t, columns, name) + "\n"
+
+
 _VIEW_OPTION = re.compile(r"[a-z_]+=[A-Za-z0-9_]+")
 
 

@@ -45,8 +45,13 @@ def members_of(evidence: Any) -> list[dict[str, str]]:
 
 def entry(fingerprint: str, code: str, obj: str, message: str, severity: str, evidence: Any) -> dict[str, Any]:
     """One baseline entry: enough to match a finding again, and to show it when it is fixed."""
-    out: dict[str, Any] = {"fingerprint": fingerprint, "code": code, "object": obj, "message": message}
-    out["severity"] = severity
+    out: dict[str, Any] = {
+        "fingerprint": fingerprint,
+        "code": code,
+        "object": obj,
+        "message": message,
+        "severity": severity,
+    }
     members = members_of(evidence)
     if members:
         out["members"] = members
@@ -125,16 +130,15 @@ def apply(report: Report, baseline: dict[str, Any], label: str) -> dict[str, Any
     # moves the same objects between findings (and fingerprints), which is neither new nor fixed
     then = {(e.get("code"), e.get("object")) for e in entries.values()}
     then |= {(e.get("code"), m.get("object")) for e in entries.values() for m in e.get("members") or []}
-    now = {(f.code, f.obj.display) for f in report.findings}
-    now |= {(f.code, m["object"]) for f in report.findings for m in members_of(f.evidence)}
+    objects = [(f, [f.obj.display, *(m["object"] for m in members_of(f.evidence))]) for f in report.findings]
+    now = {(f.code, o) for f, names in objects for o in names}
     new, known, unmatched = [], [], 0
-    for f in report.findings:
+    for f, names in objects:
         if before is not None and f.code not in before and f.fingerprint not in entries:
             f.state = None
             unmatched += 1
             continue
-        objects = [f.obj.display, *(m["object"] for m in members_of(f.evidence))]
-        regrouped = any((f.code, o) in then for o in objects)
+        regrouped = any((f.code, o) in then for o in names)
         f.state = "known" if f.fingerprint in entries or regrouped else "new"
         (known if f.state == "known" else new).append(f.fingerprint)
     fixed, unverified = [], 0
@@ -144,9 +148,12 @@ def apply(report: Report, baseline: dict[str, Any], label: str) -> dict[str, Any
         if e.get("code") not in evaluated:
             unverified += 1
             continue
-        gone = [m for m in e.get("members") or [] if (e.get("code"), m.get("object")) not in now]
-        if e.get("members"):
-            parts = [(m.get("object", ""), m.get("message", "")) for m in gone]  # the group's members now gone
+        if e.get("members"):  # the group's members now gone
+            parts = [
+                (m.get("object", ""), m.get("message", ""))
+                for m in e["members"]
+                if (e.get("code"), m.get("object")) not in now
+            ]
         elif (e.get("code"), e.get("object")) in now:
             parts = []  # now a member of a group
         else:

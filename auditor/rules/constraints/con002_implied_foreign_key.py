@@ -18,7 +18,7 @@ from auditor.analysis.tenancy import tenancy
 from auditor.base.names import column_list, quote_ident, quote_literal, regclass_literal
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Snapshot, Table
-from auditor.rules.common import create_index_sql, leads_with, plain_btree, table_obj, unique_key_sql
+from auditor.rules.common import referencing_index_sql, table_obj, unique_key_sql
 from auditor.rules.constraints._shared import constraint_name, judged_tables
 from auditor.rules.fixnames import new_name
 from auditor.rules.guarded import do_block
@@ -143,13 +143,6 @@ def tenant_scope(
     return col, None
 
 
-def child_index_sql(snap: Snapshot, t: Table, columns: list[str]) -> str:
-    """The index the new key's lookups need (IDX001), unless one leads with its columns already."""
-    if any(plain_btree(i) and leads_with(i, columns) for i in snap.indexes_of.get(t.oid, [])):
-        return ""
-    return create_index_sql(snap, t, columns, new_name(snap, t, [t.name, *columns], "idx")) + "\n"
-
-
 def _unique_on(snap: Snapshot, t: Table, columns: list[str]) -> bool:
     """A foreign key can reference these columns: a valid unique index on exactly them, whole."""
     return any(
@@ -249,7 +242,9 @@ def table_hit(snap: Snapshot, t, found: list[Reference], skipped: dict[str, str]
             name = constraint_name(snap, t, mine, "fkey")
             body = f"FOREIGN KEY ({column_list(mine)}) REFERENCES {target.qualified} ({column_list(refs)})"
             match = " AND ".join(f"p.{quote_ident(a)} = c.{quote_ident(b)}" for a, b in zip(refs, mine, strict=True))
-            before = unique_key_sql(snap, target, refs) + child_index_sql(snap, t, mine)
+            before = unique_key_sql(snap, target, refs) + referencing_index_sql(
+                snap, t, mine, new_name(snap, t, [t.name, *mine], "idx")
+            )
             orphans = (
                 f"-- orphans first (or rows pointing at another tenant's row): SELECT count(*) FROM {t.qualified} c\n"
                 f"--   WHERE c.{quote_ident(r.column)} IS NOT NULL\n"

@@ -18,7 +18,7 @@ from auditor.analysis.tenancy import (
 )
 from auditor.base.names import column_list, quote_ident
 from auditor.catalog.model import FK_ACTIONS, Snapshot, Table
-from auditor.rules.common import create_index_sql, leads_with, plain_btree, unique_key_sql
+from auditor.rules.common import referencing_index_sql, unique_key_sql
 from auditor.rules.fixnames import new_name
 from auditor.rules.guarded import (
     not_valid,
@@ -202,11 +202,5 @@ def _index_name(snap: Snapshot, t: Table, columns: list[str], suffix: str, made:
 
 
 def _child_index_sql(snap: Snapshot, ct: Table, columns: list[str], made: dict[tuple[int, str], str]) -> str:
-    """The index the composite key's lookups need on the referencing side (IDX001), unless one leads with
-    its columns already."""
-    if any(plain_btree(i) and leads_with(i, columns) for i in snap.indexes_of.get(ct.oid, [])):
-        return ""
-    name = _index_name(snap, ct, columns, "idx", made)
-    if ct.is_partitioned:
-        return create_index_sql(snap, ct, columns, name) + "\n"
-    return f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {quote_ident(name)} ON {ct.qualified} ({column_list(columns)});\n"
+    """The index the composite key's lookups need on the referencing side, under this run's one name for it."""
+    return referencing_index_sql(snap, ct, columns, _index_name(snap, ct, columns, "idx", made))
