@@ -10,6 +10,7 @@ the same new object twice (CREATE, then ATTACH) names it once.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Literal
 
@@ -31,22 +32,28 @@ def _taken(snap: Snapshot, kind: Kind, t: Table) -> set[str]:
         return _taken_constraints(snap, t) | _taken(snap, "relation", t)
     return snap.once(
         ("fixnames", "policy", t.oid),
-        lambda: {p.name for p in snap.policies if p.table_oid == t.oid},
+        lambda: {p.name for p in snap.policies_of.get(t.oid, [])},
     )
 
 
 def _taken_constraints(snap: Snapshot, t: Table) -> set[str]:
-    return snap.once(
-        ("fixnames", "constraint", t.oid), lambda: {c.name for c in snap.constraints if c.table_oid == t.oid}
-    )
+    return snap.once(("fixnames", "constraint", t.oid), lambda: {c.name for c in snap.constraints_of.get(t.oid, [])})
 
 
 def _relation_names(snap: Snapshot, schema: str) -> set[str]:
-    names = {t.name for t in snap.tables if t.schema == schema}
-    names |= {v.name for v in snap.views if v.schema == schema}
-    names |= {s.name for s in snap.sequences if s.schema == schema}
-    names |= {i.name for i in snap.indexes if (t := snap.table_by_oid.get(i.table_oid)) and t.schema == schema}
-    return names
+    return set(snap.once(("fixnames", "relations by schema"), lambda: _relation_names_by_schema(snap)).get(schema, ()))
+
+
+def _relation_names_by_schema(snap: Snapshot) -> dict[str, set[str]]:
+    """Every schema's relation names in one pass (a pass per schema is quadratic on 10,000 tables)."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for rows in (snap.tables, snap.views, snap.sequences):
+        for r in rows:
+            out[r.schema].add(r.name)
+    for i in snap.indexes:
+        if t := snap.table_by_oid.get(i.table_oid):
+            out[t.schema].add(i.name)
+    return out
 
 
 def new_name(snap: Snapshot, t: Table, parts: Sequence[str], suffix: str, *, kind: Kind = "relation") -> str:
