@@ -5,12 +5,16 @@ One command, one Markdown table ready for the README:
     PYTHONPATH=$PWD python bench/run.py --sizes S,M          # throwaway cluster, generated catalogs
     PYTHONPATH=$PWD python bench/run.py --dsn "host=... user=postgres" --sizes M --keep
 
+    PYTHONPATH=$PWD python bench/run.py --sizes M,L --repeat 3 --before ../pg-auditor-old   # before and after
+
 For each size it builds (or reuses) the database bench_<size>, then runs as subprocesses, on the
-same database in the same run: pg_dump --schema-only (the reference for reading the whole
-catalog), `pg-auditor collect` and `pg-auditor audit` (md, html and json). Wall time and peak RSS
-come from wait4() on each child; queries and rows from the collector's own counters (the report's
-run section). The audit's load on the server is shown as the change of pg_stat_user_tables.seq_scan
-across the audit, for application tables and for extension tables (pg_partman's part_config) apart.
+same database in the same run, alternating run by run: pg_dump --schema-only (the reference for
+reading the whole catalog) and the whole `pg-auditor audit` as a user runs it (default formats), of
+this checkout and of the --before one. Wall time and peak RSS come from wait4() on each child; the
+per-query times from one `pg-auditor collect --debug` of each checkout; queries and rows from the
+collector's own counters (the report's run section). The audit's load on the server is shown as the
+change of pg_stat_user_tables.seq_scan across the audits, for application tables and for extension
+tables (pg_partman's part_config) apart.
 """
 
 from __future__ import annotations
@@ -74,17 +78,26 @@ class ServerCpu:
 
 
 @dataclass
+class Side:
+    """One auditor checkout's figures: the whole audit, its collection, its queries and its report sizes."""
+
+    label: str
+    audit: Measure | None = None
+    collect: Measure | None = None
+    queries: int | None = None
+    rows: int | None = None
+    findings: int | None = None
+    report_kb: dict[str, int] = field(default_factory=dict)
+    query_ms: dict[str, float] = field(default_factory=dict)  # per catalog query, from `collect --debug`
+
+
+@dataclass
 class Result:
     size: str
     counts: dict[str, int] = field(default_factory=dict)
     generate_s: float | None = None
     pg_dump: Measure | None = None
-    collect: Measure | None = None
-    audit: Measure | None = None
-    queries: int | None = None
-    rows: int | None = None
-    findings: int | None = None
-    report_kb: dict[str, int] = field(default_factory=dict)
+    sides: list[Side] = field(default_factory=list)  # this checkout first, then --before
     seq_scan_app: int | None = None
     seq_scan_ext: int | None = None
 
@@ -108,12 +121,6 @@ def timed(cmd: list[str], env: dict[str, str] | None = None, server: ServerCpu |
         time.sleep(0.3)  # the backend exits after the client hangs up; let the postmaster reap it
         server_cpu = (server.read() or 0.0) - server_before
     return Measure(seconds, rss_kb / 1024, stderr, usage.ru_utime + usage.ru_stime, server_cpu)
-
-
-def best_of(n: int, cmd: list[str], env: dict[str, str] | None = None, server: ServerCpu | None = None) -> Measure:
-    """The median run by wall time."""
-    runs = [timed(cmd, env, server) for _ in range(n)]
-    return sorted(runs, key=lambda m: m.seconds)[len(runs) // 2]
 
 
 def seq_scans(dsn: str) -> tuple[int, int]:
@@ -179,86 +186,100 @@ def auditor_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "auditor", *args]
 
 
-def measure(dsn: str, size: str, pg_dump: str, repeat: int, work: Path) -> Result:
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+QUERY_LINE = re.compile(r"query (\S+)\s+(\d+) rows\s+([\d.]+) ms")
+
+
+def query_times(stderr: str) -> dict[str, float]:
+    """Per-query milliseconds from --debug lines; the sequence_values_N chunks summed as one."""
+    out: dict[str, float] = {}
+    for name, _rows, ms in QUERY_LINE.findall(stderr):
+        key = "sequence_values (all chunks)" if name.startswith("sequence_values_") else name
+        out[key] = out.get(key, 0.0) + float(ms)
+    return out
+
+
+def median(runs: list[Measure]) -> Measure:
+    return sorted(runs, key=lambda m: m.seconds)[len(runs) // 2]
+
+
+def measure(dsn: str, size: str, pg_dump: str, repeat: int, work: Path, roots: list[tuple[str, Path]]) -> Result:
+    """pg_dump and each checkout's whole `pg-auditor audit` (default formats, as a user runs it), alternating
+    run by run so that a change in the machine's load falls on all of them alike; medians of `repeat`."""
     result = Result(size)
     result.counts = catalog_counts(dsn)
-    out = work / size
-    out.mkdir(parents=True, exist_ok=True)
-    print(f"{size}: pg_dump --schema-only ...", file=sys.stderr)
     server = ServerCpu(dsn)
-    result.pg_dump = best_of(repeat, [pg_dump, "--schema-only", "-f", os.devnull, "-d", dsn], server=server)
-    print(f"{size}: pg-auditor collect ...", file=sys.stderr)
-    result.collect = best_of(
-        repeat, auditor_cmd("collect", dsn, "-o", str(out / "snapshot.json"), "--debug"), env, server
-    )
-    m = re.search(r"collected with (\d+) queries, (\d+) rows", result.collect.stderr)
-    if m:
-        result.queries, result.rows = int(m.group(1)), int(m.group(2))
-    print(f"{size}: pg-auditor audit ...", file=sys.stderr)
+    envs = [{**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"} for _, root in roots]
+    outs = [work / size / label for label, _ in roots]
+    for out in outs:
+        out.mkdir(parents=True, exist_ok=True)
+    result.sides = [Side(label) for label, _ in roots]
+    audits: list[list[Measure]] = [[] for _ in roots]
+    dumps: list[Measure] = []
     before = seq_scans(dsn)
-    audit_cmd = auditor_cmd("audit", dsn, "-o", str(out), "-f", "md,html,json", "--exit-zero")
-    first = timed(audit_cmd, env, server)
-    time.sleep(1.0)  # the audit's backend has exited and flushed its counters; give the collector a beat
-    after = seq_scans(dsn)
-    result.seq_scan_app, result.seq_scan_ext = after[0] - before[0], after[1] - before[1]
-    runs = [first] + [timed(audit_cmd, env, server) for _ in range(repeat - 1)]
-    result.audit = sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
-    report = json.loads((out / "pg-auditor-report.json").read_text(encoding="utf-8"))
-    result.queries = report["run"].get("queries", result.queries)
-    result.rows = report["run"].get("rows", result.rows)
-    result.findings = len(report["findings"])
-    result.report_kb = {
-        fmt: (out / f"pg-auditor-report.{fmt}").stat().st_size // 1024 for fmt in ("md", "html", "json")
-    }
+    for n in range(repeat):
+        print(f"{size}: run {n + 1} of {repeat}: pg_dump --schema-only, then each audit ...", file=sys.stderr)
+        dumps.append(timed([pg_dump, "--schema-only", "-f", os.devnull, "-d", dsn], server=server))
+        for i, env in enumerate(envs):
+            audits[i].append(timed(auditor_cmd("audit", dsn, "-o", str(outs[i])), env, server))
+        if n == 0:
+            time.sleep(1.0)  # the backends have exited and flushed their counters
+            after = seq_scans(dsn)
+            result.seq_scan_app, result.seq_scan_ext = after[0] - before[0], after[1] - before[1]
+    result.pg_dump = median(dumps)
+    for side, env, out, runs in zip(result.sides, envs, outs, audits, strict=True):
+        side.audit = median(runs)
+        print(f"{size}: {side.label}: pg-auditor collect --debug (per-query times) ...", file=sys.stderr)
+        side.collect = timed(auditor_cmd("collect", dsn, "-o", str(out / "snapshot.json"), "--debug"), env, server)
+        side.query_ms = query_times(side.collect.stderr)
+        report = json.loads((out / "pg-auditor-report.json").read_text(encoding="utf-8"))
+        side.queries, side.rows = report["run"].get("queries"), report["run"].get("rows")
+        side.findings = len(report["findings"])
+        side.report_kb = {
+            fmt: (out / f"pg-auditor-report.{fmt}").stat().st_size // 1024 for fmt in ("md", "html", "json")
+        }
     return result
 
 
 def markdown(results: list[Result], server_version: str, repeat: int) -> str:
+    labels = [side.label for side in results[0].sides]
     lines = [
         f"PostgreSQL {server_version}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
-        f"{platform.machine()}; median of {repeat} run(s); catalog only (no rows).",
+        f"{platform.machine()}; median of {repeat} alternating run(s); catalog only (no rows); "
+        "the whole `pg-auditor audit` with its default formats (md, html, json).",
         "",
-        "| size | tables | partitions | indexes | generate | pg_dump -s | collect | audit | audit / pg_dump "
-        "| audit RSS | queries | rows | findings | seq_scan delta (app / ext) |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| size | checkout | tables | partitions | indexes | pg_dump -s | audit | audit / pg_dump | audit CPU "
+        "(client / server) | pg_dump RSS | audit RSS | queries | rows | findings | md / html / json |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in results:
-        assert r.pg_dump and r.collect and r.audit
-        gen = f"{r.generate_s:.0f} s" if r.generate_s is not None else "reused"
-        lines.append(
-            f"| {r.size} | {r.counts['tables']:,} | {r.counts['partitions']:,} | {r.counts['indexes']:,} | {gen} "
-            f"| {r.pg_dump.seconds:.2f} s | {r.collect.seconds:.2f} s | {r.audit.seconds:.2f} s "
-            f"| {r.audit.seconds / r.pg_dump.seconds:.2f}x | {r.audit.rss_mb:.0f} MB "
-            f"| {r.queries} | {r.rows:,} | {r.findings:,} | {r.seq_scan_app} / {r.seq_scan_ext} |"
-        )
+        assert r.pg_dump
+        for side in r.sides:
+            assert side.audit
+            kb = side.report_kb
+            lines.append(
+                f"| {r.size} | {side.label} | {r.counts['tables']:,} | {r.counts['partitions']:,} "
+                f"| {r.counts['indexes']:,} | {r.pg_dump.seconds:.2f} s | {side.audit.seconds:.2f} s "
+                f"| {side.audit.seconds / r.pg_dump.seconds:.2f}x | {cpu(side.audit)} | {r.pg_dump.rss_mb:.0f} MB "
+                f"| {side.audit.rss_mb:.0f} MB | {side.queries} | {side.rows:,} | {side.findings:,} "
+                f"| {kb['md']:,} / {kb['html']:,} / {kb['json']:,} kB |"
+            )
+    lines += ["", f"pg_dump CPU (client / server): {', '.join(f'{r.size} {cpu(r.pg_dump)}' for r in results)}."]
     lines += [
         "",
-        "CPU seconds (client process / server backend) and peak RSS of the client; robust where wall time is not.",
+        "Server time per catalog query (ms, one `pg-auditor collect --debug` run; rows building overlaps it):",
         "",
-        "| size | pg_dump CPU | collect CPU | audit CPU | pg_dump RSS | collect RSS | audit RSS | md / html / json |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|",
+        "| size | query | " + " | ".join(labels) + " |",
+        "|---|---|" + "--:|" * len(labels),
     ]
     for r in results:
-        assert r.pg_dump and r.collect and r.audit
-        kb = r.report_kb
-        lines.append(
-            f"| {r.size} | {cpu(r.pg_dump)} | {cpu(r.collect)} | {cpu(r.audit)} "
-            f"| {r.pg_dump.rss_mb:.0f} MB | {r.collect.rss_mb:.0f} MB | {r.audit.rss_mb:.0f} MB "
-            f"| {kb['md']:,} / {kb['html']:,} / {kb['json']:,} kB |"
-        )
-    if len(results) > 1:
-        first, last = results[0], results[-1]
-        assert first.audit and last.audit
-        growth = (last.audit.seconds / first.audit.seconds) / (last.counts["tables"] / first.counts["tables"])
-        queries = sorted({r.queries for r in results})
-        lines += [
-            "",
-            f"Audit time {first.size} to {last.size}: x{last.audit.seconds / first.audit.seconds:.1f} for "
-            f"x{last.counts['tables'] / first.counts['tables']:.0f} tables "
-            f"({growth:.2f} of linear; at most 1.00 is linear or better). "
-            f"Query count: {', '.join(map(str, queries))} ({'constant' if len(queries) == 1 else 'CHANGES'}).",
-        ]
+        names = list(dict.fromkeys(n for side in r.sides for n in side.query_ms))
+        for name in sorted(names, key=lambda n: -max(side.query_ms.get(n, 0.0) for side in r.sides)):
+            cells = [f"{side.query_ms[name]:,.1f}" if name in side.query_ms else "-" for side in r.sides]
+            lines.append(f"| {r.size} | {name} | " + " | ".join(cells) + " |")
+        totals = [f"{sum(side.query_ms.values()):,.1f}" for side in r.sides]
+        lines.append(f"| {r.size} | **all** | " + " | ".join(totals) + " |")
+    lines += ["", "Load on the server: seq_scan delta across the first run of every audit (application / extension "]
+    lines[-1] += "tables): " + ", ".join(f"{r.size} {r.seq_scan_app} / {r.seq_scan_ext}" for r in results) + "."
     return "\n".join(lines) + "\n"
 
 
@@ -284,6 +305,12 @@ def main() -> None:
     parser.add_argument("--pg-dump", help="pg_dump binary (default: the server's major)")
     parser.add_argument("--work", type=Path, help="where reports and snapshots go (default: a temp dir)")
     parser.add_argument("-o", "--output", type=Path, help="also write the Markdown table here")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="CHECKOUT",
+        help="another checkout of pg-auditor (e.g. a `git worktree` of an older commit), measured in the same run",
+    )
     args = parser.parse_args()
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     for s in sizes:
@@ -304,10 +331,11 @@ def main() -> None:
             row = conn.execute("SELECT current_setting('server_version'), current_setting('server_version_num')")
             version, num = row.fetchone()
         pg_dump = args.pg_dump or pg_dump_binary(int(num) // 10000)
+        roots = [("this", ROOT)] + ([("before", args.before.resolve())] if args.before else [])
         results = []
         for size in sizes:
             dsn, gen = prepare(server_dsn, size, args.regenerate)
-            result = measure(dsn, size, pg_dump, args.repeat, work)
+            result = measure(dsn, size, pg_dump, args.repeat, work, roots)
             result.generate_s = gen
             results.append(result)
             print(markdown(results, version, args.repeat), file=sys.stderr)
