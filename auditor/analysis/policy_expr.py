@@ -134,15 +134,20 @@ def _unquote(ident: str) -> str:
 def column_refs(text: str, table: str) -> frozenset[str]:
     """Names the text uses as a column of `table`: unqualified, or qualified with the table's name.
     Cached: detection, the score and the policy checks all read the same expressions."""
+    return frozenset(p[-1] for p in _dotted_names(text) if len(p) == 1 or (len(p) == 2 and p[0] == table))
+
+
+@lru_cache(maxsize=1 << 13)
+def _dotted_names(text: str) -> tuple[tuple[str, ...], ...]:
+    """The (possibly qualified) names an expression uses that are not function calls, in order, once each.
+    Cached by the text alone: thousands of tables often share one policy text."""
     bare = _LITERAL.sub("''", text)
-    out = set()
+    out: dict[tuple[str, ...], None] = {}
     for m in _DOTTED.finditer(bare):
-        parts = [_unquote(p) for p in _IDENT.findall(m.group(0))]
-        if len(parts) == 1 or (len(parts) == 2 and parts[0] == table):
-            after = bare[m.end() : m.end() + 2].lstrip()
-            if not after.startswith("("):  # a function of that name, not the column
-                out.add(parts[-1])
-    return frozenset(out)
+        if bare[m.end() : m.end() + 2].lstrip().startswith("("):  # a function of that name, not the column
+            continue
+        out[tuple(_unquote(p) for p in _IDENT.findall(m.group(0)))] = None
+    return tuple(out)
 
 
 def refs_column(text: str, subj: Subject) -> bool:

@@ -215,7 +215,12 @@ def single_key(snap: Snapshot, t: Table) -> str | None:
 
 
 def polymorphic_ids(snap: Snapshot, t: Table) -> dict[str, str]:
-    """Rails polymorphic associations: x_id beside x_type. They point at several tables, so no FK can hold them."""
+    """Rails polymorphic associations: x_id beside x_type. They point at several tables, so no FK can hold them.
+    (Once per table: resolution asks for every column.)"""
+    return snap.once(("polymorphic_ids", t.oid), lambda: _polymorphic_ids(snap, t))
+
+
+def _polymorphic_ids(snap: Snapshot, t: Table) -> dict[str, str]:
     cols = {c.name: c for c in snap.columns_of.get(t.oid, [])}
     return {
         f"{n[:-5]}_id": n
@@ -225,7 +230,12 @@ def polymorphic_ids(snap: Snapshot, t: Table) -> dict[str, str]:
 
 
 def foreign_keys_on(snap: Snapshot, t: Table) -> list[Constraint]:
-    """Foreign keys of a table; for a partitioned table also those declared on its partitions only."""
+    """Foreign keys of a table; for a partitioned table also those declared on its partitions only.
+    (Once per table: resolution asks for every column; callers do not change the list.)"""
+    return snap.once(("foreign_keys_on", t.oid), lambda: _foreign_keys_on(snap, t))
+
+
+def _foreign_keys_on(snap: Snapshot, t: Table) -> list[Constraint]:
     out = [c for c in snap.constraints_of.get(t.oid, []) if c.type == "f"]
     if t.is_partitioned:
         own = {c.oid for c in out}
