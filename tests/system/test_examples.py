@@ -97,7 +97,7 @@ def test_github_actions_schedule():
     assert shlex.split(install)[2] == f"pg-auditor @ git+{source}@main", install
 
 
-def test_airflow_dag_uses_only_the_public_api():
+def test_airflow_dag_uses_only_the_public_api(tmp_path):
     """tests/system/test_airflow_dag.py runs the DAG with Airflow 3; this checks, without Airflow, that it
     reaches pg-auditor through `import auditor` and names in auditor.__all__ only, and Airflow through its SDK."""
     import ast
@@ -105,7 +105,7 @@ def test_airflow_dag_uses_only_the_public_api():
     import auditor
 
     path = EXAMPLES / "airflow" / "pg_auditor_dag.py"
-    py_compile.compile(str(path), doraise=True)
+    py_compile.compile(str(path), cfile=str(tmp_path / "dag.pyc"), doraise=True)  # no __pycache__ in examples/
     text = path.read_text()
     assert ".expand(target=" in text and "max_active_runs=1" in text
     tree = ast.parse(text)
