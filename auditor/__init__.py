@@ -2,11 +2,20 @@
 
 from auditor._version import __version__
 
-__all__ = ["__version__", "audit", "write"]
+# the Python API (auditor.api): one audit, and the pieces a scheduler's own fan-out needs for a fleet
+__all__ = [
+    "__version__",
+    "audit",
+    "audit_target",
+    "fleet_exit_code",
+    "load_targets",
+    "write",
+    "write_index",
+]
 
 
 def __getattr__(name: str):  # lazy, so `pg-auditor --version` does not import psycopg or SQLAlchemy
-    if name in ("audit", "write"):
+    if name in __all__:
         from auditor import api
 
         return getattr(api, name)

@@ -248,9 +248,10 @@ class FleetRun:
     schemas: list[str] | None = None
     exclude_schemas: list[str] | None = None
     skipped: list[TargetResult] = field(default_factory=list)
+    slugs: dict[str, str] = field(default_factory=dict)  # each target's report directory; default unique_slugs
 
     def __post_init__(self) -> None:
-        self.slugs = unique_slugs([t.name for t in self.targets])
+        self.slugs = self.slugs or unique_slugs([t.name for t in self.targets])
 
     def run(self) -> list[TargetResult]:
         """Audit every target, at most `jobs` at once; results in target order."""

@@ -290,3 +290,28 @@ def test_single_audit_that_cannot_connect_is_recorded_and_notified(pg_server, tm
     assert "does not exist" in rows[0]["error"]
     assert [p["text"].split(":")[0:2] for _, p in received] == [["pg-auditor", " the run on staging failed"]]
     assert "Sekret-Token" not in out.stderr
+
+
+def test_python_api_fleet_pieces_give_the_cli_rows(fleet, tmp_path):
+    """auditor.load_targets / audit_target / write_index / fleet_exit_code (a scheduler's own fan-out, the
+    Airflow DAG's) are `audit --targets` one target at a time: the same rows, as plain JSON data."""
+    import auditor
+
+    names = ["pga_fleet_a", "pga_fleet_b", "pga_fleet_c"]
+    path = targets_file(tmp_path, fleet, names, extra='[defaults]\nfail-on = "low"\n')
+    targets = auditor.load_targets(path)
+    assert json.loads(json.dumps(targets)) == targets and [t["dir"] for t in targets] == names
+    rows = [auditor.audit_target(t, tmp_path / "api", ["json"]) for t in targets]
+    assert json.loads(json.dumps(rows)) == rows
+    auditor.write_index(rows, tmp_path / "api")
+    assert auditor.fleet_exit_code(rows) == 2
+    out = cli("audit", "--targets", str(path), "-o", str(tmp_path / "cli"), "-f", "json")
+    assert out.returncode == 2, out.stderr
+
+    def comparable(directory: Path) -> list[dict]:
+        skip = {"seconds", "history_id"}
+        index = json.loads((directory / "index.json").read_text())
+        return [{k: v for k, v in row.items() if k not in skip} for row in index["targets"]]
+
+    assert comparable(tmp_path / "api") == comparable(tmp_path / "cli")
+    assert (tmp_path / "api" / "pga_fleet_a" / "pg-auditor-report.json").is_file()

@@ -97,10 +97,26 @@ def test_github_actions_schedule():
     assert shlex.split(install)[2] == f"pg-auditor @ git+{source}@main", install
 
 
-def test_airflow_dag_compiles():
-    py_compile.compile(str(EXAMPLES / "airflow" / "pg_auditor_dag.py"), doraise=True)
-    text = (EXAMPLES / "airflow" / "pg_auditor_dag.py").read_text()
+def test_airflow_dag_uses_only_the_public_api(tmp_path):
+    """tests/system/test_airflow_dag.py runs the DAG with Airflow 3; this checks, without Airflow, that it
+    reaches pg-auditor through `import auditor` and names in auditor.__all__ only, and Airflow through its SDK."""
+    import ast
+
+    import auditor
+
+    path = EXAMPLES / "airflow" / "pg_auditor_dag.py"
+    py_compile.compile(str(path), cfile=str(tmp_path / "dag.pyc"), doraise=True)  # no __pycache__ in examples/
+    text = path.read_text()
     assert ".expand(target=" in text and "max_active_runs=1" in text
+    tree = ast.parse(text)
+    imports = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
+    froms = {n.module for n in imports if isinstance(n, ast.ImportFrom)}
+    assert "airflow.sdk" in froms and not {m for m in froms if m and m.startswith(("auditor", "airflow.decorators"))}
+    assert {a.name for n in imports if isinstance(n, ast.Import) for a in n.names} <= {"auditor", "os"}
+    attributes = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute)]
+    used = {n.attr for n in attributes if isinstance(n.value, ast.Name) and n.value.id == "auditor"}
+    assert used and used <= set(auditor.__all__), used - set(auditor.__all__)
+    assert all(callable(getattr(auditor, name)) for name in used)
 
 
 def test_systemd_units_verify(tmp_path):
