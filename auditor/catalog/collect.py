@@ -126,6 +126,8 @@ def rows_of(cls: type) -> RowFactory[Any]:
         order = [names.index(f) for f in wanted]
         convert = {i for i, d in enumerate(desc) if d.type_code in NEEDS_PLAIN}
         if not convert:
+            if order == list(range(len(order))):  # the query's columns in the row's field order: no reshuffle
+                return lambda values: cls(*values)
             return lambda values: cls(*[values[i] for i in order])
         return lambda values: cls(*[plain(values[i]) if i in convert else values[i] for i in order])
 
