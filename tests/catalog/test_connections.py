@@ -17,8 +17,9 @@ from auditor.catalog.collect import collect
 from auditor.catalog.db import Target, connect
 from auditor.catalog.model import Snapshot
 from auditor.demo.run import DEMO_DIR
-from auditor.engine.config import check_threshold
+from auditor.engine.config import Config, check_threshold
 from auditor.output import render
+from auditor.runs.single import check_database
 
 from scratch import scratch_database
 
@@ -60,7 +61,7 @@ def test_several_connections_read_the_same_snapshot_and_the_rules_the_same_repor
     got = render.render(rules.finish(three), "json")
     whole = Snapshot(**{f.name: getattr(three, f.name) for f in fields(Snapshot)})  # no cached lookups
     expected = render.render(engine.run(whole), "json")
-    assert 0 < early and got == expected
+    assert early > 0 and got == expected
 
 
 def test_connections_the_server_refuses_are_done_without(pg_server):
@@ -70,14 +71,17 @@ def test_connections_the_server_refuses_are_done_without(pg_server):
     with scratch_database(pg_server, "pga_refused", ddl, roles=("one_conn",)) as dsn:
         superuser, _ = collected(dsn, 1)
         session = connect(Target(conninfo=pg_server.dsn_for("pga_refused", user="one_conn", password=secret)))
-        try:
-            snap = collect(session, settings={"collect_connections": 3})
-        finally:
-            session.conn.close()
-    assert session.connections == 1
+        config = Config()
+        config.thresholds["collect_connections"] = 3
+        report, snap = check_database(session, config, None, None, time.time())
+    assert session.connections == 1 and session.conn.closed
     assert len(session.notes) == 1 and "3 connections asked, 1 opened" in session.notes[0]
     assert "too many connections" in session.notes[0] and secret not in session.notes[0]
     assert [t.name for t in snap.tables] == [t.name for t in superuser.tables] == ["t"]
+    for kind in ("md", "html"):  # the report says so where it says how the run went
+        text = render.render(report, kind)
+        assert "catalogs read on 1 connection, each query its own read-only snapshot" in text
+        assert "3 connections asked, 1 opened" in text and secret not in text
 
 
 def test_an_interrupted_read_leaves_no_query_running_and_no_connection_open(pg_server):
