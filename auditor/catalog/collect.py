@@ -192,7 +192,7 @@ def collect(
         ((name, query, rows_of(SECTIONS[name])) for name, query in plan),
         awaiting=sum(1 for name, _ in plan if name == "sequences"),
     )
-    ahead = session.fetch_ahead(planned, idle, int(COLLECT_CONNECTIONS(snap)))
+    ahead = session.fetch_ahead(planned, idle, connections_for(session, int(COLLECT_CONNECTIONS(snap))))
     sequences: list[Any] | QueryUnavailable | None = None
     done = 2
     with GC_PAUSED.held():
@@ -227,6 +227,34 @@ def collect(
     if schemas or exclude_schemas:
         apply_schema_filter(snap, schemas or [], exclude_schemas or [])
     return snap
+
+
+def connections_for(session: Session, asked: int) -> int:
+    """How many connections to read on: as many as asked while the server, the role and the database each
+    keep a tenth of their limit free (at least RESERVED) for others; the cut is noted in session.notes."""
+    if asked <= 1 or not session.can_add_connections():
+        return 1
+    try:
+        room = session.fetch("connections", query_for("connections", 0))[0]
+    except QueryUnavailable as exc:
+        session.notes.append(f"{asked} connections asked, 1 used: the connection limits were not read ({exc.reason})")
+        return 1
+    allowed, why = asked, ""
+    for scope in ("server", "role", "database"):
+        limit, used = room[f"{scope}_limit"], room[f"{scope}_used"]
+        if limit is None or limit < 0:
+            continue
+        spare = limit - used - max(RESERVED, limit // 10)
+        if 1 + spare < allowed:
+            allowed = max(1, 1 + spare)
+            why = f"the {scope} allows {limit} connections and has {used} open"
+    if allowed < asked:
+        session.notes.append(f"{asked} connections asked, {allowed} used: {why}, and the audit leaves some to others")
+    return allowed
+
+
+# Connections an audit leaves free under each limit, at least (a tenth of the limit when more).
+RESERVED = 3
 
 
 def fetch_one(session: Session, name: str, server: Server) -> list[Any] | QueryUnavailable:

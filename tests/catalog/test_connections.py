@@ -52,7 +52,8 @@ def test_several_connections_read_the_same_snapshot_and_the_rules_the_same_repor
         rules = engine.Run()
         three, three_session = collected(dsn, 3, meanwhile=rules.step)
     assert one_session.connections == 1 and three_session.connections == 3 and not three_session.notes
-    assert three_session.queries == one_session.queries  # every query ran once, on some connection
+    # every query ran once, on some connection; and the connection limits were read (and its set_config)
+    assert three_session.queries == one_session.queries + 2
     assert comparable(three) == comparable(one)
     assert sum(1 for s in three.sequences if s.name.startswith("extra_seq_") and s.last_value == 1) == 450
     assert not [h for h in three.horizon if h.kind == "session" and int(h.name) in three_session.pids]
@@ -64,24 +65,38 @@ def test_several_connections_read_the_same_snapshot_and_the_rules_the_same_repor
     assert early > 0 and got == expected
 
 
-def test_connections_the_server_refuses_are_done_without(pg_server):
-    """A role allowed one connection reads everything on it: the refusal is noted, never an error."""
+def test_a_role_near_its_connection_limit_reads_on_fewer_connections(pg_server):
+    """A role allowed one connection reads everything on it: the cut is noted in the report, never an error;
+    and a connection the server refuses all the same (the limits changed meanwhile) is done without."""
     secret = "s3cret-pw-42"
     ddl = f"CREATE ROLE one_conn LOGIN PASSWORD '{secret}' CONNECTION LIMIT 1; CREATE TABLE t (id int PRIMARY KEY);"
     with scratch_database(pg_server, "pga_refused", ddl, roles=("one_conn",)) as dsn:
         superuser, _ = collected(dsn, 1)
-        session = connect(Target(conninfo=pg_server.dsn_for("pga_refused", user="one_conn", password=secret)))
+        role_dsn = pg_server.dsn_for("pga_refused", user="one_conn", password=secret)
+        session = connect(Target(conninfo=role_dsn))
         config = Config()
         config.thresholds["collect_connections"] = 3
         report, snap = check_database(session, config, None, None, time.time())
-    assert session.connections == 1 and session.conn.closed
+        assert session.connections == 1 and session.conn.closed
+        assert session.notes == [
+            "3 connections asked, 1 used: the role allows 1 connections and has 1 open, and the audit leaves "
+            "some to others"
+        ]
+        assert [t.name for t in snap.tables] == [t.name for t in superuser.tables] == ["t"]
+        for kind in ("md", "html"):  # the report says so where it says how the run went
+            text = render.render(report, kind)
+            assert "catalogs read on 1 connection, each query its own read-only snapshot" in text
+            assert "3 connections asked, 1 used" in text
+
+        session = connect(Target(conninfo=role_dsn))
+        try:
+            got = list(session.fetch_ahead([(str(n), "SELECT 1", tuple_row) for n in range(5)], connections=3))
+        finally:
+            session.conn.close()
+    assert sorted(name for name, _ in got) == ["0", "1", "2", "3", "4"]
+    assert session.connections == 1
     assert len(session.notes) == 1 and "3 connections asked, 1 opened" in session.notes[0]
     assert "too many connections" in session.notes[0] and secret not in session.notes[0]
-    assert [t.name for t in snap.tables] == [t.name for t in superuser.tables] == ["t"]
-    for kind in ("md", "html"):  # the report says so where it says how the run went
-        text = render.render(report, kind)
-        assert "catalogs read on 1 connection, each query its own read-only snapshot" in text
-        assert "3 connections asked, 1 opened" in text and secret not in text
 
 
 def test_an_interrupted_read_leaves_no_query_running_and_no_connection_open(pg_server):
