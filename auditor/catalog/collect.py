@@ -27,7 +27,8 @@ from auditor.base.errors import AuditorError
 from auditor.base.names import qualified, quote_ident
 from auditor.base.process import GC_PAUSED
 from auditor.base.resources import queries_dir
-from auditor.catalog.db import QueryUnavailable, Session
+from auditor.base.thresholds import threshold
+from auditor.catalog.db import Plan, Planned, QueryUnavailable, Session
 from auditor.catalog.model import SECTIONS, InFlight, Server, Snapshot, Statement, Unavailable, row_fields
 from auditor.catalog.workload import HIDDEN_TEXT, WORKLOAD_TOP, analyse
 
@@ -113,6 +114,20 @@ NEEDS_PLAIN = frozenset(
 )
 
 
+def _connections(value: Any) -> str | None:
+    return None if 1 <= value <= MAX_CONNECTIONS else f"must be between 1 and {MAX_CONNECTIONS}"
+
+
+MAX_CONNECTIONS = 8
+COLLECT_CONNECTIONS = threshold(
+    "collect_connections",
+    1,
+    "connections reading the catalogs at once, each query its own read-only transaction (1: one query at a "
+    "time; fewer are used when the server refuses more)",
+    _connections,
+)
+
+
 def rows_of(cls: type) -> RowFactory[Any]:
     """A psycopg row factory building `cls` rows straight from the values (no dict per row), passing
     through plain() only the columns whose type needs it: 250,000 rows on a 10,000-table catalog."""
@@ -173,19 +188,39 @@ def collect(
         for name in [n for n, _ in plan] + list(WORKLOAD_SECTIONS):
             setattr(snap, name, InFlight(name))
         idle = partial(meanwhile, snap)
-    ahead = session.fetch_ahead(((name, query, rows_of(SECTIONS[name])) for name, query in plan), idle)
+    # the sequences' last values are read once their list is in, on the same connections
+    values = SequenceValues(snap)
+    planned = Plan(
+        ((name, query, rows_of(SECTIONS[name])) for name, query in plan),
+        awaiting=sum(1 for name, _ in plan if name == "sequences"),
+    )
+    ahead = session.fetch_ahead(planned, idle, connections_for(session, int(COLLECT_CONNECTIONS(snap))))
     sequences: list[Any] | QueryUnavailable | None = None
+    done = 2
     with GC_PAUSED.held():
-        for done, (name, outcome) in enumerate(ahead, start=3):
+        for name, outcome in ahead:
+            if name in values.chunks:
+                values.take(name, outcome)
+                continue
+            done += 1
             progress.step("read", name, done, total)
             if name == "sequences":  # held back (still in flight for the rules) until their last values are in
                 sequences = outcome
+                planned.add([] if isinstance(outcome, QueryUnavailable) else values.queries(outcome))
                 continue
+            if name == "horizon" and not isinstance(outcome, QueryUnavailable):
+                # this audit's own connections hold no horizon back: each is in session.pids before its
+                # first query, so before any horizon result that could list it arrives
+                ours = {str(pid) for pid in session.pids}
+                outcome = [h for h in outcome if not (h.kind == "session" and h.name in ours)]
             store(snap, name, outcome, role)
         if sequences is not None:
             if not isinstance(sequences, QueryUnavailable):
-                read_sequence_values(session, snap, sequences)
+                values.finish(sequences)
             store(snap, "sequences", sequences, role)
+    # in plan order, whatever order the connections delivered in
+    order = {name: n for n, (name, _) in enumerate(plan)}
+    snap.unavailable = dict(sorted(snap.unavailable.items(), key=lambda kv: order.get(kv[0], -1)))
     read_database_size(session, snap)
     read_workload(session, snap, role)
 
@@ -194,6 +229,34 @@ def collect(
     if schemas or exclude_schemas:
         apply_schema_filter(snap, schemas or [], exclude_schemas or [])
     return snap
+
+
+def connections_for(session: Session, asked: int) -> int:
+    """How many connections to read on: as many as asked while the server, the role and the database each
+    keep a tenth of their limit free (at least RESERVED) for others; the cut is noted in session.notes."""
+    if asked <= 1 or not session.can_add_connections():
+        return 1
+    try:
+        room = session.fetch("connections", query_for("connections", 0))[0]
+    except QueryUnavailable as exc:
+        session.notes.append(f"{asked} connections asked, 1 used: the connection limits were not read ({exc.reason})")
+        return 1
+    allowed, why = asked, ""
+    for scope in ("server", "role", "database"):
+        limit, used = room[f"{scope}_limit"], room[f"{scope}_used"]
+        if limit is None or limit < 0:
+            continue
+        spare = limit - used - max(RESERVED, limit // 10)
+        if 1 + spare < allowed:
+            allowed = max(1, 1 + spare)
+            why = f"the {scope} allows {limit} connections and has {used} open"
+    if allowed < asked:
+        session.notes.append(f"{asked} connections asked, {allowed} used: {why}, and the audit leaves some to others")
+    return allowed
+
+
+# Connections an audit leaves free under each limit, at least (a tenth of the limit when more).
+RESERVED = 3
 
 
 def fetch_one(session: Session, name: str, server: Server) -> list[Any] | QueryUnavailable:
@@ -263,45 +326,62 @@ def store(snap: Snapshot, name: str, outcome: list[Any] | QueryUnavailable, role
 SEQUENCE_CHUNK = 200
 
 
-def read_sequence_values(session: Session, snap: Snapshot, sequences: list[Any]) -> None:
+class SequenceValues:
     """Fill last_value of the sequences this role may SELECT, without pg_sequence_last_value().
 
     pg_sequences.last_value calls pg_sequence_last_value(), which takes RowExclusiveLock and so waits
     behind ALTER SEQUENCE (ShareRowExclusiveLock). `SELECT last_value, is_called FROM seq` takes
     AccessShareLock, which only ACCESS EXCLUSIVE blocks: sequences locks.sql lists are skipped, as
-    tables are, and any other lock met still ends at lock_timeout for that chunk only.
+    tables are, and any other lock met still ends at lock_timeout for that chunk only. The chunks'
+    queries join the collector's plan (queries()), their results come back through take().
     """
-    locked = {lk.oid for lk in snap.locks}
-    wanted = [s for s in sequences if s.readable and s.oid not in locked]
-    skipped = [s for s in sequences if s.readable and s.oid in locked]
-    try:
-        per_tx = int(snap.server.settings.get("max_locks_per_transaction") or 64)
-    except ValueError:
-        per_tx = 64
-    size = max(1, min(SEQUENCE_CHUNK, per_tx))
-    chunks = [wanted[i : i + size] for i in range(0, len(wanted), size)]
-    plan = [(f"sequence_values_{n}", sequence_values_query(chunk), dict_row) for n, chunk in enumerate(chunks, 1)]
-    values: dict[int, Any] = {}
-    lost: list[str] = []
-    by_name = {f"sequence_values_{n}": chunk for n, chunk in enumerate(chunks, 1)}
-    for name, outcome in session.fetch_ahead(plan):
+
+    def __init__(self, snap: Snapshot) -> None:
+        self.snap = snap
+        self.chunks: dict[str, list[Any]] = {}
+        self.values: dict[int, Any] = {}
+        self.lost: dict[str, str] = {}  # chunk -> why it was not read
+
+    def queries(self, sequences: list[Any]) -> list[Planned]:
+        locked = {lk.oid for lk in self.snap.locks}
+        wanted = [s for s in sequences if s.readable and s.oid not in locked]
+        try:
+            per_tx = int(self.snap.server.settings.get("max_locks_per_transaction") or 64)
+        except ValueError:
+            per_tx = 64
+        size = max(1, min(SEQUENCE_CHUNK, per_tx))
+        self.chunks = {
+            f"sequence_values_{n}": wanted[i : i + size] for n, i in enumerate(range(0, len(wanted), size), 1)
+        }
+        return [(name, sequence_values_query(chunk), dict_row) for name, chunk in self.chunks.items()]
+
+    def take(self, name: str, outcome: list[Any] | QueryUnavailable) -> None:
         if isinstance(outcome, QueryUnavailable):
-            lost.append(f"{len(by_name[name])} ({outcome.reason})")
-            continue
-        values.update((r["oid"], r["last_value"]) for r in outcome)
-    for s in wanted:
-        s.last_value = values.get(s.oid)
-    notes = []
-    if skipped:
-        names = ", ".join(qualified(s.schema, s.name) for s in skipped[:20])
-        more = f" and {len(skipped) - 20} more" if len(skipped) > 20 else ""
-        notes.append(f"{len(skipped)} sequences another session holds or waits to lock ACCESS EXCLUSIVE: {names}{more}")
-    if lost:
-        notes.append("sequences whose read failed: " + "; ".join(lost))
-    if notes:
-        snap.limited["sequence_values"] = Unavailable(
-            "last_value not read for " + "; ".join(notes), "nothing to grant: audit again once the lock is released"
-        )
+            self.lost[name] = f"{len(self.chunks[name])} ({outcome.reason})"
+        else:
+            self.values.update((r["oid"], r["last_value"]) for r in outcome)
+
+    def finish(self, sequences: list[Any]) -> None:
+        """Every value read set on its sequence, and what was not read noted."""
+        for chunk in self.chunks.values():
+            for s in chunk:
+                s.last_value = self.values.get(s.oid)
+        locked = {lk.oid for lk in self.snap.locks}
+        skipped = [s for s in sequences if s.readable and s.oid in locked]
+        notes = []
+        if skipped:
+            names = ", ".join(qualified(s.schema, s.name) for s in skipped[:20])
+            more = f" and {len(skipped) - 20} more" if len(skipped) > 20 else ""
+            notes.append(
+                f"{len(skipped)} sequences another session holds or waits to lock ACCESS EXCLUSIVE: {names}{more}"
+            )
+        if self.lost:
+            lost = [self.lost[name] for name in self.chunks if name in self.lost]  # in chunk order
+            notes.append("sequences whose read failed: " + "; ".join(lost))
+        if notes:
+            self.snap.limited["sequence_values"] = Unavailable(
+                "last_value not read for " + "; ".join(notes), "nothing to grant: audit again once the lock is released"
+            )
 
 
 def sequence_values_query(chunk: list[Any]) -> sql.Composable:

@@ -13,6 +13,7 @@ import queue
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -21,6 +22,7 @@ import psycopg
 from psycopg import errors as pgerrors
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.pq import TransactionStatus
 from psycopg.rows import RowFactory, dict_row
 
 from auditor.base.errors import ConnectError, ConnectionLost
@@ -176,6 +178,38 @@ class QueryUnavailable(Exception):
 
 
 Fetched = tuple[str, "list[Any] | QueryUnavailable"]  # a section's rows, or why it could not be read
+Planned = tuple[str, "str | sql.Composable", RowFactory[Any]]
+
+
+class Plan:
+    """The queries of one fetch_ahead, taken in order by its connections. The reader may add to it while
+    they run: `awaiting` additions are promised (the sequences' values, once their list is in), and a
+    connection that finds nothing to take waits for them rather than ending."""
+
+    def __init__(self, items: Iterable[Planned], awaiting: int = 0) -> None:
+        self._items: deque[Planned] = deque(items)
+        self._awaiting = awaiting
+        self._closed = False
+        self._cond = threading.Condition()
+
+    def add(self, items: Iterable[Planned]) -> None:
+        """One promised addition (possibly empty): these queries go to the end."""
+        with self._cond:
+            self._items.extend(items)
+            self._awaiting -= 1
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """Nothing more is taken (the reader stopped, or a connection was lost)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def take(self) -> Planned | None:
+        with self._cond:
+            while not self._items and self._awaiting > 0 and not self._closed:
+                self._cond.wait()
+            return None if self._closed or not self._items else self._items.popleft()
 
 
 @dataclass
@@ -193,6 +227,11 @@ class Session:
     rows: int = 0
     elapsed: float = 0.0
     locked: list[int] = field(default_factory=list)  # relations under ACCESS EXCLUSIVE (locks.sql), skipped by queries
+    # Opens one more connection like this one (connect() sets it): fetch_ahead's extra readers.
+    reopen: Callable[[], psycopg.Connection] | None = field(default=None, repr=False)
+    connections: int = 1  # the most connections one fetch_ahead read on
+    notes: list[str] = field(default_factory=list)  # why fewer connections were used than asked
+    pids: list[int] = field(default_factory=list)  # backends of fetch_ahead's connections (horizon leaves them out)
 
     def fetch(
         self,
@@ -211,66 +250,115 @@ class Session:
 
     def fetch_ahead(
         self,
-        plan: Iterable[tuple[str, str | sql.Composable, RowFactory[Any]]],
+        plan: Iterable[Planned] | Plan,
         idle: Callable[[], bool] | None = None,
+        connections: int = 1,
     ) -> Iterator[Fetched]:
-        """Run the queries of `plan` one after another, each in its own transaction, yielding
-        (name, rows or QueryUnavailable) in plan order.
+        """Run the queries of `plan`, each in its own transaction, yielding (name, rows or
+        QueryUnavailable) as they complete: in plan order on one connection.
 
-        A thread runs the next query while the caller builds the rows of the last one, so the
-        server's work and the client's overlap; still one connection and one query at a time.
-        Results wait at most AHEAD deep, which bounds the memory of unread results. While no result
-        is ready, `idle()` is called until it returns False (other work that fills the wait).
+        Threads run the queries while the caller builds the rows of the last one, so the server's
+        work and the client's overlap. With `connections` above 1, that many connections (this one
+        and read-only siblings opened as the reading starts) each take the next query of the plan:
+        catalogs are independent sections, each query already its own transaction and snapshot. A
+        sibling the server refuses (max_connections, a role's CONNECTION LIMIT) is done without and
+        noted in `notes`. Results wait at most AHEAD deep, which bounds the memory of unread results.
+        While no result is ready, `idle()` is called until it returns False (other work that fills
+        the wait).
         """
-        ahead: queue.Queue[tuple[str, psycopg.Cursor[Any] | BaseException]] = queue.Queue(maxsize=AHEAD)
+        work = plan if isinstance(plan, Plan) else Plan(plan)
+        ahead: queue.Queue[tuple[str, psycopg.Cursor[Any] | BaseException, Session]] = queue.Queue(maxsize=AHEAD)
         stop = threading.Event()
+        extra = connections - 1 if self.can_add_connections() else 0
+        readers: list[Session] = [self]  # whose queries a cancel must reach, and whose counters add up here
+        self.pids = [self.conn.info.backend_pid]
+        refused: list[str] = []
 
-        def run() -> None:
-            for name, query, row_factory in plan:
-                if stop.is_set():
-                    break
+        def run(session: Session | None) -> None:
+            if session is None:
                 try:
-                    ahead.put((name, self.execute(name, query, row_factory)))
-                except QueryUnavailable as exc:
-                    ahead.put((name, exc))
-                except BaseException as exc:  # connection lost, or a bug: the caller raises it
-                    ahead.put((name, exc))
+                    session = self.sibling()
+                except psycopg.Error as exc:
+                    refused.append(describe_connect_error(exc, self.secrets))
+                    ahead.put(("", StopIteration(), self))
+                    return
+                readers.append(session)
+                self.pids.append(session.conn.info.backend_pid)  # before its first query: see `pids`
+            while not stop.is_set():
+                item = work.take()
+                if item is None:
                     break
-            ahead.put(("", StopIteration()))
+                name, query, row_factory = item
+                try:
+                    ahead.put((name, session.execute(name, query, row_factory), session))
+                except QueryUnavailable as exc:
+                    ahead.put((name, exc, session))
+                except BaseException as exc:  # connection lost, or a bug: the caller raises it
+                    work.close()
+                    ahead.put((name, exc, session))
+                    break
+            ahead.put(("", StopIteration(), session))
 
-        worker = threading.Thread(target=run, name="pg-auditor-fetch", daemon=True)
-        done = False
-        with QUICK_SWITCHES.held():  # the fetch thread must get the GIL soon after data arrives
-            worker.start()
+        workers = [
+            threading.Thread(target=run, args=(None if n else self,), name=f"pg-auditor-fetch-{n}", daemon=True)
+            for n in range(1 + extra)
+        ]
+        ended = 0
+        with QUICK_SWITCHES.held():  # the fetch threads must get the GIL soon after data arrives
+            for worker in workers:
+                worker.start()
             try:
-                while True:
+                while ended < len(workers):
                     while idle is not None and ahead.empty() and idle():
                         pass
-                    name, outcome = ahead.get()
+                    name, outcome, owner = ahead.get()
                     if isinstance(outcome, StopIteration):
-                        done = True
-                        return
-                    if isinstance(outcome, QueryUnavailable):
+                        ended += 1
+                    elif isinstance(outcome, QueryUnavailable):
                         yield name, outcome
                     elif isinstance(outcome, BaseException):
                         raise outcome
                     else:
                         try:
-                            yield name, self.rows_of(name, outcome)
+                            yield name, self.rows_of(name, outcome, owner)
                         except QueryUnavailable as exc:
                             yield name, exc
             finally:
                 stop.set()
-                if not done and worker.is_alive():  # interrupted (Ctrl-C, an error): stop the server's work now
-                    self.cancel()
-                while worker.is_alive():  # drain, so a worker blocked on a full queue can see `stop`
+                work.close()
+                if ended < len(workers):  # interrupted (Ctrl-C, an error): stop the server's work now
+                    for reader in list(readers):
+                        reader.cancel()
+                while any(w.is_alive() for w in workers):  # drain, so a worker blocked on a full queue sees `stop`
                     try:
-                        _, pending = ahead.get(timeout=0.05)
+                        _, pending, _ = ahead.get(timeout=0.05)
                     except queue.Empty:
                         continue
                     if isinstance(pending, psycopg.Cursor):
                         pending.close()
-                worker.join()
+                for worker in workers:
+                    worker.join()
+                for reader in readers[1:]:
+                    self.queries += reader.queries
+                    self.elapsed += reader.elapsed
+                    reader.conn.close()
+                self.connections = max(self.connections, len(readers))
+                if refused:
+                    self.notes.append(
+                        f"{connections} connections asked, {connections - len(refused)} opened: {refused[0]}"
+                    )
+
+    def can_add_connections(self) -> bool:
+        """Siblings read what is committed: not inside a transaction the caller opened (tests that roll
+        their DDL back), and only when this session knows how to open one."""
+        return self.reopen is not None and self.conn.info.transaction_status == TransactionStatus.IDLE
+
+    def sibling(self) -> Session:
+        """One more read-only connection like this one: same target, timeouts, secrets and skipped relations."""
+        assert self.reopen is not None
+        conn = self.reopen()
+        conn.read_only = True
+        return Session(conn=conn, timeouts=self.timeouts, secrets=self.secrets, locked=list(self.locked))
 
     def cancel(self) -> None:
         """Ask the server to cancel the query in flight, if any (a no-op on an idle connection)."""
@@ -343,13 +431,14 @@ class Session:
             return QueryUnavailable(f"not supported here: {first_line(exc)}")
         return self._failure(name, exc)
 
-    def rows_of(self, name: str, cursor: psycopg.Cursor[Any]) -> list[Any]:
-        """Build the rows of an executed query (the client's share of the work) and free its result."""
+    def rows_of(self, name: str, cursor: psycopg.Cursor[Any], owner: Session | None = None) -> list[Any]:
+        """Build the rows of an executed query (the client's share of the work) and free its result;
+        `owner` is the session whose connection ran it (a sibling's, in fetch_ahead)."""
         try:
             with cursor:
                 rows = cursor.fetchall()
         except psycopg.Error as exc:
-            raise self._failure(name, exc) from None
+            raise (owner or self)._failure(name, exc) from None
         self.rows += len(rows)
         return rows
 
@@ -393,20 +482,25 @@ def connect(
     timeouts: Timeouts | None = None,
     password: str | None = None,
 ) -> Session:
-    """Open the one read-only connection an audit uses. Raises ConnectError with a safe one-line message."""
+    """Open the read-only connection an audit uses (Session.sibling opens more like it for reading the
+    catalogs). Raises ConnectError with a safe one-line message."""
     timeouts = timeouts or Timeouts()
     conninfo, source = target.resolve()
     secrets = secrets_of(conninfo) + ([password] if password else [])
     kwargs: dict[str, Any] = {"fallback_application_name": APP_NAME, "connect_timeout": timeouts.connect}
     if password:
         kwargs["password"] = password
+
+    def reopen() -> psycopg.Connection:
+        return psycopg.connect(conninfo, autocommit=False, **kwargs)
+
     try:
-        conn = psycopg.connect(conninfo, autocommit=False, **kwargs)
+        conn = reopen()
     except psycopg.Error as exc:
         raise ConnectError(f"cannot connect: {describe_connect_error(exc, secrets)}") from None
     conn.read_only = True
     log.debug("connected via %s to %s", source, describe(conn))
-    return Session(conn=conn, timeouts=timeouts, secrets=secrets)
+    return Session(conn=conn, timeouts=timeouts, secrets=secrets, reopen=reopen)
 
 
 def describe_connect_error(exc: BaseException, secrets: list[str]) -> str:

@@ -196,6 +196,23 @@ NoQueryTextOpt = Annotated[
 ]
 
 
+ConnectionsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--connections",
+        min=1,
+        max=8,
+        help="Connections reading the catalogs at once, each query its own read-only snapshot (same as "
+        "--set collect-connections=N; fewer when the server refuses more).",
+    ),
+]
+
+
+def with_connections(settings: list[str] | None, connections: int | None) -> list[str] | None:
+    """--connections as the threshold it stands for."""
+    return [*(settings or []), f"collect_connections={connections}"] if connections is not None else settings
+
+
 def with_query_text(settings: list[str] | None, no_query_text: bool) -> list[str] | None:
     """--no-query-text as the threshold it stands for."""
     return [*(settings or []), "workload_query_text=false"] if no_query_text else settings

@@ -149,13 +149,16 @@ def check_database(
     finally:
         session.conn.close()
     progress.step("rules")
-    run_info = {
+    run_info: dict[str, Any] = {
         "started_at": timestamp(started),
         "target": where,
         "source": "database",
         "queries": session.queries,
         "rows": session.rows,
+        "connections": session.connections,
     }
+    if session.notes:
+        run_info["connections_note"] = "; ".join(session.notes)
     report = rules.finish(snap, run_info)
     report.run["seconds"] = round(time.time() - started, 2)
     return report, snap

@@ -25,6 +25,7 @@ from auditor.cli.console import (
 from auditor.cli.options import (
     ConfigOpt,
     Connection,
+    ConnectionsOpt,
     DebugOpt,
     ExcludeSchemaOpt,
     FromSnapshotOpt,
@@ -38,6 +39,7 @@ from auditor.cli.options import (
     VerboseOpt,
     open_session,
     takes_connection,
+    with_connections,
     with_query_text,
 )
 from auditor.cli.terminal import Verbosity, paths_to_stdout, showing_progress, summary
@@ -86,6 +88,7 @@ def audit(
     ] = None,
     settings: SetOpt = None,
     no_query_text: NoQueryTextOpt = False,
+    connections: ConnectionsOpt = None,
     history: HistoryOpt = None,
     compare_to: Annotated[
         str | None,
@@ -109,7 +112,7 @@ def audit(
 ) -> None:
     """Collect the catalogs, run every rule and write the report."""
     setup_logging(debug)
-    settings = with_query_text(settings, no_query_text)
+    settings = with_connections(with_query_text(settings, no_query_text), connections)
     verbosity = Verbosity(quiet, verbose)
     formats, to_stdout = output_formats(output, formats, ["md", "html", "json"])
     if (targets or all_databases) and output == STDOUT:

@@ -17,6 +17,7 @@ from auditor.cli.console import (
 )
 from auditor.cli.options import (
     Connection,
+    ConnectionsOpt,
     DebugOpt,
     ExcludeSchemaOpt,
     NoQueryTextOpt,
@@ -50,6 +51,7 @@ def collect(
     schema: SchemaOpt = None,
     exclude_schema: ExcludeSchemaOpt = None,
     no_query_text: NoQueryTextOpt = False,
+    connections: ConnectionsOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Read the catalogs into a snapshot file, to audit later with `audit --from-snapshot`."""
@@ -59,7 +61,10 @@ def collect(
     path = output_file(output, "snapshot.json")
     session = open_session(connection)
     queries = session.queries
-    snap = collect_snapshot(session, schema, exclude_schema, {"workload_query_text": False} if no_query_text else None)
+    settings: dict[str, Any] = {"workload_query_text": False} if no_query_text else {}
+    if connections is not None:
+        settings["collect_connections"] = connections
+    snap = collect_snapshot(session, schema, exclude_schema, settings or None)
     log.debug("collected with %d queries, %d rows", session.queries - queries, session.rows)
     if path is None:
         import sys
