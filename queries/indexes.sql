@@ -212,5 +212,6 @@ WHERE tc.relkind IN ('r', 'p', 'm')
   AND NOT EXISTS (
       SELECT 1 FROM pg_depend d
       WHERE d.classid = 'pg_class'::regclass AND d.objid = tc.oid AND d.deptype = 'e'
+        AND d.refclassid = 'pg_extension'::regclass
   )
 ORDER BY n.nspname, tc.relname, ic.relname;
