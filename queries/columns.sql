@@ -33,7 +33,7 @@ SELECT
     dsc.description AS comment
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
-JOIN relation_order ro ON ro.oid = c.oid
+LEFT JOIN relation_order ro ON ro.oid = c.oid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum

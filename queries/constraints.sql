@@ -10,6 +10,13 @@ WITH locked AS (
     -- the relations of locks.sql, read once on its own and passed in by the collector (unset in psql: none)
     SELECT unnest(COALESCE(NULLIF(current_setting('pg_auditor.locked', true), ''), '{}')::oid[]) AS oid
 ),
+relation_order AS (
+    -- each table's place in (schema, name) order: the rows sort on it, an integer, not on the names (see columns.sql);
+    -- every relation kind but those that never have constraints (indexes, sequences, TOAST, composite types)
+    SELECT c.oid, row_number() OVER (ORDER BY n.nspname, c.relname) AS ord
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'f', 'm', 'v')
+),
 key_names AS (
     -- aggregated from rows already in key order: an ORDER BY in each array_agg sorted every constraint's keys once
     -- per aggregate (40,000 constraints: ~80 ms of server CPU). Nothing between the sort and the GROUP BY.
@@ -96,6 +103,7 @@ SELECT
     con.conenforced AS enforced  -- PG18+
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
+LEFT JOIN relation_order ro ON ro.oid = c.oid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN key_names kn ON kn.oid = con.oid
 LEFT JOIN set_names sn ON sn.oid = con.oid  -- PG15+
@@ -111,4 +119,4 @@ WHERE con.contype IN ('p', 'u', 'f', 'c', 'x', 't')
       WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
         AND d.refclassid = 'pg_extension'::regclass
   )
-ORDER BY n.nspname, c.relname, con.conname;
+ORDER BY ro.ord, con.conname;  -- = n.nspname, c.relname, con.conname
