@@ -1,6 +1,13 @@
 -- Columns of user tables, partitioned tables, foreign tables and materialized views.
 -- pg_get_expr/pg_get_*def open the relation: not called on ones locked ACCESS EXCLUSIVE (granted or waiting).
-WITH locked AS (
+WITH relation_order AS (
+    -- each relation's place in (schema, name) order, so the 90,000 rows sort on two integers: sorted on the names
+    -- themselves (name comparisons, and their ties resolved column by column) the sort was 40% of this query
+    SELECT c.oid, row_number() OVER (ORDER BY n.nspname, c.relname) AS ord
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'f', 'm', 'v')
+),
+locked AS (
     -- the relations of locks.sql, read once on its own and passed in by the collector (unset in psql: none)
     SELECT unnest(COALESCE(NULLIF(current_setting('pg_auditor.locked', true), ''), '{}')::oid[]) AS oid
 )
@@ -26,6 +33,7 @@ SELECT
     dsc.description AS comment
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
+LEFT JOIN relation_order ro ON ro.oid = c.oid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
@@ -40,5 +48,6 @@ WHERE c.relkind IN ('r', 'p', 'f', 'm', 'v')
   AND NOT EXISTS (
       SELECT 1 FROM pg_depend d
       WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+        AND d.refclassid = 'pg_extension'::regclass
   )
-ORDER BY n.nspname, c.relname, a.attnum;
+ORDER BY ro.ord, a.attnum;  -- = n.nspname, c.relname, a.attnum

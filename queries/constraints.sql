@@ -10,27 +10,40 @@ WITH locked AS (
     -- the relations of locks.sql, read once on its own and passed in by the collector (unset in psql: none)
     SELECT unnest(COALESCE(NULLIF(current_setting('pg_auditor.locked', true), ''), '{}')::oid[]) AS oid
 ),
+relation_order AS (
+    -- each table's place in (schema, name) order: the rows sort on it, an integer, not on the names (see columns.sql);
+    -- every relation kind but those that never have constraints (indexes, sequences, TOAST, composite types)
+    SELECT c.oid, row_number() OVER (ORDER BY n.nspname, c.relname) AS ord
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'f', 'm', 'v')
+),
 key_names AS (
+    -- aggregated from rows already in key order: an ORDER BY in each array_agg sorted every constraint's keys once
+    -- per aggregate (40,000 constraints: ~80 ms of server CPU). Nothing between the sort and the GROUP BY.
     SELECT
-        con.oid,
-        array_agg(a.attname::text ORDER BY k.ord) FILTER (WHERE k.side = 'c') AS columns,
-        array_agg(a.attname::text ORDER BY k.ord) FILTER (WHERE k.side = 'f') AS ref_columns,
+        k.oid,
+        array_agg(k.attname) FILTER (WHERE k.side = 'c') AS columns,
+        array_agg(k.attname) FILTER (WHERE k.side = 'f') AS ref_columns,
         -- which of those names pg_get_constraintdef prints quoted (bit n-1: the n-th), NULL when none (the usual case)
-        bit_or(1::int8 << (k.ord::int - 1)) FILTER (WHERE k.side = 'c' AND quote_ident(a.attname) <> a.attname::text)
+        bit_or(1::int8 << (k.ord::int - 1)) FILTER (WHERE k.side = 'c' AND quote_ident(k.attname) <> k.attname)
             AS columns_quote_mask,
-        bit_or(1::int8 << (k.ord::int - 1)) FILTER (WHERE k.side = 'f' AND quote_ident(a.attname) <> a.attname::text)
+        bit_or(1::int8 << (k.ord::int - 1)) FILTER (WHERE k.side = 'f' AND quote_ident(k.attname) <> k.attname)
             AS ref_columns_quote_mask
-    FROM pg_constraint con
-    CROSS JOIN LATERAL (
-        SELECT 'c' AS side, u.attnum, u.ord, con.conrelid AS relid
-        FROM unnest(con.conkey::int2[]) WITH ORDINALITY u(attnum, ord)
-        UNION ALL
-        SELECT 'f', u.attnum, u.ord, con.confrelid
-        FROM unnest(con.confkey::int2[]) WITH ORDINALITY u(attnum, ord)
+    FROM (
+        SELECT con.oid, k.side, k.ord, a.attname::text
+        FROM pg_constraint con
+        CROSS JOIN LATERAL (
+            SELECT 'c' AS side, u.attnum, u.ord, con.conrelid AS relid
+            FROM unnest(con.conkey::int2[]) WITH ORDINALITY u(attnum, ord)
+            UNION ALL
+            SELECT 'f', u.attnum, u.ord, con.confrelid
+            FROM unnest(con.confkey::int2[]) WITH ORDINALITY u(attnum, ord)
+        ) k
+        JOIN pg_attribute a ON a.attrelid = k.relid AND a.attnum = k.attnum
+        WHERE con.conrelid <> 0 AND con.contype IN ('p', 'u', 'f', 'c', 'x', 't')
+        ORDER BY con.oid, k.ord
     ) k
-    JOIN pg_attribute a ON a.attrelid = k.relid AND a.attnum = k.attnum
-    WHERE con.conrelid <> 0 AND con.contype IN ('p', 'u', 'f', 'c', 'x', 't')
-    GROUP BY con.oid
+    GROUP BY k.oid
 ),
 set_names AS (  -- PG15+
     SELECT con.oid, array_agg(quote_ident(a.attname) ORDER BY u.ord) AS quoted_set_columns  -- PG15+
@@ -90,6 +103,7 @@ SELECT
     con.conenforced AS enforced  -- PG18+
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
+LEFT JOIN relation_order ro ON ro.oid = c.oid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN key_names kn ON kn.oid = con.oid
 LEFT JOIN set_names sn ON sn.oid = con.oid  -- PG15+
@@ -103,5 +117,6 @@ WHERE con.contype IN ('p', 'u', 'f', 'c', 'x', 't')
   AND NOT EXISTS (
       SELECT 1 FROM pg_depend d
       WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+        AND d.refclassid = 'pg_extension'::regclass
   )
-ORDER BY n.nspname, c.relname, con.conname;
+ORDER BY ro.ord, con.conname;  -- = n.nspname, c.relname, con.conname

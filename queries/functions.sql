@@ -28,5 +28,6 @@ WHERE (p.prosecdef OR p.prorettype = 'trigger'::regtype OR l.lanname IN ('sql', 
   AND NOT EXISTS (
       SELECT 1 FROM pg_depend d
       WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+        AND d.refclassid = 'pg_extension'::regclass
   )
 ORDER BY n.nspname, p.proname, 4;

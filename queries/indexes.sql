@@ -11,6 +11,12 @@ WITH RECURSIVE locked AS (
     -- the relations of locks.sql, read once on its own and passed in by the collector (unset in psql: none)
     SELECT unnest(COALESCE(NULLIF(current_setting('pg_auditor.locked', true), ''), '{}')::oid[]) AS oid
 ),
+relation_order AS (
+    -- each table's place in (schema, name) order: the rows sort on it, an integer, not on the names (see columns.sql)
+    SELECT c.oid, row_number() OVER (ORDER BY n.nspname, c.relname) AS ord
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'm')
+),
 locked_indexes AS (
     SELECT DISTINCT i.indexrelid
     FROM pg_index i JOIN locked l ON l.oid IN (i.indexrelid, i.indrelid)
@@ -195,6 +201,7 @@ SELECT
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class tc ON tc.oid = i.indrelid
+LEFT JOIN relation_order rk ON rk.oid = tc.oid
 JOIN pg_namespace n ON n.oid = tc.relnamespace
 JOIN pg_am am ON am.oid = ic.relam
 LEFT JOIN key_parts kp ON kp.indexrelid = i.indexrelid
@@ -212,5 +219,6 @@ WHERE tc.relkind IN ('r', 'p', 'm')
   AND NOT EXISTS (
       SELECT 1 FROM pg_depend d
       WHERE d.classid = 'pg_class'::regclass AND d.objid = tc.oid AND d.deptype = 'e'
+        AND d.refclassid = 'pg_extension'::regclass
   )
-ORDER BY n.nspname, tc.relname, ic.relname;
+ORDER BY rk.ord, ic.relname;  -- = n.nspname, tc.relname, ic.relname

@@ -12,5 +12,6 @@ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND NOT EXISTS (
       SELECT 1 FROM pg_depend d
       WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e'
+        AND d.refclassid = 'pg_extension'::regclass
   )
 ORDER BY n.nspname;

@@ -38,5 +38,6 @@ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND NOT EXISTS (
       SELECT 1 FROM pg_depend e
       WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e'
+        AND e.refclassid = 'pg_extension'::regclass
   )
 ORDER BY n.nspname, c.relname;

@@ -35,5 +35,6 @@ WHERE c.relkind IN ('v', 'm')
   AND NOT EXISTS (
       SELECT 1 FROM pg_depend d
       WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+        AND d.refclassid = 'pg_extension'::regclass
   )
 ORDER BY n.nspname, c.relname;

@@ -322,8 +322,9 @@ def store(snap: Snapshot, name: str, outcome: list[Any] | QueryUnavailable, role
 # Bounds on the sequences' last values: one query per chunk of sequences (each reads its sequences'
 # one-row relations under AccessShareLock). A chunk is at most max_locks_per_transaction (the lock table's
 # budget per transaction, default 64) and SEQUENCE_CHUNK sequences, so a query never takes more locks
-# than the server plans for, and a database of 10,000 sequences costs some 160 short queries.
-SEQUENCE_CHUNK = 200
+# than the server plans for. Planning grows faster than the chunk (400 sequences: 30 ms to plan, 15 ms to
+# run; 1,600: 220 ms and 60 ms), so past a few hundred more queries cost less than bigger ones.
+SEQUENCE_CHUNK = 400
 
 
 class SequenceValues:
@@ -385,12 +386,21 @@ class SequenceValues:
 
 
 def sequence_values_query(chunk: list[Any]) -> sql.Composable:
-    """`SELECT oid, last_value FROM seq UNION ALL ...` over one chunk (NULL before the first nextval)."""
-    return sql.SQL(" UNION ALL ").join(
-        sql.SQL("SELECT {oid}::bigint AS oid, CASE WHEN is_called THEN last_value END AS last_value FROM {seq}").format(
-            oid=sql.Literal(s.oid), seq=sql.Identifier(s.schema, s.name)
-        )
-        for s in chunk
+    """One row (oid, last_value) per sequence of the chunk (NULL before the first nextval).
+
+    Each sequence is a scalar subquery in one array, planned on its own: as `SELECT ... FROM seq UNION ALL
+    ...` the planner's work grew with the square of the chunk (200 sequences: 34 ms to plan, here 14 ms).
+    """
+    return sql.SQL(
+        "SELECT v.oid, v.last_value FROM unnest(ARRAY[{oids}]::bigint[], ARRAY[{values}]::bigint[]) v(oid, last_value)"
+    ).format(
+        oids=sql.SQL(", ").join(sql.Literal(s.oid) for s in chunk),
+        values=sql.SQL(", ").join(
+            sql.SQL("(SELECT CASE WHEN is_called THEN last_value END FROM {seq})").format(
+                seq=sql.Identifier(s.schema, s.name)
+            )
+            for s in chunk
+        ),
     )
 
 
