@@ -820,3 +820,56 @@ def _group(rows: list[Any], key: str) -> dict[Any, list[Any]]:
     for row in rows:
         out[getattr(row, key)].append(row)
     return dict(out)
+
+
+class Strings:
+    """One copy of each string a snapshot repeats, for the rows of one read or load.
+
+    A 10,000-table catalog holds 85 MB of strings, 24 MB of them distinct: every column row has its own
+    "integer", every index row its own "btree" and a list of its key names, every table its schema's
+    name. Rows keep the one copy seen first; strings are immutable, so nothing else can tell. (The
+    table of copies goes with this object, when the read or load is done.)
+    """
+
+    __slots__ = ("share",)
+
+    def __init__(self) -> None:
+        self.share: Callable[[str, str], str] = {}.setdefault
+
+    @staticmethod
+    def repeating(rows: list[dict[str, Any]]) -> tuple[str, ...]:
+        """The keys of rows decoded from JSON whose strings (or lists of strings) repeat across these rows:
+        the ones worth sharing (a table's name or an index's definition is its own; looking it up is waste)."""
+        seen: dict[str, set[Any]] = {}
+        for row in rows:
+            for k, v in row.items():
+                if type(v) is str:
+                    seen.setdefault(k, set()).add(v)
+                elif type(v) is list and v and type(v[0]) is str:
+                    seen.setdefault(k, set()).update(v)
+        return tuple(k for k, values in seen.items() if len(values) * 2 <= len(rows))
+
+    def rows(self, rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+        """Rows decoded from JSON, the strings under `keys` (or in lists there) shared, in place."""
+        share = self.share
+        for row in rows:
+            for k in keys:
+                v = row.get(k)
+                if type(v) is str:
+                    row[k] = share(v, v)
+                elif type(v) is list and v:
+                    row[k] = [share(x, x) if type(x) is str else x for x in v]
+        return rows
+
+    def values(self, values: list[Any], text: tuple[int, ...], lists: tuple[int, ...]) -> list[Any]:
+        """A row's values as the server sent them: `text` the positions of strings, `lists` of arrays of them."""
+        share = self.share
+        for i in text:
+            v = values[i]
+            if v is not None:
+                values[i] = share(v, v)
+        for i in lists:
+            v = values[i]
+            if v:
+                values[i] = [share(x, x) if type(x) is str else x for x in v]
+        return values
