@@ -25,7 +25,7 @@ from auditor.base import progress
 from auditor.base.durations import duration_ms
 from auditor.base.errors import AuditorError
 from auditor.base.names import qualified, quote_ident
-from auditor.base.process import GC_PAUSED
+from auditor.base.process import GC_PAUSED, give_back
 from auditor.base.resources import queries_dir
 from auditor.catalog.db import QueryUnavailable, Session
 from auditor.catalog.model import (
@@ -127,6 +127,10 @@ TEXT = frozenset(builtins[t].oid for t in ("text", "name", "varchar", "bpchar", 
 TEXT_ARRAYS = frozenset(builtins[t].array_oid for t in ("text", "name", "varchar", "bpchar", '"char"'))
 
 
+# A result this large leaves enough freed C memory behind to hand back at once (process.give_back).
+GIVE_BACK_ROWS = 5000
+
+
 def rows_of(cls: type, strings: Strings | None = None) -> RowFactory[Any]:
     """A psycopg row factory building `cls` rows straight from the values (no dict per row), passing
     through plain() only the columns whose type needs it: 250,000 rows on a 10,000-table catalog.
@@ -203,6 +207,8 @@ def collect(
                 sequences = outcome
                 continue
             store(snap, name, outcome, role)
+            if isinstance(outcome, list) and len(outcome) >= GIVE_BACK_ROWS:
+                give_back()  # the result's C memory, freed as its rows were built
         if sequences is not None:
             if not isinstance(sequences, QueryUnavailable):
                 read_sequence_values(session, snap, sequences)

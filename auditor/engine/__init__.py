@@ -10,7 +10,7 @@ import logging
 import traceback
 from typing import Any
 
-from auditor.base.process import GC_PAUSED
+from auditor.base.process import GC_PAUSED, give_back
 from auditor.catalog.model import STATISTICS_SECTIONS, NotCollectedYet, Snapshot
 from auditor.engine.config import Config
 from auditor.engine.report import Finding, Report, RuleStatus, fingerprint
@@ -95,6 +95,7 @@ class Run:
             limited={k: {"reason": v.reason, "grant": v.grant} for k, v in sorted(snap.limited.items())},
         )
         snap.forget()  # the rules' derived data, kept while they ran, is not wanted while the reports are written
+        give_back()
         return report
 
     def _prepare(self, snap: Snapshot) -> None:

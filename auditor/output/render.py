@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from markupsafe import Markup
 
 from auditor.base.errors import OutputError
+from auditor.base.process import give_back
 from auditor.base.resources import templates_dir
 from auditor.engine.report import Finding, Report
 from auditor.output import evidence, jsonout, view
@@ -402,6 +403,7 @@ def write(
                 fh.flush()
                 os.fsync(fh.fileno())  # a full disk says so here, before anything is moved
             names.append(name)
+            give_back()  # what rendering it freed, before the next one
         for name in names:
             os.replace(staging.path / name, out_dir / name)
             paths.append(out_dir / name)
