@@ -25,11 +25,20 @@ from auditor.base import progress
 from auditor.base.durations import duration_ms
 from auditor.base.errors import AuditorError
 from auditor.base.names import qualified, quote_ident
-from auditor.base.process import GC_PAUSED
+from auditor.base.process import GC_PAUSED, give_back
 from auditor.base.resources import queries_dir
 from auditor.base.thresholds import threshold
 from auditor.catalog.db import Plan, Planned, QueryUnavailable, Session
-from auditor.catalog.model import SECTIONS, InFlight, Server, Snapshot, Statement, Unavailable, row_fields
+from auditor.catalog.model import (
+    SECTIONS,
+    InFlight,
+    Server,
+    Snapshot,
+    Statement,
+    Strings,
+    Unavailable,
+    row_fields,
+)
 from auditor.catalog.workload import HIDDEN_TEXT, WORKLOAD_TOP, analyse
 
 log = logging.getLogger("pg_auditor")
@@ -128,9 +137,19 @@ COLLECT_CONNECTIONS = threshold(
 )
 
 
-def rows_of(cls: type) -> RowFactory[Any]:
+# Text types (text, name, varchar, char) and their arrays: the values Strings shares.
+TEXT = frozenset(builtins[t].oid for t in ("text", "name", "varchar", "bpchar", '"char"'))
+TEXT_ARRAYS = frozenset(builtins[t].array_oid for t in ("text", "name", "varchar", "bpchar", '"char"'))
+
+
+# A result this large leaves enough freed C memory behind to hand back at once (process.give_back).
+GIVE_BACK_ROWS = 5000
+
+
+def rows_of(cls: type, strings: Strings | None = None) -> RowFactory[Any]:
     """A psycopg row factory building `cls` rows straight from the values (no dict per row), passing
-    through plain() only the columns whose type needs it: 250,000 rows on a 10,000-table catalog."""
+    through plain() only the columns whose type needs it: 250,000 rows on a 10,000-table catalog.
+    With `strings`, text values repeated across rows (types, schema names, key names) are kept once."""
     wanted = row_fields(cls)
 
     def factory(cursor: Any) -> Any:
@@ -140,11 +159,18 @@ def rows_of(cls: type) -> RowFactory[Any]:
             return lambda values: cls(**dict(zip(names, values, strict=True)))  # raises the usual TypeError
         order = [names.index(f) for f in wanted]
         convert = {i for i, d in enumerate(desc) if d.type_code in NEEDS_PLAIN}
-        if not convert:
-            if order == list(range(len(order))):  # the query's columns in the row's field order: no reshuffle
-                return lambda values: cls(*values)
-            return lambda values: cls(*[values[i] for i in order])
-        return lambda values: cls(*[plain(values[i]) if i in convert else values[i] for i in order])
+        if convert:
+            pick = lambda values: [plain(values[i]) if i in convert else values[i] for i in order]  # noqa: E731
+        elif order == list(range(len(order))):  # the query's columns in the row's field order: no reshuffle
+            pick = list
+        else:
+            pick = lambda values: [values[i] for i in order]  # noqa: E731
+        if strings is None:
+            return lambda values: cls(*pick(values))
+        text = tuple(n for n, i in enumerate(order) if desc[i].type_code in TEXT)
+        lists = tuple(n for n, i in enumerate(order) if desc[i].type_code in TEXT_ARRAYS)
+        share = strings.values
+        return lambda values: cls(*share(pick(values), text, lists))
 
     return factory
 
@@ -190,8 +216,9 @@ def collect(
         idle = partial(meanwhile, snap)
     # the sequences' last values are read once their list is in, on the same connections
     values = SequenceValues(snap)
+    strings = Strings()  # for this read only: what the rows share stays with them, nothing in between
     planned = Plan(
-        ((name, query, rows_of(SECTIONS[name])) for name, query in plan),
+        ((name, query, rows_of(SECTIONS[name], strings)) for name, query in plan),
         awaiting=sum(1 for name, _ in plan if name == "sequences"),
     )
     ahead = session.fetch_ahead(planned, idle, connections_for(session, int(COLLECT_CONNECTIONS(snap))))
@@ -214,6 +241,8 @@ def collect(
                 ours = {str(pid) for pid in session.pids}
                 outcome = [h for h in outcome if not (h.kind == "session" and h.name in ours)]
             store(snap, name, outcome, role)
+            if isinstance(outcome, list) and len(outcome) >= GIVE_BACK_ROWS:
+                give_back()  # the result's C memory, freed as its rows were built
         if sequences is not None:
             if not isinstance(sequences, QueryUnavailable):
                 values.finish(sequences)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any, TypeVar
@@ -793,6 +794,14 @@ class Snapshot:
             cache[key] = build()
         return cache[key]
 
+    def forget(self) -> None:
+        """Drop what was derived from the rows (the lookup indexes, once() values, the analyses' caches: all
+        that is not a field): once the rules have run, the report holds what it needs, and they are built
+        again if asked for (90 MB on 10,000 tables)."""
+        kept = {f.name for f in fields(self)}
+        for name in [n for n in self.__dict__ if n not in kept]:
+            del self.__dict__[name]
+
     def available(self, section: str) -> bool:
         if isinstance(getattr(self, section, None), InFlight):
             raise NotCollectedYet(section)
@@ -820,3 +829,85 @@ def _group(rows: list[Any], key: str) -> dict[Any, list[Any]]:
     for row in rows:
         out[getattr(row, key)].append(row)
     return dict(out)
+
+
+class SharedList(list):  # type: ignore[type-arg]
+    """A row's list that other rows with the same entries share (432,000 lists of 35 distinct contents on a
+    10,000-table catalog: 32 MB). Read-only, so that no rule changes every row's by changing one: a rule
+    that wants to change it copies it first (list(x), x + [...], sorted(x))."""
+
+    __slots__ = ()
+
+    def _shared(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a snapshot row's list is shared by other rows: copy it (list(x)) to change it")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _shared
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _shared
+
+
+class Strings:
+    """One copy of each string and list a snapshot repeats, for the rows of one read or load.
+
+    A 10,000-table catalog holds 85 MB of strings, 24 MB of them distinct: every column row has its own
+    "integer", every index row its own "btree" and a list of its key names, every table its schema's
+    name. Rows keep the one copy seen first; strings are immutable, so nothing else can tell, and lists
+    are shared as SharedList, which cannot be changed. (The table of copies goes with this object, when
+    the read or load is done.)
+    """
+
+    __slots__ = ("lists", "share")
+
+    def __init__(self) -> None:
+        self.share: Callable[[str, str], str] = {}.setdefault
+        self.lists: dict[tuple[Any, ...], SharedList] = {}
+
+    def list(self, v: list[Any]) -> list[Any]:
+        """The shared copy of a list of strings (or of other plain values); v itself if it holds a mapping."""
+        share = self.share
+        key = tuple([share(x, x) if type(x) is str else x for x in v])
+        try:
+            found = self.lists.get(key)
+        except TypeError:  # a list of mappings or lists: kept as it is
+            return v
+        if found is None:
+            found = self.lists[key] = SharedList(key)
+        return found
+
+    @staticmethod
+    def repeating(rows: list[dict[str, Any]]) -> tuple[str, ...]:
+        """The keys of rows decoded from JSON whose strings (or lists) repeat across these rows: the ones
+        worth sharing (a table's name or an index's definition is its own; looking it up is waste)."""
+        seen: dict[str, set[Any]] = {}
+        for row in rows:
+            for k, v in row.items():
+                if type(v) is str:
+                    seen.setdefault(k, set()).add(v)
+                elif type(v) is list:
+                    with suppress(TypeError):  # a list of mappings: not shared
+                        seen.setdefault(k, set()).add(tuple(v))
+        return tuple(k for k, values in seen.items() if len(values) * 2 <= len(rows))
+
+    def rows(self, rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+        """Rows decoded from JSON, the strings and lists under `keys` shared, in place."""
+        share, shared_list = self.share, self.list
+        for row in rows:
+            for k in keys:
+                v = row.get(k)
+                if type(v) is str:
+                    row[k] = share(v, v)
+                elif type(v) is list:
+                    row[k] = shared_list(v)
+        return rows
+
+    def values(self, values: list[Any], text: tuple[int, ...], lists: tuple[int, ...]) -> list[Any]:
+        """A row's values as the server sent them: `text` the positions of strings, `lists` of arrays of them."""
+        share, shared_list = self.share, self.list
+        for i in text:
+            v = values[i]
+            if v is not None:
+                values[i] = share(v, v)
+        for i in lists:
+            v = values[i]
+            if v is not None:
+                values[i] = shared_list(v)
+        return values

@@ -10,7 +10,7 @@ import logging
 import traceback
 from typing import Any
 
-from auditor.base.process import GC_PAUSED
+from auditor.base.process import GC_PAUSED, give_back
 from auditor.catalog.model import STATISTICS_SECTIONS, NotCollectedYet, Snapshot
 from auditor.engine.config import Config
 from auditor.engine.report import Finding, Report, RuleStatus, fingerprint
@@ -80,7 +80,7 @@ class Run:
                 log.debug("context %s failed: %s", name, traceback.format_exc())
                 extras[name] = {"error": f"{type(exc).__name__}: {exc}"}
         scores, overall, coverage = score(findings, statuses, extras)
-        return Report(
+        report = Report(
             tool_version=snap.tool_version,
             database=database_summary(snap),
             findings=findings,
@@ -94,6 +94,9 @@ class Run:
             extras=extras,
             limited={k: {"reason": v.reason, "grant": v.grant} for k, v in sorted(snap.limited.items())},
         )
+        snap.forget()  # the rules' derived data, kept while they ran, is not wanted while the reports are written
+        give_back()
+        return report
 
     def _prepare(self, snap: Snapshot) -> None:
         if self.prepared is not snap:

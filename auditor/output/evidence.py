@@ -26,7 +26,7 @@ FIX_OPEN_LINES = 15  # a longer fix is folded (Markdown <details>, HTML <details
 # evidence's `fixes`): a stored report read back is shown whole too.
 _GROUP_CUT = re.compile(r"^-- \.\.\. and \d+ more like these\b.*$", re.M)
 # Evidence keys a grouped finding carries that the report shows in another form.
-_GROUP_KEYS = ("objects", "fixes", "count")
+_GROUP_KEYS = ("objects", "fixes", "fix_lines", "count")
 _NAME = re.compile(r"""^[\w$."-]+(\([^()]*\))?$""")
 # Evidence keys whose text values are SQL (definitions, expressions, types): shown as code.
 SQL_KEYS = frozenset(
@@ -119,7 +119,7 @@ def _sentence(value: Any, sql: bool = False) -> list[Piece]:
 def items(f: Finding) -> list[Item]:
     """The finding's evidence as labelled items, in key order; empty values and grouped duplicates left out."""
     evidence = f.evidence or {}
-    skip = set(_GROUP_KEYS) if isinstance(evidence.get("details"), list) else {"fixes"}
+    skip = set(_GROUP_KEYS) if isinstance(evidence.get("details"), list) else {"fixes", "fix_lines"}
     out = []
     for key in sorted(evidence):
         value = evidence[key]
@@ -143,6 +143,23 @@ def whole_fix(f: Finding) -> str:
     if fix and _GROUP_CUT.search(fix) and isinstance(fixes, list) and all(isinstance(x, str) for x in fixes):
         return "\n".join(x.strip() for x in fixes)
     return fix
+
+
+def member_fixes(f: Finding) -> list[str]:
+    """A grouped finding's fix, one entry per member that has one, in the members' order: `fix` cut where
+    evidence.fix_lines says (reports written before it: evidence.fixes). [] for a finding of one object."""
+    evidence = f.evidence or {}
+    counts = evidence.get("fix_lines")
+    if isinstance(counts, list) and f.fix and all(isinstance(n, int) and n > 0 for n in counts):
+        lines = f.fix.split("\n")
+        if sum(counts) == len(lines):
+            out, start = [], 0
+            for n in counts:
+                out.append("\n".join(lines[start : start + n]))
+                start += n
+            return out
+    fixes = evidence.get("fixes")
+    return [x for x in fixes if isinstance(x, str)] if isinstance(fixes, list) else []
 
 
 def fix_lines(f: Finding) -> int:

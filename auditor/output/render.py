@@ -23,11 +23,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from markupsafe import Markup
 
 from auditor.base.errors import OutputError
+from auditor.base.process import give_back
 from auditor.base.resources import templates_dir
 from auditor.engine.report import Finding, Report
 from auditor.output import evidence, jsonout, view
@@ -182,7 +183,8 @@ def script_hash(html: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode("ascii")
 
 
-def _html(report: Report, fail_on: str | None, outputs: view.Outputs | None = None) -> str:
+def _html_page(report: Report, fail_on: str | None, outputs: view.Outputs | None) -> Iterator[str]:
+    """The page in pieces as the template makes them (its CSP placeholder still in)."""
     env = environment("html", report.partial)
     v = view.build(report, view.HTML_CAPS, fail_on)
     data = {
@@ -194,12 +196,30 @@ def _html(report: Report, fail_on: str | None, outputs: view.Outputs | None = No
     }
     script = (templates_dir() / "report.js").read_text(encoding="utf-8")
     sql = (outputs or view.Outputs()).name("sql", "sql")
-    html = env.get_template("report.html.j2").render(report=report, v=v, data=data, script=Markup(script), sql=sql)
+    return env.get_template("report.html.j2").generate(report=report, v=v, data=data, script=Markup(script), sql=sql)
+
+
+def _html(report: Report, fail_on: str | None, outputs: view.Outputs | None = None) -> str:
+    html = "".join(_html_page(report, fail_on, outputs))
     return html.replace("__CSP_SCRIPT_HASH__", script_hash(html))
+
+
+def _html_to(report: Report, fail_on: str | None, outputs: view.Outputs | None, fh: TextIO) -> None:
+    """The page written as it is made (4.7 MB on a 10,000-table catalog). The one inline script is
+    report.js as is (no value of the report is in it), so its hash is known before the page is made."""
+    script = (templates_dir() / "report.js").read_text(encoding="utf-8")
+    digest = script_hash(f"<script>{script}</script>")
+    for piece in _html_page(report, fail_on, outputs):
+        fh.write(piece.replace("__CSP_SCRIPT_HASH__", digest) if "__CSP_" in piece else piece)
 
 
 def _json(report: Report, fail_on: str | None, outputs: view.Outputs | None = None) -> str:
     return jsonout.dumps(envelope(report)) + "\n"
+
+
+def _json_to(report: Report, fail_on: str | None, outputs: view.Outputs | None, fh: TextIO) -> None:
+    jsonout.dump(envelope(report), fh)
+    fh.write("\n")
 
 
 def _sarif(report: Report, fail_on: str | None, outputs: view.Outputs | None = None) -> str:
@@ -214,10 +234,10 @@ def _junit(report: Report, fail_on: str | None, outputs: view.Outputs | None = N
     return to_junit(report, fail_on or report.run.get("fail_on") or "high")
 
 
-def markdown_levels(
-    report: Report, fail_on: str | None = None, outputs: view.Outputs | None = None, over_budget: bool = False
-) -> Iterator[tuple[view.Level, str]]:
-    """The Markdown at each level of view.LEVELS in turn, most detailed first (rendered when asked for)."""
+def _markdown_pages(
+    report: Report, fail_on: str | None, outputs: view.Outputs | None, over_budget: bool
+) -> list[tuple[view.Level, Callable[[], str]]]:
+    """Each level of view.LEVELS (most detailed first) and what renders the Markdown at it."""
     v = view.build(report, view.MD_CAPS, fail_on)
     outputs = outputs or view.Outputs()
     template = environment("md", report.partial).get_template("report.md.j2")
@@ -232,17 +252,45 @@ def markdown_levels(
         "EVIDENCE_LIST_MAX": 10,
         "over_budget": over_budget,
     }
-    for level in view.LEVELS[-1:] if over_budget else view.LEVELS:
-        yield level, template.render(page, level=level, plans=view.plan(v["groups"], level))
+
+    def at(level: view.Level) -> Callable[[], str]:
+        return lambda: template.render(page, level=level, plans=view.plan(v["groups"], level))
+
+    return [(level, at(level)) for level in (view.LEVELS[-1:] if over_budget else view.LEVELS)]
+
+
+def markdown_levels(
+    report: Report, fail_on: str | None = None, outputs: view.Outputs | None = None, over_budget: bool = False
+) -> Iterator[tuple[view.Level, str]]:
+    """The Markdown at each level of view.LEVELS in turn, most detailed first (rendered when asked for)."""
+    for level, page in _markdown_pages(report, fail_on, outputs, over_budget):
+        yield level, page()
 
 
 def _markdown(report: Report, fail_on: str | None, outputs: view.Outputs | None = None) -> str:
     """The Markdown at the most detailed level that fits a GitHub comment; if none does, the last
-    level, which then says so."""
-    for _level, text in markdown_levels(report, fail_on, outputs):
+    level, which then says so. Each level is shorter than the one before, so the levels are bisected:
+    four renders at most instead of up to eleven, and on a large catalog never the first, most detailed
+    one (10 MB and a second on 10,000 tables, to keep the 16 kB of the last)."""
+    pages = [page for _level, page in _markdown_pages(report, fail_on, outputs, False)]
+    fitting: dict[int, str] = {}
+
+    def fits(i: int) -> bool:
+        text = pages[i]()
         if len(text) <= view.MD_BUDGET:
-            return text
-    return next(markdown_levels(report, fail_on, outputs, over_budget=True))[1]
+            fitting[i] = text
+        return i in fitting
+
+    lo, hi = 0, len(pages)  # the first level that fits is in [lo, hi); hi: none does
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if fits(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    if lo < len(pages):
+        return fitting[lo]
+    return _markdown_pages(report, fail_on, outputs, True)[0][1]()
 
 
 def _fix_script(report: Report, fail_on: str | None, outputs: view.Outputs | None = None) -> str:
@@ -257,13 +305,15 @@ class Format:
 
     extension: str
     render: Callable[[Report, str | None, view.Outputs | None], str]
+    # writes the same text to an open file as it is made (the large formats): never held whole
+    stream: Callable[[Report, str | None, view.Outputs | None, TextIO], None] | None = None
 
 
 # The formats, in the order --help and the docs name them. A new format is one writer and one row.
 WRITERS: dict[str, Format] = {
     "md": Format("md", _markdown),
-    "html": Format("html", _html),
-    "json": Format("json", _json),
+    "html": Format("html", _html, _html_to),
+    "json": Format("json", _json, _json_to),
     "sarif": Format("sarif", _sarif),
     "junit": Format("junit.xml", _junit),
     "sql": Format("sql", _fix_script),
@@ -331,20 +381,29 @@ def write(
     fail_on: str | None = None,
     staging: Staging | None = None,
 ) -> list[Path]:
-    """Write every format whole and return the paths: all are rendered and written to a staging directory
-    in out_dir (see prepare), then moved in together, so out_dir never holds one run's Markdown beside
-    another's HTML, nor a half-written file. On failure nothing is moved and the staging is removed."""
+    """Write every format whole and return the paths: all are written to a staging directory in out_dir
+    (see prepare), then moved in together, so out_dir never holds one run's Markdown beside another's
+    HTML, nor a half-written file. On failure nothing is moved and the staging is removed. The HTML and
+    JSON are written as they are made, never held whole (tens of MB on a large catalog)."""
     staging = staging or prepare(out_dir, stem, formats)
     paths: list[Path] = []
     try:
         outputs = view.Outputs(stem, tuple(formats))
-        rendered = {fmt: render(report, fmt, fail_on, outputs) for fmt in formats}  # render all before writing any
-        names = [f"{stem}.{WRITERS[fmt].extension}" for fmt in rendered]
-        for name, text in zip(names, rendered.values(), strict=True):
+        names = []
+        for fmt in formats:
+            if fmt not in WRITERS:
+                raise ValueError(f"unknown format {fmt!r}")
+            writer = WRITERS[fmt]
+            name = f"{stem}.{writer.extension}"
             with open(staging.path / name, "w", encoding="utf-8") as fh:
-                fh.write(text)
+                if writer.stream is not None:
+                    writer.stream(report, fail_on, outputs, fh)
+                else:
+                    fh.write(writer.render(report, fail_on, outputs))
                 fh.flush()
                 os.fsync(fh.fileno())  # a full disk says so here, before anything is moved
+            names.append(name)
+            give_back()  # what rendering it freed, before the next one
         for name in names:
             os.replace(staging.path / name, out_dir / name)
             paths.append(out_dir / name)

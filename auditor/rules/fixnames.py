@@ -42,7 +42,9 @@ def _taken_constraints(snap: Snapshot, t: Table) -> set[str]:
 
 
 def _relation_names(snap: Snapshot, schema: str) -> set[str]:
-    return set(snap.once(("fixnames", "relations by schema"), lambda: _relation_names_by_schema(snap)).get(schema, ()))
+    """The schema's set itself, taken out of the map (no copy: 10 MB on 10,000 tables): asked for once per
+    schema, then kept by _taken."""
+    return snap.once(("fixnames", "relations by schema"), lambda: _relation_names_by_schema(snap)).pop(schema, set())
 
 
 def _relation_names_by_schema(snap: Snapshot) -> dict[str, set[str]]:

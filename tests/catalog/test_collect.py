@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import psycopg
@@ -129,6 +130,24 @@ def test_snapshot_round_trip_is_lossless(conn, tmp_path):
     again = snapshot_file.load(path)
     assert snapshot_file.to_dict(again) == snapshot_file.to_dict(snap)
     assert again.table_by_name[("public", "rt")].comment == "x"
+
+
+def test_snapshot_rows_share_strings_and_lists_read_only(conn, tmp_path):
+    """Rows keep one copy of what they repeat, read and loaded alike; a shared list cannot be changed."""
+    conn.execute("CREATE TABLE sh1 (a int, b int); CREATE TABLE sh2 (a int, b int);"
+                 "CREATE INDEX ON sh1 (a, b); CREATE INDEX ON sh2 (a, b)")  # fmt: skip
+    snap = collect(Session(conn=conn))
+    path = tmp_path / "snap.json"
+    snapshot_file.save(snap, path)
+    hand_made = tmp_path / "indented.json"  # not laid out as save() lays it out: read whole
+    hand_made.write_text(json.dumps(snapshot_file.to_dict(snap), indent=2))
+    for again in (snap, snapshot_file.load(path)):  # read from the server; loaded as save() lays it out
+        one, two = (i for i in again.indexes if i.name in ("sh1_a_b_idx", "sh2_a_b_idx"))
+        assert one.columns is two.columns and one.method is two.method
+        with pytest.raises(TypeError, match="shared by other rows"):
+            one.columns.append("c")
+        assert two.columns == ["a", "b"] and one.columns + ["c"] == ["a", "b", "c"]  # noqa: RUF005 (a plain list out)
+    assert snapshot_file.to_dict(snapshot_file.load(hand_made)) == snapshot_file.to_dict(snap)
 
 
 def test_bad_snapshot_files_are_clear_errors(tmp_path):

@@ -13,6 +13,7 @@ import pytest
 from auditor.base.text import sql_comment
 from auditor.engine import Run
 from auditor.engine.config import Config
+from auditor.output.evidence import member_fixes
 from auditor.output.fix_script import FIX_ORDER, block, fix_script, fixes
 from auditor.output.render import render
 
@@ -73,8 +74,10 @@ def test_a_grouped_finding_holds_every_member_fix_whole_and_runs(pg_server) -> N
     with scratch_database(pg_server, "pga_fix_script_grouped", ddl) as dsn:
         report = Run(config).finish(snapshot_of(dsn), {"source": "test"})
         (grouped,) = [f for f in report.active if f.code == "ISO015"]
-        assert grouped.evidence["count"] == 6 and len(grouped.evidence["fixes"]) == 6
-        assert grouped.fix == "\n".join(grouped.evidence["fixes"])  # whole in `fix` (and so in the JSON)
+        members = member_fixes(grouped)  # each member's fix, cut from `fix` where evidence.fix_lines says
+        assert grouped.evidence["count"] == 6 and len(members) == 6 and "fixes" not in grouped.evidence
+        assert grouped.fix == "\n".join(members)  # whole in `fix` (and so in the JSON), once
+        assert all(m.count("VALIDATE CONSTRAINT") == 1 for m in members)
         (in_json,) = [x for x in json.loads(render(report, "json"))["findings"] if x["code"] == "ISO015"]
         assert in_json["fix"].count("VALIDATE CONSTRAINT") == 6
         text = fix_script(report)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import io
 import json
 from collections import OrderedDict
 
@@ -43,6 +44,18 @@ DOCS = st.recursive(
 @given(DOCS)
 def test_any_document(doc):
     assert jsonout.dumps(doc) == reference(doc)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(DOCS, max_size=3000).map(lambda docs: {"findings": docs}) | DOCS)
+def test_dump_writes_what_dumps_returns(doc):
+    """Written to a file as it is made (in pieces, flushed every few thousand), or rewritten whole when
+    only json.dumps can write it: the same text."""
+    fh = io.StringIO()
+    fh.write("head ")
+    start = fh.tell()
+    jsonout.dump(doc, fh)
+    assert fh.getvalue()[start:] == reference(doc)
 
 
 @settings(max_examples=100, deadline=None)

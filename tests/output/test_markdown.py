@@ -258,6 +258,7 @@ def test_evidence_is_words_lists_and_small_tables_never_json() -> None:
         "details": [{"object": f"app.t{i}", "message": f"app.t{i} has no RLS"} for i in range(30)],
         "objects": [f"app.t{i}" for i in range(30)],
         "fixes": ["ALTER TABLE app.t0 ENABLE ROW LEVEL SECURITY;"],
+        "fix_lines": [1] * 30,
         "flag": True,
         "empty": [],
     }
@@ -266,7 +267,7 @@ def test_evidence_is_words_lists_and_small_tables_never_json() -> None:
     assert "  - `a_idx`: 64 kB" in md
     assert "- objects (30):" in md and "  - app.t9 has no RLS" in md and "app.t10 has" not in md
     assert "  - and 20 more, all listed in the HTML report" in md
-    assert "- flag: yes" in md and "empty" not in md and "fixes" not in md
+    assert "- flag: yes" in md and "empty" not in md and "fixes" not in md and "fix lines" not in md
     assert md.count("objects") == 1  # the grouped finding's entries, once (not also its bare object list)
     assert not re.search(r'[{}"]', md)
     page = str(evidence.evidence_html(dataclasses.replace(f, evidence=ev)))
