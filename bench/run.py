@@ -107,7 +107,8 @@ def timed(cmd: list[str], env: dict[str, str] | None = None, server: ServerCpu |
     server_before = server.read() if server else None
     started = time.perf_counter()
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
+        # cwd: `python -m` puts the working directory first on sys.path, ahead of PYTHONPATH (the checkout measured)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env, cwd=tempfile.gettempdir())
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.perf_counter() - started
