@@ -341,7 +341,7 @@ def shares(expr: str | None, subj: Subject) -> bool:
     return False
 
 
-@dataclass
+@dataclass(slots=True)
 class ExprIssues:
     always_true: bool = False
     null_branches: list[str] = field(default_factory=list)
