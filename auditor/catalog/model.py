@@ -659,8 +659,8 @@ class Snapshot:
         return _group(self.columns, "table_oid")
 
     @cached_property
-    def column_by_name(self) -> dict[tuple[int, str], Column]:
-        return {(c.table_oid, c.name): c for c in self.columns}
+    def column_by_name(self) -> ColumnsByName:
+        return ColumnsByName(self.columns_of)
 
     @cached_property
     def indexes_of(self) -> dict[int, list[Index]]:
@@ -829,6 +829,43 @@ def _group(rows: list[Any], key: str) -> dict[Any, list[Any]]:
     for row in rows:
         out[getattr(row, key)].append(row)
     return dict(out)
+
+
+class ColumnsByName:
+    """(table oid, column name) -> Column, found in the table's own columns (columns_of): a dict with a tuple
+    key for every column was 46 MB on 50,000 tables. `in`, [key] and get() as a dict's; a wide table's
+    columns get a dict of their own on the first lookup, so that no lookup scans more than WIDE columns."""
+
+    WIDE = 16
+    __slots__ = ("_of", "_wide")
+
+    def __init__(self, columns_of: dict[int, list[Column]]) -> None:
+        self._of = columns_of
+        self._wide: dict[int, dict[str, Column]] = {}
+
+    def get(self, key: tuple[int, str], default: Column | None = None) -> Column | None:
+        oid, name = key
+        cols = self._of.get(oid)
+        if cols is None:
+            return default
+        if len(cols) > self.WIDE:
+            by_name = self._wide.get(oid)
+            if by_name is None:
+                by_name = self._wide[oid] = {c.name: c for c in cols}
+            return by_name.get(name, default)
+        for c in reversed(cols):  # the last of equal names, as a dict built in order keeps
+            if c.name == name:
+                return c
+        return default
+
+    def __getitem__(self, key: tuple[int, str]) -> Column:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, tuple) and self.get(key) is not None  # type: ignore[arg-type]
 
 
 class SharedList(list):  # type: ignore[type-arg]

@@ -16,7 +16,7 @@ def fingerprint(code: str, obj: Obj, members: tuple[str, ...] = ()) -> str:
     return hashlib.sha256(json.dumps(ident, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
 
 
-@dataclass
+@dataclass(slots=True)
 class Finding:
     code: str
     slug: str

@@ -188,7 +188,8 @@ def _group(snap: Snapshot, items: list[Hit], what: str, severity: str | None, me
     """One line for hits of one severity."""
     schemas = {h.obj.schema for h in items}
     obj = Obj("schema", name=next(iter(schemas))) if len(schemas) == 1 and None not in schemas else _db(snap)
-    examples = ", ".join(h.obj.display for h in items[:3])
+    shown = [h.obj.display for h in items]  # once: the objects and the details share each string
+    examples = ", ".join(shown[:3])
     fixes = [h.fix for h in items if h.fix]
     # every member's fix, whole and in the members' order: `-f sql`, the JSON and SARIF carry what a DBA runs
     # (the Markdown and HTML fold a long one). evidence.fix_lines says where each one ends, to pick from
@@ -200,8 +201,8 @@ def _group(snap: Snapshot, items: list[Hit], what: str, severity: str | None, me
         message=f"{len(items)} {what} (e.g. {examples})",
         evidence={
             "count": len(items),
-            "objects": [h.obj.display for h in items],
-            "details": [{"object": h.obj.display, "message": h.message, **h.evidence} for h in items],
+            "objects": shown,
+            "details": [{"object": o, "message": h.message, **h.evidence} for o, h in zip(shown, items, strict=True)],
             "fix_lines": [x.count("\n") + 1 for x in fixes],
         },
         fix=fix,
