@@ -220,7 +220,7 @@ def single_key(snap: Snapshot, t: Table) -> str | None:
 def polymorphic_ids(snap: Snapshot, t: Table) -> Mapping[str, str]:
     """Rails polymorphic associations: x_id beside x_type. They point at several tables, so no FK can hold them.
     (Once per table: resolution asks for every column.)"""
-    return _per_table(snap, "polymorphic_ids", t, _polymorphic_ids)
+    return _per_table(snap, "polymorphic_ids", t, _polymorphic_ids, _NO_PAIRS)
 
 
 def _polymorphic_ids(snap: Snapshot, t: Table) -> dict[str, str]:
@@ -235,21 +235,21 @@ def _polymorphic_ids(snap: Snapshot, t: Table) -> dict[str, str]:
 def foreign_keys_on(snap: Snapshot, t: Table) -> list[Constraint]:
     """Foreign keys of a table; for a partitioned table also those declared on its partitions only.
     (Once per table: resolution asks for every column; callers do not change the list.)"""
-    return _per_table(snap, "foreign_keys_on", t, _foreign_keys_on)
+    return _per_table(snap, "foreign_keys_on", t, _foreign_keys_on, _NONE)
 
 
 _NONE = SharedList()  # read-only: the answer of most tables, one empty list for all of them
 _NO_PAIRS: Mapping[str, str] = MappingProxyType({})
 
 
-def _per_table(snap: Snapshot, name: str, t: Table, build: Callable[[Snapshot, Table], Any]) -> Any:
-    """build(snap, t), once per snapshot and table: in one map per name keyed by the oid, an empty answer
-    shared (a tuple key and an empty dict or list for each of 50,000 tables were 15 MB). A build that raises
-    stores nothing."""
+def _per_table(snap: Snapshot, name: str, t: Table, build: Callable[[Snapshot, Table], Any], empty: Any) -> Any:
+    """build(snap, t), once per snapshot and table: in one map per name keyed by the oid, with `empty` (one
+    read-only value) for every empty answer (a tuple key and an empty dict or list for each of 50,000 tables
+    were 15 MB). A build that raises stores nothing."""
     cache = snap.once(name, dict)
     found = cache.get(t.oid)
     if found is None:
-        found = cache[t.oid] = build(snap, t) or (_NONE if name == "foreign_keys_on" else _NO_PAIRS)
+        found = cache[t.oid] = build(snap, t) or empty
     return found
 
 

@@ -368,13 +368,13 @@ class SequenceValues:
 
     def __init__(self, snap: Snapshot) -> None:
         self.snap = snap
+        self.locked = {lk.oid for lk in snap.locks}  # read before any section: skipped, as tables are
         self.chunks: dict[str, list[Any]] = {}
         self.values: dict[int, Any] = {}
         self.lost: dict[str, str] = {}  # chunk -> why it was not read
 
     def queries(self, sequences: list[Any]) -> list[Planned]:
-        locked = {lk.oid for lk in self.snap.locks}
-        wanted = [s for s in sequences if s.readable and s.oid not in locked]
+        wanted = [s for s in sequences if s.readable and s.oid not in self.locked]
         try:
             per_tx = int(self.snap.server.settings.get("max_locks_per_transaction") or 64)
         except ValueError:
@@ -396,8 +396,7 @@ class SequenceValues:
         for chunk in self.chunks.values():
             for s in chunk:
                 s.last_value = self.values.get(s.oid)
-        locked = {lk.oid for lk in self.snap.locks}
-        skipped = [s for s in sequences if s.readable and s.oid in locked]
+        skipped = [s for s in sequences if s.readable and s.oid in self.locked]
         notes = []
         if skipped:
             names = ", ".join(qualified(s.schema, s.name) for s in skipped[:20])

@@ -77,7 +77,7 @@ def new_name(snap: Snapshot, t: Table, parts: Sequence[str], suffix: str, *, kin
     """A free name for a new object of `kind` on (or, for a relation, beside) table t: parts and suffix
     joined by "_" (e.g. new_name(snap, t, [t.name, "tenant_id"], "idx")), within 63 bytes, not used in
     the snapshot nor given out before in this run; "_2", "_3", ... before the suffix when it is."""
-    memo: dict[str, str] = snap.once(("fixnames", "given"), dict)
+    memo: dict[str, str] = snap.once(("fixnames", "answers"), dict)  # request -> the name it got
     # one string, not a tuple of tuples: a run asks 230,000 times on 50,000 tables (names hold no NUL)
     request = "\0".join((kind, str(t.oid), *parts, suffix))
     if request in memo:
