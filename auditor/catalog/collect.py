@@ -231,10 +231,11 @@ def collect(
                 continue
             done += 1
             progress.step("read", name, done, total)
-            if name == "sequences":  # held back (still in flight for the rules) until their last values are in
+            if name == "sequences":  # the list now; the last values (read next) make it whole in values.finish
                 sequences = outcome
                 planned.add([] if isinstance(outcome, QueryUnavailable) else values.queries(outcome))
-                continue
+                if values.chunks and idle is not None:
+                    snap.sequence_values = InFlight("sequence_values")  # before any rule can see the list
             if name == "horizon" and not isinstance(outcome, QueryUnavailable):
                 # this audit's own connections hold no horizon back: each is in session.pids before its
                 # first query, so before any horizon result that could list it arrives
@@ -243,10 +244,9 @@ def collect(
             store(snap, name, outcome, role)
             if isinstance(outcome, list) and len(outcome) >= GIVE_BACK_ROWS:
                 give_back()  # the result's C memory, freed as its rows were built
-        if sequences is not None:
-            if not isinstance(sequences, QueryUnavailable):
-                values.finish(sequences)
-            store(snap, "sequences", sequences, role)
+        if sequences is not None and not isinstance(sequences, QueryUnavailable):
+            values.finish(sequences)
+        snap.__dict__.pop("sequence_values", None)  # the values are in: Snapshot.last_values() answers
     # in plan order, whatever order the connections delivered in
     order = {name: n for n, (name, _) in enumerate(plan)}
     snap.unavailable = dict(sorted(snap.unavailable.items(), key=lambda kv: order.get(kv[0], -1)))

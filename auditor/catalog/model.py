@@ -11,7 +11,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from auditor.base.names import qualified
 from auditor.catalog.constraintdef import BUILT, constraint_definition
@@ -639,6 +639,15 @@ class Snapshot:
     limited: dict[str, Unavailable] = field(default_factory=dict)  # read, but only what this role may see
     filters: dict[str, list[str]] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict, repr=False)  # thresholds for this run, not saved
+    # InFlight("sequence_values") while the collector reads the sequences' last values, after their list has
+    # arrived: what needs the names only (the fixes' new names) runs then; what needs the values waits.
+    sequence_values: ClassVar[Any] = None
+
+    def last_values(self) -> list[Sequence]:
+        """The sequences, for a rule that reads their last_value: raises NotCollectedYet until those are read."""
+        if isinstance(self.sequence_values, InFlight):
+            raise NotCollectedYet("sequence_values")
+        return self.sequences
 
     # ---- lookups (built once, on first use) -------------------------------------------------
 
@@ -812,7 +821,8 @@ class Snapshot:
         return section is None or not isinstance(getattr(self, section), InFlight)
 
     def in_flight(self) -> list[str]:
-        return [name for name in SECTIONS if isinstance(getattr(self, name), InFlight)]
+        pending = [name for name in SECTIONS if isinstance(getattr(self, name), InFlight)]
+        return pending + ["sequence_values"] if isinstance(self.sequence_values, InFlight) else pending
 
     @property
     def statistics_from_standby(self) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+import ast
+from dataclasses import fields, replace
+from pathlib import Path
 
 from auditor import engine
 from auditor.catalog.collect import READ_ORDER, collect
@@ -52,6 +54,7 @@ def test_rules_run_at_every_point_of_the_read_give_the_same_report(pg_server):
             session.conn.close()
     expected = render.render(engine.run(fresh_copy(whole)), "json")
 
+    assert any(s.last_value for s in whole.sequences), "no sequence has a value: the values' wait tests nothing"
     replay = fresh_copy(whole)
     for name in READ_ORDER:
         setattr(replay, name, InFlight(name))
@@ -61,12 +64,40 @@ def test_rules_run_at_every_point_of_the_read_give_the_same_report(pg_server):
         while rules.step(replay):
             pass
         ran_before_last = len(rules.results)
-        setattr(replay, name, getattr(whole, name))
+        if name == "sequences":  # as the collector stores it: the list, its last values still being read
+            replay.sequences = [replace(s, last_value=None) for s in whole.sequences]
+            replay.sequence_values = InFlight("sequence_values")
+        else:
+            setattr(replay, name, getattr(whole, name))
+    while rules.step(replay):
+        pass
+    for s, read in zip(replay.sequences, whole.sequences, strict=True):
+        s.last_value = read.last_value
+    del replay.sequence_values
     got = render.render(rules.finish(replay), "json")
 
     assert got == expected
     assert 0 < ran_before_last < len(rules.rules)  # some rules ran early, some had to wait
     assert rules.waiting, "no rule ever reached a section in flight: the replay tested nothing"
+    assert "sequence_values" in rules.waiting.values(), "no rule waited for the sequences' last values"
+
+
+def test_whatever_reads_a_last_value_waits_for_the_values():
+    """A function that reads Sequence.last_value gets its sequences from Snapshot.last_values(), which stops
+    it while the values are read: snap.sequences has the list then, with every last_value still None."""
+    root = Path(engine.__file__).resolve().parent.parent
+    readers = []
+    for path in sorted((root / "rules").rglob("*.py")) + sorted((root / "analysis").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            inner = list(ast.walk(node))
+            if not any(isinstance(n, ast.Attribute) and n.attr == "last_value" for n in inner):
+                continue
+            readers.append(f"{path.name}:{node.name}")
+            waits = any(isinstance(n, ast.Attribute) and n.attr == "last_values" for n in inner)
+            assert waits, f"{path.relative_to(root)}:{node.lineno} {node.name} reads last_value without last_values()"
+    assert len(readers) >= 4, readers  # CON011, CON019, CON003's share, PAR's position: the guard sees them
 
 
 def fresh_copy(snap: Snapshot) -> Snapshot:

@@ -45,7 +45,7 @@ def narrow_share(snap: Snapshot, ref: Table, rcol: Column, col: Column) -> float
     if not snap.available("sequences"):
         return None
     seq = next(
-        (s for s in snap.sequences if s.owner_table_oid == ref.oid and s.owner_column == rcol.name and s.readable),
+        (s for s in snap.last_values() if s.owner_table_oid == ref.oid and s.owner_column == rcol.name and s.readable),
         None,
     )
     if seq is None:

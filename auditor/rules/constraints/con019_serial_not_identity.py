@@ -66,7 +66,7 @@ def serial_not_identity(snap: Snapshot) -> Iterator[Hit]:
     it before the insert: ignore the rule for the column with an `ignore-objects` entry.
     """
     tables = {t.oid for t in snap.user_tables if t.kind in ("r", "p")}
-    for s in sorted(snap.sequences, key=lambda s: (s.schema, s.name)):
+    for s in sorted(snap.last_values(), key=lambda s: (s.schema, s.name)):
         if s.owner_kind != "a" or s.owner_table_oid not in tables or not s.owner_column:
             continue
         t = snap.table_by_oid[s.owner_table_oid]

@@ -203,7 +203,7 @@ def position_now(snap: Snapshot, t: Table, layout: RangeLayout) -> Any:
         return int(now_of(snap).timestamp() * EPOCH_FACTOR[pset.epoch])
     key = t.partition_key_columns[0]
     seq = next(
-        (s for s in snap.sequences if s.owner_table_oid == t.oid and s.owner_column == key and s.last_value),
+        (s for s in snap.last_values() if s.owner_table_oid == t.oid and s.owner_column == key and s.last_value),
         None,
     )
     return seq.last_value if seq else None
@@ -418,7 +418,7 @@ def unread_positions(snap: Snapshot) -> list[str]:
         if t.partition_strategy != "r" or t.oid in judged or not t.partition_key_columns:
             continue
         key = t.partition_key_columns[0]
-        seq = next((q for q in snap.sequences if q.owner_table_oid == t.oid and q.owner_column == key), None)
+        seq = next((q for q in snap.last_values() if q.owner_table_oid == t.oid and q.owner_column == key), None)
         if seq is not None and seq.readable and seq.last_value is None and (seq.oid in locked or failed):
             out.append(t.qualified)
     return out
