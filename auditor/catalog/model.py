@@ -822,7 +822,7 @@ class Snapshot:
 
     def in_flight(self) -> list[str]:
         pending = [name for name in SECTIONS if isinstance(getattr(self, name), InFlight)]
-        return pending + ["sequence_values"] if isinstance(self.sequence_values, InFlight) else pending
+        return [*pending, "sequence_values"] if isinstance(self.sequence_values, InFlight) else pending
 
     @property
     def statistics_from_standby(self) -> bool:

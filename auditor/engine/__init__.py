@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+import zlib
 from typing import Any
 
 from auditor.base.process import GC_PAUSED, give_back
@@ -49,7 +50,7 @@ class Run:
             if rule.code in self.results or not snap.arrived(self.waiting.get(rule.code)):
                 continue
             try:
-                self.results[rule.code] = run_rule(rule, snap, self.config)
+                self.results[rule.code] = packed(run_rule(rule, snap, self.config))
             except NotCollectedYet as pending:
                 self.waiting[rule.code] = pending.section
             return True
@@ -62,7 +63,7 @@ class Run:
         with GC_PAUSED.held():  # rules build acyclic data; a full collection would walk the whole snapshot
             for rule in self.rules:
                 if rule.code not in self.results:
-                    self.results[rule.code] = run_rule(rule, snap, self.config)
+                    self.results[rule.code] = packed(run_rule(rule, snap, self.config))
         log.debug("%d of %d rules ran while the catalogs were read", early, len(self.rules))
         statuses: list[RuleStatus] = []
         findings: list[Finding] = []
@@ -96,12 +97,32 @@ class Run:
         )
         snap.forget()  # the rules' derived data, kept while they ran, is not wanted while the reports are written
         give_back()
+        for f in findings:  # in the room the derived data left
+            if type(f.fix) is PackedFix:
+                f.fix = zlib.decompress(f.fix).decode("utf-8")
         return report
 
     def _prepare(self, snap: Snapshot) -> None:
         if self.prepared is not snap:
             snap.settings = self.config.thresholds_for_run()
             self.prepared = snap
+
+
+# A fix this long is held deflated from its rule to the end of Run.finish, while the rules' derived data and
+# the snapshot peak with it: the long fixes of grouped findings are repetitive SQL (on 10,000 tables 18 MB of
+# them, on 50,000 tables 90 MB, deflate to a tenth), and the reports read them only once that data is gone.
+PACK_FIX_AT = 4096
+
+
+class PackedFix(bytes):
+    """A finding's fix, deflated UTF-8: only inside a Run (run_rule's findings are never packed)."""
+
+
+def packed(result: tuple[RuleStatus, list[Finding]]) -> tuple[RuleStatus, list[Finding]]:
+    for f in result[1]:
+        if f.fix is not None and len(f.fix) >= PACK_FIX_AT:
+            f.fix = PackedFix(zlib.compress(f.fix.encode("utf-8"), 1))  # type: ignore[assignment]
+    return result
 
 
 def run_rule(rule: Rule, snap: Snapshot, config: Config) -> tuple[RuleStatus, list[Finding]]:

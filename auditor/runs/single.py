@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from auditor.base import progress
-from auditor.base.process import give_back
 from auditor.base.errors import AuditorError
+from auditor.base.process import give_back
 from auditor.catalog import snapshot_file
 from auditor.catalog.collect import collect
 from auditor.catalog.model import Snapshot

@@ -104,3 +104,25 @@ def test_reports():
     for report in (frozen(), big(2000)):
         assert jsonout.dumps(envelope(report)) == reference(envelope(report))
         assert jsonout.dumps(to_sarif(report)) == reference(to_sarif(report))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.text(min_size=1, max_size=40), st.integers(min_value=7, max_value=9))
+def test_dump_writes_a_long_string_a_slice_at_a_time(unit, repeat):
+    """A string past the slice size (a grouped finding's fix) is escaped and written in slices: the same text
+    as whole, whatever character (an escape, an astral one) falls on a slice's edge; as a value of an object
+    and of a list, and beside plain values."""
+    long = unit * (jsonout._SLICE // len(unit) * repeat + 7)
+    doc = {"findings": [{"fix": long, "n": 1, "members": [long, "x"]}], "fix": long}
+    writes: list[int] = []
+
+    class Recording(io.StringIO):
+        def write(self, text: str) -> int:
+            writes.append(len(text))
+            return super().write(text)
+
+    fh = Recording()
+    jsonout.dump(doc, fh)
+    assert fh.getvalue() == reference(doc)
+    # a slice escapes to at most six characters each (\u001f); whole, the string is longer than that
+    assert max(writes) <= 6 * jsonout._SLICE + 64 < len(long), "the long string was written whole"
