@@ -1,0 +1,44 @@
+"""Long fixes held deflated while the rules run come out of the run as they went in."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from auditor import engine
+from auditor.catalog.collect import collect
+from auditor.catalog.db import Target, connect
+from auditor.catalog.model import Snapshot
+from auditor.demo.run import DEMO_DIR
+from auditor.output import render
+
+from scratch import scratch_database
+
+
+def test_every_fix_packed_then_inflated_gives_the_same_report(pg_server, monkeypatch):
+    with scratch_database(pg_server, "pga_packed", (DEMO_DIR / "saas.sql").read_text(encoding="utf-8")) as dsn:
+        session = connect(Target(conninfo=dsn))
+        try:
+            snap = collect(session)
+        finally:
+            session.conn.close()
+    monkeypatch.setattr(engine, "PACK_FIX_AT", 10**12)
+    whole = engine.run(copy(snap))
+    packed: list[engine.PackedFix] = []
+    pack = engine.packed
+
+    def recording(result):
+        out = pack(result)
+        packed.extend(f.fix for f in out[1] if type(f.fix) is engine.PackedFix)
+        return out
+
+    monkeypatch.setattr(engine, "PACK_FIX_AT", 1)
+    monkeypatch.setattr(engine, "packed", recording)
+    report = engine.run(copy(snap))
+
+    assert len(packed) == sum(1 for f in whole.findings if f.fix), "not every fix went through packing"
+    assert all(f.fix is None or type(f.fix) is str for f in report.findings)
+    assert render.render(report, "json") == render.render(whole, "json")
+
+
+def copy(snap: Snapshot) -> Snapshot:
+    return Snapshot(**{f.name: getattr(snap, f.name) for f in fields(Snapshot)})
