@@ -121,8 +121,16 @@ class PackedFix(bytes):
 def packed(result: tuple[RuleStatus, list[Finding]]) -> tuple[RuleStatus, list[Finding]]:
     for f in result[1]:
         if f.fix is not None and len(f.fix) >= PACK_FIX_AT:
-            f.fix = PackedFix(zlib.compress(f.fix.encode("utf-8"), 1))  # type: ignore[assignment]
+            f.fix = PackedFix(deflate(f.fix))  # type: ignore[assignment]
     return result
+
+
+def deflate(text: str, piece: int = 1 << 16) -> bytes:
+    """zlib.compress(text.encode()) a piece at a time: the whole text encoded was one more copy of it."""
+    z = zlib.compressobj(1)
+    out = [z.compress(text[i : i + piece].encode("utf-8")) for i in range(0, len(text), piece)]
+    out.append(z.flush())
+    return b"".join(out)
 
 
 def run_rule(rule: Rule, snap: Snapshot, config: Config) -> tuple[RuleStatus, list[Finding]]:

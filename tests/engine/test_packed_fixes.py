@@ -42,3 +42,10 @@ def test_every_fix_packed_then_inflated_gives_the_same_report(pg_server, monkeyp
 
 def copy(snap: Snapshot) -> Snapshot:
     return Snapshot(**{f.name: getattr(snap, f.name) for f in fields(Snapshot)})
+
+
+def test_deflate_a_piece_at_a_time_is_deflate_whole():
+    import zlib
+
+    for text in ("", "x", "SELECT 1;\n" * 50_000, "é\U0001f600ß" * 40_000):
+        assert zlib.decompress(engine.deflate(text, piece=1000)) == text.encode("utf-8")
