@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import traceback
-import zlib
 from typing import Any
 
+from auditor.base.packed import deflate, inflate
 from auditor.base.process import GC_PAUSED, give_back
 from auditor.catalog.model import STATISTICS_SECTIONS, NotCollectedYet, Snapshot
 from auditor.engine.config import Config
@@ -50,7 +50,7 @@ class Run:
             if rule.code in self.results or not snap.arrived(self.waiting.get(rule.code)):
                 continue
             try:
-                self.results[rule.code] = packed(run_rule(rule, snap, self.config))
+                self.results[rule.code] = pack_long_fixes(run_rule(rule, snap, self.config, packed=True))
             except NotCollectedYet as pending:
                 self.waiting[rule.code] = pending.section
             return True
@@ -63,7 +63,7 @@ class Run:
         with GC_PAUSED.held():  # rules build acyclic data; a full collection would walk the whole snapshot
             for rule in self.rules:
                 if rule.code not in self.results:
-                    self.results[rule.code] = packed(run_rule(rule, snap, self.config))
+                    self.results[rule.code] = pack_long_fixes(run_rule(rule, snap, self.config, packed=True))
         log.debug("%d of %d rules ran while the catalogs were read", early, len(self.rules))
         statuses: list[RuleStatus] = []
         findings: list[Finding] = []
@@ -98,8 +98,7 @@ class Run:
         snap.forget()  # the rules' derived data, kept while they ran, is not wanted while the reports are written
         give_back()
         for f in findings:  # in the room the derived data left
-            if type(f.fix) is PackedFix:
-                f.fix = zlib.decompress(f.fix).decode("utf-8")
+            f.fix = inflate(f.fix)
         return report
 
     def _prepare(self, snap: Snapshot) -> None:
@@ -108,33 +107,22 @@ class Run:
             self.prepared = snap
 
 
-# A fix this long is held deflated from its rule to the end of Run.finish, while the rules' derived data and
-# the snapshot peak with it: the long fixes of grouped findings are repetitive SQL (on 10,000 tables 18 MB of
-# them, on 50,000 tables 90 MB, deflate to a tenth), and the reports read them only once that data is gone.
+# A fix this long is held deflated (base.packed) from its rule to the end of Run.finish, while the rules' derived
+# data and the snapshot are in memory with it; the reports read it once that data is gone.
 PACK_FIX_AT = 4096
 
 
-class PackedFix(bytes):
-    """A finding's fix, deflated UTF-8: only inside a Run (run_rule's findings are never packed)."""
-
-
-def packed(result: tuple[RuleStatus, list[Finding]]) -> tuple[RuleStatus, list[Finding]]:
+def pack_long_fixes(result: tuple[RuleStatus, list[Finding]]) -> tuple[RuleStatus, list[Finding]]:
     for f in result[1]:
-        if f.fix is not None and len(f.fix) >= PACK_FIX_AT:
-            f.fix = PackedFix(deflate(f.fix))  # type: ignore[assignment]
+        if type(f.fix) is str and len(f.fix) >= PACK_FIX_AT:
+            f.fix = deflate(f.fix)  # type: ignore[assignment]
     return result
 
 
-def deflate(text: str, piece: int = 1 << 16) -> bytes:
-    """zlib.compress(text.encode()) a piece at a time: the whole text encoded was one more copy of it."""
-    z = zlib.compressobj(1)
-    out = [z.compress(text[i : i + piece].encode("utf-8")) for i in range(0, len(text), piece)]
-    out.append(z.flush())
-    return b"".join(out)
-
-
-def run_rule(rule: Rule, snap: Snapshot, config: Config) -> tuple[RuleStatus, list[Finding]]:
-    """One rule's status and findings; raises NotCollectedYet if it reads a section still in flight."""
+def run_rule(rule: Rule, snap: Snapshot, config: Config, packed: bool = False) -> tuple[RuleStatus, list[Finding]]:
+    """One rule's status and findings; raises NotCollectedYet if it reads a section still in flight. A grouped
+    finding's fix comes deflated from its rule (rules.isolation._shared): kept so with `packed` (a Run), else
+    inflated here."""
     status = RuleStatus(rule.code, rule.slug, rule.area, config.severity_for(rule), rule.title, "ok")
     missing = [s for s in rule.requires if not snap.available(s)]
     if missing:
@@ -159,6 +147,9 @@ def run_rule(rule: Rule, snap: Snapshot, config: Config) -> tuple[RuleStatus, li
         status.status, status.reason = "error", f"{type(exc).__name__}: {exc}"
         return status, []
     findings = [to_finding(rule, hit, snap, config) for hit in hits]
+    if not packed:
+        for f in findings:
+            f.fix = inflate(f.fix)
     findings = dedupe(findings)
     if rule.population:
         status.population = population(snap, rule.population)

@@ -27,6 +27,7 @@ from auditor.analysis.tenancy import (
     tenancy,
 )
 from auditor.base.names import qualified, quote_ident, quote_literal, regclass_literal
+from auditor.base.packed import deflate_lines
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Function, Snapshot, Table
 from auditor.rules.common import invoker_view_sql
@@ -190,11 +191,12 @@ def _group(snap: Snapshot, items: list[Hit], what: str, severity: str | None, me
     obj = Obj("schema", name=next(iter(schemas))) if len(schemas) == 1 and None not in schemas else _db(snap)
     shown = [h.obj.display for h in items]  # once: the objects and the details share each string
     examples = ", ".join(shown[:3])
-    fixes = [h.fix for h in items if h.fix]
     # every member's fix, whole and in the members' order: `-f sql`, the JSON and SARIF carry what a DBA runs
     # (the Markdown and HTML fold a long one). evidence.fix_lines says where each one ends, to pick from
-    # (member_fixes): the fixes themselves once, not twice (7,677 foreign keys' fixes are 9 MB)
-    fix = "\n".join(fixes) if fixes else None
+    # (member_fixes). Deflated as it is read, each member's text let go once in (base.packed): 7,677 foreign
+    # keys' fixes are 9 MB, and their list and its join were two copies at the rules' peak.
+    fix_lines = [h.fix.count("\n") + 1 for h in items if h.fix]
+    fix = deflate_lines(_taken_fixes(items)) if fix_lines else None
     points = [h.points for h in items if h.points]
     return Hit(
         obj=obj,
@@ -203,13 +205,21 @@ def _group(snap: Snapshot, items: list[Hit], what: str, severity: str | None, me
             "count": len(items),
             "objects": shown,
             "details": [{"object": o, "message": h.message, **h.evidence} for o, h in zip(shown, items, strict=True)],
-            "fix_lines": [x.count("\n") + 1 for x in fixes],
+            "fix_lines": fix_lines,
         },
         fix=fix,
         severity=severity,
         points=round(sum(points), 1) if points else None,
         members=members,
     )
+
+
+def _taken_fixes(items: list[Hit]) -> Iterator[str]:
+    """Each member's fix, taken from it (the group's fix now holds it)."""
+    for h in items:
+        if h.fix:
+            fix, h.fix = h.fix, None
+            yield fix
 
 
 def _pts(snap: Snapshot, t: Table | str, *dims: str) -> float | None:
