@@ -278,6 +278,43 @@ def score_expr(expr: str | None, subj: Subject, reading: bool = False, writing: 
     return None if expr is None else score_node(parse(expr), subj, reading, writing)
 
 
+# A quoted name, or a cast glued to what follows it (`x::int[]y`): a piece of the text may then hold a name
+# the text does not spell as a word (pg_get_expr prints neither glue; quoted names are common).
+_SPELLING_UNSURE = re.compile(r'"|\[\][\w$.]')
+
+
+@lru_cache(maxsize=1 << 10)
+def _words(expr: str) -> frozenset[str] | None:
+    """Every word of the text, lower case, or None when _SPELLING_UNSURE: the names column_refs can find in any
+    piece classify_atom reads are among them (it cuts the text at spaces and parentheses, blanks literals
+    between their quotes and drops casts whole: none of that joins two words or splits one)."""
+    if _SPELLING_UNSURE.search(expr):
+        return None
+    return frozenset(w.lower() for w in _IDENT.findall(expr))
+
+
+def verdict_key(
+    expr: str, table: str, column: str | None, fk_columns: frozenset[str], all_columns: frozenset[str]
+) -> tuple[Any, ...] | None:
+    """What score_expr reads of a Subject(column, table, ...) for this text, as a key: tables that differ
+    only in names the text does not use get one verdict (thousands of tables often carry one policy text).
+    The context functions and helpers are left out (the caller keeps one set per key). None: no safe key.
+
+    The table's name matters only as the `t` of a `t.col` in the text, and the column sets only through
+    the names the text uses, and whether all_columns is known at all."""
+    words = _words(expr)
+    if words is None:
+        return None
+    return (
+        expr,
+        table if table in words else None,
+        column,
+        fk_columns & words,
+        all_columns & words,
+        bool(all_columns),
+    )
+
+
 def open_kinds(expr: str | None, subj: Subject, reading: bool = False, writing: bool = False) -> list[str]:
     """The kinds of the atoms that leave an expression short of scoped (what a finding names)."""
     if expr is None:

@@ -29,6 +29,7 @@ from auditor.analysis.policy_expr import (
     parse,
     score_expr,
     settings_in,
+    verdict_key,
 )
 from auditor.analysis.references import resolve
 from auditor.analysis.tenant_columns import TENANT_COLUMNS
@@ -176,6 +177,7 @@ class Tenancy:
     unmatched_root: str | None = None  # thresholds.tenant-root when it names no table here
     # Verdicts on one table's policy expressions, asked again for every command, role and check.
     _scores: dict[tuple[int, str, bool], float] = field(default_factory=dict, repr=False, compare=False)
+    _verdicts: dict[tuple[Any, ...], float] = field(default_factory=dict, repr=False, compare=False)  # across tables
     _issues: dict[tuple[int, str], ExprIssues] = field(default_factory=dict, repr=False, compare=False)
     _cells: dict[tuple[int, str | None, str], Cell] = field(default_factory=dict, repr=False, compare=False)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -231,8 +233,20 @@ class Tenancy:
         checking new rows (WITH CHECK: the author's own id does not place a row in the right tenant)."""
         key = (info.table.oid, expr, reading, writing)
         if key not in self._scores:
-            self._scores[key] = score_expr(expr, self.subject(info), reading, writing) or 0.0
+            self._scores[key] = self._shared_score(info, expr, reading, writing)
         return self._scores[key]
+
+    def _shared_score(self, info: TableInfo, expr: str, reading: bool, writing: bool) -> float:
+        """score_expr, once for all the tables it cannot tell apart (policy_expr.verdict_key): the bench's
+        thousands of tables with one policy text were judged one by one."""
+        fks, every = self._columns(info.table.oid)
+        same = verdict_key(expr, info.table.name, info.column, fks, every)
+        if same is None:
+            return score_expr(expr, self.subject(info), reading, writing) or 0.0
+        key = (same, reading, writing)
+        if key not in self._verdicts:
+            self._verdicts[key] = score_expr(expr, self.subject(info), reading, writing) or 0.0
+        return self._verdicts[key]
 
     def issues(self, info: TableInfo, expr: str | None) -> ExprIssues:
         """policy_expr.issues of a policy expression on this table, computed once per table and expression."""
