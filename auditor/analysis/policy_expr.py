@@ -293,25 +293,26 @@ def _words(expr: str) -> frozenset[str] | None:
     return frozenset(w.lower() for w in _IDENT.findall(expr))
 
 
-def verdict_key(
-    expr: str, table: str, column: str | None, fk_columns: frozenset[str], all_columns: frozenset[str]
-) -> tuple[Any, ...] | None:
-    """What score_expr reads of a Subject(column, table, ...) for this text, as a key: tables that differ
-    only in names the text does not use get one verdict (thousands of tables often carry one policy text).
-    The context functions and helpers are left out (the caller keeps one set per key). None: no safe key.
+def verdict_key(expr: str, subj: Subject) -> tuple[Any, ...] | None:
+    """What classify_atom and score_expr read of the Subject for this text, as a key: subjects that differ only
+    in names the text does not use get one verdict (thousands of tables often carry one policy text). The
+    helpers are left out: the caller keeps one memo per Helpers. None: no safe key.
 
-    The table's name matters only as the `t` of a `t.col` in the text, and the column sets only through
-    the names the text uses, and whether all_columns is known at all."""
+    The table's name matters only as the `t` of a `t.col` in the text; the column sets only through the
+    names the text uses, and whether they are empty at all."""
     words = _words(expr)
     if words is None:
         return None
     return (
         expr,
-        table if table in words else None,
-        column,
-        fk_columns & words,
-        all_columns & words,
-        bool(all_columns),
+        subj.table if subj.table in words else None,
+        subj.columns & words,
+        bool(subj.columns),
+        subj.indirect,
+        subj.fk_columns & words,
+        subj.all_columns & words,
+        bool(subj.all_columns),
+        subj.context_functions,
     )
 
 

@@ -239,13 +239,13 @@ class Tenancy:
     def _shared_score(self, info: TableInfo, expr: str, reading: bool, writing: bool) -> float:
         """score_expr, once for all the tables it cannot tell apart (policy_expr.verdict_key): the bench's
         thousands of tables with one policy text were judged one by one."""
-        fks, every = self._columns(info.table.oid)
-        same = verdict_key(expr, info.table.name, info.column, fks, every)
+        subj = self.subject(info)
+        same = verdict_key(expr, subj)  # every subject here carries this model's helpers
         if same is None:
-            return score_expr(expr, self.subject(info), reading, writing) or 0.0
+            return score_expr(expr, subj, reading, writing) or 0.0
         key = (same, reading, writing)
         if key not in self._verdicts:
-            self._verdicts[key] = score_expr(expr, self.subject(info), reading, writing) or 0.0
+            self._verdicts[key] = score_expr(expr, subj, reading, writing) or 0.0
         return self._verdicts[key]
 
     def issues(self, info: TableInfo, expr: str | None) -> ExprIssues:
@@ -375,6 +375,7 @@ def _policy_evidence(snap: Snapshot, tables: list[Table], h: Helpers) -> Evidenc
     """Per column, the tables whose permissive policies scope rows by a membership lookup of the current
     user, or by comparing the column with the current user (per-user tenancy)."""
     ev = Evidence()
+    kinds: dict[tuple[Any, ...], str] = {}  # one helpers for all: an atom's kind per verdict_key
     for t in tables:
         policies = [p for p in snap.policies_of.get(t.oid, []) if p.permissive]
         if not policies:
@@ -386,7 +387,7 @@ def _policy_evidence(snap: Snapshot, tables: list[Table], h: Helpers) -> Evidenc
         for p in policies:
             for expr in (p.using_expr, p.check_expr):
                 for atom in _atoms(expr or ""):
-                    kind = classify_atom(atom, subj)
+                    kind = _kind(atom, subj, kinds)
                     if kind not in ("membership", "user"):
                         continue
                     outer = atom.split("(", 1)[0] if kind == "membership" and " IN " in atom else atom
@@ -399,6 +400,16 @@ def _policy_evidence(snap: Snapshot, tables: list[Table], h: Helpers) -> Evidenc
                         else:
                             ev.user[c].add(t.oid)
     return ev
+
+
+def _kind(atom: str, subj: Subject, kinds: dict[tuple[Any, ...], str]) -> str:
+    """classify_atom, once for the subjects it cannot tell apart (policy_expr.verdict_key) that share helpers."""
+    key = verdict_key(atom, subj)
+    if key is None:
+        return classify_atom(atom, subj)
+    if key not in kinds:
+        kinds[key] = classify_atom(atom, subj)
+    return kinds[key]
 
 
 def _snake(name: str) -> str:

@@ -81,15 +81,18 @@ def test_settings_in():
 
 
 def test_verdict_key_leaves_out_only_what_the_text_does_not_use():
-    """Tables whose verdict on a text is shared (Tenancy.score) get one key; a name the text uses splits it."""
+    """Subjects whose verdict on a text is shared (Tenancy.score) get one key; a name the text uses splits it."""
     expr = f"(org_id = {CTX})"
     cols, fks = frozenset({"id", "org_id", "name"}), frozenset({"org_id"})
-    key = verdict_key(expr, "tasks", "org_id", fks, cols)
-    assert key == verdict_key(expr, "notes", "org_id", fks, frozenset({"id", "org_id", "body"}))
-    assert key != verdict_key(expr, "tasks", "org_id", fks, frozenset({"id", "name"}))  # a column it names
-    assert key != verdict_key(expr, "tasks", "org_id", fks, frozenset())  # columns not known
-    assert key != verdict_key(expr, "tasks", None, fks, cols)  # no tenant column: indirect
+
+    def key(table="tasks", columns=frozenset({"org_id"}), every=cols, text=expr, indirect=False):
+        return verdict_key(text, Subject(columns, table, indirect=indirect, fk_columns=fks, all_columns=every))
+
+    assert key() == key(table="notes", every=frozenset({"id", "org_id", "body"}))
+    assert key() != key(every=frozenset({"id", "name"}))  # a column it names
+    assert key() != key(every=frozenset())  # columns not known
+    assert key() != key(columns=frozenset(), indirect=True)
     qualified = f"(tasks.org_id = {CTX})"  # the table's own name qualifies a column: it matters
-    assert verdict_key(qualified, "tasks", "org_id", fks, cols) != verdict_key(qualified, "notes", "org_id", fks, cols)
-    assert verdict_key(f'("Org Id" = {CTX})', "t", "Org Id", fks, cols) is None  # quoted names: no shared key
-    assert verdict_key("(x::int[]y = 1)", "t", "x", fks, cols) is None  # a cast glued to a name
+    assert key(text=qualified) != key(table="notes", text=qualified)
+    assert key(text=f'("Org Id" = {CTX})') is None  # quoted names: no shared key
+    assert key(text="(x::int[]y = 1)") is None  # a cast glued to a name
