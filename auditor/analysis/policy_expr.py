@@ -452,6 +452,13 @@ def per_row_calls(expr: str | None) -> tuple[str | None, list[str]]:
     is left as it is: `(SELECT NULLIF(current_setting(...), '')::bigint)` is an InitPlan already."""
     if not expr:
         return None, []
+    text, calls = _per_row_calls(expr)
+    return text, list(calls)
+
+
+@lru_cache(maxsize=1 << 10)
+def _per_row_calls(expr: str) -> tuple[str | None, tuple[str, ...]]:
+    """per_row_calls, once per text: thousands of tables often carry one policy text."""
     where = _under_subselect(expr)
     spans: list[tuple[int, int]] = []
     for m in _PER_ROW_CALL.finditer(expr):
@@ -463,11 +470,11 @@ def per_row_calls(expr: str | None) -> tuple[str | None, list[str]]:
             continue
         spans.append((start, end + 1))
     if not spans:
-        return None, []
+        return None, ()
     out, last, calls = [], 0, []
     for a, b in spans:
         out += [expr[last:a], "(SELECT ", expr[a:b], ")"]
         calls.append(expr[a:b])
         last = b
     out.append(expr[last:])
-    return "".join(out), calls
+    return "".join(out), tuple(calls)
