@@ -179,6 +179,7 @@ class Tenancy:
     _scores: dict[tuple[int, str, bool], float] = field(default_factory=dict, repr=False, compare=False)
     _verdicts: dict[tuple[Any, ...], float] = field(default_factory=dict, repr=False, compare=False)  # across tables
     _issues: dict[tuple[int, str], ExprIssues] = field(default_factory=dict, repr=False, compare=False)
+    _issues_shared: dict[tuple[Any, ...], ExprIssues] = field(default_factory=dict, repr=False, compare=False)
     _cells: dict[tuple[int, str | None, str], Cell] = field(default_factory=dict, repr=False, compare=False)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _last_columns: tuple[int, frozenset[str], frozenset[str]] | None = field(default=None, repr=False, compare=False)
@@ -254,11 +255,24 @@ class Tenancy:
             return ExprIssues()
         key = (info.table.oid, expr)
         if key not in self._issues:
-            found = issues(expr, self.subject(info), set(self.settings))
-            # most expressions have none: one blank answer for them all (callers only read it; four empty
-            # lists each were 11 MB on 50,000 tables)
-            self._issues[key] = _NO_ISSUES if found == _NO_ISSUES else found
+            self._issues[key] = self._shared_issues(info, expr)
         return self._issues[key]
+
+    def _shared_issues(self, info: TableInfo, expr: str) -> ExprIssues:
+        """policy_expr.issues, once for all the tables it cannot tell apart (policy_expr.verdict_key), one
+        answer for all of them (callers only read it)."""
+        subj = self.subject(info)
+        same = verdict_key(expr, subj)  # every subject here carries this model's helpers
+        key = (same, tuple(self.settings))
+        if same is not None and key in self._issues_shared:
+            return self._issues_shared[key]
+        found = issues(expr, subj, set(self.settings))
+        # most expressions have none: one blank answer for them all (four empty lists each were 11 MB on
+        # 50,000 tables)
+        found = _NO_ISSUES if found == _NO_ISSUES else found
+        if same is not None:
+            self._issues_shared[key] = found
+        return found
 
     @property
     def statement(self) -> str:
