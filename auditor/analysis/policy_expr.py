@@ -278,6 +278,44 @@ def score_expr(expr: str | None, subj: Subject, reading: bool = False, writing: 
     return None if expr is None else score_node(parse(expr), subj, reading, writing)
 
 
+# A quoted name, or a cast glued to what follows it (`x::int[]y`): a piece of the text may then hold a name
+# the text does not spell as a word (pg_get_expr prints neither glue; quoted names are common).
+_SPELLING_UNSURE = re.compile(r'"|\[\][\w$.]')
+
+
+@lru_cache(maxsize=1 << 10)
+def _words(expr: str) -> frozenset[str] | None:
+    """Every word of the text, lower case, or None when _SPELLING_UNSURE: the names column_refs can find in any
+    piece classify_atom reads are among them (it cuts the text at spaces and parentheses, blanks literals
+    between their quotes and drops casts whole: none of that joins two words or splits one)."""
+    if _SPELLING_UNSURE.search(expr):
+        return None
+    return frozenset(w.lower() for w in _IDENT.findall(expr))
+
+
+def verdict_key(expr: str, subj: Subject) -> tuple[Any, ...] | None:
+    """What classify_atom and score_expr read of the Subject for this text, as a key: subjects that differ only
+    in names the text does not use get one verdict (thousands of tables often carry one policy text). The
+    helpers are left out: the caller keeps one memo per Helpers. None: no safe key.
+
+    The table's name matters only as the `t` of a `t.col` in the text; the column sets only through the
+    names the text uses, and whether they are empty at all."""
+    words = _words(expr)
+    if words is None:
+        return None
+    return (
+        expr,
+        subj.table if subj.table in words else None,
+        subj.columns & words,
+        bool(subj.columns),
+        subj.indirect,
+        subj.fk_columns & words,
+        subj.all_columns & words,
+        bool(subj.all_columns),
+        subj.context_functions,
+    )
+
+
 def open_kinds(expr: str | None, subj: Subject, reading: bool = False, writing: bool = False) -> list[str]:
     """The kinds of the atoms that leave an expression short of scoped (what a finding names)."""
     if expr is None:
@@ -414,6 +452,13 @@ def per_row_calls(expr: str | None) -> tuple[str | None, list[str]]:
     is left as it is: `(SELECT NULLIF(current_setting(...), '')::bigint)` is an InitPlan already."""
     if not expr:
         return None, []
+    text, calls = _per_row_calls(expr)
+    return text, list(calls)
+
+
+@lru_cache(maxsize=1 << 10)
+def _per_row_calls(expr: str) -> tuple[str | None, tuple[str, ...]]:
+    """per_row_calls, once per text: thousands of tables often carry one policy text."""
     where = _under_subselect(expr)
     spans: list[tuple[int, int]] = []
     for m in _PER_ROW_CALL.finditer(expr):
@@ -425,11 +470,11 @@ def per_row_calls(expr: str | None) -> tuple[str | None, list[str]]:
             continue
         spans.append((start, end + 1))
     if not spans:
-        return None, []
+        return None, ()
     out, last, calls = [], 0, []
     for a, b in spans:
         out += [expr[last:a], "(SELECT ", expr[a:b], ")"]
         calls.append(expr[a:b])
         last = b
     out.append(expr[last:])
-    return "".join(out), calls
+    return "".join(out), tuple(calls)

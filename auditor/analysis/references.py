@@ -381,10 +381,10 @@ def _resolve(snap: Snapshot, t: Table, column: str) -> Reference | None:
     w = words(column)
     if column.lower() in GENERIC_NAMES or (len(w) == 1 and w[0] in GENERIC_NAMES):
         return None
-    own_pk = single_key(snap, t)
     is_id = len(w) >= 2 and w[-1] == "id"
-    if not is_id:
+    if not is_id:  # most columns: before the key is looked up
         return None
+    own_pk = single_key(snap, t)
     if is_id and w[0] in CURSOR_WORDS:
         return _skip(t, column, "a cursor (position in a stream), not a row")
     if is_id and any(x in EXTERNAL_WORDS for x in w[:-1]):

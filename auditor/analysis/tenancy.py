@@ -29,6 +29,7 @@ from auditor.analysis.policy_expr import (
     parse,
     score_expr,
     settings_in,
+    verdict_key,
 )
 from auditor.analysis.references import resolve
 from auditor.analysis.tenant_columns import TENANT_COLUMNS
@@ -176,7 +177,9 @@ class Tenancy:
     unmatched_root: str | None = None  # thresholds.tenant-root when it names no table here
     # Verdicts on one table's policy expressions, asked again for every command, role and check.
     _scores: dict[tuple[int, str, bool], float] = field(default_factory=dict, repr=False, compare=False)
+    _verdicts: dict[tuple[Any, ...], float] = field(default_factory=dict, repr=False, compare=False)  # across tables
     _issues: dict[tuple[int, str], ExprIssues] = field(default_factory=dict, repr=False, compare=False)
+    _issues_shared: dict[tuple[Any, ...], ExprIssues] = field(default_factory=dict, repr=False, compare=False)
     _cells: dict[tuple[int, str | None, str], Cell] = field(default_factory=dict, repr=False, compare=False)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _last_columns: tuple[int, frozenset[str], frozenset[str]] | None = field(default=None, repr=False, compare=False)
@@ -231,8 +234,20 @@ class Tenancy:
         checking new rows (WITH CHECK: the author's own id does not place a row in the right tenant)."""
         key = (info.table.oid, expr, reading, writing)
         if key not in self._scores:
-            self._scores[key] = score_expr(expr, self.subject(info), reading, writing) or 0.0
+            self._scores[key] = self._shared_score(info, expr, reading, writing)
         return self._scores[key]
+
+    def _shared_score(self, info: TableInfo, expr: str, reading: bool, writing: bool) -> float:
+        """score_expr, once for all the tables it cannot tell apart (policy_expr.verdict_key): the bench's
+        thousands of tables with one policy text were judged one by one."""
+        subj = self.subject(info)
+        same = verdict_key(expr, subj)  # every subject here carries this model's helpers
+        if same is None:
+            return score_expr(expr, subj, reading, writing) or 0.0
+        key = (same, reading, writing)
+        if key not in self._verdicts:
+            self._verdicts[key] = score_expr(expr, subj, reading, writing) or 0.0
+        return self._verdicts[key]
 
     def issues(self, info: TableInfo, expr: str | None) -> ExprIssues:
         """policy_expr.issues of a policy expression on this table, computed once per table and expression."""
@@ -240,11 +255,24 @@ class Tenancy:
             return ExprIssues()
         key = (info.table.oid, expr)
         if key not in self._issues:
-            found = issues(expr, self.subject(info), set(self.settings))
-            # most expressions have none: one blank answer for them all (callers only read it; four empty
-            # lists each were 11 MB on 50,000 tables)
-            self._issues[key] = _NO_ISSUES if found == _NO_ISSUES else found
+            self._issues[key] = self._shared_issues(info, expr)
         return self._issues[key]
+
+    def _shared_issues(self, info: TableInfo, expr: str) -> ExprIssues:
+        """policy_expr.issues, once for all the tables it cannot tell apart (policy_expr.verdict_key), one
+        answer for all of them (callers only read it)."""
+        subj = self.subject(info)
+        same = verdict_key(expr, subj)  # every subject here carries this model's helpers
+        key = (same, tuple(self.settings))
+        if same is not None and key in self._issues_shared:
+            return self._issues_shared[key]
+        found = issues(expr, subj, set(self.settings))
+        # most expressions have none: one blank answer for them all (four empty lists each were 11 MB on
+        # 50,000 tables)
+        found = _NO_ISSUES if found == _NO_ISSUES else found
+        if same is not None:
+            self._issues_shared[key] = found
+        return found
 
     @property
     def statement(self) -> str:
@@ -361,6 +389,7 @@ def _policy_evidence(snap: Snapshot, tables: list[Table], h: Helpers) -> Evidenc
     """Per column, the tables whose permissive policies scope rows by a membership lookup of the current
     user, or by comparing the column with the current user (per-user tenancy)."""
     ev = Evidence()
+    kinds: dict[tuple[Any, ...], str] = {}  # one helpers for all: an atom's kind per verdict_key
     for t in tables:
         policies = [p for p in snap.policies_of.get(t.oid, []) if p.permissive]
         if not policies:
@@ -372,7 +401,7 @@ def _policy_evidence(snap: Snapshot, tables: list[Table], h: Helpers) -> Evidenc
         for p in policies:
             for expr in (p.using_expr, p.check_expr):
                 for atom in _atoms(expr or ""):
-                    kind = classify_atom(atom, subj)
+                    kind = _kind(atom, subj, kinds)
                     if kind not in ("membership", "user"):
                         continue
                     outer = atom.split("(", 1)[0] if kind == "membership" and " IN " in atom else atom
@@ -385,6 +414,16 @@ def _policy_evidence(snap: Snapshot, tables: list[Table], h: Helpers) -> Evidenc
                         else:
                             ev.user[c].add(t.oid)
     return ev
+
+
+def _kind(atom: str, subj: Subject, kinds: dict[tuple[Any, ...], str]) -> str:
+    """classify_atom, once for the subjects it cannot tell apart (policy_expr.verdict_key) that share helpers."""
+    key = verdict_key(atom, subj)
+    if key is None:
+        return classify_atom(atom, subj)
+    if key not in kinds:
+        kinds[key] = classify_atom(atom, subj)
+    return kinds[key]
 
 
 def _snake(name: str) -> str:

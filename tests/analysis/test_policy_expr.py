@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.analysis.policy_expr import Subject, classify_atom, issues, parse, score_expr, settings_in
+from auditor.analysis.policy_expr import Subject, classify_atom, issues, parse, score_expr, settings_in, verdict_key
 
 ORG = Subject(frozenset({"org_id"}), "t")
 CTX = "(current_setting('app.org'::text))::bigint"
@@ -78,3 +78,21 @@ def test_settings_in():
         "app.org",
         "app.o'x",
     }
+
+
+def test_verdict_key_leaves_out_only_what_the_text_does_not_use():
+    """Subjects whose verdict on a text is shared (Tenancy.score) get one key; a name the text uses splits it."""
+    expr = f"(org_id = {CTX})"
+    cols, fks = frozenset({"id", "org_id", "name"}), frozenset({"org_id"})
+
+    def key(table="tasks", columns=frozenset({"org_id"}), every=cols, text=expr, indirect=False):
+        return verdict_key(text, Subject(columns, table, indirect=indirect, fk_columns=fks, all_columns=every))
+
+    assert key() == key(table="notes", every=frozenset({"id", "org_id", "body"}))
+    assert key() != key(every=frozenset({"id", "name"}))  # a column it names
+    assert key() != key(every=frozenset())  # columns not known
+    assert key() != key(columns=frozenset(), indirect=True)
+    qualified = f"(tasks.org_id = {CTX})"  # the table's own name qualifies a column: it matters
+    assert key(text=qualified) != key(table="notes", text=qualified)
+    assert key(text=f'("Org Id" = {CTX})') is None  # quoted names: no shared key
+    assert key(text="(x::int[]y = 1)") is None  # a cast glued to a name
