@@ -18,21 +18,22 @@ SELECT
     d.refobjid::bigint AS owner_table_oid,
     a.attname::text AS owner_column,
     d.deptype::text AS owner_kind,
-    ARRAY(SELECT ad.adrelid::bigint  -- the relations whose column defaults call it (one per column)
-          FROM pg_depend dd JOIN pg_attrdef ad ON ad.oid = dd.objid
-          WHERE dd.refclassid = 'pg_class'::regclass AND dd.refobjid = c.oid
-            AND dd.classid = 'pg_attrdef'::regclass
-          ORDER BY 1) AS default_tables,
-    EXISTS (SELECT 1 FROM pg_depend dd JOIN pg_attrdef ad ON ad.oid = dd.objid
-            WHERE dd.refclassid = 'pg_class'::regclass AND dd.refobjid = c.oid
-              AND dd.classid = 'pg_attrdef'::regclass
-              AND ad.adrelid = d.refobjid AND ad.adnum = d.refobjsubid) AS owner_default
+    COALESCE(dt.tables, '{}') AS default_tables,
+    COALESCE(dt.owner_default, false) AS owner_default
 FROM pg_sequence s
 JOIN pg_class c ON c.oid = s.seqrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
                      AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
 LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+-- the relations whose column defaults call it (one per column), and whether the owner's is one: one pass over its
+-- pg_depend entries for both (an ARRAY and an EXISTS subquery read them twice per sequence)
+CROSS JOIN LATERAL (
+    SELECT array_agg(ad.adrelid::bigint ORDER BY ad.adrelid::bigint) AS tables,
+           bool_or(ad.adrelid = d.refobjid AND ad.adnum = d.refobjsubid) AS owner_default
+    FROM pg_depend dd JOIN pg_attrdef ad ON ad.oid = dd.objid
+    WHERE dd.refclassid = 'pg_class'::regclass AND dd.refobjid = c.oid AND dd.classid = 'pg_attrdef'::regclass
+) dt
 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND c.relpersistence <> 't'  -- another session's temporary sequence cannot be read
   AND NOT EXISTS (
