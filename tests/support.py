@@ -6,12 +6,14 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 
 import psycopg
 
 from auditor.catalog.collect import collect
-from auditor.catalog.db import Session
+from auditor.catalog.db import Session, Target, connect
 from auditor.catalog.model import Snapshot
+from auditor.demo.run import DEMO_DIR
 from auditor.engine import run_rule
 
 
@@ -19,6 +21,23 @@ def snapshot_after(conn: psycopg.Connection, ddl: str) -> Snapshot:
     """Run DDL inside the test's transaction, then collect on the same connection."""
     conn.execute(ddl)
     return collect(Session(conn=conn))
+
+
+def demo_snapshot(pg_server: object, name: str) -> Snapshot:
+    """The demo's SaaS schema, collected from a scratch database of its own (dropped after)."""
+    from scratch import scratch_database
+
+    with scratch_database(pg_server, name, (DEMO_DIR / "saas.sql").read_text(encoding="utf-8")) as dsn:
+        session = connect(Target(conninfo=dsn))
+        try:
+            return collect(session)
+        finally:
+            session.conn.close()
+
+
+def fresh_copy(snap: Snapshot) -> Snapshot:
+    """The same sections in a new Snapshot, with none of the cached lookups built."""
+    return Snapshot(**{f.name: getattr(snap, f.name) for f in fields(Snapshot)})
 
 
 def hits(snap: Snapshot, code: str) -> list:

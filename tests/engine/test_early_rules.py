@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 
 from auditor import engine
-from auditor.catalog.collect import READ_ORDER, collect
-from auditor.catalog.db import Target, connect
+from auditor.catalog.collect import READ_ORDER
 from auditor.catalog.model import SECTIONS, InFlight, NotCollectedYet, Snapshot
-from auditor.demo.run import DEMO_DIR
 from auditor.output import render
 
-from scratch import scratch_database
+from support import demo_snapshot, fresh_copy
 
 
 def test_read_order_names_every_section_once():
@@ -46,12 +44,7 @@ def test_a_section_in_flight_stops_whatever_touches_it():
 def test_rules_run_at_every_point_of_the_read_give_the_same_report(pg_server):
     """Replay the read section by section: before each arrival, run every rule that can run (as the
     audit does while the server works); the report must equal the one from the complete snapshot."""
-    with scratch_database(pg_server, "pga_early", (DEMO_DIR / "saas.sql").read_text(encoding="utf-8")) as dsn:
-        session = connect(Target(conninfo=dsn))
-        try:
-            whole = collect(session)
-        finally:
-            session.conn.close()
+    whole = demo_snapshot(pg_server, "pga_early")
     expected = render.render(engine.run(fresh_copy(whole)), "json")
 
     assert any(s.last_value for s in whole.sequences), "no sequence has a value: the values' wait tests nothing"
@@ -98,8 +91,3 @@ def test_whatever_reads_a_last_value_waits_for_the_values():
             waits = any(isinstance(n, ast.Attribute) and n.attr == "last_values" for n in inner)
             assert waits, f"{path.relative_to(root)}:{node.lineno} {node.name} reads last_value without last_values()"
     assert len(readers) >= 4, readers  # CON011, CON019, CON003's share, PAR's position: the guard sees them
-
-
-def fresh_copy(snap: Snapshot) -> Snapshot:
-    """The same sections in a new Snapshot, with none of the cached lookups built."""
-    return Snapshot(**{f.name: getattr(snap, f.name) for f in fields(Snapshot)})

@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import zlib
-from dataclasses import fields
 
 from auditor import engine
 from auditor.base.packed import PackedFix, deflate, deflate_lines, inflate
-from auditor.catalog.collect import collect
-from auditor.catalog.db import Target, connect
-from auditor.catalog.model import Snapshot
-from auditor.demo.run import DEMO_DIR
 from auditor.output import render
 
-from scratch import scratch_database
+from support import demo_snapshot, fresh_copy
 
 
 def test_every_fix_packed_then_inflated_gives_the_same_report(pg_server, monkeypatch):
-    with scratch_database(pg_server, "pga_packed", (DEMO_DIR / "saas.sql").read_text(encoding="utf-8")) as dsn:
-        session = connect(Target(conninfo=dsn))
-        try:
-            snap = collect(session)
-        finally:
-            session.conn.close()
+    snap = demo_snapshot(pg_server, "pga_packed")
     monkeypatch.setattr(engine, "PACK_FIX_AT", 10**12)
-    whole = engine.run(copy(snap))
+    whole = engine.run(fresh_copy(snap))
     packed: list[PackedFix] = []
     pack = engine.pack_long_fixes
 
@@ -35,15 +25,11 @@ def test_every_fix_packed_then_inflated_gives_the_same_report(pg_server, monkeyp
 
     monkeypatch.setattr(engine, "PACK_FIX_AT", 1)
     monkeypatch.setattr(engine, "pack_long_fixes", recording)
-    report = engine.run(copy(snap))
+    report = engine.run(fresh_copy(snap))
 
     assert len(packed) == sum(1 for f in whole.findings if f.fix), "not every fix went through packing"
     assert all(f.fix is None or type(f.fix) is str for f in report.findings)
     assert render.render(report, "json") == render.render(whole, "json")
-
-
-def copy(snap: Snapshot) -> Snapshot:
-    return Snapshot(**{f.name: getattr(snap, f.name) for f in fields(Snapshot)})
 
 
 def test_deflate_a_piece_at_a_time_is_deflate_whole():
