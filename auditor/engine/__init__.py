@@ -57,8 +57,10 @@ class Run:
             return True
         return False
 
-    def finish(self, snap: Snapshot, run_info: dict[str, Any] | None = None) -> Report:
-        """Run the rules not yet run, then the context and the scores, over the complete snapshot."""
+    def finish(self, snap: Snapshot, run_info: dict[str, Any] | None = None, inflate_fixes: bool = True) -> Report:
+        """Run the rules not yet run, then the context and the scores, over the complete snapshot. With
+        `inflate_fixes` False, long fixes stay deflated for the caller to inflate once it has let the snapshot
+        go (inflate_long_fixes), where they take memory the snapshot held rather than more."""
         self._prepare(snap)
         early = len(self.results)
         with GC_PAUSED.held():  # rules build acyclic data; a full collection would walk the whole snapshot
@@ -102,8 +104,8 @@ class Run:
         )
         snap.forget()  # the rules' derived data, kept while they ran, is not wanted while the reports are written
         give_back()
-        for f in findings:  # in the room the derived data left
-            f.fix = inflate(f.fix)
+        if inflate_fixes:  # in the room the derived data left
+            inflate_long_fixes(report)
         return report
 
     def _prepare(self, snap: Snapshot) -> None:
@@ -122,6 +124,13 @@ def pack_long_fixes(result: tuple[RuleStatus, list[Finding]]) -> tuple[RuleStatu
         if type(f.fix) is str and len(f.fix) >= PACK_FIX_AT:
             f.fix = deflate(f.fix)  # type: ignore[assignment]
     return result
+
+
+def inflate_long_fixes(report: Report) -> Report:
+    """Every fix of the report as text (see Run.finish)."""
+    for f in report.findings:
+        f.fix = inflate(f.fix)
+    return report
 
 
 def run_rule(rule: Rule, snap: Snapshot, config: Config, packed: bool = False) -> tuple[RuleStatus, list[Finding]]:

@@ -27,7 +27,7 @@ from auditor.base.process import give_back
 from auditor.catalog import snapshot_file
 from auditor.catalog.collect import collect
 from auditor.catalog.model import Snapshot
-from auditor.engine import Run
+from auditor.engine import Run, inflate_long_fixes
 from auditor.engine.config import Config
 from auditor.engine.gate import exit_code
 from auditor.engine.report import Report
@@ -83,7 +83,7 @@ def run(job: Job) -> Outcome:
     target = None
     try:
         staging = render.prepare(job.out_dir, job.stem, job.formats) if job.formats else None
-        report, snap = check(job)
+        report, snap = check(job, inflate_fixes=False)  # inflated below, once the snapshot is let go
         target = nightly.target_label(report, job.label)
         if job.baseline is not None:
             baseline.apply(report, *job.baseline)
@@ -93,6 +93,7 @@ def run(job: Job) -> Outcome:
         # before they run, so the peak is the larger of the two, not their sum.
         del snap
         give_back()
+        inflate_long_fixes(report)
         if job.sarif_anchor:
             report.run["sarif_anchor"] = job.sarif_anchor
         if job.formats:
@@ -119,16 +120,18 @@ def _said(exc: Exception) -> Exception:
     return exc if isinstance(exc, AuditorError) else AuditorError(f"internal error: {type(exc).__name__}: {exc}")
 
 
-def check(job: Job) -> tuple[Report, Snapshot]:
-    """Collect (or load) a snapshot and run the rules over it."""
+def check(job: Job, inflate_fixes: bool = True) -> tuple[Report, Snapshot]:
+    """Collect (or load) a snapshot and run the rules over it. `inflate_fixes` False: long fixes stay
+    deflated (engine.Run.finish) for the caller to inflate once it lets the snapshot go."""
     started = time.time()
     if job.from_snapshot is not None:
         progress.step("load", str(job.from_snapshot))
-        report, snap = check_snapshot(job.config, job.from_snapshot, started)
+        report, snap = check_snapshot(job.config, job.from_snapshot, started, inflate_fixes)
     else:
         assert job.connect is not None, "a job reads a database or a snapshot"
         progress.step("connect")
-        report, snap = check_database(job.connect(), job.config, job.schemas, job.exclude_schemas, started)
+        session = job.connect()
+        report, snap = check_database(session, job.config, job.schemas, job.exclude_schemas, started, inflate_fixes)
     report.run["fail_on"] = job.config.fail_on
     report.run.update(job.run_info)
     # The snapshot and the report live until the caller is done: a full collection while rendering
@@ -139,7 +142,12 @@ def check(job: Job) -> tuple[Report, Snapshot]:
 
 
 def check_database(
-    session: Any, cfg: Config, schemas: list[str] | None, exclude_schemas: list[str] | None, started: float
+    session: Any,
+    cfg: Config,
+    schemas: list[str] | None,
+    exclude_schemas: list[str] | None,
+    started: float,
+    inflate_fixes: bool = True,
 ) -> tuple[Report, Snapshot]:
     """Collect one database and run the rules over it; closes the session.
 
@@ -163,16 +171,16 @@ def check_database(
     }
     if session.notes:
         run_info["connections_note"] = "; ".join(session.notes)
-    report = rules.finish(snap, run_info)
+    report = rules.finish(snap, run_info, inflate_fixes)
     report.run["seconds"] = round(time.time() - started, 2)
     return report, snap
 
 
-def check_snapshot(cfg: Config, path: Path, started: float) -> tuple[Report, Snapshot]:
+def check_snapshot(cfg: Config, path: Path, started: float, inflate_fixes: bool = True) -> tuple[Report, Snapshot]:
     """Run the rules over a saved snapshot (`--from-snapshot`): no database, no connection options."""
     snap = snapshot_file.load(path)
     progress.step("rules")
-    report = Run(cfg).finish(snap, {"started_at": timestamp(started), "source": "snapshot"})
+    report = Run(cfg).finish(snap, {"started_at": timestamp(started), "source": "snapshot"}, inflate_fixes)
     report.run["seconds"] = round(time.time() - started, 2)
     return report, snap
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import zlib
 
 from auditor import engine
 from auditor.base.packed import PackedFix, deflate, deflate_lines, inflate
+from auditor.catalog.db import Target, connect
+from auditor.demo.run import DEMO_DIR
+from auditor.engine import inflate_long_fixes
+from auditor.engine.config import Config
 from auditor.output import render
+from auditor.runs import single
 
+from scratch import scratch_database
 from support import demo_snapshot, fresh_copy
 
 
@@ -38,3 +45,19 @@ def test_deflate_a_piece_at_a_time_is_deflate_whole():
     lines = ["a", "", "SELECT 1;\nSELECT 2;", "é" * 3000]
     assert zlib.decompress(deflate_lines(iter(lines), piece=7)) == "\n".join(lines).encode("utf-8")
     assert inflate(deflate_lines(lines)) == "\n".join(lines) and inflate("x") == "x" and inflate(None) is None
+
+
+def test_an_audit_inflates_every_fix_once_it_lets_the_snapshot_go(pg_server, monkeypatch, tmp_path):
+    """runs.single keeps long fixes deflated past the rules and inflates them before the writers read them."""
+    monkeypatch.setattr(engine, "PACK_FIX_AT", 1)
+    inflated: list[int] = []
+    monkeypatch.setattr(single, "inflate_long_fixes", lambda report: inflated.append(1) or inflate_long_fixes(report))
+    ddl = (DEMO_DIR / "saas.sql").read_text(encoding="utf-8")
+    with scratch_database(pg_server, "pga_packed_run", ddl) as dsn:
+        job = single.Job(config=Config(), connect=lambda: connect(Target(conninfo=dsn)), formats=["json", "sql"])
+        job.out_dir = tmp_path
+        outcome = single.run(job)
+    assert inflated == [1]
+    assert outcome.report.findings and all(f.fix is None or type(f.fix) is str for f in outcome.report.findings)
+    doc = json.loads((tmp_path / "pg-auditor-report.json").read_text(encoding="utf-8"))
+    assert [f["fix"] for f in doc["findings"]] == [f.fix for f in outcome.report.findings]
