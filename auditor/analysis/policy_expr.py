@@ -14,12 +14,14 @@ a membership lookup keyed on the current user is tenant-scoped, `owner = auth.ui
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from auditor.analysis.helpers import UNTRUSTED, USER_CONTEXT
+
+T = TypeVar("T")
 
 _SETTING = re.compile(r"current_setting\('((?:[^']|'')*)'")
 _LITERAL = re.compile(r"'(?:[^']|'')*'")
@@ -314,6 +316,20 @@ def verdict_key(expr: str, subj: Subject) -> tuple[Any, ...] | None:
         bool(subj.all_columns),
         subj.context_functions,
     )
+
+
+def by_verdict(
+    memo: dict[tuple[Any, ...], T], expr: str, subj: Subject, extra: tuple[Any, ...], make: Callable[[], T]
+) -> T:
+    """make(), once in `memo` for all the subjects verdict_key cannot tell apart (with `extra`, what else the
+    answer depends on); made every time for a text that has no safe key. The memo's subjects share helpers."""
+    same = verdict_key(expr, subj)
+    if same is None:
+        return make()
+    key = (same, *extra)
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
 
 
 def open_kinds(expr: str | None, subj: Subject, reading: bool = False, writing: bool = False) -> list[str]:

@@ -22,6 +22,7 @@ from auditor.analysis.notnull import is_not_null
 from auditor.analysis.policy_expr import (
     ExprIssues,
     Subject,
+    by_verdict,
     classify_atom,
     column_refs,
     issues,
@@ -29,7 +30,6 @@ from auditor.analysis.policy_expr import (
     parse,
     score_expr,
     settings_in,
-    verdict_key,
 )
 from auditor.analysis.references import resolve
 from auditor.analysis.tenant_columns import TENANT_COLUMNS
@@ -238,16 +238,12 @@ class Tenancy:
         return self._scores[key]
 
     def _shared_score(self, info: TableInfo, expr: str, reading: bool, writing: bool) -> float:
-        """score_expr, once for all the tables it cannot tell apart (policy_expr.verdict_key): the bench's
+        """score_expr, once for all the tables it cannot tell apart (policy_expr.by_verdict): the bench's
         thousands of tables with one policy text were judged one by one."""
         subj = self.subject(info)
-        same = verdict_key(expr, subj)  # every subject here carries this model's helpers
-        if same is None:
-            return score_expr(expr, subj, reading, writing) or 0.0
-        key = (same, reading, writing)
-        if key not in self._verdicts:
-            self._verdicts[key] = score_expr(expr, subj, reading, writing) or 0.0
-        return self._verdicts[key]
+        return by_verdict(
+            self._verdicts, expr, subj, (reading, writing), lambda: score_expr(expr, subj, reading, writing) or 0.0
+        )
 
     def issues(self, info: TableInfo, expr: str | None) -> ExprIssues:
         """policy_expr.issues of a policy expression on this table, computed once per table and expression."""
@@ -259,20 +255,17 @@ class Tenancy:
         return self._issues[key]
 
     def _shared_issues(self, info: TableInfo, expr: str) -> ExprIssues:
-        """policy_expr.issues, once for all the tables it cannot tell apart (policy_expr.verdict_key), one
+        """policy_expr.issues, once for all the tables it cannot tell apart (policy_expr.by_verdict), one
         answer for all of them (callers only read it)."""
         subj = self.subject(info)
-        same = verdict_key(expr, subj)  # every subject here carries this model's helpers
-        key = (same, tuple(self.settings))
-        if same is not None and key in self._issues_shared:
-            return self._issues_shared[key]
-        found = issues(expr, subj, set(self.settings))
-        # most expressions have none: one blank answer for them all (four empty lists each were 11 MB on
-        # 50,000 tables)
-        found = _NO_ISSUES if found == _NO_ISSUES else found
-        if same is not None:
-            self._issues_shared[key] = found
-        return found
+
+        def make() -> ExprIssues:
+            found = issues(expr, subj, set(self.settings))
+            # most expressions have none: one blank answer for them all (four empty lists each were 11 MB on
+            # 50,000 tables)
+            return _NO_ISSUES if found == _NO_ISSUES else found
+
+        return by_verdict(self._issues_shared, expr, subj, (tuple(self.settings),), make)
 
     @property
     def statement(self) -> str:
@@ -417,13 +410,8 @@ def _policy_evidence(snap: Snapshot, tables: list[Table], h: Helpers) -> Evidenc
 
 
 def _kind(atom: str, subj: Subject, kinds: dict[tuple[Any, ...], str]) -> str:
-    """classify_atom, once for the subjects it cannot tell apart (policy_expr.verdict_key) that share helpers."""
-    key = verdict_key(atom, subj)
-    if key is None:
-        return classify_atom(atom, subj)
-    if key not in kinds:
-        kinds[key] = classify_atom(atom, subj)
-    return kinds[key]
+    """classify_atom, once for the subjects it cannot tell apart (policy_expr.by_verdict) that share helpers."""
+    return by_verdict(kinds, atom, subj, (), lambda: classify_atom(atom, subj))
 
 
 def _snake(name: str) -> str:

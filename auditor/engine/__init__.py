@@ -50,7 +50,7 @@ class Run:
             if rule.code in self.results or not snap.arrived(self.waiting.get(rule.code)):
                 continue
             try:
-                self.results[rule.code] = pack_long_fixes(run_rule(rule, snap, self.config, packed=True))
+                self.results[rule.code] = run_rule(rule, snap, self.config, packed=True)
             except NotCollectedYet as pending:
                 self.waiting[rule.code] = pending.section
             give_back()  # see finish
@@ -66,7 +66,7 @@ class Run:
         with GC_PAUSED.held():  # rules build acyclic data; a full collection would walk the whole snapshot
             for rule in self.rules:
                 if rule.code not in self.results:
-                    self.results[rule.code] = pack_long_fixes(run_rule(rule, snap, self.config, packed=True))
+                    self.results[rule.code] = run_rule(rule, snap, self.config, packed=True)
                     # A rule's working data is freed when it returns; C memory it held (long strings, big lists)
                     # stays with the process until trimmed, and the next rule's Python objects cannot reuse
                     # it: trimmed after each rule (0.1 ms), the end of the rules peaks 10 MB lower on M.
@@ -105,7 +105,7 @@ class Run:
         snap.forget()  # the rules' derived data, kept while they ran, is not wanted while the reports are written
         give_back()
         if inflate_fixes:  # in the room the derived data left
-            inflate_long_fixes(report)
+            inflate_long_fixes(report.findings)
         return report
 
     def _prepare(self, snap: Snapshot) -> None:
@@ -114,29 +114,27 @@ class Run:
             self.prepared = snap
 
 
-# A fix this long is held deflated (base.packed) from its rule to the end of Run.finish, while the rules' derived
-# data and the snapshot are in memory with it; the reports read it once that data is gone.
+# A fix this long is held deflated (base.packed) from its rule until the snapshot is let go (Run.finish), while
+# the rules' derived data and the snapshot are in memory with it; the reports read it once that data is gone.
 PACK_FIX_AT = 4096
 
 
-def pack_long_fixes(result: tuple[RuleStatus, list[Finding]]) -> tuple[RuleStatus, list[Finding]]:
-    for f in result[1]:
+def pack_long_fixes(findings: list[Finding]) -> None:
+    for f in findings:
         if type(f.fix) is str and len(f.fix) >= PACK_FIX_AT:
             f.fix = deflate(f.fix)  # type: ignore[assignment]
-    return result
 
 
-def inflate_long_fixes(report: Report) -> Report:
-    """Every fix of the report as text (see Run.finish)."""
-    for f in report.findings:
+def inflate_long_fixes(findings: list[Finding]) -> None:
+    """Every fix as text again (see Run.finish)."""
+    for f in findings:
         f.fix = inflate(f.fix)
-    return report
 
 
 def run_rule(rule: Rule, snap: Snapshot, config: Config, packed: bool = False) -> tuple[RuleStatus, list[Finding]]:
-    """One rule's status and findings; raises NotCollectedYet if it reads a section still in flight. A grouped
-    finding's fix comes deflated from its rule (rules.isolation._shared): kept so with `packed` (a Run), else
-    inflated here."""
+    """One rule's status and findings; raises NotCollectedYet if it reads a section still in flight. With
+    `packed` (a Run), long fixes come deflated (pack_long_fixes; a grouped finding's from its rule, see
+    rules.isolation._shared); without it every fix is text."""
     status = RuleStatus(rule.code, rule.slug, rule.area, config.severity_for(rule), rule.title, "ok")
     missing = [s for s in rule.requires if not snap.available(s)]
     if missing:
@@ -161,9 +159,10 @@ def run_rule(rule: Rule, snap: Snapshot, config: Config, packed: bool = False) -
         status.status, status.reason = "error", f"{type(exc).__name__}: {exc}"
         return status, []
     findings = [to_finding(rule, hit, snap, config) for hit in hits]
-    if not packed:
-        for f in findings:
-            f.fix = inflate(f.fix)
+    if packed:
+        pack_long_fixes(findings)
+    else:
+        inflate_long_fixes(findings)
     findings = dedupe(findings)
     if rule.population:
         status.population = population(snap, rule.population)

@@ -93,7 +93,7 @@ def run(job: Job) -> Outcome:
         # before they run, so the peak is the larger of the two, not their sum.
         del snap
         give_back()
-        inflate_long_fixes(report)
+        inflate_long_fixes(report.findings)
         if job.sarif_anchor:
             report.run["sarif_anchor"] = job.sarif_anchor
         if job.formats:

@@ -25,10 +25,9 @@ def test_every_fix_packed_then_inflated_gives_the_same_report(pg_server, monkeyp
     packed: list[PackedFix] = []
     pack = engine.pack_long_fixes
 
-    def recording(result):
-        out = pack(result)
-        packed.extend(f.fix for f in out[1] if type(f.fix) is PackedFix)
-        return out
+    def recording(findings):
+        pack(findings)
+        packed.extend(f.fix for f in findings if type(f.fix) is PackedFix)
 
     monkeypatch.setattr(engine, "PACK_FIX_AT", 1)
     monkeypatch.setattr(engine, "pack_long_fixes", recording)
@@ -51,7 +50,9 @@ def test_an_audit_inflates_every_fix_once_it_lets_the_snapshot_go(pg_server, mon
     """runs.single keeps long fixes deflated past the rules and inflates them before the writers read them."""
     monkeypatch.setattr(engine, "PACK_FIX_AT", 1)
     inflated: list[int] = []
-    monkeypatch.setattr(single, "inflate_long_fixes", lambda report: inflated.append(1) or inflate_long_fixes(report))
+    monkeypatch.setattr(
+        single, "inflate_long_fixes", lambda findings: inflated.append(1) or inflate_long_fixes(findings)
+    )
     ddl = (DEMO_DIR / "saas.sql").read_text(encoding="utf-8")
     with scratch_database(pg_server, "pga_packed_run", ddl) as dsn:
         job = single.Job(config=Config(), connect=lambda: connect(Target(conninfo=dsn)), formats=["json", "sql"])
