@@ -185,10 +185,14 @@ SELECT
     dsc.description AS comment,
     false AS nulls_not_distinct,  -- before PG15
     i.indnullsnotdistinct AS nulls_not_distinct,  -- PG15+
-    'CREATE ' || CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' || quote_ident(ic.relname)
-        || ' ON ' || CASE WHEN ic.relkind = 'I' THEN 'ONLY ' ELSE '' END
+    -- The head, CREATE [UNIQUE ]INDEX name ON [ONLY ]schema.table USING method, in parts: what follows ON is
+    -- the same for a table's indexes (one string for them all), the name is sent quoted only when quoting
+    -- changes it. (definition_head: the whole head, in snapshots saved before these parts.)
+    NULL::text AS definition_head,
+    CASE WHEN ic.relkind = 'I' THEN 'ONLY ' ELSE '' END
         || quote_ident(n.nspname) || '.' || quote_ident(tc.relname) || ' USING ' || quote_ident(am.amname)
-        AS definition_head,
+        AS definition_on,
+    NULLIF(quote_ident(ic.relname), ic.relname::text) AS quoted_name,
     kp.definition_keys,
     kp.definition_include,
     CASE WHEN kp.has_suffix THEN kp.suffixes END AS definition_suffixes,

@@ -142,7 +142,11 @@ COLLECT_CONNECTIONS = threshold(
 # index's in three sections): 12 MB of copies on a 10,000-table catalog. (Not floats: 0.0 would stand for -0.0.)
 TEXT = frozenset(builtins[t].oid for t in ("text", "name", "varchar", "bpchar", '"char"'))
 SHARED = TEXT | frozenset(builtins[t].oid for t in ("int2", "int4", "int8", "oid"))
-TEXT_ARRAYS = frozenset(builtins[t].array_oid for t in ("text", "name", "varchar", "bpchar", '"char"'))
+# Arrays of those: shared as SharedList (indoption's [0, 0] on every two-key index, a table's key columns).
+SHARED_ARRAYS = frozenset(builtins[t].array_oid for t in ("text", "name", "varchar", "bpchar", '"char"')) | frozenset(
+    builtins[t].array_oid for t in ("int2", "int4", "int8", "oid")
+)
+FLOATS = frozenset(builtins[t].oid for t in ("float4", "float8"))
 
 
 # A result this large leaves enough freed C memory behind to hand back at once (process.give_back).
@@ -171,9 +175,10 @@ def rows_of(cls: type, strings: Strings | None = None) -> RowFactory[Any]:
         if strings is None:
             return lambda values: cls(*pick(values))
         text = tuple(n for n, i in enumerate(order) if desc[i].type_code in SHARED)
-        lists = tuple(n for n, i in enumerate(order) if desc[i].type_code in TEXT_ARRAYS)
+        lists = tuple(n for n, i in enumerate(order) if desc[i].type_code in SHARED_ARRAYS)
+        floats = tuple(n for n, i in enumerate(order) if desc[i].type_code in FLOATS)
         share = strings.values
-        return lambda values: cls(*share(pick(values), text, lists))
+        return lambda values: cls(*share(pick(values), text, lists, floats))
 
     return factory
 

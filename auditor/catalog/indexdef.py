@@ -25,7 +25,14 @@ if TYPE_CHECKING:
 def index_definition(i: Index) -> str:
     """CREATE [UNIQUE] INDEX name ON [ONLY] schema.table USING method (keys) [INCLUDE (...)]
     [NULLS NOT DISTINCT] [WITH (...)] [WHERE ...], as pg_get_indexdef(oid) prints it."""
-    return (i.definition_head or "") + index_body(i)
+    return index_head(i) + index_body(i)
+
+
+def index_head(i: Index) -> str:
+    """CREATE [UNIQUE ]INDEX name ON [ONLY ]schema.table USING method, from its parts ("": none saved)."""
+    if i.definition_on is None:
+        return i.definition_head or ""
+    return f"CREATE {'UNIQUE ' if i.is_unique else ''}INDEX {i.quoted_name or i.name} ON {i.definition_on}"
 
 
 def index_body(i: Index, nulls_not_distinct: bool | None = None, where: str | None = None) -> str:

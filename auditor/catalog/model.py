@@ -6,6 +6,7 @@ the server and from a snapshot file alike. OIDs join rows within one snapshot; f
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import suppress
@@ -173,7 +174,9 @@ class Index:
     comment: str | None = None  # may carry a pg-auditor suppression tag
     # PostgreSQL 15+. None in a snapshot saved before this column: read from its definition on first use.
     nulls_not_distinct: bool | None = None
-    definition_head: str | None = None  # CREATE [UNIQUE ]INDEX name ON [ONLY ]schema.table USING method
+    definition_head: str | None = None  # CREATE [UNIQUE ]INDEX name ON [ONLY ]schema.table USING method: saved before
+    definition_on: str | None = None  # [ONLY ]schema.table USING method, as the head prints it
+    quoted_name: str | None = None  # the name as the head prints it, where quoting changes it
     definition_keys: list[str | None] | None = None  # expression keys as the definition prints them
     definition_include: list[str] | None = None  # INCLUDE columns, quoted
     definition_suffixes: list[str] | None = None  # per key: COLLATE, opclass, its options, DESC, NULLS
@@ -186,6 +189,11 @@ class Index:
     @property
     def has_expressions(self) -> bool:
         return any(c is None for c in self.columns)
+
+    @property
+    def has_definition_parts(self) -> bool:
+        """The parts auditor/indexdef.py builds the definition from (not in a snapshot saved before them)."""
+        return self.definition_on is not None or self.definition_head is not None
 
     @property
     def backs_constraint(self) -> bool:
@@ -811,6 +819,12 @@ class Snapshot:
         for name in [n for n in self.__dict__ if n not in kept]:
             del self.__dict__[name]
 
+    def let_go(self, name: str) -> None:
+        """Drop one derived value, a lookup (cached property) or a once() value by its key; built again if
+        asked for."""
+        self.__dict__.pop(name, None)
+        self.__dict__.get("_once", {}).pop(name, None)
+
     def available(self, section: str) -> bool:
         if isinstance(getattr(self, section, None), InFlight):
             raise NotCollectedYet(section)
@@ -891,6 +905,9 @@ class SharedList(list):  # type: ignore[type-arg]
     append = extend = insert = remove = pop = clear = sort = reverse = _shared
     __setitem__ = __delitem__ = __iadd__ = __imul__ = _shared
 
+    def __reduce__(self) -> tuple[Any, ...]:  # pickle and copy rebuild it whole (their default calls extend)
+        return SharedList, (list(self),)
+
 
 class Strings:
     """One copy of each string and list a snapshot repeats, for the rows of one read or load.
@@ -902,17 +919,20 @@ class Strings:
     the read or load is done.)
     """
 
-    __slots__ = ("lists", "share")
+    __slots__ = ("lists", "share", "share_float")
 
     def __init__(self) -> None:
         self.share: Callable[[str, str], str] = {}.setdefault
         self.lists: dict[tuple[Any, ...], SharedList] = {}
+        # Floats apart: 1.0 equals 1, and the table above would hand an integer back for it.
+        self.share_float: Callable[[float, float], float] = {}.setdefault
 
     def forget(self) -> None:
         """Let the table of copies go once the last rows that share are built (the rows keep their copies):
         150,000 entries on a 10,000-table catalog, 4 MB while the last rules run."""
         self.share = {}.setdefault
         self.lists = {}
+        self.share_float = {}.setdefault
 
     def list(self, v: list[Any]) -> list[Any]:
         """The shared copy of a list of strings (or of other plain values); v itself if it holds a mapping."""
@@ -933,7 +953,7 @@ class Strings:
         seen: dict[str, set[Any]] = {}
         for row in rows:
             for k, v in row.items():
-                if type(v) is str:
+                if type(v) is str or type(v) is float:
                     seen.setdefault(k, set()).add(v)
                 elif type(v) is list:
                     with suppress(TypeError):  # a list of mappings: not shared
@@ -950,11 +970,16 @@ class Strings:
                     row[k] = share(v, v)
                 elif type(v) is list:
                     row[k] = shared_list(v)
+                elif type(v) is float:
+                    row[k] = self.float(v)
         return rows
 
-    def values(self, values: list[Any], text: tuple[int, ...], lists: tuple[int, ...]) -> list[Any]:
+    def values(
+        self, values: list[Any], text: tuple[int, ...], lists: tuple[int, ...], floats: tuple[int, ...] = ()
+    ) -> list[Any]:
         """A row's values as the server sent them: `text` the positions of strings (or integers: a string never
-        equals an integer, so one table holds both), `lists` of arrays of strings."""
+        equals an integer, so one table holds both), `lists` of arrays of strings or integers, `floats` of
+        floats (reltuples, null fractions, widths: a few values repeated over hundreds of thousands of rows)."""
         share, shared_list = self.share, self.list
         for i in text:
             v = values[i]
@@ -964,4 +989,12 @@ class Strings:
             v = values[i]
             if v is not None:
                 values[i] = shared_list(v)
+        for i in floats:
+            v = values[i]
+            if v is not None:
+                values[i] = self.float(v)
         return values
+
+    def float(self, v: float) -> float:
+        """The shared copy of a float; -0.0 kept apart, since it equals 0.0 but prints otherwise."""
+        return v if v == 0.0 and math.copysign(1.0, v) < 0 else self.share_float(v, v)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 
 import psycopg
@@ -12,6 +13,7 @@ from auditor.base.errors import SnapshotError
 from auditor.catalog import snapshot_file
 from auditor.catalog.collect import collect
 from auditor.catalog.db import Session, Target, connect
+from auditor.catalog.model import Strings
 
 
 def _make_db(pg_server, name: str, tables: int) -> str:
@@ -158,6 +160,26 @@ def test_rows_read_from_the_server_share_integers(conn):
     assert [c.table_oid is t.oid for c in snap.columns_of[t.oid]] == [True, True]
     assert len(snap.indexes_of[t.oid]) == 2 and all(i.table_oid is t.oid for i in snap.indexes_of[t.oid])
     assert all(c.table_oid is t.oid for c in snap.constraints_of[t.oid])
+
+
+def test_rows_share_integer_arrays_and_floats(conn):
+    """indoption's [0] on every one-key index is one read-only list; a float repeated across rows is one
+    object, and never an integer that equals it; -0.0 stays -0.0."""
+    conn.execute(
+        "CREATE TABLE shf1 (a int); CREATE TABLE shf2 (a int); CREATE INDEX ON shf1 (a); CREATE INDEX ON shf2 (a)"
+    )
+    snap = collect(Session(conn=conn))
+    one, two = (i for i in snap.indexes if i.name in ("shf1_a_idx", "shf2_a_idx"))
+    assert one.options == [0] and one.options is two.options
+    with pytest.raises(TypeError, match="shared by other rows"):
+        one.options.append(1)
+    assert type(one.reltuples) is float and one.reltuples is two.reltuples
+    strings = Strings()
+    row = strings.values([1.0, -0.0, 0.0, 2.5, 1], (4,), (), (0, 1, 2, 3))
+    again = strings.values([1.0, -0.0, 0.0, 2.5, 1], (4,), (), (0, 1, 2, 3))
+    assert [type(v) for v in again] == [float, float, float, float, int]
+    assert all(a is b for a, b in zip(row[:4:2], again[:4:2], strict=True)) and again[3] is row[3]
+    assert math.copysign(1.0, again[1]) == -1.0 and math.copysign(1.0, again[2]) == 1.0
 
 
 def test_bad_snapshot_files_are_clear_errors(tmp_path):

@@ -20,7 +20,7 @@ import pytest
 from auditor.catalog import model, snapshot_file
 from auditor.catalog.collect import collect
 from auditor.catalog.db import PINNED_SEARCH_PATH, Session
-from auditor.catalog.indexdef import index_definition, top_level_collations
+from auditor.catalog.indexdef import index_definition, index_head, top_level_collations
 from auditor.catalog.model import Index, row_fields
 
 from scratch import admin, scratch_database, snapshot_of
@@ -376,6 +376,23 @@ def test_snapshot_saved_before_parts_still_loads(corpus_db, tmp_path):
     assert {i.oid: i.definition for i in old.indexes} == {i.oid: want[i.oid] for i in old.indexes}
     nnd = {i.name for i in old.indexes if i.nulls_not_distinct}
     assert nnd == {i.name for i in snap.indexes if i.nulls_not_distinct}
+
+
+def test_snapshot_saved_with_whole_heads_still_loads(corpus_db, tmp_path):
+    """A snapshot saved before the head came in parts (definition_on, quoted_name) holds each index's whole
+    head in definition_head: the definitions built from it are the server's, hostile names included."""
+    snap = snapshot_of(corpus_db)
+    want = server_definitions(corpus_db)
+    doc = snapshot_file.to_dict(snap)
+    assert any(row["quoted_name"] for row in doc["indexes"]), "the corpus has names that print quoted"
+    for row, i in zip(doc["indexes"], snap.indexes, strict=True):
+        row["definition_head"] = index_head(i)
+        del row["definition_on"], row["quoted_name"]
+    path = tmp_path / "heads.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    old = snapshot_file.load(path)
+    assert all(i.definition_on is None and i.has_definition_parts for i in old.indexes)
+    assert {i.oid: i.definition for i in old.indexes} == {i.oid: want[i.oid] for i in old.indexes}
 
 
 # The index fields of snapshot format 1 before the definition was built from parts.

@@ -6,11 +6,13 @@ import json
 import zlib
 
 from auditor import engine
-from auditor.base.packed import PackedFix, deflate, deflate_lines, inflate
+from auditor.base.packed import PackedFix, PackedObjects, deflate, deflate_lines, inflate, pack_objects, unpack_objects
 from auditor.catalog.db import Target, connect
+from auditor.catalog.model import SharedList
 from auditor.demo.run import DEMO_DIR
 from auditor.engine import inflate_long_fixes
 from auditor.engine.config import Config
+from auditor.engine.report import Finding
 from auditor.output import render
 from auditor.runs import single
 
@@ -62,3 +64,35 @@ def test_an_audit_inflates_every_fix_once_it_lets_the_snapshot_go(pg_server, mon
     assert outcome.report.findings and all(f.fix is None or type(f.fix) is str for f in outcome.report.findings)
     doc = json.loads((tmp_path / "pg-auditor-report.json").read_text(encoding="utf-8"))
     assert [f["fix"] for f in doc["findings"]] == [f.fix for f in outcome.report.findings]
+
+
+def test_findings_held_packed_by_a_run_come_out_the_same(pg_server, monkeypatch):
+    """A Run holds each rule's findings pickled and deflated until the rules are done (base.packed)."""
+    snap = demo_snapshot(pg_server, "pga_packed_findings")
+    monkeypatch.setattr(engine, "pack_objects", lambda items: items)
+    plain = engine.run(fresh_copy(snap))
+    monkeypatch.undo()
+    held: list[PackedObjects] = []
+    rules = engine.Run(Config())
+    original = engine.held
+
+    def recording(result):
+        status, findings = original(result)
+        if type(findings) is PackedObjects:
+            held.append(findings)
+        return status, findings
+
+    monkeypatch.setattr(engine, "held", recording)
+    report = rules.finish(fresh_copy(snap))
+    assert len(held) == len({f.code for f in report.findings}) > 10  # every rule with findings, packed
+    assert all(type(f) is Finding for f in report.findings)
+    assert render.render(report, "json") == render.render(plain, "json")
+
+
+def test_packed_objects_round_trip_shared_lists():
+    """Evidence holds the snapshot's read-only lists: they pickle and come back equal."""
+    shared = SharedList(["tenant_id", "id"])
+    back = unpack_objects(pack_objects([{"columns": shared}, shared]))
+    assert back == [{"columns": ["tenant_id", "id"]}, ["tenant_id", "id"]]
+    assert type(back[1]) is SharedList and back[0]["columns"] is back[1]
+    assert unpack_objects([1, 2]) == [1, 2]

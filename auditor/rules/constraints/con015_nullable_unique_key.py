@@ -23,7 +23,7 @@ from auditor.rules.registry import Hit, Obj, rule
 def nulls_not_distinct_sql(t: Table, i: Index, name: str) -> str | None:
     """The index rebuilt CONCURRENTLY under a new name, with NULLS NOT DISTINCT: from the definition's parts
     (a name or predicate holding ` ON ` or a newline cannot shift them), None when the snapshot lacks them."""
-    if i.definition_head is None:
+    if not i.has_definition_parts:
         return None
     return (
         f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {quote_ident(name)} ON {t.qualified}"
@@ -150,7 +150,7 @@ def nullable_unique_key(snap: Snapshot) -> Iterator[Hit]:
         )
         referenced = any(c.type == "f" and c.index_oid == idx.oid for c in snap.constraints)  # never swapped out
         swap = snap.server.major >= 15 and not idx.constraint_name and not t.is_partitioned and not referenced
-        if swap and idx.definition_head is not None:
+        if swap and idx.has_definition_parts:
             twin = new_name(snap, t, [idx.name], "nnd")
             create = nulls_not_distinct_sql(t, idx, twin) or ""
             fix = (

@@ -28,7 +28,7 @@ PARTIAL_INDEX_NULL_FRACTION = threshold(
 def partial_sql(i: Index, t: Table, name: str, where: str) -> str | None:
     """The index rebuilt under a new name with WHERE `where`, CONCURRENTLY: from the definition's parts (a
     name or expression holding ` ON ` or a newline cannot shift them), None when the snapshot lacks them."""
-    if i.definition_head is None:
+    if not i.has_definition_parts:
         return None
     unique = "UNIQUE " if i.is_unique else ""
     return (
