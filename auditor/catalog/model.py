@@ -909,6 +909,9 @@ class SharedList(list):  # type: ignore[type-arg]
         return SharedList, (list(self),)
 
 
+_TEXT, _INTEGER = frozenset({str, type(None)}), frozenset({int, type(None)})
+
+
 class Strings:
     """One copy of each string and list a snapshot repeats, for the rows of one read or load.
 
@@ -935,14 +938,18 @@ class Strings:
         self.share_float = {}.setdefault
 
     def list(self, v: list[Any]) -> list[Any]:
-        """The shared copy of a list of strings (or of other plain values); v itself if it holds a mapping."""
-        share = self.share
-        key = tuple([share(x, x) if type(x) is str else x for x in v])
-        try:
-            found = self.lists.get(key)
-        except TypeError:  # a list of mappings or lists: kept as it is
+        """The shared copy of a list of strings or of integers (NULLs among them); v itself if it holds
+        anything else: a float list would match an integer one ([1.0] == [1]), a bool list too, and a
+        mapping cannot be a key."""
+        kinds = set(map(type, v))
+        if not (kinds <= _TEXT or kinds <= _INTEGER):
             return v
+        key = tuple(v)
+        found = self.lists.get(key)
         if found is None:
+            if str in kinds:  # its strings shared too, as the rows' own
+                share = self.share
+                key = tuple([x if x is None else share(x, x) for x in v])
             found = self.lists[key] = SharedList(key)
         return found
 

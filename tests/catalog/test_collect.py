@@ -13,7 +13,7 @@ from auditor.base.errors import SnapshotError
 from auditor.catalog import snapshot_file
 from auditor.catalog.collect import collect
 from auditor.catalog.db import Session, Target, connect
-from auditor.catalog.model import Strings
+from auditor.catalog.model import SharedList, Strings
 
 
 def _make_db(pg_server, name: str, tables: int) -> str:
@@ -180,6 +180,13 @@ def test_rows_share_integer_arrays_and_floats(conn):
     assert [type(v) for v in again] == [float, float, float, float, int]
     assert all(a is b for a, b in zip(row[:4:2], again[:4:2], strict=True)) and again[3] is row[3]
     assert math.copysign(1.0, again[1]) == -1.0 and math.copysign(1.0, again[2]) == 1.0
+    # A list is shared only with lists of its own kind: [1.0] and [True] equal [1], and must not become it.
+    ints = strings.list([1, None])
+    assert strings.list([1, None]) is ints and type(ints) is SharedList
+    for other in ([1.0, None], [True, None]):
+        kept = strings.list(other)
+        assert kept is other and type(kept[0]) is type(other[0])
+    assert strings.list(["a", None]) is strings.list(["a", None]) != ints
 
 
 def test_bad_snapshot_files_are_clear_errors(tmp_path):
