@@ -25,7 +25,7 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
@@ -35,7 +35,9 @@ from auditor.base.thresholds import threshold
 from auditor.catalog.db import QUERY_MARKER as MARK
 from auditor.catalog.db import QueryUnavailable, Session
 from auditor.catalog.model import Index, IndexCandidate, Snapshot, Statement, Table
-from auditor.catalog.workload_parse import Parsed, Ref, parse_statement
+
+if TYPE_CHECKING:  # the SQL parser (pglast, 40 ms to import) loads only when a workload is analysed
+    from auditor.catalog.workload_parse import Parsed, Ref
 
 log = logging.getLogger("pg_auditor")
 
@@ -87,6 +89,8 @@ def analyse(session: Session, snap: Snapshot) -> None:
     """Fill each statement's cost and sequential scans, and snap.index_candidates (see the module doc)."""
     hypopg = snap.installed("hypopg")
     deadline = time.monotonic() + float(WORKLOAD_BUDGET(snap))
+    from auditor.catalog.workload_parse import parse_statement
+
     found: dict[tuple[int, tuple[str, ...]], IndexCandidate] = {}
     for st in sorted(snap.statements, key=lambda s: (-s.total_ms, s.queryid)):
         if st.query is None or st.query.startswith(HIDDEN_TEXT):
