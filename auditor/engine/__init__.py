@@ -146,9 +146,16 @@ PACK_FIX_AT = 4096
 
 
 def held(result: tuple[RuleStatus, list[Finding]]) -> tuple[RuleStatus, list[Finding] | PackedObjects]:
-    """A rule's result as a Run holds it: its findings packed (none: nothing to pack)."""
+    """A rule's result as a Run holds it: its findings packed (none: nothing to pack). Evidence is plain data;
+    should a rule's ever hold what pickle cannot write, its findings are held as they are."""
     status, findings = result
-    return status, pack_objects(findings) if findings else findings
+    if not findings:
+        return status, findings
+    try:
+        return status, pack_objects(findings)
+    except Exception:  # PicklingError, TypeError, AttributeError: a local class, a generator, a lock
+        log.debug("findings of %s held unpacked:\n%s", status.code, traceback.format_exc())
+        return status, findings
 
 
 def pack_long_fixes(findings: list[Finding]) -> None:

@@ -14,6 +14,7 @@ from auditor.engine import inflate_long_fixes
 from auditor.engine.config import Config
 from auditor.engine.report import Finding
 from auditor.output import render
+from auditor.rules.registry import Obj
 from auditor.runs import single
 
 from scratch import scratch_database
@@ -96,3 +97,14 @@ def test_packed_objects_round_trip_shared_lists():
     assert back == [{"columns": ["tenant_id", "id"]}, ["tenant_id", "id"]]
     assert type(back[1]) is SharedList and back[0]["columns"] is back[1]
     assert unpack_objects([1, 2]) == [1, 2]
+
+
+def test_findings_pickle_cannot_write_are_held_as_they_are():
+    status = engine.RuleStatus("X001", "x", "indexes", "low", "x", "findings")
+    odd = [
+        Finding("X001", "x", "indexes", "low", "x", Obj("table", "s", "t"), "m", {"gen": (i for i in ())}, None, "f")
+    ]
+    assert engine.held((status, odd)) == (status, odd)
+    plain = [Finding("X001", "x", "indexes", "low", "x", Obj("table", "s", "t"), "m", {"n": 1}, None, "f")]
+    packed = engine.held((status, plain))[1]
+    assert type(packed) is PackedObjects and unpack_objects(packed) == plain
