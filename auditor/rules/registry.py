@@ -47,6 +47,9 @@ class Obj:
     def as_dict(self) -> dict[str, str | None]:
         return {"kind": self.kind, "schema": self.schema, "table": self.table, "name": self.name}
 
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled as its four fields (see Finding.__getstate__)
+        return Obj, (self.kind, self.schema, self.table, self.name)
+
 
 @dataclass(slots=True)
 class Hit:
