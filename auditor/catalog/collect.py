@@ -137,15 +137,13 @@ COLLECT_CONNECTIONS = threshold(
 )
 
 
-# Text types (text, name, varchar, char) and their arrays: the values Strings shares. Integers too: an oid is
-# one object per row that holds it (a table's in each of its columns', indexes' and constraints' rows, an
-# index's in three sections): 12 MB of copies on a 10,000-table catalog. (Not floats: 0.0 would stand for -0.0.)
-TEXT = frozenset(builtins[t].oid for t in ("text", "name", "varchar", "bpchar", '"char"'))
-SHARED = TEXT | frozenset(builtins[t].oid for t in ("int2", "int4", "int8", "oid"))
-# Arrays of those: shared as SharedList (indoption's [0, 0] on every two-key index, a table's key columns).
-SHARED_ARRAYS = frozenset(builtins[t].array_oid for t in ("text", "name", "varchar", "bpchar", '"char"')) | frozenset(
-    builtins[t].array_oid for t in ("int2", "int4", "int8", "oid")
-)
+# The values Strings shares: text (text, name, varchar, char) and integers. An oid was one object per row that
+# holds it (a table's in each of its columns', indexes' and constraints' rows, an index's in three sections):
+# 12 MB of copies on a 10,000-table catalog. Their arrays too, as SharedList (indoption's [0, 0] on every
+# two-key index, a table's key columns). Floats apart (Strings.float: 0.0 must not stand for -0.0).
+_SHARED_TYPES = ("text", "name", "varchar", "bpchar", '"char"', "int2", "int4", "int8", "oid")
+SHARED = frozenset(builtins[t].oid for t in _SHARED_TYPES)
+SHARED_ARRAYS = frozenset(builtins[t].array_oid for t in _SHARED_TYPES)
 FLOATS = frozenset(builtins[t].oid for t in ("float4", "float8"))
 
 
