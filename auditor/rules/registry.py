@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from auditor.base.names import qualified
+from auditor.base.packed import PackedFix
 from auditor.base.thresholds import THRESHOLDS, Threshold, threshold  # noqa: F401  (rules declare them here)
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -58,7 +59,7 @@ class Hit:
     obj: Obj
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
-    fix: str | None = None
+    fix: str | PackedFix | None = None  # PackedFix: deflated (base.packed), where a rule holds very many
     members: tuple[str, ...] = ()  # extra identity (e.g. the FK's columns) when obj is not unique alone
     severity: str | None = None  # overrides the rule's default when the case is worse or milder
     points: float | None = None  # what fixing it is worth in the area score, when the area scores by points

@@ -6,7 +6,16 @@ import json
 import zlib
 
 from auditor import engine
-from auditor.base.packed import PackedFix, PackedObjects, deflate, deflate_lines, inflate, pack_objects, unpack_objects
+from auditor.base.packed import (
+    PackedFix,
+    PackedObjects,
+    deflate,
+    deflate_lines,
+    deflate_small,
+    inflate,
+    pack_objects,
+    unpack_objects,
+)
 from auditor.catalog.db import Target, connect
 from auditor.catalog.model import SharedList
 from auditor.demo.run import DEMO_DIR
@@ -108,3 +117,33 @@ def test_findings_pickle_cannot_write_are_held_as_they_are():
     plain = [Finding("X001", "x", "indexes", "low", "x", Obj("table", "s", "t"), "m", {"n": 1}, None, "f")]
     packed = engine.held((status, plain))[1]
     assert type(packed) is PackedObjects and unpack_objects(packed) == plain
+
+
+def test_deflate_small_reads_back_with_inflate():
+    for text in (
+        "",
+        "x",
+        "ALTER TABLE t ADD CONSTRAINT c FOREIGN KEY (a) REFERENCES p (id);\n" * 200,
+        "é\U0001f600ß" * 5000,
+    ):
+        packed = deflate_small(text)
+        assert type(packed) is PackedFix and inflate(packed) == text
+
+
+def test_members_deflated_as_they_are_made_give_the_same_report(pg_server, monkeypatch):
+    """ISO013 deflates each member's fix as it makes it, and the schema roll-ups (CON007, CON008, CON015) deflate
+    their members' fixes as they join them: with every finding grouped, the report is the one plain text gives."""
+    from auditor.rules.constraints import _shared as constraints_shared
+    from auditor.rules.isolation import iso013_cross_tenant_foreign_key as iso013
+
+    snap = demo_snapshot(pg_server, "pga_packed_members")
+    config = Config()
+    config.thresholds.update({"isolation_group_over": 0, "rollup_tables": 1})
+    report = engine.run(fresh_copy(snap), config)
+    grouped = {f.code for f in report.findings if f.obj.kind in ("schema", "database") and f.fix}
+    assert {"ISO013", "CON007", "CON008"} <= grouped, grouped
+
+    monkeypatch.setattr(iso013, "deflate_small", lambda text: text)
+    monkeypatch.setattr(constraints_shared, "deflate_lines", lambda texts: "\n".join(texts))
+    plain = engine.run(fresh_copy(snap), config)
+    assert render.render(report, "json") == render.render(plain, "json")

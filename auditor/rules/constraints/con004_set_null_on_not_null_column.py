@@ -16,6 +16,7 @@ from auditor.rules.guarded import commented, swap_foreign_key_sql
 from auditor.rules.registry import Hit, rule
 
 _SET_NULL = re.compile(r"ON (DELETE|UPDATE) SET (NULL|DEFAULT)(?: \(([^)]*)\))?")
+_SETS = {"n", "d"}  # confdeltype / confupdtype: SET NULL, SET DEFAULT
 
 
 @rule(
@@ -80,6 +81,8 @@ def set_null_on_not_null_column(snap: Snapshot) -> Iterator[Hit]:
     (a comment on the table covers it too); or `--ignore CON004` / `ignore = ["CON004"]` in the config.
     """
     for t, con, ref in foreign_keys(snap):
+        if not {con.on_delete, con.on_update} & _SETS:  # its definition is built only for those that set
+            continue
         for m in _SET_NULL.finditer(con.definition):
             event, action, listed = m.group(1), m.group(2), m.group(3)
             targets = [c.strip().strip('"') for c in listed.split(",")] if listed else con.columns

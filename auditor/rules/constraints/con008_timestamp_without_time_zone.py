@@ -125,8 +125,8 @@ def timestamp_without_time_zone(snap: Snapshot) -> Iterator[Hit]:
                 items,
                 "{columns} timestamp without time zone columns in {tables} of {of} tables of {schema}",
                 "columns",
+                fix=timestamptz_fix(snap, [(t, cols) for t, cols, _ in items]),
             )
-            hit.fix = timestamptz_fix(snap, [(t, cols) for t, cols, _ in items])
             names = Counter(c for _, cols, _ in items for c in cols)
             hit.evidence["most_common"] = [f"{n} ({k} tables)" for n, k in names.most_common(5)]
             yield hit

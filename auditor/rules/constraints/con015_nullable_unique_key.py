@@ -197,9 +197,7 @@ def nullable_unique_key(snap: Snapshot) -> Iterator[Hit]:
             "{columns} multi-column unique indexes in {tables} tables of {schema} let rows with a NULL key column "
             "repeat: review which are intended",
             "indexes",
-        )
-        hit.fix = (
-            "-- some of these are intended: run only the blocks for indexes whose NULL rows must be unique too\n"
-            + (hit.fix or "")
+            fix_head="-- some of these are intended: run only the blocks for indexes whose NULL rows must be unique "
+            "too",
         )
         yield hit
