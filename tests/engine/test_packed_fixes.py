@@ -11,7 +11,6 @@ from auditor.base.packed import (
     PackedObjects,
     deflate,
     deflate_lines,
-    deflate_small,
     inflate,
     pack_objects,
     unpack_objects,
@@ -119,31 +118,18 @@ def test_findings_pickle_cannot_write_are_held_as_they_are():
     assert type(packed) is PackedObjects and unpack_objects(packed) == plain
 
 
-def test_deflate_small_reads_back_with_inflate():
-    for text in (
-        "",
-        "x",
-        "ALTER TABLE t ADD CONSTRAINT c FOREIGN KEY (a) REFERENCES p (id);\n" * 200,
-        "é\U0001f600ß" * 5000,
-    ):
-        packed = deflate_small(text)
-        assert type(packed) is PackedFix and inflate(packed) == text
-
-
-def test_members_deflated_as_they_are_made_give_the_same_report(pg_server, monkeypatch):
-    """ISO013 deflates each member's fix as it makes it, and the schema roll-ups (CON007, CON008, CON015) deflate
-    their members' fixes as they join them: with every finding grouped, the report is the one plain text gives."""
+def test_roll_ups_deflating_their_members_fixes_give_the_same_report(pg_server, monkeypatch):
+    """The schema roll-ups (CON007, CON008, CON015) deflate their members' fixes as they join them: with every
+    finding rolled up, the report is the one plain text gives."""
     from auditor.rules.constraints import _shared as constraints_shared
-    from auditor.rules.isolation import iso013_cross_tenant_foreign_key as iso013
 
     snap = demo_snapshot(pg_server, "pga_packed_members")
     config = Config()
-    config.thresholds.update({"isolation_group_over": 0, "rollup_tables": 1})
+    config.thresholds.update({"rollup_tables": 1})
     report = engine.run(fresh_copy(snap), config)
-    grouped = {f.code for f in report.findings if f.obj.kind in ("schema", "database") and f.fix}
-    assert {"ISO013", "CON007", "CON008"} <= grouped, grouped
+    rolled_up = {f.code for f in report.findings if f.obj.kind == "schema" and f.fix}
+    assert {"CON007", "CON008"} <= rolled_up, rolled_up
 
-    monkeypatch.setattr(iso013, "deflate_small", lambda text: text)
     monkeypatch.setattr(constraints_shared, "deflate_lines", lambda texts: "\n".join(texts))
     plain = engine.run(fresh_copy(snap), config)
     assert render.render(report, "json") == render.render(plain, "json")

@@ -27,7 +27,7 @@ from auditor.analysis.tenancy import (
     tenancy,
 )
 from auditor.base.names import qualified, quote_ident, quote_literal, regclass_literal
-from auditor.base.packed import deflate_lines, inflate
+from auditor.base.packed import deflate_lines
 from auditor.base.text import sql_comment
 from auditor.catalog.model import Function, Snapshot, Table
 from auditor.rules.common import invoker_view_sql
@@ -195,7 +195,7 @@ def _group(snap: Snapshot, items: list[Hit], what: str, severity: str | None, me
     # (the Markdown and HTML fold a long one). evidence.fix_lines says where each one ends, to pick from
     # (member_fixes). Deflated as it is read, each member's text let go once in (base.packed): 7,677 foreign
     # keys' fixes are 9 MB, and their list and its join were two copies at the rules' peak.
-    fix_lines = [(inflate(h.fix) or "").count("\n") + 1 for h in items if h.fix]
+    fix_lines = [h.fix.count("\n") + 1 for h in items if h.fix]
     fix = deflate_lines(_taken_fixes(items)) if fix_lines else None
     points = [h.points for h in items if h.points]
     return Hit(
@@ -219,7 +219,7 @@ def _taken_fixes(items: list[Hit]) -> Iterator[str]:
     for h in items:
         if h.fix:
             fix, h.fix = h.fix, None
-            yield inflate(fix) or ""  # a member's fix may come deflated (deflate_small)
+            yield fix
 
 
 def _pts(snap: Snapshot, t: Table | str, *dims: str) -> float | None:
