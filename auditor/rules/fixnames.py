@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from hashlib import blake2b
 from typing import Any, Literal
 
 from auditor.base.names import fit_name
@@ -77,19 +78,25 @@ def new_name(snap: Snapshot, t: Table, parts: Sequence[str], suffix: str, *, kin
     """A free name for a new object of `kind` on (or, for a relation, beside) table t: parts and suffix
     joined by "_" (e.g. new_name(snap, t, [t.name, "tenant_id"], "idx")), within 63 bytes, not used in
     the snapshot nor given out before in this run; "_2", "_3", ... before the suffix when it is."""
-    memo: dict[str, str] = snap.once(("fixnames", "answers"), dict)  # request -> the name it got
-    # one string, not a tuple of tuples: a run asks 230,000 times on 50,000 tables (names hold no NUL)
-    request = "\0".join((kind, str(t.oid), *parts, suffix))
-    if request in memo:
-        return memo[request]
+    # request -> the number its name got (1: none). A run asks 230,000 times on 50,000 tables: the request as a
+    # 16-byte digest and the name as its number are 18 MB less than the texts (the name is made again from it)
+    memo: dict[bytes, int] = snap.once(("fixnames", "answers"), dict)
+    request = blake2b("\0".join((kind, str(t.oid), *parts, suffix)).encode("utf-8"), digest_size=16).digest()
+    n = memo.get(request)
+    if n is not None:
+        return _numbered(parts, suffix, n)
     taken = _taken(snap, kind, t)
-    name = fit_name(list(parts), suffix)
     n = 1
+    name = _numbered(parts, suffix, n)
     while any(name in names for names in taken):
         n += 1
-        name = fit_name([*parts, str(n)], suffix)
+        name = _numbered(parts, suffix, n)
     # Record it where the next request will look: a constraint's name also holds its index's place.
     for names in taken:
         names.add(name)
-    memo[request] = name
+    memo[request] = n
     return name
+
+
+def _numbered(parts: Sequence[str], suffix: str, n: int) -> str:
+    return fit_name(list(parts), suffix) if n == 1 else fit_name([*parts, str(n)], suffix)

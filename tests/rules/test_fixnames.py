@@ -41,6 +41,8 @@ def test_new_name_skips_names_taken_in_the_snapshot_and_in_the_run(conn: psycopg
     assert new_name(snap, t, ["orders", "customer_id"], "idx") == first  # the same request, the same name
     assert new_name(snap, t, ["orders", "customer", "id"], "idx") == "orders_customer_id_3_idx"
     assert new_name(snap, t, ["orders", "id"], "check", kind="constraint") == "orders_id_2_check"
+    assert new_name(snap, t, ["orders", "id"], "check", kind="constraint") == "orders_id_2_check"  # kept, as a number
+    assert new_name(snap, t, ["orders", "id"], "idx") == "orders_id_idx"  # another namespace, another request
     assert new_name(snap, t, ["orders"], "pkey", kind="constraint") == "orders_2_pkey"  # orders_pkey is taken
     big = next(x for x in snap.tables if x.name == long)
     name = new_name(snap, big, [long, "id"], "idx")
