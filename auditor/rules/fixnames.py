@@ -79,7 +79,8 @@ def new_name(snap: Snapshot, t: Table, parts: Sequence[str], suffix: str, *, kin
     joined by "_" (e.g. new_name(snap, t, [t.name, "tenant_id"], "idx")), within 63 bytes, not used in
     the snapshot nor given out before in this run; "_2", "_3", ... before the suffix when it is."""
     # request -> the number its name got (1: none). A run asks 230,000 times on 50,000 tables: the request as a
-    # 16-byte digest and the name as its number are 18 MB less than the texts (the name is made again from it)
+    # 16-byte digest of its parts joined by NUL (no name holds one) and the name as its number are 18 MB less
+    # than the texts; the name is made again from the number
     memo: dict[bytes, int] = snap.once(("fixnames", "answers"), dict)
     request = blake2b("\0".join((kind, str(t.oid), *parts, suffix)).encode("utf-8"), digest_size=16).digest()
     n = memo.get(request)
