@@ -54,3 +54,21 @@ def test_not_null_by_check_counts(conn):
     assert "DROP CONSTRAINT check_user" in keep
     run_fix(conn, keep)
     assert not [f for f in hits(snapshot_after(conn, "SELECT 1"), "CON004") if f.obj.schema == "k"]
+
+
+def test_set_null_on_update_only(conn):
+    """A key whose ON DELETE does not set (CASCADE) but whose ON UPDATE SETs NULL is judged as well: the rule
+    skips the keys that set nothing before it builds their definitions, and must not skip this one."""
+    ddl = """
+    CREATE SCHEMA u;
+    CREATE TABLE u.users (id bigint PRIMARY KEY);
+    CREATE TABLE u.bad (id bigint PRIMARY KEY,
+                        user_id bigint NOT NULL REFERENCES u.users ON DELETE CASCADE ON UPDATE SET NULL);
+    CREATE TABLE u.fine (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES u.users ON DELETE CASCADE);
+    """
+    found = by_table(hits(snapshot_after(conn, ddl), "CON004"))
+    assert set(found) == {"bad"}
+    assert found["bad"].message.startswith("ON UPDATE SET NULL on NOT NULL column(s) user_id")
+    run_fix(conn, found["bad"].fix)
+    conn.execute("INSERT INTO u.users VALUES (1); INSERT INTO u.bad VALUES (1, 1); UPDATE u.users SET id = 2")
+    assert not hits(snapshot_after(conn, "SELECT 1"), "CON004")
